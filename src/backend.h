@@ -1,0 +1,50 @@
+/* backend.h -- what the API layer (src/api.c) hands a backend after validating a call.
+ * Every backend receives a problem whose tensors, graph and sizes have already been checked:
+ * a backend returns errors only for what it alone can know (unsupported head dim, device
+ * failures, out of memory), and it must still write nothing when it returns an error. */
+#ifndef GA_BACKEND_H
+#define GA_BACKEND_H
+
+#include <stddef.h>
+
+#include "graph/graph.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct ga_problem {
+    const ga_graph *graph;
+    const ga_tensor *q, *k, *v; /* (B, nq, H, D), (B, nk, Hkv, D), (B, nk, Hkv, D) */
+    ga_tensor *out;             /* (B, nq, H, D), dtype of q; may be q itself (in place) */
+    ga_tensor *lse;             /* NULL or (B, nq, H, 1) float32 */
+    int64_t B, nq, nk, H, Hkv, D;
+    double scale;               /* resolved: never 0 */
+    unsigned flags;             /* GA_FLAG_* */
+    void *stream;
+    int num_threads;
+    void *workspace;            /* at least the backend's workspace size, or NULL when that is 0 */
+    size_t workspace_bytes;
+} ga_problem;
+
+/* fp64 reference (src/cpu/reference.c) */
+ga_status ga_cpu_reference_forward(const ga_problem *p);
+/* fast CPU backend (src/cpu/) */
+size_t ga_cpu_workspace_size(const ga_problem *p);
+ga_status ga_cpu_forward(const ga_problem *p);
+ga_status ga_cpu_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *out_b, const ga_tensor *lse_b,
+                              int num_threads);
+
+/* CUDA backend (src/cuda/*.cu; src/cuda_stub/ when built without CUDA: every call returns
+ * GA_ERR_BACKEND_UNAVAILABLE and ga_cuda_device_count() returns 0). */
+ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes);
+ga_status ga_cuda_forward(const ga_problem *p);
+ga_status ga_cuda_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *out_b, const ga_tensor *lse_b,
+                               void *stream);
+/* Is `ptr` device memory the CUDA runtime knows? (0 without CUDA) */
+int ga_cuda_is_device_pointer(const void *ptr);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

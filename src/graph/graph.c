@@ -1,0 +1,475 @@
+/* graph.c -- the graph object: components, validation of explicit graphs, union enumeration,
+ * edge counting and materialization. */
+#include "graph/graph.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+
+/* Upper bounds that keep the stratified random choice (t * n products) inside int64. */
+#define GA_RANDOM_MAX_R ((int64_t)1 << 22)
+#define GA_RANDOM_MAX_N ((int64_t)1 << 40)
+
+static void ga_component_free(ga_component *c) {
+    free((void *)c->list);
+    free((void *)c->row_ptr);
+    free((void *)c->col);
+}
+
+ga_status ga_graph_create(ga_graph **graph) {
+    ga_clear_error();
+    GA_FAIL_IF(!graph, GA_ERR_NULL_POINTER, "ga_graph_create: graph is NULL");
+    ga_graph *g = calloc(1, sizeof *g);
+    GA_FAIL_IF(!g, GA_ERR_OUT_OF_MEMORY, "ga_graph_create: out of memory");
+    *graph = g;
+    return GA_OK;
+}
+
+void ga_graph_destroy(ga_graph *g) {
+    if (!g) return;
+    if (g->cuda.release) g->cuda.release(g->cuda.data);
+    for (int64_t c = 0; c < g->count; c++) ga_component_free(&g->comps[c]);
+    free(g->comps);
+    free(g);
+}
+
+/* Append a component (taking ownership of its arrays). On failure the arrays are freed. */
+static ga_status ga_graph_push(ga_graph *g, ga_component *c) {
+    if (g->count == g->capacity) {
+        int64_t cap = g->capacity ? 2 * g->capacity : 4;
+        ga_component *n = realloc(g->comps, (size_t)cap * sizeof *n);
+        if (!n) {
+            ga_component_free(c);
+            GA_FAIL(GA_ERR_OUT_OF_MEMORY, "graph: out of memory adding a component");
+        }
+        g->comps = n;
+        g->capacity = cap;
+    }
+    /* a component added after a device copy was made invalidates that copy */
+    if (g->cuda.release) {
+        g->cuda.release(g->cuda.data);
+        g->cuda.release = NULL;
+        g->cuda.data = NULL;
+    }
+    g->comps[g->count++] = *c;
+    return GA_OK;
+}
+
+static ga_status ga_add_simple(ga_graph *g, int kind, int64_t p0, int64_t p1, int64_t p2, int64_t p3, uint64_t seed) {
+    ga_component c;
+    memset(&c, 0, sizeof c);
+    c.kind = kind;
+    c.p[0] = p0; c.p[1] = p1; c.p[2] = p2; c.p[3] = p3;
+    c.seed = seed;
+    return ga_graph_push(g, &c);
+}
+
+#define GA_NEED_GRAPH(g, fn) GA_FAIL_IF(!(g), GA_ERR_NULL_POINTER, fn ": graph is NULL")
+
+ga_status ga_graph_add_dense(ga_graph *g) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_dense");
+    return ga_add_simple(g, GA_COMP_DENSE, 0, 0, 0, 0, 0);
+}
+
+ga_status ga_graph_add_causal(ga_graph *g) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_causal");
+    return ga_add_simple(g, GA_COMP_CAUSAL, 0, 0, 0, 0, 0);
+}
+
+/* Keeps i' +- extent products well inside int64 for any N the library accepts. */
+#define GA_MAX_EXTENT ((int64_t)1 << 50)
+
+ga_status ga_graph_add_window(ga_graph *g, int64_t left, int64_t right) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_window");
+    GA_FAIL_IF(left < 0 || right < 0 || left > GA_MAX_EXTENT || right > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER,
+               "window: extents must be in [0, 2^50], got left=%lld right=%lld", (long long)left, (long long)right);
+    return ga_add_simple(g, GA_COMP_WINDOW, left, right, 0, 0, 0);
+}
+
+ga_status ga_graph_add_dilated(ga_graph *g, int64_t w, int64_t step) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_dilated");
+    GA_FAIL_IF(w < 0 || w > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER, "dilated: w must be in [0, 2^50], got %lld",
+               (long long)w);
+    GA_FAIL_IF(step < 1 || step > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER, "dilated: step must be >= 1, got %lld",
+               (long long)step);
+    int64_t span;
+    GA_FAIL_IF(ga_mul_overflow(w, step, &span) || span > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER,
+               "dilated: w*step = %lld*%lld is too large", (long long)w, (long long)step);
+    return ga_add_simple(g, GA_COMP_DILATED, w, step, 0, 0, 0);
+}
+
+ga_status ga_graph_add_blocks(ga_graph *g, int64_t block) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_blocks");
+    GA_FAIL_IF(block < 1, GA_ERR_BAD_PARAMETER, "blocks: block must be >= 1, got %lld", (long long)block);
+    return ga_add_simple(g, GA_COMP_BLOCKS, block, 0, 0, 0, 0);
+}
+
+ga_status ga_graph_add_longnet(ga_graph *g, int64_t segment, int64_t rate, int64_t offset) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_longnet");
+    GA_FAIL_IF(segment < 1, GA_ERR_BAD_PARAMETER, "longnet: segment must be >= 1, got %lld", (long long)segment);
+    GA_FAIL_IF(rate < 1, GA_ERR_BAD_PARAMETER, "longnet: rate must be >= 1, got %lld", (long long)rate);
+    GA_FAIL_IF(offset < 0 || offset >= rate, GA_ERR_BAD_PARAMETER, "longnet: offset must be in [0, rate=%lld), got %lld",
+               (long long)rate, (long long)offset);
+    return ga_add_simple(g, GA_COMP_LONGNET, segment, rate, offset, 0, 0);
+}
+
+static int ga_cmp_i64(const void *a, const void *b) {
+    int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
+ga_status ga_graph_add_global(ga_graph *g, const int64_t *tokens, int64_t count) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_global");
+    GA_FAIL_IF(!tokens, GA_ERR_NULL_POINTER, "global: tokens is NULL");
+    GA_FAIL_IF(count < 1 || count > ((int64_t)1 << 40), GA_ERR_BAD_SIZE, "global: count must be >= 1, got %lld",
+               (long long)count);
+    for (int64_t t = 0; t < count; t++)
+        GA_FAIL_IF(tokens[t] < 0, GA_ERR_INDEX_OUT_OF_RANGE, "global: token %lld is negative (%lld)", (long long)t,
+                   (long long)tokens[t]);
+    int64_t *list = malloc((size_t)count * sizeof *list);
+    GA_FAIL_IF(!list, GA_ERR_OUT_OF_MEMORY, "global: out of memory copying %lld tokens", (long long)count);
+    memcpy(list, tokens, (size_t)count * sizeof *list);
+    qsort(list, (size_t)count, sizeof *list, ga_cmp_i64);
+    int64_t n = 0;
+    for (int64_t t = 0; t < count; t++)
+        if (n == 0 || list[n - 1] != list[t]) list[n++] = list[t];
+    ga_component c;
+    memset(&c, 0, sizeof c);
+    c.kind = GA_COMP_GLOBAL;
+    c.list = list;
+    c.nrows = n;
+    return ga_graph_push(g, &c);
+}
+
+ga_status ga_graph_add_random(ga_graph *g, int64_t r, uint64_t seed) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_random");
+    GA_FAIL_IF(r < 1 || r > GA_RANDOM_MAX_R, GA_ERR_BAD_PARAMETER, "random: r must be in [1, 2^22], got %lld",
+               (long long)r);
+    return ga_add_simple(g, GA_COMP_RANDOM, r, 0, 0, 0, seed);
+}
+
+ga_status ga_graph_add_bigbird(ga_graph *g, int64_t block, int64_t window_blocks, int64_t global_blocks,
+                               int64_t random_blocks, uint64_t seed) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_bigbird");
+    GA_FAIL_IF(block < 1 || block > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER, "bigbird: block must be >= 1, got %lld",
+               (long long)block);
+    GA_FAIL_IF(window_blocks < 0 || window_blocks > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER,
+               "bigbird: window blocks must be >= 0, got %lld", (long long)window_blocks);
+    GA_FAIL_IF(global_blocks < 0 || global_blocks > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER,
+               "bigbird: global blocks must be >= 0, got %lld", (long long)global_blocks);
+    GA_FAIL_IF(random_blocks < 0 || random_blocks > GA_RANDOM_MAX_R, GA_ERR_BAD_PARAMETER,
+               "bigbird: random blocks must be in [0, 2^22], got %lld", (long long)random_blocks);
+    return ga_add_simple(g, GA_COMP_BIGBIRD, block, window_blocks, global_blocks, random_blocks, seed);
+}
+
+/* Validate CSR arrays: the full set of rules in graphattn.h. */
+static ga_status ga_validate_csr(int64_t nrows, int64_t ncols, const int64_t *row_ptr, const void *col,
+                                 ga_index_type it) {
+    GA_FAIL_IF(nrows < 1, GA_ERR_BAD_SIZE, "csr: nrows must be >= 1, got %lld", (long long)nrows);
+    GA_FAIL_IF(ncols < 1, GA_ERR_BAD_SIZE, "csr: ncols must be >= 1, got %lld", (long long)ncols);
+    GA_FAIL_IF(it != GA_INDEX_INT32 && it != GA_INDEX_INT64, GA_ERR_BAD_DTYPE, "csr: unknown index type %d", (int)it);
+    GA_FAIL_IF(it == GA_INDEX_INT32 && ncols > INT32_MAX, GA_ERR_BAD_DTYPE,
+               "csr: int32 column indices cannot address %lld columns", (long long)ncols);
+    GA_FAIL_IF(row_ptr[0] != 0, GA_ERR_ROW_PTR_START, "csr: row_ptr[0] must be 0, got %lld", (long long)row_ptr[0]);
+    for (int64_t i = 0; i < nrows; i++)
+        GA_FAIL_IF(row_ptr[i + 1] < row_ptr[i], GA_ERR_ROW_PTR_NOT_MONOTONE,
+                   "csr: row_ptr decreases at row %lld (%lld then %lld)", (long long)i, (long long)row_ptr[i],
+                   (long long)row_ptr[i + 1]);
+    int64_t nnz = row_ptr[nrows];
+    GA_FAIL_IF(nnz > 0 && !col, GA_ERR_NULL_POINTER, "csr: col_idx is NULL with %lld edges", (long long)nnz);
+    GA_FAIL_IF(nnz / nrows > ncols || (nnz > 0 && (nnz - 1) / nrows >= ncols), GA_ERR_ROW_PTR_END,
+               "csr: row_ptr[nrows] = %lld exceeds nrows*ncols", (long long)nnz);
+    for (int64_t i = 0; i < nrows; i++) {
+        GA_FAIL_IF(row_ptr[i + 1] - row_ptr[i] > ncols, GA_ERR_INDEX_DUPLICATE,
+                   "csr: row %lld has %lld edges but there are only %lld columns", (long long)i,
+                   (long long)(row_ptr[i + 1] - row_ptr[i]), (long long)ncols);
+        int64_t prev = -1;
+        for (int64_t e = row_ptr[i]; e < row_ptr[i + 1]; e++) {
+            int64_t j = it == GA_INDEX_INT32 ? (int64_t)((const int32_t *)col)[e] : ((const int64_t *)col)[e];
+            GA_FAIL_IF(j < 0 || j >= ncols, GA_ERR_INDEX_OUT_OF_RANGE,
+                       "csr: column %lld at row %lld (edge %lld) is out of range [0, %lld)", (long long)j,
+                       (long long)i, (long long)e, (long long)ncols);
+            GA_FAIL_IF(j == prev, GA_ERR_INDEX_DUPLICATE, "csr: column %lld appears twice in row %lld", (long long)j,
+                       (long long)i);
+            GA_FAIL_IF(j < prev, GA_ERR_INDEX_UNSORTED,
+                       "csr: columns of row %lld are not increasing (%lld after %lld at edge %lld)", (long long)i,
+                       (long long)j, (long long)prev, (long long)e);
+            prev = j;
+        }
+    }
+    return GA_OK;
+}
+
+static ga_status ga_push_csr(ga_graph *g, int64_t nrows, int64_t ncols, int64_t *ptr, void *col, ga_index_type it) {
+    ga_component c;
+    memset(&c, 0, sizeof c);
+    c.kind = GA_COMP_CSR;
+    c.index_type = it;
+    c.nrows = nrows;
+    c.ncols = ncols;
+    c.nnz = ptr[nrows];
+    c.row_ptr = ptr;
+    c.col = col;
+    return ga_graph_push(g, &c);
+}
+
+ga_status ga_graph_add_csr(ga_graph *g, int64_t nrows, int64_t ncols, const int64_t *row_ptr, const void *col_idx,
+                           ga_index_type it) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_csr");
+    GA_FAIL_IF(!row_ptr, GA_ERR_NULL_POINTER, "csr: row_ptr is NULL");
+    GA_FAIL_IF(nrows > ((int64_t)1 << 50), GA_ERR_BAD_SIZE, "csr: nrows %lld is too large", (long long)nrows);
+    GA_TRY(ga_validate_csr(nrows, ncols, row_ptr, col_idx, it));
+    int64_t nnz = row_ptr[nrows];
+    size_t isz = it == GA_INDEX_INT32 ? 4 : 8;
+    int64_t *ptr = malloc((size_t)(nrows + 1) * sizeof *ptr);
+    void *col = malloc(nnz > 0 ? (size_t)nnz * isz : 1);
+    if (!ptr || !col) {
+        free(ptr);
+        free(col);
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "csr: out of memory copying %lld rows and %lld edges", (long long)nrows,
+                (long long)nnz);
+    }
+    memcpy(ptr, row_ptr, (size_t)(nrows + 1) * sizeof *ptr);
+    if (nnz > 0) memcpy(col, col_idx, (size_t)nnz * isz);
+    return ga_push_csr(g, nrows, ncols, ptr, col, it);
+}
+
+ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nnz, const void *row, const void *col,
+                           ga_index_type it) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_coo");
+    GA_FAIL_IF(nrows < 1 || nrows > ((int64_t)1 << 50), GA_ERR_BAD_SIZE, "coo: nrows must be >= 1, got %lld",
+               (long long)nrows);
+    GA_FAIL_IF(ncols < 1, GA_ERR_BAD_SIZE, "coo: ncols must be >= 1, got %lld", (long long)ncols);
+    GA_FAIL_IF(nnz < 0 || nnz > ((int64_t)1 << 56), GA_ERR_BAD_SIZE, "coo: nnz must be >= 0, got %lld",
+               (long long)nnz);
+    GA_FAIL_IF(nnz > 0 && (!row || !col), GA_ERR_NULL_POINTER, "coo: row or col is NULL");
+    GA_FAIL_IF(it != GA_INDEX_INT32 && it != GA_INDEX_INT64, GA_ERR_BAD_DTYPE, "coo: unknown index type %d", (int)it);
+    GA_FAIL_IF(it == GA_INDEX_INT32 && ncols > INT32_MAX, GA_ERR_BAD_DTYPE,
+               "coo: int32 column indices cannot address %lld columns", (long long)ncols);
+#define GA_COO_AT(a, e) (it == GA_INDEX_INT32 ? (int64_t)((const int32_t *)(a))[e] : ((const int64_t *)(a))[e])
+    for (int64_t e = 0; e < nnz; e++) {
+        int64_t r = GA_COO_AT(row, e), c = GA_COO_AT(col, e);
+        GA_FAIL_IF(r < 0 || r >= nrows, GA_ERR_INDEX_OUT_OF_RANGE, "coo: row %lld of edge %lld is out of range [0, %lld)",
+                   (long long)r, (long long)e, (long long)nrows);
+        GA_FAIL_IF(c < 0 || c >= ncols, GA_ERR_INDEX_OUT_OF_RANGE,
+                   "coo: column %lld of edge %lld is out of range [0, %lld)", (long long)c, (long long)e,
+                   (long long)ncols);
+    }
+    size_t isz = it == GA_INDEX_INT32 ? 4 : 8;
+    int64_t *ptr = calloc((size_t)nrows + 1, sizeof *ptr);
+    int64_t *fill = calloc((size_t)nrows, sizeof *fill);
+    void *out = malloc(nnz > 0 ? (size_t)nnz * isz : 1);
+    if (!ptr || !fill || !out) {
+        free(ptr); free(fill); free(out);
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "coo: out of memory converting %lld edges", (long long)nnz);
+    }
+    /* counting sort by row, then sort each row's columns */
+    for (int64_t e = 0; e < nnz; e++) ptr[GA_COO_AT(row, e) + 1]++;
+    for (int64_t i = 0; i < nrows; i++) ptr[i + 1] += ptr[i];
+    for (int64_t e = 0; e < nnz; e++) {
+        int64_t r = GA_COO_AT(row, e), dst = ptr[r] + fill[r]++;
+        if (it == GA_INDEX_INT32) ((int32_t *)out)[dst] = ((const int32_t *)col)[e];
+        else ((int64_t *)out)[dst] = ((const int64_t *)col)[e];
+    }
+#undef GA_COO_AT
+    free(fill);
+    ga_status st = GA_OK;
+    for (int64_t i = 0; i < nrows && st == GA_OK; i++) {
+        int64_t n = ptr[i + 1] - ptr[i];
+        if (it == GA_INDEX_INT32) {
+            int32_t *a = (int32_t *)out + ptr[i];
+            /* insertion sort is fine for short rows; qsort for long ones */
+            for (int64_t x = 1; x < n && n <= 32; x++)
+                for (int64_t y = x; y > 0 && a[y - 1] > a[y]; y--) { int32_t t = a[y]; a[y] = a[y - 1]; a[y - 1] = t; }
+            if (n > 32) {
+                int64_t *tmp = malloc((size_t)n * sizeof *tmp);
+                if (!tmp) { st = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "coo: out of memory sorting"); break; }
+                for (int64_t x = 0; x < n; x++) tmp[x] = a[x];
+                qsort(tmp, (size_t)n, sizeof *tmp, ga_cmp_i64);
+                for (int64_t x = 0; x < n; x++) a[x] = (int32_t)tmp[x];
+                free(tmp);
+            }
+            for (int64_t x = 1; x < n; x++)
+                if (a[x] == a[x - 1]) {
+                    st = ga_raise(GA_ERR_INDEX_DUPLICATE, __FILE__, __LINE__, "coo: edge (%lld, %lld) appears twice",
+                                  (long long)i, (long long)a[x]);
+                    break;
+                }
+        } else {
+            int64_t *a = (int64_t *)out + ptr[i];
+            qsort(a, (size_t)n, sizeof *a, ga_cmp_i64);
+            for (int64_t x = 1; x < n; x++)
+                if (a[x] == a[x - 1]) {
+                    st = ga_raise(GA_ERR_INDEX_DUPLICATE, __FILE__, __LINE__, "coo: edge (%lld, %lld) appears twice",
+                                  (long long)i, (long long)a[x]);
+                    break;
+                }
+        }
+    }
+    if (st != GA_OK) {
+        free(ptr);
+        free(out);
+        return st;
+    }
+    return ga_push_csr(g, nrows, ncols, ptr, out, it);
+}
+
+int64_t ga_graph_component_count(const ga_graph *g) { return g ? g->count : 0; }
+
+int ga_graph_component_kind(const ga_graph *g, int64_t index) {
+    if (!g || index < 0 || index >= g->count) return -1;
+    return g->comps[index].kind;
+}
+
+uint64_t ga_hash64(uint64_t seed, int64_t row, int64_t t) { return ga_hash64_inline(seed, row, t); }
+
+ga_status ga_graph_check(const ga_graph *g, int64_t nq, int64_t nk) {
+    ga_clear_error();
+    GA_FAIL_IF(!g, GA_ERR_NULL_POINTER, "graph is NULL");
+    GA_FAIL_IF(g->count == 0, GA_ERR_EMPTY_GRAPH, "graph has no components");
+    GA_FAIL_IF(nq < 1 || nk < 1, GA_ERR_BAD_SIZE, "graph: Nq and Nk must be >= 1, got %lld and %lld", (long long)nq,
+               (long long)nk);
+    GA_FAIL_IF(nq > ((int64_t)1 << 40) || nk > ((int64_t)1 << 40), GA_ERR_BAD_SIZE,
+               "graph: Nq and Nk must be <= 2^40, got %lld and %lld", (long long)nq, (long long)nk);
+    for (int64_t c = 0; c < g->count; c++) {
+        const ga_component *k = &g->comps[c];
+        if (k->kind == GA_COMP_CSR) {
+            int ncols_ok = k->p[0] ? k->ncols <= nk : k->ncols == nk; /* p[0]: ncols is a lower bound */
+            GA_FAIL_IF(k->nrows != nq || !ncols_ok, GA_ERR_GRAPH_MISMATCH,
+                       "graph component %lld (explicit) is %lld x %lld but the tensors are Nq=%lld x Nk=%lld",
+                       (long long)c, (long long)k->nrows, (long long)k->ncols, (long long)nq, (long long)nk);
+        } else if (k->kind == GA_COMP_GLOBAL) {
+            int64_t last = k->list[k->nrows - 1], bound = nq > nk ? nq : nk;
+            GA_FAIL_IF(last >= bound, GA_ERR_INDEX_OUT_OF_RANGE,
+                       "graph component %lld (global): token %lld is out of range [0, max(Nq, Nk) = %lld)",
+                       (long long)c, (long long)last, (long long)bound);
+        }
+    }
+    return GA_OK;
+}
+
+int64_t ga_graph_for_each_edge(const ga_graph *g, int64_t nq, int64_t nk, int64_t i, ga_edge_fn fn, void *user) {
+    int64_t degree = 0;
+    for (int c = 0; c < (int)g->count; c++) {
+        ga_row r = ga_comp_row(&g->comps[c], i, nq, nk);
+        for (int64_t t = 0; t < r.count; t++) {
+            int64_t j = ga_union_key(g->comps, c, &r, t, nq, nk);
+            if (j < 0) continue;
+            degree++;
+            if (fn) fn(user, j);
+        }
+    }
+    return degree;
+}
+
+int64_t ga_graph_row_degree(const ga_graph *g, int64_t nq, int64_t nk, int64_t i) {
+    return ga_graph_for_each_edge(g, nq, nk, i, NULL, NULL);
+}
+
+int64_t ga_graph_max_candidates(const ga_graph *g, int64_t nq, int64_t nk) {
+    (void)nq;
+    int64_t total = 0;
+    for (int64_t c = 0; c < g->count; c++) {
+        const ga_component *k = &g->comps[c];
+        int64_t m = nk;
+        if (k->kind == GA_COMP_RANDOM) m = ga_min64(k->p[GA_P_R], nk);
+        total += m;
+    }
+    return total;
+}
+
+ga_status ga_graph_count_edges(const ga_graph *g, int64_t nq, int64_t nk, int64_t *edges) {
+    ga_degree_stats s;
+    GA_FAIL_IF(!edges, GA_ERR_NULL_POINTER, "ga_graph_count_edges: edges is NULL");
+    GA_TRY(ga_graph_degree_stats(g, nq, nk, &s));
+    *edges = s.edges;
+    return GA_OK;
+}
+
+ga_status ga_graph_degree_stats(const ga_graph *g, int64_t nq, int64_t nk, ga_degree_stats *stats) {
+    GA_TRY(ga_graph_check(g, nq, nk));
+    GA_FAIL_IF(!stats, GA_ERR_NULL_POINTER, "ga_graph_degree_stats: stats is NULL");
+    int64_t total = 0, mn = INT64_MAX, mx = 0, empty = 0;
+#pragma omp parallel for schedule(dynamic, 1024) reduction(+ : total, empty) reduction(min : mn) reduction(max : mx)
+    for (int64_t i = 0; i < nq; i++) {
+        int64_t d = ga_graph_row_degree(g, nq, nk, i);
+        total += d;
+        if (d < mn) mn = d;
+        if (d > mx) mx = d;
+        if (d == 0) empty++;
+    }
+    stats->edges = total;
+    stats->min_degree = mn;
+    stats->max_degree = mx;
+    stats->empty_rows = empty;
+    stats->mean_degree = (double)total / (double)nq;
+    return GA_OK;
+}
+
+typedef struct {
+    int64_t *keys;
+    int64_t capacity, n;
+} ga_collect;
+
+static void ga_collect_edge(void *user, int64_t j) {
+    ga_collect *c = user;
+    if (c->n < c->capacity) c->keys[c->n] = j;
+    c->n++;
+}
+
+ga_status ga_graph_row(const ga_graph *g, int64_t nq, int64_t nk, int64_t row, int64_t *keys, int64_t capacity,
+                       int64_t *degree) {
+    GA_TRY(ga_graph_check(g, nq, nk));
+    GA_FAIL_IF(!degree, GA_ERR_NULL_POINTER, "ga_graph_row: degree is NULL");
+    GA_FAIL_IF(capacity < 0, GA_ERR_BAD_SIZE, "ga_graph_row: capacity is negative");
+    GA_FAIL_IF(capacity > 0 && !keys, GA_ERR_NULL_POINTER, "ga_graph_row: keys is NULL");
+    GA_FAIL_IF(row < 0 || row >= nq, GA_ERR_INDEX_OUT_OF_RANGE, "ga_graph_row: row %lld is out of range [0, %lld)",
+               (long long)row, (long long)nq);
+    ga_collect c = {keys, capacity, 0};
+    ga_graph_for_each_edge(g, nq, nk, row, ga_collect_edge, &c);
+    if (c.n <= capacity) qsort(keys, (size_t)c.n, sizeof *keys, ga_cmp_i64);
+    *degree = c.n;
+    return GA_OK;
+}
+
+ga_status ga_graph_to_csr(const ga_graph *g, int64_t nq, int64_t nk, int64_t *row_ptr, int64_t *col_idx,
+                          int64_t capacity) {
+    GA_TRY(ga_graph_check(g, nq, nk));
+    GA_FAIL_IF(!row_ptr, GA_ERR_NULL_POINTER, "ga_graph_to_csr: row_ptr is NULL");
+    GA_FAIL_IF(capacity < 0, GA_ERR_BAD_SIZE, "ga_graph_to_csr: capacity is negative");
+    GA_FAIL_IF(capacity > 0 && !col_idx, GA_ERR_NULL_POINTER, "ga_graph_to_csr: col_idx is NULL");
+    /* degrees first into a private array, so nothing is written when the edges do not fit */
+    int64_t *deg = malloc((size_t)(nq + 1) * sizeof *deg);
+    GA_FAIL_IF(!deg, GA_ERR_OUT_OF_MEMORY, "ga_graph_to_csr: out of memory");
+    deg[0] = 0;
+#pragma omp parallel for schedule(dynamic, 1024)
+    for (int64_t i = 0; i < nq; i++) deg[i + 1] = ga_graph_row_degree(g, nq, nk, i);
+    for (int64_t i = 0; i < nq; i++) deg[i + 1] += deg[i];
+    if (deg[nq] > capacity) {
+        int64_t need = deg[nq];
+        free(deg);
+        GA_FAIL(GA_ERR_BAD_SIZE, "ga_graph_to_csr: the graph has %lld edges but col_idx holds %lld", (long long)need,
+                (long long)capacity);
+    }
+    memcpy(row_ptr, deg, (size_t)(nq + 1) * sizeof *deg);
+    free(deg);
+#pragma omp parallel for schedule(dynamic, 1024)
+    for (int64_t i = 0; i < nq; i++) {
+        ga_collect c = {col_idx + row_ptr[i], row_ptr[i + 1] - row_ptr[i], 0};
+        ga_graph_for_each_edge(g, nq, nk, i, ga_collect_edge, &c);
+        qsort(c.keys, (size_t)c.n, sizeof *c.keys, ga_cmp_i64);
+    }
+    return GA_OK;
+}

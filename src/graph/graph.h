@@ -1,0 +1,42 @@
+/* graph.h -- the graph object behind the opaque ga_graph handle, for the backends. */
+#ifndef GA_GRAPH_GRAPH_H
+#define GA_GRAPH_GRAPH_H
+
+#include "graph/component.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* A device-side copy of the graph, built by a backend on first use and freed with the graph. */
+typedef struct ga_graph_cache {
+    void *data;
+    void (*release)(void *data);
+} ga_graph_cache;
+
+struct ga_graph {
+    int64_t count;          /* components */
+    int64_t capacity;
+    ga_component *comps;    /* host copies; list/row_ptr/col arrays owned by the graph */
+    ga_graph_cache cuda;    /* owned by the CUDA backend (see src/cuda) */
+};
+
+/* Enumerate the keys of one query row under union semantics: calls fn(user, j) for every edge
+ * (i, j), component by component (first owner wins), and returns the degree. */
+typedef void (*ga_edge_fn)(void *user, int64_t j);
+int64_t ga_graph_for_each_edge(const ga_graph *g, int64_t nq, int64_t nk, int64_t i, ga_edge_fn fn, void *user);
+
+/* Degree of row i under union semantics. */
+int64_t ga_graph_row_degree(const ga_graph *g, int64_t nq, int64_t nk, int64_t i);
+
+/* Largest number of candidate slots any single row can have (for sizing scratch buffers). */
+int64_t ga_graph_max_candidates(const ga_graph *g, int64_t nq, int64_t nk);
+
+/* Implemented in src/io/npy.c: load a 1-D integer .npy file into a freshly allocated array.
+ * *index_type says whether it holds int32 or int64; the caller frees *data. */
+ga_status ga_npy_load_index(const char *path, void **data, int64_t *count, ga_index_type *index_type);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

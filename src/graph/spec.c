@@ -1,0 +1,236 @@
+/* spec.c -- the graph spec grammar shared by the command line, Python and the docs:
+ *
+ *   SPEC := COMPONENT ('+' COMPONENT)*
+ *   COMPONENT := dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O
+ *              | global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | csr:PTR.npy,IDX.npy
+ *              | coo:ROW.npy,COL.npy
+ *
+ * Integers are decimal (a leading '-' parses, and the component then rejects it with its own
+ * message). File paths may not contain ',' or '+'. Every error names the component and the
+ * character offset where it starts. */
+#include <ctype.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/error.h"
+#include "graph/graph.h"
+
+#define GA_SPEC_MAX_ARGS 4096
+
+typedef struct {
+    const char *spec;   /* whole spec, for messages */
+    const char *name;   /* component name start */
+    size_t name_len;
+    const char *args;   /* after ':' (or NULL) */
+    size_t args_len;
+    size_t offset;      /* of the component in the spec */
+} ga_spec_part;
+
+static ga_status ga_spec_error(const ga_spec_part *p, const char *what) {
+    return ga_raise(GA_ERR_SPEC_SYNTAX, __FILE__, __LINE__, "graph spec: %s in component '%.*s' at offset %zu",
+                    what, (int)(p->name_len + (p->args ? p->args_len + 1 : 0)), p->name, p->offset);
+}
+
+/* Split args on ',' into int64 values; returns count or -1 on a syntax error. */
+static int64_t ga_spec_ints(const ga_spec_part *p, int64_t *vals, int64_t max, ga_status *st) {
+    int64_t n = 0;
+    const char *s = p->args, *end = p->args + p->args_len;
+    if (!s || s == end) { *st = ga_spec_error(p, "missing arguments"); return -1; }
+    while (s <= end) {
+        const char *comma = memchr(s, ',', (size_t)(end - s));
+        const char *e = comma ? comma : end;
+        while (s < e && isspace((unsigned char)*s)) s++;
+        const char *te = e;
+        while (te > s && isspace((unsigned char)te[-1])) te--;
+        if (te == s) { *st = ga_spec_error(p, "empty argument"); return -1; }
+        char buf[32];
+        size_t len = (size_t)(te - s);
+        if (len >= sizeof buf) { *st = ga_spec_error(p, "argument is too long for an integer"); return -1; }
+        memcpy(buf, s, len);
+        buf[len] = '\0';
+        char *stop;
+        errno = 0;
+        long long v = strtoll(buf, &stop, 10);
+        if (*stop != '\0' || stop == buf) {
+            char msg[96];
+            snprintf(msg, sizeof msg, "'%s' is not an integer", buf);
+            *st = ga_spec_error(p, msg);
+            return -1;
+        }
+        if (errno == ERANGE) { *st = ga_spec_error(p, "integer out of range"); return -1; }
+        if (n >= max) { *st = ga_spec_error(p, "too many arguments"); return -1; }
+        vals[n++] = v;
+        if (!comma) break;
+        s = comma + 1;
+    }
+    return n;
+}
+
+/* Two comma-separated paths. */
+static ga_status ga_spec_paths(const ga_spec_part *p, char **a, char **b) {
+    *a = *b = NULL;
+    if (!p->args || p->args_len == 0) return ga_spec_error(p, "missing two .npy paths");
+    const char *comma = memchr(p->args, ',', p->args_len);
+    if (!comma) return ga_spec_error(p, "expected two .npy paths separated by ','");
+    const char *end = p->args + p->args_len;
+    if (memchr(comma + 1, ',', (size_t)(end - comma - 1))) return ga_spec_error(p, "expected exactly two paths");
+    size_t la = (size_t)(comma - p->args), lb = (size_t)(end - comma - 1);
+    if (la == 0 || lb == 0) return ga_spec_error(p, "empty path");
+    *a = malloc(la + 1);
+    *b = malloc(lb + 1);
+    if (!*a || !*b) {
+        free(*a); free(*b); *a = *b = NULL;
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "graph spec: out of memory");
+    }
+    memcpy(*a, p->args, la); (*a)[la] = '\0';
+    memcpy(*b, comma + 1, lb); (*b)[lb] = '\0';
+    return GA_OK;
+}
+
+static int ga_name_is(const ga_spec_part *p, const char *name) {
+    return strlen(name) == p->name_len && memcmp(p->name, name, p->name_len) == 0;
+}
+
+static ga_status ga_spec_explicit(ga_graph *g, const ga_spec_part *p, int is_csr) {
+    char *pa, *pb;
+    GA_TRY(ga_spec_paths(p, &pa, &pb));
+    void *a = NULL, *b = NULL;
+    int64_t na = 0, nb = 0;
+    ga_index_type ta, tb;
+    ga_status st = ga_npy_load_index(pa, &a, &na, &ta);
+    if (st == GA_OK) st = ga_npy_load_index(pb, &b, &nb, &tb);
+    if (st == GA_OK && is_csr) {
+        if (ta != GA_INDEX_INT64) st = ga_raise(GA_ERR_FILE_FORMAT, __FILE__, __LINE__, "csr: row offsets %s must be int64", pa);
+        else if (na < 2) st = ga_raise(GA_ERR_FILE_FORMAT, __FILE__, __LINE__, "csr: row offsets %s need at least 2 entries", pa);
+        else if (((int64_t *)a)[na - 1] != nb)
+            st = ga_raise(GA_ERR_ROW_PTR_END, __FILE__, __LINE__,
+                          "csr: row_ptr[%lld] = %lld but %s holds %lld column indices", (long long)(na - 1),
+                          (long long)((int64_t *)a)[na - 1], pb, (long long)nb);
+        else {
+            /* The files do not store the number of columns: take max column + 1 and mark it a
+             * lower bound, so any Nk above it is accepted (keys past it simply have no edges). */
+            int64_t ncols = 1;
+            for (int64_t e = 0; e < nb; e++) {
+                int64_t j = tb == GA_INDEX_INT32 ? ((int32_t *)b)[e] : ((int64_t *)b)[e];
+                if (j + 1 > ncols) ncols = j + 1;
+            }
+            st = ga_graph_add_csr(g, na - 1, ncols, a, b, tb);
+            if (st == GA_OK) g->comps[g->count - 1].p[0] = 1; /* ncols is only a lower bound */
+        }
+    } else if (st == GA_OK) {
+        if (na != nb) st = ga_raise(GA_ERR_FILE_FORMAT, __FILE__, __LINE__, "coo: %s has %lld entries but %s has %lld",
+                                    pa, (long long)na, pb, (long long)nb);
+        else if (ta != tb) st = ga_raise(GA_ERR_FILE_FORMAT, __FILE__, __LINE__, "coo: %s and %s have different dtypes", pa, pb);
+        else {
+            int64_t nrows = 1, ncols = 1;
+            for (int64_t e = 0; e < na; e++) {
+                int64_t r = ta == GA_INDEX_INT32 ? ((int32_t *)a)[e] : ((int64_t *)a)[e];
+                int64_t c = tb == GA_INDEX_INT32 ? ((int32_t *)b)[e] : ((int64_t *)b)[e];
+                if (r + 1 > nrows) nrows = r + 1;
+                if (c + 1 > ncols) ncols = c + 1;
+            }
+            st = ga_graph_add_coo(g, nrows, ncols, na, a, b, ta);
+            if (st == GA_OK) g->comps[g->count - 1].p[0] = 1; /* ncols is only a lower bound */
+        }
+    }
+    free(a); free(b); free(pa); free(pb);
+    return st;
+}
+
+static ga_status ga_spec_component(ga_graph *g, const ga_spec_part *p) {
+    int64_t v[8];
+    ga_status st = GA_OK;
+    int64_t n;
+    if (ga_name_is(p, "dense") || ga_name_is(p, "causal")) {
+        if (p->args) return ga_spec_error(p, "takes no arguments");
+        return ga_name_is(p, "dense") ? ga_graph_add_dense(g) : ga_graph_add_causal(g);
+    }
+    if (ga_name_is(p, "window")) {
+        if ((n = ga_spec_ints(p, v, 2, &st)) < 0) return st;
+        return n == 1 ? ga_graph_add_window(g, v[0], v[0]) : ga_graph_add_window(g, v[0], v[1]);
+    }
+    if (ga_name_is(p, "dilated")) {
+        if ((n = ga_spec_ints(p, v, 2, &st)) < 0) return st;
+        if (n != 2) return ga_spec_error(p, "expected dilated:W,S");
+        return ga_graph_add_dilated(g, v[0], v[1]);
+    }
+    if (ga_name_is(p, "blocks")) {
+        if ((n = ga_spec_ints(p, v, 1, &st)) < 0) return st;
+        return ga_graph_add_blocks(g, v[0]);
+    }
+    if (ga_name_is(p, "longnet")) {
+        if ((n = ga_spec_ints(p, v, 3, &st)) < 0) return st;
+        if (n != 3) return ga_spec_error(p, "expected longnet:S,R,O");
+        return ga_graph_add_longnet(g, v[0], v[1], v[2]);
+    }
+    if (ga_name_is(p, "random")) {
+        if ((n = ga_spec_ints(p, v, 2, &st)) < 0) return st;
+        if (n != 2) return ga_spec_error(p, "expected random:R,SEED");
+        return ga_graph_add_random(g, v[0], (uint64_t)v[1]);
+    }
+    if (ga_name_is(p, "bigbird")) {
+        if ((n = ga_spec_ints(p, v, 5, &st)) < 0) return st;
+        if (n != 5) return ga_spec_error(p, "expected bigbird:B,W,G,R,SEED");
+        return ga_graph_add_bigbird(g, v[0], v[1], v[2], v[3], (uint64_t)v[4]);
+    }
+    if (ga_name_is(p, "global")) {
+        int64_t *list = malloc(GA_SPEC_MAX_ARGS * sizeof *list);
+        GA_FAIL_IF(!list, GA_ERR_OUT_OF_MEMORY, "graph spec: out of memory");
+        n = ga_spec_ints(p, list, GA_SPEC_MAX_ARGS, &st);
+        if (n > 0) st = ga_graph_add_global(g, list, n);
+        free(list);
+        return st;
+    }
+    if (ga_name_is(p, "csr")) return ga_spec_explicit(g, p, 1);
+    if (ga_name_is(p, "coo")) return ga_spec_explicit(g, p, 0);
+    return ga_spec_error(p, "unknown component (expected dense, causal, window, dilated, blocks, longnet, "
+                            "global, random, bigbird, csr or coo)");
+}
+
+ga_status ga_graph_parse(const char *spec, ga_graph **out) {
+    ga_clear_error();
+    GA_FAIL_IF(!spec, GA_ERR_NULL_POINTER, "ga_graph_parse: spec is NULL");
+    GA_FAIL_IF(!out, GA_ERR_NULL_POINTER, "ga_graph_parse: graph is NULL");
+    ga_graph *g;
+    GA_TRY(ga_graph_create(&g));
+    const char *s = spec;
+    ga_status st = GA_OK;
+    for (;;) {
+        const char *plus = strchr(s, '+');
+        const char *e = plus ? plus : s + strlen(s);
+        const char *a = s, *b = e;
+        while (a < b && isspace((unsigned char)*a)) a++;
+        while (b > a && isspace((unsigned char)b[-1])) b--;
+        ga_spec_part p = {spec, a, 0, NULL, 0, (size_t)(a - spec)};
+        if (a == b) {
+            st = ga_raise(GA_ERR_SPEC_SYNTAX, __FILE__, __LINE__, "graph spec: empty component at offset %zu of '%s'",
+                          (size_t)(a - spec), spec);
+            break;
+        }
+        const char *colon = memchr(a, ':', (size_t)(b - a));
+        p.name_len = (size_t)((colon ? colon : b) - a);
+        while (p.name_len && isspace((unsigned char)a[p.name_len - 1])) p.name_len--;
+        if (colon) { p.args = colon + 1; p.args_len = (size_t)(b - colon - 1); }
+        st = ga_spec_component(g, &p);
+        if (st != GA_OK) {
+            if (st != GA_ERR_SPEC_SYNTAX) {
+                /* keep the component's own status, and say where it came from */
+                char detail[1024];
+                snprintf(detail, sizeof detail, "%s", ga_last_error_detail());
+                st = ga_raise(st, __FILE__, __LINE__, "graph spec: component '%.*s' at offset %zu: %s", (int)(b - a), a,
+                              (size_t)(a - spec), detail);
+            }
+            break;
+        }
+        if (!plus) break;
+        s = plus + 1;
+    }
+    if (st != GA_OK) {
+        ga_graph_destroy(g);
+        return st;
+    }
+    *out = g;
+    return GA_OK;
+}

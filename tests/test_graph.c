@@ -1,0 +1,434 @@
+/* Graph model: every component's edges against a brute-force boolean mask written here from the
+ * definitions in graphattn.h, over a grid of sizes and parameters including both ends of the
+ * sequence; union de-duplication; explicit-graph validation; spec parsing. */
+#include <stdlib.h>
+
+#include "common/error.h"
+#include "graph/graph.h"
+#include "test.h"
+
+/* ---- brute-force definitions (independent of component.h) ---------------------------------- */
+
+typedef struct {
+    int kind;
+    int64_t a, b, c, d;
+    uint64_t seed;
+    const int64_t *list;
+    int64_t nlist;
+} spec_t;
+
+static uint64_t splitmix(uint64_t seed, int64_t row, int64_t t) {
+    /* the documented hash, written out again */
+    uint64_t z = seed ^ ((uint64_t)row * 0x9E3779B97F4A7C15ull) ^ ((uint64_t)t * 0xC2B2AE3D27D4EB4Full);
+    z += 0x9E3779B97F4A7C15ull;
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+
+/* all picks of the stratified random choice for one row, by enumeration */
+static int random_brute(uint64_t seed, int64_t row, int64_t j, int64_t n, int64_t r) {
+    int64_t m = r < n ? r : n;
+    for (int64_t t = 0; t < m; t++) {
+        int64_t s = t * n / m, e = (t + 1) * n / m;
+        if (s + (int64_t)(splitmix(seed, row, t) % (uint64_t)(e - s)) == j) return 1;
+    }
+    return 0;
+}
+
+static int in_list(const int64_t *l, int64_t n, int64_t x) {
+    for (int64_t t = 0; t < n; t++)
+        if (l[t] == x) return 1;
+    return 0;
+}
+
+static int brute(const spec_t *s, int64_t i, int64_t j, int64_t nq, int64_t nk) {
+    int64_t d = i + (nk - nq); /* bottom-right aligned diagonal */
+    switch (s->kind) {
+    case GA_COMP_DENSE: return 1;
+    case GA_COMP_CAUSAL: return j <= d;
+    case GA_COMP_WINDOW: return d - s->a <= j && j <= d + s->b;
+    case GA_COMP_DILATED:
+        for (int64_t k = -s->a; k <= s->a; k++)
+            if (d + k * s->b == j) return 1;
+        return 0;
+    case GA_COMP_BLOCKS: return i / s->a == j / s->a;
+    case GA_COMP_LONGNET: return i / s->a == j / s->a && i % s->b == s->c && j % s->b == s->c;
+    case GA_COMP_GLOBAL: return in_list(s->list, s->nlist, i) || in_list(s->list, s->nlist, j);
+    case GA_COMP_RANDOM: return random_brute(s->seed, i, j, nk, s->a);
+    case GA_COMP_BIGBIRD: {
+        int64_t B = s->a, qb = i / B, kb = j / B, nbk = (nk + B - 1) / B;
+        if (qb - kb <= s->b && kb - qb <= s->b) return 1;
+        if (qb < s->c || kb < s->c) return 1;
+        return random_brute(s->seed, qb, kb, nbk, s->d);
+    }
+    }
+    return -1;
+}
+
+static ga_status add(ga_graph *g, const spec_t *s) {
+    switch (s->kind) {
+    case GA_COMP_DENSE: return ga_graph_add_dense(g);
+    case GA_COMP_CAUSAL: return ga_graph_add_causal(g);
+    case GA_COMP_WINDOW: return ga_graph_add_window(g, s->a, s->b);
+    case GA_COMP_DILATED: return ga_graph_add_dilated(g, s->a, s->b);
+    case GA_COMP_BLOCKS: return ga_graph_add_blocks(g, s->a);
+    case GA_COMP_LONGNET: return ga_graph_add_longnet(g, s->a, s->b, s->c);
+    case GA_COMP_GLOBAL: return ga_graph_add_global(g, s->list, s->nlist);
+    case GA_COMP_RANDOM: return ga_graph_add_random(g, s->a, s->seed);
+    case GA_COMP_BIGBIRD: return ga_graph_add_bigbird(g, s->a, s->b, s->c, s->d, s->seed);
+    }
+    return GA_ERR_INTERNAL;
+}
+
+/* Compare a graph of the given component specs against the brute-force union, row by row:
+ * sorted keys (ga_graph_row), degree, contains, edge count, and to_csr. */
+static void check_union(const spec_t *specs, int n, int64_t nq, int64_t nk) {
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    for (int c = 0; c < n; c++) ASSERT_OK(add(g, &specs[c]));
+    int64_t *keys = malloc((size_t)nk * sizeof *keys), total = 0;
+    for (int64_t i = 0; i < nq; i++) {
+        int64_t deg = -1;
+        ga_status st = ga_graph_row(g, nq, nk, i, keys, nk, &deg);
+        if (st != GA_OK) { EXPECT_STATUS(st, GA_OK); break; }
+        int64_t want = 0, pos = 0, bad = 0;
+        for (int64_t j = 0; j < nk; j++) {
+            int in = 0;
+            for (int c = 0; c < n; c++) in |= brute(&specs[c], i, j, nq, nk);
+            if (in) {
+                want++;
+                if (pos >= deg || keys[pos] != j) bad = 1;
+                pos++;
+            }
+        }
+        if (deg != want || bad) {
+            ga_test_fail(__FILE__, __LINE__, "kind %d (+%d more) nq=%lld nk=%lld row %lld: degree %lld want %lld%s",
+                         specs[0].kind, n - 1, (long long)nq, (long long)nk, (long long)i, (long long)deg,
+                         (long long)want, bad ? ", keys differ" : "");
+            break;
+        }
+        total += want;
+    }
+    int64_t edges = -1;
+    EXPECT_STATUS(ga_graph_count_edges(g, nq, nk, &edges), GA_OK);
+    EXPECT_EQ_I64(edges, total);
+    free(keys);
+    ga_graph_destroy(g);
+}
+
+static const int64_t sizes[][2] = {{1, 1}, {2, 2}, {3, 3}, {7, 7}, {16, 16}, {31, 31}, {64, 64}, {67, 67},
+                                   {5, 9}, {9, 5}, {1, 13}, {13, 1}, {40, 70}, {70, 40}};
+#define NSIZES (int)(sizeof sizes / sizeof sizes[0])
+
+static void check_all_sizes(const spec_t *s) {
+    for (int z = 0; z < NSIZES; z++) {
+        check_union(s, 1, sizes[z][0], sizes[z][1]);
+        if (ga_test_failures()) return;
+    }
+}
+
+TEST(dense_matches_brute_force) { spec_t s = {GA_COMP_DENSE, 0, 0, 0, 0, 0, NULL, 0}; check_all_sizes(&s); }
+TEST(causal_is_bottom_right_aligned) { spec_t s = {GA_COMP_CAUSAL, 0, 0, 0, 0, 0, NULL, 0}; check_all_sizes(&s); }
+
+TEST(window_matches_brute_force) {
+    const int64_t ext[][2] = {{0, 0}, {1, 1}, {3, 0}, {0, 3}, {2, 5}, {8, 8}, {100, 100}};
+    for (int e = 0; e < 7; e++) {
+        spec_t s = {GA_COMP_WINDOW, ext[e][0], ext[e][1], 0, 0, 0, NULL, 0};
+        check_all_sizes(&s);
+    }
+}
+
+TEST(dilated_matches_brute_force) {
+    const int64_t ws[][2] = {{0, 1}, {1, 1}, {2, 2}, {3, 5}, {4, 3}, {1, 40}};
+    for (int e = 0; e < 6; e++) {
+        spec_t s = {GA_COMP_DILATED, ws[e][0], ws[e][1], 0, 0, 0, NULL, 0};
+        check_all_sizes(&s);
+    }
+}
+
+TEST(blocks_matches_brute_force) {
+    const int64_t bs[] = {1, 2, 3, 8, 64, 1000};
+    for (int e = 0; e < 6; e++) {
+        spec_t s = {GA_COMP_BLOCKS, bs[e], 0, 0, 0, 0, NULL, 0};
+        check_all_sizes(&s);
+    }
+}
+
+TEST(longnet_matches_brute_force) {
+    const int64_t p[][3] = {{4, 1, 0}, {8, 2, 0}, {8, 2, 1}, {9, 3, 2}, {16, 4, 3}, {5, 7, 6}};
+    for (int e = 0; e < 6; e++) {
+        spec_t s = {GA_COMP_LONGNET, p[e][0], p[e][1], p[e][2], 0, 0, NULL, 0};
+        check_all_sizes(&s);
+    }
+}
+
+TEST(global_matches_brute_force) {
+    const int64_t l1[] = {0}, l2[] = {0, 3, 5};
+    spec_t s1 = {GA_COMP_GLOBAL, 0, 0, 0, 0, 0, l1, 1};
+    check_all_sizes(&s1);
+    spec_t s2 = {GA_COMP_GLOBAL, 0, 0, 0, 0, 0, l2, 3};
+    /* tokens must be < max(nq, nk): only sizes where 5 fits */
+    for (int z = 0; z < NSIZES; z++)
+        if ((sizes[z][0] > sizes[z][1] ? sizes[z][0] : sizes[z][1]) > 5) check_union(&s2, 1, sizes[z][0], sizes[z][1]);
+}
+
+TEST(random_matches_brute_force) {
+    const int64_t rs[] = {1, 2, 3, 16, 100};
+    for (int e = 0; e < 5; e++) {
+        spec_t s = {GA_COMP_RANDOM, rs[e], 0, 0, 0, 12345 + (uint64_t)e, NULL, 0};
+        check_all_sizes(&s);
+    }
+}
+
+TEST(random_gives_min_r_nk_distinct_keys_per_row) {
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_random(g, 16, 7));
+    for (int64_t nk = 1; nk < 40; nk += 3) {
+        ga_degree_stats st;
+        ASSERT_OK(ga_graph_degree_stats(g, 11, nk, &st));
+        EXPECT_EQ_I64(st.min_degree, nk < 16 ? nk : 16);
+        EXPECT_EQ_I64(st.max_degree, nk < 16 ? nk : 16);
+    }
+    ga_graph_destroy(g);
+}
+
+TEST(bigbird_matches_brute_force) {
+    const int64_t p[][4] = {{1, 1, 1, 1}, {2, 1, 1, 2}, {4, 0, 0, 1}, {4, 1, 2, 2}, {3, 2, 0, 3}, {8, 1, 1, 0}};
+    for (int e = 0; e < 6; e++) {
+        spec_t s = {GA_COMP_BIGBIRD, p[e][0], p[e][1], p[e][2], p[e][3], 99 + (uint64_t)e, NULL, 0};
+        check_all_sizes(&s);
+    }
+}
+
+TEST(union_counts_each_edge_once) {
+    /* Longformer and BigBird-like unions, heavily overlapping components */
+    const int64_t gl[] = {0, 4};
+    spec_t lf[] = {{GA_COMP_WINDOW, 3, 3, 0, 0, 0, NULL, 0}, {GA_COMP_GLOBAL, 0, 0, 0, 0, 0, gl, 2}};
+    spec_t bb[] = {{GA_COMP_WINDOW, 2, 2, 0, 0, 0, NULL, 0}, {GA_COMP_GLOBAL, 0, 0, 0, 0, 0, gl, 2},
+                   {GA_COMP_RANDOM, 3, 0, 0, 0, 5, NULL, 0}};
+    spec_t many[] = {{GA_COMP_CAUSAL, 0, 0, 0, 0, 0, NULL, 0}, {GA_COMP_WINDOW, 4, 4, 0, 0, 0, NULL, 0},
+                     {GA_COMP_DILATED, 3, 3, 0, 0, 0, NULL, 0}, {GA_COMP_BLOCKS, 8, 0, 0, 0, 0, NULL, 0},
+                     {GA_COMP_BIGBIRD, 4, 1, 1, 1, 3, NULL, 0}, {GA_COMP_DENSE, 0, 0, 0, 0, 0, NULL, 0}};
+    for (int z = 0; z < NSIZES; z++) {
+        if ((sizes[z][0] > sizes[z][1] ? sizes[z][0] : sizes[z][1]) <= 4) continue;
+        check_union(lf, 2, sizes[z][0], sizes[z][1]);
+        check_union(bb, 3, sizes[z][0], sizes[z][1]);
+        check_union(many, 6, sizes[z][0], sizes[z][1]);
+    }
+}
+
+TEST(window_counts_edges_in_closed_form_at_large_n) {
+    /* |i-j| <= 256 over N = 2^20: N*513 - 2*(256*257/2) */
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_window(g, 256, 256));
+    int64_t n = (int64_t)1 << 20, edges = 0;
+    ASSERT_OK(ga_graph_count_edges(g, n, n, &edges));
+    EXPECT_EQ_I64(edges, n * 513 - 256 * 257);
+    ga_graph_destroy(g);
+}
+
+/* ---- explicit graphs ------------------------------------------------------------------------ */
+
+TEST(csr_component_matches_its_arrays) {
+    const int64_t ptr[] = {0, 2, 2, 5};
+    const int32_t col[] = {1, 3, 0, 2, 3};
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_csr(g, 3, 4, ptr, col, GA_INDEX_INT32));
+    int64_t keys[4], deg;
+    ASSERT_OK(ga_graph_row(g, 3, 4, 0, keys, 4, &deg));
+    EXPECT_EQ_I64(deg, 2); EXPECT_EQ_I64(keys[0], 1); EXPECT_EQ_I64(keys[1], 3);
+    ASSERT_OK(ga_graph_row(g, 3, 4, 1, keys, 4, &deg));
+    EXPECT_EQ_I64(deg, 0);
+    ASSERT_OK(ga_graph_row(g, 3, 4, 2, keys, 4, &deg));
+    EXPECT_EQ_I64(deg, 3); EXPECT_EQ_I64(keys[2], 3);
+    EXPECT_STATUS(ga_graph_check(g, 3, 5), GA_ERR_GRAPH_MISMATCH);
+    EXPECT_STATUS(ga_graph_check(g, 4, 4), GA_ERR_GRAPH_MISMATCH);
+    ga_graph_destroy(g);
+}
+
+TEST(csr_union_with_window_counts_shared_edges_once) {
+    /* window(1,1) over 4x4 plus a csr that repeats some window edges and adds (0,3) */
+    const int64_t ptr[] = {0, 2, 3, 3, 4};
+    const int64_t col[] = {1, 3, 1, 0};
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_window(g, 1, 1));
+    ASSERT_OK(ga_graph_add_csr(g, 4, 4, ptr, col, GA_INDEX_INT64));
+    int64_t edges;
+    ASSERT_OK(ga_graph_count_edges(g, 4, 4, &edges));
+    EXPECT_EQ_I64(edges, 10 + 2); /* window has 10; csr adds (0,3) and (3,0) */
+    ga_graph_destroy(g);
+}
+
+TEST(coo_is_converted_to_sorted_csr) {
+    const int64_t row[] = {2, 0, 2, 0, 1};
+    const int64_t col[] = {3, 2, 0, 1, 1};
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_coo(g, 3, 4, 5, row, col, GA_INDEX_INT64));
+    int64_t ptr[4], idx[5];
+    ASSERT_OK(ga_graph_to_csr(g, 3, 4, ptr, idx, 5));
+    const int64_t wp[] = {0, 2, 3, 5}, wi[] = {1, 2, 1, 0, 3};
+    for (int x = 0; x < 4; x++) EXPECT_EQ_I64(ptr[x], wp[x]);
+    for (int x = 0; x < 5; x++) EXPECT_EQ_I64(idx[x], wi[x]);
+    ga_graph_destroy(g);
+}
+
+TEST(csr_validation_gives_one_status_per_failure_class) {
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    const int64_t ok_ptr[] = {0, 1, 2};
+    const int64_t ok_col[] = {0, 1};
+    const int64_t bad_start[] = {1, 1, 2};
+    const int64_t decreasing[] = {0, 2, 1};
+    const int64_t out_of_range[] = {0, 2};
+    const int64_t negative[] = {-1, 0};
+    const int64_t p2[] = {0, 2, 2};
+    const int64_t dup[] = {1, 1};
+    const int64_t unsorted[] = {1, 0};
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, NULL, ok_col, GA_INDEX_INT64), GA_ERR_NULL_POINTER);
+    EXPECT_STATUS(ga_graph_add_csr(g, 0, 2, ok_ptr, ok_col, GA_INDEX_INT64), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 0, ok_ptr, ok_col, GA_INDEX_INT64), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, bad_start, ok_col, GA_INDEX_INT64), GA_ERR_ROW_PTR_START);
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, decreasing, ok_col, GA_INDEX_INT64), GA_ERR_ROW_PTR_NOT_MONOTONE);
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, ok_ptr, out_of_range, GA_INDEX_INT64), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, ok_ptr, negative, GA_INDEX_INT64), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, p2, dup, GA_INDEX_INT64), GA_ERR_INDEX_DUPLICATE);
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, p2, unsorted, GA_INDEX_INT64), GA_ERR_INDEX_UNSORTED);
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, ok_ptr, ok_col, (ga_index_type)7), GA_ERR_BAD_DTYPE);
+    EXPECT_EQ_I64(ga_graph_component_count(g), 0); /* nothing was added by a rejected call */
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, ok_ptr, ok_col, GA_INDEX_INT64), GA_OK);
+    EXPECT_EQ_I64(ga_graph_component_count(g), 1);
+    ga_graph_destroy(g);
+}
+
+TEST(coo_validation_rejects_duplicates_and_out_of_range) {
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    const int32_t r[] = {0, 1, 0}, c_dup[] = {1, 0, 1}, c_big[] = {1, 0, 5}, r_neg[] = {0, -1, 0};
+    EXPECT_STATUS(ga_graph_add_coo(g, 2, 2, 3, r, c_dup, GA_INDEX_INT32), GA_ERR_INDEX_DUPLICATE);
+    EXPECT_STATUS(ga_graph_add_coo(g, 2, 2, 3, r, c_big, GA_INDEX_INT32), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_STATUS(ga_graph_add_coo(g, 2, 2, 3, r_neg, c_dup, GA_INDEX_INT32), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_STATUS(ga_graph_add_coo(g, 2, 2, -1, r, c_dup, GA_INDEX_INT32), GA_ERR_BAD_SIZE);
+    EXPECT_EQ_I64(ga_graph_component_count(g), 0);
+    ga_graph_destroy(g);
+}
+
+TEST(component_parameters_are_validated) {
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    const int64_t neg[] = {3, -2};
+    EXPECT_STATUS(ga_graph_add_window(g, -1, 3), GA_ERR_BAD_PARAMETER);
+    EXPECT_STATUS(ga_graph_add_dilated(g, 2, 0), GA_ERR_BAD_PARAMETER);
+    EXPECT_STATUS(ga_graph_add_blocks(g, 0), GA_ERR_BAD_PARAMETER);
+    EXPECT_STATUS(ga_graph_add_longnet(g, 8, 2, 2), GA_ERR_BAD_PARAMETER);
+    EXPECT_STATUS(ga_graph_add_random(g, 0, 1), GA_ERR_BAD_PARAMETER);
+    EXPECT_STATUS(ga_graph_add_bigbird(g, 0, 1, 1, 1, 1), GA_ERR_BAD_PARAMETER);
+    EXPECT_STATUS(ga_graph_add_global(g, neg, 2), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_STATUS(ga_graph_add_global(g, neg, 0), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_add_window(NULL, 1, 1), GA_ERR_NULL_POINTER);
+    EXPECT_EQ_I64(ga_graph_component_count(g), 0);
+    EXPECT_STATUS(ga_graph_check(g, 4, 4), GA_ERR_EMPTY_GRAPH);
+    ga_graph_destroy(g);
+}
+
+TEST(global_tokens_must_fit_the_sequence_at_call_time) {
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    const int64_t l[] = {2, 9};
+    ASSERT_OK(ga_graph_add_global(g, l, 2));
+    EXPECT_STATUS(ga_graph_check(g, 9, 9), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_STATUS(ga_graph_check(g, 10, 10), GA_OK);
+    ga_graph_destroy(g);
+}
+
+TEST(to_csr_writes_nothing_when_capacity_is_too_small) {
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_window(g, 1, 1));
+    int64_t ptr[6] = {-7, -7, -7, -7, -7, -7}, idx[4] = {-7, -7, -7, -7};
+    EXPECT_STATUS(ga_graph_to_csr(g, 5, 5, ptr, idx, 4), GA_ERR_BAD_SIZE);
+    for (int x = 0; x < 6; x++) EXPECT_EQ_I64(ptr[x], -7);
+    for (int x = 0; x < 4; x++) EXPECT_EQ_I64(idx[x], -7);
+    ga_graph_destroy(g);
+}
+
+/* ---- spec parsing ---------------------------------------------------------------------------- */
+
+static int64_t spec_edges(const char *spec, int64_t n) {
+    ga_graph *g;
+    if (ga_graph_parse(spec, &g) != GA_OK) return -1;
+    int64_t e = -2;
+    if (ga_graph_count_edges(g, n, n, &e) != GA_OK) e = -3;
+    ga_graph_destroy(g);
+    return e;
+}
+
+static int64_t api_edges(ga_status (*build)(ga_graph *), int64_t n) {
+    ga_graph *g;
+    if (ga_graph_create(&g) != GA_OK) return -1;
+    int64_t e = -2;
+    if (build(g) == GA_OK && ga_graph_count_edges(g, n, n, &e) != GA_OK) e = -3;
+    ga_graph_destroy(g);
+    return e;
+}
+
+static ga_status build_longformer(ga_graph *g) {
+    const int64_t l[] = {0, 7, 63};
+    GA_TRY(ga_graph_add_window(g, 4, 4));
+    return ga_graph_add_global(g, l, 3);
+}
+static ga_status build_bigbird(ga_graph *g) { return ga_graph_add_bigbird(g, 4, 1, 1, 2, 42); }
+static ga_status build_many(ga_graph *g) {
+    GA_TRY(ga_graph_add_window(g, 2, 5));
+    GA_TRY(ga_graph_add_dilated(g, 3, 4));
+    GA_TRY(ga_graph_add_blocks(g, 8));
+    GA_TRY(ga_graph_add_longnet(g, 16, 4, 1));
+    GA_TRY(ga_graph_add_random(g, 5, 9));
+    return ga_graph_add_causal(g);
+}
+
+TEST(spec_builds_the_same_graph_as_the_api) {
+    EXPECT_EQ_I64(spec_edges("window:4 + global:0,7,63", 64), api_edges(build_longformer, 64));
+    EXPECT_EQ_I64(spec_edges("bigbird:4,1,1,2,42", 64), api_edges(build_bigbird, 64));
+    EXPECT_EQ_I64(spec_edges(" window:2,5+dilated:3,4 + blocks:8+longnet:16,4,1+random:5,9+causal ", 64),
+                  api_edges(build_many, 64));
+    EXPECT_EQ_I64(spec_edges("dense", 10), 100);
+    EXPECT_EQ_I64(spec_edges("causal", 10), 55);
+}
+
+TEST(spec_errors_name_the_offending_part) {
+    static const struct { const char *spec; ga_status want; const char *needle; } cases[] = {
+        {"", GA_ERR_SPEC_SYNTAX, "empty component"},
+        {"window:4+", GA_ERR_SPEC_SYNTAX, "offset 9"},
+        {"window", GA_ERR_SPEC_SYNTAX, "missing arguments"},
+        {"window:x", GA_ERR_SPEC_SYNTAX, "'x' is not an integer"},
+        {"window:1,2,3", GA_ERR_SPEC_SYNTAX, "too many"},
+        {"windw:4", GA_ERR_SPEC_SYNTAX, "unknown component"},
+        {"dense:3", GA_ERR_SPEC_SYNTAX, "takes no arguments"},
+        {"window:4 + dilated:3", GA_ERR_SPEC_SYNTAX, "offset 11"},
+        {"window:-1", GA_ERR_BAD_PARAMETER, "window:-1"},
+        {"global:1,,2", GA_ERR_SPEC_SYNTAX, "empty argument"},
+        {"window:99999999999999999999999", GA_ERR_SPEC_SYNTAX, "out of range"},
+        {"csr:only_one.npy", GA_ERR_SPEC_SYNTAX, "two .npy paths"},
+        {"csr:/nonexistent/a.npy,/nonexistent/b.npy", GA_ERR_IO, "a.npy"},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        ga_graph *g = NULL;
+        ga_status st = ga_graph_parse(cases[c].spec, &g);
+        if (st != cases[c].want || !strstr(ga_last_error_detail(), cases[c].needle))
+            ga_test_fail(__FILE__, __LINE__, "spec '%s': got %s with detail '%s'; want %s mentioning '%s'",
+                         cases[c].spec, ga_status_string(st), ga_last_error_detail(), ga_status_string(cases[c].want),
+                         cases[c].needle);
+        EXPECT_TRUE(g == NULL);
+    }
+}
+
+TEST(hash_is_the_documented_splitmix) {
+    for (int64_t r = 0; r < 50; r++)
+        for (int64_t t = 0; t < 5; t++) EXPECT_TRUE(ga_hash64(77, r, t) == splitmix(77, r, t));
+}

@@ -1,0 +1,64 @@
+/* The test runner: `prog` runs every registered test, `prog NAME...` runs the named ones,
+ * `prog --list` prints the names. Exit status 0 only if nothing failed. */
+#include <stdarg.h>
+#include <stdlib.h>
+
+#include "test.h"
+
+#define GA_MAX_TESTS 1024
+static struct { const char *name; ga_test_fn fn; } tests[GA_MAX_TESTS];
+static int ntests, failures_in_test, skipped_in_test;
+static const char *current;
+
+void ga_test_register(const char *name, ga_test_fn fn) {
+    if (ntests < GA_MAX_TESTS) { tests[ntests].name = name; tests[ntests].fn = fn; ntests++; }
+}
+
+void ga_test_fail(const char *file, int line, const char *fmt, ...) {
+    va_list ap;
+    failures_in_test++;
+    if (failures_in_test > 20) return; /* enough to see the pattern */
+    fprintf(stderr, "  FAIL %s (%s:%d): ", current, file, line);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fputc('\n', stderr);
+}
+
+void ga_test_skip(const char *why) {
+    skipped_in_test = 1;
+    fprintf(stderr, "  SKIP %s: %s\n", current, why);
+}
+
+int ga_test_failures(void) { return failures_in_test; }
+
+static int run(int t, int *passed, int *failed, int *skipped) {
+    current = tests[t].name;
+    failures_in_test = 0;
+    skipped_in_test = 0;
+    tests[t].fn();
+    if (failures_in_test) { (*failed)++; fprintf(stderr, "[FAIL] %s (%d failures)\n", current, failures_in_test); }
+    else if (skipped_in_test) (*skipped)++;
+    else { (*passed)++; fprintf(stderr, "[ ok ] %s\n", current); }
+    return failures_in_test == 0;
+}
+
+int main(int argc, char **argv) {
+    int passed = 0, failed = 0, skipped = 0;
+    if (argc > 1 && strcmp(argv[1], "--list") == 0) {
+        for (int t = 0; t < ntests; t++) printf("%s\n", tests[t].name);
+        return 0;
+    }
+    if (argc > 1) {
+        for (int a = 1; a < argc; a++) {
+            int found = 0;
+            for (int t = 0; t < ntests; t++)
+                if (strcmp(tests[t].name, argv[a]) == 0) { found = 1; run(t, &passed, &failed, &skipped); }
+            if (!found) { fprintf(stderr, "no test named %s\n", argv[a]); failed++; }
+        }
+    } else {
+        for (int t = 0; t < ntests; t++) run(t, &passed, &failed, &skipped);
+    }
+    printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
+    return failed ? 1 : 0;
+}
