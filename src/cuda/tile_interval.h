@@ -1,0 +1,39 @@
+/* tile_interval.h -- tensor-core tiles for components whose rows are key intervals
+ * (window, causal, dense, blocks). See tile_interval.cu. Plain C interface for the dispatcher. */
+#ifndef GA_CUDA_TILE_INTERVAL_H
+#define GA_CUDA_TILE_INTERVAL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graphattn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+enum { GA_TILE_WINDOW = 0, GA_TILE_CAUSAL = 1, GA_TILE_DENSE = 2, GA_TILE_BLOCKS = 3 };
+
+typedef struct ga_tile_interval_call {
+    int kind;          /* GA_TILE_* */
+    int64_t p0, p1;    /* window: left, right; blocks: block size */
+    ga_dtype dtype;    /* GA_BF16 or GA_F16 */
+    int64_t B, H, Hkv, nq, nk, D;
+    const void *q, *k, *v;
+    void *out;
+    float *lse;        /* may be NULL unless accumulate */
+    int64_t sq[3], sk[3], sv[3], so[3], sl[3]; /* element strides of (B, N, H); D stride is 1 */
+    double scale;
+    int accumulate;    /* merge into the prior (out, lse) */
+    void *stream;
+} ga_tile_interval_call;
+
+/* 1 when the tile kernel handles this call (dtype, head dim, kind, 16-byte alignment). */
+int ga_tile_interval_supported(const ga_tile_interval_call *call);
+/* Launch (asynchronously on call->stream). On error writes a message into err. */
+ga_status ga_tile_interval_run(const ga_tile_interval_call *call, char *err, size_t err_size);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
