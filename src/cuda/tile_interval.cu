@@ -114,9 +114,12 @@ struct TileArgs {
     float scale_log2;    /* scale * log2(e) */
     int accumulate;      /* merge into the prior (out, lse) */
     Interval iv;
+    /* tile-list mode (explicit graphs, see graph/tile_plan.h) */
+    const int64_t *tile_ptr, *tile_kt, *tile_mask;
+    const uint64_t *masks;
 };
 
-template <typename T, int D>
+template <typename T, int D, bool LIST>
 __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs a) {
     constexpr int LD = D + 8;            /* padded smem row (elements): conflict-free ldmatrix */
     constexpr int KSTEPS = D / 16;       /* k-steps of Q K^T */
@@ -141,11 +144,20 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
     const T *K = static_cast<const T *>(a.k) + b * a.sk[0] + hk * a.sk[2];
     const T *V = static_cast<const T *>(a.v) + b * a.sv[0] + hk * a.sv[2];
 
-    /* key tiles covering [lo(q0), hi(qlast)] */
-    int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
-    const int64_t kt_begin = klo / BK, kt_end = khi >= klo ? khi / BK + 1 : kt_begin; /* [begin, end) */
-    /* keys every row of the tile attends: a tile inside [max lo, min hi] needs no mask */
-    const int64_t full_lo = a.iv.lo(qlast), full_hi = min(a.iv.hi(q0), a.nk - 1);
+    /* Interval mode: the key tiles covering [lo(q0), hi(qlast)]; keys inside [max lo, min hi]
+     * are attended by every row, so a tile there needs no mask. List mode: the plan's tiles. */
+    int64_t kt_begin, kt_end, full_lo = 0, full_hi = -1;
+    if (LIST) {
+        kt_begin = a.tile_ptr[qt];
+        kt_end = a.tile_ptr[qt + 1];
+    } else {
+        int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
+        kt_begin = klo / BK;
+        kt_end = khi >= klo ? khi / BK + 1 : kt_begin; /* [begin, end) */
+        full_lo = a.iv.lo(qlast);
+        full_hi = min(a.iv.hi(q0), a.nk - 1);
+    }
+    auto key_tile = [&](int64_t it) -> int64_t { return LIST ? a.tile_kt[it] : it; };
 
     /* Q tile -> smem (zero rows past nq) */
     for (int c = tid; c < BQ * CHUNKS; c += NTHREADS) {
@@ -167,7 +179,7 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
         }
         cp_async_commit();
     };
-    if (kt_begin < kt_end) load_kv(kt_begin, 0);
+    if (kt_begin < kt_end) load_kv(key_tile(kt_begin), 0);
 
     /* Q fragments: this warp's 16 rows x D */
     cp_async_wait<1>();
@@ -187,9 +199,10 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
     const int64_t row0 = q0 + warp * 16 + g, row1 = row0 + 8; /* the two rows this thread holds */
     const int64_t lo0 = a.iv.lo(row0), hi0 = a.iv.hi(row0), lo1 = a.iv.lo(row1), hi1 = a.iv.hi(row1);
 
-    for (int64_t kt = kt_begin; kt < kt_end; kt++) {
-        const int buf = (int)((kt - kt_begin) & 1);
-        if (kt + 1 < kt_end) { load_kv(kt + 1, buf ^ 1); cp_async_wait<1>(); }
+    for (int64_t it = kt_begin; it < kt_end; it++) {
+        const int64_t kt = key_tile(it);
+        const int buf = (int)((it - kt_begin) & 1);
+        if (it + 1 < kt_end) { load_kv(key_tile(it + 1), buf ^ 1); cp_async_wait<1>(); }
         else cp_async_wait<0>();
         __syncthreads();
         const T *k_s = sK + buf * BK * LD, *v_s = sV + buf * BK * LD;
@@ -212,7 +225,21 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
 
         /* mask only where the tile is not inside every row's range */
         const int64_t kbase = kt * BK;
-        const bool full = kbase >= full_lo && kbase + BK - 1 <= full_hi && qlast - q0 == BQ - 1;
+        if (LIST) {
+            const int64_t moff = a.tile_mask[it];
+            if (moff >= 0) {
+                const uint64_t w0 = a.masks[moff + warp * 16 + g], w1 = a.masks[moff + warp * 16 + g + 8];
+#pragma unroll
+                for (int n = 0; n < 8; n++)
+#pragma unroll
+                    for (int e = 0; e < 2; e++) {
+                        const int bit = n * 8 + 2 * t4 + e;
+                        if (!((w0 >> bit) & 1)) s[n][e] = -INFINITY;
+                        if (!((w1 >> bit) & 1)) s[n][2 + e] = -INFINITY;
+                    }
+            }
+        }
+        const bool full = LIST || (kbase >= full_lo && kbase + BK - 1 <= full_hi && qlast - q0 == BQ - 1);
         if (!full) {
 #pragma unroll
             for (int n = 0; n < 8; n++)
@@ -319,11 +346,11 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
     }
 }
 
-template <typename T, int D>
+template <typename T, int D, bool LIST>
 ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_size) {
     constexpr int LD = D + 8;
     const size_t smem = (size_t)(BQ + 4 * BK) * LD * sizeof(T);
-    cudaError_t e = cudaFuncSetAttribute(tile_interval_kernel<T, D>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+    cudaError_t e = cudaFuncSetAttribute(tile_interval_kernel<T, D, LIST>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                          (int)smem);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "tile kernel: cudaFuncSetAttribute: %s", cudaGetErrorString(e));
@@ -336,7 +363,7 @@ ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_s
         snprintf(err, err_size, "tile kernel: %lld blocks exceed the launch limit", (long long)blocks);
         return GA_ERR_BAD_SIZE;
     }
-    tile_interval_kernel<T, D><<<dim3((unsigned)gx, (unsigned)gy), NTHREADS, smem, stream>>>(a);
+    tile_interval_kernel<T, D, LIST><<<dim3((unsigned)gx, (unsigned)gy), NTHREADS, smem, stream>>>(a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "tile kernel launch: %s", cudaGetErrorString(e));
@@ -350,7 +377,8 @@ ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_s
 extern "C" int ga_tile_interval_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
     if (c->D != 64 && c->D != 128 && c->D != 32) return 0;
-    if (c->kind != GA_TILE_WINDOW && c->kind != GA_TILE_CAUSAL && c->kind != GA_TILE_DENSE && c->kind != GA_TILE_BLOCKS)
+    if (c->kind != GA_TILE_WINDOW && c->kind != GA_TILE_CAUSAL && c->kind != GA_TILE_DENSE && c->kind != GA_TILE_BLOCKS &&
+        c->kind != GA_TILE_LIST)
         return 0;
     /* cp.async moves 16-byte chunks: every row start must be 16-byte aligned */
     const void *ptrs[3] = {c->q, c->k, c->v};
@@ -374,13 +402,17 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     a.scale_log2 = (float)(c->scale * 1.4426950408889634);
     a.accumulate = c->accumulate;
     a.iv.kind = c->kind; a.iv.a = c->p0; a.iv.b = c->p1; a.iv.nq = c->nq; a.iv.nk = c->nk;
+    a.tile_ptr = c->tile_ptr; a.tile_kt = c->tile_kt; a.tile_mask = c->tile_mask; a.masks = c->masks;
+    const bool list = c->kind == GA_TILE_LIST;
     cudaStream_t s = (cudaStream_t)c->stream;
+#define GA_TILE_LAUNCH(T, D) (list ? launch<T, D, true>(a, s, err, err_size) : launch<T, D, false>(a, s, err, err_size))
     if (c->dtype == GA_BF16) {
-        if (c->D == 32) return launch<__nv_bfloat16, 32>(a, s, err, err_size);
-        if (c->D == 64) return launch<__nv_bfloat16, 64>(a, s, err, err_size);
-        return launch<__nv_bfloat16, 128>(a, s, err, err_size);
+        if (c->D == 32) return GA_TILE_LAUNCH(__nv_bfloat16, 32);
+        if (c->D == 64) return GA_TILE_LAUNCH(__nv_bfloat16, 64);
+        return GA_TILE_LAUNCH(__nv_bfloat16, 128);
     }
-    if (c->D == 32) return launch<__half, 32>(a, s, err, err_size);
-    if (c->D == 64) return launch<__half, 64>(a, s, err, err_size);
-    return launch<__half, 128>(a, s, err, err_size);
+    if (c->D == 32) return GA_TILE_LAUNCH(__half, 32);
+    if (c->D == 64) return GA_TILE_LAUNCH(__half, 64);
+    return GA_TILE_LAUNCH(__half, 128);
+#undef GA_TILE_LAUNCH
 }

@@ -12,7 +12,9 @@
 extern "C" {
 #endif
 
-enum { GA_TILE_WINDOW = 0, GA_TILE_CAUSAL = 1, GA_TILE_DENSE = 2, GA_TILE_BLOCKS = 3 };
+/* GA_TILE_LIST: the tiles of an explicit graph's plan (graph/tile_plan.h), given as device
+ * arrays in tile_ptr / tile_kt / tile_mask / masks. */
+enum { GA_TILE_WINDOW = 0, GA_TILE_CAUSAL = 1, GA_TILE_DENSE = 2, GA_TILE_BLOCKS = 3, GA_TILE_LIST = 4 };
 
 typedef struct ga_tile_interval_call {
     int kind;          /* GA_TILE_* */
@@ -26,6 +28,8 @@ typedef struct ga_tile_interval_call {
     double scale;
     int accumulate;    /* merge into the prior (out, lse) */
     void *stream;
+    const int64_t *tile_ptr, *tile_kt, *tile_mask; /* GA_TILE_LIST: device copies of the plan */
+    const uint64_t *masks;
 } ga_tile_interval_call;
 
 /* 1 when the tile kernel handles this call (dtype, head dim, kind, 16-byte alignment). */
