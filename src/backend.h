@@ -35,7 +35,7 @@ ga_status ga_cpu_forward(const ga_problem *p);
 ga_status ga_cpu_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *out_b, const ga_tensor *lse_b,
                               int num_threads);
 
-/* CUDA backend (src/cuda/*.cu; src/cuda_stub/ when built without CUDA: every call returns
+/* CUDA backend (the .cu files in src/cuda; src/cuda_stub/ when built without CUDA: every call returns
  * GA_ERR_BACKEND_UNAVAILABLE and ga_cuda_device_count() returns 0). */
 ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes);
 ga_status ga_cuda_forward(const ga_problem *p);

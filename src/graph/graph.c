@@ -375,7 +375,18 @@ int64_t ga_graph_for_each_edge(const ga_graph *g, int64_t nq, int64_t nk, int64_
 }
 
 int64_t ga_graph_row_degree(const ga_graph *g, int64_t nq, int64_t nk, int64_t i) {
-    return ga_graph_for_each_edge(g, nq, nk, i, NULL, NULL);
+    /* The first component owns all of its slots, and only bigbird's slots can be holes: count
+     * those in O(1) (so dense and causal rows do not cost O(Nk)); the rest slot by slot. */
+    int64_t degree = 0;
+    for (int c = 0; c < (int)g->count; c++) {
+        ga_row r = ga_comp_row(&g->comps[c], i, nq, nk);
+        if (c == 0 && g->comps[c].kind != GA_COMP_BIGBIRD) {
+            degree += r.count;
+            continue;
+        }
+        for (int64_t t = 0; t < r.count; t++) degree += ga_union_key(g->comps, c, &r, t, nq, nk) >= 0;
+    }
+    return degree;
 }
 
 int64_t ga_graph_max_candidates(const ga_graph *g, int64_t nq, int64_t nk) {
@@ -439,7 +450,7 @@ ga_status ga_graph_row(const ga_graph *g, int64_t nq, int64_t nk, int64_t row, i
                (long long)row, (long long)nq);
     ga_collect c = {keys, capacity, 0};
     ga_graph_for_each_edge(g, nq, nk, row, ga_collect_edge, &c);
-    if (c.n <= capacity) qsort(keys, (size_t)c.n, sizeof *keys, ga_cmp_i64);
+    if (c.n > 0 && c.n <= capacity) qsort(keys, (size_t)c.n, sizeof *keys, ga_cmp_i64);
     *degree = c.n;
     return GA_OK;
 }
@@ -469,7 +480,7 @@ ga_status ga_graph_to_csr(const ga_graph *g, int64_t nq, int64_t nk, int64_t *ro
     for (int64_t i = 0; i < nq; i++) {
         ga_collect c = {col_idx + row_ptr[i], row_ptr[i + 1] - row_ptr[i], 0};
         ga_graph_for_each_edge(g, nq, nk, i, ga_collect_edge, &c);
-        qsort(c.keys, (size_t)c.n, sizeof *c.keys, ga_cmp_i64);
+        if (c.n > 0) qsort(c.keys, (size_t)c.n, sizeof *c.keys, ga_cmp_i64);
     }
     return GA_OK;
 }

@@ -1,0 +1,100 @@
+/* npy.h -- reading and writing NumPy .npy files (library-internal; the graphattn command and the
+ * csr:/coo: graph specs use it).
+ *
+ * Reader. Accepts format versions 1.0, 2.0 and 3.0, C order only, little-endian numeric dtypes
+ * (<f4 <f2 <f8 <i4 <i8 <u2 |u1), up to GA_NPY_MAX_DIMS dimensions. It rejects, with
+ * GA_ERR_FILE_FORMAT and a detail naming the file and the problem: a wrong magic string, an
+ * unknown version, a header longer than GA_NPY_MAX_HEADER bytes, a header that is not a plain
+ * {'descr': ..., 'fortran_order': ..., 'shape': (...)} dictionary, fortran_order True, big-endian
+ * or structured or unknown dtypes, negative shapes or shapes whose byte size overflows int64, and
+ * files whose size is not exactly header + data: truncated data and trailing bytes are both
+ * rejected (a file of the wrong size is taken to be corrupt). Files that cannot be opened or read
+ * give GA_ERR_IO. The data size is checked against the file size before any allocation, so a
+ * header that claims a huge shape costs nothing.
+ *
+ * Writer. Writes a version 1.0 header (padded so the data starts at a multiple of 64 bytes) and
+ * the data, to a temporary file next to the target that is renamed into place only when
+ * everything was written: a failed write leaves no file behind (and never a partial one). */
+#ifndef GA_IO_NPY_H
+#define GA_IO_NPY_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "graphattn.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define GA_NPY_MAX_DIMS 16
+#define GA_NPY_MAX_HEADER 65536 /* bytes of header dictionary accepted by the reader */
+
+typedef enum ga_npy_dtype {
+    GA_NPY_F32 = 0, /* <f4 */
+    GA_NPY_F16 = 1, /* <f2 */
+    GA_NPY_F64 = 2, /* <f8 */
+    GA_NPY_I32 = 3, /* <i4 */
+    GA_NPY_I64 = 4, /* <i8 */
+    GA_NPY_U16 = 5, /* <u2 (the command uses it for raw bfloat16 bits) */
+    GA_NPY_U8 = 6,  /* |u1 */
+    GA_NPY_DTYPE_COUNT_ = 7
+} ga_npy_dtype;
+
+typedef struct ga_npy_array {
+    ga_npy_dtype dtype;
+    int ndim;                        /* 0 for a scalar */
+    int64_t shape[GA_NPY_MAX_DIMS];
+    int64_t count;                   /* product of the shape (1 for a scalar) */
+    void *data;                      /* count * itemsize bytes (never NULL after a load); free with ga_npy_free */
+} ga_npy_array;
+
+/* What the header of a .npy file says (ga_npy_parse_header). */
+typedef struct ga_npy_header {
+    int major, minor;
+    ga_npy_dtype dtype;
+    int ndim;
+    int64_t shape[GA_NPY_MAX_DIMS];
+    int64_t count;
+    int64_t data_offset; /* bytes before the data */
+    int64_t data_bytes;  /* count * itemsize */
+} ga_npy_header;
+
+/* Bytes per element; 0 for an unknown dtype. */
+size_t ga_npy_dtype_size(ga_npy_dtype dtype);
+/* The descr string ("<f4"), and a readable name ("float32"); "?" for an unknown dtype. */
+const char *ga_npy_dtype_descr(ga_npy_dtype dtype);
+const char *ga_npy_dtype_name(ga_npy_dtype dtype);
+
+/* Parse the header at the start of `buf` (`size` bytes available; it need not hold the data).
+ * `name` is used in error details (a file name, or e.g. "<memory>"). */
+ga_status ga_npy_parse_header(const void *buf, size_t size, const char *name, ga_npy_header *header);
+
+/* Parse a whole .npy image in memory (header + data, exactly); copies the data into *array. */
+ga_status ga_npy_parse(const void *buf, size_t size, const char *name, ga_npy_array *array);
+
+/* Load a .npy file into *array (zeroed on failure; nothing to free then). */
+ga_status ga_npy_load(const char *path, ga_npy_array *array);
+
+/* Free what a load allocated and zero the struct. NULL and zeroed structs are fine. */
+void ga_npy_free(ga_npy_array *array);
+
+/* Render a shape as "(3, 4)" / "(5,)" / "()" into buf. */
+void ga_npy_shape_string(int ndim, const int64_t *shape, char *buf, size_t buf_size);
+
+/* Write `data` (C order, count = product of shape elements of `dtype`) to `path`. */
+ga_status ga_npy_save(const char *path, ga_npy_dtype dtype, int ndim, const int64_t *shape, const void *data);
+
+/* Two-phase writing, for commands that write several files and want all or none:
+ * ga_npy_save_staged writes the file under a temporary name (returned in *staged, malloc'd);
+ * ga_npy_commit renames it to `path` (and frees *staged); ga_npy_discard removes it (and frees
+ * *staged). Both accept *staged == NULL as a no-op. */
+ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, const int64_t *shape, const void *data,
+                             char **staged);
+ga_status ga_npy_commit(char **staged, const char *path);
+void ga_npy_discard(char **staged);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

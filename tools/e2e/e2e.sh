@@ -1,0 +1,304 @@
+#!/bin/sh
+# End-to-end tests of the graphattn command, one case per CTest test:
+#   sh e2e.sh PATH/TO/graphattn PATH/TO/ga_e2e WORKDIR CASE
+# Each case runs in WORKDIR/CASE (removed when the case passes). Inputs come from ga_e2e (the
+# same seeded generator `check` uses), so neither Python nor NumPy is needed.
+set -u
+GA=$1
+H=$2
+BASE=$3
+CASE=$4
+W="$BASE/$CASE"
+rm -rf "$W"
+mkdir -p "$W" || exit 1
+cd "$W" || exit 1
+
+fail() {
+    echo "FAIL $CASE: $*" >&2
+    exit 1
+}
+# expect STATUS CMD...: run CMD (stdout to out.txt, stderr to err.txt), fail unless it exits STATUS
+expect() {
+    want=$1
+    shift
+    "$@" >out.txt 2>err.txt
+    got=$?
+    if [ "$got" -ne "$want" ]; then
+        echo "--- stdout" >&2; cat out.txt >&2; echo "--- stderr" >&2; cat err.txt >&2
+        fail "'$*' exited $got, want $want"
+    fi
+}
+# has FILE TEXT: FILE contains TEXT (fixed string)
+has() {
+    grep -qF -- "$2" "$1" || { echo "--- $1" >&2; cat "$1" >&2; fail "$1 lacks '$2'"; }
+}
+absent() {
+    for f in "$@"; do [ ! -e "$f" ] || fail "$f was written"; done
+    for f in *.tmp.*; do [ ! -e "$f" ] || fail "temporary file $f was left behind"; done
+}
+# value KEY: the value of "KEY: value" in out.txt
+value() { sed -n "s/^$1: //p" out.txt; }
+
+gen_qkv() { # gen_qkv DTYPE SEED QSHAPE KVSHAPE
+    expect 0 "$H" gen q.npy "$1" "$2" 1 "$3"
+    expect 0 "$H" gen k.npy "$1" "$2" 2 "$4"
+    expect 0 "$H" gen v.npy "$1" "$2" 3 "$4"
+}
+
+case_help_on_every_subcommand() {
+    for c in run check bench show export info; do
+        expect 0 "$GA" "$c" --help
+        has out.txt "usage: graphattn $c"
+        has out.txt "example"
+    done
+    expect 0 "$GA" --help
+    has out.txt "commands:"
+    expect 0 "$GA" help check
+    has out.txt "usage: graphattn check"
+}
+
+case_usage_errors_exit_with_status_2() {
+    expect 2 "$GA"
+    expect 2 "$GA" frobnicate
+    has err.txt "unknown command 'frobnicate'"
+    expect 2 "$GA" run --graph dense --q q.npy
+    has err.txt "required"
+    expect 2 "$GA" check --graph dense --n abc
+    has err.txt "'abc' is not an integer"
+    expect 2 "$GA" check --graph dense --n 10 --bogus 1
+    has err.txt "unknown option '--bogus'"
+    expect 2 "$GA" check --graph dense --n 10 --dtype f8
+    expect 2 "$GA" check --graph dense --n 10 --device tpu
+    expect 2 "$GA" run --graph dense --q a --k b --v c --out o.npy --device cuda --backend reference
+    absent o.npy
+}
+
+case_info_reports_version_and_backends() {
+    expect 0 "$GA" info
+    has out.txt "graphattn 0."
+    has out.txt "backends compiled: "
+    has out.txt "CUDA devices: "
+    expect 0 "$GA" --version
+}
+
+case_run_matches_reference_backend() {
+    gen_qkv f32 11 64,4,16 64,2,16
+    g="window:5+global:0,63+random:3,7"
+    expect 0 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out o.npy --lse lse.npy --device cpu
+    has out.txt "wrote o.npy float32 (64, 4, 16)"
+    expect 0 "$H" desc lse.npy
+    has out.txt "float32 (64, 4)"
+    expect 0 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out ref.npy --lse ref_lse.npy --backend reference
+    expect 0 "$H" compare o.npy ref.npy 1e-4
+    expect 0 "$H" compare lse.npy ref_lse.npy 1e-4
+    # an explicit scale changes the result, and still matches the reference
+    expect 0 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out o2.npy --scale 0.5 --device cpu
+    expect 0 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out ref2.npy --scale 0.5 --backend reference
+    expect 0 "$H" compare o2.npy ref2.npy 1e-4
+    expect 1 "$H" compare o2.npy o.npy 1e-3
+}
+
+case_run_batched_float16() {
+    gen_qkv f16 12 2,50,4,8 2,70,1,8
+    g="causal+window:3"
+    expect 0 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out o.npy --lse lse.npy --device cpu
+    expect 0 "$H" desc o.npy
+    has out.txt "float16 (2, 50, 4, 8)"
+    expect 0 "$H" desc lse.npy
+    has out.txt "float32 (2, 50, 4)"
+    expect 0 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out ref.npy --lse ref_lse.npy --backend reference
+    expect 0 "$H" compare o.npy ref.npy 1e-2
+    expect 0 "$H" compare lse.npy ref_lse.npy 1e-2
+}
+
+case_run_dtype_bf16_writes_float32() {
+    gen_qkv f32 13 40,2,32 40,2,32
+    expect 0 "$GA" run --graph window:4 --q q.npy --k k.npy --v v.npy --out o.npy --dtype bf16 --device cpu
+    expect 0 "$H" desc o.npy
+    has out.txt "float32 (40, 2, 32)"
+    expect 0 "$GA" run --graph window:4 --q q.npy --k k.npy --v v.npy --out ref.npy --dtype bf16 --backend reference
+    expect 0 "$H" compare o.npy ref.npy 1e-2
+    # bf16 rounding of the inputs is visible against the float32 computation
+    expect 0 "$GA" run --graph window:4 --q q.npy --k k.npy --v v.npy --out f32.npy --backend reference
+    expect 1 "$H" compare o.npy f32.npy 1e-5
+    expect 0 "$H" compare o.npy f32.npy 5e-2
+}
+
+case_run_bf16_bits_round_trip() {
+    gen_qkv bf16bits 14 30,2,16 30,2,16
+    expect 1 "$GA" run --graph window:2 --q q.npy --k k.npy --v v.npy --out o.npy
+    has err.txt "--bf16-bits"
+    absent o.npy
+    expect 0 "$GA" run --graph window:2 --q q.npy --k k.npy --v v.npy --out o.npy --bf16-bits --device cpu
+    expect 0 "$H" desc o.npy
+    has out.txt "uint16 (30, 2, 16)"
+    expect 0 "$GA" run --graph window:2 --q q.npy --k k.npy --v v.npy --out ref.npy --bf16-bits --backend reference
+    expect 0 "$H" compare o.npy ref.npy 1e-2
+}
+
+case_run_and_check_agree_on_the_same_problem() {
+    # ga_e2e gen draws the same seeded values as check (streams 1, 2, 3 for q, k, v), so run on
+    # these files is the problem check solves internally
+    g="window:6+global:3+random:2,5"
+    gen_qkv f32 21 77,2,24 77,2,24
+    expect 0 "$GA" check --graph "$g" --n 77 --heads 2 --dim 24 --seed 21 --device cpu --rows 77
+    has out.txt "PASS"
+    expect 0 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out o.npy --lse lse.npy --device cpu
+    expect 0 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out ref.npy --lse ref_lse.npy --backend reference
+    expect 0 "$H" compare o.npy ref.npy 1e-4
+    expect 0 "$H" compare lse.npy ref_lse.npy 1e-4
+}
+
+case_run_on_exported_csr_matches_implicit_graph() {
+    g="window:3+global:5"
+    expect 0 "$GA" export --graph "$g" --n 40 --csr ptr.npy,idx.npy
+    gen_qkv f32 15 40,2,8 40,2,8
+    expect 0 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out a.npy --lse a_lse.npy --device cpu
+    expect 0 "$GA" run --graph csr:ptr.npy,idx.npy --q q.npy --k k.npy --v v.npy --out b.npy --lse b_lse.npy --device cpu
+    expect 0 "$H" compare a.npy b.npy 1e-5
+    expect 0 "$H" compare a_lse.npy b_lse.npy 1e-5
+    # an explicit graph fixes N: other sizes are rejected and nothing is written
+    gen_qkv f32 15 41,2,8 41,2,8
+    expect 1 "$GA" run --graph csr:ptr.npy,idx.npy --q q.npy --k k.npy --v v.npy --out c.npy --device cpu
+    has err.txt "GA_ERR_GRAPH_MISMATCH"
+    absent c.npy
+}
+
+case_export_round_trip_preserves_graph() {
+    for g in "window:3" "causal+global:0,9" "dilated:3,4" "blocks:16" "longnet:16,2,1" "random:5,3" \
+             "bigbird:8,1,1,1,9" "window:4,0+random:2,1"; do
+        expect 0 "$GA" show --graph "$g" --n 100
+        e1=$(value edges)
+        expect 0 "$GA" export --graph "$g" --n 100 --csr p.npy,i.npy
+        expect 0 "$H" desc p.npy
+        has out.txt "int64 (101,)"
+        expect 0 "$H" desc i.npy
+        has out.txt "int64 ($e1,)"
+        expect 0 "$GA" show --graph csr:p.npy,i.npy --n 100
+        e2=$(value edges)
+        [ "$e1" = "$e2" ] || fail "$g: $e1 edges, csr copy has $e2"
+        expect 0 "$GA" export --graph csr:p.npy,i.npy --n 100 --csr p2.npy,i2.npy --index int32
+        expect 0 "$H" desc i2.npy
+        has out.txt "int32 ($e1,)"
+        expect 0 "$GA" export --graph csr:p2.npy,i2.npy --n 100 --csr p3.npy,i3.npy
+        cmp -s p.npy p3.npy || fail "$g: row offsets differ after a round trip"
+        cmp -s i.npy i3.npy || fail "$g: column indices differ after a round trip"
+    done
+}
+
+case_bad_spec_fails_and_writes_nothing() {
+    gen_qkv f32 16 20,1,8 20,1,8
+    for g in "window:" "windoe:3" "window:3+" "window:3,4,5" "dilated:2,0" "global:" "csr:missing.npy,idx.npy"; do
+        expect 1 "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --out o.npy --lse lse.npy
+        has err.txt "graphattn run: error: bad --graph"
+        has err.txt "GA_ERR_"
+        absent o.npy lse.npy
+    done
+    expect 1 "$GA" run --graph "windoe:3" --q q.npy --k k.npy --v v.npy --out o.npy
+    has err.txt "GA_ERR_SPEC_SYNTAX"
+    has err.txt "windoe"
+    expect 1 "$GA" export --graph "window:3+bogus" --n 10 --csr p.npy,i.npy
+    absent p.npy i.npy
+}
+
+case_malformed_npy_fails_and_writes_nothing() {
+    gen_qkv f32 17 4,2,8 4,2,8
+    for kind in badmagic truncated fortran int64 trailing bigheader; do
+        expect 0 "$H" bad "$kind" bad.npy
+        expect 1 "$GA" run --graph window:1 --q bad.npy --k k.npy --v v.npy --out o.npy --lse lse.npy --device cpu
+        has err.txt "--q"
+        has err.txt "bad.npy"
+        [ "$kind" = int64 ] || has err.txt "GA_ERR_FILE_FORMAT"
+        absent o.npy lse.npy
+        expect 1 "$GA" run --graph window:1 --q q.npy --k k.npy --v bad.npy --out o.npy --device cpu
+        absent o.npy
+    done
+    expect 0 "$H" bad fortran bad.npy
+    expect 1 "$GA" run --graph window:1 --q bad.npy --k k.npy --v v.npy --out o.npy --device cpu
+    has err.txt "fortran_order"
+    expect 1 "$GA" run --graph window:1 --q nothere.npy --k k.npy --v v.npy --out o.npy --device cpu
+    has err.txt "GA_ERR_IO"
+    absent o.npy
+}
+
+case_shape_mismatch_fails_and_writes_nothing() {
+    expect 0 "$H" gen q.npy f32 1 1 10,2,8
+    expect 0 "$H" gen k.npy f32 1 2 10,3,8
+    expect 0 "$H" gen v.npy f32 1 3 10,3,8
+    expect 1 "$GA" run --graph dense --q q.npy --k k.npy --v v.npy --out o.npy --lse lse.npy --device cpu
+    has err.txt "GA_ERR_SHAPE_MISMATCH"
+    absent o.npy lse.npy
+    expect 0 "$H" gen v.npy f32 1 3 9,3,8
+    expect 1 "$GA" run --graph dense --q q.npy --k k.npy --v v.npy --out o.npy --device cpu
+    absent o.npy
+    expect 0 "$H" gen v.npy f16 1 3 10,3,8
+    expect 1 "$GA" run --graph dense --q q.npy --k k.npy --v v.npy --out o.npy --device cpu
+    has err.txt "one dtype"
+    absent o.npy
+}
+
+case_check_passes_for_every_graph_kind() {
+    expect 0 "$GA" export --graph "window:2+random:3,4" --n 97 --csr p.npy,i.npy
+    for g in dense causal window:7 window:5,0 dilated:3,4 blocks:16 longnet:16,2,1 global:0,50 random:5,3 \
+             bigbird:8,1,1,1,9 "window:4+global:0+random:2,1" csr:p.npy,i.npy; do
+        expect 0 "$GA" check --graph "$g" --n 97 --heads 4 --kv-heads 2 --dim 24 --device cpu --rows 20
+        has out.txt "PASS"
+    done
+    for t in f16 bf16; do
+        expect 0 "$GA" check --graph "window:9+global:1" --n 200 --heads 2 --dim 40 --dtype $t --device cpu
+        has out.txt "PASS"
+    done
+    # Nq != Nk (bottom-right aligned), batches, the reference backend
+    expect 0 "$GA" check --graph causal --n 50 --nk 80 --batch 2 --device cpu
+    has out.txt "PASS"
+    expect 0 "$GA" check --graph "window:3" --n 33 --backend reference
+    has out.txt "PASS"
+}
+
+case_check_fails_above_tolerance() {
+    expect 1 "$GA" check --graph window:8 --n 300 --tol 0 --device cpu
+    has out.txt "FAIL"
+}
+
+case_check_handles_a_million_rows() {
+    expect 0 "$GA" check --graph window:32 --n 2^20 --dim 8 --device cpu --rows 32
+    has out.txt "PASS"
+    has out.txt "last 1048575"
+}
+
+case_show_writes_valid_svg() {
+    expect 0 "$GA" show --graph window:2+global:0 --n 32 --svg s.svg
+    [ "$(value edges)" = 212 ] || fail "window:2+global:0 at N=32 has 212 edges, show says $(value edges)"
+    has s.svg "<?xml"
+    has s.svg "</svg>"
+    has s.svg "212 edges"
+    has s.svg "every query row enumerated"
+    if command -v xmllint >/dev/null 2>&1; then xmllint --noout s.svg || fail "s.svg is not well-formed XML"; fi
+    expect 1 "$GA" show --graph window:2 --n 32 --svg nodir/s.svg
+    absent nodir
+}
+
+case_show_samples_rows_for_large_n() {
+    expect 0 "$GA" show --graph window:16+global:0 --n 2^20 --svg big.svg --budget 2e6
+    has big.svg "512 x 512 cells"
+    has big.svg "sampled query rows"
+    has big.svg "</svg>"
+}
+
+case_bench_writes_csv_and_svg() {
+    expect 0 "$GA" bench --graph window:8 --n 256,1024 --repeats 3 --warmup 1 --device cpu --csv b.csv --svg b.svg
+    has out.txt "TFLOP/s"
+    [ "$(wc -l <b.csv)" -eq 3 ] || fail "b.csv should have a header and 2 rows"
+    has b.csv "graph,n,nk"
+    has b.csv '"window:8",1024,1024'
+    has b.svg "</svg>"
+    has b.svg "useful TFLOP/s"
+    if command -v xmllint >/dev/null 2>&1; then xmllint --noout b.svg || fail "b.svg is not well-formed XML"; fi
+}
+
+if ! type "case_$CASE" >/dev/null 2>&1; then
+    fail "no such case"
+fi
+"case_$CASE"
+cd "$BASE" && rm -rf "$W"
+echo "ok $CASE"
