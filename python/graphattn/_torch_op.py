@@ -1,0 +1,159 @@
+"""The PyTorch side: the custom operators graphattn::attention / graphattn::attention_out.
+
+Imported on first use with torch tensors (or at `import graphattn` when torch is already
+imported). PyTorch is never a compiled dependency: the operators are defined with
+torch.library.custom_op in Python and call the C library through ctypes.
+
+How a graph reaches the operator: torch.compile can only pass plain values into a custom op, so a
+graph travels as (spec, handle). A graph made only of implicit components (window, global, ...)
+travels as its spec string ("window:256+global:0,5") and handle -1; a graph that holds explicit
+arrays (csr, coo) travels as "" and an integer handle into a registry of live Graph objects, so its
+prepared C graph (validated once, and on the GPU copied to the device once) is reused by every call.
+The registry holds Graphs weakly: keep the Graph object alive (e.g. as a module attribute) while
+code that uses it runs.
+
+Forward only: calling backward through graphattn raises a RuntimeError that says so. Inside
+torch.compile, run the forward under torch.no_grad() or torch.inference_mode() (with inputs that
+require grad, AOTAutograd traces the backward and stops at the same error).
+"""
+from typing import Tuple
+
+import torch
+
+from . import _capi
+from ._capi import Status, make_error
+from ._errors import GraphAttnTypeError
+from .attention import backend_value, check_ranks, lse_tensor, make_tensor, run_forward, scale_value
+from .graph import _graph_for_op
+
+_DTYPES = {torch.float32: _capi.GA_F32, torch.float16: _capi.GA_F16, torch.bfloat16: _capi.GA_BF16}
+_WORKSPACE_ALIGN = 256
+
+
+def _view(t, name, output):
+    """(ga_tensor, tensor to keep alive) for a strided torch tensor."""
+    code = _DTYPES.get(t.dtype)
+    if code is None:
+        raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
+                                 "%s has dtype %s; graphattn takes torch.float32, torch.float16 or "
+                                 "torch.bfloat16" % (name, t.dtype))
+    if t.layout != torch.strided:
+        raise make_error(Status.ERR_BAD_STRIDE, "%s has layout %s; graphattn takes strided tensors" % (name, t.layout))
+    if not output:
+        if t.dim() and t.shape[-1] > 1 and t.stride(-1) != 1:
+            t = t.contiguous()
+        if t.is_conj() or t.is_neg():
+            t = t.resolve_conj().resolve_neg()
+    dev = t.device
+    if dev.type == "cuda":
+        device, index = _capi.GA_DEVICE_CUDA, dev.index if dev.index is not None else torch.cuda.current_device()
+    elif dev.type == "cpu":
+        device, index = _capi.GA_DEVICE_CPU, 0
+    else:
+        raise make_error(Status.ERR_BACKEND_UNAVAILABLE,
+                         "%s is on device %s; graphattn runs on cpu and cuda tensors" % (name, dev))
+    return make_tensor(t.data_ptr(), code, device, index, tuple(t.shape), t.stride()), t
+
+
+def _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse):
+    for name, t in (("q", q), ("k", k), ("v", v), ("out", out)):
+        if not isinstance(t, torch.Tensor):
+            raise make_error(Status.ERR_DEVICE_MISMATCH,
+                             "%s is %s; pass q, k, v (and out) all as torch tensors" % (name, type(t).__name__))
+    g = _graph_for_op(spec, handle)
+    qt, qa = _view(q, "q", False)
+    kt, ka = _view(k, "k", False)
+    vt, va = _view(v, "v", False)
+    ot, _ = _view(out, "out", True)
+    lt = None
+    if lse is not None:
+        lt = lse_tensor(lse.data_ptr(), _capi.GA_F32, ot.device, ot.device_index, tuple(q.shape))
+    if q.device.type == "cuda":
+        dev = q.device
+
+        def workspace(nbytes):
+            buf = torch.empty(nbytes + _WORKSPACE_ALIGN, dtype=torch.uint8, device=dev)
+            ptr = (buf.data_ptr() + _WORKSPACE_ALIGN - 1) // _WORKSPACE_ALIGN * _WORKSPACE_ALIGN
+            return ptr, buf
+
+        with torch.cuda.device(dev):
+            stream = torch.cuda.current_stream(dev).cuda_stream
+            run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace)
+    else:
+        run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads)
+    del qa, ka, va
+
+
+def _new_lse(q, return_lse):
+    shape = tuple(q.shape[:-1]) if return_lse else (0,)
+    return torch.empty(shape, dtype=torch.float32, device=q.device)
+
+
+@torch.library.custom_op("graphattn::attention", mutates_args=())
+def attention_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec: str, handle: int, scale: float,
+                 return_lse: bool, backend: int, num_threads: int) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Functional form: returns (out, lse); lse is an empty tensor unless return_lse."""
+    out = torch.empty(q.shape, dtype=q.dtype, device=q.device)
+    lse = _new_lse(q, return_lse)
+    _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse if return_lse else None)
+    return out, lse
+
+
+@attention_op.register_fake
+def _attention_fake(q, k, v, spec, handle, scale, return_lse, backend, num_threads):
+    out = q.new_empty(q.shape)
+    lse = q.new_empty(tuple(q.shape[:-1]) if return_lse else (0,), dtype=torch.float32)
+    return out, lse
+
+
+def _setup_context(ctx, inputs, output):
+    pass
+
+
+def _backward(ctx, grad_out, grad_lse):
+    raise RuntimeError("graphattn.attention is forward-only: it has no backward pass yet. Run it under "
+                       "torch.no_grad() / torch.inference_mode(), or detach its inputs.")
+
+
+attention_op.register_autograd(_backward, setup_context=_setup_context)
+
+
+@torch.library.custom_op("graphattn::attention_out", mutates_args=("out",))
+def attention_out_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec: str, handle: int, scale: float,
+                     return_lse: bool, backend: int, num_threads: int, out: torch.Tensor) -> torch.Tensor:
+    """Writes the result into `out`; returns lse (an empty tensor unless return_lse)."""
+    lse = _new_lse(q, return_lse)
+    _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse if return_lse else None)
+    return lse
+
+
+@attention_out_op.register_fake
+def _attention_out_fake(q, k, v, spec, handle, scale, return_lse, backend, num_threads, out):
+    return q.new_empty(tuple(q.shape[:-1]) if return_lse else (0,), dtype=torch.float32)
+
+
+def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
+    """graphattn.attention for torch tensors (g is a Graph)."""
+    named = [("q", q), ("k", k), ("v", v)] + ([("out", out)] if out is not None else [])
+    for name, t in named:
+        if not isinstance(t, torch.Tensor):
+            raise make_error(Status.ERR_DEVICE_MISMATCH,
+                             "q is a torch tensor but %s is %s; pass all as torch tensors (or all as NumPy "
+                             "arrays)" % (name, type(t).__name__))
+    check_ranks([(name, t.shape) for name, t in named])
+    spec, handle = g._op_key
+    s = scale_value(scale)
+    b = backend_value(backend)
+    nt = int(num_threads or 0)
+    if out is None:
+        o, lse = torch.ops.graphattn.attention(q, k, v, spec, handle, s, bool(return_lse), b, nt)
+    else:
+        if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, out)):
+            raise RuntimeError("graphattn.attention(out=...) does not support autograd (and graphattn is "
+                               "forward-only); call it under torch.no_grad()")
+        if out.dtype != q.dtype:
+            raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
+                                     "out has dtype %s but q has %s" % (out.dtype, q.dtype))
+        lse = torch.ops.graphattn.attention_out(q, k, v, spec, handle, s, bool(return_lse), b, nt, out)
+        o = out
+    return (o, lse) if return_lse else o

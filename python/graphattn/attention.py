@@ -1,0 +1,231 @@
+"""graphattn.attention: the forward pass for NumPy arrays and PyTorch tensors.
+
+Tensors are handed to the C library as strided views (pointer, shape, strides in elements): no
+copy is made unless the last dimension is not contiguous (or, for NumPy, a stride is negative or
+not a whole number of elements), and then only for inputs. An `out=` buffer is written in place
+with its own strides; the library rejects it (and writes nothing) if they are unusable.
+"""
+import ctypes
+import math
+
+import numpy as np
+
+from . import _capi
+from ._capi import C, Status, check, make_error
+from ._errors import GraphAttnTypeError
+from .graph import Graph, _graph_for_spec
+
+
+def as_graph(g):
+    """A Graph from a Graph or a spec string."""
+    if isinstance(g, Graph):
+        return g
+    if isinstance(g, str):
+        return _graph_for_spec(g)
+    raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                             "graph must be a graphattn.Graph or a spec string, got %s" % type(g).__name__)
+
+
+def _type_error(detail):
+    return GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE), detail)
+
+
+def scale_value(scale):
+    """The scale as the C options want it: 0.0 selects 1/sqrt(D)."""
+    if scale is None:
+        return 0.0
+    s = float(scale)
+    if s == 0.0 or not math.isfinite(s):
+        raise make_error(Status.ERR_BAD_PARAMETER,
+                         "scale must be finite and non-zero, got %r (pass None for 1/sqrt(head_dim))" % (scale,))
+    return s
+
+
+def backend_value(backend):
+    if backend is None:
+        return 0
+    if isinstance(backend, str) and backend.lower() in _capi.BACKENDS:
+        return _capi.BACKENDS[backend.lower()]
+    raise make_error(Status.ERR_BAD_PARAMETER,
+                     "backend must be one of %s or None, got %r" % (sorted(_capi.BACKENDS), backend))
+
+
+def make_tensor(data, dtype, device, device_index, shape, strides):
+    """A ga_tensor for a 3-D (N, H, D) or 4-D (B, N, H, D) strided view (strides in elements)."""
+    if len(shape) == 3:
+        n, h, d = shape
+        shape = (1, n, h, d)
+        strides = (max(n, 1) * strides[0], strides[0], strides[1], strides[2])
+    t = _capi.Tensor()
+    t.data = data
+    t.dtype = dtype
+    t.device = device
+    t.device_index = device_index
+    for i in range(4):
+        t.shape[i] = int(shape[i])
+        # the stride of a dimension of size 1 is never used; keep it tidy for the validator
+        t.stride[i] = int(strides[i]) if shape[i] != 1 else (1 if i == 3 else max(int(strides[i]), 0))
+    return t
+
+
+def lse_tensor(data, dtype_f32, device, device_index, q_shape):
+    """The ga_tensor of a contiguous float32 lse array of shape q_shape[:-1] (seen as (B, N, H, 1))."""
+    if len(q_shape) == 3:
+        b, n, h = 1, q_shape[0], q_shape[1]
+    else:
+        b, n, h = q_shape[0], q_shape[1], q_shape[2]
+    return make_tensor(data, dtype_f32, device, device_index, (b, n, h, 1), (n * h, h, 1, 1))
+
+
+def check_ranks(named):
+    """q, k, v (and out) must all be 3-D or all be 4-D."""
+    for name, shape in named:
+        if len(shape) not in (3, 4):
+            raise make_error(Status.ERR_SHAPE_MISMATCH,
+                             "%s has shape %s; expected (B, N, H, D) or (N, H, D)" % (name, tuple(shape)))
+    if len({len(shape) for _, shape in named}) != 1:
+        raise make_error(Status.ERR_SHAPE_MISMATCH,
+                         "q, k, v and out must all be 3-D or all 4-D, got "
+                         + ", ".join("%s %s" % (name, tuple(shape)) for name, shape in named))
+
+
+def run_forward(g, q, k, v, out, lse, scale, backend, stream=None, num_threads=0, workspace=None):
+    """Call ga_attention_forward on prepared ga_tensors. `workspace(nbytes)` -> (pointer, keepalive)
+    allocates the workspace the library asks for; None lets the library allocate it."""
+    opts = _capi.Options()
+    C.ga_options_init(ctypes.byref(opts))
+    opts.scale = scale
+    opts.backend = backend
+    opts.stream = stream
+    opts.num_threads = int(num_threads or 0)
+    h = g._ptr
+    ws_ptr, ws_bytes, keep = None, 0, None
+    if workspace is not None:
+        nbytes = ctypes.c_size_t(0)
+        check(C.ga_attention_workspace_size(h, ctypes.byref(q), ctypes.byref(k), ctypes.byref(v),
+                                            ctypes.byref(opts), ctypes.byref(nbytes)))
+        if nbytes.value:
+            ws_ptr, keep = workspace(nbytes.value)
+            ws_bytes = nbytes.value
+    check(C.ga_attention_forward(h, ctypes.byref(q), ctypes.byref(k), ctypes.byref(v), ctypes.byref(out),
+                                 ctypes.byref(lse) if lse is not None else None, ctypes.byref(opts),
+                                 ws_ptr, ws_bytes))
+    del keep
+
+
+# ---- NumPy ---------------------------------------------------------------------------------
+
+def numpy_dtype_code(dtype):
+    if dtype == np.float32:
+        return _capi.GA_F32
+    if dtype == np.float16:
+        return _capi.GA_F16
+    if dtype.name == "bfloat16" and dtype.itemsize == 2:  # e.g. ml_dtypes.bfloat16
+        return _capi.GA_BF16
+    return None
+
+
+def _numpy_view(a, name, output):
+    """(ga_tensor, array to keep alive) for a NumPy array."""
+    code = numpy_dtype_code(a.dtype)
+    if code is None:
+        raise _type_error("%s has dtype %s; graphattn takes float32, float16 or bfloat16 "
+                          "(NumPy has no bfloat16: use ml_dtypes or torch)" % (name, a.dtype))
+    item = a.itemsize
+    usable = all(s % item == 0 for s in a.strides) and min(a.strides, default=0) >= 0 and (
+        a.shape[-1] <= 1 or a.strides[-1] == item)
+    if not usable:
+        if output:
+            # cannot copy an output: hand the strides over and let the library say what is wrong
+            if any(s % item for s in a.strides):
+                raise make_error(Status.ERR_BAD_STRIDE, "%s has strides %s bytes, not whole %d-byte elements"
+                                 % (name, a.strides, item))
+        else:
+            a = np.ascontiguousarray(a)
+    strides = tuple(s // item for s in a.strides)
+    return make_tensor(a.ctypes.data, code, _capi.GA_DEVICE_CPU, 0, a.shape, strides), a
+
+
+def numpy_attention(q, k, v, g, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
+    arrays = [("q", q), ("k", k), ("v", v)] + ([("out", out)] if out is not None else [])
+    for name, a in arrays:
+        if not isinstance(a, np.ndarray):
+            raise make_error(Status.ERR_DEVICE_MISMATCH,
+                             "q is a NumPy array but %s is %s; pass all arrays as NumPy arrays (or all as "
+                             "torch tensors)" % (name, type(a).__name__))
+    check_ranks([(n, a.shape) for n, a in arrays])
+    scale = scale_value(scale)
+    backend = backend_value(backend)
+    if out is not None:
+        if not out.flags.writeable:
+            raise make_error(Status.ERR_BAD_PARAMETER, "out is read-only")
+        if out.dtype != q.dtype:
+            raise _type_error("out has dtype %s but q has %s" % (out.dtype, q.dtype))
+    qt, qa = _numpy_view(q, "q", False)
+    kt, ka = _numpy_view(k, "k", False)
+    vt, va = _numpy_view(v, "v", False)
+    if out is None:
+        out = np.empty(q.shape, dtype=q.dtype)
+    ot, _ = _numpy_view(out, "out", True)
+    lse = None
+    lt = None
+    if return_lse:
+        lse = np.empty(q.shape[:-1], dtype=np.float32)
+        lt = lse_tensor(lse.ctypes.data, _capi.GA_F32, _capi.GA_DEVICE_CPU, 0, q.shape)
+    run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads)
+    del qa, ka, va
+    return (out, lse) if return_lse else out
+
+
+# ---- the front door ------------------------------------------------------------------------
+
+_torch_ops = None
+
+
+def _torch_impl():
+    global _torch_ops
+    if _torch_ops is None:
+        from . import _torch_op
+        _torch_ops = _torch_op
+    return _torch_ops
+
+
+def _is_torch_tensor(x):
+    t = type(x)
+    return t.__module__.split(".")[0] == "torch" or any(
+        c.__module__ == "torch" and c.__name__ == "Tensor" for c in t.__mro__)
+
+
+def attention(q, k, v, graph, *, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
+    """Sparse attention over a graph: for every query i,
+    out[i] = sum_j softmax_j(scale * q_i . k_j) v_j over the keys j that `graph` gives row i.
+
+    q: (B, Nq, H, D) or (Nq, H, D); k, v: (B, Nk, Hkv, D) or (Nk, Hkv, D) with Hkv dividing H
+    (grouped-query attention: query head h uses key/value head h // (H // Hkv)).
+    dtype float32, float16 or bfloat16 (all the same). Any strides with a contiguous last dimension.
+
+    NumPy arrays run on the CPU backend. PyTorch tensors run where they live: CUDA tensors on the
+    current CUDA stream, CPU tensors on the CPU backend (through the torch operator
+    graphattn::attention, so the call also works inside torch.compile).
+
+    graph:      a graphattn.Graph or a spec string ("window:256+global:0").
+    scale:      softmax scale, default 1/sqrt(D).
+    return_lse: also return the natural-log log-sum-exp per query and head, float32 of shape
+                q.shape[:-1]; a query with no edges has out = 0 and lse = -inf.
+    out:        write the result here (same shape and dtype as q; any strides with a contiguous last
+                dimension). Nothing is written if the call fails.
+    backend:    None/"auto", "cpu", "reference" (the fp64 oracle) or "cuda".
+    num_threads: CPU threads (None: the OpenMP default).
+
+    Returns out, or (out, lse) with return_lse. Raises GraphAttnError (a ValueError, TypeError,
+    MemoryError or RuntimeError as fits) with the library's message on any failure.
+    """
+    g = as_graph(graph)
+    if isinstance(q, np.ndarray):
+        return numpy_attention(q, k, v, g, scale=scale, return_lse=return_lse, out=out, backend=backend,
+                               num_threads=num_threads)
+    if _is_torch_tensor(q):
+        return _torch_impl().attention(q, k, v, g, scale=scale, return_lse=return_lse, out=out,
+                                       backend=backend, num_threads=num_threads)
+    raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                             "q must be a NumPy array or a torch.Tensor, got %s" % type(q).__name__)

@@ -1,0 +1,444 @@
+"""Graphs: which keys each query attends to, as a union of components.
+
+    g = graphattn.window(256) + graphattn.global_tokens([0, 5])
+    g = graphattn.graph("window:256+global:0,5")          # the same graph, from a spec string
+    g = graphattn.csr(indptr, indices)                     # explicit edges
+
+A Graph is immutable. `+` concatenates the component lists; the edge set of the result is the
+union of the parts (an edge is counted once, whatever the order). The C graph behind a Graph is
+built once, on first use, and reused by every later call (an explicit CSR/COO graph is validated
+and copied once; the CUDA backend keeps its device copy with it).
+
+Implicit graphs do not know their size: the query and key counts come from the tensors at call
+time. Explicit graphs (csr, coo) fix them.
+"""
+import ctypes
+import itertools
+import operator
+import threading
+import weakref
+
+import numpy as np
+
+from . import _capi
+from ._capi import C, Status, check, make_error
+from ._errors import GraphAttnTypeError
+
+_INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
+_UINT64_MAX = (1 << 64) - 1
+
+_materialize_lock = threading.Lock()
+# Graphs that a torch op can name by an integer (those with explicit arrays): handle -> Graph.
+_registry = weakref.WeakValueDictionary()
+_next_handle = itertools.count(1)
+# Live graphs with a spec, so that the torch op reuses their prepared C graph: spec -> Graph.
+_by_spec = weakref.WeakValueDictionary()
+# Graphs parsed from spec strings handed to attention() or the torch op (no live Graph had that
+# spec): kept so that a loop over attention(q, k, v, "window:256") parses once. Bounded.
+_parsed = {}
+_PARSED_MAX = 64
+
+
+def _int(value, what, lo=_INT64_MIN, hi=_INT64_MAX):
+    try:
+        v = operator.index(value)
+    except TypeError:
+        raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                                 "%s must be an integer, got %r" % (what, value)) from None
+    if not lo <= v <= hi:
+        raise make_error(Status.ERR_BAD_PARAMETER, "%s = %d is outside [%d, %d]" % (what, v, lo, hi))
+    return v
+
+
+def _index_array(values, what, allow_int32=True):
+    a = np.asarray(values)
+    if a.size == 0 and a.dtype.kind not in "iu":
+        a = a.astype(np.int64)
+    if a.dtype.kind not in "iu":
+        raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                                 "%s must hold integers, got dtype %s" % (what, a.dtype))
+    if a.ndim != 1:
+        raise make_error(Status.ERR_BAD_PARAMETER, "%s must be 1-D, got shape %s" % (what, a.shape))
+    if allow_int32 and a.dtype == np.int32:
+        return np.ascontiguousarray(a)
+    if a.dtype.kind == "u" and a.size and int(a.max()) > _INT64_MAX:
+        raise make_error(Status.ERR_INDEX_OUT_OF_RANGE, "%s holds values above 2^63-1" % what)
+    # a private copy: the caller may change their array after building the graph
+    return np.array(a, dtype=np.int64, copy=True, order="C")
+
+
+def _ptr64(a):
+    return a.ctypes.data_as(_capi.c_int64_p)
+
+
+def _index_type(a):
+    return _capi.GA_INDEX_INT32 if a.dtype == np.int32 else _capi.GA_INDEX_INT64
+
+
+def _part_spec(part):
+    """The spec text of one component, or None for explicit arrays."""
+    kind = part[0]
+    if kind == "spec":
+        return part[1]
+    if kind in ("dense", "causal"):
+        return kind
+    if kind == "global":
+        return "global:" + ",".join(str(int(t)) for t in part[1])
+    if kind in ("csr", "coo"):
+        return None
+    return kind + ":" + ",".join(str(x) for x in part[1:])
+
+
+def _part_repr(part):
+    kind = part[0]
+    if kind == "spec":
+        return repr(part[1])
+    if kind in ("csr", "coo"):
+        return "%s(%dx%d, nnz=%d)" % (kind, part[1], part[2], len(part[4]))
+    if kind == "global":
+        toks = [int(t) for t in part[1][:8]]
+        more = ", ..." if len(part[1]) > 8 else ""
+        return "global_tokens([%s%s])" % (", ".join(map(str, toks)), more)
+    return _part_spec(part)
+
+
+def _add_part(h, part):
+    kind = part[0]
+    if kind == "dense":
+        check(C.ga_graph_add_dense(h))
+    elif kind == "causal":
+        check(C.ga_graph_add_causal(h))
+    elif kind == "window":
+        check(C.ga_graph_add_window(h, part[1], part[2]))
+    elif kind == "dilated":
+        check(C.ga_graph_add_dilated(h, part[1], part[2]))
+    elif kind == "blocks":
+        check(C.ga_graph_add_blocks(h, part[1]))
+    elif kind == "longnet":
+        check(C.ga_graph_add_longnet(h, part[1], part[2], part[3]))
+    elif kind == "global":
+        toks = part[1]
+        check(C.ga_graph_add_global(h, _ptr64(toks), toks.size))
+    elif kind == "random":
+        check(C.ga_graph_add_random(h, part[1], part[2]))
+    elif kind == "bigbird":
+        check(C.ga_graph_add_bigbird(h, *part[1:]))
+    elif kind == "csr":
+        _, nrows, ncols, indptr, indices = part
+        check(C.ga_graph_add_csr(h, nrows, ncols, _ptr64(indptr), indices.ctypes.data, _index_type(indices)))
+    elif kind == "coo":
+        _, nrows, ncols, row, col = part
+        check(C.ga_graph_add_coo(h, nrows, ncols, row.size, row.ctypes.data, col.ctypes.data, _index_type(row)))
+    else:  # pragma: no cover - parts are made only by this module
+        raise AssertionError("unknown graph part %r" % (kind,))
+
+
+def _build(parts):
+    """A new C graph holding all parts: the spec strings parsed together, then the builders."""
+    specs = [p[1] for p in parts if p[0] == "spec"]
+    h = ctypes.c_void_p()
+    if specs:
+        check(C.ga_graph_parse("+".join(specs).encode("utf-8"), ctypes.byref(h)))
+    else:
+        check(C.ga_graph_create(ctypes.byref(h)))
+    try:
+        for p in parts:
+            if p[0] != "spec":
+                _add_part(h, p)
+    except BaseException:
+        C.ga_graph_destroy(h)
+        raise
+    return h
+
+
+class Graph:
+    """A union of graph components (see the module docstring). Build with graphattn.graph(spec)
+    or the builder functions, combine with `+`."""
+
+    def __init__(self, parts):
+        self._parts = tuple(parts)
+        self._handle = None
+        self._finalizer = None
+        texts = [_part_spec(p) for p in self._parts]
+        self._spec = "+".join(texts) if self._parts and None not in texts else None
+        if self._spec is not None:
+            # the torch op names this graph by its spec; it finds this Graph while it lives
+            _by_spec.setdefault(self._spec, self)
+            self._op_key = (self._spec, -1)
+        else:
+            hid = next(_next_handle)
+            _registry[hid] = self
+            self._op_key = ("", hid)
+
+    # -- the C graph ---------------------------------------------------------------------------
+
+    @property
+    def _ptr(self):
+        """The prepared C graph (a c_void_p), built on first use and kept."""
+        h = self._handle
+        if h is None:
+            with _materialize_lock:
+                h = self._handle
+                if h is None:
+                    h = _build(self._parts)
+                    self._finalizer = weakref.finalize(self, C.ga_graph_destroy, h)
+                    self._handle = h
+        return h
+
+    def prepare(self):
+        """Build and validate the C graph now (otherwise done on first use). Returns self."""
+        self._ptr
+        return self
+
+    # -- combination ---------------------------------------------------------------------------
+
+    def __add__(self, other):
+        if isinstance(other, str):
+            other = graph(other)
+        if not isinstance(other, Graph):
+            return NotImplemented
+        return Graph(self._parts + other._parts)
+
+    def __radd__(self, other):
+        if isinstance(other, str):
+            return graph(other) + self
+        return NotImplemented
+
+    # -- description ---------------------------------------------------------------------------
+
+    @property
+    def spec(self):
+        """The spec string of this graph, or None if it holds explicit (csr/coo) arrays."""
+        return self._spec
+
+    @property
+    def components(self):
+        """The component kinds of the C graph, in order ("window", "global", "csr", ...)."""
+        h = self._ptr
+        n = C.ga_graph_component_count(h)
+        return [_capi.COMPONENT_KIND_NAMES.get(C.ga_graph_component_kind(h, i), "?") for i in range(n)]
+
+    @property
+    def is_explicit(self):
+        return self._spec is None
+
+    def __len__(self):
+        return int(C.ga_graph_component_count(self._ptr))
+
+    def __bool__(self):  # a Graph is never empty; do not build the C graph to say so
+        return True
+
+    def __repr__(self):
+        return "graphattn.Graph(%s)" % " + ".join(_part_repr(p) for p in self._parts)
+
+    # Immutable: copies share the prepared C graph; pickles rebuild it from the parts.
+    def __copy__(self):
+        return self
+
+    def __deepcopy__(self, memo):
+        return self
+
+    def __reduce__(self):
+        return (Graph, (self._parts,))
+
+    # -- queries over a concrete size ----------------------------------------------------------
+
+    @staticmethod
+    def _sizes(nq, nk):
+        nq = _int(nq, "nq")
+        nk = nq if nk is None else _int(nk, "nk")
+        return nq, nk
+
+    def check(self, nq, nk=None):
+        """Raise if the graph cannot be used with nq queries and nk keys (nk defaults to nq)."""
+        nq, nk = self._sizes(nq, nk)
+        check(C.ga_graph_check(self._ptr, nq, nk))
+
+    def count_edges(self, nq, nk=None):
+        """Number of distinct edges over nq x nk."""
+        nq, nk = self._sizes(nq, nk)
+        n = ctypes.c_int64(-1)
+        check(C.ga_graph_count_edges(self._ptr, nq, nk, ctypes.byref(n)))
+        return int(n.value)
+
+    def degree_stats(self, nq, nk=None):
+        """dict(edges, min_degree, max_degree, empty_rows, mean_degree) over nq x nk."""
+        nq, nk = self._sizes(nq, nk)
+        s = _capi.DegreeStats()
+        check(C.ga_graph_degree_stats(self._ptr, nq, nk, ctypes.byref(s)))
+        return {"edges": s.edges, "min_degree": s.min_degree, "max_degree": s.max_degree,
+                "empty_rows": s.empty_rows, "mean_degree": s.mean_degree}
+
+    def row(self, i, nq, nk=None):
+        """The sorted keys of query row i (an int64 array)."""
+        nq, nk = self._sizes(nq, nk)
+        i = _int(i, "row")
+        degree = ctypes.c_int64(-1)
+        check(C.ga_graph_row(self._ptr, nq, nk, i, None, 0, ctypes.byref(degree)))
+        keys = np.empty(max(degree.value, 1), dtype=np.int64)
+        check(C.ga_graph_row(self._ptr, nq, nk, i, _ptr64(keys), keys.size, ctypes.byref(degree)))
+        return keys[:degree.value].copy()
+
+    def to_csr(self, nq, nk=None):
+        """The whole graph as CSR: (indptr int64[nq+1], indices int64[edges]), columns sorted."""
+        nq, nk = self._sizes(nq, nk)
+        edges = self.count_edges(nq, nk)
+        indptr = np.empty(nq + 1, dtype=np.int64)
+        indices = np.empty(max(edges, 1), dtype=np.int64)
+        check(C.ga_graph_to_csr(self._ptr, nq, nk, _ptr64(indptr), _ptr64(indices), edges))
+        return indptr, indices[:edges].copy()
+
+    def to_dense(self, nq, nk=None):
+        """A dense boolean mask of shape (nq, nk): True where query i attends to key j.
+        O(nq * nk) memory: for small sizes, tests and comparisons with dense attention."""
+        nq, nk = self._sizes(nq, nk)
+        indptr, indices = self.to_csr(nq, nk)
+        mask = np.zeros((nq, nk), dtype=bool)
+        rows = np.repeat(np.arange(nq, dtype=np.int64), np.diff(indptr))
+        mask[rows, indices] = True
+        return mask
+
+
+def _one(*part):
+    """A single-component graph, validated at once so that bad parameters fail where written."""
+    return Graph([part]).prepare()
+
+
+# ---- constructors --------------------------------------------------------------------------
+
+
+def graph(spec):
+    """A graph from a spec string, the grammar of the command line:
+    dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O |
+    global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | csr:PTR.npy,IDX.npy | coo:ROW.npy,COL.npy,
+    joined with '+'. A Graph passed in is returned as it is."""
+    if isinstance(spec, Graph):
+        return spec
+    if not isinstance(spec, str):
+        raise GraphAttnTypeError(Status.ERR_SPEC_SYNTAX, _capi.status_string(Status.ERR_SPEC_SYNTAX),
+                                 "a graph spec must be a str, got %s" % type(spec).__name__)
+    return _one("spec", spec)
+
+
+def dense():
+    """Every query attends to every key."""
+    return _one("dense")
+
+
+def causal():
+    """Query i attends to keys j <= i + (Nk - Nq) (bottom-right aligned)."""
+    return _one("causal")
+
+
+def window(left, right=None):
+    """Sliding window: keys i'-left .. i'+right (i' = i + Nk - Nq). window(w) is window(w, w);
+    window(w, 0) is a causal sliding window."""
+    left = _int(left, "window left")
+    right = left if right is None else _int(right, "window right")
+    return _one("window", left, right)
+
+
+def dilated(w, step):
+    """Keys i' + k*step for -w <= k <= w."""
+    return _one("dilated", _int(w, "dilated w"), _int(step, "dilated step"))
+
+
+def blocks(block):
+    """Block diagonal: i // block == j // block."""
+    return _one("blocks", _int(block, "block"))
+
+
+def longnet(segment, rate, offset=0):
+    """LongNet-style dilated segments: same segment, and i % rate == j % rate == offset."""
+    return _one("longnet", _int(segment, "segment"), _int(rate, "rate"), _int(offset, "offset"))
+
+
+def global_tokens(tokens):
+    """Global tokens: each listed token attends to every key and every query attends to it."""
+    toks = np.unique(_index_array(tokens, "global tokens", allow_int32=False))  # as the library stores them
+    return _one("global", toks)
+
+
+def random_keys(r, seed=0):
+    """r keys per query drawn by a seeded hash (reproducible: see ga_graph_add_random)."""
+    return _one("random", _int(r, "r"), _int(seed, "seed", 0, _UINT64_MAX))
+
+
+def bigbird(block, window_blocks=1, global_blocks=1, random_blocks=1, seed=0):
+    """BigBird on blocks of `block` tokens: block window + global blocks + random blocks."""
+    return _one("bigbird", _int(block, "block"), _int(window_blocks, "window_blocks"),
+                _int(global_blocks, "global_blocks"), _int(random_blocks, "random_blocks"),
+                _int(seed, "seed", 0, _UINT64_MAX))
+
+
+def _shape(shape, default_rows, default_cols):
+    if shape is None:
+        return default_rows, default_cols
+    try:
+        nrows, ncols = shape
+    except (TypeError, ValueError):
+        raise make_error(Status.ERR_BAD_PARAMETER, "shape must be (num_queries, num_keys), got %r" % (shape,)) from None
+    return _int(nrows, "shape[0]"), _int(ncols, "shape[1]")
+
+
+def csr(indptr, indices, shape=None):
+    """Explicit edges in CSR form: the keys of query i are indices[indptr[i]:indptr[i+1]], sorted,
+    without duplicates. shape = (num_queries, num_keys), by default (len(indptr)-1) squared.
+    The arrays are copied: the graph does not change if the caller's arrays do."""
+    ptr = _index_array(indptr, "indptr", allow_int32=False)
+    idx = _index_array(indices, "indices")
+    nrows, ncols = _shape(shape, ptr.size - 1, ptr.size - 1)
+    if ptr.size == nrows + 1 and ptr.size and ptr[-1] != idx.size:
+        raise make_error(Status.ERR_ROW_PTR_END,
+                         "csr: indptr[-1] = %d but indices holds %d entries" % (ptr[-1], idx.size))
+    if ptr.size != nrows + 1:
+        raise make_error(Status.ERR_BAD_SIZE,
+                         "csr: indptr holds %d entries, expected num_queries + 1 = %d" % (ptr.size, nrows + 1))
+    return _one("csr", nrows, ncols, ptr, idx)
+
+
+def coo(row, col, shape=None):
+    """Explicit edges as (row[e], col[e]) pairs in any order, no pair twice.
+    shape = (num_queries, num_keys); by default the smallest square holding every index."""
+    r = _index_array(row, "row")
+    c = _index_array(col, "col")
+    if r.size != c.size:
+        raise make_error(Status.ERR_SHAPE_MISMATCH,
+                         "coo: row holds %d entries and col holds %d" % (r.size, c.size))
+    if r.dtype != c.dtype:
+        r, c = r.astype(np.int64), c.astype(np.int64)
+    if shape is None:
+        if r.size == 0:
+            raise make_error(Status.ERR_BAD_PARAMETER, "coo: an empty edge list needs an explicit shape")
+        n = int(max(r.max(), c.max())) + 1
+        shape = (n, n)
+    nrows, ncols = _shape(shape, None, None)
+    return _one("coo", nrows, ncols, r, c)
+
+
+# ---- for the torch operator ------------------------------------------------------------------
+
+
+def _graph_for_op(spec, handle):
+    """The Graph a torch op call names: a registered handle, or a spec string."""
+    if handle >= 0:
+        g = _registry.get(handle)
+        if g is None:
+            raise make_error(Status.ERR_BAD_PARAMETER,
+                             "graph handle %d names no live graphattn.Graph (keep the Graph object alive "
+                             "while code that uses it runs)" % handle)
+        return g
+    return _graph_for_spec(spec)
+
+
+def _graph_for_spec(spec):
+    """A prepared Graph for a spec string, parsed at most once while it stays in use."""
+    g = _by_spec.get(spec)
+    if g is None:
+        g = _parsed.get(spec)
+        if g is None:
+            g = graph(spec)
+            if len(_parsed) >= _PARSED_MAX:
+                _parsed.pop(next(iter(_parsed)))
+            _parsed[spec] = g
+    return g

@@ -1,0 +1,306 @@
+"""graphattn.attention on NumPy arrays (the CPU backends) against the tests' own float64 oracle."""
+import numpy as np
+import pytest
+
+import graphattn as ga
+from conftest import GRAPH_CASES, as4, make_qkv
+from reference import assert_close, assert_lse_close, dense_attention, union_mask
+
+# (B, Nq, Nk, H, Hkv, D, 3-D layout)
+SHAPES = {
+    "3d": (1, 64, 64, 2, 2, 16, True),
+    "gqa": (2, 50, 50, 4, 2, 32, False),
+    "nq_lt_nk": (1, 37, 61, 2, 1, 8, False),
+    "odd": (2, 129, 129, 1, 1, 59, False),
+}
+
+
+def run_case(rng, case, shape, dtype=np.float32, backend=None, scale=None):
+    b, nq, nk, h, hkv, d, three = SHAPES[shape]
+    g, parts = GRAPH_CASES[case](nq, nk)
+    q, k, v = make_qkv(rng, b, nq, nk, h, hkv, d, dtype, three)
+    out, lse = ga.attention(q, k, v, g, return_lse=True, backend=backend, scale=scale)
+    want, want_lse = dense_attention(as4(q), as4(k), as4(v), union_mask(parts, nq, nk), scale)
+    assert out.dtype == q.dtype and out.shape == q.shape
+    assert lse.dtype == np.float32 and lse.shape == q.shape[:-1]
+    assert_close(as4(out), want, np.dtype(dtype).name)
+    assert_lse_close(lse if not three else lse[None], want_lse)
+
+
+@pytest.mark.parametrize("shape", sorted(SHAPES))
+@pytest.mark.parametrize("case", sorted(GRAPH_CASES))
+def test_float32_matches_dense_masked_reference(rng, case, shape):
+    run_case(rng, case, shape)
+
+
+@pytest.mark.parametrize("case", ["window", "longformer", "bigbird", "csr", "causal"])
+@pytest.mark.parametrize("shape", ["gqa", "nq_lt_nk"])
+def test_float16_matches_dense_masked_reference(rng, case, shape):
+    run_case(rng, case, shape, dtype=np.float16)
+
+
+@pytest.mark.parametrize("case", ["window", "longformer", "csr", "dense"])
+def test_reference_backend_matches(rng, case):
+    run_case(rng, case, "gqa", backend="reference")
+
+
+def test_bfloat16_through_ml_dtypes(rng):
+    ml_dtypes = pytest.importorskip("ml_dtypes")
+    run_case(rng, "longformer", "gqa", dtype=ml_dtypes.bfloat16)
+
+
+def test_explicit_scale(rng):
+    run_case(rng, "window", "gqa", scale=0.37)
+
+
+def test_return_lse_false_returns_only_out(rng):
+    q, k, v = make_qkv(rng, 1, 16, 16, 2, 2, 8)
+    out = ga.attention(q, k, v, ga.window(2))
+    assert isinstance(out, np.ndarray) and out.shape == q.shape
+
+
+def test_spec_string_as_graph(rng):
+    q, k, v = make_qkv(rng, 1, 32, 32, 2, 2, 8)
+    np.testing.assert_array_equal(ga.attention(q, k, v, "window:2+global:0"),
+                                  ga.attention(q, k, v, ga.window(2) + ga.global_tokens([0])))
+
+
+def test_rows_without_edges_give_zero_and_minus_inf(rng):
+    nq = nk = 6
+    indptr = np.array([0, 1, 1, 3, 3, 4, 4])
+    indices = np.array([0, 1, 2, 5])
+    g = ga.csr(indptr, indices)
+    q, k, v = make_qkv(rng, 1, nq, nk, 1, 1, 8)
+    out, lse = ga.attention(q, k, v, g, return_lse=True)
+    for r in (1, 3, 5):
+        assert (out[0, r] == 0).all(), out[0, r]
+        assert np.isneginf(lse[0, r]).all(), lse[0, r]
+    assert np.isfinite(out).all()
+
+
+def test_large_logits_stay_finite(rng):
+    q, k, v = make_qkv(rng, 1, 40, 40, 2, 2, 16)
+    q *= 300.0
+    k *= 300.0
+    out, lse = ga.attention(q, k, v, ga.window(4), return_lse=True)
+    want, want_lse = dense_attention(q, k, v, union_mask([("window", 4, 4)], 40, 40))
+    assert np.isfinite(out).all() and np.isfinite(lse).all()
+    assert_close(out, want, "float32")
+
+
+def test_forward_is_deterministic(rng):
+    q, k, v = make_qkv(rng, 2, 100, 100, 4, 2, 32)
+    g = ga.window(7) + ga.global_tokens([0, 50]) + ga.random_keys(4, 1)
+    a = ga.attention(q, k, v, g)
+    b = ga.attention(q, k, v, g)
+    assert a.tobytes() == b.tobytes()
+
+
+def test_num_threads_does_not_change_the_result(rng):
+    q, k, v = make_qkv(rng, 1, 80, 80, 2, 2, 16)
+    a = ga.attention(q, k, v, ga.window(5), num_threads=1)
+    b = ga.attention(q, k, v, ga.window(5), num_threads=2)
+    np.testing.assert_allclose(a, b, rtol=0, atol=1e-6)
+
+
+# ---- strides and out= ------------------------------------------------------------------------
+
+
+def test_strided_views_are_read_in_place(rng):
+    """q, k, v as slices of one fused (B, N, 3, H, D) buffer: non-contiguous, last dim contiguous."""
+    b, n, h, d = 2, 48, 2, 16
+    qkv = rng.standard_normal((b, n, 3, h, d)).astype(np.float32)
+    q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+    assert not q.flags.c_contiguous
+    out = ga.attention(q, k, v, ga.window(3) + ga.global_tokens([0]))
+    want, _ = dense_attention(q, k, v, union_mask([("window", 3, 3), ("global", [0])], n, n))
+    assert_close(out, want, "float32")
+
+
+def test_last_dimension_not_contiguous_is_copied(rng):
+    b, n, h, d = 1, 30, 2, 8
+    base = rng.standard_normal((b, n, h, d * 2)).astype(np.float32)
+    q = base[..., ::2]
+    k = np.ascontiguousarray(base[..., 1::2])
+    v = base[..., 1::2]
+    out = ga.attention(q, k, v, ga.causal())
+    want, _ = dense_attention(q, k, v, union_mask([("causal",)], n, n))
+    assert_close(out, want, "float32")
+
+
+def test_batch_and_heads_transposed_views(rng):
+    """(B, H, N, D) storage viewed as (B, N, H, D)."""
+    b, n, h, d = 2, 40, 3, 16
+    qs, ks, vs = (rng.standard_normal((b, h, n, d)).astype(np.float32) for _ in range(3))
+    q, k, v = (x.transpose(0, 2, 1, 3) for x in (qs, ks, vs))
+    out = ga.attention(q, k, v, ga.window(2, 0))
+    want, _ = dense_attention(q, k, v, union_mask([("window", 2, 0)], n, n))
+    assert_close(out, want, "float32")
+
+
+def test_out_is_written_in_place_and_returned(rng):
+    q, k, v = make_qkv(rng, 1, 32, 32, 2, 2, 8)
+    out = np.full(q.shape, np.nan, dtype=np.float32)
+    res = ga.attention(q, k, v, ga.window(2), out=out)
+    assert res is out
+    assert_close(out, dense_attention(q, k, v, union_mask([("window", 2, 2)], 32, 32))[0], "float32")
+
+
+def test_out_may_be_a_strided_view(rng):
+    b, n, h, d = 1, 24, 2, 8
+    q, k, v = make_qkv(rng, b, n, n, h, h, d)
+    big = np.full((b, n, h + 1, d), 7.0, dtype=np.float32)
+    out = big[:, :, :h]
+    ga.attention(q, k, v, ga.window(1), out=out)
+    assert (big[:, :, h] == 7.0).all(), "wrote outside the view"
+    assert_close(out, dense_attention(q, k, v, union_mask([("window", 1, 1)], n, n))[0], "float32")
+
+
+def test_out_may_be_q_itself(rng):
+    q, k, v = make_qkv(rng, 1, 20, 20, 2, 2, 8)
+    want, _ = dense_attention(q, k, v, union_mask([("window", 2, 2)], 20, 20))
+    try:
+        ga.attention(q, k, v, ga.window(2), out=q)
+    except ga.GraphAttnError as e:  # a backend may refuse in-place; then it must say so
+        assert e.status == ga.Status.ERR_ALIASING
+        return
+    assert_close(q, want, "float32")
+
+
+# ---- errors: an exception with the library's message, nothing written -------------------------
+
+
+def poisoned_out(q):
+    out = np.empty_like(q)
+    out.view(np.uint8)[...] = 0xAB
+    return out
+
+
+def assert_untouched(out):
+    assert (out.view(np.uint8) == 0xAB).all(), "the failed call wrote into out"
+
+
+@pytest.mark.parametrize("change,status", [
+    (lambda q, k, v: (q, k[..., :-1], v[..., :-1]), ga.Status.ERR_SHAPE_MISMATCH),  # D differs
+    (lambda q, k, v: (q, k[:, :, :1], v), ga.Status.ERR_SHAPE_MISMATCH),            # k and v heads differ
+    (lambda q, k, v: (q, k[:, :-1], v), ga.Status.ERR_SHAPE_MISMATCH),              # k and v lengths differ
+    (lambda q, k, v: (q, k[:1], v[:1]), ga.Status.ERR_SHAPE_MISMATCH),              # batch differs
+    (lambda q, k, v: (q, np.concatenate([k, k[:, :, :1]], 2), np.concatenate([v, v[:, :, :1]], 2)),
+     ga.Status.ERR_SHAPE_MISMATCH),                                                 # Hkv=5 does not divide H=4
+    (lambda q, k, v: (q, k.astype(np.float16), v), ga.Status.ERR_BAD_DTYPE),
+])
+def test_bad_shapes_raise_and_write_nothing(rng, change, status):
+    q, k, v = make_qkv(rng, 2, 16, 16, 4, 4, 8)
+    q2, k2, v2 = change(q, k, v)
+    out = poisoned_out(q2)
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q2, k2, v2, ga.window(2), out=out)
+    assert e.value.status == status, str(e.value)
+    assert e.value.detail, "no detail in %s" % e.value
+    assert_untouched(out)
+
+
+def test_float64_raises_type_error(rng):
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4, dtype=np.float64)
+    with pytest.raises(TypeError) as e:
+        ga.attention(q, k, v, ga.dense())
+    assert isinstance(e.value, ga.GraphAttnError) and e.value.status == ga.Status.ERR_BAD_DTYPE
+    assert "float64" in str(e.value)
+
+
+def test_mixed_ranks_raise(rng):
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q[0], k, v, ga.dense())
+    assert e.value.status == ga.Status.ERR_SHAPE_MISMATCH
+
+
+def test_out_of_the_wrong_shape_raises_and_writes_nothing(rng):
+    q, k, v = make_qkv(rng, 1, 16, 16, 2, 2, 8)
+    out = poisoned_out(q[:, :15])
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q, k, v, ga.window(1), out=out)
+    assert e.value.status == ga.Status.ERR_SHAPE_MISMATCH
+    assert_untouched(out)
+
+
+def test_out_overlapping_k_raises_aliasing(rng):
+    q, k, v = make_qkv(rng, 1, 16, 16, 2, 2, 8)
+    before = k.copy()
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q, k, v, ga.window(1), out=k)
+    assert e.value.status == ga.Status.ERR_ALIASING
+    np.testing.assert_array_equal(k, before)
+
+
+def test_read_only_out_raises(rng):
+    q, k, v = make_qkv(rng, 1, 16, 16, 2, 2, 8)
+    out = np.zeros_like(q)
+    out.setflags(write=False)
+    with pytest.raises(ga.GraphAttnError):
+        ga.attention(q, k, v, ga.window(1), out=out)
+
+
+def test_out_with_non_contiguous_last_dimension_raises(rng):
+    q, k, v = make_qkv(rng, 1, 16, 16, 2, 2, 8)
+    big = poisoned_out(np.empty((1, 16, 2, 16), dtype=np.float32))
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q, k, v, ga.window(1), out=big[..., ::2])
+    assert e.value.status == ga.Status.ERR_BAD_STRIDE
+    assert_untouched(big)
+
+
+def test_explicit_graph_of_another_size_raises_and_writes_nothing(rng):
+    q, k, v = make_qkv(rng, 1, 16, 16, 2, 2, 8)
+    g = ga.csr(np.arange(11), np.arange(10))  # 10 x 10
+    out = poisoned_out(q)
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q, k, v, g, out=out)
+    assert e.value.status == ga.Status.ERR_GRAPH_MISMATCH
+    assert "10" in e.value.detail
+    assert_untouched(out)
+
+
+def test_bad_spec_string_as_graph_raises(rng):
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q, k, v, "window:")
+    assert e.value.status == ga.Status.ERR_SPEC_SYNTAX
+
+
+def test_zero_or_negative_scale_raises(rng):
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
+    for s in (0.0, -1.0, float("nan")):
+        with pytest.raises(ga.GraphAttnError) as e:
+            ga.attention(q, k, v, ga.dense(), scale=s)
+        assert e.value.status == ga.Status.ERR_BAD_PARAMETER
+
+
+def test_unknown_backend_raises(rng):
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
+    with pytest.raises(ga.GraphAttnError):
+        ga.attention(q, k, v, ga.dense(), backend="tpu")
+
+
+def test_cuda_backend_on_numpy_arrays_raises(rng):
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q, k, v, ga.dense(), backend="cuda")
+    assert e.value.status in (ga.Status.ERR_BACKEND_UNAVAILABLE, ga.Status.ERR_DEVICE_MISMATCH)
+
+
+def test_empty_sequence_raises_bad_size(rng):
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q[:, :0], k, v, ga.dense())
+    assert e.value.status == ga.Status.ERR_BAD_SIZE
+
+
+def test_non_array_inputs_raise(rng):
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
+    with pytest.raises(ga.GraphAttnError):
+        ga.attention(q, k.tolist(), v, ga.dense())
+    with pytest.raises(TypeError):
+        ga.attention(q.tolist(), k, v, ga.dense())
+    with pytest.raises(TypeError):
+        ga.attention(q, k, v, 42)

@@ -1,0 +1,264 @@
+"""Graphs from Python: builders, specs, unions, explicit arrays, queries, errors."""
+import copy
+import pickle
+
+import numpy as np
+import pytest
+
+import graphattn as ga
+from conftest import GRAPH_CASES
+from reference import hash64, union_mask
+
+SIZES = [(1, 1), (37, 37), (64, 64), (29, 50), (50, 29)]
+
+
+@pytest.mark.parametrize("nq,nk", SIZES)
+@pytest.mark.parametrize("case", sorted(GRAPH_CASES))
+def test_graph_edges_match_numpy_definition(case, nq, nk):
+    if case in ("global", "longformer", "spec", "window_global_random") and max(nq, nk) < 4:
+        pytest.skip("global tokens need a longer sequence")
+    g, parts = GRAPH_CASES[case](nq, nk)
+    want = union_mask(parts, nq, nk)
+    got = g.to_dense(nq, nk)
+    diff = np.argwhere(got != want)
+    assert diff.size == 0, "%s %dx%d: %d edges differ, first (row, key) %s: library %s, definition %s" % (
+        case, nq, nk, len(diff), diff[0].tolist(), got[tuple(diff[0])], want[tuple(diff[0])])
+    assert g.count_edges(nq, nk) == int(want.sum())
+
+
+@pytest.mark.parametrize("case", ["longformer", "bigbird", "csr", "random"])
+def test_row_lists_the_sorted_keys_of_one_query(case):
+    nq = nk = 64
+    g, parts = GRAPH_CASES[case](nq, nk)
+    want = union_mask(parts, nq, nk)
+    for i in (0, 1, 17, nq - 1):
+        np.testing.assert_array_equal(g.row(i, nq, nk), np.nonzero(want[i])[0], err_msg="row %d" % i)
+
+
+def test_to_csr_is_sorted_and_matches_the_mask():
+    g, parts = GRAPH_CASES["window_global_random"](40, 40)
+    indptr, indices = g.to_csr(40)
+    want = union_mask(parts, 40, 40)
+    assert indptr.dtype == np.int64 and indices.dtype == np.int64
+    assert indptr[0] == 0 and indptr[-1] == indices.size == want.sum()
+    for i in range(40):
+        np.testing.assert_array_equal(indices[indptr[i]:indptr[i + 1]], np.nonzero(want[i])[0])
+
+
+def test_degree_stats_match_the_mask():
+    g, parts = GRAPH_CASES["csr"](30, 30)
+    want = union_mask(parts, 30, 30)
+    s = g.degree_stats(30)
+    deg = want.sum(axis=1)
+    assert (s["edges"], s["min_degree"], s["max_degree"], s["empty_rows"]) == (
+        deg.sum(), deg.min(), deg.max(), (deg == 0).sum())
+    assert s["mean_degree"] == pytest.approx(deg.mean())
+
+
+def test_union_counts_a_shared_edge_once():
+    n = 50
+    assert (ga.window(3) + ga.window(3)).count_edges(n) == ga.window(3).count_edges(n)
+    assert (ga.window(3) + ga.dense()).count_edges(n) == n * n
+
+
+def test_spec_string_and_builders_give_the_same_graph():
+    n = 45
+    a = ga.graph("window:4 + global:0,9 + random:2,5 + dilated:2,3")
+    b = ga.window(4) + ga.global_tokens([9, 0]) + ga.random_keys(2, 5) + ga.dilated(2, 3)
+    np.testing.assert_array_equal(a.to_dense(n), b.to_dense(n))
+
+
+def test_builders_describe_themselves_as_spec_strings():
+    g = ga.window(4, 0) + ga.global_tokens([3, 1]) + ga.bigbird(16, 1, 2, 3, seed=5)
+    assert g.spec == "window:4,0+global:1,3+bigbird:16,1,2,3,5"
+    assert ga.graph(g.spec).to_dense(70).tolist() == g.to_dense(70).tolist()
+    assert g.components == ["window", "global", "bigbird"]
+    assert len(g) == 3
+
+
+def test_graph_plus_spec_string_combines():
+    g = ga.window(1) + "global:0"
+    h = "global:0" + ga.window(1)
+    np.testing.assert_array_equal(g.to_dense(20), h.to_dense(20))
+    assert g.to_dense(20)[10, 0]
+
+
+def test_explicit_graphs_have_no_spec():
+    indptr = np.array([0, 1, 2], dtype=np.int64)
+    g = ga.csr(indptr, np.array([1, 0]))
+    assert g.spec is None and g.is_explicit
+    assert (g + ga.causal()).spec is None
+
+
+def test_csr_copies_the_callers_arrays():
+    indptr = np.array([0, 1, 2, 3], dtype=np.int64)
+    indices = np.array([0, 1, 2], dtype=np.int64)
+    g = ga.csr(indptr, indices)
+    indices[:] = 0
+    indptr[:] = 0
+    np.testing.assert_array_equal(g.to_dense(3), np.eye(3, dtype=bool))
+
+
+def test_csr_accepts_int32_indices_and_lists():
+    g = ga.csr([0, 2, 3], [0, 1, 1], shape=(2, 2))
+    np.testing.assert_array_equal(g.to_dense(2), [[True, True], [False, True]])
+    g32 = ga.csr(np.array([0, 2, 3], dtype=np.int32), np.array([0, 1, 1], dtype=np.int32))
+    np.testing.assert_array_equal(g32.to_dense(2), g.to_dense(2))
+
+
+def test_coo_in_any_order_becomes_the_same_graph():
+    rows = np.array([2, 0, 1, 0])
+    cols = np.array([2, 1, 0, 0])
+    g = ga.coo(rows, cols)
+    want = np.zeros((3, 3), dtype=bool)
+    want[rows, cols] = True
+    np.testing.assert_array_equal(g.to_dense(3), want)
+
+
+def test_spec_may_name_npy_files(tmp_path):
+    indptr = np.array([0, 2, 3, 3], dtype=np.int64)
+    indices = np.array([0, 2, 1], dtype=np.int64)
+    np.save(tmp_path / "ptr.npy", indptr)
+    np.save(tmp_path / "idx.npy", indices)
+    g = ga.graph("csr:%s,%s" % (tmp_path / "ptr.npy", tmp_path / "idx.npy"))
+    np.testing.assert_array_equal(g.to_dense(3), ga.csr(indptr, indices).to_dense(3))
+
+
+def test_hash64_is_the_documented_splitmix_mix():
+    for seed, row, t in [(0, 0, 0), (42, 7, 3), ((1 << 64) - 1, 123456789, 5), (5, 1 << 40, 2)]:
+        assert ga.hash64(seed, row, t) == hash64(seed, row, t)
+
+
+def test_graphs_pickle_and_copy():
+    indptr, indices = np.array([0, 1, 3]), np.array([1, 0, 1])
+    g = ga.window(2) + ga.csr(indptr, indices)
+    h = pickle.loads(pickle.dumps(g))
+    np.testing.assert_array_equal(h.to_dense(2), g.to_dense(2))
+    assert copy.deepcopy(g) is g and copy.copy(g) is g
+
+
+def test_repr_names_the_components():
+    r = repr(ga.window(3) + ga.csr([0, 1], [0]))
+    assert "window:3,3" in r and "csr(1x1, nnz=1)" in r
+
+
+# ---- errors ----------------------------------------------------------------------------------
+
+
+def test_bad_spec_raises_with_the_librarys_message():
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.graph("window:4 + wobble:3")
+    assert e.value.status == ga.Status.ERR_SPEC_SYNTAX
+    assert isinstance(e.value, ValueError)
+    assert "GA_ERR_SPEC_SYNTAX" in str(e.value)
+    assert e.value.detail and e.value.detail in str(e.value)
+
+
+@pytest.mark.parametrize("spec", ["", "window", "window:", "window:-1", "window:1,2,3", "global:", "dense+",
+                                  "blocks:0", "longnet:8,4,4", "random:0,1", "window:abc"])
+def test_malformed_specs_raise(spec):
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.graph(spec)
+    assert e.value.status in (ga.Status.ERR_SPEC_SYNTAX, ga.Status.ERR_BAD_PARAMETER, ga.Status.ERR_BAD_SIZE)
+    assert e.value.detail
+
+
+def test_spec_naming_a_missing_file_raises_an_io_error(tmp_path):
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.graph("csr:%s,%s" % (tmp_path / "nope.npy", tmp_path / "nope2.npy"))
+    assert e.value.status == ga.Status.ERR_IO
+    assert isinstance(e.value, OSError)
+
+
+@pytest.mark.parametrize("make,status", [
+    (lambda: ga.window(-1), ga.Status.ERR_BAD_PARAMETER),
+    (lambda: ga.window(2, -3), ga.Status.ERR_BAD_PARAMETER),
+    (lambda: ga.dilated(2, 0), ga.Status.ERR_BAD_PARAMETER),
+    (lambda: ga.blocks(0), ga.Status.ERR_BAD_PARAMETER),
+    (lambda: ga.longnet(8, 4, 4), ga.Status.ERR_BAD_PARAMETER),
+    (lambda: ga.random_keys(0, 1), ga.Status.ERR_BAD_PARAMETER),
+    (lambda: ga.global_tokens([-1]), ga.Status.ERR_INDEX_OUT_OF_RANGE),
+    (lambda: ga.random_keys(1, -1), ga.Status.ERR_BAD_PARAMETER),
+    (lambda: ga.window(1 << 70), ga.Status.ERR_BAD_PARAMETER),
+])
+def test_bad_builder_parameters_raise_where_written(make, status):
+    with pytest.raises(ga.GraphAttnValueError) as e:
+        make()
+    assert e.value.status in (status, ga.Status.ERR_BAD_PARAMETER, ga.Status.ERR_BAD_SIZE)
+    assert e.value.detail
+
+
+def test_non_integer_parameters_raise_type_error():
+    with pytest.raises(TypeError):
+        ga.window(2.5)
+    with pytest.raises(TypeError):
+        ga.csr([0, 1], [0.5])
+
+
+def test_empty_global_list_raises():
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.global_tokens([])
+    assert e.value.status in (ga.Status.ERR_BAD_SIZE, ga.Status.ERR_BAD_PARAMETER)
+
+
+@pytest.mark.parametrize("indptr,indices,status", [
+    ([1, 2, 3], [0, 1, 2], ga.Status.ERR_ROW_PTR_START),
+    ([0, 2, 1, 3], [0, 1, 2], ga.Status.ERR_ROW_PTR_NOT_MONOTONE),
+    ([0, 2, 3], [1, 0, 1], ga.Status.ERR_INDEX_UNSORTED),
+    ([0, 2, 3], [1, 1, 1], ga.Status.ERR_INDEX_DUPLICATE),
+    ([0, 1, 2], [0, 5], ga.Status.ERR_INDEX_OUT_OF_RANGE),
+    ([0, 1, 2], [0, -1], ga.Status.ERR_INDEX_OUT_OF_RANGE),
+    ([0, 1, 3], [0, 1], ga.Status.ERR_ROW_PTR_END),
+])
+def test_invalid_csr_raises_its_own_status(indptr, indices, status):
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.csr(np.array(indptr), np.array(indices))
+    assert e.value.status == status, str(e.value)
+    assert e.value.detail
+
+
+def test_coo_duplicates_and_length_mismatch_raise():
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.coo([0, 0], [1, 1], shape=(2, 2))
+    assert e.value.status == ga.Status.ERR_INDEX_DUPLICATE
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.coo([0, 1], [1], shape=(2, 2))
+    assert e.value.status == ga.Status.ERR_SHAPE_MISMATCH
+
+
+def test_explicit_graph_of_another_size_fails_the_check():
+    g = ga.csr([0, 1, 2], [0, 1])
+    g.check(2)
+    with pytest.raises(ga.GraphAttnError) as e:
+        g.check(3)
+    assert e.value.status == ga.Status.ERR_GRAPH_MISMATCH
+
+
+def test_global_token_beyond_the_sequence_fails_the_check():
+    g = ga.global_tokens([10])
+    g.check(11)
+    with pytest.raises(ga.GraphAttnError) as e:
+        g.count_edges(8, 8)
+    assert e.value.status == ga.Status.ERR_INDEX_OUT_OF_RANGE
+
+
+def test_library_reports_version_and_backends():
+    assert ga.library_version() == ga.__version__
+    assert "cpu" in ga.backends() and "cpu-reference" in ga.backends()
+    assert ga.cuda_device_count() >= 0
+
+
+def test_status_names_agree_with_the_library():
+    from graphattn import _capi
+    for st in ga.Status:
+        assert _capi.status_string(st).startswith("GA_" + st.name), (st, _capi.status_string(st))
+
+
+def test_a_missing_library_fails_the_import_with_advice(tmp_path):
+    import os
+    import subprocess
+    import sys
+    env = dict(os.environ, GRAPHATTN_LIBRARY=str(tmp_path / "libnothing.so"))
+    r = subprocess.run([sys.executable, "-c", "import graphattn"], env=env, capture_output=True, text=True)
+    assert r.returncode != 0
+    assert "GRAPHATTN_LIBRARY" in r.stderr and "libnothing.so" in r.stderr and "pip install" in r.stderr
