@@ -1,0 +1,10 @@
+/* peak_flops.h -- the machine's measured fp32 FMA peak (see peak_flops.c). */
+#ifndef GA_BENCH_PEAK_FLOPS_H
+#define GA_BENCH_PEAK_FLOPS_H
+/* Best-of-`trials` fp32 FMA rate over all OpenMP threads, in GFLOP/s (an FMA counts 2), by
+ * wall time. When cpu_gflops is not NULL it receives the best rate by process CPU time, which
+ * is what one thread gets while it runs (stable on a machine shared with other jobs). */
+double ga_peak_fp32_gflops(int trials, double *cpu_gflops);
+/* Process CPU time in seconds (all threads). */
+double ga_cpu_seconds(void);
+#endif

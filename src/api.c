@@ -1,0 +1,476 @@
+/* api.c -- the public entry points that are not graph functions: version, dtypes, tensors,
+ * options, and the attention / merge calls. Everything a caller can get wrong is checked here,
+ * before any backend runs, so that a rejected call writes nothing; backends receive a
+ * ga_problem (backend.h) whose sizes, strides and pointers are known to be consistent. */
+#include <math.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "backend.h"
+#include "common/error.h"
+
+#ifndef GA_VERSION_STRING
+#define GA_VERSION_STRING "0.1.0"
+#endif
+
+int ga_version_number(void) {
+    ga_clear_error();
+    return GA_VERSION_NUMBER;
+}
+
+const char *ga_version_string(void) {
+    ga_clear_error();
+    return GA_VERSION_STRING;
+}
+
+size_t ga_dtype_size(ga_dtype dtype) {
+    ga_clear_error();
+    switch (dtype) {
+    case GA_F32: return 4;
+    case GA_F16: return 2;
+    case GA_BF16: return 2;
+    default: return 0;
+    }
+}
+
+const char *ga_dtype_name(ga_dtype dtype) {
+    ga_clear_error();
+    switch (dtype) {
+    case GA_F32: return "float32";
+    case GA_F16: return "float16";
+    case GA_BF16: return "bfloat16";
+    default: return NULL;
+    }
+}
+
+ga_tensor ga_tensor_make(void *data, ga_dtype dtype, ga_device_type device, int64_t B, int64_t N, int64_t H,
+                         int64_t D) {
+    ga_clear_error();
+    ga_tensor t;
+    t.data = data;
+    t.dtype = dtype;
+    t.device = device;
+    t.device_index = 0;
+    t.shape[0] = B;
+    t.shape[1] = N;
+    t.shape[2] = H;
+    t.shape[3] = D;
+    /* A stride product that overflows is saturated: the forward call's extent check then
+     * reports GA_ERR_OVERFLOW instead of silently using a wrapped stride. */
+    t.stride[3] = 1;
+    if (ga_mul_overflow(D, 1, &t.stride[2])) t.stride[2] = INT64_MAX;
+    if (t.stride[2] == INT64_MAX || ga_mul_overflow(t.stride[2], H, &t.stride[1])) t.stride[1] = INT64_MAX;
+    if (t.stride[1] == INT64_MAX || ga_mul_overflow(t.stride[1], N, &t.stride[0])) t.stride[0] = INT64_MAX;
+    return t;
+}
+
+void ga_options_init(ga_options *options) {
+    ga_clear_error();
+    if (!options) return;
+    options->scale = 0.0;
+    options->flags = 0;
+    options->backend = GA_BACKEND_AUTO;
+    options->stream = NULL;
+    options->num_threads = 0;
+}
+
+const char *ga_backends_compiled(void) {
+    ga_clear_error();
+#ifdef GA_HAVE_CUDA
+    return "cpu-reference,cpu,cuda";
+#else
+    return "cpu-reference,cpu";
+#endif
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Validation helpers                                                                          */
+/* ------------------------------------------------------------------------------------------ */
+
+typedef struct ga_extent {
+    uintptr_t begin, end; /* byte range [begin, end) the tensor's elements can touch */
+} ga_extent;
+
+static int ga_dtype_known(ga_dtype d) { return d == GA_F32 || d == GA_F16 || d == GA_BF16; }
+
+/* Sizes >= 1, strides >= 0 with stride[3] == 1, and the byte extent computed without overflow. */
+static ga_status ga_check_layout(const char *name, const ga_tensor *t, ga_extent *ext) {
+    static const char *const dims = "BNHD";
+    for (int d = 0; d < 4; d++)
+        GA_FAIL_IF(t->shape[d] < 1, GA_ERR_BAD_SIZE, "%s: shape[%d] (%c) = %lld must be >= 1", name, d, dims[d],
+                   (long long)t->shape[d]);
+    for (int d = 0; d < 4; d++)
+        GA_FAIL_IF(t->stride[d] < 0, GA_ERR_BAD_STRIDE, "%s: stride[%d] = %lld is negative", name, d,
+                   (long long)t->stride[d]);
+    GA_FAIL_IF(t->stride[3] != 1, GA_ERR_BAD_STRIDE, "%s: stride[3] = %lld, the last dimension must be contiguous (1)",
+               name, (long long)t->stride[3]);
+    int64_t last = 0, term, bytes;
+    for (int d = 0; d < 4; d++) {
+        GA_FAIL_IF(ga_mul_overflow(t->shape[d] - 1, t->stride[d], &term) || ga_add_overflow(last, term, &last),
+                   GA_ERR_OVERFLOW, "%s: the largest element offset overflows int64 (shape[%d] = %lld, stride[%d] = %lld)",
+                   name, d, (long long)t->shape[d], d, (long long)t->stride[d]);
+    }
+    size_t es = ga_dtype_size(t->dtype);
+    GA_FAIL_IF(ga_add_overflow(last, 1, &bytes) || ga_mul_overflow(bytes, (int64_t)es, &bytes), GA_ERR_OVERFLOW,
+               "%s: the byte extent overflows int64 (largest element offset %lld)", name, (long long)last);
+    uintptr_t b = (uintptr_t)t->data;
+    GA_FAIL_IF((uint64_t)bytes > (uint64_t)(UINTPTR_MAX - b), GA_ERR_OVERFLOW,
+               "%s: data pointer + %lld bytes wraps the address space", name, (long long)bytes);
+    ext->begin = b;
+    ext->end = b + (uintptr_t)bytes;
+    return GA_OK;
+}
+
+/* An output whose elements overlap each other (e.g. a zero stride over a dimension of size > 1)
+ * would be written by several threads at once: reject it. Dimensions of size > 1 sorted by
+ * stride must each step over everything the faster dimensions span. */
+static ga_status ga_check_no_self_overlap(const char *name, const ga_tensor *t) {
+    int order[4], n = 0;
+    for (int d = 0; d < 4; d++)
+        if (t->shape[d] > 1) order[n++] = d;
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && t->stride[order[b]] < t->stride[order[b - 1]]; b--) {
+            int tmp = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = tmp;
+        }
+    int64_t span = 1; /* elements spanned by the dimensions so far (bounded by the checked extent) */
+    for (int a = 0; a < n; a++) {
+        int d = order[a];
+        GA_FAIL_IF(t->stride[d] < span, GA_ERR_ALIASING,
+                   "%s: elements overlap each other (stride[%d] = %lld over shape[%d] = %lld, inner span %lld)", name, d,
+                   (long long)t->stride[d], d, (long long)t->shape[d], (long long)span);
+        span = (t->shape[d] - 1) * t->stride[d] + span;
+    }
+    return GA_OK;
+}
+
+static int ga_overlap(ga_extent a, ga_extent b) { return a.begin < b.end && b.begin < a.end; }
+
+static int ga_same_view(const ga_tensor *a, const ga_tensor *b) {
+    if (a->data != b->data || a->dtype != b->dtype) return 0;
+    for (int d = 0; d < 4; d++)
+        if (a->stride[d] != b->stride[d] || a->shape[d] != b->shape[d]) return 0;
+    return 1;
+}
+
+static ga_status ga_check_device_type(const char *name, const ga_tensor *t) {
+    GA_FAIL_IF(t->device != GA_DEVICE_CPU && t->device != GA_DEVICE_CUDA, GA_ERR_BAD_PARAMETER,
+               "%s: unknown device type %d", name, (int)t->device);
+    return GA_OK;
+}
+
+static int ga_same_device(const ga_tensor *a, const ga_tensor *b) {
+    if (a->device != b->device) return 0;
+    return a->device == GA_DEVICE_CPU || a->device_index == b->device_index;
+}
+
+static const char *ga_device_word(const ga_tensor *t) { return t->device == GA_DEVICE_CUDA ? "cuda" : "cpu"; }
+
+/* Which backend runs a call on tensors living on `t`'s device, and whether it can. */
+static ga_status ga_resolve_backend(ga_backend requested, const ga_tensor *t, ga_backend *resolved) {
+    GA_FAIL_IF(requested != GA_BACKEND_AUTO && requested != GA_BACKEND_CPU && requested != GA_BACKEND_CPU_REFERENCE &&
+                   requested != GA_BACKEND_CUDA,
+               GA_ERR_BAD_PARAMETER, "options: unknown backend %d", (int)requested);
+    ga_backend b = requested;
+    if (b == GA_BACKEND_AUTO) b = t->device == GA_DEVICE_CUDA ? GA_BACKEND_CUDA : GA_BACKEND_CPU;
+    if (b == GA_BACKEND_CUDA) {
+#ifndef GA_HAVE_CUDA
+        GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "the CUDA backend is not compiled into this library (backends: %s)",
+                ga_backends_compiled());
+#else
+        GA_FAIL_IF(ga_cuda_device_count() < 1, GA_ERR_BACKEND_UNAVAILABLE, "the CUDA backend found no usable GPU");
+        GA_FAIL_IF(t->device != GA_DEVICE_CUDA, GA_ERR_DEVICE_MISMATCH,
+                   "the CUDA backend needs device tensors, but the tensors are host (cpu) memory");
+        GA_FAIL_IF(t->device_index < 0 || t->device_index >= ga_cuda_device_count(), GA_ERR_DEVICE_MISMATCH,
+                   "tensors are on CUDA device %d, but only %d device(s) exist", t->device_index,
+                   ga_cuda_device_count());
+#endif
+    } else {
+        GA_FAIL_IF(t->device != GA_DEVICE_CPU, GA_ERR_DEVICE_MISMATCH,
+                   "the %s backend needs host tensors, but the tensors are on CUDA device %d",
+                   b == GA_BACKEND_CPU ? "cpu" : "cpu-reference", t->device_index);
+    }
+    *resolved = b;
+    return GA_OK;
+}
+
+/* A host tensor whose pointer the CUDA runtime knows as device memory would crash the CPU backends. */
+static ga_status ga_check_host_pointer(const char *name, const ga_tensor *t) {
+    GA_FAIL_IF(t->device == GA_DEVICE_CPU && ga_cuda_is_device_pointer(t->data), GA_ERR_DEVICE_MISMATCH,
+               "%s: marked as cpu but its data pointer is CUDA device memory", name);
+    return GA_OK;
+}
+
+typedef struct ga_call {
+    ga_problem p;
+    ga_backend backend;
+} ga_call;
+
+/* Everything ga_attention_forward and ga_attention_workspace_size check. out/lse may be NULL
+ * for the size query (the size does not depend on them). */
+static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga_tensor *k, const ga_tensor *v,
+                             ga_tensor *out, ga_tensor *lse, const ga_options *options, int need_out, ga_call *call) {
+    ga_options opt;
+    if (options) opt = *options;
+    else ga_options_init(&opt);
+
+    /* pointers */
+    GA_FAIL_IF(!graph, GA_ERR_NULL_POINTER, "graph is NULL");
+    GA_FAIL_IF(!q, GA_ERR_NULL_POINTER, "q is NULL");
+    GA_FAIL_IF(!k, GA_ERR_NULL_POINTER, "k is NULL");
+    GA_FAIL_IF(!v, GA_ERR_NULL_POINTER, "v is NULL");
+    GA_FAIL_IF(need_out && !out, GA_ERR_NULL_POINTER, "out is NULL");
+    GA_FAIL_IF(!q->data, GA_ERR_NULL_POINTER, "q: data pointer is NULL");
+    GA_FAIL_IF(!k->data, GA_ERR_NULL_POINTER, "k: data pointer is NULL");
+    GA_FAIL_IF(!v->data, GA_ERR_NULL_POINTER, "v: data pointer is NULL");
+    GA_FAIL_IF(out && !out->data, GA_ERR_NULL_POINTER, "out: data pointer is NULL");
+    GA_FAIL_IF(lse && !lse->data, GA_ERR_NULL_POINTER, "lse: data pointer is NULL");
+    GA_FAIL_IF(graph->count == 0, GA_ERR_EMPTY_GRAPH, "graph has no components");
+
+    /* dtypes */
+    GA_FAIL_IF(!ga_dtype_known(q->dtype), GA_ERR_BAD_DTYPE, "q: unknown dtype %d", (int)q->dtype);
+    GA_FAIL_IF(k->dtype != q->dtype, GA_ERR_BAD_DTYPE, "k: dtype %d (%s) differs from q's %s", (int)k->dtype,
+               ga_dtype_known(k->dtype) ? ga_dtype_name(k->dtype) : "unknown", ga_dtype_name(q->dtype));
+    GA_FAIL_IF(v->dtype != q->dtype, GA_ERR_BAD_DTYPE, "v: dtype %d (%s) differs from q's %s", (int)v->dtype,
+               ga_dtype_known(v->dtype) ? ga_dtype_name(v->dtype) : "unknown", ga_dtype_name(q->dtype));
+    GA_FAIL_IF(out && out->dtype != q->dtype, GA_ERR_BAD_DTYPE, "out: dtype %d (%s) differs from q's %s",
+               (int)out->dtype, ga_dtype_known(out->dtype) ? ga_dtype_name(out->dtype) : "unknown",
+               ga_dtype_name(q->dtype));
+    GA_FAIL_IF(lse && lse->dtype != GA_F32, GA_ERR_BAD_DTYPE, "lse: dtype %d must be float32", (int)lse->dtype);
+
+    /* sizes, strides, extents */
+    ga_extent eq, ek, ev, eo = {0, 0}, el = {0, 0};
+    GA_TRY(ga_check_layout("q", q, &eq));
+    GA_TRY(ga_check_layout("k", k, &ek));
+    GA_TRY(ga_check_layout("v", v, &ev));
+    if (out) GA_TRY(ga_check_layout("out", out, &eo));
+    if (lse) GA_TRY(ga_check_layout("lse", lse, &el));
+
+    /* shapes */
+    const int64_t B = q->shape[0], Nq = q->shape[1], H = q->shape[2], D = q->shape[3];
+    const int64_t Nk = k->shape[1], Hkv = k->shape[2];
+    GA_FAIL_IF(k->shape[0] != B, GA_ERR_SHAPE_MISMATCH, "k: shape[0] (B) = %lld differs from q's B = %lld",
+               (long long)k->shape[0], (long long)B);
+    GA_FAIL_IF(k->shape[3] != D, GA_ERR_SHAPE_MISMATCH, "k: shape[3] (D) = %lld differs from q's D = %lld",
+               (long long)k->shape[3], (long long)D);
+    for (int d = 0; d < 4; d++)
+        GA_FAIL_IF(v->shape[d] != k->shape[d], GA_ERR_SHAPE_MISMATCH,
+                   "v: shape[%d] = %lld differs from k's %lld (v must be (B, Nk, Hkv, D) like k)", d,
+                   (long long)v->shape[d], (long long)k->shape[d]);
+    GA_FAIL_IF(H % Hkv != 0, GA_ERR_SHAPE_MISMATCH, "k: shape[2] (Hkv) = %lld does not divide q's H = %lld",
+               (long long)Hkv, (long long)H);
+    if (out)
+        for (int d = 0; d < 4; d++)
+            GA_FAIL_IF(out->shape[d] != q->shape[d], GA_ERR_SHAPE_MISMATCH,
+                       "out: shape[%d] = %lld differs from q's %lld (out must be (B, Nq, H, D))", d,
+                       (long long)out->shape[d], (long long)q->shape[d]);
+    if (lse) {
+        const int64_t want[4] = {B, Nq, H, 1};
+        for (int d = 0; d < 4; d++)
+            GA_FAIL_IF(lse->shape[d] != want[d], GA_ERR_SHAPE_MISMATCH,
+                       "lse: shape[%d] = %lld, want %lld (lse must be (B, Nq, H, 1))", d, (long long)lse->shape[d],
+                       (long long)want[d]);
+    }
+
+    /* devices */
+    GA_TRY(ga_check_device_type("q", q));
+    GA_TRY(ga_check_device_type("k", k));
+    GA_TRY(ga_check_device_type("v", v));
+    if (out) GA_TRY(ga_check_device_type("out", out));
+    if (lse) GA_TRY(ga_check_device_type("lse", lse));
+    const ga_tensor *all[5] = {k, v, out, lse, NULL};
+    const char *names[5] = {"k", "v", "out", "lse", NULL};
+    for (int t = 0; t < 4; t++)
+        GA_FAIL_IF(all[t] && !ga_same_device(all[t], q), GA_ERR_DEVICE_MISMATCH,
+                   "%s is on %s device %d but q is on %s device %d", names[t], ga_device_word(all[t]),
+                   all[t]->device_index, ga_device_word(q), q->device_index);
+    ga_backend backend;
+    GA_TRY(ga_resolve_backend(opt.backend, q, &backend));
+    if (backend != GA_BACKEND_CUDA) {
+        GA_TRY(ga_check_host_pointer("q", q));
+        GA_TRY(ga_check_host_pointer("k", k));
+        GA_TRY(ga_check_host_pointer("v", v));
+        if (out) GA_TRY(ga_check_host_pointer("out", out));
+        if (lse) GA_TRY(ga_check_host_pointer("lse", lse));
+    }
+
+    /* aliasing: outputs must not overlap inputs or each other; out may be exactly q */
+    if (out) {
+        GA_TRY(ga_check_no_self_overlap("out", out));
+        GA_FAIL_IF(ga_overlap(eo, ek), GA_ERR_ALIASING, "out overlaps k");
+        GA_FAIL_IF(ga_overlap(eo, ev), GA_ERR_ALIASING, "out overlaps v");
+        GA_FAIL_IF(ga_overlap(eo, eq) && !ga_same_view(out, q), GA_ERR_ALIASING,
+                   "out overlaps q without being exactly q (same data pointer, dtype and strides)");
+    }
+    if (lse) {
+        GA_TRY(ga_check_no_self_overlap("lse", lse));
+        GA_FAIL_IF(ga_overlap(el, eq), GA_ERR_ALIASING, "lse overlaps q");
+        GA_FAIL_IF(ga_overlap(el, ek), GA_ERR_ALIASING, "lse overlaps k");
+        GA_FAIL_IF(ga_overlap(el, ev), GA_ERR_ALIASING, "lse overlaps v");
+        GA_FAIL_IF(out && ga_overlap(el, eo), GA_ERR_ALIASING, "lse overlaps out");
+    }
+
+    /* options */
+    GA_FAIL_IF(isnan(opt.scale) || isinf(opt.scale) || opt.scale < 0, GA_ERR_BAD_PARAMETER,
+               "options: scale = %g must be finite and >= 0 (0 means 1/sqrt(D))", opt.scale);
+    GA_FAIL_IF(opt.flags & ~(unsigned)GA_FLAG_ACCUMULATE, GA_ERR_BAD_PARAMETER, "options: unknown flags 0x%x",
+               opt.flags & ~(unsigned)GA_FLAG_ACCUMULATE);
+    GA_FAIL_IF(need_out && (opt.flags & GA_FLAG_ACCUMULATE) && !lse, GA_ERR_BAD_PARAMETER,
+               "options: GA_FLAG_ACCUMULATE needs lse (the prior state is (out, lse))");
+    GA_FAIL_IF(opt.num_threads < 0, GA_ERR_BAD_PARAMETER, "options: num_threads = %d must be >= 0",
+               opt.num_threads);
+
+    /* graph against the sizes */
+    GA_TRY(ga_graph_check(graph, Nq, Nk));
+
+    ga_problem *p = &call->p;
+    p->graph = graph;
+    p->q = q;
+    p->k = k;
+    p->v = v;
+    p->out = out;
+    p->lse = lse;
+    p->B = B;
+    p->nq = Nq;
+    p->nk = Nk;
+    p->H = H;
+    p->Hkv = Hkv;
+    p->D = D;
+    p->scale = opt.scale != 0 ? opt.scale : 1.0 / sqrt((double)D);
+    p->flags = opt.flags;
+    p->stream = opt.stream;
+    p->num_threads = opt.num_threads;
+    p->workspace = NULL;
+    p->workspace_bytes = 0;
+    call->backend = backend;
+    return GA_OK;
+}
+
+static ga_status ga_backend_workspace(const ga_call *call, size_t *bytes) {
+    *bytes = 0;
+    switch (call->backend) {
+    case GA_BACKEND_CPU: *bytes = ga_cpu_workspace_size(&call->p); return GA_OK;
+    case GA_BACKEND_CUDA: return ga_cuda_workspace_size(&call->p, bytes);
+    default: return GA_OK; /* the reference needs none */
+    }
+}
+
+ga_status ga_attention_workspace_size(const ga_graph *graph, const ga_tensor *q, const ga_tensor *k,
+                                      const ga_tensor *v, const ga_options *options, size_t *bytes) {
+    ga_clear_error();
+    GA_FAIL_IF(!bytes, GA_ERR_NULL_POINTER, "bytes is NULL");
+    ga_call call;
+    GA_TRY(ga_validate(graph, q, k, v, NULL, NULL, options, 0, &call));
+    return ga_backend_workspace(&call, bytes);
+}
+
+ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const ga_tensor *k, const ga_tensor *v,
+                               ga_tensor *out, ga_tensor *lse, const ga_options *options, void *workspace,
+                               size_t workspace_bytes) {
+    ga_clear_error();
+    ga_call call;
+    GA_TRY(ga_validate(graph, q, k, v, out, lse, options, 1, &call));
+    size_t need = 0;
+    GA_TRY(ga_backend_workspace(&call, &need));
+    GA_FAIL_IF(!workspace && workspace_bytes > 0, GA_ERR_NULL_POINTER,
+               "workspace is NULL but workspace_bytes = %zu (pass NULL and 0 to let the library allocate)",
+               workspace_bytes);
+    GA_FAIL_IF(workspace && workspace_bytes < need, GA_ERR_WORKSPACE_TOO_SMALL,
+               "workspace has %zu bytes, this call needs %zu (see ga_attention_workspace_size)", workspace_bytes, need);
+
+    void *owned = NULL;
+    if (!workspace && need > 0 && call.backend == GA_BACKEND_CPU) {
+        owned = malloc(need);
+        GA_FAIL_IF(!owned, GA_ERR_OUT_OF_MEMORY, "could not allocate %zu bytes of host workspace", need);
+        workspace = owned;
+        workspace_bytes = need;
+    }
+    /* The CUDA backend receives NULL/0 when the caller left the workspace to the library and
+     * allocates device memory itself. */
+    call.p.workspace = workspace;
+    call.p.workspace_bytes = workspace ? workspace_bytes : 0;
+
+    ga_status s;
+    switch (call.backend) {
+    case GA_BACKEND_CPU_REFERENCE: s = ga_cpu_reference_forward(&call.p); break;
+    case GA_BACKEND_CPU: s = ga_cpu_forward(&call.p); break;
+    case GA_BACKEND_CUDA: s = ga_cuda_forward(&call.p); break;
+    default: s = ga_raise(GA_ERR_INTERNAL, __FILE__, __LINE__, "unresolved backend %d", (int)call.backend); break;
+    }
+    free(owned);
+    return s;
+}
+
+ga_status ga_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *out_b, const ga_tensor *lse_b,
+                          const ga_options *options) {
+    ga_clear_error();
+    ga_options opt;
+    if (options) opt = *options;
+    else ga_options_init(&opt);
+    GA_FAIL_IF(!out_a, GA_ERR_NULL_POINTER, "out_a is NULL");
+    GA_FAIL_IF(!lse_a, GA_ERR_NULL_POINTER, "lse_a is NULL");
+    GA_FAIL_IF(!out_b, GA_ERR_NULL_POINTER, "out_b is NULL");
+    GA_FAIL_IF(!lse_b, GA_ERR_NULL_POINTER, "lse_b is NULL");
+    GA_FAIL_IF(!out_a->data, GA_ERR_NULL_POINTER, "out_a: data pointer is NULL");
+    GA_FAIL_IF(!lse_a->data, GA_ERR_NULL_POINTER, "lse_a: data pointer is NULL");
+    GA_FAIL_IF(!out_b->data, GA_ERR_NULL_POINTER, "out_b: data pointer is NULL");
+    GA_FAIL_IF(!lse_b->data, GA_ERR_NULL_POINTER, "lse_b: data pointer is NULL");
+
+    GA_FAIL_IF(!ga_dtype_known(out_a->dtype), GA_ERR_BAD_DTYPE, "out_a: unknown dtype %d", (int)out_a->dtype);
+    GA_FAIL_IF(out_b->dtype != out_a->dtype, GA_ERR_BAD_DTYPE, "out_b: dtype %d differs from out_a's %s",
+               (int)out_b->dtype, ga_dtype_name(out_a->dtype));
+    GA_FAIL_IF(lse_a->dtype != GA_F32, GA_ERR_BAD_DTYPE, "lse_a: dtype %d must be float32", (int)lse_a->dtype);
+    GA_FAIL_IF(lse_b->dtype != GA_F32, GA_ERR_BAD_DTYPE, "lse_b: dtype %d must be float32", (int)lse_b->dtype);
+
+    ga_extent eoa, ela, eob, elb;
+    GA_TRY(ga_check_layout("out_a", out_a, &eoa));
+    GA_TRY(ga_check_layout("lse_a", lse_a, &ela));
+    GA_TRY(ga_check_layout("out_b", out_b, &eob));
+    GA_TRY(ga_check_layout("lse_b", lse_b, &elb));
+
+    for (int d = 0; d < 4; d++)
+        GA_FAIL_IF(out_b->shape[d] != out_a->shape[d], GA_ERR_SHAPE_MISMATCH,
+                   "out_b: shape[%d] = %lld differs from out_a's %lld", d, (long long)out_b->shape[d],
+                   (long long)out_a->shape[d]);
+    const int64_t want[4] = {out_a->shape[0], out_a->shape[1], out_a->shape[2], 1};
+    for (int d = 0; d < 4; d++) {
+        GA_FAIL_IF(lse_a->shape[d] != want[d], GA_ERR_SHAPE_MISMATCH,
+                   "lse_a: shape[%d] = %lld, want %lld (lse must be (B, N, H, 1))", d, (long long)lse_a->shape[d],
+                   (long long)want[d]);
+        GA_FAIL_IF(lse_b->shape[d] != want[d], GA_ERR_SHAPE_MISMATCH,
+                   "lse_b: shape[%d] = %lld, want %lld (lse must be (B, N, H, 1))", d, (long long)lse_b->shape[d],
+                   (long long)want[d]);
+    }
+
+    GA_TRY(ga_check_device_type("out_a", out_a));
+    GA_TRY(ga_check_device_type("lse_a", lse_a));
+    GA_TRY(ga_check_device_type("out_b", out_b));
+    GA_TRY(ga_check_device_type("lse_b", lse_b));
+    GA_FAIL_IF(!ga_same_device(lse_a, out_a), GA_ERR_DEVICE_MISMATCH, "lse_a is on another device than out_a");
+    GA_FAIL_IF(!ga_same_device(out_b, out_a), GA_ERR_DEVICE_MISMATCH, "out_b is on another device than out_a");
+    GA_FAIL_IF(!ga_same_device(lse_b, out_a), GA_ERR_DEVICE_MISMATCH, "lse_b is on another device than out_a");
+    ga_backend backend;
+    GA_TRY(ga_resolve_backend(opt.backend, out_a, &backend));
+    if (backend != GA_BACKEND_CUDA) {
+        GA_TRY(ga_check_host_pointer("out_a", out_a));
+        GA_TRY(ga_check_host_pointer("lse_a", lse_a));
+        GA_TRY(ga_check_host_pointer("out_b", out_b));
+        GA_TRY(ga_check_host_pointer("lse_b", lse_b));
+    }
+
+    GA_TRY(ga_check_no_self_overlap("out_a", out_a));
+    GA_TRY(ga_check_no_self_overlap("lse_a", lse_a));
+    GA_FAIL_IF(ga_overlap(eoa, ela), GA_ERR_ALIASING, "out_a overlaps lse_a");
+    GA_FAIL_IF(ga_overlap(eoa, eob), GA_ERR_ALIASING, "out_a overlaps out_b");
+    GA_FAIL_IF(ga_overlap(eoa, elb), GA_ERR_ALIASING, "out_a overlaps lse_b");
+    GA_FAIL_IF(ga_overlap(ela, eob), GA_ERR_ALIASING, "lse_a overlaps out_b");
+    GA_FAIL_IF(ga_overlap(ela, elb), GA_ERR_ALIASING, "lse_a overlaps lse_b");
+    GA_FAIL_IF(opt.flags != 0, GA_ERR_BAD_PARAMETER, "options: flags 0x%x mean nothing to ga_merge_states",
+               opt.flags);
+    GA_FAIL_IF(opt.num_threads < 0, GA_ERR_BAD_PARAMETER, "options: num_threads = %d must be >= 0",
+               opt.num_threads);
+
+    if (backend == GA_BACKEND_CUDA) return ga_cuda_merge_states(out_a, lse_a, out_b, lse_b, opt.stream);
+    return ga_cpu_merge_states(out_a, lse_a, out_b, lse_b, opt.num_threads);
+}

@@ -1,0 +1,393 @@
+/* Bad input to ga_attention_forward: each class gives its own status, and a rejected call
+ * leaves out and lse bit for bit as they were (poisoned before the call). */
+#include <stdlib.h>
+
+#include "test.h"
+
+enum { B_ = 1, NQ = 12, NK = 12, H_ = 2, D_ = 8 };
+
+typedef struct fixture {
+    ga_graph *g;
+    float q[B_ * NQ * H_ * D_], k[B_ * NK * H_ * D_], v[B_ * NK * H_ * D_];
+    float out[B_ * NQ * H_ * D_], lse[B_ * NQ * H_];
+    unsigned char out0[sizeof(float) * B_ * NQ * H_ * D_], lse0[sizeof(float) * B_ * NQ * H_];
+    ga_tensor tq, tk, tv, tout, tlse;
+    ga_options opt;
+} fixture;
+
+static fixture fx;
+
+/* A valid call: window graph, f32, contiguous; out/lse poisoned with a recognizable pattern. */
+static void setup(void) {
+    ga_graph_destroy(fx.g);
+    memset(&fx, 0, sizeof fx);
+    ga_graph_create(&fx.g);
+    ga_graph_add_window(fx.g, 2, 2);
+    for (size_t i = 0; i < sizeof fx.q / sizeof fx.q[0]; i++) fx.q[i] = (float)((i * 37) % 11) / 11.0f - 0.5f;
+    for (size_t i = 0; i < sizeof fx.k / sizeof fx.k[0]; i++) fx.k[i] = (float)((i * 53) % 13) / 13.0f - 0.5f;
+    for (size_t i = 0; i < sizeof fx.v / sizeof fx.v[0]; i++) fx.v[i] = (float)((i * 29) % 7) / 7.0f - 0.5f;
+    memset(fx.out, 0xA5, sizeof fx.out);
+    memset(fx.lse, 0x5A, sizeof fx.lse);
+    memcpy(fx.out0, fx.out, sizeof fx.out);
+    memcpy(fx.lse0, fx.lse, sizeof fx.lse);
+    fx.tq = ga_tensor_make(fx.q, GA_F32, GA_DEVICE_CPU, B_, NQ, H_, D_);
+    fx.tk = ga_tensor_make(fx.k, GA_F32, GA_DEVICE_CPU, B_, NK, H_, D_);
+    fx.tv = ga_tensor_make(fx.v, GA_F32, GA_DEVICE_CPU, B_, NK, H_, D_);
+    fx.tout = ga_tensor_make(fx.out, GA_F32, GA_DEVICE_CPU, B_, NQ, H_, D_);
+    fx.tlse = ga_tensor_make(fx.lse, GA_F32, GA_DEVICE_CPU, B_, NQ, H_, 1);
+    ga_options_init(&fx.opt);
+}
+
+static ga_status call(void) {
+    return ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, NULL, 0);
+}
+
+#define EXPECT_UNTOUCHED()                                                                           \
+    do {                                                                                             \
+        EXPECT_TRUE(memcmp(fx.out, fx.out0, sizeof fx.out) == 0);                                    \
+        EXPECT_TRUE(memcmp(fx.lse, fx.lse0, sizeof fx.lse) == 0);                                    \
+    } while (0)
+
+#define EXPECT_REJECTED(expr, status)                                                                \
+    do {                                                                                             \
+        EXPECT_STATUS((expr), (status));                                                             \
+        EXPECT_TRUE(ga_last_error_detail()[0] != '\0');                                              \
+        EXPECT_UNTOUCHED();                                                                          \
+    } while (0)
+
+TEST(valid_call_succeeds_and_writes_every_output) {
+    setup();
+    ASSERT_OK(call());
+    for (size_t i = 0; i < sizeof fx.out / sizeof fx.out[0]; i++) ASSERT_TRUE(isfinite(fx.out[i]));
+    for (size_t i = 0; i < sizeof fx.lse / sizeof fx.lse[0]; i++) ASSERT_TRUE(isfinite(fx.lse[i]));
+    EXPECT_TRUE(ga_last_error_detail()[0] == '\0');
+}
+
+TEST(null_graph_or_tensor_is_null_pointer) {
+    setup();
+    EXPECT_REJECTED(ga_attention_forward(NULL, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, NULL, 0), GA_ERR_NULL_POINTER);
+    EXPECT_REJECTED(ga_attention_forward(fx.g, NULL, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, NULL, 0), GA_ERR_NULL_POINTER);
+    EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, NULL, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, NULL, 0), GA_ERR_NULL_POINTER);
+    EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, &fx.tk, NULL, &fx.tout, &fx.tlse, &fx.opt, NULL, 0), GA_ERR_NULL_POINTER);
+    EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, NULL, &fx.tlse, &fx.opt, NULL, 0), GA_ERR_NULL_POINTER);
+}
+
+TEST(null_data_pointer_is_null_pointer) {
+    ga_tensor *ts[] = {&fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse};
+    for (int t = 0; t < 5; t++) {
+        setup();
+        ts[t]->data = NULL;
+        EXPECT_REJECTED(call(), GA_ERR_NULL_POINTER);
+    }
+}
+
+TEST(graph_without_components_is_empty_graph) {
+    setup();
+    ga_graph *empty = NULL;
+    ASSERT_OK(ga_graph_create(&empty));
+    EXPECT_REJECTED(ga_attention_forward(empty, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, NULL, 0), GA_ERR_EMPTY_GRAPH);
+    ga_graph_destroy(empty);
+}
+
+TEST(zero_or_negative_size_is_bad_size) {
+    for (int d = 0; d < 4; d++) {
+        setup();
+        fx.tq.shape[d] = 0;
+        EXPECT_REJECTED(call(), GA_ERR_BAD_SIZE);
+        setup();
+        fx.tk.shape[d] = -3;
+        EXPECT_REJECTED(call(), GA_ERR_BAD_SIZE);
+    }
+}
+
+TEST(unknown_or_mismatched_dtype_is_bad_dtype) {
+    setup();
+    fx.tq.dtype = (ga_dtype)7;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_DTYPE);
+    setup();
+    fx.tk.dtype = GA_F16;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_DTYPE);
+    setup();
+    fx.tv.dtype = GA_BF16;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_DTYPE);
+    setup();
+    fx.tout.dtype = GA_F16;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_DTYPE);
+}
+
+TEST(lse_not_float32_is_bad_dtype) {
+    setup();
+    fx.tlse.dtype = GA_BF16;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_DTYPE);
+}
+
+TEST(inconsistent_shapes_are_shape_mismatch) {
+    setup();
+    fx.tk.shape[3] = 4; /* k's D differs (the buffer is big enough) */
+    fx.tv.shape[3] = 4;
+    EXPECT_REJECTED(call(), GA_ERR_SHAPE_MISMATCH);
+    setup();
+    fx.tv.shape[1] = NK - 1; /* v differs from k */
+    EXPECT_REJECTED(call(), GA_ERR_SHAPE_MISMATCH);
+    setup();
+    fx.tout.shape[1] = NQ - 1;
+    EXPECT_REJECTED(call(), GA_ERR_SHAPE_MISMATCH);
+    setup();
+    fx.tlse.shape[3] = 2;
+    EXPECT_REJECTED(call(), GA_ERR_SHAPE_MISMATCH);
+    setup();
+    fx.tlse.shape[2] = 1;
+    EXPECT_REJECTED(call(), GA_ERR_SHAPE_MISMATCH);
+    setup();
+    fx.tk.shape[0] = 2;
+    fx.tk.shape[1] = NK / 2;
+    fx.tv.shape[0] = 2;
+    fx.tv.shape[1] = NK / 2;
+    EXPECT_REJECTED(call(), GA_ERR_SHAPE_MISMATCH);
+}
+
+TEST(kv_heads_not_dividing_query_heads_is_shape_mismatch) {
+    setup();
+    /* H = 2 query heads over a (1, 8, 3, 2)-shaped view of the same k/v buffers: 3 does not divide 2 */
+    fx.tk = ga_tensor_make(fx.k, GA_F32, GA_DEVICE_CPU, 1, NK, 3, D_);
+    fx.tk.shape[1] = 8;
+    fx.tv = fx.tk;
+    fx.tv.data = fx.v;
+    EXPECT_REJECTED(call(), GA_ERR_SHAPE_MISMATCH);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "Hkv") != NULL);
+}
+
+TEST(negative_stride_or_noncontiguous_last_dim_is_bad_stride) {
+    setup();
+    fx.tq.stride[1] = -fx.tq.stride[1];
+    EXPECT_REJECTED(call(), GA_ERR_BAD_STRIDE);
+    setup();
+    fx.tv.stride[3] = 2;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_STRIDE);
+    setup();
+    fx.tlse.stride[3] = 0;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_STRIDE);
+}
+
+TEST(element_offsets_beyond_int64_are_overflow) {
+    setup();
+    fx.tk.stride[1] = INT64_MAX / 4;
+    fx.tv.stride[1] = INT64_MAX / 4;
+    EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+    setup();
+    fx.tq.stride[0] = INT64_MAX;
+    fx.tq.shape[0] = 2;
+    EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+    setup();
+    fx.tout.stride[2] = INT64_MAX / 3; /* fits as an element offset, not as bytes */
+    EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+}
+
+TEST(out_overlapping_k_or_v_is_aliasing) {
+    setup();
+    fx.tout.data = fx.k;
+    EXPECT_REJECTED(call(), GA_ERR_ALIASING);
+    setup();
+    fx.tout.data = fx.v + 5;
+    EXPECT_REJECTED(call(), GA_ERR_ALIASING);
+}
+
+TEST(out_overlapping_q_without_being_q_is_aliasing) {
+    setup();
+    memcpy(fx.out0, fx.q, sizeof fx.q); /* the q buffer is the output here: check it */
+    fx.tout.data = fx.q + 1;             /* shifted by one element */
+    fx.tout.shape[1] = NQ - 1;
+    fx.tq.shape[1] = NQ - 1;
+    fx.tlse.shape[1] = NQ - 1;
+    ga_status s = call();
+    EXPECT_STATUS(s, GA_ERR_ALIASING);
+    EXPECT_TRUE(memcmp(fx.q, fx.out0, sizeof fx.q) == 0);
+    setup();
+    memcpy(fx.out0, fx.q, sizeof fx.q);
+    fx.tq.shape[1] = fx.tout.shape[1] = fx.tlse.shape[1] = 6;
+    fx.tq.stride[1] = 2 * H_ * D_; /* q: every other token row; out: the same pointer, contiguous */
+    fx.tout.data = fx.q;
+    EXPECT_STATUS(call(), GA_ERR_ALIASING);
+    EXPECT_TRUE(memcmp(fx.q, fx.out0, sizeof fx.q) == 0);
+}
+
+TEST(out_exactly_q_is_accepted) {
+    setup();
+    fx.tout = fx.tq;
+    ASSERT_OK(call());
+    for (size_t i = 0; i < sizeof fx.q / sizeof fx.q[0]; i++) ASSERT_TRUE(isfinite(fx.q[i]));
+}
+
+TEST(lse_overlapping_anything_is_aliasing) {
+    setup();
+    fx.tlse.data = fx.out + 3;
+    EXPECT_STATUS(call(), GA_ERR_ALIASING);
+    EXPECT_UNTOUCHED();
+    setup();
+    fx.tlse.data = fx.q;
+    EXPECT_REJECTED(call(), GA_ERR_ALIASING);
+    setup();
+    fx.tlse.data = fx.k + 1;
+    EXPECT_REJECTED(call(), GA_ERR_ALIASING);
+}
+
+TEST(output_whose_elements_overlap_each_other_is_aliasing) {
+    setup();
+    fx.tout.stride[1] = 0; /* every token row written to the same place */
+    EXPECT_REJECTED(call(), GA_ERR_ALIASING);
+}
+
+TEST(tensors_on_different_devices_are_device_mismatch) {
+    setup();
+    fx.tk.device = GA_DEVICE_CUDA;
+    EXPECT_REJECTED(call(), GA_ERR_DEVICE_MISMATCH);
+    setup();
+    fx.tq.device = fx.tk.device = fx.tv.device = fx.tout.device = fx.tlse.device = GA_DEVICE_CUDA;
+    fx.tlse.device_index = 1;
+    EXPECT_REJECTED(call(), GA_ERR_DEVICE_MISMATCH);
+}
+
+TEST(cpu_backend_with_cuda_tensors_is_device_mismatch) {
+    setup();
+    fx.tq.device = fx.tk.device = fx.tv.device = fx.tout.device = fx.tlse.device = GA_DEVICE_CUDA;
+    fx.opt.backend = GA_BACKEND_CPU;
+    EXPECT_REJECTED(call(), GA_ERR_DEVICE_MISMATCH);
+    fx.opt.backend = GA_BACKEND_CPU_REFERENCE;
+    EXPECT_REJECTED(call(), GA_ERR_DEVICE_MISMATCH);
+}
+
+TEST(cuda_backend_with_host_tensors_is_rejected) {
+    setup();
+    fx.opt.backend = GA_BACKEND_CUDA;
+    /* without a usable GPU the backend is unavailable; with one, host tensors do not fit it */
+    EXPECT_REJECTED(call(), ga_cuda_device_count() > 0 ? GA_ERR_DEVICE_MISMATCH : GA_ERR_BACKEND_UNAVAILABLE);
+}
+
+TEST(cuda_tensors_without_a_cuda_backend_are_backend_unavailable) {
+    if (ga_cuda_device_count() > 0) TEST_SKIP("a GPU is present");
+    setup();
+    fx.tq.device = fx.tk.device = fx.tv.device = fx.tout.device = fx.tlse.device = GA_DEVICE_CUDA;
+    EXPECT_REJECTED(call(), GA_ERR_BACKEND_UNAVAILABLE);
+}
+
+TEST(unknown_backend_or_device_type_is_bad_parameter) {
+    setup();
+    fx.opt.backend = (ga_backend)9;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_PARAMETER);
+    setup();
+    fx.tq.device = fx.tk.device = fx.tv.device = fx.tout.device = fx.tlse.device = (ga_device_type)5;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_PARAMETER);
+}
+
+TEST(nan_infinite_or_negative_scale_is_bad_parameter) {
+    const double bad[] = {NAN, INFINITY, -INFINITY, -0.5};
+    for (int t = 0; t < 4; t++) {
+        setup();
+        fx.opt.scale = bad[t];
+        EXPECT_REJECTED(call(), GA_ERR_BAD_PARAMETER);
+    }
+}
+
+TEST(accumulate_without_lse_is_bad_parameter) {
+    setup();
+    fx.opt.flags = GA_FLAG_ACCUMULATE;
+    EXPECT_STATUS(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, NULL, &fx.opt, NULL, 0), GA_ERR_BAD_PARAMETER);
+    EXPECT_UNTOUCHED();
+}
+
+TEST(unknown_flags_are_bad_parameter) {
+    setup();
+    fx.opt.flags = 0x80;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_PARAMETER);
+}
+
+TEST(negative_thread_count_is_bad_parameter) {
+    setup();
+    fx.opt.num_threads = -1;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_PARAMETER);
+}
+
+TEST(explicit_graph_of_another_size_is_graph_mismatch) {
+    setup();
+    const int64_t ptr[] = {0, 1, 1, 1, 1, 1};
+    const int64_t col[] = {0};
+    ga_graph *g = NULL;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_csr(g, 5, NK, ptr, col, GA_INDEX_INT64));
+    EXPECT_REJECTED(ga_attention_forward(g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, NULL, 0), GA_ERR_GRAPH_MISMATCH);
+    ga_graph_destroy(g);
+}
+
+TEST(global_token_beyond_the_sequence_is_index_out_of_range) {
+    setup();
+    const int64_t tok = NQ + NK;
+    ga_graph *g = NULL;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_global(g, &tok, 1));
+    EXPECT_REJECTED(ga_attention_forward(g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, NULL, 0), GA_ERR_INDEX_OUT_OF_RANGE);
+    ga_graph_destroy(g);
+}
+
+TEST(workspace_smaller_than_the_size_query_is_workspace_too_small) {
+    setup();
+    fx.opt.backend = GA_BACKEND_CPU;
+    size_t need = 0;
+    ASSERT_OK(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &need));
+    ASSERT_TRUE(need > 0);
+    char *w = malloc(need);
+    EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w, need - 1),
+                    GA_ERR_WORKSPACE_TOO_SMALL);
+    EXPECT_STATUS(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w, need), GA_OK);
+    free(w);
+}
+
+TEST(null_workspace_with_nonzero_size_is_null_pointer) {
+    setup();
+    EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, NULL, 64),
+                    GA_ERR_NULL_POINTER);
+}
+
+TEST(detail_names_the_tensor_and_values) {
+    setup();
+    fx.tk.shape[3] = 5;
+    fx.tv.shape[3] = 5;
+    EXPECT_STATUS(call(), GA_ERR_SHAPE_MISMATCH);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "k:") != NULL);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "5") != NULL);
+    /* the next successful call clears it */
+    setup();
+    ASSERT_OK(call());
+    EXPECT_TRUE(ga_last_error_detail()[0] == '\0');
+}
+
+TEST(workspace_size_query_validates_its_inputs) {
+    setup();
+    size_t n = 1;
+    EXPECT_STATUS(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, NULL), GA_ERR_NULL_POINTER);
+    fx.tk.shape[3] = 4;
+    EXPECT_STATUS(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &n), GA_ERR_SHAPE_MISMATCH);
+    setup();
+    fx.opt.backend = GA_BACKEND_CPU_REFERENCE;
+    ASSERT_OK(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &n));
+    EXPECT_EQ_I64(n, 0);
+}
+
+TEST(small_api_functions_answer_plainly) {
+    EXPECT_EQ_I64(ga_version_number(), GA_VERSION_NUMBER);
+    EXPECT_TRUE(strcmp(ga_version_string(), "0.1.0") == 0);
+    EXPECT_EQ_I64(ga_dtype_size(GA_F32), 4);
+    EXPECT_EQ_I64(ga_dtype_size(GA_BF16), 2);
+    EXPECT_EQ_I64(ga_dtype_size((ga_dtype)9), 0);
+    EXPECT_TRUE(strcmp(ga_dtype_name(GA_F16), "float16") == 0);
+    EXPECT_TRUE(ga_dtype_name((ga_dtype)9) == NULL);
+    EXPECT_TRUE(strncmp(ga_backends_compiled(), "cpu-reference,cpu", 17) == 0);
+    ga_tensor t = ga_tensor_make(NULL, GA_F16, GA_DEVICE_CPU, 2, 3, 4, 5);
+    EXPECT_EQ_I64(t.stride[3], 1);
+    EXPECT_EQ_I64(t.stride[2], 5);
+    EXPECT_EQ_I64(t.stride[1], 20);
+    EXPECT_EQ_I64(t.stride[0], 60);
+    ga_options o;
+    memset(&o, 0x7f, sizeof o);
+    ga_options_init(&o);
+    EXPECT_TRUE(o.scale == 0 && o.flags == 0 && o.backend == GA_BACKEND_AUTO && o.stream == NULL && o.num_threads == 0);
+}
