@@ -1,0 +1,438 @@
+#!/usr/bin/env python3
+"""gpu_bench.py -- graphattn and its peers side by side on one GPU: same inputs, same run.
+
+Cases (H=1, D=64, bf16, batch 1; graphattn through bench/ga_torch.py on torch tensors):
+  window      |i-j| <= 256 (513 keys), N = 2^16 .. 2^28          peers: FA2 window, FlexAttention (narrow mask)
+  csr         the same window stored as an explicit CSR, N = 2^20  peers: none (the paper's CSR kernel: 1017 ms)
+  longformer  window 256 + 16 global tokens (0..15), N = 2^18, 2^20  peers: FA2 window part, Flex (create_block_mask)
+  random      window 64 + 16 random keys per query, N = 2^18 .. 2^22  peers: FA2 window part, Flex
+  bigbird     bigbird:64,3,2,3 (block 64), N = 2^18, 2^20          peers: Flex
+  csr-huge    window 300 as a CSR at N = 2^22: 2.5e9 edges (> 2^31), int32 columns; a long-sequence check
+Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
+reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes
+the exit status 1. Peers are checked the same way and only reported.
+FlexAttention is skipped where its mask build is known to take minutes or to run out of memory
+(Longformer 2^20: 156 s; random 2^20: asks 1 TiB); those rows cite ../shared/docs/CONTEXT.md.
+
+Output: one CSV row per (case, system, N) to --csv, and a table on stdout (last).
+Time = median of CUDA-event timings (peers.time_ms); useful TFLOP/s = 4 * edges * D * H / time."""
+import argparse
+import csv
+import ctypes
+import math
+import os
+import signal
+import sys
+import time
+
+import numpy as np
+import torch
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import ga_torch as ga  # noqa: E402
+import peers  # noqa: E402
+
+H, D = 1, 64
+DT = torch.bfloat16
+SEED = 20261129
+TOL = 1e-2  # bf16 outputs on unit-normal data (docs RELIABILITY.md)
+
+# Measured peer numbers cited instead of re-run (CONTEXT.md, H200, bf16, H=1, D=64).
+CITED = {
+    ("window", "fa2_window", 2 ** 28): (375.0, "CONTEXT.md (129 GiB peak)"),
+    ("longformer", "flex", 2 ** 20): (443.0, "CONTEXT.md: kernel 443 ms, mask build 156 s"),
+    ("random", "flex", 2 ** 20): (None, "CONTEXT.md: create_block_mask out of memory (asked 1 TiB)"),
+    ("csr", "paper_csr", 2 ** 20): (1017.0, "CONTEXT.md: the paper's CSR kernel"),
+}
+
+
+def log(*a):
+    print(*a, flush=True)
+
+
+# ---- graphs and their edge counts ---------------------------------------------------------------
+
+def longformer_spec(w, g):
+    return "window:%d+global:%s" % (w, ",".join(str(t) for t in range(g)))
+
+
+def window_deg(N, w):
+    i = np.arange(N, dtype=np.int64)
+    return np.minimum(i + w, N - 1) - np.maximum(i - w, 0) + 1
+
+
+def edges_longformer(N, w, g):
+    i = np.arange(N, dtype=np.int64)
+    deg = window_deg(N, w)
+    extra = np.where(i < g, N - deg, np.clip(i - w, 0, g))  # global rows: all keys; others: globals outside
+    return int(deg.sum() + extra.sum())
+
+
+def edges_window_random(N, w, r, seed):
+    total = int(window_deg(N, w).sum())
+    dev = "cuda"
+    for lo in range(0, N, 1 << 20):
+        rows = torch.arange(lo, min(N, lo + (1 << 20)), device=dev, dtype=torch.int64)[:, None]
+        t = torch.arange(r, device=dev, dtype=torch.int64)[None, :]
+        j = peers.random_pick(seed, rows, t, N, r)
+        total += int(((j < rows - w) | (j > rows + w)).sum().item())
+    return total
+
+
+def edges_bigbird(N, B, wb, gb, rb, seed):
+    nbk = -(-N // B)
+    m = min(rb, nbk)
+    qb = torch.arange(nbk, device="cuda", dtype=torch.int64)[:, None]
+    t = torch.arange(m, device="cuda", dtype=torch.int64)[None, :]
+    picks = peers.random_pick(seed, qb, t, nbk, m)  # (nbk, m)
+    total = 0
+    sizes = np.full(nbk, B, dtype=np.int64)
+    sizes[-1] = N - (nbk - 1) * B
+    picks = picks.cpu().numpy()
+    for q in range(nbk):
+        if q < gb:
+            total += N * int(sizes[q])
+            continue
+        blocks = set(range(min(gb, nbk))) | set(range(max(0, q - wb), min(nbk, q + wb + 1))) | set(picks[q].tolist())
+        total += int(sizes[q]) * int(sum(sizes[b] for b in blocks))
+    return total
+
+
+def window_csr(N, w, index_dtype=np.int32):
+    """row_ptr, col of window(w, w) over N, built in chunks of rows (col may exceed 2^31 entries)."""
+    deg = window_deg(N, w)
+    row_ptr = np.zeros(N + 1, dtype=np.int64)
+    np.cumsum(deg, out=row_ptr[1:])
+    col = np.empty(int(row_ptr[-1]), dtype=index_dtype)
+    span = 2 * w + 1
+    step = 1 << 16
+    for lo in range(0, N, step):
+        hi = min(N, lo + step)
+        i = np.arange(lo, hi, dtype=np.int64)
+        start = np.maximum(i - w, 0)
+        cand = start[:, None] + np.arange(span, dtype=np.int64)[None, :]
+        keep = cand <= np.minimum(i + w, N - 1)[:, None]
+        col[row_ptr[lo]:row_ptr[hi]] = cand[keep]
+    return row_ptr, col
+
+
+# ---- the fp64 reference on sampled rows ----------------------------------------------------------
+
+def row_keys(graph, N, i):
+    L = ga.lib()
+    L.ga_graph_row.argtypes = [ctypes.c_void_p, ctypes.c_int64, ctypes.c_int64, ctypes.c_int64, ctypes.c_void_p,
+                               ctypes.c_int64, ctypes.POINTER(ctypes.c_int64)]
+    deg = ctypes.c_int64()
+    ga.check(L.ga_graph_row(graph.h, N, N, i, None, 0, ctypes.byref(deg)), "ga_graph_row")
+    keys = np.empty(max(1, deg.value), dtype=np.int64)
+    ga.check(L.ga_graph_row(graph.h, N, N, i, keys.ctypes.data, deg.value, ctypes.byref(deg)), "ga_graph_row")
+    return keys[:deg.value]
+
+
+def sample_rows(N, extra=()):
+    rng = np.random.default_rng(N)
+    base = [0, 1, 2, 15, 16, 17, 255, 256, 257, N // 3, N // 2, N - 257, N - 256, N - 3, N - 2, N - 1]
+    base += list(rng.integers(0, N, 6)) + list(extra)
+    return sorted(set(int(r) for r in base if 0 <= r < N))
+
+
+def reference(graph, N, q, k, v, rows, keys_of=None):
+    """{row: (out fp64 (D,), lse)} from the row's key list (keys_of(i), default the graph's own)."""
+    scale = 1.0 / math.sqrt(D)
+    ref = {}
+    for i in rows:
+        keys = keys_of(i) if keys_of else row_keys(graph, N, i)
+        if len(keys) == 0:
+            ref[i] = (torch.zeros(D, dtype=torch.float64, device="cuda"), -math.inf)
+            continue
+        kk = torch.from_numpy(keys).cuda()
+        s = (k[0, kk, 0].double() @ q[0, i, 0].double()) * scale
+        lse = torch.logsumexp(s, 0)
+        ref[i] = ((torch.exp(s - lse)[:, None] * v[0, kk, 0].double()).sum(0), lse.item())
+    return ref
+
+
+def max_error(out, ref):
+    worst = 0.0
+    for i, (o, _) in ref.items():
+        got = out[0, i, 0].double()
+        if not torch.isfinite(got).all():
+            return math.inf
+        worst = max(worst, (got - o).abs().max().item())
+    return worst
+
+
+# ---- running one case ----------------------------------------------------------------------------
+
+RESULTS = []
+FAILED = []
+CSV_PATH = None
+
+
+def record(case, system, N, edges, ms, err=None, peak=None, note=""):
+    row = dict(case=case, system=system, N=N, log2N=round(math.log2(N), 2), edges=edges,
+               ms=None if ms is None else round(ms, 4),
+               useful_tflops=None if not ms else round(4.0 * edges * D * H / (ms * 1e-3) / 1e12, 2),
+               ns_per_edge=None if not ms else round(ms * 1e6 / edges, 5),
+               max_err=None if err is None else float("%.3g" % err), peak_gib=peak, note=note)
+    RESULTS.append(row)
+    if CSV_PATH:  # written row by row, so that a run cut short keeps what it measured
+        new = not os.path.exists(CSV_PATH) or len(RESULTS) == 1
+        with open(CSV_PATH, "w" if len(RESULTS) == 1 else "a", newline="") as f:
+            w = csv.DictWriter(f, fieldnames=list(row.keys()))
+            if new:
+                w.writeheader()
+            w.writerow(row)
+    log("  %-11s %-12s N=2^%-5g %10s ms  %8s TFLOP/s  %10s ns/edge  err %-9s %s" % (
+        case, system, row["log2N"], row["ms"], row["useful_tflops"], row["ns_per_edge"], row["max_err"], note))
+
+
+def time_ms(fn, N):
+    reps = 5 if N <= (1 << 24) else 3
+    return peers.time_ms(fn, reps=reps)
+
+
+def run_graphattn(case, graph, N, q, k, v, edges, ref, in_place=False, note=""):
+    try:
+        out = q if in_place else torch.empty_like(q)
+        ws = ga.workspace(graph, q, k, v)
+        t0 = time.time()
+        ga.attention(graph, q, k, v, out=out, ws=ws)  # first call: graph upload and plan
+        torch.cuda.synchronize()
+        first = time.time() - t0
+        if in_place:  # one checked run; the timed runs then start from its output (still finite)
+            err = max_error(out, ref)
+            ms = time_ms(lambda: ga.attention(graph, q, k, v, out=out, ws=ws), N)
+        else:
+            ms = time_ms(lambda: ga.attention(graph, q, k, v, out=out, ws=ws), N)
+            err = max_error(out, ref)
+        ok = err <= TOL
+        if not ok:
+            FAILED.append("%s N=%d: max error %g" % (case, N, err))
+        record(case, "graphattn", N, edges, ms, err, note=(note + " first call %.2fs" % first).strip()
+               + ("" if ok else " FAIL"))
+        del out
+    except Exception as ex:  # noqa: BLE001
+        FAILED.append("%s N=%d: %r" % (case, N, ex))
+        record(case, "graphattn", N, edges, None, note="error: %s" % str(ex)[:200])
+
+
+def run_peer(case, system, N, edges, fn, ref, note=""):
+    if (case, system, N) in CITED:
+        ms, src = CITED[(case, system, N)]
+        record(case, system, N, edges, ms, note="cited, not run: " + src)
+        return
+    try:
+        torch.cuda.reset_peak_memory_stats()
+        ms = time_ms(fn, N)
+        out = fn()
+        err = max_error(out, ref) if ref is not None else None
+        record(case, system, N, edges, ms, err, peak=round(torch.cuda.max_memory_allocated() / 2 ** 30, 2), note=note)
+        del out
+    except Exception as ex:  # noqa: BLE001
+        record(case, system, N, edges, None, note="error: %s" % str(ex)[:160])
+    torch.cuda.empty_cache()
+
+
+def qkv(N):
+    g = torch.Generator(device="cuda").manual_seed(SEED + N)
+    return [torch.randn(1, N, H, D, dtype=DT, device="cuda", generator=g) for _ in range(3)]
+
+
+def flex_with_build(mask_fn, N, q, k, v):
+    """create_block_mask (timed once, reported) and the kernel function; a failing build gives a
+    function that raises, so that run_peer records the error and the run goes on."""
+    torch.cuda.synchronize()
+    t0 = time.time()
+    try:
+        bm = peers.flex_mask(N, mask_fn)
+    except Exception as ex:  # noqa: BLE001
+        msg = "mask build failed: %s" % str(ex).strip().splitlines()[-1][:120]
+
+        def fail():
+            raise RuntimeError(msg)
+        return fail, msg
+    torch.cuda.synchronize()
+    build = time.time() - t0
+    return (lambda: peers.flex(q, k, v, bm)), "mask build %.1fs" % build
+
+
+# ---- the cases -----------------------------------------------------------------------------------
+
+def case_window(args, N):
+    W = 256
+    q, k, v = qkv(N)
+    g = ga.Graph("window:%d" % W)
+    edges = peers.window_edges(N, W, W)
+    lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
+    ref = reference(g, N, q, k, v, sample_rows(N), keys_of=lo)
+    if args.peers:
+        if N <= (1 << 26) or args.fa2_max:
+            run_peer("window", "fa2_window", N, edges, lambda: peers.fa2_window(q, k, v, W, W), ref)
+        else:
+            run_peer("window", "fa2_window", N, edges, None, None)
+        if N in args.flex_window:
+            bm = peers.flex_window_mask(N, W, W)
+            run_peer("window", "flex_window", N, edges, lambda: peers.flex(q, k, v, bm), ref)
+            del bm
+    torch.cuda.empty_cache()
+    run_graphattn("window", g, N, q, k, v, edges, ref, in_place=N >= (1 << 27),
+                  note="out=q" if N >= (1 << 27) else "")
+    del q, k, v
+    torch.cuda.empty_cache()
+
+
+def case_csr(args, N, W=256, name="csr"):
+    t0 = time.time()
+    row_ptr, col = window_csr(N, W)
+    g = ga.Graph.csr(row_ptr, col, N)
+    built = time.time() - t0
+    edges = int(row_ptr[-1])
+    del col
+    q, k, v = qkv(N)
+    rows = sample_rows(N)
+    lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
+    ref = reference(g, N, q, k, v, rows, keys_of=lo)
+    if args.peers and name == "csr":
+        run_peer("csr", "paper_csr", N, edges, None, None)
+    run_graphattn(name, g, N, q, k, v, edges, ref,
+                  note="window %d as csr, int32 cols, %s edges; host build %.1fs" % (W, "%.3g" % edges, built))
+    del q, k, v, g
+    torch.cuda.empty_cache()
+
+
+def case_longformer(args, N, W=256, G=16):
+    q, k, v = qkv(N)
+    g = ga.Graph(longformer_spec(W, G))
+    edges = edges_longformer(N, W, G)
+    ref = reference(g, N, q, k, v, sample_rows(N, extra=range(G)))
+    if args.peers:
+        run_peer("longformer", "fa2_window", N, peers.window_edges(N, W, W), lambda: peers.fa2_window(q, k, v, W, W),
+                 None, note="window part alone")
+        if ("longformer", "flex", N) in CITED:
+            run_peer("longformer", "flex", N, edges, None, None)
+        elif args.flex_masks:
+            fn, note = flex_with_build(peers.longformer_mask(W, W, G), N, q, k, v)
+            run_peer("longformer", "flex", N, edges, fn, ref, note=note)
+    run_graphattn("longformer", g, N, q, k, v, edges, ref)
+    del q, k, v
+    torch.cuda.empty_cache()
+
+
+def case_random(args, N, W=64, R=16, seed=7):
+    q, k, v = qkv(N)
+    g = ga.Graph("window:%d+random:%d,%d" % (W, R, seed))
+    edges = edges_window_random(N, W, R, seed)
+    ref = reference(g, N, q, k, v, sample_rows(N))
+    if args.peers:
+        run_peer("random", "fa2_window", N, peers.window_edges(N, W, W), lambda: peers.fa2_window(q, k, v, W, W),
+                 None, note="window part alone")
+        if ("random", "flex", N) in CITED:
+            run_peer("random", "flex", N, edges, None, None)
+        elif args.flex_masks and N <= (1 << 18):
+            fn, note = flex_with_build(peers.window_random_mask(N, W, R, seed), N, q, k, v)
+            run_peer("random", "flex", N, edges, fn, ref, note=note)
+    run_graphattn("random", g, N, q, k, v, edges, ref)
+    del q, k, v
+    torch.cuda.empty_cache()
+
+
+def case_bigbird(args, N, B=64, WB=3, GB=2, RB=3, seed=5):
+    q, k, v = qkv(N)
+    g = ga.Graph("bigbird:%d,%d,%d,%d,%d" % (B, WB, GB, RB, seed))
+    edges = edges_bigbird(N, B, WB, GB, RB, seed)
+    ref = reference(g, N, q, k, v, sample_rows(N, extra=(0, 64, 127, 128)))
+    if args.peers and args.flex_masks and N <= (1 << 18):
+        fn, note = flex_with_build(peers.bigbird_mask(N, B, WB, GB, RB, seed), N, q, k, v)
+        run_peer("bigbird", "flex", N, edges, fn, ref, note=note)
+    run_graphattn("bigbird", g, N, q, k, v, edges, ref)
+    del q, k, v
+    torch.cuda.empty_cache()
+
+
+def self_check_edge_counts():
+    """The analytic edge counts above against the library's own count, at a small N."""
+    N = 4096
+    pairs = [(longformer_spec(256, 16), edges_longformer(N, 256, 16)),
+             ("window:64+random:16,7", edges_window_random(N, 64, 16, 7)),
+             ("bigbird:64,3,2,3,5", edges_bigbird(N, 64, 3, 2, 3, 5))]
+    for spec, mine in pairs:
+        lib = ga.Graph(spec).edges(N, N)
+        if lib != mine:
+            raise SystemExit("edge count of %s at N=%d: harness %d, library %d" % (spec, N, mine, lib))
+
+
+def print_table(results):
+    log("\n%-11s %-12s %6s %12s %10s %9s %11s %9s  %s" % ("case", "system", "log2N", "edges", "ms", "TFLOP/s",
+                                                        "ns/edge", "max_err", "note"))
+    for r in results:
+        log("%-11s %-12s %6g %12.4g %10s %9s %11s %9s  %s" % (
+            r["case"], r["system"], r["log2N"], r["edges"], "-" if r["ms"] is None else "%.3f" % r["ms"],
+            "-" if r["useful_tflops"] is None else "%.1f" % r["useful_tflops"],
+            "-" if r["ns_per_edge"] is None else "%.4f" % r["ns_per_edge"],
+            "-" if r["max_err"] is None else "%.2g" % r["max_err"], r["note"][:70]))
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--cases", default="window,csr-huge,csr,longformer,random,bigbird")
+    ap.add_argument("--window-log2n", default="16,18,20,22,24,26,28")
+    ap.add_argument("--longformer-log2n", default="18,20")
+    ap.add_argument("--random-log2n", default="18,20,22")
+    ap.add_argument("--bigbird-log2n", default="18,20")
+    ap.add_argument("--flex-window-log2n", default="20,24", help="N for the Flex window peer (compiles per N)")
+    ap.add_argument("--no-peers", dest="peers", action="store_false")
+    ap.add_argument("--no-flex-masks", dest="flex_masks", action="store_false",
+                    help="skip Flex with create_block_mask (longformer/random/bigbird)")
+    ap.add_argument("--fa2-max", action="store_true", help="also run FA2 at N=2^28 (129 GiB peak)")
+    ap.add_argument("--quick", action="store_true", help="graphattn only, a few sizes")
+    ap.add_argument("--csv", default=None)
+    args = ap.parse_args()
+    parse = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
+    if args.quick:
+        args.peers = False
+        args.window_log2n, args.longformer_log2n, args.random_log2n, args.bigbird_log2n = "20,24", "20", "18,20", "18"
+        args.cases = args.cases.replace(",csr-huge", "")
+    args.flex_window = [1 << n for n in parse(args.flex_window_log2n)]
+    cases = args.cases.split(",")
+
+    global CSV_PATH
+    CSV_PATH = args.csv
+
+    def on_term(signum, frame):  # a timeout: still print what was measured
+        log("\nstopped by signal %d" % signum)
+        print_table(RESULTS)
+        sys.exit(1)
+    signal.signal(signal.SIGTERM, on_term)
+    log("graphattn %s on %s; torch %s" % (ga.lib().ga_version_string().decode(), ga.device_name(0), torch.__version__))
+    self_check_edge_counts()
+    t_start = time.time()
+    for c in cases:
+        log("== %s" % c)
+        if c == "window":
+            for n in parse(args.window_log2n):
+                case_window(args, 1 << n)
+        elif c == "csr":
+            case_csr(args, 1 << 20)
+        elif c == "longformer":
+            for n in parse(args.longformer_log2n):
+                case_longformer(args, 1 << n)
+        elif c == "random":
+            for n in parse(args.random_log2n):
+                case_random(args, 1 << n)
+        elif c == "bigbird":
+            for n in parse(args.bigbird_log2n):
+                case_bigbird(args, 1 << n)
+        elif c == "csr-huge":
+            case_csr(args, 1 << 22, W=300, name="csr-huge")
+        else:
+            raise SystemExit("unknown case " + c)
+    log("\n(%d results in %.0f s)" % (len(RESULTS), time.time() - t_start))
+    print_table(RESULTS)
+    if FAILED:
+        log("\nFAILED: " + "; ".join(FAILED))
+        sys.exit(1)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,132 @@
+/* cuda_common.cuh -- what every file of the CUDA backend shares: turning CUDA errors into
+ * status codes, the device guard, the device copy of a graph with its plan, and the parameter
+ * block of the edge kernels.
+ *
+ * Work split of one forward call (see docs/gpu.md):
+ *   1. edge kernel, "row" mode: one warp per (batch, head, query row), 8 consecutive rows per
+ *      block so neighbouring rows share K/V through L1; every component of the union is walked
+ *      slot by slot with an online softmax. A (row, component) pair with more than
+ *      `heavy_threshold` slots is skipped there; such a row writes its partial state to the
+ *      workspace instead of to `out`.
+ *   2. edge kernel, "chunk" mode: one warp per chunk of a heavy (row, component) pair, partial
+ *      state to the workspace.
+ *   3. merge kernel: one warp per heavy row merges its partials (and the prior state under
+ *      GA_FLAG_ACCUMULATE) by log-sum-exp and writes out/lse.
+ * The heavy pairs are found on the host once per (graph, Nq, Nk) and cached on the device with
+ * the graph (the "plan"). */
+#ifndef GA_CUDA_COMMON_CUH
+#define GA_CUDA_COMMON_CUH
+
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#include "backend.h"
+#include "common/error.h"
+#include "graph/component.h"
+#include "graph/graph.h"
+
+/* Largest head dimension the edge kernels handle (registers hold D/32 floats per lane). */
+#define GA_CUDA_MAX_HEAD_DIM 512
+/* Warps (query rows) per block of the edge kernel. */
+#define GA_CUDA_WARPS_PER_BLOCK 8
+/* Blocks per multiprocessor the edge kernel is compiled for (caps its registers: 2 -> 128, 4 -> 64). */
+#ifndef GA_CUDA_MIN_BLOCKS
+#define GA_CUDA_MIN_BLOCKS 2
+#endif
+/* Components copied to shared memory per block; a longer union is read from global memory. */
+#define GA_CUDA_SMEM_COMPS 16
+
+/* Turn a CUDA error into a status: out of memory -> GA_ERR_OUT_OF_MEMORY, anything else ->
+ * GA_ERR_CUDA; the detail names the call and carries cudaGetErrorString. Clears the
+ * (non-sticky) error so that the next call starts clean. */
+ga_status ga_cuda_error(cudaError_t err, const char *what, const char *file, int line);
+
+#define GA_CUDA_TRY(call)                                                                         \
+    do {                                                                                          \
+        cudaError_t ga_cuda_e_ = (call);                                                          \
+        if (ga_cuda_e_ != cudaSuccess) return ga_cuda_error(ga_cuda_e_, #call, __FILE__, __LINE__); \
+    } while (0)
+
+/* After a launch: a bad configuration shows up here, faults later on the stream. */
+#define GA_CUDA_CHECK_LAUNCH() GA_CUDA_TRY(cudaGetLastError())
+
+/* Make `device` current for the life of the guard and restore the caller's device after. */
+struct ga_cuda_device_guard {
+    int previous;
+    int ok;
+    ga_cuda_device_guard() : previous(-1), ok(0) {}
+    ga_status enter(int device);
+    ~ga_cuda_device_guard() {
+        if (ok && previous >= 0) cudaSetDevice(previous);
+    }
+};
+
+/* One chunk of a heavy (row, component) pair: slots [t0, t1) of component `comp` of the row
+ * heavy_rows[slot]. */
+typedef struct ga_cuda_item {
+    int64_t slot;
+    int64_t t0, t1;
+    int64_t comp;
+} ga_cuda_item;
+
+/* The work plan of a graph over Nq x Nk, on one device. */
+typedef struct ga_cuda_plan {
+    int64_t nq, nk;
+    int64_t heavy_threshold;      /* (row, comp) pairs with more slots than this are chunked */
+    int64_t nslots;               /* heavy rows */
+    const int64_t *heavy_rows;    /* device, sorted, nslots */
+    const int64_t *item_begin;    /* device, nslots + 1: the items of slot s */
+    int64_t nitems;
+    const ga_cuda_item *items;    /* device, nitems, grouped by slot */
+    struct ga_cuda_plan *next;
+} ga_cuda_plan;
+
+/* The device copy of a graph on one device. */
+typedef struct ga_cuda_dgraph {
+    int device;
+    int ncomp;
+    const ga_component *comps;    /* device array; its list/row_ptr/col point to device copies */
+    void **allocs;                /* every device allocation owned by this copy */
+    int nallocs, cap_allocs;
+    ga_cuda_plan *plans;          /* one per (Nq, Nk) seen; kept until the graph dies */
+    struct ga_cuda_dgraph *next;
+} ga_cuda_dgraph;
+
+/* The device copy of `graph` on the current device (uploading it on first use) and its plan
+ * over nq x nk (building it on first use). Thread-safe; the results stay valid until the graph
+ * is destroyed or a component is added. */
+ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int64_t nk, const ga_cuda_dgraph **dg,
+                             const ga_cuda_plan **plan);
+
+/* Everything the edge kernels read, by value. Strides are in elements, for (batch, token, head). */
+typedef struct ga_edge_params {
+    const void *q, *k, *v;
+    void *out;
+    float *lse;
+    int64_t qs[3], ks[3], vs[3], os[3], ls[3];
+    int64_t B, nq, nk, H, Hkv, D, BH;
+    int64_t group;     /* H / Hkv: query heads per key/value head */
+    float scale_log2;  /* softmax scale times log2(e): scores live in base 2 */
+    unsigned flags;
+    const ga_component *comps;
+    int ncomp;
+    int64_t heavy_threshold;
+    const int64_t *heavy_rows;
+    const int64_t *item_begin;
+    int64_t nslots;
+    const ga_cuda_item *items;
+    int64_t nitems;
+    float *ws;         /* partial states: (nslots + nitems) x BH x (D + 2) floats: m, l, o[D] */
+} ga_edge_params;
+
+/* Launch the edge kernels and the heavy-row merge for one dtype (edge_<dtype>.cu). */
+ga_status ga_cuda_edge_forward_f32(const ga_edge_params *p, cudaStream_t stream);
+ga_status ga_cuda_edge_forward_f16(const ga_edge_params *p, cudaStream_t stream);
+ga_status ga_cuda_edge_forward_bf16(const ga_edge_params *p, cudaStream_t stream);
+
+/* Bytes of workspace for the partial states of a plan. */
+static inline size_t ga_cuda_partial_bytes(const ga_cuda_plan *plan, int64_t BH, int64_t D) {
+    return (size_t)(plan->nslots + plan->nitems) * (size_t)BH * (size_t)(D + 2) * sizeof(float);
+}
+
+#endif

@@ -1,0 +1,98 @@
+/* device.cu -- devices, pointers and CUDA errors as status codes.
+ * A machine without a GPU (or without a driver) has 0 devices: never an error to the caller. */
+#include <stdio.h>
+
+#include "cuda/cuda_common.cuh"
+
+ga_status ga_cuda_error(cudaError_t err, const char *what, const char *file, int line) {
+    (void)cudaGetLastError(); /* clear a non-sticky error so the next call starts clean */
+    if (err == cudaErrorMemoryAllocation)
+        return ga_raise(GA_ERR_OUT_OF_MEMORY, file, line, "CUDA: %s: out of device memory (%s)", what,
+                        cudaGetErrorString(err));
+    if (err == cudaErrorNoDevice || err == cudaErrorInsufficientDriver)
+        return ga_raise(GA_ERR_BACKEND_UNAVAILABLE, file, line, "CUDA: %s: %s", what, cudaGetErrorString(err));
+    return ga_raise(GA_ERR_CUDA, file, line, "CUDA: %s: %s (%s)", what, cudaGetErrorString(err),
+                    cudaGetErrorName(err));
+}
+
+ga_status ga_cuda_device_guard::enter(int device) {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
+        (void)cudaGetLastError();
+        GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "CUDA backend: no CUDA device is available");
+    }
+    GA_FAIL_IF(device < 0 || device >= count, GA_ERR_DEVICE_MISMATCH,
+               "CUDA backend: device index %d is out of range [0, %d)", device, count);
+    GA_CUDA_TRY(cudaGetDevice(&previous));
+    if (previous != device) GA_CUDA_TRY(cudaSetDevice(device));
+    ok = 1;
+    return GA_OK;
+}
+
+extern "C" int ga_cuda_device_count(void) {
+    int count = 0;
+    if (cudaGetDeviceCount(&count) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    return count;
+}
+
+extern "C" ga_status ga_cuda_device_name(int index, char *buf, size_t buf_size) {
+    ga_clear_error();
+    GA_FAIL_IF(!buf, GA_ERR_NULL_POINTER, "ga_cuda_device_name: buf is NULL");
+    GA_FAIL_IF(buf_size == 0, GA_ERR_BAD_SIZE, "ga_cuda_device_name: buf_size is 0");
+    int count = ga_cuda_device_count();
+    GA_FAIL_IF(index < 0 || index >= count, GA_ERR_BACKEND_UNAVAILABLE,
+               "ga_cuda_device_name: no CUDA device %d (%d present)", index, count);
+    cudaDeviceProp prop;
+    GA_CUDA_TRY(cudaGetDeviceProperties(&prop, index));
+    snprintf(buf, buf_size, "%s (sm_%d%d, %llu MiB)", prop.name, prop.major, prop.minor,
+             (unsigned long long)(prop.totalGlobalMem >> 20));
+    return GA_OK;
+}
+
+extern "C" int ga_cuda_is_device_pointer(const void *ptr) {
+    if (!ptr || ga_cuda_device_count() == 0) return 0;
+    cudaPointerAttributes a;
+    if (cudaPointerGetAttributes(&a, ptr) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    return a.type == cudaMemoryTypeDevice || a.type == cudaMemoryTypeManaged;
+}
+
+/* ---- device memory for the test suite (declared in tests/test_cuda.c; stubs in cuda_stub.c) -- */
+
+extern "C" ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes) {
+    GA_CUDA_TRY(cudaMalloc(ptr, bytes));
+    return GA_OK;
+}
+extern "C" void ga_cuda_testing_free(void *ptr) {
+    if (ptr) cudaFree(ptr);
+}
+extern "C" ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t bytes) {
+    GA_CUDA_TRY(cudaMemcpy(dst, src, bytes, cudaMemcpyDefault));
+    return GA_OK;
+}
+extern "C" ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes) {
+    GA_CUDA_TRY(cudaMemset(dst, byte, bytes));
+    return GA_OK;
+}
+extern "C" ga_status ga_cuda_testing_sync(void) {
+    GA_CUDA_TRY(cudaDeviceSynchronize());
+    return GA_OK;
+}
+extern "C" ga_status ga_cuda_testing_stream_create(void **stream) {
+    cudaStream_t s;
+    GA_CUDA_TRY(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));
+    *stream = (void *)s;
+    return GA_OK;
+}
+extern "C" void ga_cuda_testing_stream_destroy(void *stream) {
+    if (stream) cudaStreamDestroy((cudaStream_t)stream);
+}
+extern "C" ga_status ga_cuda_testing_stream_sync(void *stream) {
+    GA_CUDA_TRY(cudaStreamSynchronize((cudaStream_t)stream));
+    return GA_OK;
+}

@@ -1,0 +1,613 @@
+/* edge_attention.cuh -- the edge engine: attention over any union of graph components, edge by
+ * edge, with an online softmax in fp32. Instantiated once per dtype (edge_f32.cu, edge_f16.cu,
+ * edge_bf16.cu); the head-dim instances are chosen in ga_edge_forward below, in one place.
+ *
+ * Lane layout. A warp owns one query row (or one chunk of a heavy row). Its 32 lanes form
+ * G = 32 / LPE groups of LPE lanes; a group handles one edge at a time and its lanes split the
+ * head dimension: lane li of a group holds elements [(li + k*LPE)*VW, +VW) for k < NVL, loaded
+ * as one 16-byte vector when VW = 16 / sizeof(T) (or element by element, VW = 1, when the
+ * tensors are not 16-byte aligned or D is not a multiple of 16 bytes). Each group takes two
+ * slots per step (2G edges in flight per warp: K and V rows of both are loaded before any
+ * arithmetic), reduces its dot products with shuffles inside the group and keeps its own
+ * running (m, l, o); the groups are merged by log-sum-exp at the end of the row.
+ * Scores are kept in base 2: q is pre-multiplied by scale * log2(e). */
+#ifndef GA_CUDA_EDGE_ATTENTION_CUH
+#define GA_CUDA_EDGE_ATTENTION_CUH
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <math_constants.h>
+
+#include "cuda/cuda_common.cuh"
+
+#define GA_LOG2E 1.4426950408889634f
+#define GA_LN2 0.6931471805599453f
+
+/* ---- loading and storing VW elements of T as floats -------------------------------------- */
+
+template <typename T, int VW> struct ga_io;
+
+/* 16-byte vectors */
+template <typename T> struct ga_io16 {
+    typedef uint4 raw;
+    static __device__ __forceinline__ raw zero() { return make_uint4(0, 0, 0, 0); }
+    static __device__ __forceinline__ raw load(const T *p) { return __ldg(reinterpret_cast<const uint4 *>(p)); }
+    static __device__ __forceinline__ raw load_plain(const T *p) { return *reinterpret_cast<const uint4 *>(p); }
+};
+
+template <> struct ga_io<float, 4> : ga_io16<float> {
+    static __device__ __forceinline__ void unpack(raw r, float (&f)[4]) {
+        f[0] = __uint_as_float(r.x); f[1] = __uint_as_float(r.y);
+        f[2] = __uint_as_float(r.z); f[3] = __uint_as_float(r.w);
+    }
+    static __device__ __forceinline__ void store(float *p, const float (&f)[4]) {
+        *reinterpret_cast<float4 *>(p) = make_float4(f[0], f[1], f[2], f[3]);
+    }
+};
+
+static __device__ __forceinline__ void ga_bf16x2_unpack(unsigned w, float &a, float &b) {
+    a = __uint_as_float(w << 16);
+    b = __uint_as_float(w & 0xffff0000u);
+}
+static __device__ __forceinline__ unsigned ga_bf16x2_pack(float a, float b) {
+    __nv_bfloat162 h = __floats2bfloat162_rn(a, b);
+    return *reinterpret_cast<unsigned *>(&h);
+}
+static __device__ __forceinline__ void ga_f16x2_unpack(unsigned w, float &a, float &b) {
+    float2 f = __half22float2(*reinterpret_cast<__half2 *>(&w));
+    a = f.x;
+    b = f.y;
+}
+static __device__ __forceinline__ unsigned ga_f16x2_pack(float a, float b) {
+    __half2 h = __floats2half2_rn(a, b);
+    return *reinterpret_cast<unsigned *>(&h);
+}
+
+template <> struct ga_io<__nv_bfloat16, 8> : ga_io16<__nv_bfloat16> {
+    static __device__ __forceinline__ void unpack(raw r, float (&f)[8]) {
+        ga_bf16x2_unpack(r.x, f[0], f[1]); ga_bf16x2_unpack(r.y, f[2], f[3]);
+        ga_bf16x2_unpack(r.z, f[4], f[5]); ga_bf16x2_unpack(r.w, f[6], f[7]);
+    }
+    static __device__ __forceinline__ void store(__nv_bfloat16 *p, const float (&f)[8]) {
+        *reinterpret_cast<uint4 *>(p) = make_uint4(ga_bf16x2_pack(f[0], f[1]), ga_bf16x2_pack(f[2], f[3]),
+                                                   ga_bf16x2_pack(f[4], f[5]), ga_bf16x2_pack(f[6], f[7]));
+    }
+};
+
+template <> struct ga_io<__half, 8> : ga_io16<__half> {
+    static __device__ __forceinline__ void unpack(raw r, float (&f)[8]) {
+        ga_f16x2_unpack(r.x, f[0], f[1]); ga_f16x2_unpack(r.y, f[2], f[3]);
+        ga_f16x2_unpack(r.z, f[4], f[5]); ga_f16x2_unpack(r.w, f[6], f[7]);
+    }
+    static __device__ __forceinline__ void store(__half *p, const float (&f)[8]) {
+        *reinterpret_cast<uint4 *>(p) = make_uint4(ga_f16x2_pack(f[0], f[1]), ga_f16x2_pack(f[2], f[3]),
+                                                   ga_f16x2_pack(f[4], f[5]), ga_f16x2_pack(f[6], f[7]));
+    }
+};
+
+/* single elements */
+template <> struct ga_io<float, 1> {
+    typedef float raw;
+    static __device__ __forceinline__ raw zero() { return 0.f; }
+    static __device__ __forceinline__ raw load(const float *p) { return __ldg(p); }
+    static __device__ __forceinline__ raw load_plain(const float *p) { return *p; }
+    static __device__ __forceinline__ void unpack(raw r, float (&f)[1]) { f[0] = r; }
+    static __device__ __forceinline__ void store(float *p, const float (&f)[1]) { *p = f[0]; }
+};
+template <> struct ga_io<__nv_bfloat16, 1> {
+    typedef unsigned short raw;
+    static __device__ __forceinline__ raw zero() { return 0; }
+    static __device__ __forceinline__ raw load(const __nv_bfloat16 *p) {
+        return __ldg(reinterpret_cast<const unsigned short *>(p));
+    }
+    static __device__ __forceinline__ raw load_plain(const __nv_bfloat16 *p) {
+        return *reinterpret_cast<const unsigned short *>(p);
+    }
+    static __device__ __forceinline__ void unpack(raw r, float (&f)[1]) { f[0] = __uint_as_float((unsigned)r << 16); }
+    static __device__ __forceinline__ void store(__nv_bfloat16 *p, const float (&f)[1]) { *p = __float2bfloat16_rn(f[0]); }
+};
+template <> struct ga_io<__half, 1> {
+    typedef unsigned short raw;
+    static __device__ __forceinline__ raw zero() { return 0; }
+    static __device__ __forceinline__ raw load(const __half *p) { return __ldg(reinterpret_cast<const unsigned short *>(p)); }
+    static __device__ __forceinline__ raw load_plain(const __half *p) { return *reinterpret_cast<const unsigned short *>(p); }
+    static __device__ __forceinline__ void unpack(raw r, float (&f)[1]) { f[0] = __half2float(__ushort_as_half(r)); }
+    static __device__ __forceinline__ void store(__half *p, const float (&f)[1]) { *p = __float2half_rn(f[0]); }
+};
+
+template <typename T> static __device__ __forceinline__ float ga_to_float(T x);
+template <> __device__ __forceinline__ float ga_to_float<float>(float x) { return x; }
+template <> __device__ __forceinline__ float ga_to_float<__half>(__half x) { return __half2float(x); }
+template <> __device__ __forceinline__ float ga_to_float<__nv_bfloat16>(__nv_bfloat16 x) { return __bfloat162float(x); }
+template <typename T> static __device__ __forceinline__ T ga_from_float(float x);
+template <> __device__ __forceinline__ float ga_from_float<float>(float x) { return x; }
+template <> __device__ __forceinline__ __half ga_from_float<__half>(float x) { return __float2half_rn(x); }
+template <> __device__ __forceinline__ __nv_bfloat16 ga_from_float<__nv_bfloat16>(float x) { return __float2bfloat16_rn(x); }
+
+/* ---- keys of a component's slots ---------------------------------------------------------- */
+
+/* window, blocks, dense, causal, dilated, longnet: an arithmetic progression */
+struct ga_key_affine {
+    int64_t base, step;
+    __device__ __forceinline__ int64_t operator()(int64_t t) const { return base + t * step; }
+};
+/* explicit CSR, read coalesced: the groups of a warp read consecutive entries */
+struct ga_key_csr32 {
+    const int32_t *col;
+    __device__ __forceinline__ int64_t operator()(int64_t t) const { return (int64_t)__ldg(col + t); }
+};
+struct ga_key_csr64 {
+    const int64_t *col;
+    __device__ __forceinline__ int64_t operator()(int64_t t) const { return __ldg(col + t); }
+};
+/* The shared generators, called out of line: they are long (a switch over every kind) and the
+ * hot loops keep their registers for K and V. */
+static __device__ __noinline__ ga_row ga_comp_row_dev(const ga_component *c, int64_t i, int64_t nq, int64_t nk) {
+    return ga_comp_row(c, i, nq, nk);
+}
+static __device__ __noinline__ int64_t ga_comp_key_dev(const ga_component *c, const ga_row *r, int64_t t) {
+    return ga_comp_key(c, r, t);
+}
+/* global, random, bigbird */
+struct ga_key_generic {
+    const ga_component *c;
+    ga_row r;
+    __device__ __forceinline__ int64_t operator()(int64_t t) const { return ga_comp_key_dev(c, &r, t); }
+};
+
+/* First owner wins: key j of component ci counts only if no earlier component contains (i, j). */
+static __device__ __noinline__ int64_t ga_owned(const ga_component *comps, int ci, int64_t i, int64_t j, int64_t nq,
+                                                int64_t nk) {
+    if (j < 0) return -1;
+    for (int c = 0; c < ci; c++)
+        if (ga_comp_contains(&comps[c], i, j, nq, nk)) return -1;
+    return j;
+}
+
+/* ---- one warp's running state -------------------------------------------------------------- */
+
+template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
+    typedef ga_io<T, VW> io;
+    typedef typename io::raw raw;
+    static constexpr int G = 32 / LPE;
+
+    /* per lane */
+    int li, g;
+    bool ok[NVL];   /* this lane's vector k lies inside the head dimension */
+    int off[NVL];   /* its element offset */
+    float q[NVL][VW];
+    /* per group */
+    float m, l;
+    float o[NVL][VW];
+    /* the row's K and V (batch and head applied), token strides in bytes */
+    const char *kbytes, *vbytes;
+    int64_t ks1b, vs1b;
+    int boff[NVL]; /* off[k] in bytes */
+
+    __device__ __forceinline__ void init(int lane, int64_t D) {
+        li = lane % LPE;
+        g = lane / LPE;
+#pragma unroll
+        for (int k = 0; k < NVL; k++) {
+            off[k] = (li + k * LPE) * VW;
+            boff[k] = off[k] * (int)sizeof(T);
+            ok[k] = off[k] < D;
+        }
+    }
+
+    __device__ __forceinline__ void start(const T *qrow, float scale_log2) {
+#pragma unroll
+        for (int k = 0; k < NVL; k++) {
+            float f[VW];
+            io::unpack(ok[k] ? io::load_plain(qrow + off[k]) : io::zero(), f);
+#pragma unroll
+            for (int e = 0; e < VW; e++) {
+                q[k][e] = f[e] * scale_log2;
+                o[k][e] = 0.f;
+            }
+        }
+        m = -CUDART_INF_F;
+        l = 0.f;
+    }
+
+    /* Two edges per group: keys ja and jb (-1: none). The byte offsets of both rows are
+     * computed once per key, unpredicated, and shared by the lane's vectors. */
+    __device__ __forceinline__ void step(int64_t ja, int64_t jb) {
+        raw ka[NVL], kv[NVL], va[NVL], vv[NVL];
+        const bool a = ja >= 0, b = jb >= 0;
+        const int64_t ca = a ? ja : 0, cb = b ? jb : 0;
+        const char *pka = kbytes + ca * ks1b, *pkb = kbytes + cb * ks1b;
+        const char *pva = vbytes + ca * vs1b, *pvb = vbytes + cb * vs1b;
+#pragma unroll
+        for (int k = 0; k < NVL; k++) {
+            ka[k] = a && ok[k] ? io::load(reinterpret_cast<const T *>(pka + boff[k])) : io::zero();
+            kv[k] = b && ok[k] ? io::load(reinterpret_cast<const T *>(pkb + boff[k])) : io::zero();
+            va[k] = a && ok[k] ? io::load(reinterpret_cast<const T *>(pva + boff[k])) : io::zero();
+            vv[k] = b && ok[k] ? io::load(reinterpret_cast<const T *>(pvb + boff[k])) : io::zero();
+        }
+        float sa = 0.f, sb = 0.f;
+#pragma unroll
+        for (int k = 0; k < NVL; k++) {
+            float fa[VW], fb[VW];
+            io::unpack(ka[k], fa);
+            io::unpack(kv[k], fb);
+#pragma unroll
+            for (int e = 0; e < VW; e++) {
+                sa = fmaf(q[k][e], fa[e], sa);
+                sb = fmaf(q[k][e], fb[e], sb);
+            }
+        }
+#pragma unroll
+        for (int s = LPE / 2; s > 0; s >>= 1) {
+            sa += __shfl_xor_sync(0xffffffffu, sa, s);
+            sb += __shfl_xor_sync(0xffffffffu, sb, s);
+        }
+        sa = ja >= 0 ? sa : -CUDART_INF_F;
+        sb = jb >= 0 ? sb : -CUDART_INF_F;
+        float mn = fmaxf(m, fmaxf(sa, sb));
+        if (mn == -CUDART_INF_F) return; /* nothing yet in this group */
+        float corr = exp2f(m - mn), pa = exp2f(sa - mn), pb = exp2f(sb - mn);
+        l = fmaf(l, corr, pa + pb);
+        m = mn;
+#pragma unroll
+        for (int k = 0; k < NVL; k++) {
+            float fa[VW], fb[VW];
+            io::unpack(va[k], fa);
+            io::unpack(vv[k], fb);
+#pragma unroll
+            for (int e = 0; e < VW; e++) o[k][e] = fmaf(pb, fb[e], fmaf(pa, fa[e], o[k][e] * corr));
+        }
+    }
+
+    /* Slots [t0, t1) of component ci for row i; every lane runs the same number of steps.
+     * CHECK: ci > 0, so each key must not belong to an earlier component (first owner wins);
+     * the first component's loop carries no such call. */
+    template <bool CHECK, class Key>
+    __device__ __forceinline__ void run_keys(const Key &key, int64_t t0, int64_t t1, const ga_component *comps,
+                                             int ci, int64_t i, int64_t nq, int64_t nk) {
+        for (int64_t base = t0; base < t1; base += 2 * G) {
+            int64_t ta = base + g, tb = base + G + g;
+            int64_t ja = ta < t1 ? key(ta) : -1;
+            int64_t jb = tb < t1 ? key(tb) : -1;
+            if (CHECK) {
+                ja = ga_owned(comps, ci, i, ja, nq, nk);
+                jb = ga_owned(comps, ci, i, jb, nq, nk);
+            }
+            step(ja, jb);
+        }
+    }
+    template <class Key>
+    __device__ __forceinline__ void run(const Key &key, int64_t t0, int64_t t1, const ga_component *comps, int ci,
+                                        int64_t i, int64_t nq, int64_t nk) {
+        if (ci > 0) run_keys<true>(key, t0, t1, comps, ci, i, nq, nk);
+        else run_keys<false>(key, t0, t1, comps, ci, i, nq, nk);
+    }
+
+    /* Slots [t0, t1) of component ci. Kinds whose slots are runs of consecutive keys (windows,
+     * blocks, dilated progressions, a global query row, bigbird's global/window/random blocks)
+     * go through one affine loop, part by part; explicit lists are read coalesced; only random
+     * keys call the shared generator per slot. */
+    __device__ __forceinline__ void run_component(const ga_component *comps, int ci, const ga_row &r, int64_t t0,
+                                                  int64_t t1, int64_t nq, int64_t nk) {
+        const ga_component *c = &comps[ci];
+        const int kind = c->kind;
+        if (kind == GA_COMP_CSR || (kind == GA_COMP_GLOBAL && !r.a)) {
+            if (kind == GA_COMP_CSR && c->index_type == GA_INDEX_INT32) {
+                ga_key_csr32 key = {(const int32_t *)c->col + r.base};
+                run(key, t0, t1, comps, ci, r.i, nq, nk);
+            } else {
+                ga_key_csr64 key = {kind == GA_COMP_CSR ? (const int64_t *)c->col + r.base : c->list};
+                run(key, t0, t1, comps, ci, r.i, nq, nk);
+            }
+            return;
+        }
+        if (kind == GA_COMP_RANDOM) {
+            ga_key_generic key = {c, r};
+            run(key, t0, t1, comps, ci, r.i, nq, nk);
+            return;
+        }
+        /* affine parts: slots [lo, hi) have keys base + t * step */
+        int64_t nparts = 1;
+        if (kind == GA_COMP_BIGBIRD && r.a >= 0) nparts = 2 + r.b;
+        for (int64_t part = 0; part < nparts; part++) {
+            int64_t base = r.base, step = r.step, lo = 0, hi = r.count;
+            if (kind == GA_COMP_GLOBAL || (kind == GA_COMP_BIGBIRD && r.a < 0)) {
+                base = 0; /* a global query row: every key */
+                step = 1;
+            } else if (kind == GA_COMP_BIGBIRD) {
+                const int64_t B = c->p[GA_P_BLOCK], G = r.a, nwin = r.step, wlo = r.base;
+                step = 1;
+                if (part == 0) { /* global key blocks [0, G) */
+                    base = 0;
+                    hi = G * B;
+                } else if (part == 1) { /* window blocks [wlo, wlo + nwin) */
+                    lo = G * B;
+                    hi = (G + nwin) * B;
+                    base = (wlo - G) * B;
+                } else { /* random block part-2, a hole when global or window blocks hold it */
+                    const int64_t s = part - 2, nbk = ga_ceildiv(nk, B);
+                    const int64_t kb = ga_random_pick(c->seed, r.i / B, s, nbk, r.b);
+                    if (kb < G || (kb >= wlo && kb < wlo + nwin)) continue;
+                    lo = (G + nwin + s) * B;
+                    hi = lo + B;
+                    base = kb * B - lo;
+                }
+                hi = ga_min64(hi, nk - base); /* the last key block may be short */
+            }
+            lo = ga_max64(lo, t0);
+            hi = ga_min64(hi, t1);
+            if (lo < hi) {
+                ga_key_affine key = {base, step};
+                run(key, lo, hi, comps, ci, r.i, nq, nk);
+            }
+        }
+    }
+
+    /* Merge the G groups: afterwards every lane holds the whole row's state for its slice. */
+    __device__ __forceinline__ void merge_groups() {
+#pragma unroll
+        for (int s = LPE; s < 32; s <<= 1) {
+            float m2 = __shfl_xor_sync(0xffffffffu, m, s), l2 = __shfl_xor_sync(0xffffffffu, l, s);
+            float mn = fmaxf(m, m2);
+            float wa = m == -CUDART_INF_F ? 0.f : exp2f(m - mn);
+            float wb = m2 == -CUDART_INF_F ? 0.f : exp2f(m2 - mn);
+            l = l * wa + l2 * wb;
+            m = mn;
+#pragma unroll
+            for (int k = 0; k < NVL; k++)
+#pragma unroll
+                for (int e = 0; e < VW; e++) {
+                    float o2 = __shfl_xor_sync(0xffffffffu, o[k][e], s);
+                    o[k][e] = o[k][e] * wa + o2 * wb;
+                }
+        }
+    }
+};
+
+static __device__ __forceinline__ int64_t ga_find_slot(const int64_t *rows, int64_t n, int64_t i) {
+    int64_t lo = 0, hi = n;
+    while (lo < hi) {
+        int64_t mid = lo + (hi - lo) / 2;
+        if (__ldg(rows + mid) < i) lo = mid + 1; else hi = mid;
+    }
+    return lo;
+}
+
+/* ---- the edge kernel ------------------------------------------------------------------------ */
+
+/* chunk_mode 0: one warp per (b, h, row), heavy pairs skipped; 1: one warp per (b, h, item). */
+template <typename T, int VW, int LPE, int NVL>
+__global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOCKS)
+    ga_edge_kernel(const ga_edge_params p, int chunk_mode) {
+    typedef ga_edge_warp<T, VW, LPE, NVL> W;
+    typedef typename W::io io;
+    __shared__ ga_component s_comps[GA_CUDA_SMEM_COMPS];
+    const ga_component *comps = p.comps;
+    if (p.ncomp <= GA_CUDA_SMEM_COMPS) {
+        const int *src = reinterpret_cast<const int *>(p.comps);
+        int *dst = reinterpret_cast<int *>(s_comps);
+        int words = p.ncomp * (int)(sizeof(ga_component) / sizeof(int));
+        for (int x = threadIdx.x; x < words; x += blockDim.x) dst[x] = src[x];
+        __syncthreads();
+        comps = s_comps;
+    }
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    W w;
+    w.init(lane, p.D);
+    w.ks1b = p.ks[1] * (int64_t)sizeof(T);
+    w.vs1b = p.vs[1] * (int64_t)sizeof(T);
+    const int64_t ntasks = chunk_mode ? p.nitems * p.BH : p.nq * p.BH;
+    for (int64_t task = (int64_t)blockIdx.x * GA_CUDA_WARPS_PER_BLOCK + warp; task < ntasks;
+         task += (int64_t)gridDim.x * GA_CUDA_WARPS_PER_BLOCK) {
+        int64_t bh, i, item = 0, t0c = 0, t1c = 0;
+        int cbeg, cend;
+        if (!chunk_mode) {
+            bh = task / p.nq;
+            i = task - bh * p.nq;
+            cbeg = 0;
+            cend = p.ncomp;
+        } else {
+            bh = task / p.nitems;
+            item = task - bh * p.nitems;
+            const ga_cuda_item it = p.items[item];
+            i = p.heavy_rows[it.slot];
+            cbeg = (int)it.comp;
+            cend = cbeg + 1;
+            t0c = it.t0;
+            t1c = it.t1;
+        }
+        const int64_t b = bh / p.H, h = bh - b * p.H, kvh = h / p.group;
+        const T *qrow = (const T *)p.q + b * p.qs[0] + i * p.qs[1] + h * p.qs[2];
+        w.kbytes = reinterpret_cast<const char *>((const T *)p.k + b * p.ks[0] + kvh * p.ks[2]);
+        w.vbytes = reinterpret_cast<const char *>((const T *)p.v + b * p.vs[0] + kvh * p.vs[2]);
+        w.start(qrow, p.scale_log2);
+        bool heavy = false;
+        for (int ci = cbeg; ci < cend; ci++) {
+            const ga_row r = ga_comp_row_dev(&comps[ci], i, p.nq, p.nk);
+            int64_t t0 = 0, t1 = r.count;
+            if (!chunk_mode) {
+                if (r.count > p.heavy_threshold) {
+                    heavy = true; /* its chunks run in chunk mode */
+                    continue;
+                }
+            } else {
+                t0 = t0c;
+                t1 = t1c;
+            }
+            w.run_component(comps, ci, r, t0, t1, p.nq, p.nk);
+        }
+        w.merge_groups();
+
+        if (!chunk_mode && !heavy) {
+            /* finish the row: normalize, merge a prior state, write out and lse */
+            float mm = w.m, ll = w.l;
+            const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
+            T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
+            float wn = ll > 0.f ? 1.f : 0.f, wp = 0.f, L = ll;
+            if (p.flags & GA_FLAG_ACCUMULATE) {
+                float lp = p.lse[lse_off];
+                if (lp > -CUDART_INF_F) {
+                    float mp = lp * GA_LOG2E, mx = fmaxf(mm, mp);
+                    wn = ll > 0.f ? exp2f(mm - mx) : 0.f;
+                    wp = exp2f(mp - mx);
+                    L = ll * wn + wp;
+                    mm = mx;
+                }
+            }
+            float inv = L > 0.f ? 1.f / L : 0.f;
+            if (w.g == 0) {
+#pragma unroll
+                for (int k = 0; k < NVL; k++) {
+                    if (!w.ok[k]) continue;
+                    float f[VW];
+                    if (wp > 0.f) {
+                        io::unpack(io::load_plain(orow + w.off[k]), f);
+#pragma unroll
+                        for (int e = 0; e < VW; e++) f[e] = (w.o[k][e] * wn + f[e] * wp) * inv;
+                    } else {
+#pragma unroll
+                        for (int e = 0; e < VW; e++) f[e] = w.o[k][e] * wn * inv;
+                    }
+                    io::store(orow + w.off[k], f);
+                }
+            }
+            if (p.lse && lane == 0) p.lse[lse_off] = L > 0.f ? (mm + __log2f(L)) * GA_LN2 : -CUDART_INF_F;
+        } else {
+            /* partial state of a heavy row (row mode) or of one chunk (chunk mode) */
+            int64_t part = chunk_mode ? p.nslots + item : ga_find_slot(p.heavy_rows, p.nslots, i);
+            float *dst = p.ws + (part * p.BH + bh) * (p.D + 2);
+            if (w.g == 0) {
+#pragma unroll
+                for (int k = 0; k < NVL; k++) {
+                    if (!w.ok[k]) continue;
+#pragma unroll
+                    for (int e = 0; e < VW; e++) dst[2 + w.off[k] + e] = w.o[k][e];
+                }
+            }
+            if (lane == 0) {
+                dst[0] = w.m;
+                dst[1] = w.l;
+            }
+        }
+    }
+}
+
+/* ---- heavy rows: merge the partial states ------------------------------------------------- */
+
+static __device__ __forceinline__ float ga_warp_max(float x) {
+#pragma unroll
+    for (int s = 16; s > 0; s >>= 1) x = fmaxf(x, __shfl_xor_sync(0xffffffffu, x, s));
+    return x;
+}
+static __device__ __forceinline__ float ga_warp_sum(float x) {
+#pragma unroll
+    for (int s = 16; s > 0; s >>= 1) x += __shfl_xor_sync(0xffffffffu, x, s);
+    return x;
+}
+
+/* One warp per (b, h, heavy row): its row-mode part and its chunks, plus the prior state. */
+template <typename T> __global__ void __launch_bounds__(256) ga_heavy_merge_kernel(const ga_edge_params p) {
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    const int64_t ntasks = p.nslots * p.BH, stride = p.D + 2;
+    for (int64_t task = (int64_t)blockIdx.x * 8 + warp; task < ntasks; task += (int64_t)gridDim.x * 8) {
+        const int64_t bh = task / p.nslots, slot = task - bh * p.nslots;
+        const int64_t i = p.heavy_rows[slot], b = bh / p.H, h = bh - b * p.H;
+        const int64_t ib = p.item_begin[slot], nparts = 1 + p.item_begin[slot + 1] - ib;
+#define GA_PART(x) (p.ws + (((x) == 0 ? slot : p.nslots + ib + (x) - 1) * p.BH + bh) * stride)
+        float M = -CUDART_INF_F;
+        for (int64_t x = lane; x < nparts; x += 32) M = fmaxf(M, GA_PART(x)[0]);
+        M = ga_warp_max(M);
+        float L = 0.f;
+        if (M > -CUDART_INF_F)
+            for (int64_t x = lane; x < nparts; x += 32) {
+                const float *P = GA_PART(x);
+                if (P[0] > -CUDART_INF_F) L += P[1] * exp2f(P[0] - M);
+            }
+        L = ga_warp_sum(L);
+        const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
+        T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
+        float wn = L > 0.f ? 1.f : 0.f, wp = 0.f, LL = L, mm = M;
+        if (p.flags & GA_FLAG_ACCUMULATE) {
+            float lp = p.lse[lse_off];
+            if (lp > -CUDART_INF_F) {
+                float mp = lp * GA_LOG2E, mx = fmaxf(M, mp);
+                wn = L > 0.f ? exp2f(M - mx) : 0.f;
+                wp = exp2f(mp - mx);
+                LL = L * wn + wp;
+                mm = mx;
+            }
+        }
+        float inv = LL > 0.f ? 1.f / LL : 0.f;
+        for (int64_t d = lane; d < p.D; d += 32) {
+            float acc = 0.f;
+            if (M > -CUDART_INF_F)
+                for (int64_t x = 0; x < nparts; x++) {
+                    const float *P = GA_PART(x);
+                    if (P[0] > -CUDART_INF_F) acc += P[2 + d] * exp2f(P[0] - M);
+                }
+            float r = acc * wn;
+            if (wp > 0.f) r += ga_to_float<T>(orow[d]) * wp;
+            orow[d] = ga_from_float<T>(r * inv);
+        }
+        if (p.lse && lane == 0) p.lse[lse_off] = LL > 0.f ? (mm + __log2f(LL)) * GA_LN2 : -CUDART_INF_F;
+#undef GA_PART
+    }
+}
+
+/* ---- launch ----------------------------------------------------------------------------------- */
+
+static inline unsigned ga_grid_for(int64_t tasks, int per_block) {
+    int64_t blocks = (tasks + per_block - 1) / per_block;
+    const int64_t cap = ((int64_t)1 << 31) - 1;
+    return (unsigned)(blocks < cap ? blocks : cap);
+}
+
+template <typename T, int VW, int LPE, int NVL>
+static ga_status ga_edge_launch(const ga_edge_params *p, cudaStream_t stream) {
+    const int threads = GA_CUDA_WARPS_PER_BLOCK * 32;
+    if (p->nq * p->BH > 0) {
+        ga_edge_kernel<T, VW, LPE, NVL><<<ga_grid_for(p->nq * p->BH, GA_CUDA_WARPS_PER_BLOCK), threads, 0, stream>>>(*p, 0);
+        GA_CUDA_CHECK_LAUNCH();
+    }
+    if (p->nitems > 0) {
+        ga_edge_kernel<T, VW, LPE, NVL><<<ga_grid_for(p->nitems * p->BH, GA_CUDA_WARPS_PER_BLOCK), threads, 0, stream>>>(*p, 1);
+        GA_CUDA_CHECK_LAUNCH();
+    }
+    if (p->nslots > 0) {
+        ga_heavy_merge_kernel<T><<<ga_grid_for(p->nslots * p->BH, 8), 256, 0, stream>>>(*p);
+        GA_CUDA_CHECK_LAUNCH();
+    }
+    return GA_OK;
+}
+
+static inline int ga_aligned16(const void *ptr) { return ((uintptr_t)ptr & 15u) == 0; }
+
+/* The head-dim instances, chosen in this one place. */
+template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, cudaStream_t stream) {
+    const int64_t E = 16 / (int64_t)sizeof(T), D = p->D;
+    GA_FAIL_IF(D < 1 || D > GA_CUDA_MAX_HEAD_DIM, GA_ERR_UNSUPPORTED_HEAD_DIM,
+               "CUDA backend: head dimension %lld is outside [1, %d]", (long long)D, GA_CUDA_MAX_HEAD_DIM);
+    int vec = D % E == 0 && ga_aligned16(p->q) && ga_aligned16(p->k) && ga_aligned16(p->v) && ga_aligned16(p->out);
+    for (int a = 0; a < 3 && vec; a++)
+        vec = p->qs[a] % E == 0 && p->ks[a] % E == 0 && p->vs[a] % E == 0 && p->os[a] % E == 0;
+    if (vec) {
+        /* 16 elements per lane (two 16-byte vectors of 16-bit types, four of float32), as few
+         * lanes per edge as that allows: more edges in flight per warp, and the per-edge work
+         * (addresses, shuffles, softmax update) shared by fewer lanes */
+        constexpr int VWv = 16 / sizeof(T), NVL = 16 / VWv;
+        const int64_t lanes = (D / VWv + NVL - 1) / NVL;
+        if (lanes <= 1) return ga_edge_launch<T, VWv, 1, NVL>(p, stream);
+        if (lanes <= 2) return ga_edge_launch<T, VWv, 2, NVL>(p, stream);
+        if (lanes <= 4) return ga_edge_launch<T, VWv, 4, NVL>(p, stream);
+        if (lanes <= 8) return ga_edge_launch<T, VWv, 8, NVL>(p, stream);
+        if (lanes <= 16) return ga_edge_launch<T, VWv, 16, NVL>(p, stream);
+        return ga_edge_launch<T, VWv, 32, NVL>(p, stream);
+    }
+    if (D <= 32) return ga_edge_launch<T, 1, 32, 1>(p, stream);
+    if (D <= 64) return ga_edge_launch<T, 1, 32, 2>(p, stream);
+    if (D <= 128) return ga_edge_launch<T, 1, 32, 4>(p, stream);
+    if (D <= 256) return ga_edge_launch<T, 1, 32, 8>(p, stream);
+    return ga_edge_launch<T, 1, 32, 16>(p, stream);
+}
+
+#endif

@@ -1,0 +1,339 @@
+/* graph_cache.cu -- the graph on the device: its components are copied once per device and
+ * cached in the graph (struct ga_graph's `cuda` slot); for every (Nq, Nk) it is used with, a
+ * plan lists the heavy (row, component) pairs and cuts them into chunks. Both stay until the
+ * graph is destroyed (ga_graph_destroy calls the release function) or a component is added. */
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "cuda/cuda_common.cuh"
+
+/* A (row, component) pair is heavy when it has more slots than the threshold; the threshold is
+ * at least this many slots ... */
+#define GA_HEAVY_MIN 4096
+/* ... and, when there are enough rows to fill the GPU, this many times the mean degree. */
+#define GA_HEAVY_MEAN_FACTOR 8
+#define GA_HEAVY_ROWS_TO_FILL 4096
+/* Chunks hold at least this many slots; heavy work is cut into about GA_CHUNK_TARGET chunks. */
+#define GA_CHUNK_MIN 1024
+#define GA_CHUNK_TARGET 16384
+
+typedef struct ga_cuda_cache {
+    pthread_mutex_t mutex;
+    ga_cuda_dgraph *devices;
+} ga_cuda_cache;
+
+/* Creating the cache of a graph is rare: one lock for all graphs is enough. */
+static pthread_mutex_t ga_cuda_cache_create_mutex = PTHREAD_MUTEX_INITIALIZER;
+
+static void ga_dgraph_free(ga_cuda_dgraph *d) {
+    int previous = -1;
+    if (cudaGetDevice(&previous) != cudaSuccess) previous = -1;
+    if (cudaSetDevice(d->device) == cudaSuccess) {
+        for (int a = 0; a < d->nallocs; a++) cudaFree(d->allocs[a]);
+        if (previous >= 0) cudaSetDevice(previous);
+    }
+    (void)cudaGetLastError(); /* at process exit the runtime may be gone: nothing to report */
+    for (ga_cuda_plan *p = d->plans; p;) {
+        ga_cuda_plan *n = p->next;
+        free(p);
+        p = n;
+    }
+    free(d->allocs);
+    free(d);
+}
+
+static void ga_cuda_cache_release(void *data) {
+    ga_cuda_cache *c = (ga_cuda_cache *)data;
+    if (!c) return;
+    for (ga_cuda_dgraph *d = c->devices; d;) {
+        ga_cuda_dgraph *n = d->next;
+        ga_dgraph_free(d);
+        d = n;
+    }
+    pthread_mutex_destroy(&c->mutex);
+    free(c);
+}
+
+/* Allocate device memory owned by `d` and copy `bytes` from the host into it. */
+static ga_status ga_dgraph_upload(ga_cuda_dgraph *d, const void *host, size_t bytes, void **out) {
+    *out = NULL;
+    if (d->nallocs == d->cap_allocs) {
+        int cap = d->cap_allocs ? 2 * d->cap_allocs : 8;
+        void **n = (void **)realloc(d->allocs, (size_t)cap * sizeof *n);
+        GA_FAIL_IF(!n, GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory");
+        d->allocs = n;
+        d->cap_allocs = cap;
+    }
+    void *p = NULL;
+    GA_CUDA_TRY(cudaMalloc(&p, bytes ? bytes : 1));
+    d->allocs[d->nallocs++] = p;
+    if (bytes) GA_CUDA_TRY(cudaMemcpy(p, host, bytes, cudaMemcpyHostToDevice));
+    *out = p;
+    return GA_OK;
+}
+
+static ga_status ga_dgraph_build(const ga_graph *g, int device, ga_cuda_dgraph **out) {
+    ga_cuda_dgraph *d = (ga_cuda_dgraph *)calloc(1, sizeof *d);
+    GA_FAIL_IF(!d, GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory");
+    d->device = device;
+    d->ncomp = (int)g->count;
+    ga_status s = GA_OK;
+    ga_component *host = (ga_component *)malloc((size_t)g->count * sizeof *host);
+    if (!host) {
+        free(d);
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory");
+    }
+    memcpy(host, g->comps, (size_t)g->count * sizeof *host);
+    for (int64_t c = 0; c < g->count && s == GA_OK; c++) {
+        ga_component *k = &host[c];
+        void *p;
+        if (k->kind == GA_COMP_GLOBAL) {
+            s = ga_dgraph_upload(d, k->list, (size_t)k->nrows * sizeof(int64_t), &p);
+            k->list = (const int64_t *)p;
+        } else if (k->kind == GA_COMP_CSR) {
+            s = ga_dgraph_upload(d, k->row_ptr, (size_t)(k->nrows + 1) * sizeof(int64_t), &p);
+            k->row_ptr = (const int64_t *)p;
+            size_t isz = k->index_type == GA_INDEX_INT32 ? 4 : 8;
+            if (s == GA_OK) s = ga_dgraph_upload(d, k->col, (size_t)k->nnz * isz, &p);
+            k->col = p;
+        }
+    }
+    void *p = NULL;
+    if (s == GA_OK) s = ga_dgraph_upload(d, host, (size_t)g->count * sizeof *host, &p);
+    free(host);
+    if (s != GA_OK) {
+        ga_dgraph_free(d);
+        return s;
+    }
+    d->comps = (const ga_component *)p;
+    *out = d;
+    return GA_OK;
+}
+
+/* ---- the plan ---------------------------------------------------------------------------- */
+
+typedef struct ga_pair {
+    int64_t row, comp, count;
+} ga_pair;
+
+typedef struct ga_pairs {
+    ga_pair *v;
+    int64_t n, cap;
+} ga_pairs;
+
+static int ga_pairs_push(ga_pairs *p, int64_t row, int64_t comp, int64_t count) {
+    if (p->n == p->cap) {
+        int64_t cap = p->cap ? 2 * p->cap : 64;
+        ga_pair *n = (ga_pair *)realloc(p->v, (size_t)cap * sizeof *n);
+        if (!n) return 0;
+        p->v = n;
+        p->cap = cap;
+    }
+    p->v[p->n].row = row;
+    p->v[p->n].comp = comp;
+    p->v[p->n].count = count;
+    p->n++;
+    return 1;
+}
+
+static int ga_pair_cmp(const void *a, const void *b) {
+    const ga_pair *x = (const ga_pair *)a, *y = (const ga_pair *)b;
+    if (x->row != y->row) return x->row < y->row ? -1 : 1;
+    return x->comp < y->comp ? -1 : x->comp > y->comp;
+}
+
+static int64_t ga_sat_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
+static int64_t ga_sat_mul(int64_t a, int64_t b) { return (b != 0 && a > INT64_MAX / b) ? INT64_MAX : a * b; }
+
+/* An upper bound on the slots of any row of component c that is not listed as special (global
+ * query rows of global and bigbird components), and the component's rough mean degree. */
+static void ga_comp_bounds(const ga_component *c, int64_t nq, int64_t nk, int64_t *umax, double *mean) {
+    int64_t m = nk;
+    double avg;
+    switch (c->kind) {
+    case GA_COMP_DENSE: m = nk; avg = (double)nk; break;
+    case GA_COMP_CAUSAL: m = nk; avg = 0.5 * (double)nk; break;
+    case GA_COMP_WINDOW: m = ga_min64(nk, ga_sat_add(ga_sat_add(c->p[GA_P_LEFT], c->p[GA_P_RIGHT]), 1)); avg = (double)m; break;
+    case GA_COMP_DILATED: m = ga_min64(nk, ga_sat_add(ga_sat_mul(2, c->p[GA_P_W]), 1)); avg = (double)m; break;
+    case GA_COMP_BLOCKS: m = ga_min64(nk, c->p[GA_P_BLOCK]); avg = (double)m; break;
+    case GA_COMP_LONGNET:
+        m = ga_min64(nk, c->p[GA_P_SEGMENT]);
+        avg = (double)m / (double)c->p[GA_P_RATE] / (double)c->p[GA_P_RATE];
+        break;
+    case GA_COMP_RANDOM: m = ga_min64(nk, c->p[GA_P_R]); avg = (double)m; break;
+    case GA_COMP_GLOBAL: {
+        int64_t below_nk = ga_list_lower(c->list, c->nrows, nk), below_nq = ga_list_lower(c->list, c->nrows, nq);
+        m = below_nk;
+        avg = (double)below_nk + (double)below_nq * (double)nk / (double)nq;
+        break;
+    }
+    case GA_COMP_BIGBIRD: {
+        int64_t B = c->p[GA_P_BLOCK], nbk = ga_ceildiv(nk, B);
+        int64_t blocks = ga_sat_add(ga_sat_add(ga_min64(c->p[GA_P_GB], nbk), ga_sat_add(ga_sat_mul(2, c->p[GA_P_WB]), 1)),
+                                    ga_min64(c->p[GA_P_RB], nbk));
+        m = ga_sat_mul(blocks, B);
+        double gq = (double)ga_min64(nq, ga_sat_mul(c->p[GA_P_GB], B));
+        avg = (double)ga_min64(m, nk) + gq * (double)nk / (double)nq;
+        break;
+    }
+    case GA_COMP_CSR: m = INT64_MAX; avg = (double)c->nnz / (double)(c->nrows ? c->nrows : 1); break;
+    default: m = INT64_MAX; avg = (double)nk; break;
+    }
+    *umax = m;
+    *mean = avg;
+}
+
+static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq, int64_t nk, ga_cuda_plan **out) {
+    double mean = 0;
+    for (int64_t c = 0; c < g->count; c++) {
+        int64_t um;
+        double avg;
+        ga_comp_bounds(&g->comps[c], nq, nk, &um, &avg);
+        mean += avg;
+    }
+    int64_t T = GA_HEAVY_MIN;
+    if (nq >= GA_HEAVY_ROWS_TO_FILL) {
+        double t = GA_HEAVY_MEAN_FACTOR * mean;
+        if (t > (double)T) T = t >= 9.0e18 ? INT64_MAX : (int64_t)t;
+    }
+
+    /* every (row, comp) pair with more than T slots, from what each kind says about its rows */
+    ga_pairs pairs = {NULL, 0, 0};
+    int ok = 1;
+    for (int64_t c = 0; c < g->count && ok; c++) {
+        const ga_component *k = &g->comps[c];
+        int64_t um;
+        double avg;
+        ga_comp_bounds(k, nq, nk, &um, &avg);
+        if (um > T) { /* some ordinary row may be heavy: look at every row */
+            for (int64_t i = 0; i < nq && ok; i++) {
+                int64_t n = ga_comp_row(k, i, nq, nk).count;
+                if (n > T) ok = ga_pairs_push(&pairs, i, c, n);
+            }
+            continue;
+        }
+        if (k->kind == GA_COMP_GLOBAL && nk > T) {
+            for (int64_t t = 0; t < k->nrows && k->list[t] < nq && ok; t++) {
+                int64_t n = ga_comp_row(k, k->list[t], nq, nk).count;
+                if (n > T) ok = ga_pairs_push(&pairs, k->list[t], c, n);
+            }
+        } else if (k->kind == GA_COMP_BIGBIRD && nk > T) {
+            int64_t rows = ga_min64(nq, ga_sat_mul(k->p[GA_P_GB], k->p[GA_P_BLOCK]));
+            for (int64_t i = 0; i < rows && ok; i++) {
+                int64_t n = ga_comp_row(k, i, nq, nk).count;
+                if (n > T) ok = ga_pairs_push(&pairs, i, c, n);
+            }
+        }
+    }
+    if (!ok) {
+        free(pairs.v);
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory planning heavy rows");
+    }
+    qsort(pairs.v, (size_t)pairs.n, sizeof(ga_pair), ga_pair_cmp);
+
+    int64_t total = 0, nslots = 0, nitems = 0;
+    for (int64_t a = 0; a < pairs.n; a++) {
+        total = ga_sat_add(total, pairs.v[a].count);
+        if (a == 0 || pairs.v[a].row != pairs.v[a - 1].row) nslots++;
+    }
+    int64_t chunk = ga_max64(GA_CHUNK_MIN, ga_ceildiv(total, GA_CHUNK_TARGET));
+    for (int64_t a = 0; a < pairs.n; a++) nitems += ga_ceildiv(pairs.v[a].count, chunk);
+
+    ga_cuda_plan *plan = (ga_cuda_plan *)calloc(1, sizeof *plan);
+    int64_t *rows = (int64_t *)malloc((size_t)(nslots + 1) * sizeof(int64_t));
+    int64_t *begin = (int64_t *)malloc((size_t)(nslots + 1) * sizeof(int64_t));
+    ga_cuda_item *items = (ga_cuda_item *)malloc((size_t)(nitems + 1) * sizeof(ga_cuda_item));
+    ga_status s = GA_OK;
+    if (!plan || !rows || !begin || !items) {
+        s = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "CUDA backend: out of host memory planning heavy rows");
+    } else {
+        int64_t slot = -1, it = 0;
+        for (int64_t a = 0; a < pairs.n; a++) {
+            if (a == 0 || pairs.v[a].row != pairs.v[a - 1].row) {
+                slot++;
+                rows[slot] = pairs.v[a].row;
+                begin[slot] = it;
+            }
+            for (int64_t t0 = 0; t0 < pairs.v[a].count; t0 += chunk) {
+                items[it].slot = slot;
+                items[it].comp = pairs.v[a].comp;
+                items[it].t0 = t0;
+                items[it].t1 = ga_min64(pairs.v[a].count, t0 + chunk);
+                it++;
+            }
+        }
+        begin[nslots] = it;
+        plan->nq = nq;
+        plan->nk = nk;
+        plan->heavy_threshold = T;
+        plan->nslots = nslots;
+        plan->nitems = nitems;
+        void *p;
+        s = ga_dgraph_upload(d, rows, (size_t)nslots * sizeof(int64_t), &p);
+        plan->heavy_rows = (const int64_t *)p;
+        if (s == GA_OK) s = ga_dgraph_upload(d, begin, (size_t)(nslots + 1) * sizeof(int64_t), &p);
+        plan->item_begin = (const int64_t *)p;
+        if (s == GA_OK) s = ga_dgraph_upload(d, items, (size_t)nitems * sizeof(ga_cuda_item), &p);
+        plan->items = (const ga_cuda_item *)p;
+    }
+    free(pairs.v);
+    free(rows);
+    free(begin);
+    free(items);
+    if (s != GA_OK) {
+        free(plan); /* its device arrays belong to d and are freed with it */
+        return s;
+    }
+    *out = plan;
+    return GA_OK;
+}
+
+ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int64_t nk, const ga_cuda_dgraph **dg,
+                             const ga_cuda_plan **plan) {
+    /* The graph is const to the caller, but its device copy is a cache: filling it changes no
+     * observable state, and the mutexes make it safe from several threads. */
+    ga_graph *g = (ga_graph *)graph;
+    pthread_mutex_lock(&ga_cuda_cache_create_mutex);
+    if (!g->cuda.data) {
+        ga_cuda_cache *c = (ga_cuda_cache *)calloc(1, sizeof *c);
+        if (!c || pthread_mutex_init(&c->mutex, NULL) != 0) {
+            free(c);
+            pthread_mutex_unlock(&ga_cuda_cache_create_mutex);
+            GA_FAIL(GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory");
+        }
+        g->cuda.data = c;
+        g->cuda.release = ga_cuda_cache_release;
+    }
+    ga_cuda_cache *cache = (ga_cuda_cache *)g->cuda.data;
+    pthread_mutex_unlock(&ga_cuda_cache_create_mutex);
+
+    pthread_mutex_lock(&cache->mutex);
+    ga_status s = GA_OK;
+    ga_cuda_dgraph *d = cache->devices;
+    while (d && d->device != device) d = d->next;
+    if (!d) {
+        s = ga_dgraph_build(graph, device, &d);
+        if (s == GA_OK) {
+            d->next = cache->devices;
+            cache->devices = d;
+        }
+    }
+    ga_cuda_plan *p = NULL;
+    if (s == GA_OK) {
+        p = d->plans;
+        while (p && (p->nq != nq || p->nk != nk)) p = p->next;
+        if (!p) {
+            s = ga_plan_build(graph, d, nq, nk, &p);
+            if (s == GA_OK) {
+                p->next = d->plans;
+                d->plans = p;
+            }
+        }
+    }
+    pthread_mutex_unlock(&cache->mutex);
+    if (s != GA_OK) return s;
+    *dg = d;
+    *plan = p;
+    return GA_OK;
+}

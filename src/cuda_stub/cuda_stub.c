@@ -1,0 +1,71 @@
+/* cuda_stub.c -- the CUDA backend of a build without CUDA: no devices, and every call says so. */
+#include "backend.h"
+#include "common/error.h"
+
+#define GA_NO_CUDA "this build of graphattn has no CUDA backend (built without nvcc)"
+
+int ga_cuda_device_count(void) { return 0; }
+
+ga_status ga_cuda_device_name(int index, char *buf, size_t buf_size) {
+    ga_clear_error();
+    (void)index;
+    if (buf && buf_size) buf[0] = '\0';
+    GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "ga_cuda_device_name: %s", GA_NO_CUDA);
+}
+
+ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) {
+    (void)p;
+    if (bytes) *bytes = 0;
+    GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
+}
+
+ga_status ga_cuda_forward(const ga_problem *p) {
+    (void)p;
+    GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
+}
+
+ga_status ga_cuda_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *out_b, const ga_tensor *lse_b,
+                               void *stream) {
+    (void)out_a, (void)lse_a, (void)out_b, (void)lse_b, (void)stream;
+    GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
+}
+
+int ga_cuda_is_device_pointer(const void *ptr) {
+    (void)ptr;
+    return 0;
+}
+
+/* Device memory for the test suite (tests/test_cuda.c skips before calling these). */
+ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes);
+void ga_cuda_testing_free(void *ptr);
+ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t bytes);
+ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes);
+ga_status ga_cuda_testing_sync(void);
+ga_status ga_cuda_testing_stream_create(void **stream);
+void ga_cuda_testing_stream_destroy(void *stream);
+ga_status ga_cuda_testing_stream_sync(void *stream);
+
+ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes) {
+    (void)bytes;
+    if (ptr) *ptr = NULL;
+    GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
+}
+void ga_cuda_testing_free(void *ptr) { (void)ptr; }
+ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t bytes) {
+    (void)dst, (void)src, (void)bytes;
+    GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
+}
+ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes) {
+    (void)dst, (void)byte, (void)bytes;
+    GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
+}
+ga_status ga_cuda_testing_sync(void) { GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA); }
+ga_status ga_cuda_testing_stream_create(void **stream) {
+    if (stream) *stream = NULL;
+    GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
+}
+void ga_cuda_testing_stream_destroy(void *stream) { (void)stream; }
+ga_status ga_cuda_testing_stream_sync(void *stream) {
+    (void)stream;
+    GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
+}

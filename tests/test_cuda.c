@@ -1,0 +1,872 @@
+/* test_cuda.c -- the CUDA backend against the fp64 reference (GA_BACKEND_CPU_REFERENCE on host
+ * copies of the same inputs). Every test skips where there is no CUDA device, so the suite
+ * passes on a CPU-only machine; scripts/gpu-check runs it on the GPU machine, where nothing
+ * may skip.
+ *
+ * Tolerances (docs RELIABILITY.md, unit-normal data): |out - ref| <= 1e-4 in float32 and 1e-2 in
+ * float16/bfloat16 (the inputs given to the reference are the same rounded values, so this is
+ * the error of the computation alone); lse within 1e-5 relative; a NaN or Inf where the
+ * reference has none fails; a row without edges must give out = 0 exactly and lse = -inf.
+ * Outputs are poisoned (all bits set: NaN) before every run. */
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "common/half.h"
+#include "graph/graph.h"
+#include "test.h"
+
+/* Device memory helpers exported by the CUDA backend for this suite (src/cuda/device.cu;
+ * stubs in src/cuda_stub/cuda_stub.c). */
+ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes);
+void ga_cuda_testing_free(void *ptr);
+ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t bytes);
+ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes);
+ga_status ga_cuda_testing_sync(void);
+ga_status ga_cuda_testing_stream_create(void **stream);
+void ga_cuda_testing_stream_destroy(void *stream);
+ga_status ga_cuda_testing_stream_sync(void *stream);
+
+#define NEED_GPU()                                                                                 \
+    do {                                                                                           \
+        if (ga_cuda_device_count() == 0) TEST_SKIP("no CUDA device");                              \
+    } while (0)
+
+/* ---- random numbers ------------------------------------------------------------------------ */
+
+static uint64_t rng_next(uint64_t *s) {
+    uint64_t z = (*s += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+}
+static double rng_unit(uint64_t *s) { return (double)(rng_next(s) >> 11) * (1.0 / 9007199254740992.0); }
+static int64_t rng_int(uint64_t *s, int64_t n) { return (int64_t)(rng_next(s) % (uint64_t)n); }
+static double rng_normal(uint64_t *s) {
+    double u = rng_unit(s), v = rng_unit(s);
+    if (u < 1e-300) u = 1e-300;
+    return sqrt(-2.0 * log(u)) * cos(6.283185307179586 * v);
+}
+
+/* ---- host values in a dtype ---------------------------------------------------------------- */
+
+static float round_to(ga_dtype dt, float x) {
+    if (dt == GA_BF16) return ga_bf16_to_f32(ga_f32_to_bf16(x));
+    if (dt == GA_F16) return ga_f16_to_f32(ga_f32_to_f16(x));
+    return x;
+}
+static void put(ga_dtype dt, void *base, int64_t off, float x) {
+    if (dt == GA_F32) ((float *)base)[off] = x;
+    else if (dt == GA_BF16) ((uint16_t *)base)[off] = ga_f32_to_bf16(x);
+    else ((uint16_t *)base)[off] = ga_f32_to_f16(x);
+}
+static float get(ga_dtype dt, const void *base, int64_t off) {
+    if (dt == GA_F32) return ((const float *)base)[off];
+    if (dt == GA_BF16) return ga_bf16_to_f32(((const uint16_t *)base)[off]);
+    return ga_f16_to_f32(((const uint16_t *)base)[off]);
+}
+static const char *dt_name(ga_dtype dt) { return dt == GA_F32 ? "f32" : dt == GA_F16 ? "f16" : "bf16"; }
+
+/* ---- layouts ------------------------------------------------------------------------------- */
+
+enum { LAYOUT_CONTIGUOUS = 0, LAYOUT_PADDED = 1, LAYOUT_HEAD_MAJOR = 2, LAYOUT_MISALIGNED = 3, LAYOUT_COUNT = 4 };
+static const char *layout_name[] = {"contiguous", "padded", "head-major", "misaligned"};
+
+/* Strides (elements) of a (B, N, H, D) tensor in a layout, its storage size and base offset. */
+static void layout_make(int layout, int64_t B, int64_t N, int64_t H, int64_t D, int64_t st[4], int64_t *elems,
+                        int64_t *base) {
+    st[3] = 1;
+    *base = 0;
+    if (layout == LAYOUT_PADDED) {
+        st[2] = D + 8;          /* keeps 16-byte alignment for every dtype when D is a multiple of 8 */
+        st[1] = H * st[2] + 16;
+        st[0] = N * st[1] + 24;
+    } else if (layout == LAYOUT_HEAD_MAJOR) {
+        st[1] = D;
+        st[2] = N * D;
+        st[0] = H * N * D;
+    } else {
+        st[2] = D;
+        st[1] = H * D;
+        st[0] = N * H * D;
+        if (layout == LAYOUT_MISALIGNED) *base = 1;
+    }
+    *elems = *base + (B - 1) * st[0] + (N - 1) * st[1] + (H - 1) * st[2] + D;
+}
+
+/* A device tensor with its host image (same layout, same dtype). */
+typedef struct dtensor {
+    ga_tensor t;     /* device view */
+    void *dev;       /* allocation */
+    void *host;      /* host image of the allocation */
+    int64_t elems;   /* elements in the allocation */
+    size_t esize;
+} dtensor;
+
+static ga_status dtensor_alloc(dtensor *x, ga_dtype dt, int layout, int64_t B, int64_t N, int64_t H, int64_t D) {
+    memset(x, 0, sizeof *x);
+    int64_t st[4], base;
+    layout_make(layout, B, N, H, D, st, &x->elems, &base);
+    x->esize = ga_dtype_size(dt);
+    x->host = malloc((size_t)x->elems * x->esize);
+    if (!x->host) return GA_ERR_OUT_OF_MEMORY;
+    memset(x->host, 0xff, (size_t)x->elems * x->esize);
+    ga_status s = ga_cuda_testing_malloc(&x->dev, (size_t)x->elems * x->esize);
+    if (s != GA_OK) return s;
+    x->t = ga_tensor_make((char *)x->dev + base * (int64_t)x->esize, dt, GA_DEVICE_CUDA, B, N, H, D);
+    for (int d = 0; d < 4; d++) x->t.stride[d] = st[d];
+    return GA_OK;
+}
+static void dtensor_free(dtensor *x) {
+    ga_cuda_testing_free(x->dev);
+    free(x->host);
+    memset(x, 0, sizeof *x);
+}
+static int64_t dt_off(const dtensor *x, int64_t b, int64_t n, int64_t h, int64_t d) {
+    int64_t base = ((char *)x->t.data - (char *)x->dev) / (int64_t)x->esize;
+    return base + b * x->t.stride[0] + n * x->t.stride[1] + h * x->t.stride[2] + d;
+}
+static ga_status dtensor_upload(dtensor *x) {
+    return ga_cuda_testing_copy(x->dev, x->host, (size_t)x->elems * x->esize);
+}
+static ga_status dtensor_download(dtensor *x) {
+    return ga_cuda_testing_copy(x->host, x->dev, (size_t)x->elems * x->esize);
+}
+static ga_status dtensor_poison(dtensor *x) { return ga_cuda_testing_memset(x->dev, 0xff, (size_t)x->elems * x->esize); }
+
+/* Fill with scale * N(0, 1) rounded to the dtype; the same values go to a contiguous f32 copy. */
+static void fill_random(dtensor *x, float *f32, uint64_t *rng, double scale) {
+    const int64_t B = x->t.shape[0], N = x->t.shape[1], H = x->t.shape[2], D = x->t.shape[3];
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t n = 0; n < N; n++)
+            for (int64_t h = 0; h < H; h++)
+                for (int64_t d = 0; d < D; d++) {
+                    float v = round_to(x->t.dtype, (float)(scale * rng_normal(rng)));
+                    put(x->t.dtype, x->host, dt_off(x, b, n, h, d), v);
+                    f32[((b * N + n) * H + h) * D + d] = v;
+                }
+}
+
+/* ---- one case ------------------------------------------------------------------------------ */
+
+typedef struct case_cfg {
+    const char *name;     /* what the case is, for messages */
+    const ga_graph *graph;
+    int64_t B, nq, nk, H, Hkv, D;
+    ga_dtype dtype;
+    int layout;
+    int in_place;         /* out = q */
+    int with_lse;
+    int accumulate;       /* run `prior` first, then `graph` with GA_FLAG_ACCUMULATE */
+    const ga_graph *prior;
+    const ga_graph *reference; /* the graph the reference runs (default: graph) */
+    double q_scale;       /* 1 = unit normal; large values give large logits */
+    double tol;           /* 0: the dtype's default */
+    int caller_workspace; /* query the size and pass a workspace of exactly that size */
+    void *stream;
+    uint64_t seed;
+} case_cfg;
+
+static double default_tol(ga_dtype dt) { return dt == GA_F32 ? 1e-4 : 1e-2; }
+
+/* Runs the case on the GPU and the reference; returns the number of mismatches (0 = pass) and
+ * reports the first few. */
+static int run_case(const case_cfg *c) {
+    int bad = 0;
+    const int64_t B = c->B, nq = c->nq, nk = c->nk, H = c->H, Hkv = c->Hkv, D = c->D;
+    uint64_t rng = c->seed * 0x2545F4914F6CDD1Dull + 17;
+    dtensor q, k, v, o;
+    memset(&o, 0, sizeof o);
+    float *qf = malloc((size_t)(B * nq * H * D) * 4), *kf = malloc((size_t)(B * nk * Hkv * D) * 4);
+    float *vf = malloc((size_t)(B * nk * Hkv * D) * 4), *of = malloc((size_t)(B * nq * H * D) * 4);
+    float *lf = malloc((size_t)(B * nq * H) * 4), *lg = malloc((size_t)(B * nq * H) * 4);
+    void *dlse = NULL, *ws = NULL;
+    if (!qf || !kf || !vf || !of || !lf || !lg) {
+        ga_test_fail(__FILE__, __LINE__, "%s: out of host memory", c->name);
+        return 1;
+    }
+#define CK(expr)                                                                                   \
+    do {                                                                                           \
+        ga_status s_ = (expr);                                                                     \
+        if (s_ != GA_OK) {                                                                         \
+            ga_test_fail(__FILE__, __LINE__, "%s: %s: %s (%s)", c->name, #expr, ga_status_string(s_), \
+                         ga_last_error_detail());                                                  \
+            bad = 1;                                                                               \
+            goto done;                                                                             \
+        }                                                                                          \
+    } while (0)
+    CK(dtensor_alloc(&q, c->dtype, c->layout, B, nq, H, D));
+    CK(dtensor_alloc(&k, c->dtype, c->layout, B, nk, Hkv, D));
+    CK(dtensor_alloc(&v, c->dtype, c->layout, B, nk, Hkv, D));
+    fill_random(&q, qf, &rng, c->q_scale);
+    fill_random(&k, kf, &rng, 1.0);
+    fill_random(&v, vf, &rng, 1.0);
+    CK(dtensor_upload(&q));
+    CK(dtensor_upload(&k));
+    CK(dtensor_upload(&v));
+    ga_tensor out_t;
+    if (c->in_place) {
+        out_t = q.t;
+    } else {
+        CK(dtensor_alloc(&o, c->dtype, c->layout, B, nq, H, D));
+        CK(dtensor_poison(&o));
+        out_t = o.t;
+    }
+    int want_lse = c->with_lse || c->accumulate;
+    ga_tensor lse_t;
+    if (want_lse) {
+        CK(ga_cuda_testing_malloc(&dlse, (size_t)(B * nq * H) * 4));
+        CK(ga_cuda_testing_memset(dlse, 0xff, (size_t)(B * nq * H) * 4));
+        lse_t = ga_tensor_make(dlse, GA_F32, GA_DEVICE_CUDA, B, nq, H, 1);
+    }
+    ga_options opt;
+    ga_options_init(&opt);
+    opt.backend = GA_BACKEND_CUDA;
+    opt.stream = c->stream;
+    size_t wsb = 0;
+    if (c->accumulate) {
+        CK(ga_attention_forward(c->prior, &q.t, &k.t, &v.t, &out_t, &lse_t, &opt, NULL, 0));
+        opt.flags = GA_FLAG_ACCUMULATE;
+    }
+    if (c->caller_workspace) {
+        CK(ga_attention_workspace_size(c->graph, &q.t, &k.t, &v.t, &opt, &wsb));
+        if (wsb) CK(ga_cuda_testing_malloc(&ws, wsb));
+    }
+    CK(ga_attention_forward(c->graph, &q.t, &k.t, &v.t, &out_t, want_lse ? &lse_t : NULL, &opt, ws, wsb));
+    if (c->stream) CK(ga_cuda_testing_stream_sync(c->stream));
+    CK(ga_cuda_testing_sync());
+    dtensor *res = c->in_place ? &q : &o;
+    CK(dtensor_download(res));
+    if (want_lse) CK(ga_cuda_testing_copy(lg, dlse, (size_t)(B * nq * H) * 4));
+
+    /* the reference, on contiguous float32 host copies of the same values */
+    {
+        ga_tensor rq = ga_tensor_make(qf, GA_F32, GA_DEVICE_CPU, B, nq, H, D);
+        ga_tensor rk = ga_tensor_make(kf, GA_F32, GA_DEVICE_CPU, B, nk, Hkv, D);
+        ga_tensor rv = ga_tensor_make(vf, GA_F32, GA_DEVICE_CPU, B, nk, Hkv, D);
+        ga_tensor ro = ga_tensor_make(of, GA_F32, GA_DEVICE_CPU, B, nq, H, D);
+        ga_tensor rl = ga_tensor_make(lf, GA_F32, GA_DEVICE_CPU, B, nq, H, 1);
+        ga_options ropt;
+        ga_options_init(&ropt);
+        ropt.backend = GA_BACKEND_CPU_REFERENCE;
+        CK(ga_attention_forward(c->reference ? c->reference : c->graph, &rq, &rk, &rv, &ro, &rl, &ropt, NULL, 0));
+    }
+
+    const double tol = c->tol > 0 ? c->tol : default_tol(c->dtype);
+    double worst = 0;
+    for (int64_t b = 0; b < B; b++)
+        for (int64_t i = 0; i < nq; i++)
+            for (int64_t h = 0; h < H; h++) {
+                const int64_t r = (b * nq + i) * H + h;
+                const float ref_l = lf[r];
+                if (want_lse) {
+                    float got = lg[r];
+                    int okl = isinf(ref_l) ? (isinf(got) && got < 0) : (isfinite(got) && fabs(got - ref_l) <= 1e-5 * fmax(1.0, fabs(ref_l)));
+                    if (!okl && bad++ < 5)
+                        ga_test_fail(__FILE__, __LINE__, "%s: lse[b=%lld, i=%lld, h=%lld] = %.9g, reference %.9g", c->name,
+                                     (long long)b, (long long)i, (long long)h, got, ref_l);
+                }
+                for (int64_t d = 0; d < D; d++) {
+                    float got = get(c->dtype, res->host, dt_off(res, b, i, h, d)), want = of[r * D + d];
+                    double err = fabs((double)got - (double)want);
+                    int okv = isinf(ref_l) ? got == 0.0f : (isfinite(got) && err <= tol);
+                    if (isfinite(err) && err > worst) worst = err;
+                    if (!okv && bad++ < 5)
+                        ga_test_fail(__FILE__, __LINE__,
+                                     "%s: out[b=%lld, i=%lld, h=%lld, d=%lld] = %.9g, reference %.9g (tol %g%s)", c->name,
+                                     (long long)b, (long long)i, (long long)h, (long long)d, got, want, tol,
+                                     isinf(ref_l) ? ", row has no edges: must be 0" : "");
+                }
+            }
+done:
+    if (bad > 5) fprintf(stderr, "  %s: %d mismatches in all (largest finite error %g)\n", c->name, bad, worst);
+    dtensor_free(&q);
+    dtensor_free(&k);
+    dtensor_free(&v);
+    if (o.dev) dtensor_free(&o);
+    ga_cuda_testing_free(dlse);
+    ga_cuda_testing_free(ws);
+    free(qf), free(kf), free(vf), free(of), free(lf), free(lg);
+    return bad;
+#undef CK
+}
+
+static case_cfg base_case(const char *name, const ga_graph *g, int64_t n, int64_t D, ga_dtype dt) {
+    case_cfg c;
+    memset(&c, 0, sizeof c);
+    c.name = name;
+    c.graph = g;
+    c.B = 1;
+    c.nq = c.nk = n;
+    c.H = c.Hkv = 1;
+    c.D = D;
+    c.dtype = dt;
+    c.with_lse = 1;
+    c.q_scale = 1.0;
+    c.seed = 1;
+    return c;
+}
+
+static ga_graph *parse(const char *spec) {
+    ga_graph *g = NULL;
+    if (ga_graph_parse(spec, &g) != GA_OK) {
+        ga_test_fail(__FILE__, __LINE__, "ga_graph_parse(\"%s\"): %s", spec, ga_last_error_detail());
+        return NULL;
+    }
+    return g;
+}
+
+/* A random CSR over nq x nk: degrees in [0, maxdeg], some rows empty, optional one full row. */
+static ga_graph *random_csr(uint64_t seed, int64_t nq, int64_t nk, int64_t maxdeg, int64_t full_row,
+                            ga_index_type it) {
+    uint64_t rng = seed;
+    int64_t *ptr = malloc((size_t)(nq + 1) * 8), cap = 0, nnz = 0;
+    int64_t *cols = NULL;
+    unsigned char *mark = calloc((size_t)nk, 1);
+    ptr[0] = 0;
+    for (int64_t i = 0; i < nq; i++) {
+        int64_t deg = i == full_row ? nk : (rng_int(&rng, 4) == 0 ? 0 : rng_int(&rng, ga_min64(maxdeg, nk) + 1));
+        if (cap < nnz + deg) {
+            cap = 2 * (nnz + deg) + 16;
+            cols = realloc(cols, (size_t)cap * 8);
+        }
+        if (deg == nk) {
+            for (int64_t j = 0; j < nk; j++) cols[nnz++] = j;
+        } else {
+            int64_t got = 0;
+            while (got < deg) {
+                int64_t j = rng_int(&rng, nk);
+                if (!mark[j]) mark[j] = 1, got++;
+            }
+            for (int64_t j = 0; j < nk; j++)
+                if (mark[j]) cols[nnz++] = j, mark[j] = 0;
+        }
+        ptr[i + 1] = nnz;
+    }
+    void *col = cols;
+    int32_t *c32 = NULL;
+    if (it == GA_INDEX_INT32) {
+        c32 = malloc((size_t)(nnz + 1) * 4);
+        for (int64_t e = 0; e < nnz; e++) c32[e] = (int32_t)cols[e];
+        col = c32;
+    }
+    ga_graph *g = NULL;
+    if (ga_graph_create(&g) != GA_OK || ga_graph_add_csr(g, nq, nk, ptr, col, it) != GA_OK) {
+        ga_test_fail(__FILE__, __LINE__, "random_csr: %s", ga_last_error_detail());
+        ga_graph_destroy(g);
+        g = NULL;
+    }
+    free(ptr), free(cols), free(c32), free(mark);
+    return g;
+}
+
+/* ---- the tests ----------------------------------------------------------------------------- */
+
+TEST(device_count_and_names_agree) {
+    NEED_GPU();
+    char name[256];
+    for (int d = 0; d < ga_cuda_device_count(); d++) {
+        ASSERT_OK(ga_cuda_device_name(d, name, sizeof name));
+        EXPECT_TRUE(strstr(name, "(sm_") != NULL);
+    }
+    EXPECT_STATUS(ga_cuda_device_name(ga_cuda_device_count(), name, sizeof name), GA_ERR_BACKEND_UNAVAILABLE);
+}
+
+TEST(every_component_kind_matches_reference) {
+    NEED_GPU();
+    static const char *specs[] = {"dense", "causal", "window:5", "window:7,0", "window:0,3", "dilated:3,2",
+                                  "dilated:2,5", "blocks:7", "longnet:8,2,1", "global:0,5,130", "random:4,7",
+                                  "bigbird:4,1,1,1,3", "bigbird:8,0,0,2,9"};
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+        ga_graph *g = parse(specs[s]);
+        ASSERT_TRUE(g != NULL);
+        const int64_t sizes[] = {1, 2, 3, 127, 129, 131};
+        for (size_t n = 0; n < sizeof sizes / sizeof *sizes; n++) {
+            if (ga_graph_check(g, sizes[n], sizes[n]) != GA_OK) continue; /* a global token past N */
+            char name[128];
+            snprintf(name, sizeof name, "%s N=%lld bf16 D=64", specs[s], (long long)sizes[n]);
+            case_cfg c = base_case(name, g, sizes[n], 64, GA_BF16);
+            c.seed = s * 31 + n;
+            run_case(&c);
+        }
+        ga_graph_destroy(g);
+    }
+}
+
+TEST(unions_match_reference) {
+    NEED_GPU();
+    static const char *specs[] = {"window:4+global:0,3,100", "window:2+random:3,11", "bigbird:4,1,1,1,5+window:3",
+                                  "causal+global:7", "blocks:16+dilated:2,3+random:2,4", "global:1+window:2"};
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+        ga_graph *g = parse(specs[s]);
+        ASSERT_TRUE(g != NULL);
+        char name[128];
+        snprintf(name, sizeof name, "%s N=257 f16 D=32", specs[s]);
+        case_cfg c = base_case(name, g, 257, 32, GA_F16);
+        c.seed = 100 + s;
+        run_case(&c);
+        ga_graph_destroy(g);
+    }
+}
+
+TEST(explicit_csr_matches_reference_int32_and_int64) {
+    NEED_GPU();
+    for (int it = 0; it < 2; it++) {
+        ga_graph *g = random_csr(7 + it, 211, 173, 40, -1, it ? GA_INDEX_INT64 : GA_INDEX_INT32);
+        ASSERT_TRUE(g != NULL);
+        case_cfg c = base_case(it ? "csr int64 211x173" : "csr int32 211x173", g, 211, 64, GA_F32);
+        c.nk = 173;
+        run_case(&c);
+        ga_graph_destroy(g);
+    }
+}
+
+TEST(rows_without_edges_give_zero_and_negative_infinity) {
+    NEED_GPU();
+    /* longnet rows off the grid have no edges; a csr with empty rows; random keys past Nk */
+    ga_graph *g1 = parse("longnet:16,4,1");
+    ga_graph *g2 = random_csr(3, 100, 50, 5, -1, GA_INDEX_INT64);
+    ASSERT_TRUE(g1 && g2);
+    case_cfg c = base_case("longnet:16,4,1 (3 of 4 rows empty)", g1, 100, 64, GA_BF16);
+    run_case(&c);
+    c = base_case("csr with empty rows", g2, 100, 64, GA_F16);
+    c.nk = 50;
+    run_case(&c);
+    ga_graph_destroy(g1);
+    ga_graph_destroy(g2);
+}
+
+TEST(heavy_rows_split_over_blocks_match_reference) {
+    NEED_GPU();
+    /* global query rows attend all 5000 keys (over the 4096-slot threshold: chunked and merged) */
+    ga_graph *g = parse("window:8+global:0,17,4999");
+    ASSERT_TRUE(g != NULL);
+    case_cfg c = base_case("window:8+global:0,17,4999 N=5000", g, 5000, 64, GA_BF16);
+    run_case(&c);
+    c.dtype = GA_F32;
+    c.name = "same, f32, B=2 H=2";
+    c.B = 2;
+    c.H = c.Hkv = 2;
+    run_case(&c);
+    ga_graph_destroy(g);
+    /* a csr with one full row among light ones */
+    ga_graph *h = random_csr(11, 300, 6001, 20, 123, GA_INDEX_INT32);
+    ASSERT_TRUE(h != NULL);
+    c = base_case("csr 300x6001 with a full row", h, 300, 80, GA_F32);
+    c.nk = 6001;
+    run_case(&c);
+    c.name = "same, without lse";
+    c.with_lse = 0;
+    run_case(&c);
+    ga_graph_destroy(h);
+    /* few rows, many keys: every row is chunked */
+    ga_graph *d = parse("dense");
+    c = base_case("dense 3x20000", d, 3, 64, GA_BF16);
+    c.nk = 20000;
+    run_case(&c);
+    ga_graph_destroy(d);
+}
+
+TEST(head_dims_from_1_to_512_match_reference) {
+    NEED_GPU();
+    ga_graph *g = parse("window:9+random:3,5");
+    ASSERT_TRUE(g != NULL);
+    static const int64_t dims[] = {1, 3, 8, 16, 24, 32, 59, 64, 80, 96, 111, 128, 160, 256, 320, 512};
+    for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
+        for (int dt = 0; dt < 3; dt++) {
+            char name[96];
+            snprintf(name, sizeof name, "window:9+random:3,5 N=67 %s D=%lld", dt_name((ga_dtype)dt), (long long)dims[a]);
+            case_cfg c = base_case(name, g, 67, dims[a], (ga_dtype)dt);
+            c.seed = a * 3 + dt;
+            run_case(&c);
+        }
+    ga_graph_destroy(g);
+}
+
+TEST(grouped_query_attention_matches_reference) {
+    NEED_GPU();
+    ga_graph *g = parse("causal+global:2");
+    ASSERT_TRUE(g != NULL);
+    static const int64_t heads[][2] = {{2, 1}, {4, 2}, {6, 2}, {8, 1}};
+    for (size_t a = 0; a < 4; a++) {
+        char name[96];
+        snprintf(name, sizeof name, "GQA H=%lld Hkv=%lld B=2", (long long)heads[a][0], (long long)heads[a][1]);
+        case_cfg c = base_case(name, g, 97, 64, GA_BF16);
+        c.B = 2;
+        c.H = heads[a][0];
+        c.Hkv = heads[a][1];
+        c.seed = a;
+        run_case(&c);
+    }
+    ga_graph_destroy(g);
+}
+
+TEST(strided_layouts_match_reference) {
+    NEED_GPU();
+    ga_graph *g = parse("window:6+global:1");
+    ASSERT_TRUE(g != NULL);
+    for (int layout = 0; layout < LAYOUT_COUNT; layout++)
+        for (int dt = 0; dt < 3; dt++) {
+            char name[96];
+            snprintf(name, sizeof name, "%s layout, %s, B=2 H=3", layout_name[layout], dt_name((ga_dtype)dt));
+            case_cfg c = base_case(name, g, 77, 64, (ga_dtype)dt);
+            c.B = 2;
+            c.H = c.Hkv = 3;
+            c.layout = layout;
+            run_case(&c);
+        }
+    ga_graph_destroy(g);
+}
+
+TEST(unequal_query_and_key_counts_align_bottom_right) {
+    NEED_GPU();
+    static const char *specs[] = {"causal", "window:4,1", "dilated:2,3", "global:0,150", "random:3,1"};
+    for (size_t s = 0; s < 5; s++) {
+        ga_graph *g = parse(specs[s]);
+        ASSERT_TRUE(g != NULL);
+        char name[96];
+        snprintf(name, sizeof name, "%s Nq=61 Nk=200", specs[s]);
+        case_cfg c = base_case(name, g, 61, 32, GA_F32);
+        c.nk = 200;
+        run_case(&c);
+        snprintf(name, sizeof name, "%s Nq=200 Nk=61", specs[s]);
+        c.nq = 200;
+        c.nk = 61;
+        run_case(&c);
+        ga_graph_destroy(g);
+    }
+}
+
+TEST(output_written_over_q_matches_reference) {
+    NEED_GPU();
+    ga_graph *g = parse("window:16+global:0,40");
+    ASSERT_TRUE(g != NULL);
+    for (int dt = 0; dt < 3; dt++) {
+        case_cfg c = base_case("in place (out = q)", g, 300, 64, (ga_dtype)dt);
+        c.in_place = 1;
+        run_case(&c);
+    }
+    ga_graph_destroy(g);
+    ga_graph *h = parse("window:2+global:3");
+    case_cfg c = base_case("in place with a heavy (chunked) row", h, 5000, 64, GA_BF16);
+    c.in_place = 1;
+    run_case(&c);
+    ga_graph_destroy(h);
+}
+
+/* The csr of keys j = i + lo .. i + hi of every row i (clipped to [0, n)), skipping rows and keys
+ * equal to `skip` and rows i % 3 == 0 when `thin`. */
+static ga_graph *band_csr(int64_t n, int64_t lo, int64_t hi, int64_t skip, int thin) {
+    int64_t *ptr = malloc((size_t)(n + 1) * 8), *col = malloc((size_t)(n * (hi - lo + 1) + 1) * 8), e = 0;
+    ptr[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        if (!(i == skip || (thin && i % 3 == 0)))
+            for (int64_t j = i + lo; j <= i + hi; j++)
+                if (j >= 0 && j < n && j != skip) col[e++] = j;
+        ptr[i + 1] = e;
+    }
+    ga_graph *g = NULL;
+    if (ga_graph_create(&g) != GA_OK || ga_graph_add_csr(g, n, n, ptr, col, GA_INDEX_INT64) != GA_OK) {
+        ga_test_fail(__FILE__, __LINE__, "band_csr: %s", ga_last_error_detail());
+        ga_graph_destroy(g);
+        g = NULL;
+    }
+    free(ptr), free(col);
+    return g;
+}
+
+TEST(accumulate_merges_a_disjoint_prior_state) {
+    NEED_GPU();
+    /* prior: keys i-3..i (window 3,0); this call: keys i+1..i+3 (csr); union: window 3,3 */
+    ga_graph *prior = parse("window:3,0"), *after = band_csr(150, 1, 3, -1, 0), *both = parse("window:3,3");
+    ASSERT_TRUE(prior && after && both);
+    for (int dt = 0; dt < 3; dt++) {
+        case_cfg c = base_case("accumulate csr(i+1..i+3) into window(3,0)", after, 150, 64, (ga_dtype)dt);
+        c.accumulate = 1;
+        c.prior = prior;
+        c.reference = both;
+        run_case(&c);
+    }
+    ga_graph_destroy(prior), ga_graph_destroy(after), ga_graph_destroy(both);
+
+    /* prior: keys i+5 on two rows of three (the third has no prior edges: lse = -inf); this
+     * call: window:2+global:7, whose row 7 (5000 keys) is chunked and merged with the prior */
+    const int64_t n = 5000;
+    ga_graph *p5 = band_csr(n, 5, 5, 7, 1), *wg = parse("window:2+global:7"), *ref = parse("window:2+global:7");
+    ASSERT_TRUE(p5 && wg && ref);
+    ga_graph *p5b = band_csr(n, 5, 5, 7, 1);
+    ASSERT_TRUE(p5b != NULL);
+    /* the reference is the union window:2 + global:7 + the prior's edges */
+    ASSERT_OK(ga_graph_add_csr(ref, n, n, p5b->comps[0].row_ptr, p5b->comps[0].col, GA_INDEX_INT64));
+    case_cfg c = base_case("accumulate window:2+global:7 (heavy row 7) into a thin csr prior", wg, n, 64, GA_F32);
+    c.accumulate = 1;
+    c.prior = p5;
+    c.reference = ref;
+    run_case(&c);
+    c.dtype = GA_BF16;
+    c.name = "same, bf16";
+    run_case(&c);
+    ga_graph_destroy(p5), ga_graph_destroy(p5b), ga_graph_destroy(wg), ga_graph_destroy(ref);
+}
+
+TEST(large_logits_stay_finite_and_correct) {
+    NEED_GPU();
+    ga_graph *g = parse("window:32+global:0");
+    ASSERT_TRUE(g != NULL);
+    for (int dt = 0; dt < 3; dt++) {
+        case_cfg c = base_case("q scaled by 300 (logits ~1e3..1e4)", g, 200, 64, (ga_dtype)dt);
+        c.q_scale = 300;
+        /* scores near 1e4 carry fp32 rounding of ~1e-3: near-ties shift weights by that much */
+        c.tol = 2e-2;
+        run_case(&c);
+    }
+    ga_graph_destroy(g);
+}
+
+TEST(caller_stream_and_caller_workspace_are_used) {
+    NEED_GPU();
+    void *stream = NULL;
+    ASSERT_OK(ga_cuda_testing_stream_create(&stream));
+    ga_graph *g = parse("window:8+global:0,1");
+    ASSERT_TRUE(g != NULL);
+    case_cfg c = base_case("non-blocking stream, caller workspace, heavy rows", g, 6000, 64, GA_BF16);
+    c.stream = stream;
+    c.caller_workspace = 1;
+    run_case(&c);
+    ga_graph_destroy(g);
+    ga_cuda_testing_stream_destroy(stream);
+}
+
+TEST(forward_is_bit_identical_across_runs) {
+    NEED_GPU();
+    ga_graph *g = parse("window:64+global:0,3+random:8,1");
+    ASSERT_TRUE(g != NULL);
+    const int64_t n = 6000, D = 64;
+    dtensor q, k, v, o;
+    ASSERT_OK(dtensor_alloc(&q, GA_BF16, 0, 1, n, 2, D));
+    ASSERT_OK(dtensor_alloc(&k, GA_BF16, 0, 1, n, 2, D));
+    ASSERT_OK(dtensor_alloc(&v, GA_BF16, 0, 1, n, 2, D));
+    ASSERT_OK(dtensor_alloc(&o, GA_BF16, 0, 1, n, 2, D));
+    float *scratch = malloc((size_t)(n * 2 * D) * 4);
+    uint64_t rng = 5;
+    fill_random(&q, scratch, &rng, 1), fill_random(&k, scratch, &rng, 1), fill_random(&v, scratch, &rng, 1);
+    ASSERT_OK(dtensor_upload(&q));
+    ASSERT_OK(dtensor_upload(&k));
+    ASSERT_OK(dtensor_upload(&v));
+    ga_options opt;
+    ga_options_init(&opt);
+    size_t bytes = (size_t)o.elems * o.esize;
+    void *first = malloc(bytes);
+    for (int run = 0; run < 3; run++) {
+        ASSERT_OK(dtensor_poison(&o));
+        ASSERT_OK(ga_attention_forward(g, &q.t, &k.t, &v.t, &o.t, NULL, &opt, NULL, 0));
+        ASSERT_OK(dtensor_download(&o));
+        if (run == 0) memcpy(first, o.host, bytes);
+        else EXPECT_TRUE(memcmp(first, o.host, bytes) == 0);
+    }
+    free(first), free(scratch);
+    dtensor_free(&q), dtensor_free(&k), dtensor_free(&v), dtensor_free(&o);
+    ga_graph_destroy(g);
+}
+
+TEST(randomized_sweep_matches_reference) {
+    NEED_GPU();
+    /* graphs x sizes x head dims x dtypes x heads x layouts; GA_CUDA_SWEEP sets the case count */
+    static const char *specs[] = {"dense", "causal", "window:3", "window:17,2", "dilated:4,3", "blocks:13",
+                                  "longnet:12,3,2", "global:0,2,61", "random:5,9", "bigbird:8,1,1,2,4",
+                                  "window:8+global:0,1", "window:5+random:4,2", "bigbird:4,2,1,1,8+window:2",
+                                  "causal+random:3,3", "csr", "csr+window:2", "window:6,0+global:3"};
+    static const int64_t sizes[] = {1, 2, 3, 5, 17, 31, 64, 127, 128, 129, 191, 257, 521};
+    static const int64_t dims[] = {8, 16, 32, 59, 64, 80, 111, 128, 256};
+    static const int64_t heads[][2] = {{1, 1}, {2, 2}, {3, 1}, {4, 2}};
+    const char *env = getenv("GA_CUDA_SWEEP");
+    int ncases = env ? atoi(env) : 400;
+    uint64_t rng = 20261129;
+    int failed = 0;
+    for (int n = 0; n < ncases; n++) {
+        const char *spec = specs[rng_int(&rng, sizeof specs / sizeof *specs)];
+        int64_t nq = sizes[rng_int(&rng, sizeof sizes / sizeof *sizes)];
+        int64_t nk = rng_int(&rng, 4) == 0 ? sizes[rng_int(&rng, sizeof sizes / sizeof *sizes)] : nq;
+        int64_t D = dims[rng_int(&rng, sizeof dims / sizeof *dims)];
+        ga_dtype dt = (ga_dtype)rng_int(&rng, 3);
+        int hh = (int)rng_int(&rng, 4);
+        int64_t B = 1 + rng_int(&rng, 2);
+        int layout = (int)rng_int(&rng, LAYOUT_COUNT);
+        int in_place = rng_int(&rng, 8) == 0;
+        ga_graph *g = NULL;
+        if (strncmp(spec, "csr", 3) == 0) {
+            g = random_csr(rng_next(&rng), nq, nk, 1 + rng_int(&rng, 30), rng_int(&rng, 3) == 0 ? nq / 2 : -1,
+                           rng_int(&rng, 2) ? GA_INDEX_INT64 : GA_INDEX_INT32);
+            if (g && spec[3] == '+') ASSERT_OK(ga_graph_add_window(g, 2, 2));
+        } else {
+            /* global tokens must be < max(Nq, Nk): keep the specs' small ones only */
+            g = parse(spec);
+            if (g && strstr(spec, "global:0,2,61") && (nq <= 61 && nk <= 61)) {
+                ga_graph_destroy(g);
+                g = parse("global:0,2");
+            }
+        }
+        ASSERT_TRUE(g != NULL);
+        if (ga_graph_check(g, nq, nk) != GA_OK) { /* e.g. a global token past a tiny N */
+            ga_graph_destroy(g);
+            g = parse("window:2");
+        }
+        char name[200];
+        snprintf(name, sizeof name, "sweep #%d: %s Nq=%lld Nk=%lld D=%lld %s B=%lld H=%lld Hkv=%lld %s%s", n, spec,
+                 (long long)nq, (long long)nk, (long long)D, dt_name(dt), (long long)B, (long long)heads[hh][0],
+                 (long long)heads[hh][1], layout_name[layout], in_place ? " in-place" : "");
+        case_cfg c = base_case(name, g, nq, D, dt);
+        c.nk = nk;
+        c.B = B;
+        c.H = heads[hh][0];
+        c.Hkv = heads[hh][1];
+        c.layout = layout;
+        c.in_place = in_place;
+        c.with_lse = (n % 5) != 0;
+        c.seed = (uint64_t)n;
+        if (run_case(&c)) failed++;
+        ga_graph_destroy(g);
+        if (failed >= 5) break;
+    }
+    if (failed) fprintf(stderr, "  %d failing sweep cases (stopped after 5)\n", failed);
+}
+
+/* ---- bad input that only the CUDA path can meet -------------------------------------------- */
+
+TEST(host_tensors_with_the_cuda_backend_are_a_device_mismatch) {
+    NEED_GPU();
+    ga_graph *g = parse("window:2");
+    float host[4 * 8] = {0};
+    for (int a = 0; a < 32; a++) host[a] = (float)a * 0.1f;
+    ga_tensor t = ga_tensor_make(host, GA_F32, GA_DEVICE_CPU, 1, 4, 1, 8);
+    ga_tensor o = ga_tensor_make(host, GA_F32, GA_DEVICE_CPU, 1, 4, 1, 8);
+    ga_options opt;
+    ga_options_init(&opt);
+    opt.backend = GA_BACKEND_CUDA;
+    EXPECT_STATUS(ga_attention_forward(g, &t, &t, &t, &o, NULL, &opt, NULL, 0), GA_ERR_DEVICE_MISMATCH);
+    ga_graph_destroy(g);
+}
+
+TEST(tensors_on_different_devices_are_rejected_and_nothing_is_written) {
+    NEED_GPU();
+    ga_graph *g = parse("window:2");
+    dtensor q, k, v, o;
+    ASSERT_OK(dtensor_alloc(&q, GA_BF16, 0, 1, 16, 1, 64));
+    ASSERT_OK(dtensor_alloc(&k, GA_BF16, 0, 1, 16, 1, 64));
+    ASSERT_OK(dtensor_alloc(&v, GA_BF16, 0, 1, 16, 1, 64));
+    ASSERT_OK(dtensor_alloc(&o, GA_BF16, 0, 1, 16, 1, 64));
+    ASSERT_OK(dtensor_poison(&o));
+    ga_options opt;
+    ga_options_init(&opt);
+    k.t.device_index = 1; /* a second device, or one that does not exist */
+    EXPECT_STATUS(ga_attention_forward(g, &q.t, &k.t, &v.t, &o.t, NULL, &opt, NULL, 0), GA_ERR_DEVICE_MISMATCH);
+    k.t.device_index = 0;
+    ga_tensor kh = k.t;
+    kh.device = GA_DEVICE_CPU; /* device memory marked as host */
+    EXPECT_STATUS(ga_attention_forward(g, &q.t, &kh, &v.t, &o.t, NULL, &opt, NULL, 0), GA_ERR_DEVICE_MISMATCH);
+    ASSERT_OK(dtensor_download(&o));
+    int untouched = 1;
+    for (int64_t a = 0; a < o.elems; a++) untouched &= ((uint16_t *)o.host)[a] == 0xffff;
+    EXPECT_TRUE(untouched);
+    dtensor_free(&q), dtensor_free(&k), dtensor_free(&v), dtensor_free(&o);
+    ga_graph_destroy(g);
+}
+
+TEST(head_dim_above_512_is_unsupported_and_nothing_is_written) {
+    NEED_GPU();
+    ga_graph *g = parse("window:2");
+    dtensor q, o;
+    ASSERT_OK(dtensor_alloc(&q, GA_F16, 0, 1, 4, 1, 520));
+    ASSERT_OK(dtensor_alloc(&o, GA_F16, 0, 1, 4, 1, 520));
+    ASSERT_OK(dtensor_poison(&o));
+    ga_options opt;
+    ga_options_init(&opt);
+    EXPECT_STATUS(ga_attention_forward(g, &q.t, &q.t, &q.t, &o.t, NULL, &opt, NULL, 0), GA_ERR_UNSUPPORTED_HEAD_DIM);
+    ASSERT_OK(dtensor_download(&o));
+    int untouched = 1;
+    for (int64_t a = 0; a < o.elems; a++) untouched &= ((uint16_t *)o.host)[a] == 0xffff;
+    EXPECT_TRUE(untouched);
+    dtensor_free(&q), dtensor_free(&o);
+    ga_graph_destroy(g);
+}
+
+TEST(workspace_smaller_than_the_size_query_is_rejected) {
+    NEED_GPU();
+    ga_graph *g = parse("window:2+global:0"); /* the global row of 8000 keys needs partial states */
+    dtensor q, o;
+    ASSERT_OK(dtensor_alloc(&q, GA_BF16, 0, 1, 8000, 1, 64));
+    ASSERT_OK(dtensor_alloc(&o, GA_BF16, 0, 1, 8000, 1, 64));
+    ga_options opt;
+    ga_options_init(&opt);
+    size_t need = 0;
+    ASSERT_OK(ga_attention_workspace_size(g, &q.t, &q.t, &q.t, &opt, &need));
+    EXPECT_TRUE(need > 0);
+    void *ws = NULL;
+    ASSERT_OK(ga_cuda_testing_malloc(&ws, need));
+    EXPECT_STATUS(ga_attention_forward(g, &q.t, &q.t, &q.t, &o.t, NULL, &opt, ws, need - 1), GA_ERR_WORKSPACE_TOO_SMALL);
+    ga_cuda_testing_free(ws);
+    dtensor_free(&q), dtensor_free(&o);
+    ga_graph_destroy(g);
+}
+
+TEST(merge_states_on_the_device_matches_one_call_over_the_union) {
+    NEED_GPU();
+    /* a = window(3, 0), b = csr of keys i+1..i+3: a (+) b = window(3, 3) */
+    const int64_t n = 120, H = 2, D = 64;
+    ga_graph *ga = NULL, *gb = NULL, *gu = NULL;
+    ASSERT_OK(ga_graph_create(&ga));
+    ASSERT_OK(ga_graph_add_window(ga, 3, 0));
+    ASSERT_OK(ga_graph_create(&gu));
+    ASSERT_OK(ga_graph_add_window(gu, 3, 3));
+    int64_t *ptr = malloc((size_t)(n + 1) * 8), *col = malloc((size_t)n * 3 * 8), e = 0;
+    ptr[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t j = i + 1; j <= i + 3 && j < n; j++) col[e++] = j;
+        ptr[i + 1] = e;
+    }
+    ASSERT_OK(ga_graph_create(&gb));
+    ASSERT_OK(ga_graph_add_csr(gb, n, n, ptr, col, GA_INDEX_INT64));
+    free(ptr), free(col);
+    for (int dt = 0; dt < 3; dt++) {
+        dtensor q, k, v, oa, ob, ou;
+        ASSERT_OK(dtensor_alloc(&q, (ga_dtype)dt, 0, 1, n, H, D));
+        ASSERT_OK(dtensor_alloc(&k, (ga_dtype)dt, 0, 1, n, H, D));
+        ASSERT_OK(dtensor_alloc(&v, (ga_dtype)dt, 0, 1, n, H, D));
+        ASSERT_OK(dtensor_alloc(&oa, (ga_dtype)dt, 0, 1, n, H, D));
+        ASSERT_OK(dtensor_alloc(&ob, (ga_dtype)dt, 0, 1, n, H, D));
+        ASSERT_OK(dtensor_alloc(&ou, (ga_dtype)dt, 0, 1, n, H, D));
+        float *scratch = malloc((size_t)(n * H * D) * 4);
+        uint64_t rng = 77 + dt;
+        fill_random(&q, scratch, &rng, 1), fill_random(&k, scratch, &rng, 1), fill_random(&v, scratch, &rng, 1);
+        ASSERT_OK(dtensor_upload(&q)); ASSERT_OK(dtensor_upload(&k)); ASSERT_OK(dtensor_upload(&v));
+        void *la, *lb, *lu;
+        ASSERT_OK(ga_cuda_testing_malloc(&la, (size_t)(n * H) * 4));
+        ASSERT_OK(ga_cuda_testing_malloc(&lb, (size_t)(n * H) * 4));
+        ASSERT_OK(ga_cuda_testing_malloc(&lu, (size_t)(n * H) * 4));
+        ga_tensor tla = ga_tensor_make(la, GA_F32, GA_DEVICE_CUDA, 1, n, H, 1);
+        ga_tensor tlb = ga_tensor_make(lb, GA_F32, GA_DEVICE_CUDA, 1, n, H, 1);
+        ga_tensor tlu = ga_tensor_make(lu, GA_F32, GA_DEVICE_CUDA, 1, n, H, 1);
+        ga_options opt;
+        ga_options_init(&opt);
+        ASSERT_OK(ga_attention_forward(ga, &q.t, &k.t, &v.t, &oa.t, &tla, &opt, NULL, 0));
+        ASSERT_OK(ga_attention_forward(gb, &q.t, &k.t, &v.t, &ob.t, &tlb, &opt, NULL, 0));
+        ASSERT_OK(ga_attention_forward(gu, &q.t, &k.t, &v.t, &ou.t, &tlu, &opt, NULL, 0));
+        ASSERT_OK(ga_merge_states(&oa.t, &tla, &ob.t, &tlb, &opt));
+        ASSERT_OK(dtensor_download(&oa)); ASSERT_OK(dtensor_download(&ou));
+        float *hla = malloc((size_t)(n * H) * 4), *hlu = malloc((size_t)(n * H) * 4);
+        ASSERT_OK(ga_cuda_testing_copy(hla, la, (size_t)(n * H) * 4));
+        ASSERT_OK(ga_cuda_testing_copy(hlu, lu, (size_t)(n * H) * 4));
+        double worst = 0, worst_l = 0;
+        for (int64_t a = 0; a < n * H * D; a++)
+            worst = fmax(worst, fabs(get((ga_dtype)dt, oa.host, a) - get((ga_dtype)dt, ou.host, a)));
+        for (int64_t a = 0; a < n * H; a++) worst_l = fmax(worst_l, fabs(hla[a] - hlu[a]) / fmax(1.0, fabs(hlu[a])));
+        EXPECT_NEAR(worst, 0, 2 * default_tol((ga_dtype)dt));
+        EXPECT_NEAR(worst_l, 0, 1e-5);
+        free(hla), free(hlu), free(scratch);
+        ga_cuda_testing_free(la), ga_cuda_testing_free(lb), ga_cuda_testing_free(lu);
+        dtensor_free(&q), dtensor_free(&k), dtensor_free(&v), dtensor_free(&oa), dtensor_free(&ob), dtensor_free(&ou);
+    }
+    ga_graph_destroy(ga), ga_graph_destroy(gb), ga_graph_destroy(gu);
+}
