@@ -7,6 +7,7 @@
 #include <stdlib.h>
 
 #include "backend.h"
+#include "common/alloc.h"
 #include "common/error.h"
 
 #ifndef GA_VERSION_STRING
@@ -381,7 +382,7 @@ ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const 
 
     void *owned = NULL;
     if (!workspace && need > 0 && call.backend == GA_BACKEND_CPU) {
-        owned = malloc(need);
+        owned = ga_malloc(need);
         GA_FAIL_IF(!owned, GA_ERR_OUT_OF_MEMORY, "could not allocate %zu bytes of host workspace", need);
         workspace = owned;
         workspace_bytes = need;
@@ -398,7 +399,7 @@ ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const 
     case GA_BACKEND_CUDA: s = ga_cuda_forward(&call.p); break;
     default: s = ga_raise(GA_ERR_INTERNAL, __FILE__, __LINE__, "unresolved backend %d", (int)call.backend); break;
     }
-    free(owned);
+    ga_free(owned);
     return s;
 }
 

@@ -7,6 +7,7 @@
  * reference has none. The oracle runs in fp32 tensors holding exactly the same (rounded) input
  * values, so its own output rounding does not blur the comparison. */
 #include <stdlib.h>
+#include <time.h>
 
 #include "common/half.h"
 #include "test.h"
@@ -140,8 +141,24 @@ static const char *dtn(ga_dtype dt) { return dt == GA_F32 ? "f32" : dt == GA_F16
 
 /* Runs the fast backend and the oracle on one case; records failures; returns the fast
  * output as an fp32 tensor in *fast_out (caller frees) when non-NULL. */
+/* Cases compared against the oracle in this process, printed at exit (docs/reliability.md
+ * quotes the totals of a full run: `build/tests/test_attention_cpu`). */
+static struct { long cases, by_dtype[3]; long long edges, rows; } tally;
+__attribute__((destructor)) static void print_tally(void) {
+    if (tally.cases)
+        printf("accuracy: %ld cases against the fp64 reference (f32 %ld, f16 %ld, bf16 %ld), %lld query rows, "
+               "%lld edges per (batch, head)\n", tally.cases, tally.by_dtype[GA_F32], tally.by_dtype[GA_F16],
+               tally.by_dtype[GA_BF16], tally.rows, tally.edges);
+}
+
 static aresult run_case(const char *what, const ga_graph *g, acase c, ga_tensor *fast_out, ga_tensor *fast_lse) {
     aresult res = {0, 0, 0, 0};
+    int64_t edges = 0;
+    ga_graph_count_edges(g, c.nq, c.nk, &edges);
+    tally.cases++;
+    tally.by_dtype[c.dt]++;
+    tally.edges += edges;
+    tally.rows += c.B * c.nq * c.H;
     rng r = {c.seed * 7919 + 17};
     if (c.Hkv == 0) c.Hkv = c.H;
     ga_tensor q = make_tensor(c.dt, c.B, c.nq, c.H, c.D, c.strided);
@@ -323,6 +340,28 @@ TEST(bigbird_matches_reference) {
         run_case("bigbird", g, c, NULL, NULL);
         ga_graph_destroy(g);
     }
+}
+
+/* Regression (fuzz_spec timeout): with a block far longer than the sequence, every row walked
+ * all B slots of each block. Here B = 2^50: the graph is dense over N = 37, and the degree
+ * query, the reference and the fast backend must each take milliseconds, not days. */
+TEST(bigbird_with_a_block_far_longer_than_the_sequence_costs_o_keys) {
+    const clock_t t0 = clock();
+    ga_graph *g = graph_new();
+    ga_graph_add_bigbird(g, (int64_t)1 << 50, 0, 0, 3, 74);
+    ga_degree_stats st;
+    ASSERT_OK(ga_graph_degree_stats(g, 37, 37, &st));
+    EXPECT_EQ_I64(st.edges, 37 * 37);
+    acase c = mk(37, 37, 16, GA_F32, 1900);
+    run_case("bigbird, block 2^50", g, c, NULL, NULL);
+    ga_graph *u = graph_new(); /* bigbird as a later component: slots owned by the window are skipped */
+    ga_graph_add_window(u, 2, 2);
+    ga_graph_add_bigbird(u, (int64_t)1 << 50, 1, 1, 3, 74);
+    run_case("window + bigbird, block 2^50", u, c, NULL, NULL);
+    const double secs = (double)(clock() - t0) / CLOCKS_PER_SEC;
+    if (secs > 20) ga_test_fail(__FILE__, __LINE__, "took %.1f s of CPU time", secs);
+    ga_graph_destroy(g);
+    ga_graph_destroy(u);
 }
 
 /* A random CSR: each row keeps each key with probability `density`. */
@@ -543,6 +582,69 @@ TEST(results_are_bit_identical_across_runs_and_thread_counts) {
     EXPECT_TRUE(same_bits(&l1, &l3));
     free(o1.data); free(l1.data); free(o2.data); free(l2.data); free(o3.data); free(l3.data);
     ga_graph_destroy(g);
+}
+
+/* The fast backend alone (no oracle): runs on 1 thread twice, then 2, 3 and the OpenMP default,
+ * each into freshly poisoned out/lse, and wants every run bit for bit equal to the first. */
+static void determinism_case(const char *what, ga_graph *g, int64_t nq, int64_t nk, int64_t D, ga_dtype dt,
+                             uint64_t seed) {
+    const int threads[] = {1, 1, 2, 3, 0};
+    rng r = {seed};
+    ga_tensor q = make_tensor(dt, 2, nq, 4, D, 0), k = make_tensor(dt, 2, nk, 2, D, 0), v = make_tensor(dt, 2, nk, 2, D, 0);
+    fill_normal(&q, &r, 1);
+    fill_normal(&k, &r, 1);
+    fill_normal(&v, &r, 1);
+    ga_tensor o0 = make_tensor(dt, 2, nq, 4, D, 0), l0 = make_tensor(GA_F32, 2, nq, 4, 1, 0);
+    ga_tensor o = make_tensor(dt, 2, nq, 4, D, 0), l = make_tensor(GA_F32, 2, nq, 4, 1, 0);
+    ga_options opt;
+    ga_options_init(&opt);
+    opt.backend = GA_BACKEND_CPU;
+    for (int t = 0; t < COUNT(threads); t++) {
+        ga_tensor *ot = t == 0 ? &o0 : &o, *lt = t == 0 ? &l0 : &l;
+        memset(ot->data, 0xff, tensor_bytes(ot));
+        memset(lt->data, 0xff, tensor_bytes(lt));
+        opt.num_threads = threads[t];
+        ga_status s = ga_attention_forward(g, &q, &k, &v, ot, lt, &opt, NULL, 0);
+        if (s != GA_OK) {
+            ga_test_fail(__FILE__, __LINE__, "%s: %s (%s)", what, ga_status_string(s), ga_last_error_detail());
+            break;
+        }
+        if (t > 0 && (!same_bits(&o, &o0) || !same_bits(&l, &l0)))
+            ga_test_fail(__FILE__, __LINE__, "%s [%s Nq=%lld Nk=%lld D=%lld]: run %d on %d thread(s) differs from run 0 "
+                         "on 1 thread (out %s, lse %s)", what, dtn(dt), (long long)nq, (long long)nk, (long long)D, t,
+                         threads[t], same_bits(&o, &o0) ? "same" : "differs", same_bits(&l, &l0) ? "same" : "differs");
+    }
+    free(q.data); free(k.data); free(v.data); free(o0.data); free(l0.data); free(o.data); free(l.data);
+    ga_graph_destroy(g);
+}
+
+TEST(every_graph_kind_is_bit_identical_across_runs_and_1_2_3_threads) {
+    const int64_t toks[] = {0, 150, 290};
+    ga_graph *g;
+    g = graph_new(); ga_graph_add_window(g, 16, 16);
+    determinism_case("window", g, 301, 301, 64, GA_F32, 1800);
+    g = graph_new(); ga_graph_add_causal(g);
+    determinism_case("causal", g, 200, 233, 59, GA_BF16, 1801);
+    g = graph_new(); ga_graph_add_dense(g);
+    determinism_case("dense, 5 queries over 20011 keys (split rows)", g, 5, 20011, 64, GA_F32, 1802);
+    g = graph_new(); ga_graph_add_dilated(g, 4, 3);
+    determinism_case("dilated", g, 257, 257, 32, GA_F16, 1803);
+    g = graph_new(); ga_graph_add_blocks(g, 32);
+    determinism_case("blocks", g, 300, 300, 80, GA_F32, 1804);
+    g = graph_new(); ga_graph_add_longnet(g, 32, 2, 1);
+    determinism_case("longnet", g, 300, 300, 16, GA_BF16, 1805);
+    g = graph_new(); ga_graph_add_global(g, toks, 3);
+    determinism_case("global", g, 301, 301, 64, GA_F32, 1806);
+    g = graph_new(); ga_graph_add_random(g, 6, 3);
+    determinism_case("random", g, 257, 401, 128, GA_F16, 1807);
+    g = graph_new(); ga_graph_add_bigbird(g, 16, 1, 1, 2, 5);
+    determinism_case("bigbird", g, 301, 301, 64, GA_F32, 1808);
+    g = random_csr_graph(211, 211, 0.1, 1809, 1);
+    determinism_case("csr", g, 211, 211, 64, GA_F32, 1809);
+    g = random_csr_graph(211, 211, 0.05, 1810, 0); ga_graph_add_window(g, 8, 8);
+    determinism_case("csr+window", g, 211, 211, 32, GA_BF16, 1810);
+    g = graph_new(); ga_graph_add_window(g, 24, 24); ga_graph_add_global(g, toks, 3); ga_graph_add_random(g, 4, 7);
+    determinism_case("window+global+random", g, 301, 301, 64, GA_F32, 1811);
 }
 
 /* ------------------------------------------------------------------------------------------ */

@@ -1,7 +1,11 @@
 /* Bad input to ga_attention_forward: each class gives its own status, and a rejected call
  * leaves out and lse bit for bit as they were (poisoned before the call). */
-#include <stdlib.h>
+#define _POSIX_C_SOURCE 200809L
 
+#include <stdlib.h>
+#include <unistd.h>
+
+#include "io/npy.h"
 #include "test.h"
 
 enum { B_ = 1, NQ = 12, NK = 12, H_ = 2, D_ = 8 };
@@ -390,4 +394,196 @@ TEST(small_api_functions_answer_plainly) {
     memset(&o, 0x7f, sizeof o);
     ga_options_init(&o);
     EXPECT_TRUE(o.scale == 0 && o.flags == 0 && o.backend == GA_BACKEND_AUTO && o.stream == NULL && o.num_threads == 0);
+}
+
+/* ------------------------------------------------------------------------------------------ */
+/* Size products that overflow, strides, explicit edges and graph queries                       */
+/* ------------------------------------------------------------------------------------------ */
+
+TEST(huge_shapes_over_tiny_buffers_are_overflow) {
+    const int64_t big = (int64_t)1 << 21;
+    /* the element count of every tensor overflows int64: ga_tensor_make saturates the strides */
+    setup();
+    fx.tq = ga_tensor_make(fx.q, GA_F32, GA_DEVICE_CPU, big, big, big, big);
+    EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+    setup();
+    fx.tk = ga_tensor_make(fx.k, GA_F32, GA_DEVICE_CPU, B_, big * big, big * big, D_);
+    fx.tv = ga_tensor_make(fx.v, GA_F32, GA_DEVICE_CPU, B_, big * big, big * big, D_);
+    EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+    setup();
+    fx.tout = ga_tensor_make(fx.out, GA_F32, GA_DEVICE_CPU, big, big, big, big);
+    EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+    setup();
+    fx.tlse = ga_tensor_make(fx.lse, GA_F32, GA_DEVICE_CPU, big, big, big, 1);
+    EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+    /* 2^61 elements fit in int64, their 2^63 bytes do not */
+    setup();
+    fx.tq = ga_tensor_make(fx.q, GA_F32, GA_DEVICE_CPU, 1, (int64_t)1 << 61, 1, 1);
+    EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+    /* the workspace size query validates the same way */
+    setup();
+    size_t bytes = 12345;
+    fx.tq = ga_tensor_make(fx.q, GA_F32, GA_DEVICE_CPU, big, big, big, big);
+    EXPECT_STATUS(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &bytes), GA_ERR_OVERFLOW);
+    EXPECT_EQ_I64(bytes, 12345);
+}
+
+TEST(data_pointer_plus_extent_wrapping_the_address_space_is_overflow) {
+    setup();
+    fx.tk.data = (void *)(UINTPTR_MAX - 64);
+    fx.tv.data = (void *)(UINTPTR_MAX - 64);
+    EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+}
+
+TEST(negative_stride_on_any_tensor_and_dimension_is_bad_stride) {
+    ga_tensor *ts[] = {&fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse};
+    for (int t = 0; t < 5; t++)
+        for (int d = 0; d < 3; d++) {
+            setup();
+            ts[t]->stride[d] = -1;
+            EXPECT_REJECTED(call(), GA_ERR_BAD_STRIDE);
+        }
+    setup();
+    fx.tq.stride[3] = -1;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_STRIDE);
+}
+
+TEST(merge_with_overflowing_or_negative_layouts_is_rejected_and_writes_nothing) {
+    setup();
+    const int64_t big = (int64_t)1 << 21;
+    ga_tensor a = fx.tout, la = fx.tlse;
+    ga_tensor b = ga_tensor_make(fx.q, GA_F32, GA_DEVICE_CPU, B_, NQ, H_, D_);
+    ga_tensor lb = ga_tensor_make(fx.k, GA_F32, GA_DEVICE_CPU, B_, NQ, H_, 1);
+    ga_tensor huge = ga_tensor_make(fx.q, GA_F32, GA_DEVICE_CPU, big, big, big, big);
+    EXPECT_REJECTED(ga_merge_states(&a, &la, &huge, &lb, NULL), GA_ERR_OVERFLOW);
+    ga_tensor neg = b;
+    neg.stride[1] = -neg.stride[1];
+    EXPECT_REJECTED(ga_merge_states(&a, &la, &neg, &lb, NULL), GA_ERR_BAD_STRIDE);
+    ga_tensor zero = b;
+    zero.shape[2] = 0;
+    EXPECT_REJECTED(ga_merge_states(&a, &la, &zero, &lb, NULL), GA_ERR_BAD_SIZE);
+    ga_tensor self = a;
+    self.stride[1] = 0;
+    EXPECT_REJECTED(ga_merge_states(&self, &la, &b, &lb, NULL), GA_ERR_ALIASING);
+}
+
+/* A rejected explicit component changes nothing: the graph keeps its components and the
+ * forward pass over it gives the same bits as before. */
+TEST(rejected_explicit_edges_leave_the_graph_and_its_results_unchanged) {
+    setup();
+    ASSERT_OK(call());
+    float first[B_ * NQ * H_ * D_];
+    memcpy(first, fx.out, sizeof first);
+    int64_t ptr[NQ + 1], dup[2 * NQ], unsorted[2 * NQ];
+    for (int i = 0; i <= NQ; i++) ptr[i] = 2 * i;
+    for (int i = 0; i < NQ; i++) {
+        dup[2 * i] = dup[2 * i + 1] = i;
+        unsorted[2 * i] = (i + 1) % NK; /* row 0 already holds (1, 0) */
+        unsorted[2 * i + 1] = i;
+    }
+    int64_t end_ptr[NQ + 1];
+    memcpy(end_ptr, ptr, sizeof ptr);
+    end_ptr[NQ] = NQ * NK + 1;
+    const int32_t coo_r[] = {0, 3, 0}, coo_c[] = {5, 1, 5};
+    EXPECT_STATUS(ga_graph_add_csr(fx.g, NQ, NK, ptr, dup, GA_INDEX_INT64), GA_ERR_INDEX_DUPLICATE);
+    EXPECT_STATUS(ga_graph_add_csr(fx.g, NQ, NK, ptr, unsorted, GA_INDEX_INT64), GA_ERR_INDEX_UNSORTED);
+    EXPECT_STATUS(ga_graph_add_csr(fx.g, NQ, NK, end_ptr, dup, GA_INDEX_INT64), GA_ERR_ROW_PTR_END);
+    EXPECT_STATUS(ga_graph_add_csr(fx.g, NQ, (int64_t)INT32_MAX + 1, ptr, dup, GA_INDEX_INT32), GA_ERR_BAD_DTYPE);
+    EXPECT_STATUS(ga_graph_add_coo(fx.g, NQ, NK, 3, coo_r, coo_c, GA_INDEX_INT32), GA_ERR_INDEX_DUPLICATE);
+    EXPECT_STATUS(ga_graph_add_coo(fx.g, NQ, NK, 3, coo_r, coo_c, (ga_index_type)3), GA_ERR_BAD_DTYPE);
+    EXPECT_EQ_I64(ga_graph_component_count(fx.g), 1);
+    memset(fx.out, 0xA5, sizeof fx.out);
+    ASSERT_OK(call());
+    EXPECT_TRUE(memcmp(first, fx.out, sizeof first) == 0);
+}
+
+TEST(graph_queries_reject_bad_sizes_and_write_nothing) {
+    setup();
+    int64_t edges = -77, keys[4] = {-7, -7, -7, -7}, deg = -77, ptr[3] = {-7, -7, -7}, col[64];
+    ga_degree_stats st;
+    memset(&st, 0xA5, sizeof st);
+    const unsigned char *stb = (const unsigned char *)&st;
+    EXPECT_STATUS(ga_graph_count_edges(fx.g, 0, NK, &edges), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_count_edges(fx.g, NQ, -1, &edges), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_count_edges(fx.g, (int64_t)1 << 41, NK, &edges), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_count_edges(NULL, NQ, NK, &edges), GA_ERR_NULL_POINTER);
+    EXPECT_STATUS(ga_graph_count_edges(fx.g, NQ, NK, NULL), GA_ERR_NULL_POINTER);
+    EXPECT_EQ_I64(edges, -77);
+    EXPECT_STATUS(ga_graph_degree_stats(fx.g, 0, 0, &st), GA_ERR_BAD_SIZE);
+    EXPECT_TRUE(stb[0] == 0xA5 && stb[sizeof st - 1] == 0xA5);
+    EXPECT_STATUS(ga_graph_row(fx.g, NQ, NK, NQ, keys, 4, &deg), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_STATUS(ga_graph_row(fx.g, NQ, NK, -1, keys, 4, &deg), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_STATUS(ga_graph_row(fx.g, NQ, NK, 0, keys, -1, &deg), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_row(fx.g, NQ, NK, 0, NULL, 4, &deg), GA_ERR_NULL_POINTER);
+    EXPECT_TRUE(keys[0] == -7 && deg == -77);
+    EXPECT_STATUS(ga_graph_to_csr(fx.g, 2, NK, ptr, col, -1), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_to_csr(fx.g, 2, NK, ptr, NULL, 64), GA_ERR_NULL_POINTER);
+    EXPECT_STATUS(ga_graph_to_csr(fx.g, 2, NK, ptr, col, 2), GA_ERR_BAD_SIZE); /* 6 edges do not fit */
+    EXPECT_TRUE(ptr[0] == -7 && ptr[2] == -7);
+}
+
+/* Explicit graphs read from .npy files by the spec parser: each broken rule gives its own
+ * status, and *graph is not written. Includes the regression for indices of INT64_MAX, whose
+ * "+ 1" (the implied column count) overflowed in the parser (signed overflow, caught by UBSan). */
+TEST(csr_and_coo_files_with_bad_edges_fail_to_parse_with_their_own_status) {
+    static const struct {
+        const char *kind;
+        int ptr64, idx64;
+        int64_t np, ni;
+        int64_t ptr[6], idx[6];
+        ga_status want;
+    } cases[] = {
+        {"csr", 1, 1, 5, 4, {0, 1, 2, 3, 4}, {0, 1, 2, 3}, GA_OK},
+        {"csr", 1, 1, 5, 4, {1, 1, 2, 3, 4}, {0, 1, 2, 3}, GA_ERR_ROW_PTR_START},
+        {"csr", 1, 1, 5, 4, {0, 2, 1, 3, 4}, {0, 1, 2, 3}, GA_ERR_ROW_PTR_NOT_MONOTONE},
+        {"csr", 1, 1, 5, 4, {0, 1, 2, 3, 5}, {0, 1, 2, 3}, GA_ERR_ROW_PTR_END},
+        {"csr", 1, 0, 5, 4, {0, 1, 2, 3, 4}, {0, 1, -2, 3}, GA_ERR_INDEX_OUT_OF_RANGE},
+        {"csr", 1, 1, 5, 4, {0, 1, 2, 3, 4}, {0, 1, 2, INT64_MAX}, GA_ERR_INDEX_OUT_OF_RANGE},
+        {"csr", 1, 1, 5, 4, {0, 2, 2, 3, 4}, {1, 1, 2, 3}, GA_ERR_INDEX_DUPLICATE},
+        {"csr", 1, 0, 5, 4, {0, 2, 2, 3, 4}, {1, 0, 2, 3}, GA_ERR_INDEX_UNSORTED},
+        {"csr", 0, 1, 5, 4, {0, 1, 2, 3, 4}, {0, 1, 2, 3}, GA_ERR_FILE_FORMAT},  /* int32 row offsets */
+        {"csr", 1, 1, 1, 0, {0}, {0}, GA_ERR_FILE_FORMAT},                      /* no rows */
+        {"coo", 1, 1, 3, 3, {3, 0, 3}, {1, 2, 1}, GA_ERR_INDEX_DUPLICATE},
+        {"coo", 1, 1, 3, 3, {0, -1, 1}, {0, 1, 1}, GA_ERR_INDEX_OUT_OF_RANGE},
+        {"coo", 1, 1, 3, 3, {0, 1, 2}, {0, 1, INT64_MAX}, GA_ERR_INDEX_OUT_OF_RANGE},
+        {"coo", 1, 1, 3, 3, {0, 1, INT64_MAX}, {0, 1, 2}, GA_ERR_BAD_SIZE},
+        {"coo", 1, 1, 3, 2, {0, 1, 2}, {0, 1}, GA_ERR_FILE_FORMAT},             /* lengths differ */
+        {"coo", 0, 1, 3, 3, {0, 1, 2}, {0, 1, 2}, GA_ERR_FILE_FORMAT},          /* dtypes differ */
+    };
+    char pa[96], pb[96], spec[256];
+    snprintf(pa, sizeof pa, "/tmp/ga_validation_%ld_a.npy", (long)getpid());
+    snprintf(pb, sizeof pb, "/tmp/ga_validation_%ld_b.npy", (long)getpid());
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        int32_t p32[6], i32[6];
+        for (int x = 0; x < 6; x++) { p32[x] = (int32_t)cases[c].ptr[x]; i32[x] = (int32_t)cases[c].idx[x]; }
+        ASSERT_OK(cases[c].ptr64 ? ga_npy_save(pa, GA_NPY_I64, 1, &cases[c].np, cases[c].ptr)
+                                 : ga_npy_save(pa, GA_NPY_I32, 1, &cases[c].np, p32));
+        ASSERT_OK(cases[c].idx64 ? ga_npy_save(pb, GA_NPY_I64, 1, &cases[c].ni, cases[c].idx)
+                                 : ga_npy_save(pb, GA_NPY_I32, 1, &cases[c].ni, i32));
+        snprintf(spec, sizeof spec, "window:1 + %s:%s,%s", cases[c].kind, pa, pb);
+        ga_graph *g = (ga_graph *)(void *)&fx; /* poison: must stay */
+        ga_status st = ga_graph_parse(spec, &g);
+        if (st != cases[c].want)
+            ga_test_fail(__FILE__, __LINE__, "case %zu (%s): got %s (%s), want %s", c, cases[c].kind,
+                         ga_status_string(st), ga_last_error_detail(), ga_status_string(cases[c].want));
+        if (st == GA_OK) ga_graph_destroy(g);
+        else EXPECT_TRUE(g == (ga_graph *)(void *)&fx);
+    }
+    unlink(pa);
+    unlink(pb);
+}
+
+/* Regression (found by fuzz_spec under clang's UBSan): a component that takes arguments, written
+ * without a ':', computed NULL + 0 before noticing the arguments were missing. */
+TEST(components_written_without_arguments_are_spec_syntax) {
+    static const char *const specs[] = {"window", "dilated", "blocks", "longnet", "global", "random", "bigbird",
+                                        "csr", "coo", "window:2,5+dilated+blocks:8", "window:", " dilated : "};
+    for (size_t c = 0; c < sizeof specs / sizeof specs[0]; c++) {
+        ga_graph *g = NULL;
+        ga_status st = ga_graph_parse(specs[c], &g);
+        if (st != GA_ERR_SPEC_SYNTAX || !strstr(ga_last_error_detail(), "missing"))
+            ga_test_fail(__FILE__, __LINE__, "'%s': got %s (%s), want GA_ERR_SPEC_SYNTAX about missing arguments",
+                         specs[c], ga_status_string(st), ga_last_error_detail());
+        EXPECT_TRUE(g == NULL);
+    }
 }

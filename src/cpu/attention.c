@@ -400,13 +400,16 @@ static void ga_gather_path(const ga_ctx *cx, ga_scratch *sc, int64_t b, int64_t 
                            const ga_row_plan *pl) {
     const ga_problem *p = cx->p;
     int n = 0;
-    for (int64_t t = pl->gather_from; t < pl->row.count; t++) {
-        const int64_t j = ga_union_key(p->graph->comps, ci, &pl->row, t, p->nq, p->nk);
-        if (j < 0) continue;
-        sc->gkeys[n++] = j;
-        if (n == GA_GCH) {
-            ga_gather_chunk(cx, sc, b, h, r, n);
-            n = 0;
+    for (int64_t t = pl->gather_from, next; t < pl->row.count; t = next) {
+        /* runs of slots: bigbird's blocks stop at the last key instead of running on for B */
+        for (const int64_t end = ga_slot_run_end(&p->graph->comps[ci], &pl->row, t, &next); t < end; t++) {
+            const int64_t j = ga_union_key(p->graph->comps, ci, &pl->row, t, p->nq, p->nk);
+            if (j < 0) continue;
+            sc->gkeys[n++] = j;
+            if (n == GA_GCH) {
+                ga_gather_chunk(cx, sc, b, h, r, n);
+                n = 0;
+            }
         }
     }
     if (n) ga_gather_chunk(cx, sc, b, h, r, n);

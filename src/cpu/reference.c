@@ -5,6 +5,7 @@
 #include <stdlib.h>
 
 #include "backend.h"
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/half.h"
 #include "cpu/cpu_tensor.h"
@@ -20,7 +21,7 @@ static void ga_ref_collect(void *user, int64_t j) {
     if (l->failed) return;
     if (l->count == l->capacity) {
         int64_t cap = l->capacity ? 2 * l->capacity : 256;
-        int64_t *k = (int64_t *)realloc(l->keys, (size_t)cap * sizeof(int64_t));
+        int64_t *k = (int64_t *)ga_realloc(l->keys, (size_t)cap * sizeof(int64_t));
         if (!k) { l->failed = 1; return; }
         l->keys = k;
         l->capacity = cap;
@@ -37,7 +38,7 @@ ga_status ga_cpu_reference_forward(const ga_problem *p) {
     const int accumulate = (p->flags & GA_FLAG_ACCUMULATE) != 0;
     /* Results go to a private fp64 buffer first: out may be q itself, and a failure halfway
      * (out of memory) must leave out and lse untouched. */
-    double *res = (double *)malloc((size_t)(B * nq * H) * (size_t)(D + 1) * sizeof(double));
+    double *res = (double *)ga_malloc((size_t)(B * nq * H) * (size_t)(D + 1) * sizeof(double));
     GA_FAIL_IF(!res, GA_ERR_OUT_OF_MEMORY, "reference: could not allocate %lld result values",
                (long long)(B * nq * H * (D + 1)));
     int failed = 0;
@@ -45,7 +46,7 @@ ga_status ga_cpu_reference_forward(const ga_problem *p) {
 #pragma omp parallel num_threads(p->num_threads > 0 ? p->num_threads : omp_get_max_threads())
     {
         ga_key_list list = {NULL, 0, 0, 0};
-        double *score = NULL, *acc = (double *)malloc((size_t)D * sizeof(double)), *qrow = (double *)malloc((size_t)D * sizeof(double));
+        double *score = NULL, *acc = (double *)ga_malloc((size_t)D * sizeof(double)), *qrow = (double *)ga_malloc((size_t)D * sizeof(double));
         int64_t score_cap = 0;
         if (!acc || !qrow) list.failed = 1;
 #pragma omp for schedule(dynamic, 16)
@@ -55,7 +56,7 @@ ga_status ga_cpu_reference_forward(const ga_problem *p) {
             ga_graph_for_each_edge(p->graph, nq, nk, i, ga_ref_collect, &list);
             if (list.failed) continue;
             if (list.count > score_cap) {
-                double *s = (double *)realloc(score, (size_t)list.count * sizeof(double));
+                double *s = (double *)ga_realloc(score, (size_t)list.count * sizeof(double));
                 if (!s) { list.failed = 1; continue; }
                 score = s;
                 score_cap = list.count;
@@ -94,13 +95,13 @@ ga_status ga_cpu_reference_forward(const ga_problem *p) {
 #pragma omp atomic write
             failed = 1;
         }
-        free(list.keys);
-        free(score);
-        free(acc);
-        free(qrow);
+        ga_free(list.keys);
+        ga_free(score);
+        ga_free(acc);
+        ga_free(qrow);
     }
     if (failed) {
-        free(res);
+        ga_free(res);
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "reference: could not allocate a row's key list");
     }
 
@@ -129,6 +130,6 @@ ga_status ga_cpu_reference_forward(const ga_problem *p) {
                 for (int64_t d = 0; d < D; d++) ga_cpu_store(p->out, oo + d, (float)r[d]);
                 if (p->lse) ((float *)p->lse->data)[ga_cpu_offset(p->lse, b, i, h)] = (float)lse;
             }
-    free(res);
+    ga_free(res);
     return GA_OK;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 
 /* Upper bounds that keep the stratified random choice (t * n products) inside int64. */
@@ -12,15 +13,15 @@
 #define GA_RANDOM_MAX_N ((int64_t)1 << 40)
 
 static void ga_component_free(ga_component *c) {
-    free((void *)c->list);
-    free((void *)c->row_ptr);
-    free((void *)c->col);
+    ga_free((void *)c->list);
+    ga_free((void *)c->row_ptr);
+    ga_free((void *)c->col);
 }
 
 ga_status ga_graph_create(ga_graph **graph) {
     ga_clear_error();
     GA_FAIL_IF(!graph, GA_ERR_NULL_POINTER, "ga_graph_create: graph is NULL");
-    ga_graph *g = calloc(1, sizeof *g);
+    ga_graph *g = ga_calloc(1, sizeof *g);
     GA_FAIL_IF(!g, GA_ERR_OUT_OF_MEMORY, "ga_graph_create: out of memory");
     *graph = g;
     return GA_OK;
@@ -30,15 +31,15 @@ void ga_graph_destroy(ga_graph *g) {
     if (!g) return;
     if (g->cuda.release) g->cuda.release(g->cuda.data);
     for (int64_t c = 0; c < g->count; c++) ga_component_free(&g->comps[c]);
-    free(g->comps);
-    free(g);
+    ga_free(g->comps);
+    ga_free(g);
 }
 
 /* Append a component (taking ownership of its arrays). On failure the arrays are freed. */
 static ga_status ga_graph_push(ga_graph *g, ga_component *c) {
     if (g->count == g->capacity) {
         int64_t cap = g->capacity ? 2 * g->capacity : 4;
-        ga_component *n = realloc(g->comps, (size_t)cap * sizeof *n);
+        ga_component *n = ga_realloc(g->comps, (size_t)cap * sizeof *n);
         if (!n) {
             ga_component_free(c);
             GA_FAIL(GA_ERR_OUT_OF_MEMORY, "graph: out of memory adding a component");
@@ -134,7 +135,7 @@ ga_status ga_graph_add_global(ga_graph *g, const int64_t *tokens, int64_t count)
     for (int64_t t = 0; t < count; t++)
         GA_FAIL_IF(tokens[t] < 0, GA_ERR_INDEX_OUT_OF_RANGE, "global: token %lld is negative (%lld)", (long long)t,
                    (long long)tokens[t]);
-    int64_t *list = malloc((size_t)count * sizeof *list);
+    int64_t *list = ga_malloc((size_t)count * sizeof *list);
     GA_FAIL_IF(!list, GA_ERR_OUT_OF_MEMORY, "global: out of memory copying %lld tokens", (long long)count);
     memcpy(list, tokens, (size_t)count * sizeof *list);
     qsort(list, (size_t)count, sizeof *list, ga_cmp_i64);
@@ -232,11 +233,11 @@ ga_status ga_graph_add_csr(ga_graph *g, int64_t nrows, int64_t ncols, const int6
     GA_TRY(ga_validate_csr(nrows, ncols, row_ptr, col_idx, it));
     int64_t nnz = row_ptr[nrows];
     size_t isz = it == GA_INDEX_INT32 ? 4 : 8;
-    int64_t *ptr = malloc((size_t)(nrows + 1) * sizeof *ptr);
-    void *col = malloc(nnz > 0 ? (size_t)nnz * isz : 1);
+    int64_t *ptr = ga_malloc((size_t)(nrows + 1) * sizeof *ptr);
+    void *col = ga_malloc(nnz > 0 ? (size_t)nnz * isz : 1);
     if (!ptr || !col) {
-        free(ptr);
-        free(col);
+        ga_free(ptr);
+        ga_free(col);
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "csr: out of memory copying %lld rows and %lld edges", (long long)nrows,
                 (long long)nnz);
     }
@@ -249,7 +250,7 @@ ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nn
                            ga_index_type it) {
     ga_clear_error();
     GA_NEED_GRAPH(g, "ga_graph_add_coo");
-    GA_FAIL_IF(nrows < 1 || nrows > ((int64_t)1 << 50), GA_ERR_BAD_SIZE, "coo: nrows must be >= 1, got %lld",
+    GA_FAIL_IF(nrows < 1 || nrows > ((int64_t)1 << 50), GA_ERR_BAD_SIZE, "coo: nrows must be in [1, 2^50], got %lld",
                (long long)nrows);
     GA_FAIL_IF(ncols < 1, GA_ERR_BAD_SIZE, "coo: ncols must be >= 1, got %lld", (long long)ncols);
     GA_FAIL_IF(nnz < 0 || nnz > ((int64_t)1 << 56), GA_ERR_BAD_SIZE, "coo: nnz must be >= 0, got %lld",
@@ -268,11 +269,11 @@ ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nn
                    (long long)ncols);
     }
     size_t isz = it == GA_INDEX_INT32 ? 4 : 8;
-    int64_t *ptr = calloc((size_t)nrows + 1, sizeof *ptr);
-    int64_t *fill = calloc((size_t)nrows, sizeof *fill);
-    void *out = malloc(nnz > 0 ? (size_t)nnz * isz : 1);
+    int64_t *ptr = ga_calloc((size_t)nrows + 1, sizeof *ptr);
+    int64_t *fill = ga_calloc((size_t)nrows, sizeof *fill);
+    void *out = ga_malloc(nnz > 0 ? (size_t)nnz * isz : 1);
     if (!ptr || !fill || !out) {
-        free(ptr); free(fill); free(out);
+        ga_free(ptr); ga_free(fill); ga_free(out);
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "coo: out of memory converting %lld edges", (long long)nnz);
     }
     /* counting sort by row, then sort each row's columns */
@@ -284,7 +285,7 @@ ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nn
         else ((int64_t *)out)[dst] = ((const int64_t *)col)[e];
     }
 #undef GA_COO_AT
-    free(fill);
+    ga_free(fill);
     ga_status st = GA_OK;
     for (int64_t i = 0; i < nrows && st == GA_OK; i++) {
         int64_t n = ptr[i + 1] - ptr[i];
@@ -294,12 +295,12 @@ ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nn
             for (int64_t x = 1; x < n && n <= 32; x++)
                 for (int64_t y = x; y > 0 && a[y - 1] > a[y]; y--) { int32_t t = a[y]; a[y] = a[y - 1]; a[y - 1] = t; }
             if (n > 32) {
-                int64_t *tmp = malloc((size_t)n * sizeof *tmp);
+                int64_t *tmp = ga_malloc((size_t)n * sizeof *tmp);
                 if (!tmp) { st = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "coo: out of memory sorting"); break; }
                 for (int64_t x = 0; x < n; x++) tmp[x] = a[x];
                 qsort(tmp, (size_t)n, sizeof *tmp, ga_cmp_i64);
                 for (int64_t x = 0; x < n; x++) a[x] = (int32_t)tmp[x];
-                free(tmp);
+                ga_free(tmp);
             }
             for (int64_t x = 1; x < n; x++)
                 if (a[x] == a[x - 1]) {
@@ -319,8 +320,8 @@ ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nn
         }
     }
     if (st != GA_OK) {
-        free(ptr);
-        free(out);
+        ga_free(ptr);
+        ga_free(out);
         return st;
     }
     return ga_push_csr(g, nrows, ncols, ptr, out, it);
@@ -360,15 +361,32 @@ ga_status ga_graph_check(const ga_graph *g, int64_t nq, int64_t nk) {
     return GA_OK;
 }
 
+/* See graph.h. Bigbird slots come in blocks of B (one key block each): the slots of a block
+ * past the last key, and all slots of a random block that repeats a global or window block, are
+ * holes. Skipping them in one step keeps a block far longer than Nk from costing O(B) per row
+ * (found by fuzz_spec: bigbird:828888888888,0,0,3,74 took minutes at N = 37). */
+int64_t ga_slot_run_end(const ga_component *k, const ga_row *r, int64_t t, int64_t *next) {
+    if (k->kind != GA_COMP_BIGBIRD || r->a < 0) {
+        *next = r->count;
+        return r->count;
+    }
+    const int64_t B = k->p[GA_P_BLOCK]; /* t is a block start: r->count is a multiple of B */
+    *next = t + B;
+    const int64_t j0 = ga_comp_key(k, r, t);
+    return j0 < 0 ? t : t + ga_min64(B, r->nk - j0);
+}
+
 int64_t ga_graph_for_each_edge(const ga_graph *g, int64_t nq, int64_t nk, int64_t i, ga_edge_fn fn, void *user) {
     int64_t degree = 0;
     for (int c = 0; c < (int)g->count; c++) {
         ga_row r = ga_comp_row(&g->comps[c], i, nq, nk);
-        for (int64_t t = 0; t < r.count; t++) {
-            int64_t j = ga_union_key(g->comps, c, &r, t, nq, nk);
-            if (j < 0) continue;
-            degree++;
-            if (fn) fn(user, j);
+        for (int64_t t = 0, next; t < r.count; t = next) {
+            for (const int64_t end = ga_slot_run_end(&g->comps[c], &r, t, &next); t < end; t++) {
+                int64_t j = ga_union_key(g->comps, c, &r, t, nq, nk);
+                if (j < 0) continue;
+                degree++;
+                if (fn) fn(user, j);
+            }
         }
     }
     return degree;
@@ -384,7 +402,9 @@ int64_t ga_graph_row_degree(const ga_graph *g, int64_t nq, int64_t nk, int64_t i
             degree += r.count;
             continue;
         }
-        for (int64_t t = 0; t < r.count; t++) degree += ga_union_key(g->comps, c, &r, t, nq, nk) >= 0;
+        for (int64_t t = 0, next; t < r.count; t = next)
+            for (const int64_t end = ga_slot_run_end(&g->comps[c], &r, t, &next); t < end; t++)
+                degree += ga_union_key(g->comps, c, &r, t, nq, nk) >= 0;
     }
     return degree;
 }
@@ -462,7 +482,7 @@ ga_status ga_graph_to_csr(const ga_graph *g, int64_t nq, int64_t nk, int64_t *ro
     GA_FAIL_IF(capacity < 0, GA_ERR_BAD_SIZE, "ga_graph_to_csr: capacity is negative");
     GA_FAIL_IF(capacity > 0 && !col_idx, GA_ERR_NULL_POINTER, "ga_graph_to_csr: col_idx is NULL");
     /* degrees first into a private array, so nothing is written when the edges do not fit */
-    int64_t *deg = malloc((size_t)(nq + 1) * sizeof *deg);
+    int64_t *deg = ga_malloc((size_t)(nq + 1) * sizeof *deg);
     GA_FAIL_IF(!deg, GA_ERR_OUT_OF_MEMORY, "ga_graph_to_csr: out of memory");
     deg[0] = 0;
 #pragma omp parallel for schedule(dynamic, 1024)
@@ -470,12 +490,12 @@ ga_status ga_graph_to_csr(const ga_graph *g, int64_t nq, int64_t nk, int64_t *ro
     for (int64_t i = 0; i < nq; i++) deg[i + 1] += deg[i];
     if (deg[nq] > capacity) {
         int64_t need = deg[nq];
-        free(deg);
+        ga_free(deg);
         GA_FAIL(GA_ERR_BAD_SIZE, "ga_graph_to_csr: the graph has %lld edges but col_idx holds %lld", (long long)need,
                 (long long)capacity);
     }
     memcpy(row_ptr, deg, (size_t)(nq + 1) * sizeof *deg);
-    free(deg);
+    ga_free(deg);
 #pragma omp parallel for schedule(dynamic, 1024)
     for (int64_t i = 0; i < nq; i++) {
         ga_collect c = {col_idx + row_ptr[i], row_ptr[i + 1] - row_ptr[i], 0};

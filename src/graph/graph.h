@@ -29,6 +29,12 @@ int64_t ga_graph_for_each_edge(const ga_graph *g, int64_t nq, int64_t nk, int64_
 /* Degree of row i under union semantics. */
 int64_t ga_graph_row_degree(const ga_graph *g, int64_t nq, int64_t nk, int64_t i);
 
+/* Slots of row r of component k from slot t on (t = 0, or where the last call said to go on):
+ * slots [t, returned end) may hold keys, slots [end, *next) are holes, and the next run starts
+ * at *next (== r->count at the end). Walking rows run by run keeps bigbird rows O(keys) when
+ * its block is far longer than Nk; for every other kind there is one run, [t, r->count). */
+int64_t ga_slot_run_end(const ga_component *k, const ga_row *r, int64_t t, int64_t *next);
+
 /* Largest number of candidate slots any single row can have (for sizing scratch buffers). */
 int64_t ga_graph_max_candidates(const ga_graph *g, int64_t nq, int64_t nk);
 

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "graph/graph.h"
 
@@ -36,8 +37,9 @@ static ga_status ga_spec_error(const ga_spec_part *p, const char *what) {
 /* Split args on ',' into int64 values; returns count or -1 on a syntax error. */
 static int64_t ga_spec_ints(const ga_spec_part *p, int64_t *vals, int64_t max, ga_status *st) {
     int64_t n = 0;
-    const char *s = p->args, *end = p->args + p->args_len;
-    if (!s || s == end) { *st = ga_spec_error(p, "missing arguments"); return -1; }
+    const char *s = p->args;
+    if (!s || p->args_len == 0) { *st = ga_spec_error(p, "missing arguments"); return -1; }
+    const char *end = s + p->args_len; /* only now: NULL + 0 is undefined behaviour */
     while (s <= end) {
         const char *comma = memchr(s, ',', (size_t)(end - s));
         const char *e = comma ? comma : end;
@@ -78,10 +80,10 @@ static ga_status ga_spec_paths(const ga_spec_part *p, char **a, char **b) {
     if (memchr(comma + 1, ',', (size_t)(end - comma - 1))) return ga_spec_error(p, "expected exactly two paths");
     size_t la = (size_t)(comma - p->args), lb = (size_t)(end - comma - 1);
     if (la == 0 || lb == 0) return ga_spec_error(p, "empty path");
-    *a = malloc(la + 1);
-    *b = malloc(lb + 1);
+    *a = ga_malloc(la + 1);
+    *b = ga_malloc(lb + 1);
     if (!*a || !*b) {
-        free(*a); free(*b); *a = *b = NULL;
+        ga_free(*a); ga_free(*b); *a = *b = NULL;
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "graph spec: out of memory");
     }
     memcpy(*a, p->args, la); (*a)[la] = '\0';
@@ -92,6 +94,10 @@ static ga_status ga_spec_paths(const ga_spec_part *p, char **a, char **b) {
 static int ga_name_is(const ga_spec_part *p, const char *name) {
     return strlen(name) == p->name_len && memcmp(p->name, name, p->name_len) == 0;
 }
+
+/* The smallest count that holds index i (i + 1), saturated at INT64_MAX so that an index of
+ * INT64_MAX in a file does not overflow: the validator then rejects it as out of range. */
+static int64_t ga_bound_after(int64_t i) { return i == INT64_MAX ? INT64_MAX : i + 1; }
 
 static ga_status ga_spec_explicit(ga_graph *g, const ga_spec_part *p, int is_csr) {
     char *pa, *pb;
@@ -114,7 +120,7 @@ static ga_status ga_spec_explicit(ga_graph *g, const ga_spec_part *p, int is_csr
             int64_t ncols = 1;
             for (int64_t e = 0; e < nb; e++) {
                 int64_t j = tb == GA_INDEX_INT32 ? ((int32_t *)b)[e] : ((int64_t *)b)[e];
-                if (j + 1 > ncols) ncols = j + 1;
+                if (j >= ncols) ncols = ga_bound_after(j);
             }
             st = ga_graph_add_csr(g, na - 1, ncols, a, b, tb);
             if (st == GA_OK) g->comps[g->count - 1].p[0] = 1; /* ncols is only a lower bound */
@@ -128,14 +134,14 @@ static ga_status ga_spec_explicit(ga_graph *g, const ga_spec_part *p, int is_csr
             for (int64_t e = 0; e < na; e++) {
                 int64_t r = ta == GA_INDEX_INT32 ? ((int32_t *)a)[e] : ((int64_t *)a)[e];
                 int64_t c = tb == GA_INDEX_INT32 ? ((int32_t *)b)[e] : ((int64_t *)b)[e];
-                if (r + 1 > nrows) nrows = r + 1;
-                if (c + 1 > ncols) ncols = c + 1;
+                if (r >= nrows) nrows = ga_bound_after(r);
+                if (c >= ncols) ncols = ga_bound_after(c);
             }
             st = ga_graph_add_coo(g, nrows, ncols, na, a, b, ta);
             if (st == GA_OK) g->comps[g->count - 1].p[0] = 1; /* ncols is only a lower bound */
         }
     }
-    free(a); free(b); free(pa); free(pb);
+    ga_free(a); ga_free(b); ga_free(pa); ga_free(pb);
     return st;
 }
 
@@ -176,11 +182,11 @@ static ga_status ga_spec_component(ga_graph *g, const ga_spec_part *p) {
         return ga_graph_add_bigbird(g, v[0], v[1], v[2], v[3], (uint64_t)v[4]);
     }
     if (ga_name_is(p, "global")) {
-        int64_t *list = malloc(GA_SPEC_MAX_ARGS * sizeof *list);
+        int64_t *list = ga_malloc(GA_SPEC_MAX_ARGS * sizeof *list);
         GA_FAIL_IF(!list, GA_ERR_OUT_OF_MEMORY, "graph spec: out of memory");
         n = ga_spec_ints(p, list, GA_SPEC_MAX_ARGS, &st);
         if (n > 0) st = ga_graph_add_global(g, list, n);
-        free(list);
+        ga_free(list);
         return st;
     }
     if (ga_name_is(p, "csr")) return ga_spec_explicit(g, p, 1);

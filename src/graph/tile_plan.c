@@ -6,16 +6,17 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 
 void ga_tile_plan_free(ga_tile_plan *p) {
     if (!p) return;
-    free(p->tile_ptr);
-    free(p->tile_kt);
-    free(p->tile_mask);
-    free(p->masks);
-    free(p->res_ptr);
-    free(p->res_col);
+    ga_free(p->tile_ptr);
+    ga_free(p->tile_kt);
+    ga_free(p->tile_mask);
+    ga_free(p->masks);
+    ga_free(p->res_ptr);
+    ga_free(p->res_col);
     memset(p, 0, sizeof *p);
 }
 
@@ -63,10 +64,10 @@ ga_status ga_tile_plan_build(const ga_component *c, double threshold, ga_tile_pl
     p->ncols = ncols;
     p->q_tiles = q_tiles;
     p->res_index_type = c->index_type;
-    int64_t *ntile = calloc((size_t)q_tiles + 1, sizeof *ntile);
-    int64_t *tile_edges_q = calloc((size_t)q_tiles, sizeof *tile_edges_q);
-    p->tile_ptr = calloc((size_t)q_tiles + 1, sizeof *p->tile_ptr);
-    p->res_ptr = calloc((size_t)nrows + 1, sizeof *p->res_ptr);
+    int64_t *ntile = ga_calloc((size_t)q_tiles + 1, sizeof *ntile);
+    int64_t *tile_edges_q = ga_calloc((size_t)q_tiles, sizeof *tile_edges_q);
+    p->tile_ptr = ga_calloc((size_t)q_tiles + 1, sizeof *p->tile_ptr);
+    p->res_ptr = ga_calloc((size_t)nrows + 1, sizeof *p->res_ptr);
     ga_status st = GA_OK;
     if (!ntile || !tile_edges_q || !p->tile_ptr || !p->res_ptr) {
         st = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "tile plan: out of memory");
@@ -76,7 +77,7 @@ ga_status ga_tile_plan_build(const ga_component *c, double threshold, ga_tile_pl
     int oom = 0;
 #pragma omp parallel reduction(| : oom)
     {
-        int64_t *scratch = calloc((size_t)nkt * 3, sizeof *scratch);
+        int64_t *scratch = ga_calloc((size_t)nkt * 3, sizeof *scratch);
         int64_t *kts = scratch + nkt, *cnts = scratch + 2 * nkt; /* at most nkt dense tiles */
         if (!scratch) oom = 1;
 #pragma omp for schedule(dynamic, 64)
@@ -98,7 +99,7 @@ ga_status ga_tile_plan_build(const ga_component *c, double threshold, ga_tile_pl
                 p->res_ptr[i + 1] = deg;
             }
         }
-        free(scratch);
+        ga_free(scratch);
     }
     if (oom) { st = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "tile plan: out of memory"); goto done; }
     for (int64_t qt = 0; qt < q_tiles; qt++) {
@@ -108,10 +109,10 @@ ga_status ga_tile_plan_build(const ga_component *c, double threshold, ga_tile_pl
     for (int64_t i = 0; i < nrows; i++) p->res_ptr[i + 1] += p->res_ptr[i];
     p->ntiles = p->tile_ptr[q_tiles];
     p->res_nnz = p->res_ptr[nrows];
-    p->tile_kt = malloc((size_t)(p->ntiles ? p->ntiles : 1) * sizeof *p->tile_kt);
-    p->tile_mask = malloc((size_t)(p->ntiles ? p->ntiles : 1) * sizeof *p->tile_mask);
-    p->masks = calloc((size_t)(p->ntiles ? p->ntiles : 1) * GA_TILE_BQ, sizeof *p->masks);
-    p->res_col = malloc((size_t)(p->res_nnz ? p->res_nnz : 1) * isz);
+    p->tile_kt = ga_malloc((size_t)(p->ntiles ? p->ntiles : 1) * sizeof *p->tile_kt);
+    p->tile_mask = ga_malloc((size_t)(p->ntiles ? p->ntiles : 1) * sizeof *p->tile_mask);
+    p->masks = ga_calloc((size_t)(p->ntiles ? p->ntiles : 1) * GA_TILE_BQ, sizeof *p->masks);
+    p->res_col = ga_malloc((size_t)(p->res_nnz ? p->res_nnz : 1) * isz);
     if (!p->tile_kt || !p->tile_mask || !p->masks || !p->res_col) {
         st = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "tile plan: out of memory for %lld tiles",
                       (long long)p->ntiles);
@@ -120,7 +121,7 @@ ga_status ga_tile_plan_build(const ga_component *c, double threshold, ga_tile_pl
     /* pass 2: fill tiles, bitmaps (every tile gets a slot; full tiles are marked -1) and residual */
 #pragma omp parallel reduction(| : oom)
     {
-        int64_t *scratch = calloc((size_t)nkt * 3, sizeof *scratch);
+        int64_t *scratch = ga_calloc((size_t)nkt * 3, sizeof *scratch);
         int64_t *kts = scratch + nkt, *cnts = scratch + 2 * nkt;
         if (!scratch) oom = 1;
 #pragma omp for schedule(dynamic, 64)
@@ -149,13 +150,13 @@ ga_status ga_tile_plan_build(const ga_component *c, double threshold, ga_tile_pl
                 }
             }
         }
-        free(scratch);
+        ga_free(scratch);
     }
     if (oom) { st = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "tile plan: out of memory"); goto done; }
     for (int64_t t = 0; t < p->ntiles; t++) p->nmasks += p->tile_mask[t] >= 0;
 done:
-    free(ntile);
-    free(tile_edges_q);
+    ga_free(ntile);
+    ga_free(tile_edges_q);
     if (st != GA_OK) ga_tile_plan_free(p);
     return st;
 }

@@ -12,6 +12,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "graph/graph.h"
 
@@ -254,7 +255,7 @@ ga_status ga_npy_parse(const void *buf, size_t size, const char *name, ga_npy_ar
     if (!name) name = "<memory>";
     GA_TRY(ga_npy_parse_header(buf, size, name, &h));
     GA_TRY(ga_npy_size_matches(&h, size, name));
-    void *data = malloc(h.data_bytes ? (size_t)h.data_bytes : 1);
+    void *data = ga_malloc(h.data_bytes ? (size_t)h.data_bytes : 1);
     GA_FAIL_IF(!data, GA_ERR_OUT_OF_MEMORY, "'%s': cannot allocate %lld bytes", name, (long long)h.data_bytes);
     if (h.data_bytes) memcpy(data, (const unsigned char *)buf + h.data_offset, (size_t)h.data_bytes);
     ga_npy_fill(array, &h, data);
@@ -292,21 +293,21 @@ ga_status ga_npy_load(const char *path, ga_npy_array *array) {
     uint64_t file_size = (uint64_t)st.st_size;
     size_t head_cap = 12 + GA_NPY_MAX_HEADER;
     size_t head_size = file_size < head_cap ? (size_t)file_size : head_cap;
-    unsigned char *head = (unsigned char *)malloc(head_size ? head_size : 1);
+    unsigned char *head = (unsigned char *)ga_malloc(head_size ? head_size : 1);
     if (!head) { fclose(f); GA_FAIL(GA_ERR_OUT_OF_MEMORY, "cannot allocate a header buffer for '%s'", path); }
     if (ga_npy_read_all(f, head, head_size) != 0) {
         int read_error = ferror(f), err = errno;
-        free(head);
+        ga_free(head);
         fclose(f);
         GA_FAIL(GA_ERR_IO, "cannot read '%s': %s", path, read_error ? strerror(err) : "file shrank while reading");
     }
     ga_npy_header h;
     ga_status s = ga_npy_parse_header(head, head_size, path, &h);
     if (s == GA_OK) s = ga_npy_size_matches(&h, file_size, path);
-    if (s != GA_OK) { free(head); fclose(f); return s; }
-    void *data = malloc(h.data_bytes ? (size_t)h.data_bytes : 1);
+    if (s != GA_OK) { ga_free(head); fclose(f); return s; }
+    void *data = ga_malloc(h.data_bytes ? (size_t)h.data_bytes : 1);
     if (!data) {
-        free(head);
+        ga_free(head);
         fclose(f);
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "'%s': cannot allocate %lld bytes for the data", path, (long long)h.data_bytes);
     }
@@ -314,13 +315,13 @@ ga_status ga_npy_load(const char *path, ga_npy_array *array) {
     size_t have = head_size > (size_t)h.data_offset ? head_size - (size_t)h.data_offset : 0;
     if (have > (size_t)h.data_bytes) have = (size_t)h.data_bytes; /* cannot happen: size matched */
     memcpy(data, head + h.data_offset, have);
-    free(head);
+    ga_free(head);
     int failed = ga_npy_read_all(f, (unsigned char *)data + have, (size_t)h.data_bytes - have);
     int read_error = failed && ferror(f);
     int err = errno;
     fclose(f);
     if (failed) {
-        free(data);
+        ga_free(data);
         GA_FAIL(GA_ERR_IO, "cannot read the data of '%s': %s", path,
                 read_error ? strerror(err) : "file shrank while reading");
     }
@@ -330,7 +331,7 @@ ga_status ga_npy_load(const char *path, ga_npy_array *array) {
 
 void ga_npy_free(ga_npy_array *array) {
     if (!array) return;
-    free(array->data);
+    ga_free(array->data);
     memset(array, 0, sizeof *array);
 }
 
@@ -388,7 +389,7 @@ ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, con
     prefix[9] = (unsigned char)((padded - 10) >> 8);
 
     size_t plen = strlen(path);
-    char *tmp = (char *)malloc(plen + 64);
+    char *tmp = (char *)ga_malloc(plen + 64);
     GA_FAIL_IF(!tmp, GA_ERR_OUT_OF_MEMORY, "ga_npy_save: out of memory");
     int fd = -1;
     for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
@@ -398,7 +399,7 @@ ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, con
     }
     if (fd < 0) {
         int err = errno;
-        free(tmp);
+        ga_free(tmp);
         GA_FAIL(GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));
     }
     ga_status s = ga_npy_write_fd(fd, prefix, sizeof prefix, path);
@@ -407,7 +408,7 @@ ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, con
     if (close(fd) != 0 && s == GA_OK) s = ga_raise(GA_ERR_IO, __FILE__, __LINE__, "cannot write '%s': %s", path, strerror(errno));
     if (s != GA_OK) {
         unlink(tmp);
-        free(tmp);
+        ga_free(tmp);
         return s;
     }
     *staged = tmp;
@@ -421,7 +422,7 @@ ga_status ga_npy_commit(char **staged, const char *path) {
         ga_npy_discard(staged);
         GA_FAIL(GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));
     }
-    free(*staged);
+    ga_free(*staged);
     *staged = NULL;
     return GA_OK;
 }
@@ -429,7 +430,7 @@ ga_status ga_npy_commit(char **staged, const char *path) {
 void ga_npy_discard(char **staged) {
     if (!staged || !*staged) return;
     unlink(*staged);
-    free(*staged);
+    ga_free(*staged);
     *staged = NULL;
 }
 

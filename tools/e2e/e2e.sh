@@ -237,6 +237,95 @@ case_shape_mismatch_fails_and_writes_nothing() {
     absent o.npy
 }
 
+# explicit graphs from files: each malformed class fails with its own status and writes nothing
+bad_graph() { # bad_graph KIND STATUS PTRTYPE PTR IDXTYPE IDX (KIND csr or coo; "-" is an empty array)
+    expect 0 "$H" ints a.npy "$3" "$4"
+    expect 0 "$H" ints b.npy "$5" "$6"
+    expect 1 "$GA" run --graph "window:1+$1:a.npy,b.npy" --q q.npy --k k.npy --v v.npy --out o.npy --lse lse.npy --device cpu
+    has err.txt "--graph 'window:1+$1:a.npy,b.npy'"
+    has err.txt "$2"
+    absent o.npy lse.npy
+}
+
+case_bad_csr_files_fail_with_their_own_status_and_write_nothing() {
+    gen_qkv f32 18 4,2,8 4,2,8
+    expect 0 "$H" ints a.npy i64 0,1,2,3,4
+    expect 0 "$H" ints b.npy i32 0,1,2,3
+    expect 0 "$GA" run --graph csr:a.npy,b.npy --q q.npy --k k.npy --v v.npy --out ok.npy --device cpu
+    rm -f ok.npy
+    bad_graph csr GA_ERR_ROW_PTR_START       i64 1,1,2,3,4 i64 0,1,2,3
+    bad_graph csr GA_ERR_ROW_PTR_NOT_MONOTONE i64 0,2,1,3,4 i64 0,1,2,3
+    bad_graph csr GA_ERR_ROW_PTR_END         i64 0,1,2,3,5 i64 0,1,2,3
+    bad_graph csr GA_ERR_INDEX_OUT_OF_RANGE  i64 0,1,2,3,4 i64 0,1,-2,3
+    bad_graph csr GA_ERR_INDEX_OUT_OF_RANGE  i64 0,1,2,3,4 i64 0,1,2,9223372036854775807
+    bad_graph csr GA_ERR_INDEX_DUPLICATE     i64 0,2,2,3,4 i32 1,1,2,3
+    bad_graph csr GA_ERR_INDEX_UNSORTED      i64 0,2,2,3,4 i64 1,0,2,3
+    bad_graph csr GA_ERR_FILE_FORMAT         i32 0,1,2,3,4 i64 0,1,2,3
+    bad_graph csr GA_ERR_FILE_FORMAT         i64 - i64 -
+    bad_graph csr GA_ERR_GRAPH_MISMATCH      i64 0,1,2,3 i64 0,1,2
+    bad_graph csr GA_ERR_GRAPH_MISMATCH      i64 0,1,2,3,4 i64 0,1,2,9
+    expect 0 "$H" bad float64 b.npy
+    expect 1 "$GA" run --graph csr:a.npy,b.npy --q q.npy --k k.npy --v v.npy --out o.npy --device cpu
+    has err.txt "GA_ERR_FILE_FORMAT"
+    has err.txt "index array must be 1-D"
+    absent o.npy
+}
+
+case_bad_coo_files_fail_with_their_own_status_and_write_nothing() {
+    gen_qkv f32 19 4,2,8 4,2,8
+    bad_graph coo GA_ERR_INDEX_DUPLICATE    i64 3,0,3 i64 1,2,1
+    bad_graph coo GA_ERR_INDEX_OUT_OF_RANGE i64 0,-1,1 i64 0,1,1
+    bad_graph coo GA_ERR_INDEX_OUT_OF_RANGE i32 0,1,1 i32 0,-5,1
+    bad_graph coo GA_ERR_BAD_SIZE           i64 0,1,9223372036854775807 i64 0,1,2
+    bad_graph coo GA_ERR_FILE_FORMAT        i64 0,1,2 i64 0,1
+    bad_graph coo GA_ERR_FILE_FORMAT        i32 0,1,2 i64 0,1,2
+    bad_graph coo GA_ERR_GRAPH_MISMATCH     i64 0,1,7 i64 0,1,2
+}
+
+case_bad_sizes_and_dtypes_fail_and_write_nothing() {
+    # zero-length sequence
+    expect 0 "$H" gen q.npy f32 1 1 0,2,8
+    expect 0 "$H" gen k.npy f32 1 2 5,2,8
+    expect 0 "$H" gen v.npy f32 1 3 5,2,8
+    expect 1 "$GA" run --graph window:1 --q q.npy --k k.npy --v v.npy --out o.npy --lse lse.npy --device cpu
+    has err.txt "GA_ERR_BAD_SIZE"
+    absent o.npy lse.npy
+    # a header whose size overflows int64, and one claiming 2^40 elements over 256 bytes
+    gen_qkv f32 20 4,2,8 4,2,8
+    expect 0 "$H" bad hugeshape bad.npy
+    expect 1 "$GA" run --graph window:1 --q q.npy --k bad.npy --v v.npy --out o.npy --device cpu
+    has err.txt "GA_ERR_FILE_FORMAT"
+    has err.txt "overflows int64"
+    absent o.npy
+    expect 0 "$H" bad bigshape bad.npy
+    expect 1 "$GA" run --graph window:1 --q q.npy --k k.npy --v bad.npy --out o.npy --device cpu
+    has err.txt "GA_ERR_FILE_FORMAT"
+    has err.txt "truncated data"
+    absent o.npy
+    # an unsupported dtype
+    expect 0 "$H" bad float64 bad.npy
+    expect 1 "$GA" run --graph window:1 --q bad.npy --k k.npy --v v.npy --out o.npy --device cpu
+    has err.txt "float64"
+    absent o.npy
+    # generated problems: sizes out of range, and a product that overflows int64
+    expect 2 "$GA" check --graph window:1 --n 0
+    has err.txt "below the minimum 1"
+    expect 2 "$GA" check --graph window:1 --n 10 --dim 0
+    expect 1 "$GA" check --graph window:1 --n 2^41 --device cpu
+    has err.txt "GA_ERR_BAD_SIZE"
+    expect 1 "$GA" check --graph window:1 --n 2^40 --heads 2^20 --dim 2^20 --device cpu
+    has err.txt "overflows int64"
+    # a real allocation failure (under AddressSanitizer, the huge request must return NULL, not abort)
+    ASAN_OPTIONS="${ASAN_OPTIONS:+$ASAN_OPTIONS:}allocator_may_return_null=1"
+    export ASAN_OPTIONS
+    expect 1 "$GA" check --graph window:1 --n 2^36 --dim 2^10 --device cpu
+    has err.txt "out of host memory"
+    # a global token beyond the sequence
+    expect 1 "$GA" run --graph window:1+global:99 --q q.npy --k k.npy --v v.npy --out o.npy --device cpu
+    has err.txt "GA_ERR_INDEX_OUT_OF_RANGE"
+    absent o.npy
+}
+
 case_check_passes_for_every_graph_kind() {
     expect 0 "$GA" export --graph "window:2+random:3,4" --n 97 --csr p.npy,i.npy
     for g in dense causal window:7 window:5,0 dilated:3,4 blocks:16 longnet:16,2,1 global:0,50 random:5,3 \

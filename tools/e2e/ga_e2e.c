@@ -6,7 +6,10 @@
  *   ga_e2e compare A.npy B.npy TOL                same shape; max |a - b| <= TOL (uint16 read as
  *                                                 bf16 bits; -inf == -inf; NaN always fails)
  *   ga_e2e bad KIND FILE                          a malformed .npy: badmagic, truncated, fortran,
- *                                                 int64, trailing, bigheader
+ *                                                 int64, trailing, bigheader, float64, hugeshape
+ *                                                 (a shape whose size overflows int64), bigshape
+ *                                                 (a valid header claiming 2^40 elements, no data)
+ *   ga_e2e ints FILE i32|i64 V0,V1,...            a 1-D integer array (explicit graphs, bad or not)
  *   ga_e2e desc FILE                              prints "DTYPE SHAPE", e.g. "float32 (2, 3)"
  */
 #include <math.h>
@@ -88,14 +91,16 @@ static int bad(int argc, char **argv) {
     if (argc != 4) return fprintf(stderr, "usage: ga_e2e bad KIND FILE\n"), 2;
     const char *kind = argv[2];
     char dict[256];
-    const char *descr = "<f4", *fortran = "False";
-    if (!strcmp(kind, "int64")) descr = "<i8";
+    const char *descr = "<f4", *fortran = "False", *shape = "(4, 2, 8)";
+    if (!strcmp(kind, "int64") || !strcmp(kind, "float64")) descr = !strcmp(kind, "int64") ? "<i8" : "<f8";
     if (!strcmp(kind, "fortran")) fortran = "True";
-    int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': (4, 2, 8), }", descr, fortran);
+    if (!strcmp(kind, "hugeshape")) shape = "(4294967296, 4294967296, 8)";
+    if (!strcmp(kind, "bigshape")) shape = "(1099511627776, 1, 1)";
+    int n = snprintf(dict, sizeof dict, "{'descr': '%s', 'fortran_order': %s, 'shape': %s, }", descr, fortran, shape);
     while ((10 + n + 1) % 64) dict[n++] = ' ';
     dict[n++] = '\n';
     unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(n & 0xff), (unsigned char)(n >> 8)};
-    size_t data = 4 * 2 * 8 * (strcmp(descr, "<i8") ? 4 : 8);
+    size_t data = 4 * 2 * 8 * (strcmp(descr, "<f4") ? 8 : 4);
     if (!strcmp(kind, "badmagic")) pre[1] = 'X';
     if (!strcmp(kind, "truncated")) data -= 5;
     if (!strcmp(kind, "trailing")) data += 3;
@@ -114,6 +119,29 @@ static int bad(int argc, char **argv) {
     return 0;
 }
 
+static int ints(int argc, char **argv) {
+    if (argc != 5) return fprintf(stderr, "usage: ga_e2e ints FILE i32|i64 V0,V1,...\n"), 2;
+    int64_t vals[4096];
+    int n = 0;
+    if (strcmp(argv[4], "-") != 0) /* "-": an empty array */
+        for (char *s = argv[4], *end; *s && n < 4096; s = *end ? end + 1 : end) {
+            vals[n++] = strtoll(s, &end, 10);
+            if (end == s) return fprintf(stderr, "ga_e2e ints: bad list '%s'\n", argv[4]), 2;
+        }
+    const int64_t count = n;
+    ga_status st;
+    if (!strcmp(argv[3], "i32")) {
+        int32_t v32[4096];
+        for (int i = 0; i < n; i++) v32[i] = (int32_t)vals[i];
+        st = ga_npy_save(argv[2], GA_NPY_I32, 1, &count, v32);
+    } else if (!strcmp(argv[3], "i64")) {
+        st = ga_npy_save(argv[2], GA_NPY_I64, 1, &count, vals);
+    } else {
+        return fprintf(stderr, "ga_e2e ints: dtype i32 or i64\n"), 2;
+    }
+    return st == GA_OK ? 0 : fail("ints");
+}
+
 static int desc(int argc, char **argv) {
     if (argc != 3) return fprintf(stderr, "usage: ga_e2e desc FILE\n"), 2;
     ga_npy_array a;
@@ -130,6 +158,7 @@ int main(int argc, char **argv) {
     if (argc >= 2 && !strcmp(argv[1], "compare")) return compare(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "bad")) return bad(argc, argv);
     if (argc >= 2 && !strcmp(argv[1], "desc")) return desc(argc, argv);
-    fprintf(stderr, "usage: ga_e2e gen|compare|bad|desc ...\n");
+    if (argc >= 2 && !strcmp(argv[1], "ints")) return ints(argc, argv);
+    fprintf(stderr, "usage: ga_e2e gen|compare|bad|desc|ints ...\n");
     return 2;
 }
