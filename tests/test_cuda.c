@@ -870,3 +870,112 @@ TEST(merge_states_on_the_device_matches_one_call_over_the_union) {
     }
     ga_graph_destroy(ga), ga_graph_destroy(gb), ga_graph_destroy(gu);
 }
+
+/* A graph holding the edges of `spec` over n x n as one explicit (CSR) component, optionally
+ * followed by more implicit components (`extra`, a spec, or NULL). */
+static ga_graph *explicit_of(const char *spec, int64_t n, const char *extra) {
+    ga_graph *src = parse(spec), *g = NULL;
+    if (!src) return NULL;
+    int64_t edges = 0;
+    ga_graph_count_edges(src, n, n, &edges);
+    int64_t *ptr = malloc((size_t)(n + 1) * 8), *col = malloc((size_t)(edges + 1) * 8);
+    ga_graph_to_csr(src, n, n, ptr, col, edges);
+    ga_graph_destroy(src);
+    if (extra) g = parse(extra);
+    else ga_graph_create(&g);
+    /* the explicit component must come first to take the tile path: rebuild in that order */
+    ga_graph *h = NULL;
+    ga_graph_create(&h);
+    if (ga_graph_add_csr(h, n, n, ptr, col, GA_INDEX_INT64) != GA_OK)
+        ga_test_fail(__FILE__, __LINE__, "explicit_of: %s", ga_last_error_detail());
+    for (int64_t c = 0; g && c < g->count; c++) {
+        const ga_component *k = &g->comps[c];
+        if (k->kind == GA_COMP_GLOBAL) ga_graph_add_global(h, k->list, k->nrows);
+        else if (k->kind == GA_COMP_RANDOM) ga_graph_add_random(h, k->p[0], k->seed);
+        else if (k->kind == GA_COMP_WINDOW) ga_graph_add_window(h, k->p[0], k->p[1]);
+    }
+    ga_graph_destroy(g);
+    free(ptr), free(col);
+    return h;
+}
+
+/* The tensor-core tile path: interval components first in the union (window, causal, dense,
+ * blocks) and explicit graphs with dense blocks, in bf16/f16 with head dims 32/64/128, odd
+ * sizes, Nq != Nk, GQA, strided layouts, accumulate, and unions whose later components run on
+ * the edge engine and merge into the tiles' state. */
+TEST(tile_engine_paths_match_reference) {
+    NEED_GPU();
+    static const char *specs[] = {"window:256",  "window:100,0", "window:0,70", "causal",
+                                  "dense",       "blocks:64",    "blocks:50",   "window:256+global:0,1,700",
+                                  "causal+random:4,3", "window:30+bigbird:64,1,1,1,2"};
+    static const int64_t sizes[][2] = {{1000, 1000}, {777, 1031}, {1031, 777}, {64, 64}, {65, 65}, {1, 300}};
+    static const int64_t dims[] = {32, 64, 128};
+    int n = 0;
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
+        ga_graph *g = parse(specs[s]);
+        ASSERT_TRUE(g != NULL);
+        for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++, n++) {
+            if (ga_graph_check(g, sizes[z][0], sizes[z][1]) != GA_OK) continue;
+            const int64_t D = dims[n % 3];
+            const ga_dtype dt = n % 2 ? GA_F16 : GA_BF16;
+            char name[160];
+            snprintf(name, sizeof name, "tiles: %s Nq=%lld Nk=%lld D=%lld %s", specs[s], (long long)sizes[z][0],
+                     (long long)sizes[z][1], (long long)D, dt == GA_F16 ? "f16" : "bf16");
+            case_cfg c = base_case(name, g, sizes[z][0], D, dt);
+            c.nk = sizes[z][1];
+            c.seed = 500 + n;
+            if (n % 4 == 1) { c.H = 4; c.Hkv = 2; }
+            if (n % 5 == 2) { c.B = 2; c.layout = LAYOUT_PADDED; }
+            if (n % 7 == 3) c.with_lse = 0;
+            run_case(&c);
+        }
+        ga_graph_destroy(g);
+    }
+    /* explicit graphs: window blocks become tiles (full and bitmap-masked); random keys stay residual */
+    static const char *xspecs[][2] = {{"window:100", NULL},           {"window:40+random:3,5", NULL},
+                                      {"causal", NULL},               {"window:20", "global:3,500"},
+                                      {"window:64+random:2,9", "window:2"}};
+    for (size_t s = 0; s < sizeof xspecs / sizeof *xspecs; s++) {
+        const int64_t N = s % 2 ? 1000 : 703;
+        ga_graph *g = explicit_of(xspecs[s][0], N, xspecs[s][1]);
+        ASSERT_TRUE(g != NULL);
+        char name[160];
+        snprintf(name, sizeof name, "tiles: csr(%s)%s%s N=%lld", xspecs[s][0], xspecs[s][1] ? "+" : "",
+                 xspecs[s][1] ? xspecs[s][1] : "", (long long)N);
+        case_cfg c = base_case(name, g, N, 64, s % 2 ? GA_F16 : GA_BF16);
+        c.seed = 900 + s;
+        run_case(&c);
+        ga_graph_destroy(g);
+    }
+}
+
+/* GA_FLAG_ACCUMULATE through the tile path: causal split into a band (tiles) and the rest below
+ * it (an explicit graph), each merged into the other's state, equals causal in one call. */
+TEST(tile_engine_accumulates_into_a_prior_state) {
+    NEED_GPU();
+    const int64_t N = 900;
+    ga_graph *band = parse("window:31,0"), *all = parse("causal"), *below = NULL;
+    ASSERT_TRUE(band && all);
+    int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)(N * N / 2 + 8) * 8), e = 0;
+    ptr[0] = 0;
+    for (int64_t i = 0; i < N; i++) {
+        for (int64_t j = 0; j < i - 31; j++) col[e++] = j;
+        ptr[i + 1] = e;
+    }
+    ASSERT_OK(ga_graph_create(&below));
+    ASSERT_OK(ga_graph_add_csr(below, N, N, ptr, col, GA_INDEX_INT64));
+    free(ptr), free(col);
+    case_cfg c = base_case("tiles accumulate: band (tiles) after the rest (csr)", band, N, 64, GA_BF16);
+    c.accumulate = 1;
+    c.prior = below;
+    c.reference = all;
+    run_case(&c);
+    c = base_case("tiles accumulate: the rest (csr tiles + residual) after the band", below, N, 128, GA_F16);
+    c.accumulate = 1;
+    c.prior = band;
+    c.reference = all;
+    run_case(&c);
+    ga_graph_destroy(band);
+    ga_graph_destroy(below);
+    ga_graph_destroy(all);
+}

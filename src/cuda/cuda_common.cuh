@@ -72,6 +72,7 @@ typedef struct ga_cuda_item {
 /* The work plan of a graph over Nq x Nk, on one device. */
 typedef struct ga_cuda_plan {
     int64_t nq, nk;
+    int first_comp;               /* the components this plan covers: [first_comp, ncomp) */
     int64_t heavy_threshold;      /* (row, comp) pairs with more slots than this are chunked */
     int64_t nslots;               /* heavy rows */
     const int64_t *heavy_rows;    /* device, sorted, nslots */
@@ -88,15 +89,25 @@ typedef struct ga_cuda_dgraph {
     const ga_component *comps;    /* device array; its list/row_ptr/col point to device copies */
     void **allocs;                /* every device allocation owned by this copy */
     int nallocs, cap_allocs;
-    ga_cuda_plan *plans;          /* one per (Nq, Nk) seen; kept until the graph dies */
+    ga_cuda_plan *plans;          /* one per (Nq, Nk, first_comp) seen; kept until the graph dies */
+    /* Tensor-core tiles of an explicit first component (graph/tile_plan.h), built on first use:
+     * tiles_state 0 = not yet, 1 = built (ntiles may be 0). The residual edges form a graph of
+     * their own, run by the edge engine. */
+    int tiles_state;
+    int64_t ntiles, tile_edges;
+    const int64_t *tile_ptr, *tile_kt, *tile_mask;
+    const uint64_t *masks;
+    ga_graph *residual;
     struct ga_cuda_dgraph *next;
 } ga_cuda_dgraph;
 
 /* The device copy of `graph` on the current device (uploading it on first use) and its plan
  * over nq x nk (building it on first use). Thread-safe; the results stay valid until the graph
  * is destroyed or a component is added. */
-ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int64_t nk, const ga_cuda_dgraph **dg,
-                             const ga_cuda_plan **plan);
+ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int64_t nk, int first_comp,
+                             const ga_cuda_dgraph **dg, const ga_cuda_plan **plan);
+/* The tile plan of the graph's first (explicit) component on `device`, built on first use. */
+ga_status ga_cuda_graph_tiles(const ga_graph *graph, int device, const ga_cuda_dgraph **dg);
 
 /* Everything the edge kernels read, by value. Strides are in elements, for (batch, token, head). */
 typedef struct ga_edge_params {
@@ -110,6 +121,7 @@ typedef struct ga_edge_params {
     unsigned flags;
     const ga_component *comps;
     int ncomp;
+    int first_comp;    /* components before this one are done elsewhere (tiles); still owners */
     int64_t heavy_threshold;
     const int64_t *heavy_rows;
     const int64_t *item_begin;

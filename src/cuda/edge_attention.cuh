@@ -404,7 +404,7 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
         if (!chunk_mode) {
             bh = task / p.nq;
             i = task - bh * p.nq;
-            cbeg = 0;
+            cbeg = p.first_comp;
             cend = p.ncomp;
         } else {
             bh = task / p.nitems;

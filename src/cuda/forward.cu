@@ -5,24 +5,11 @@
 #include <cuda_fp16.h>
 #include <math_constants.h>
 
+#include <stdlib.h>
+#include <string.h>
+
 #include "cuda/cuda_common.cuh"
-
-static ga_status ga_cuda_problem_plan(const ga_problem *p, const ga_cuda_dgraph **dg, const ga_cuda_plan **plan) {
-    GA_FAIL_IF(p->D < 1 || p->D > GA_CUDA_MAX_HEAD_DIM, GA_ERR_UNSUPPORTED_HEAD_DIM,
-               "CUDA backend: head dimension %lld is outside [1, %d]", (long long)p->D, GA_CUDA_MAX_HEAD_DIM);
-    GA_FAIL_IF(p->graph->count > INT32_MAX, GA_ERR_BAD_SIZE, "CUDA backend: too many graph components");
-    return ga_cuda_graph_plan(p->graph, p->q->device_index, p->nq, p->nk, dg, plan);
-}
-
-extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) {
-    ga_cuda_device_guard guard;
-    GA_TRY(guard.enter(p->q->device_index));
-    const ga_cuda_dgraph *dg;
-    const ga_cuda_plan *plan;
-    GA_TRY(ga_cuda_problem_plan(p, &dg, &plan));
-    *bytes = ga_cuda_partial_bytes(plan, p->B * p->H, p->D);
-    return GA_OK;
-}
+#include "cuda/tile_interval.h"
 
 static void ga_strides3(const ga_tensor *t, int64_t s[3]) {
     s[0] = t->stride[0];
@@ -30,16 +17,168 @@ static void ga_strides3(const ga_tensor *t, int64_t s[3]) {
     s[2] = t->stride[2];
 }
 
+/*
+ * The schedule of one call:
+ *   1. tiles: when the first component is an interval (window, causal, dense, blocks) or an
+ *      explicit graph with dense 64x64 blocks, and dtype/head dim/alignment suit the tensor-core
+ *      kernel, that component runs as tiles (tile_interval.cu);
+ *   2. the residual edges of an explicit first component (edge engine);
+ *   3. the remaining components [first_comp, ncomp) (edge engine; the earlier components still
+ *      own their edges, so nothing is counted twice).
+ * They run in the order 2, 3, 1 (see ga_cuda_forward for why); each step after the first merges
+ * into the state before it (GA_FLAG_ACCUMULATE), which needs an lse: the caller's, or a
+ * temporary one in the workspace.
+ */
+typedef struct ga_cuda_schedule {
+    int tiles;                       /* step 1 runs */
+    ga_tile_interval_call tile;
+    const ga_cuda_dgraph *dg;        /* main graph on the device */
+    const ga_cuda_plan *plan_res;    /* step 2 (NULL: none) */
+    const ga_cuda_dgraph *dg_res;
+    const ga_cuda_plan *plan_rest;   /* step 3 (NULL: none) */
+    int first_comp;
+    size_t partial_bytes;            /* workspace for the edge engine's partial states */
+    size_t lse_bytes;                /* temporary lse (0: not needed) */
+} ga_cuda_schedule;
+
+static int ga_tile_kind(const ga_component *c) {
+    switch (c->kind) {
+    case GA_COMP_WINDOW: return GA_TILE_WINDOW;
+    case GA_COMP_CAUSAL: return GA_TILE_CAUSAL;
+    case GA_COMP_DENSE: return GA_TILE_DENSE;
+    case GA_COMP_BLOCKS: return GA_TILE_BLOCKS;
+    case GA_COMP_CSR: return GA_TILE_LIST;
+    default: return -1;
+    }
+}
+
+static size_t ga_round256(size_t x) { return (x + 255) / 256 * 256; }
+
+static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s) {
+    GA_FAIL_IF(p->D < 1 || p->D > GA_CUDA_MAX_HEAD_DIM, GA_ERR_UNSUPPORTED_HEAD_DIM,
+               "CUDA backend: head dimension %lld is outside [1, %d]", (long long)p->D, GA_CUDA_MAX_HEAD_DIM);
+    GA_FAIL_IF(p->graph->count > INT32_MAX, GA_ERR_BAD_SIZE, "CUDA backend: too many graph components");
+    memset(s, 0, sizeof *s);
+    const int device = p->q->device_index;
+    const ga_graph *g = p->graph;
+    const int64_t BH = p->B * p->H;
+    ga_tile_interval_call *t = &s->tile;
+    t->kind = ga_tile_kind(&g->comps[0]);
+    t->p0 = g->comps[0].p[0];
+    t->p1 = g->comps[0].p[1];
+    t->dtype = p->q->dtype;
+    t->B = p->B; t->H = p->H; t->Hkv = p->Hkv; t->nq = p->nq; t->nk = p->nk; t->D = p->D;
+    t->q = p->q->data; t->k = p->k->data; t->v = p->v->data;
+    t->out = p->out ? p->out->data : NULL; /* NULL in a workspace-size query */
+    t->lse = p->lse ? (float *)p->lse->data : NULL;
+    ga_strides3(p->q, t->sq); ga_strides3(p->k, t->sk); ga_strides3(p->v, t->sv);
+    if (p->out) ga_strides3(p->out, t->so);
+    if (p->lse) ga_strides3(p->lse, t->sl);
+    t->scale = p->scale;
+    t->accumulate = (p->flags & GA_FLAG_ACCUMULATE) != 0;
+    t->stream = p->stream;
+    if (t->kind >= 0 && getenv("GRAPHATTN_NO_TILES") == NULL && ga_tile_interval_supported(t)) {
+        if (t->kind != GA_TILE_LIST) {
+            s->tiles = 1;
+        } else {
+            const ga_cuda_dgraph *d;
+            GA_TRY(ga_cuda_graph_tiles(g, device, &d));
+            if (d->ntiles > 0) {
+                s->tiles = 1;
+                t->tile_ptr = d->tile_ptr; t->tile_kt = d->tile_kt; t->tile_mask = d->tile_mask; t->masks = d->masks;
+                if (d->residual)
+                    GA_TRY(ga_cuda_graph_plan(d->residual, device, p->nq, p->nk, 0, &s->dg_res, &s->plan_res));
+            }
+        }
+    }
+    /* Output over q: a later step would read q rows the tiles already overwrote, so tiles are
+     * used only when they are the whole job; otherwise the edge engine alone runs (it reads each
+     * row of q before writing that row). */
+    const int in_place = p->out && p->out->data == p->q->data;
+    if (s->tiles && in_place && (s->plan_res || g->count > 1)) {
+        s->tiles = 0;
+        s->plan_res = NULL;
+        s->dg_res = NULL;
+    }
+    s->first_comp = s->tiles ? 1 : 0;
+    if (s->first_comp < (int)g->count)
+        GA_TRY(ga_cuda_graph_plan(g, device, p->nq, p->nk, s->first_comp, &s->dg, &s->plan_rest));
+    size_t a = s->plan_res ? ga_cuda_partial_bytes(s->plan_res, BH, p->D) : 0;
+    size_t b = s->plan_rest ? ga_cuda_partial_bytes(s->plan_rest, BH, p->D) : 0;
+    s->partial_bytes = a > b ? a : b;
+    if (s->tiles && (s->plan_res || s->plan_rest) && !p->lse)
+        s->lse_bytes = (size_t)p->B * (size_t)p->nq * (size_t)p->H * sizeof(float);
+    return GA_OK;
+}
+
+extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) {
+    ga_cuda_device_guard guard;
+    GA_TRY(guard.enter(p->q->device_index));
+    ga_cuda_schedule s;
+    GA_TRY(ga_cuda_plan_schedule(p, &s));
+    *bytes = ga_round256(s.partial_bytes) + s.lse_bytes;
+    if (s.tiles) {
+        /* the forward call may find the output written over q and run the edge engine alone */
+        const ga_cuda_dgraph *dg;
+        const ga_cuda_plan *plan;
+        GA_TRY(ga_cuda_graph_plan(p->graph, p->q->device_index, p->nq, p->nk, 0, &dg, &plan));
+        size_t alone = ga_cuda_partial_bytes(plan, p->B * p->H, p->D);
+        if (alone > *bytes) *bytes = alone;
+    }
+    return GA_OK;
+}
+
+/* One run of the edge engine over the components [first_comp, ncomp) of a device graph. */
+static ga_status ga_cuda_run_edges(const ga_problem *p, const ga_cuda_dgraph *dg, const ga_cuda_plan *plan,
+                                   int first_comp, unsigned flags, float *lse, const int64_t ls[3], float *ws,
+                                   cudaStream_t stream) {
+    ga_edge_params e;
+    e.q = p->q->data;
+    e.k = p->k->data;
+    e.v = p->v->data;
+    e.out = p->out->data;
+    e.lse = lse;
+    ga_strides3(p->q, e.qs);
+    ga_strides3(p->k, e.ks);
+    ga_strides3(p->v, e.vs);
+    ga_strides3(p->out, e.os);
+    e.ls[0] = ls[0]; e.ls[1] = ls[1]; e.ls[2] = ls[2];
+    e.B = p->B;
+    e.nq = p->nq;
+    e.nk = p->nk;
+    e.H = p->H;
+    e.Hkv = p->Hkv;
+    e.D = p->D;
+    e.BH = p->B * p->H;
+    e.group = p->H / p->Hkv;
+    e.scale_log2 = (float)(p->scale * 1.4426950408889634);
+    e.flags = flags;
+    e.comps = dg->comps;
+    e.ncomp = dg->ncomp;
+    e.first_comp = first_comp;
+    e.heavy_threshold = plan->heavy_threshold;
+    e.heavy_rows = plan->heavy_rows;
+    e.item_begin = plan->item_begin;
+    e.nslots = plan->nslots;
+    e.items = plan->items;
+    e.nitems = plan->nitems;
+    e.ws = ws;
+    switch (p->q->dtype) {
+    case GA_F32: return ga_cuda_edge_forward_f32(&e, stream);
+    case GA_F16: return ga_cuda_edge_forward_f16(&e, stream);
+    case GA_BF16: return ga_cuda_edge_forward_bf16(&e, stream);
+    default: GA_FAIL(GA_ERR_BAD_DTYPE, "CUDA backend: unknown dtype %d", (int)p->q->dtype);
+    }
+}
+
 extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
     ga_cuda_device_guard guard;
     GA_TRY(guard.enter(p->q->device_index));
-    const ga_cuda_dgraph *dg;
-    const ga_cuda_plan *plan;
-    GA_TRY(ga_cuda_problem_plan(p, &dg, &plan));
+    ga_cuda_schedule sc;
+    GA_TRY(ga_cuda_plan_schedule(p, &sc));
     cudaStream_t stream = (cudaStream_t)p->stream;
 
-    const int64_t BH = p->B * p->H;
-    const size_t need = ga_cuda_partial_bytes(plan, BH, p->D);
+    const size_t need = ga_round256(sc.partial_bytes) + sc.lse_bytes;
     void *ws = p->workspace;
     int own_ws = 0;
     if (need > 0 && !ws) { /* the caller left it to us: stream-ordered, so no synchronization */
@@ -50,45 +189,36 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
                    "CUDA backend: workspace of %zu bytes is smaller than the %zu bytes needed", p->workspace_bytes,
                    need);
     }
+    float *partials = (float *)ws;
+    float *lse = p->lse ? (float *)p->lse->data : NULL;
+    int64_t ls[3] = {0, 0, 0};
+    if (p->lse) ga_strides3(p->lse, ls);
+    if (sc.lse_bytes) { /* temporary (B, nq, H) lse for the merges after the tiles */
+        lse = (float *)((char *)ws + ga_round256(sc.partial_bytes));
+        ls[0] = p->nq * p->H; ls[1] = p->H; ls[2] = 1;
+        sc.tile.lse = lse;
+        memcpy(sc.tile.sl, ls, sizeof ls);
+    }
 
-    ga_edge_params e;
-    e.q = p->q->data;
-    e.k = p->k->data;
-    e.v = p->v->data;
-    e.out = p->out->data;
-    e.lse = p->lse ? (float *)p->lse->data : NULL;
-    ga_strides3(p->q, e.qs);
-    ga_strides3(p->k, e.ks);
-    ga_strides3(p->v, e.vs);
-    ga_strides3(p->out, e.os);
-    if (p->lse) ga_strides3(p->lse, e.ls);
-    else e.ls[0] = e.ls[1] = e.ls[2] = 0;
-    e.B = p->B;
-    e.nq = p->nq;
-    e.nk = p->nk;
-    e.H = p->H;
-    e.Hkv = p->Hkv;
-    e.D = p->D;
-    e.BH = BH;
-    e.group = p->H / p->Hkv;
-    e.scale_log2 = (float)(p->scale * 1.4426950408889634);
-    e.flags = p->flags;
-    e.comps = dg->comps;
-    e.ncomp = dg->ncomp;
-    e.heavy_threshold = plan->heavy_threshold;
-    e.heavy_rows = plan->heavy_rows;
-    e.item_begin = plan->item_begin;
-    e.nslots = plan->nslots;
-    e.items = plan->items;
-    e.nitems = plan->nitems;
-    e.ws = (float *)ws;
-
-    ga_status s;
-    switch (p->q->dtype) {
-    case GA_F32: s = ga_cuda_edge_forward_f32(&e, stream); break;
-    case GA_F16: s = ga_cuda_edge_forward_f16(&e, stream); break;
-    case GA_BF16: s = ga_cuda_edge_forward_bf16(&e, stream); break;
-    default: s = ga_raise(GA_ERR_BAD_DTYPE, __FILE__, __LINE__, "CUDA backend: unknown dtype %d", (int)p->q->dtype);
+    /* The edge steps run first and the tiles merge last: a bf16/fp16 intermediate state is
+     * rounded once more by every merge, and merging into the tiles' state would round the
+     * window part (nearly all of the softmax mass). Merging the tiles into the edge steps'
+     * state rounds only the small mass of the extra edges. */
+    ga_status s = GA_OK;
+    unsigned flags = p->flags;
+    if (sc.plan_res) {
+        s = ga_cuda_run_edges(p, sc.dg_res, sc.plan_res, 0, flags, lse, ls, partials, stream);
+        flags |= GA_FLAG_ACCUMULATE;
+    }
+    if (s == GA_OK && sc.plan_rest) {
+        s = ga_cuda_run_edges(p, sc.dg, sc.plan_rest, sc.first_comp, flags, lse, ls, partials, stream);
+        flags |= GA_FLAG_ACCUMULATE;
+    }
+    if (s == GA_OK && sc.tiles) {
+        char err[256];
+        sc.tile.accumulate = (flags & GA_FLAG_ACCUMULATE) != 0;
+        s = ga_tile_interval_run(&sc.tile, err, sizeof err);
+        if (s != GA_OK) s = ga_raise(s, __FILE__, __LINE__, "%s", err);
     }
     if (own_ws) {
         cudaError_t fe = cudaFreeAsync(ws, stream);

@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "cuda/cuda_common.cuh"
+#include "graph/tile_plan.h"
 
 /* A (row, component) pair is heavy when it has more slots than the threshold; the threshold is
  * at least this many slots ... */
@@ -40,6 +41,7 @@ static void ga_dgraph_free(ga_cuda_dgraph *d) {
         p = n;
     }
     free(d->allocs);
+    ga_graph_destroy(d->residual);
     free(d);
 }
 
@@ -184,9 +186,10 @@ static void ga_comp_bounds(const ga_component *c, int64_t nq, int64_t nk, int64_
     *mean = avg;
 }
 
-static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq, int64_t nk, ga_cuda_plan **out) {
+static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq, int64_t nk, int first_comp,
+                               ga_cuda_plan **out) {
     double mean = 0;
-    for (int64_t c = 0; c < g->count; c++) {
+    for (int64_t c = first_comp; c < g->count; c++) {
         int64_t um;
         double avg;
         ga_comp_bounds(&g->comps[c], nq, nk, &um, &avg);
@@ -201,7 +204,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
     /* every (row, comp) pair with more than T slots, from what each kind says about its rows */
     ga_pairs pairs = {NULL, 0, 0};
     int ok = 1;
-    for (int64_t c = 0; c < g->count && ok; c++) {
+    for (int64_t c = first_comp; c < g->count && ok; c++) {
         const ga_component *k = &g->comps[c];
         int64_t um;
         double avg;
@@ -266,6 +269,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         begin[nslots] = it;
         plan->nq = nq;
         plan->nk = nk;
+        plan->first_comp = first_comp;
         plan->heavy_threshold = T;
         plan->nslots = nslots;
         plan->nitems = nitems;
@@ -289,8 +293,8 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
     return GA_OK;
 }
 
-ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int64_t nk, const ga_cuda_dgraph **dg,
-                             const ga_cuda_plan **plan) {
+/* The cache of `graph` (created on first use), returned unlocked. */
+static ga_status ga_cuda_cache_of(const ga_graph *graph, ga_cuda_cache **out) {
     /* The graph is const to the caller, but its device copy is a cache: filling it changes no
      * observable state, and the mutexes make it safe from several threads. */
     ga_graph *g = (ga_graph *)graph;
@@ -305,26 +309,37 @@ ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int6
         g->cuda.data = c;
         g->cuda.release = ga_cuda_cache_release;
     }
-    ga_cuda_cache *cache = (ga_cuda_cache *)g->cuda.data;
+    *out = (ga_cuda_cache *)g->cuda.data;
     pthread_mutex_unlock(&ga_cuda_cache_create_mutex);
+    return GA_OK;
+}
 
-    pthread_mutex_lock(&cache->mutex);
-    ga_status s = GA_OK;
+/* The device copy of the graph on `device`; call with cache->mutex held. */
+static ga_status ga_cuda_cache_device(const ga_graph *graph, ga_cuda_cache *cache, int device, ga_cuda_dgraph **out) {
     ga_cuda_dgraph *d = cache->devices;
     while (d && d->device != device) d = d->next;
     if (!d) {
-        s = ga_dgraph_build(graph, device, &d);
-        if (s == GA_OK) {
-            d->next = cache->devices;
-            cache->devices = d;
-        }
+        GA_TRY(ga_dgraph_build(graph, device, &d));
+        d->next = cache->devices;
+        cache->devices = d;
     }
+    *out = d;
+    return GA_OK;
+}
+
+ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int64_t nk, int first_comp,
+                             const ga_cuda_dgraph **dg, const ga_cuda_plan **plan) {
+    ga_cuda_cache *cache;
+    GA_TRY(ga_cuda_cache_of(graph, &cache));
+    pthread_mutex_lock(&cache->mutex);
+    ga_cuda_dgraph *d = NULL;
+    ga_status s = ga_cuda_cache_device(graph, cache, device, &d);
     ga_cuda_plan *p = NULL;
     if (s == GA_OK) {
         p = d->plans;
-        while (p && (p->nq != nq || p->nk != nk)) p = p->next;
+        while (p && (p->nq != nq || p->nk != nk || p->first_comp != first_comp)) p = p->next;
         if (!p) {
-            s = ga_plan_build(graph, d, nq, nk, &p);
+            s = ga_plan_build(graph, d, nq, nk, first_comp, &p);
             if (s == GA_OK) {
                 p->next = d->plans;
                 d->plans = p;
@@ -335,5 +350,62 @@ ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int6
     if (s != GA_OK) return s;
     *dg = d;
     *plan = p;
+    return GA_OK;
+}
+
+/* Density from which a 64x64 block of an explicit graph runs as a tensor-core tile: a tile costs
+ * about as much as ~250 edges on the edge engine (tensor cores vs fp32 gathers, measured ratio
+ * of useful rates ~50x at 4096 edges per tile), so blocks of >= 1/16 density are cheaper as tiles. */
+#define GA_TILE_DENSITY 0.0625
+
+static ga_status ga_tiles_build(const ga_graph *g, ga_cuda_dgraph *d) {
+    ga_tile_plan tp;
+    GA_TRY(ga_tile_plan_build(&g->comps[0], GA_TILE_DENSITY, &tp));
+    ga_status s = GA_OK;
+    if (tp.ntiles > 0) {
+        void *a = NULL;
+        s = ga_dgraph_upload(d, tp.tile_ptr, (size_t)(tp.q_tiles + 1) * sizeof(int64_t), &a);
+        d->tile_ptr = (const int64_t *)a;
+        if (s == GA_OK) s = ga_dgraph_upload(d, tp.tile_kt, (size_t)tp.ntiles * sizeof(int64_t), &a);
+        d->tile_kt = (const int64_t *)a;
+        if (s == GA_OK) s = ga_dgraph_upload(d, tp.tile_mask, (size_t)tp.ntiles * sizeof(int64_t), &a);
+        d->tile_mask = (const int64_t *)a;
+        if (s == GA_OK) s = ga_dgraph_upload(d, tp.masks, (size_t)tp.ntiles * GA_TILE_BQ * sizeof(uint64_t), &a);
+        d->masks = (const uint64_t *)a;
+        if (s == GA_OK && tp.res_nnz > 0) {
+            /* the residual edges: a graph of one explicit component, for the edge engine */
+            ga_graph *r = NULL;
+            s = ga_graph_create(&r);
+            if (s == GA_OK) s = ga_graph_add_csr(r, tp.nrows, tp.ncols, tp.res_ptr, tp.res_col,
+                                                 (ga_index_type)tp.res_index_type);
+            if (s == GA_OK) {
+                r->comps[0].p[0] = g->comps[0].p[0]; /* same column rule as the original */
+                d->residual = r;
+            } else {
+                ga_graph_destroy(r);
+            }
+        }
+    }
+    if (s == GA_OK) {
+        d->ntiles = tp.ntiles;
+        d->tile_edges = tp.tile_edges;
+        d->tiles_state = 1;
+    }
+    ga_tile_plan_free(&tp);
+    return s;
+}
+
+ga_status ga_cuda_graph_tiles(const ga_graph *graph, int device, const ga_cuda_dgraph **dg) {
+    GA_FAIL_IF(graph->count < 1 || graph->comps[0].kind != GA_COMP_CSR, GA_ERR_INTERNAL,
+               "CUDA backend: tiles asked for a graph whose first component is not explicit");
+    ga_cuda_cache *cache;
+    GA_TRY(ga_cuda_cache_of(graph, &cache));
+    pthread_mutex_lock(&cache->mutex);
+    ga_cuda_dgraph *d = NULL;
+    ga_status s = ga_cuda_cache_device(graph, cache, device, &d);
+    if (s == GA_OK && d->tiles_state == 0) s = ga_tiles_build(graph, d);
+    pthread_mutex_unlock(&cache->mutex);
+    if (s != GA_OK) return s;
+    *dg = d;
     return GA_OK;
 }

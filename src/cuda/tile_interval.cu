@@ -54,7 +54,18 @@ struct Interval {
 };
 
 template <typename T> struct MmaType;
+/* bf16 keeps 8 bits of P. Rounding P once costs about 2^-9 * |v| / sqrt(keys) on the output:
+ * ~1e-3 for a 513-key window (the same as FlashAttention's), but up to ~1e-2 on rows with a
+ * handful of keys, over the 1e-2 ceiling. So where some row has fewer than GA_TILE_SPLIT_KEYS
+ * keys, bf16 splits P into bf16(P) + bf16(P - bf16(P)) and runs P V twice (16 bits of P).
+ * fp16 keeps 11 bits and always runs it once. */
+#define GA_TILE_SPLIT_KEYS 256
 template <> struct MmaType<__nv_bfloat16> {
+    static constexpr bool kSplitP = true;
+    static __device__ __forceinline__ uint32_t pack_rest(float x, float y, uint32_t hi) {
+        __nv_bfloat162 h = *reinterpret_cast<__nv_bfloat162 *>(&hi);
+        return pack(x - __low2float(h), y - __high2float(h));
+    }
     static __device__ __forceinline__ uint32_t pack(float x, float y) {
         __nv_bfloat162 v = __floats2bfloat162_rn(x, y);
         return *reinterpret_cast<uint32_t *>(&v);
@@ -69,6 +80,8 @@ template <> struct MmaType<__nv_bfloat16> {
     static __device__ __forceinline__ __nv_bfloat16 from_float(float x) { return __float2bfloat16_rn(x); }
 };
 template <> struct MmaType<__half> {
+    static constexpr bool kSplitP = false;
+    static __device__ __forceinline__ uint32_t pack_rest(float, float, uint32_t) { return 0u; }
     static __device__ __forceinline__ uint32_t pack(float x, float y) {
         __half2 v = __floats2half2_rn(x, y);
         return *reinterpret_cast<uint32_t *>(&v);
@@ -119,7 +132,7 @@ struct TileArgs {
     const uint64_t *masks;
 };
 
-template <typename T, int D, bool LIST>
+template <typename T, int D, bool LIST, bool SPLIT>
 __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs a) {
     constexpr int LD = D + 8;            /* padded smem row (elements): conflict-free ldmatrix */
     constexpr int KSTEPS = D / 16;       /* k-steps of Q K^T */
@@ -272,7 +285,8 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
             m_run[r] = mx[r];
         }
         float rs[2] = {0.f, 0.f};
-        uint32_t pf[4][4]; /* P as A fragments: 4 k-steps of 16 keys */
+        uint32_t pf[4][4];  /* P as A fragments: 4 k-steps of 16 keys */
+        uint32_t pfl[4][4]; /* bf16 only: P - bf16(P), so that P V keeps ~16 bits of P */
 #pragma unroll
         for (int n = 0; n < 8; n++) {
             float p0 = exp2f(s[n][0] * a.scale_log2 - base[0]), p1 = exp2f(s[n][1] * a.scale_log2 - base[0]);
@@ -281,6 +295,10 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
             rs[1] += p2 + p3;
             pf[n >> 1][(n & 1) * 2 + 0] = MmaType<T>::pack(p0, p1);
             pf[n >> 1][(n & 1) * 2 + 1] = MmaType<T>::pack(p2, p3);
+            if (SPLIT) {
+                pfl[n >> 1][(n & 1) * 2 + 0] = MmaType<T>::pack_rest(p0, p1, pf[n >> 1][(n & 1) * 2 + 0]);
+                pfl[n >> 1][(n & 1) * 2 + 1] = MmaType<T>::pack_rest(p2, p3, pf[n >> 1][(n & 1) * 2 + 1]);
+            }
         }
         l_run[0] = l_run[0] * corr[0] + rs[0];
         l_run[1] = l_run[1] * corr[1] + rs[1];
@@ -299,6 +317,10 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
                 ldmatrix_x4_trans(vf, v_s + r * LD + c);
                 MmaType<T>::mma(o[2 * d2], pf[kk], vf);
                 MmaType<T>::mma(o[2 * d2 + 1], pf[kk], vf + 2);
+                if (SPLIT) {
+                    MmaType<T>::mma(o[2 * d2], pfl[kk], vf);
+                    MmaType<T>::mma(o[2 * d2 + 1], pfl[kk], vf + 2);
+                }
             }
         }
         __syncthreads(); /* this buffer is refilled two iterations on */
@@ -335,7 +357,7 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
         for (int d = 0; d < DTILES; d++) {
             const int col = d * 8 + 2 * t4;
             float x0 = o[d][2 * r] * w_new, x1 = o[d][2 * r + 1] * w_new;
-            if (a.accumulate) {
+            if (w_old > 0.f) { /* a prior state with no edges (lse -inf) contributes nothing */
                 x0 += MmaType<T>::to_float(orow[col]) * w_old;
                 x1 += MmaType<T>::to_float(orow[col + 1]) * w_old;
             }
@@ -346,11 +368,11 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
     }
 }
 
-template <typename T, int D, bool LIST>
+template <typename T, int D, bool LIST, bool SPLIT>
 ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_size) {
     constexpr int LD = D + 8;
     const size_t smem = (size_t)(BQ + 4 * BK) * LD * sizeof(T);
-    cudaError_t e = cudaFuncSetAttribute(tile_interval_kernel<T, D, LIST>, cudaFuncAttributeMaxDynamicSharedMemorySize,
+    cudaError_t e = cudaFuncSetAttribute(tile_interval_kernel<T, D, LIST, SPLIT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
                                          (int)smem);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "tile kernel: cudaFuncSetAttribute: %s", cudaGetErrorString(e));
@@ -363,7 +385,7 @@ ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_s
         snprintf(err, err_size, "tile kernel: %lld blocks exceed the launch limit", (long long)blocks);
         return GA_ERR_BAD_SIZE;
     }
-    tile_interval_kernel<T, D, LIST><<<dim3((unsigned)gx, (unsigned)gy), NTHREADS, smem, stream>>>(a);
+    tile_interval_kernel<T, D, LIST, SPLIT><<<dim3((unsigned)gx, (unsigned)gy), NTHREADS, smem, stream>>>(a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "tile kernel launch: %s", cudaGetErrorString(e));
@@ -405,7 +427,19 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     a.tile_ptr = c->tile_ptr; a.tile_kt = c->tile_kt; a.tile_mask = c->tile_mask; a.masks = c->masks;
     const bool list = c->kind == GA_TILE_LIST;
     cudaStream_t s = (cudaStream_t)c->stream;
-#define GA_TILE_LAUNCH(T, D) (list ? launch<T, D, true>(a, s, err, err_size) : launch<T, D, false>(a, s, err, err_size))
+    /* bf16 P: split when some row has fewer than GA_TILE_SPLIT_KEYS keys (see MmaType) */
+    int64_t min_keys = 0;
+    switch (c->kind) {
+    case GA_TILE_WINDOW: min_keys = (c->p0 < c->p1 ? c->p0 : c->p1) + 1; break;
+    case GA_TILE_DENSE: min_keys = c->nk; break;
+    case GA_TILE_BLOCKS: min_keys = c->p0 < c->nk ? c->p0 : c->nk; break;
+    default: min_keys = 0; /* causal (row 0 has one key), explicit graphs (any degree) */
+    }
+    const bool split = min_keys < GA_TILE_SPLIT_KEYS;
+#define GA_TILE_LAUNCH(T, D)                                                                                    \
+    (list ? launch<T, D, true, MmaType<T>::kSplitP>(a, s, err, err_size)                                       \
+          : (split && MmaType<T>::kSplitP) ? launch<T, D, false, MmaType<T>::kSplitP>(a, s, err, err_size)     \
+                                           : launch<T, D, false, false>(a, s, err, err_size))
     if (c->dtype == GA_BF16) {
         if (c->D == 32) return GA_TILE_LAUNCH(__nv_bfloat16, 32);
         if (c->D == 64) return GA_TILE_LAUNCH(__nv_bfloat16, 64);
