@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "common/half.h"
 #include "graph/graph.h"
 #include "test.h"
@@ -978,4 +979,68 @@ TEST(tile_engine_accumulates_into_a_prior_state) {
     ga_graph_destroy(band);
     ga_graph_destroy(below);
     ga_graph_destroy(all);
+}
+
+/* Allocation failures on the GPU path (graph upload, tile plan, residual graph, edge plans, the
+ * workspace): with the k-th allocation made to fail, for every k until the call succeeds, the
+ * call returns GA_ERR_OUT_OF_MEMORY and leaves the output untouched; the graph stays usable and
+ * the successful call matches the reference (checked by run_case on the same graph). */
+TEST(allocation_failures_on_the_gpu_path_are_out_of_memory_and_write_nothing) {
+    NEED_GPU();
+    const int64_t N = 300, D = 64;
+    dtensor q, k, v, o;
+    float *f = malloc((size_t)(N * D) * sizeof(float));
+    uint64_t rng = 77;
+    ASSERT_OK(dtensor_alloc(&q, GA_BF16, LAYOUT_CONTIGUOUS, 1, N, 1, D));
+    ASSERT_OK(dtensor_alloc(&k, GA_BF16, LAYOUT_CONTIGUOUS, 1, N, 1, D));
+    ASSERT_OK(dtensor_alloc(&v, GA_BF16, LAYOUT_CONTIGUOUS, 1, N, 1, D));
+    ASSERT_OK(dtensor_alloc(&o, GA_BF16, LAYOUT_CONTIGUOUS, 1, N, 1, D));
+    fill_random(&q, f, &rng, 1.0);
+    fill_random(&k, f, &rng, 1.0);
+    fill_random(&v, f, &rng, 1.0);
+    ASSERT_OK(dtensor_upload(&q));
+    ASSERT_OK(dtensor_upload(&k));
+    ASSERT_OK(dtensor_upload(&v));
+    int64_t kk = 0, injected_total = 0;
+    ga_status st = GA_ERR_INTERNAL;
+    for (; kk < 1000; kk++) {
+        /* a fresh graph each time, so that every upload and plan is built under the injection */
+        ga_graph *g = explicit_of("window:40+random:3,5", N, "global:3,200");
+        ASSERT_TRUE(g != NULL);
+        ASSERT_OK(dtensor_poison(&o));
+        const int64_t before = ga_alloc_failures_injected();
+        ga_alloc_fail_after(kk);
+        st = ga_attention_forward(g, &q.t, &k.t, &v.t, &o.t, NULL, NULL, NULL, 0);
+        ga_alloc_fail_after(-1);
+        const int injected = ga_alloc_failures_injected() > before;
+        ASSERT_OK(ga_cuda_testing_sync());
+        if (st != GA_OK) {
+            EXPECT_STATUS(st, GA_ERR_OUT_OF_MEMORY);
+            EXPECT_TRUE(injected);
+            ASSERT_OK(dtensor_download(&o));
+            const unsigned char *b = o.host;
+            int64_t written = 0;
+            for (int64_t x = 0; x < o.elems * (int64_t)o.esize; x++) written += b[x] != 0xff;
+            if (written) ga_test_fail(__FILE__, __LINE__, "k=%lld: %lld output bytes written by a failed call",
+                                      (long long)kk, (long long)written);
+            /* the same graph, no injection: must succeed now */
+            EXPECT_STATUS(ga_attention_forward(g, &q.t, &k.t, &v.t, &o.t, NULL, NULL, NULL, 0), GA_OK);
+            ASSERT_OK(ga_cuda_testing_sync());
+            injected_total++;
+        } else {
+            EXPECT_TRUE(!injected); /* an injected failure must never be swallowed */
+        }
+        ga_graph_destroy(g);
+        if (st == GA_OK || ga_test_failures()) break;
+    }
+    EXPECT_STATUS(st, GA_OK);
+    EXPECT_TRUE(injected_total >= 5); /* uploads, tile plan, residual, plans, workspace */
+    fprintf(stderr, "  %lld injected allocation failures before the call succeeded\n", (long long)injected_total);
+    ga_graph *g = explicit_of("window:40+random:3,5", N, "global:3,200");
+    case_cfg c = base_case("after the fault sweep: csr(window:40+random)+global", g, N, D, GA_BF16);
+    c.with_lse = 0;
+    run_case(&c);
+    ga_graph_destroy(g);
+    dtensor_free(&q), dtensor_free(&k), dtensor_free(&v), dtensor_free(&o);
+    free(f);
 }

@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "cuda/cuda_common.cuh"
 #include "cuda/tile_interval.h"
 
@@ -187,6 +188,8 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
     void *ws = p->workspace;
     int own_ws = 0;
     if (need > 0 && !ws) { /* the caller left it to us: stream-ordered, so no synchronization */
+        GA_FAIL_IF(ga_alloc_should_fail(), GA_ERR_OUT_OF_MEMORY,
+                   "CUDA backend: out of device memory for a %zu-byte workspace (injected)", need);
         GA_CUDA_TRY(cudaMallocAsync(&ws, need, stream));
         own_ws = 1;
     } else if (need > 0) {

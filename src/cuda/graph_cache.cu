@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "common/alloc.h"
 #include "cuda/cuda_common.cuh"
 #include "graph/tile_plan.h"
 
@@ -37,12 +38,12 @@ static void ga_dgraph_free(ga_cuda_dgraph *d) {
     (void)cudaGetLastError(); /* at process exit the runtime may be gone: nothing to report */
     for (ga_cuda_plan *p = d->plans; p;) {
         ga_cuda_plan *n = p->next;
-        free(p);
+        ga_free(p);
         p = n;
     }
-    free(d->allocs);
+    ga_free(d->allocs);
     ga_graph_destroy(d->residual);
-    free(d);
+    ga_free(d);
 }
 
 static void ga_cuda_cache_release(void *data) {
@@ -54,7 +55,7 @@ static void ga_cuda_cache_release(void *data) {
         d = n;
     }
     pthread_mutex_destroy(&c->mutex);
-    free(c);
+    ga_free(c);
 }
 
 /* Allocate device memory owned by `d` and copy `bytes` from the host into it. */
@@ -62,12 +63,14 @@ static ga_status ga_dgraph_upload(ga_cuda_dgraph *d, const void *host, size_t by
     *out = NULL;
     if (d->nallocs == d->cap_allocs) {
         int cap = d->cap_allocs ? 2 * d->cap_allocs : 8;
-        void **n = (void **)realloc(d->allocs, (size_t)cap * sizeof *n);
+        void **n = (void **)ga_realloc(d->allocs, (size_t)cap * sizeof *n);
         GA_FAIL_IF(!n, GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory");
         d->allocs = n;
         d->cap_allocs = cap;
     }
     void *p = NULL;
+    GA_FAIL_IF(ga_alloc_should_fail(), GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of device memory (%zu bytes, injected)",
+               bytes);
     GA_CUDA_TRY(cudaMalloc(&p, bytes ? bytes : 1));
     d->allocs[d->nallocs++] = p;
     if (bytes) GA_CUDA_TRY(cudaMemcpy(p, host, bytes, cudaMemcpyHostToDevice));
@@ -76,14 +79,14 @@ static ga_status ga_dgraph_upload(ga_cuda_dgraph *d, const void *host, size_t by
 }
 
 static ga_status ga_dgraph_build(const ga_graph *g, int device, ga_cuda_dgraph **out) {
-    ga_cuda_dgraph *d = (ga_cuda_dgraph *)calloc(1, sizeof *d);
+    ga_cuda_dgraph *d = (ga_cuda_dgraph *)ga_calloc(1, sizeof *d);
     GA_FAIL_IF(!d, GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory");
     d->device = device;
     d->ncomp = (int)g->count;
     ga_status s = GA_OK;
-    ga_component *host = (ga_component *)malloc((size_t)g->count * sizeof *host);
+    ga_component *host = (ga_component *)ga_malloc((size_t)g->count * sizeof *host);
     if (!host) {
-        free(d);
+        ga_free(d);
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory");
     }
     memcpy(host, g->comps, (size_t)g->count * sizeof *host);
@@ -103,7 +106,7 @@ static ga_status ga_dgraph_build(const ga_graph *g, int device, ga_cuda_dgraph *
     }
     void *p = NULL;
     if (s == GA_OK) s = ga_dgraph_upload(d, host, (size_t)g->count * sizeof *host, &p);
-    free(host);
+    ga_free(host);
     if (s != GA_OK) {
         ga_dgraph_free(d);
         return s;
@@ -127,7 +130,7 @@ typedef struct ga_pairs {
 static int ga_pairs_push(ga_pairs *p, int64_t row, int64_t comp, int64_t count) {
     if (p->n == p->cap) {
         int64_t cap = p->cap ? 2 * p->cap : 64;
-        ga_pair *n = (ga_pair *)realloc(p->v, (size_t)cap * sizeof *n);
+        ga_pair *n = (ga_pair *)ga_realloc(p->v, (size_t)cap * sizeof *n);
         if (!n) return 0;
         p->v = n;
         p->cap = cap;
@@ -230,7 +233,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         }
     }
     if (!ok) {
-        free(pairs.v);
+        ga_free(pairs.v);
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory planning heavy rows");
     }
     qsort(pairs.v, (size_t)pairs.n, sizeof(ga_pair), ga_pair_cmp);
@@ -243,10 +246,10 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
     int64_t chunk = ga_max64(GA_CHUNK_MIN, ga_ceildiv(total, GA_CHUNK_TARGET));
     for (int64_t a = 0; a < pairs.n; a++) nitems += ga_ceildiv(pairs.v[a].count, chunk);
 
-    ga_cuda_plan *plan = (ga_cuda_plan *)calloc(1, sizeof *plan);
-    int64_t *rows = (int64_t *)malloc((size_t)(nslots + 1) * sizeof(int64_t));
-    int64_t *begin = (int64_t *)malloc((size_t)(nslots + 1) * sizeof(int64_t));
-    ga_cuda_item *items = (ga_cuda_item *)malloc((size_t)(nitems + 1) * sizeof(ga_cuda_item));
+    ga_cuda_plan *plan = (ga_cuda_plan *)ga_calloc(1, sizeof *plan);
+    int64_t *rows = (int64_t *)ga_malloc((size_t)(nslots + 1) * sizeof(int64_t));
+    int64_t *begin = (int64_t *)ga_malloc((size_t)(nslots + 1) * sizeof(int64_t));
+    ga_cuda_item *items = (ga_cuda_item *)ga_malloc((size_t)(nitems + 1) * sizeof(ga_cuda_item));
     ga_status s = GA_OK;
     if (!plan || !rows || !begin || !items) {
         s = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "CUDA backend: out of host memory planning heavy rows");
@@ -281,12 +284,12 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         if (s == GA_OK) s = ga_dgraph_upload(d, items, (size_t)nitems * sizeof(ga_cuda_item), &p);
         plan->items = (const ga_cuda_item *)p;
     }
-    free(pairs.v);
-    free(rows);
-    free(begin);
-    free(items);
+    ga_free(pairs.v);
+    ga_free(rows);
+    ga_free(begin);
+    ga_free(items);
     if (s != GA_OK) {
-        free(plan); /* its device arrays belong to d and are freed with it */
+        ga_free(plan); /* its device arrays belong to d and are freed with it */
         return s;
     }
     *out = plan;
@@ -300,9 +303,9 @@ static ga_status ga_cuda_cache_of(const ga_graph *graph, ga_cuda_cache **out) {
     ga_graph *g = (ga_graph *)graph;
     pthread_mutex_lock(&ga_cuda_cache_create_mutex);
     if (!g->cuda.data) {
-        ga_cuda_cache *c = (ga_cuda_cache *)calloc(1, sizeof *c);
+        ga_cuda_cache *c = (ga_cuda_cache *)ga_calloc(1, sizeof *c);
         if (!c || pthread_mutex_init(&c->mutex, NULL) != 0) {
-            free(c);
+            ga_free(c);
             pthread_mutex_unlock(&ga_cuda_cache_create_mutex);
             GA_FAIL(GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory");
         }
