@@ -236,19 +236,24 @@ int cmd_bench(int argc, char **argv) {
         r->dev_mib = NAN;
         double t_start = cli_now();
         cli_grouped(nq, nbuf, sizeof nbuf);
-        if (tty) fprintf(stderr, "\rbench: N=%s (%d/%d): counting edges...            ", nbuf, t + 1, count);
-        ga_status s = ga_graph_count_edges(graph, nq, nk, &r->edges);
-        if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' at N=%lld", spec, (long long)nq); goto done; }
-        int64_t nqe, nke;
-        if (__builtin_mul_overflow(B * H, nq * D, &nqe) || __builtin_mul_overflow(B * Hkv, nk * D, &nke)) {
+        /* sizes and memory first: counting the edges is O(N) and pointless if the inputs cannot exist */
+        int64_t bh, bhk, nqd, nkd, nqe, nke, qbytes, kbytes;
+        if (__builtin_mul_overflow(B, H, &bh) || __builtin_mul_overflow(B, Hkv, &bhk) ||
+            __builtin_mul_overflow(nq, D, &nqd) || __builtin_mul_overflow(nk, D, &nkd) ||
+            __builtin_mul_overflow(bh, nqd, &nqe) || __builtin_mul_overflow(bhk, nkd, &nke) ||
+            __builtin_mul_overflow(nqe, (int64_t)es, &qbytes) || __builtin_mul_overflow(nke, (int64_t)es, &kbytes) ||
+            (uint64_t)qbytes > SIZE_MAX || (uint64_t)kbytes > SIZE_MAX) {
             cli_error(cmd, "N=%lld: the problem size overflows int64", (long long)nq);
             goto done;
         }
-        q = malloc((size_t)nqe * es);
-        k = malloc((size_t)nke * es);
-        v = malloc((size_t)nke * es);
-        out = malloc((size_t)nqe * es);
+        q = malloc((size_t)qbytes);
+        k = malloc((size_t)kbytes);
+        v = malloc((size_t)kbytes);
+        out = malloc((size_t)qbytes);
         if (!q || !k || !v || !out) { cli_error(cmd, "N=%lld: out of host memory for the inputs", (long long)nq); goto done; }
+        if (tty) fprintf(stderr, "\rbench: N=%s (%d/%d): counting edges...            ", nbuf, t + 1, count);
+        ga_status s = ga_graph_count_edges(graph, nq, nk, &r->edges);
+        if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' at N=%lld", spec, (long long)nq); goto done; }
         if (tty) fprintf(stderr, "\rbench: N=%s (%d/%d): generating inputs...         ", nbuf, t + 1, count);
         cli_random_tensor(dtype, q, nqe, (uint64_t)seed, 1);
         cli_random_tensor(dtype, k, nke, (uint64_t)seed, 2);

@@ -50,11 +50,16 @@ int cmd_export(int argc, char **argv) {
     rc = CLI_FAILED;
     if (cli_graph(cmd, spec, &graph) != CLI_OK) goto done;
     int64_t edges;
+    /* the row offsets first: counting the edges is O(N) and pointless if they cannot be held */
+    row_ptr = (uint64_t)nq < SIZE_MAX / sizeof *row_ptr - 1 ? malloc((size_t)(nq + 1) * sizeof *row_ptr) : NULL;
+    if (!row_ptr) {
+        cli_error(cmd, "out of memory for %lld row offsets (%.1f GiB)", (long long)nq + 1, (double)nq * 8 / (1u << 30));
+        goto done;
+    }
     ga_status s = ga_graph_count_edges(graph, nq, nk, &edges);
     if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' with Nq=%lld, Nk=%lld", spec, (long long)nq, (long long)nk); goto done; }
-    row_ptr = malloc((size_t)(nq + 1) * sizeof *row_ptr);
-    col = malloc((size_t)(edges ? edges : 1) * sizeof *col);
-    if (!row_ptr || !col) {
+    col = (uint64_t)edges < SIZE_MAX / sizeof *col ? malloc((size_t)(edges ? edges : 1) * sizeof *col) : NULL;
+    if (!col) {
         cli_error(cmd, "out of memory for %lld edges (%.1f GiB)", (long long)edges, (double)edges * 8 / (1u << 30));
         goto done;
     }

@@ -149,6 +149,9 @@ def _numpy_view(a, name, output):
 def numpy_attention(q, k, v, g, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
     arrays = [("q", q), ("k", k), ("v", v)] + ([("out", out)] if out is not None else [])
     for name, a in arrays:
+        if a is None:  # a missing argument, not an array on another device
+            raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                                     "%s is None; pass a NumPy array (or a torch.Tensor)" % name)
         if not isinstance(a, np.ndarray):
             raise make_error(Status.ERR_DEVICE_MISMATCH,
                              "q is a NumPy array but %s is %s; pass all arrays as NumPy arrays (or all as "

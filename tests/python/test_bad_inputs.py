@@ -43,6 +43,12 @@ def _(q, k, v, tmp):
     return lambda: ga.attention(None, k, v, "window:1", out=out), [out]
 
 
+@case("null_k", S.ERR_BAD_PARAMETER)
+def _(q, k, v, tmp):
+    out = poisoned(q.shape)
+    return lambda: ga.attention(q, None, v, "window:1", out=out), [out]
+
+
 @case("zero_length_keys", S.ERR_BAD_SIZE)
 def _(q, k, v, tmp):
     out = poisoned(q.shape)
