@@ -16,17 +16,6 @@
 #include "graphattn.h"
 #include "peak_flops.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#else
-#include <time.h>
-static int omp_get_max_threads(void) { return 1; }
-static double omp_get_wtime(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-#endif
 
 static int cmp_double(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;

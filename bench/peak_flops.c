@@ -11,16 +11,6 @@
 
 #include "peak_flops.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static int omp_get_max_threads(void) { return 1; }
-static double omp_get_wtime(void) {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec + 1e-9 * ts.tv_nsec;
-}
-#endif
 
 #if defined(__AVX2__) && defined(__FMA__)
 #include <immintrin.h>
