@@ -8,6 +8,9 @@ Cases (H=1, D=64, bf16, batch 1; graphattn through bench/ga_torch.py on torch te
   random      window 64 + 16 random keys per query, N = 2^18 .. 2^22  peers: FA2 window part, Flex
   bigbird     bigbird:64,3,2,3 (block 64), N = 2^18, 2^20          peers: Flex
   csr-huge    window 300 as a CSR at N = 2^22: 2.5e9 edges (> 2^31), int32 columns; a long-sequence check
+  dense, causal  N = 2^16, H = 16, D = 128                      peers: SDPA flash (FA2), SDPA cuDNN
+  window-h16  the 513-key window at N = 2^22 with H = 16            peers: FA2 window
+(dense, causal and window-h16 are not in the default --cases list: name them.)
 Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
 reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes
 the exit status 1. Peers are checked the same way and only reported.
@@ -350,6 +353,54 @@ def case_bigbird(args, N, B=64, WB=3, GB=2, RB=3, seed=5):
     torch.cuda.empty_cache()
 
 
+class heads_and_dim:
+    """Run a case at another (H, D): qkv, reference and the FLOP count read the globals."""
+    def __init__(self, h, d):
+        self.hd = (h, d)
+
+    def __enter__(self):
+        global H, D
+        self.saved = (H, D)
+        H, D = self.hd
+
+    def __exit__(self, *exc):
+        global H, D
+        H, D = self.saved
+
+
+def case_dense(args, N, causal):
+    """Dense or causal attention through the same engine, H = 16, D = 128 (issue 5: within 1.3x
+    of SDPA's FA2 kernel); peers: SDPA flash (FA2) and cuDNN. Errors on head 0's sampled rows."""
+    name = "causal" if causal else "dense"
+    with heads_and_dim(16, 128):
+        q, k, v = qkv(N)
+        g = ga.Graph(name)
+        edges = N * (N + 1) // 2 if causal else N * N
+        keys = lambda i: np.arange(0, i + 1 if causal else N, dtype=np.int64)  # noqa: E731
+        ref = reference(g, N, q, k, v, sample_rows(N), keys_of=keys)
+        if args.peers:
+            for backend, label in (("FLASH_ATTENTION", "sdpa_flash"), ("CUDNN_ATTENTION", "sdpa_cudnn")):
+                run_peer(name, label, N, edges, lambda b=backend: peers.sdpa(q, k, v, causal, b), ref)
+        run_graphattn(name, g, N, q, k, v, edges, ref, note="H=16 D=128")
+        del q, k, v
+        torch.cuda.empty_cache()
+
+
+def case_window_heads(args, N, W=256):
+    """The 513-key window with H = 16 (issue 5: time per edge no worse than H = 1)."""
+    with heads_and_dim(16, 64):
+        q, k, v = qkv(N)
+        g = ga.Graph("window:%d" % W)
+        edges = peers.window_edges(N, W, W)
+        lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
+        ref = reference(g, N, q, k, v, sample_rows(N), keys_of=lo)
+        if args.peers:
+            run_peer("window-h16", "fa2_window", N, edges, lambda: peers.fa2_window(q, k, v, W, W), ref, note="H=16")
+        run_graphattn("window-h16", g, N, q, k, v, edges, ref, note="H=16")
+        del q, k, v
+        torch.cuda.empty_cache()
+
+
 def self_check_edge_counts():
     """The analytic edge counts above against the library's own count, at a small N."""
     N = 4096
@@ -423,6 +474,12 @@ def main():
         elif c == "bigbird":
             for n in parse(args.bigbird_log2n):
                 case_bigbird(args, 1 << n)
+        elif c == "dense":
+            case_dense(args, 1 << 16, causal=False)
+        elif c == "causal":
+            case_dense(args, 1 << 16, causal=True)
+        elif c == "window-h16":
+            case_window_heads(args, 1 << 22)
         elif c == "csr-huge":
             case_csr(args, 1 << 22, W=300, name="csr-huge")
         else:
