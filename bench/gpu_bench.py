@@ -262,27 +262,48 @@ def flex_with_build(mask_fn, N, q, k, v):
 
 # ---- the cases -----------------------------------------------------------------------------------
 
-def case_window(args, N):
+class heads_and_dim:
+    """Run a case at another (H, D): qkv, reference and the FLOP count read the globals."""
+    def __init__(self, h, d):
+        self.hd = (h, d)
+
+    def __enter__(self):
+        global H, D
+        self.saved = (H, D)
+        H, D = self.hd
+
+    def __exit__(self, *exc):
+        global H, D
+        H, D = self.saved
+
+
+def case_window(args, N, heads=1):
+    """The 513-key window; heads = 16 is the "window-h16" case (issue 5: time per edge no worse
+    than with one head), run beside FA2 only."""
     W = 256
-    q, k, v = qkv(N)
-    g = ga.Graph("window:%d" % W)
-    edges = peers.window_edges(N, W, W)
-    lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
-    ref = reference(g, N, q, k, v, sample_rows(N), keys_of=lo)
-    if args.peers:
-        if N <= (1 << 26) or args.fa2_max:
-            run_peer("window", "fa2_window", N, edges, lambda: peers.fa2_window(q, k, v, W, W), ref)
-        else:
-            run_peer("window", "fa2_window", N, edges, None, None)
-        if N in args.flex_window:
-            bm = peers.flex_window_mask(N, W, W)
-            run_peer("window", "flex_window", N, edges, lambda: peers.flex(q, k, v, bm), ref)
-            del bm
-    torch.cuda.empty_cache()
-    run_graphattn("window", g, N, q, k, v, edges, ref, in_place=N >= (1 << 27),
-                  note="out=q" if N >= (1 << 27) else "")
-    del q, k, v
-    torch.cuda.empty_cache()
+    name = "window" if heads == 1 else "window-h%d" % heads
+    note = "" if heads == 1 else "H=%d" % heads
+    with heads_and_dim(heads, D):
+        q, k, v = qkv(N)
+        g = ga.Graph("window:%d" % W)
+        edges = peers.window_edges(N, W, W)
+        lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
+        ref = reference(g, N, q, k, v, sample_rows(N), keys_of=lo)
+        if args.peers:
+            if N <= (1 << 26) or args.fa2_max:
+                run_peer(name, "fa2_window", N, edges, lambda: peers.fa2_window(q, k, v, W, W), ref, note=note)
+            else:
+                run_peer(name, "fa2_window", N, edges, None, None)
+            if heads == 1 and N in args.flex_window:
+                bm = peers.flex_window_mask(N, W, W)
+                run_peer(name, "flex_window", N, edges, lambda: peers.flex(q, k, v, bm), ref)
+                del bm
+        torch.cuda.empty_cache()
+        in_place = N >= (1 << 27)
+        run_graphattn(name, g, N, q, k, v, edges, ref, in_place=in_place,
+                      note=" ".join(x for x in (note, "out=q" if in_place else "") if x))
+        del q, k, v
+        torch.cuda.empty_cache()
 
 
 def case_csr(args, N, W=256, name="csr"):
@@ -353,21 +374,6 @@ def case_bigbird(args, N, B=64, WB=3, GB=2, RB=3, seed=5):
     torch.cuda.empty_cache()
 
 
-class heads_and_dim:
-    """Run a case at another (H, D): qkv, reference and the FLOP count read the globals."""
-    def __init__(self, h, d):
-        self.hd = (h, d)
-
-    def __enter__(self):
-        global H, D
-        self.saved = (H, D)
-        H, D = self.hd
-
-    def __exit__(self, *exc):
-        global H, D
-        H, D = self.saved
-
-
 def case_dense(args, N, causal):
     """Dense or causal attention through the same engine, H = 16, D = 128 (issue 5: within 1.3x
     of SDPA's FA2 kernel); peers: SDPA flash (FA2) and cuDNN. Errors on head 0's sampled rows."""
@@ -382,21 +388,6 @@ def case_dense(args, N, causal):
             for backend, label in (("FLASH_ATTENTION", "sdpa_flash"), ("CUDNN_ATTENTION", "sdpa_cudnn")):
                 run_peer(name, label, N, edges, lambda b=backend: peers.sdpa(q, k, v, causal, b), ref)
         run_graphattn(name, g, N, q, k, v, edges, ref, note="H=16 D=128")
-        del q, k, v
-        torch.cuda.empty_cache()
-
-
-def case_window_heads(args, N, W=256):
-    """The 513-key window with H = 16 (issue 5: time per edge no worse than H = 1)."""
-    with heads_and_dim(16, 64):
-        q, k, v = qkv(N)
-        g = ga.Graph("window:%d" % W)
-        edges = peers.window_edges(N, W, W)
-        lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
-        ref = reference(g, N, q, k, v, sample_rows(N), keys_of=lo)
-        if args.peers:
-            run_peer("window-h16", "fa2_window", N, edges, lambda: peers.fa2_window(q, k, v, W, W), ref, note="H=16")
-        run_graphattn("window-h16", g, N, q, k, v, edges, ref, note="H=16")
         del q, k, v
         torch.cuda.empty_cache()
 
@@ -479,7 +470,7 @@ def main():
         elif c == "causal":
             case_dense(args, 1 << 16, causal=True)
         elif c == "window-h16":
-            case_window_heads(args, 1 << 22)
+            case_window(args, 1 << 22, heads=16)
         elif c == "csr-huge":
             case_csr(args, 1 << 22, W=300, name="csr-huge")
         else:

@@ -44,6 +44,17 @@ ga_status ga_cuda_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tens
 /* Is `ptr` device memory the CUDA runtime knows? (0 without CUDA) */
 int ga_cuda_is_device_pointer(const void *ptr);
 
+/* Device memory for the test suite (tests/test_cuda.c): src/cuda/device.cu, stubs in
+ * src/cuda_stub/cuda_stub.c that fail (the tests skip before calling them without a GPU). */
+ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes);
+void ga_cuda_testing_free(void *ptr);
+ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t bytes);
+ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes);
+ga_status ga_cuda_testing_sync(void);
+ga_status ga_cuda_testing_stream_create(void **stream);
+void ga_cuda_testing_stream_destroy(void *stream);
+ga_status ga_cuda_testing_stream_sync(void *stream);
+
 #ifdef __cplusplus
 }
 #endif

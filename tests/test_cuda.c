@@ -14,21 +14,13 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backend.h"
 #include "common/alloc.h"
 #include "common/half.h"
 #include "graph/graph.h"
 #include "test.h"
 
-/* Device memory helpers exported by the CUDA backend for this suite (src/cuda/device.cu;
- * stubs in src/cuda_stub/cuda_stub.c). */
-ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes);
-void ga_cuda_testing_free(void *ptr);
-ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t bytes);
-ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes);
-ga_status ga_cuda_testing_sync(void);
-ga_status ga_cuda_testing_stream_create(void **stream);
-void ga_cuda_testing_stream_destroy(void *stream);
-ga_status ga_cuda_testing_stream_sync(void *stream);
+/* Device memory helpers: ga_cuda_testing_* in backend.h. */
 
 #define NEED_GPU()                                                                                 \
     do {                                                                                           \

@@ -35,15 +35,7 @@ int ga_cuda_is_device_pointer(const void *ptr) {
     return 0;
 }
 
-/* Device memory for the test suite (tests/test_cuda.c skips before calling these). */
-ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes);
-void ga_cuda_testing_free(void *ptr);
-ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t bytes);
-ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes);
-ga_status ga_cuda_testing_sync(void);
-ga_status ga_cuda_testing_stream_create(void **stream);
-void ga_cuda_testing_stream_destroy(void *stream);
-ga_status ga_cuda_testing_stream_sync(void *stream);
+/* Device memory for the test suite (declared in backend.h). */
 
 ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes) {
     (void)bytes;
