@@ -54,6 +54,9 @@ ga_status ga_cuda_testing_sync(void);
 ga_status ga_cuda_testing_stream_create(void **stream);
 void ga_cuda_testing_stream_destroy(void *stream);
 ga_status ga_cuda_testing_stream_sync(void *stream);
+ga_status ga_cuda_testing_mem_info(size_t *free_bytes, size_t *total_bytes); /* cudaMemGetInfo (testing_scale.cu) */
+/* 1 when the Hopper (wgmma) tile kernel runs on the current device (tile_wgmma.cu); 0 without CUDA. */
+int ga_cuda_testing_wgmma_available(void);
 
 #ifdef __cplusplus
 }

@@ -20,91 +20,41 @@
 #include <stdint.h>
 #include <stdio.h>
 
+#include "cuda/tile_common.cuh"
 #include "cuda/tile_interval.h"
 
 namespace {
+using namespace ga_tile;
 
 constexpr int BQ = 64;       /* query rows per CTA */
 constexpr int BK = 64;       /* keys per tile */
 constexpr int NWARPS = 4;
 constexpr int NTHREADS = NWARPS * 32;
 
-/* Row ranges of an interval component, in the bottom-right aligned convention. */
-struct Interval {
-    int kind;
-    int64_t a, b; /* window: left, right; blocks: block size */
-    int64_t nq, nk;
-    __device__ __forceinline__ int64_t lo(int64_t i) const {
-        int64_t d = i + (nk - nq);
-        switch (kind) {
-        case GA_TILE_WINDOW: return d - a;
-        case GA_TILE_BLOCKS: return (i / a) * a;
-        default: return 0; /* causal, dense */
-        }
-    }
-    __device__ __forceinline__ int64_t hi(int64_t i) const {
-        int64_t d = i + (nk - nq);
-        switch (kind) {
-        case GA_TILE_WINDOW: return d + b;
-        case GA_TILE_CAUSAL: return d;
-        case GA_TILE_BLOCKS: return (i / a) * a + a - 1;
-        default: return nk - 1;
-        }
-    }
-};
-
-template <typename T> struct MmaType;
 /* bf16 keeps 8 bits of P. Rounding P once costs about 2^-9 * |v| / sqrt(keys) on the output:
  * ~1e-3 for a 513-key window (the same as FlashAttention's), but up to ~1e-2 on rows with a
  * handful of keys, over the 1e-2 ceiling. So where some row has fewer than GA_TILE_SPLIT_KEYS
  * keys, bf16 splits P into bf16(P) + bf16(P - bf16(P)) and runs P V twice (16 bits of P).
  * fp16 keeps 11 bits and always runs it once. */
-#define GA_TILE_SPLIT_KEYS 256
+template <typename T> struct MmaType;
 template <> struct MmaType<__nv_bfloat16> {
     static constexpr bool kSplitP = true;
-    static __device__ __forceinline__ uint32_t pack_rest(float x, float y, uint32_t hi) {
-        __nv_bfloat162 h = *reinterpret_cast<__nv_bfloat162 *>(&hi);
-        return pack(x - __low2float(h), y - __high2float(h));
-    }
-    static __device__ __forceinline__ uint32_t pack(float x, float y) {
-        __nv_bfloat162 v = __floats2bfloat162_rn(x, y);
-        return *reinterpret_cast<uint32_t *>(&v);
-    }
     static __device__ __forceinline__ void mma(float *c, const uint32_t *a, const uint32_t *b) {
         asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.bf16.bf16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
                      "{%0,%1,%2,%3};\n"
                      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
     }
-    static __device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
-    static __device__ __forceinline__ __nv_bfloat16 from_float(float x) { return __float2bfloat16_rn(x); }
 };
 template <> struct MmaType<__half> {
     static constexpr bool kSplitP = false;
-    static __device__ __forceinline__ uint32_t pack_rest(float, float, uint32_t) { return 0u; }
-    static __device__ __forceinline__ uint32_t pack(float x, float y) {
-        __half2 v = __floats2half2_rn(x, y);
-        return *reinterpret_cast<uint32_t *>(&v);
-    }
     static __device__ __forceinline__ void mma(float *c, const uint32_t *a, const uint32_t *b) {
         asm volatile("mma.sync.aligned.m16n8k16.row.col.f32.f16.f16.f32 {%0,%1,%2,%3}, {%4,%5,%6,%7}, {%8,%9}, "
                      "{%0,%1,%2,%3};\n"
                      : "+f"(c[0]), "+f"(c[1]), "+f"(c[2]), "+f"(c[3])
                      : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b[0]), "r"(b[1]));
     }
-    static __device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
-    static __device__ __forceinline__ __half from_float(float x) { return __float2half_rn(x); }
 };
-
-__device__ __forceinline__ uint32_t smem_addr(const void *p) {
-    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
-}
-/* 16-byte async copy; src_bytes = 0 zero-fills the destination (rows past the end). */
-__device__ __forceinline__ void cp_async16(void *dst, const void *src, int src_bytes) {
-    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(smem_addr(dst)), "l"(src), "r"(src_bytes));
-}
-__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
-template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
 
 __device__ __forceinline__ void ldmatrix_x4(uint32_t *r, const void *p) {
     asm volatile("ldmatrix.sync.aligned.m8n8.x4.shared.b16 {%0,%1,%2,%3}, [%4];\n"
@@ -116,21 +66,6 @@ __device__ __forceinline__ void ldmatrix_x4_trans(uint32_t *r, const void *p) {
                  : "=r"(r[0]), "=r"(r[1]), "=r"(r[2]), "=r"(r[3])
                  : "r"(smem_addr(p)));
 }
-
-struct TileArgs {
-    const void *q, *k, *v;
-    void *out;
-    float *lse;
-    int64_t sq[3], sk[3], sv[3], so[3], sl[3]; /* strides (elements) of B, N, H */
-    int64_t B, H, Hkv, nq, nk;
-    int64_t q_tiles;     /* ceil(nq / BQ) */
-    float scale_log2;    /* scale * log2(e) */
-    int accumulate;      /* merge into the prior (out, lse) */
-    Interval iv;
-    /* tile-list mode (explicit graphs, see graph/tile_plan.h) */
-    const int64_t *tile_ptr, *tile_kt, *tile_mask;
-    const uint64_t *masks;
-};
 
 template <typename T, int D, bool LIST, bool SPLIT>
 __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs a) {
@@ -177,7 +112,7 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
         int r = c / CHUNKS, cc = c % CHUNKS;
         int64_t row = q0 + r;
         const T *src = row < a.nq ? Q + row * a.sq[1] + cc * 8 : Q;
-        cp_async16(sQ + r * LD + cc * 8, src, row < a.nq ? 16 : 0);
+        cp_async16(smem_addr(sQ + r * LD + cc * 8), src, row < a.nq ? 16 : 0);
     }
     cp_async_commit();
 
@@ -187,8 +122,8 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
             int r = c / CHUNKS, cc = c % CHUNKS;
             int64_t key = kt * BK + r;
             bool ok = key < a.nk;
-            cp_async16(dk + r * LD + cc * 8, ok ? K + key * a.sk[1] + cc * 8 : K, ok ? 16 : 0);
-            cp_async16(dv + r * LD + cc * 8, ok ? V + key * a.sv[1] + cc * 8 : V, ok ? 16 : 0);
+            cp_async16(smem_addr(dk + r * LD + cc * 8), ok ? K + key * a.sk[1] + cc * 8 : K, ok ? 16 : 0);
+            cp_async16(smem_addr(dv + r * LD + cc * 8), ok ? V + key * a.sv[1] + cc * 8 : V, ok ? 16 : 0);
         }
         cp_async_commit();
     };
@@ -253,60 +188,11 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
             }
         }
         const bool full = LIST || (kbase >= full_lo && kbase + BK - 1 <= full_hi && qlast - q0 == BQ - 1);
-        if (!full) {
-#pragma unroll
-            for (int n = 0; n < 8; n++)
-#pragma unroll
-                for (int e = 0; e < 2; e++) {
-                    const int64_t key = kbase + n * 8 + 2 * t4 + e;
-                    const bool kin = key < a.nk;
-                    if (!(kin && row0 < a.nq && key >= lo0 && key <= hi0)) s[n][e] = -INFINITY;
-                    if (!(kin && row1 < a.nq && key >= lo1 && key <= hi1)) s[n][2 + e] = -INFINITY;
-                }
-        }
+        if (!full) mask_interval(&s[0][0], kbase, t4, a.nk, a.nq, row0, lo0, hi0, row1, lo1, hi1);
 
-        /* online softmax in the log2 domain */
-        float mx[2] = {m_run[0], m_run[1]};
-#pragma unroll
-        for (int n = 0; n < 8; n++) {
-            mx[0] = fmaxf(mx[0], fmaxf(s[n][0], s[n][1]) * a.scale_log2);
-            mx[1] = fmaxf(mx[1], fmaxf(s[n][2], s[n][3]) * a.scale_log2);
-        }
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-        }
-        float corr[2], base[2];
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            base[r] = mx[r] == -INFINITY ? 0.f : mx[r]; /* a row with nothing yet: avoid inf - inf */
-            corr[r] = exp2f(m_run[r] - base[r]);
-            m_run[r] = mx[r];
-        }
-        float rs[2] = {0.f, 0.f};
-        uint32_t pf[4][4];  /* P as A fragments: 4 k-steps of 16 keys */
-        uint32_t pfl[4][4]; /* bf16 only: P - bf16(P), so that P V keeps ~16 bits of P */
-#pragma unroll
-        for (int n = 0; n < 8; n++) {
-            float p0 = exp2f(s[n][0] * a.scale_log2 - base[0]), p1 = exp2f(s[n][1] * a.scale_log2 - base[0]);
-            float p2 = exp2f(s[n][2] * a.scale_log2 - base[1]), p3 = exp2f(s[n][3] * a.scale_log2 - base[1]);
-            rs[0] += p0 + p1;
-            rs[1] += p2 + p3;
-            pf[n >> 1][(n & 1) * 2 + 0] = MmaType<T>::pack(p0, p1);
-            pf[n >> 1][(n & 1) * 2 + 1] = MmaType<T>::pack(p2, p3);
-            if (SPLIT) {
-                pfl[n >> 1][(n & 1) * 2 + 0] = MmaType<T>::pack_rest(p0, p1, pf[n >> 1][(n & 1) * 2 + 0]);
-                pfl[n >> 1][(n & 1) * 2 + 1] = MmaType<T>::pack_rest(p2, p3, pf[n >> 1][(n & 1) * 2 + 1]);
-            }
-        }
-        l_run[0] = l_run[0] * corr[0] + rs[0];
-        l_run[1] = l_run[1] * corr[1] + rs[1];
-#pragma unroll
-        for (int d = 0; d < DTILES; d++) {
-            o[d][0] *= corr[0]; o[d][1] *= corr[0];
-            o[d][2] *= corr[1]; o[d][3] *= corr[1];
-        }
+        /* online softmax in the log2 domain; P as A fragments (4 k-steps of 16 keys) */
+        uint32_t pf[4][4], pfl[4][4];
+        softmax_step<T, DTILES, SPLIT>(&s[0][0], a.scale_log2, m_run, l_run, &o[0][0], pf, pfl);
         /* O += P V: V tile [64 keys][D] through ldmatrix.trans, two d-tiles per call */
 #pragma unroll
         for (int kk = 0; kk < 4; kk++) {
@@ -326,46 +212,7 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
         __syncthreads(); /* this buffer is refilled two iterations on */
     }
 
-    /* finish the row sums across the quad, normalize, write */
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 1);
-        l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 2);
-    }
-    const float LN2 = 0.6931471805599453f;
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        const int64_t row = r ? row1 : row0;
-        if (row >= a.nq) continue;
-        const float l = l_run[r];
-        float lse = l > 0.f ? (m_run[r] + log2f(l)) * LN2 : -INFINITY;
-        float w_new = l > 0.f ? 1.f / l : 0.f, w_old = 0.f;
-        float *lse_p = a.lse ? a.lse + b * a.sl[0] + row * a.sl[1] + h * a.sl[2] : nullptr;
-        T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
-        if (a.accumulate) {
-            const float lse_old = *lse_p;
-            const float mx = fmaxf(lse_old, lse);
-            if (mx == -INFINITY) { w_old = 0.f; w_new = 0.f; lse = -INFINITY; }
-            else {
-                const float eo = expf(lse_old - mx), en = expf(lse - mx), tot = eo + en;
-                w_old = eo / tot;
-                w_new = l > 0.f ? en / tot / l : 0.f;
-                lse = mx + logf(tot);
-            }
-        }
-#pragma unroll
-        for (int d = 0; d < DTILES; d++) {
-            const int col = d * 8 + 2 * t4;
-            float x0 = o[d][2 * r] * w_new, x1 = o[d][2 * r + 1] * w_new;
-            if (w_old > 0.f) { /* a prior state with no edges (lse -inf) contributes nothing */
-                x0 += MmaType<T>::to_float(orow[col]) * w_old;
-                x1 += MmaType<T>::to_float(orow[col + 1]) * w_old;
-            }
-            orow[col] = MmaType<T>::from_float(x0);
-            orow[col + 1] = MmaType<T>::from_float(x1);
-        }
-        if (lse_p && t4 == 0) *lse_p = lse;
-    }
+    epilogue<T, DTILES>(a, &o[0][0], m_run, l_run, b, h, row0, row1, t4);
 }
 
 template <typename T, int D, bool LIST, bool SPLIT>
@@ -379,13 +226,12 @@ ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_s
         return GA_ERR_CUDA;
     }
     const int64_t blocks = a.q_tiles * a.B * a.H;
-    const int64_t gx = blocks < 65535 * 1024LL ? blocks : 65535LL * 1024; /* x may go to 2^31-1 */
-    const int64_t gy = (blocks + gx - 1) / gx;
-    if (gy > 65535) {
+    dim3 grid;
+    if (!grid_for(blocks, &grid)) {
         snprintf(err, err_size, "tile kernel: %lld blocks exceed the launch limit", (long long)blocks);
         return GA_ERR_BAD_SIZE;
     }
-    tile_interval_kernel<T, D, LIST, SPLIT><<<dim3((unsigned)gx, (unsigned)gy), NTHREADS, smem, stream>>>(a);
+    tile_interval_kernel<T, D, LIST, SPLIT><<<grid, NTHREADS, smem, stream>>>(a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "tile kernel launch: %s", cudaGetErrorString(e));
@@ -435,7 +281,10 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     case GA_TILE_BLOCKS: min_keys = c->p0 < c->nk ? c->p0 : c->nk; break;
     default: min_keys = 0; /* causal (row 0 has one key), explicit graphs (any degree) */
     }
-    const bool split = min_keys < GA_TILE_SPLIT_KEYS;
+    const bool split = min_keys < GA_TILE_SPLIT_KEYS && c->dtype == GA_BF16;
+    if (!list && ga_tile_wgmma_supported(c, split) && ga_tile_wgmma_available()) {
+        return ga_tile_wgmma_run(a, c->D, c->dtype, s, err, err_size);
+    }
 #define GA_TILE_LAUNCH(T, D)                                                                                    \
     (list ? launch<T, D, true, MmaType<T>::kSplitP>(a, s, err, err_size)                                       \
           : (split && MmaType<T>::kSplitP) ? launch<T, D, false, MmaType<T>::kSplitP>(a, s, err, err_size)     \

@@ -1,0 +1,255 @@
+/*
+ * tile_common.cuh -- what the two tensor-core tile kernels share: the interval rule of a row,
+ * the kernel arguments, bf16/fp16 packing, cp.async, one step of the online softmax on the
+ * accumulator layout both MMA flavours use, and the epilogue that normalizes, merges a prior
+ * state and writes (out, lse).
+ *
+ * tile_interval.cu: mma.sync (sm_80+), every interval kind and explicit tile lists.
+ * tile_wgmma.cu:    Hopper warpgroup MMA (sm_90a), interval kinds, D = 64 and 128.
+ *
+ * Accumulator layout (mma.sync m16n8 and wgmma m64nN alike): the thread with lane = 4 g + t4 in
+ * warp w holds, for each 8-column block n, the elements (row 16 w + g, cols 8 n + 2 t4 + {0,1})
+ * at [4 n + {0,1}] and (row 16 w + g + 8, same cols) at [4 n + {2,3}].
+ */
+#ifndef GA_CUDA_TILE_COMMON_CUH
+#define GA_CUDA_TILE_COMMON_CUH
+
+#include <cuda_bf16.h>
+#include <cuda_fp16.h>
+#include <cuda_runtime.h>
+#include <stdint.h>
+
+#include "cuda/tile_interval.h"
+
+namespace ga_tile {
+
+/* Row ranges of an interval component, in the bottom-right aligned convention. */
+struct Interval {
+    int kind;
+    int64_t a, b; /* window: left, right; blocks: block size */
+    int64_t nq, nk;
+    __device__ __forceinline__ int64_t lo(int64_t i) const {
+        int64_t d = i + (nk - nq);
+        switch (kind) {
+        case GA_TILE_WINDOW: return d - a;
+        case GA_TILE_BLOCKS: return (i / a) * a;
+        default: return 0; /* causal, dense */
+        }
+    }
+    __device__ __forceinline__ int64_t hi(int64_t i) const {
+        int64_t d = i + (nk - nq);
+        switch (kind) {
+        case GA_TILE_WINDOW: return d + b;
+        case GA_TILE_CAUSAL: return d;
+        case GA_TILE_BLOCKS: return (i / a) * a + a - 1;
+        default: return nk - 1;
+        }
+    }
+};
+
+struct TileArgs {
+    const void *q, *k, *v;
+    void *out;
+    float *lse;
+    int64_t sq[3], sk[3], sv[3], so[3], sl[3]; /* strides (elements) of B, N, H */
+    int64_t B, H, Hkv, nq, nk;
+    int64_t q_tiles;     /* ceil(nq / rows per CTA) */
+    float scale_log2;    /* scale * log2(e) */
+    int accumulate;      /* merge into the prior (out, lse) */
+    Interval iv;
+    /* tile-list mode (explicit graphs, see graph/tile_plan.h) */
+    const int64_t *tile_ptr, *tile_kt, *tile_mask;
+    const uint64_t *masks;
+};
+
+template <typename T> struct Pack;
+template <> struct Pack<__nv_bfloat16> {
+    static __device__ __forceinline__ uint32_t pack(float x, float y) {
+        __nv_bfloat162 v = __floats2bfloat162_rn(x, y);
+        return *reinterpret_cast<uint32_t *>(&v);
+    }
+    /* (x, y) - the packed pair hi: the bits bf16 dropped */
+    static __device__ __forceinline__ uint32_t pack_rest(float x, float y, uint32_t hi) {
+        __nv_bfloat162 h = *reinterpret_cast<__nv_bfloat162 *>(&hi);
+        return pack(x - __low2float(h), y - __high2float(h));
+    }
+    static __device__ __forceinline__ float to_float(__nv_bfloat16 x) { return __bfloat162float(x); }
+    static __device__ __forceinline__ __nv_bfloat16 from_float(float x) { return __float2bfloat16_rn(x); }
+};
+template <> struct Pack<__half> {
+    static __device__ __forceinline__ uint32_t pack(float x, float y) {
+        __half2 v = __floats2half2_rn(x, y);
+        return *reinterpret_cast<uint32_t *>(&v);
+    }
+    static __device__ __forceinline__ uint32_t pack_rest(float, float, uint32_t) { return 0u; }
+    static __device__ __forceinline__ float to_float(__half x) { return __half2float(x); }
+    static __device__ __forceinline__ __half from_float(float x) { return __float2half_rn(x); }
+};
+
+__device__ __forceinline__ uint32_t smem_addr(const void *p) {
+    return static_cast<uint32_t>(__cvta_generic_to_shared(p));
+}
+/* 16-byte async copy; src_bytes = 0 zero-fills the destination (rows past the end). */
+__device__ __forceinline__ void cp_async16(uint32_t dst, const void *src, int src_bytes) {
+    asm volatile("cp.async.cg.shared.global [%0], [%1], 16, %2;\n" ::"r"(dst), "l"(src), "r"(src_bytes));
+}
+__device__ __forceinline__ void cp_async_commit() { asm volatile("cp.async.commit_group;\n" ::); }
+template <int N> __device__ __forceinline__ void cp_async_wait() { asm volatile("cp.async.wait_group %0;\n" ::"n"(N)); }
+
+__device__ __forceinline__ float fast_exp2(float x) { /* ex2.approx: 2^-22 relative, exp2(-inf) = 0 */
+    float y;
+    asm("ex2.approx.ftz.f32 %0, %1;" : "=f"(y) : "f"(x));
+    return y;
+}
+
+/* Mask a 64-key tile of S (this thread's 2 rows x 16 keys, layout above) to the rows' intervals. */
+__device__ __forceinline__ void mask_interval(float *s, int64_t kbase, int t4, int64_t nk, int64_t nq, int64_t row0,
+                                              int64_t lo0, int64_t hi0, int64_t row1, int64_t lo1, int64_t hi1) {
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            const int64_t key = kbase + n * 8 + 2 * t4 + e;
+            const bool kin = key < nk;
+            if (!(kin && row0 < nq && key >= lo0 && key <= hi0)) s[4 * n + e] = -INFINITY;
+            if (!(kin && row1 < nq && key >= lo1 && key <= hi1)) s[4 * n + 2 + e] = -INFINITY;
+        }
+}
+
+/*
+ * One online-softmax step over a 64-key tile of S (log2 domain), in two halves so that a
+ * pipelined kernel can run the first while the previous tile's P V is still in flight:
+ *   softmax_exp:    new running max of this thread's two rows, the correction of the old state,
+ *                   S := exp2(S scale - max) in place and its row sums; touches neither o nor P;
+ *   softmax_commit: l := l corr + sums, o *= corr, and P (from S) as MMA A fragments
+ *                   pf[k-step][4] (16 keys per k-step, the m16n8k16 A layout that wgmma's register
+ *                   operand shares); SPLIT (bf16 only) also writes P - bf16(P) into pfl.
+ */
+__device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs) {
+    float mx[2] = {m_run[0], m_run[1]};
+#pragma unroll
+    for (int n = 0; n < 8; n++) {
+        mx[0] = fmaxf(mx[0], fmaxf(s[4 * n + 0], s[4 * n + 1]) * scale_log2);
+        mx[1] = fmaxf(mx[1], fmaxf(s[4 * n + 2], s[4 * n + 3]) * scale_log2);
+    }
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+    }
+    float base[2];
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        base[r] = mx[r] == -INFINITY ? 0.f : mx[r]; /* a row with nothing yet: avoid inf - inf */
+        corr[r] = fast_exp2(m_run[r] - base[r]);
+        m_run[r] = mx[r];
+        rs[r] = 0.f;
+    }
+#pragma unroll
+    for (int n = 0; n < 8; n++) {
+#pragma unroll
+        for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -base[e >> 1]));
+        rs[0] += s[4 * n + 0] + s[4 * n + 1];
+        rs[1] += s[4 * n + 2] + s[4 * n + 3];
+    }
+}
+
+template <typename T, int DTILES, bool SPLIT>
+__device__ __forceinline__ void softmax_commit(const float *p, const float *corr, const float *rs, float *l_run, float *o,
+                                               uint32_t (*pf)[4], uint32_t (*pfl)[4]) {
+    l_run[0] = l_run[0] * corr[0] + rs[0];
+    l_run[1] = l_run[1] * corr[1] + rs[1];
+#pragma unroll
+    for (int d = 0; d < DTILES; d++) {
+        o[4 * d + 0] *= corr[0]; o[4 * d + 1] *= corr[0];
+        o[4 * d + 2] *= corr[1]; o[4 * d + 3] *= corr[1];
+    }
+#pragma unroll
+    for (int n = 0; n < 8; n++) {
+        pf[n >> 1][(n & 1) * 2 + 0] = Pack<T>::pack(p[4 * n + 0], p[4 * n + 1]);
+        pf[n >> 1][(n & 1) * 2 + 1] = Pack<T>::pack(p[4 * n + 2], p[4 * n + 3]);
+        if (SPLIT) {
+            pfl[n >> 1][(n & 1) * 2 + 0] = Pack<T>::pack_rest(p[4 * n + 0], p[4 * n + 1], pf[n >> 1][(n & 1) * 2 + 0]);
+            pfl[n >> 1][(n & 1) * 2 + 1] = Pack<T>::pack_rest(p[4 * n + 2], p[4 * n + 3], pf[n >> 1][(n & 1) * 2 + 1]);
+        }
+    }
+}
+
+/* Both halves at once (S is overwritten with P). */
+template <typename T, int DTILES, bool SPLIT>
+__device__ __forceinline__ void softmax_step(float *s, float scale_log2, float *m_run, float *l_run, float *o,
+                                             uint32_t (*pf)[4], uint32_t (*pfl)[4]) {
+    float corr[2], rs[2];
+    softmax_exp(s, scale_log2, m_run, corr, rs);
+    softmax_commit<T, DTILES, SPLIT>(s, corr, rs, l_run, o, pf, pfl);
+}
+
+/* Finish the two rows this thread holds: row sums across the quad, normalize, merge a prior
+ * state when accumulating, write out and lse. */
+template <typename T, int DTILES>
+__device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, const float *m_run, float *l_run,
+                                         int64_t b, int64_t h, int64_t row0, int64_t row1, int t4) {
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 1);
+        l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 2);
+    }
+    const float LN2 = 0.6931471805599453f;
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        const int64_t row = r ? row1 : row0;
+        if (row >= a.nq) continue;
+        const float l = l_run[r];
+        float lse = l > 0.f ? (m_run[r] + log2f(l)) * LN2 : -INFINITY;
+        float w_new = l > 0.f ? 1.f / l : 0.f, w_old = 0.f;
+        float *lse_p = a.lse ? a.lse + b * a.sl[0] + row * a.sl[1] + h * a.sl[2] : nullptr;
+        T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
+        if (a.accumulate) {
+            const float lse_old = *lse_p;
+            const float mx = fmaxf(lse_old, lse);
+            if (mx == -INFINITY) { w_old = 0.f; w_new = 0.f; lse = -INFINITY; }
+            else {
+                const float eo = expf(lse_old - mx), en = expf(lse - mx), tot = eo + en;
+                w_old = eo / tot;
+                w_new = l > 0.f ? en / tot / l : 0.f;
+                lse = mx + logf(tot);
+            }
+        }
+#pragma unroll
+        for (int d = 0; d < DTILES; d++) {
+            const int col = d * 8 + 2 * t4;
+            float x0 = o[4 * d + 2 * r] * w_new, x1 = o[4 * d + 2 * r + 1] * w_new;
+            if (w_old > 0.f) { /* a prior state with no edges (lse -inf) contributes nothing */
+                x0 += Pack<T>::to_float(orow[col]) * w_old;
+                x1 += Pack<T>::to_float(orow[col + 1]) * w_old;
+            }
+            orow[col] = Pack<T>::from_float(x0);
+            orow[col + 1] = Pack<T>::from_float(x1);
+        }
+        if (lse_p && t4 == 0) *lse_p = lse;
+    }
+}
+
+/* The grid: (query tile, batch, head) with the tiles of one head consecutive (L2 reuse of K/V);
+ * x up to 65535 * 1024 blocks, y the rest. */
+static inline bool grid_for(int64_t blocks, dim3 *grid) {
+    const int64_t gx = blocks < 65535 * 1024LL ? blocks : 65535LL * 1024;
+    const int64_t gy = (blocks + gx - 1) / gx;
+    if (gy > 65535) return false;
+    *grid = dim3((unsigned)gx, (unsigned)gy);
+    return true;
+}
+
+} // namespace ga_tile
+
+/* bf16 P is split into two 16-bit halves where a row has fewer keys than this (tile_interval.cu) */
+#define GA_TILE_SPLIT_KEYS 256
+/* Hopper tiles (tile_wgmma.cu): 1 when the wgmma kernel runs on the current device (an sm_90a
+ * build on a compute capability 9.0 device, and GRAPHATTN_NO_WGMMA unset), else 0. */
+int ga_tile_wgmma_available(void);
+/* 1 when the wgmma kernel takes this call (interval kind, D 64 or 128, no split P). */
+int ga_tile_wgmma_supported(const ga_tile_interval_call *c, bool split);
+ga_status ga_tile_wgmma_run(const ga_tile::TileArgs &a, int64_t D, ga_dtype dt, cudaStream_t s, char *err,
+                            size_t err_size);
+
+#endif
