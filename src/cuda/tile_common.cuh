@@ -102,17 +102,22 @@ __device__ __forceinline__ float fast_exp2(float x) { /* ex2.approx: 2^-22 relat
     return y;
 }
 
-/* Mask a 64-key tile of S (this thread's 2 rows x 16 keys, layout above) to the rows' intervals. */
+/* Mask a 64-key tile of S (this thread's 2 rows x 16 keys, layout above) to the rows' intervals.
+ * The bounds are brought into the tile first (32-bit offsets from kbase, clamped to [-1, 64]),
+ * so each element costs two 32-bit compares. */
 __device__ __forceinline__ void mask_interval(float *s, int64_t kbase, int t4, int64_t nk, int64_t nq, int64_t row0,
                                               int64_t lo0, int64_t hi0, int64_t row1, int64_t lo1, int64_t hi1) {
+    auto rel = [&](int64_t x) { return (int)max((int64_t)-1, min((int64_t)64, x - kbase)); };
+    const int64_t last = nk - 1;
+    const int a0 = row0 < nq ? rel(lo0) : 64, b0 = row0 < nq ? rel(min(hi0, last)) : -1;
+    const int a1 = row1 < nq ? rel(lo1) : 64, b1 = row1 < nq ? rel(min(hi1, last)) : -1;
 #pragma unroll
     for (int n = 0; n < 8; n++)
 #pragma unroll
         for (int e = 0; e < 2; e++) {
-            const int64_t key = kbase + n * 8 + 2 * t4 + e;
-            const bool kin = key < nk;
-            if (!(kin && row0 < nq && key >= lo0 && key <= hi0)) s[4 * n + e] = -INFINITY;
-            if (!(kin && row1 < nq && key >= lo1 && key <= hi1)) s[4 * n + 2 + e] = -INFINITY;
+            const int c = n * 8 + 2 * t4 + e;
+            if (c < a0 || c > b0) s[4 * n + e] = -INFINITY;
+            if (c < a1 || c > b1) s[4 * n + 2 + e] = -INFINITY;
         }
 }
 

@@ -25,8 +25,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 
-#include <type_traits>
-
 #include "backend.h"
 #include "cuda/tile_common.cuh"
 
@@ -312,10 +310,10 @@ template <typename T, int D>
 ga_status launch_wgs(const TileArgs &a, int split_keys, cudaStream_t stream, char *err, size_t err_size) {
     /* GRAPHATTN_WGMMA_CONFIG (a tuning knob for bench/tile_variants.sh): 1 = one warpgroup per
      * CTA (at least 3 CTAs per SM for D = 64); 4 = the same at 4 CTAs per SM (128 registers,
-     * D = 64 only); 2 = two warpgroups per CTA sharing the K/V tiles. Defaults from the H200 run
-     * in bench/RESULTS.md: 4 for bf16 D = 64 (fp16 spills at 128 registers: 1), 1 for D = 128. */
+     * D = 64 only); 2 = two warpgroups per CTA sharing the K/V tiles. Defaults from the H200 runs
+     * in bench/RESULTS.md: 4 for D = 64, 1 for D = 128. */
     const char *env = getenv("GRAPHATTN_WGMMA_CONFIG");
-    const char dflt = D == 64 && std::is_same<T, __nv_bfloat16>::value ? '4' : '1';
+    const char dflt = D == 64 ? '4' : '1';
     const char c = env && (env[0] == '1' || env[0] == '2' || env[0] == '4') ? env[0] : dflt;
     if constexpr (D == 64)
         if (c == '4') return launch<T, D, 1, 4>(a, split_keys, stream, err, err_size);
