@@ -506,24 +506,47 @@ static __device__ __forceinline__ float ga_warp_sum(float x) {
 }
 
 /* One warp per (b, h, heavy row): its row-mode part and its chunks, plus the prior state. */
+/* One block per (batch*head, heavy row): its 8 warps share the row's partial states (a heavy
+ * row has up to ~1000 chunks), each warp summing every 8th state over the head dim; the block
+ * then adds the 8 partial sums and merges a prior state under GA_FLAG_ACCUMULATE. */
 template <typename T> __global__ void __launch_bounds__(256) ga_heavy_merge_kernel(const ga_edge_params p) {
+    __shared__ float red_s[8];
+    __shared__ float acc_s[8][GA_CUDA_MAX_HEAD_DIM];
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     const int64_t ntasks = p.nslots * p.BH, stride = p.D + 2;
-    for (int64_t task = (int64_t)blockIdx.x * 8 + warp; task < ntasks; task += (int64_t)gridDim.x * 8) {
+    for (int64_t task = blockIdx.x; task < ntasks; task += gridDim.x) { /* block-uniform */
         const int64_t bh = task / p.nslots, slot = task - bh * p.nslots;
         const int64_t i = p.heavy_rows[slot], b = bh / p.H, h = bh - b * p.H;
         const int64_t ib = p.item_begin[slot], nparts = 1 + p.item_begin[slot + 1] - ib;
 #define GA_PART(x) (p.ws + (((x) == 0 ? slot : p.nslots + ib + (x) - 1) * p.BH + bh) * stride)
         float M = -CUDART_INF_F;
-        for (int64_t x = lane; x < nparts; x += 32) M = fmaxf(M, GA_PART(x)[0]);
+        for (int64_t x = threadIdx.x; x < nparts; x += 256) M = fmaxf(M, GA_PART(x)[0]);
         M = ga_warp_max(M);
+        if (lane == 0) red_s[warp] = M;
+        __syncthreads();
+        M = red_s[0];
+        for (int w = 1; w < 8; w++) M = fmaxf(M, red_s[w]);
+        __syncthreads();
         float L = 0.f;
         if (M > -CUDART_INF_F)
-            for (int64_t x = lane; x < nparts; x += 32) {
+            for (int64_t x = threadIdx.x; x < nparts; x += 256) {
                 const float *P = GA_PART(x);
                 if (P[0] > -CUDART_INF_F) L += P[1] * exp2f(P[0] - M);
             }
         L = ga_warp_sum(L);
+        if (lane == 0) red_s[warp] = L;
+        for (int64_t d = lane; d < p.D; d += 32) { /* this warp's share of the states */
+            float acc = 0.f;
+            if (M > -CUDART_INF_F)
+                for (int64_t x = warp; x < nparts; x += 8) {
+                    const float *P = GA_PART(x);
+                    if (P[0] > -CUDART_INF_F) acc += P[2 + d] * exp2f(P[0] - M);
+                }
+            acc_s[warp][d] = acc;
+        }
+        __syncthreads();
+        L = 0.f;
+        for (int w = 0; w < 8; w++) L += red_s[w];
         const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
         T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
         float wn = L > 0.f ? 1.f : 0.f, wp = 0.f, LL = L, mm = M;
@@ -537,19 +560,16 @@ template <typename T> __global__ void __launch_bounds__(256) ga_heavy_merge_kern
                 mm = mx;
             }
         }
-        float inv = LL > 0.f ? 1.f / LL : 0.f;
-        for (int64_t d = lane; d < p.D; d += 32) {
+        const float inv = LL > 0.f ? 1.f / LL : 0.f;
+        for (int64_t d = threadIdx.x; d < p.D; d += 256) {
             float acc = 0.f;
-            if (M > -CUDART_INF_F)
-                for (int64_t x = 0; x < nparts; x++) {
-                    const float *P = GA_PART(x);
-                    if (P[0] > -CUDART_INF_F) acc += P[2 + d] * exp2f(P[0] - M);
-                }
+            for (int w = 0; w < 8; w++) acc += acc_s[w][d];
             float r = acc * wn;
             if (wp > 0.f) r += ga_to_float<T>(orow[d]) * wp;
             orow[d] = ga_from_float<T>(r * inv);
         }
-        if (p.lse && lane == 0) p.lse[lse_off] = LL > 0.f ? (mm + __log2f(LL)) * GA_LN2 : -CUDART_INF_F;
+        if (p.lse && threadIdx.x == 0) p.lse[lse_off] = LL > 0.f ? (mm + __log2f(LL)) * GA_LN2 : -CUDART_INF_F;
+        __syncthreads(); /* red_s and acc_s are reused by the next task */
 #undef GA_PART
     }
 }
@@ -574,7 +594,7 @@ static ga_status ga_edge_launch(const ga_edge_params *p, cudaStream_t stream) {
         GA_CUDA_CHECK_LAUNCH();
     }
     if (p->nslots > 0) {
-        ga_heavy_merge_kernel<T><<<ga_grid_for(p->nslots * p->BH, 8), 256, 0, stream>>>(*p);
+        ga_heavy_merge_kernel<T><<<ga_grid_for(p->nslots * p->BH, 1), 256, 0, stream>>>(*p);
         GA_CUDA_CHECK_LAUNCH();
     }
     return GA_OK;
