@@ -102,6 +102,29 @@ __device__ __forceinline__ float fast_exp2(float x) { /* ex2.approx: 2^-22 relat
     return y;
 }
 
+/* This CTA's query tile: block -> (query tile, batch, head), the tiles of one head consecutive
+ * for L2 reuse of K/V; rows [q0, qlast] and the (batch, head) bases of Q, K, V. False for a
+ * block past the last tile. */
+template <typename T> struct TileBlock {
+    int64_t qt, b, h, q0, qlast;
+    const T *Q, *K, *V;
+    __device__ __forceinline__ bool init(const TileArgs &a, int bq) {
+        const int64_t blk = blockIdx.x + (int64_t)blockIdx.y * gridDim.x;
+        qt = blk % a.q_tiles;
+        const int64_t bh = blk / a.q_tiles;
+        if (bh >= a.B * a.H) return false;
+        b = bh / a.H;
+        h = bh % a.H;
+        const int64_t hk = h / (a.H / a.Hkv);
+        q0 = qt * bq;
+        qlast = min(q0 + bq, a.nq) - 1;
+        Q = static_cast<const T *>(a.q) + b * a.sq[0] + h * a.sq[2];
+        K = static_cast<const T *>(a.k) + b * a.sk[0] + hk * a.sk[2];
+        V = static_cast<const T *>(a.v) + b * a.sv[0] + hk * a.sv[2];
+        return true;
+    }
+};
+
 /* Mask a 64-key tile of S (this thread's 2 rows x 16 keys, layout above) to the rows' intervals.
  * The bounds are brought into the tile first (32-bit offsets from kbase, clamped to [-1, 64]),
  * so each element costs two 32-bit compares. */

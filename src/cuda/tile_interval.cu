@@ -81,16 +81,10 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int g = lane >> 2, t4 = lane & 3;
 
-    /* block -> (query tile, batch, head); tiles of one head are consecutive for L2 reuse */
-    const int64_t blk = blockIdx.x + (int64_t)blockIdx.y * gridDim.x;
-    const int64_t qt = blk % a.q_tiles, bh = blk / a.q_tiles;
-    if (bh >= a.B * a.H) return;
-    const int64_t b = bh / a.H, h = bh % a.H, hk = h / (a.H / a.Hkv);
-    const int64_t q0 = qt * BQ, qlast = min(q0 + BQ, a.nq) - 1;
-
-    const T *Q = static_cast<const T *>(a.q) + b * a.sq[0] + h * a.sq[2];
-    const T *K = static_cast<const T *>(a.k) + b * a.sk[0] + hk * a.sk[2];
-    const T *V = static_cast<const T *>(a.v) + b * a.sv[0] + hk * a.sv[2];
+    TileBlock<T> tb;
+    if (!tb.init(a, BQ)) return;
+    const int64_t qt = tb.qt, b = tb.b, h = tb.h, q0 = tb.q0, qlast = tb.qlast;
+    const T *Q = tb.Q, *K = tb.K, *V = tb.V;
 
     /* Interval mode: the key tiles covering [lo(q0), hi(qlast)]; keys inside [max lo, min hi]
      * are attended by every row, so a tile there needs no mask. List mode: the plan's tiles. */

@@ -160,15 +160,10 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
     const int tid = threadIdx.x, wg = tid >> 7, warp = (tid >> 5) & 3, lane = tid & 31;
     const int g = lane >> 2, t4 = lane & 3;
 
-    const int64_t blk = blockIdx.x + (int64_t)blockIdx.y * gridDim.x;
-    const int64_t qt = blk % a.q_tiles, bh = blk / a.q_tiles;
-    if (bh >= a.B * a.H) return;
-    const int64_t b = bh / a.H, h = bh % a.H, hk = h / (a.H / a.Hkv);
-    const int64_t q0 = qt * BQ, qlast = min(q0 + BQ, a.nq) - 1;
-
-    const T *Q = static_cast<const T *>(a.q) + b * a.sq[0] + h * a.sq[2];
-    const T *K = static_cast<const T *>(a.k) + b * a.sk[0] + hk * a.sk[2];
-    const T *V = static_cast<const T *>(a.v) + b * a.sv[0] + hk * a.sv[2];
+    TileBlock<T> tb;
+    if (!tb.init(a, BQ)) return;
+    const int64_t qt = tb.qt, b = tb.b, h = tb.h, q0 = tb.q0, qlast = tb.qlast;
+    const T *Q = tb.Q, *K = tb.K, *V = tb.V;
 
     const int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
     const int64_t kt_begin = klo / BK, kt_end = khi >= klo ? khi / BK + 1 : kt_begin;
