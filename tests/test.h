@@ -20,6 +20,9 @@ void ga_test_register(const char *name, ga_test_fn fn);
 void ga_test_fail(const char *file, int line, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void ga_test_skip(const char *why);
 int ga_test_failures(void); /* failures recorded so far in the running test */
+/* ga_graph_parse(spec) or NULL after recording a failure that names the spec */
+ga_graph *ga_test_parse_at(const char *file, int line, const char *spec);
+#define ga_test_parse(spec) ga_test_parse_at(__FILE__, __LINE__, (spec))
 
 #define TEST(name)                                                                                   \
     static void ga_test_##name(void);                                                                \

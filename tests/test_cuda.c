@@ -306,15 +306,6 @@ static case_cfg base_case(const char *name, const ga_graph *g, int64_t n, int64_
     return c;
 }
 
-static ga_graph *parse(const char *spec) {
-    ga_graph *g = NULL;
-    if (ga_graph_parse(spec, &g) != GA_OK) {
-        ga_test_fail(__FILE__, __LINE__, "ga_graph_parse(\"%s\"): %s", spec, ga_last_error_detail());
-        return NULL;
-    }
-    return g;
-}
-
 /* A random CSR over nq x nk: degrees in [0, maxdeg], some rows empty, optional one full row. */
 static ga_graph *random_csr(uint64_t seed, int64_t nq, int64_t nk, int64_t maxdeg, int64_t full_row,
                             ga_index_type it) {
@@ -377,7 +368,7 @@ TEST(every_component_kind_matches_reference) {
                                   "dilated:2,5", "blocks:7", "longnet:8,2,1", "global:0,5,130", "random:4,7",
                                   "bigbird:4,1,1,1,3", "bigbird:8,0,0,2,9"};
     for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
-        ga_graph *g = parse(specs[s]);
+        ga_graph *g = ga_test_parse(specs[s]);
         ASSERT_TRUE(g != NULL);
         const int64_t sizes[] = {1, 2, 3, 127, 129, 131};
         for (size_t n = 0; n < sizeof sizes / sizeof *sizes; n++) {
@@ -397,7 +388,7 @@ TEST(unions_match_reference) {
     static const char *specs[] = {"window:4+global:0,3,100", "window:2+random:3,11", "bigbird:4,1,1,1,5+window:3",
                                   "causal+global:7", "blocks:16+dilated:2,3+random:2,4", "global:1+window:2"};
     for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
-        ga_graph *g = parse(specs[s]);
+        ga_graph *g = ga_test_parse(specs[s]);
         ASSERT_TRUE(g != NULL);
         char name[128];
         snprintf(name, sizeof name, "%s N=257 f16 D=32", specs[s]);
@@ -423,7 +414,7 @@ TEST(explicit_csr_matches_reference_int32_and_int64) {
 TEST(rows_without_edges_give_zero_and_negative_infinity) {
     NEED_GPU();
     /* longnet rows off the grid have no edges; a csr with empty rows; random keys past Nk */
-    ga_graph *g1 = parse("longnet:16,4,1");
+    ga_graph *g1 = ga_test_parse("longnet:16,4,1");
     ga_graph *g2 = random_csr(3, 100, 50, 5, -1, GA_INDEX_INT64);
     ASSERT_TRUE(g1 && g2);
     case_cfg c = base_case("longnet:16,4,1 (3 of 4 rows empty)", g1, 100, 64, GA_BF16);
@@ -438,7 +429,7 @@ TEST(rows_without_edges_give_zero_and_negative_infinity) {
 TEST(heavy_rows_split_over_blocks_match_reference) {
     NEED_GPU();
     /* global query rows attend all 5000 keys (over the 4096-slot threshold: chunked and merged) */
-    ga_graph *g = parse("window:8+global:0,17,4999");
+    ga_graph *g = ga_test_parse("window:8+global:0,17,4999");
     ASSERT_TRUE(g != NULL);
     case_cfg c = base_case("window:8+global:0,17,4999 N=5000", g, 5000, 64, GA_BF16);
     run_case(&c);
@@ -459,7 +450,7 @@ TEST(heavy_rows_split_over_blocks_match_reference) {
     run_case(&c);
     ga_graph_destroy(h);
     /* few rows, many keys: every row is chunked */
-    ga_graph *d = parse("dense");
+    ga_graph *d = ga_test_parse("dense");
     c = base_case("dense 3x20000", d, 3, 64, GA_BF16);
     c.nk = 20000;
     run_case(&c);
@@ -468,7 +459,7 @@ TEST(heavy_rows_split_over_blocks_match_reference) {
 
 TEST(head_dims_from_1_to_512_match_reference) {
     NEED_GPU();
-    ga_graph *g = parse("window:9+random:3,5");
+    ga_graph *g = ga_test_parse("window:9+random:3,5");
     ASSERT_TRUE(g != NULL);
     static const int64_t dims[] = {1, 3, 8, 16, 24, 32, 59, 64, 80, 96, 111, 128, 160, 256, 320, 512};
     for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
@@ -484,7 +475,7 @@ TEST(head_dims_from_1_to_512_match_reference) {
 
 TEST(grouped_query_attention_matches_reference) {
     NEED_GPU();
-    ga_graph *g = parse("causal+global:2");
+    ga_graph *g = ga_test_parse("causal+global:2");
     ASSERT_TRUE(g != NULL);
     static const int64_t heads[][2] = {{2, 1}, {4, 2}, {6, 2}, {8, 1}};
     for (size_t a = 0; a < 4; a++) {
@@ -502,7 +493,7 @@ TEST(grouped_query_attention_matches_reference) {
 
 TEST(strided_layouts_match_reference) {
     NEED_GPU();
-    ga_graph *g = parse("window:6+global:1");
+    ga_graph *g = ga_test_parse("window:6+global:1");
     ASSERT_TRUE(g != NULL);
     for (int layout = 0; layout < LAYOUT_COUNT; layout++)
         for (int dt = 0; dt < 3; dt++) {
@@ -521,7 +512,7 @@ TEST(unequal_query_and_key_counts_align_bottom_right) {
     NEED_GPU();
     static const char *specs[] = {"causal", "window:4,1", "dilated:2,3", "global:0,150", "random:3,1"};
     for (size_t s = 0; s < 5; s++) {
-        ga_graph *g = parse(specs[s]);
+        ga_graph *g = ga_test_parse(specs[s]);
         ASSERT_TRUE(g != NULL);
         char name[96];
         snprintf(name, sizeof name, "%s Nq=61 Nk=200", specs[s]);
@@ -538,7 +529,7 @@ TEST(unequal_query_and_key_counts_align_bottom_right) {
 
 TEST(output_written_over_q_matches_reference) {
     NEED_GPU();
-    ga_graph *g = parse("window:16+global:0,40");
+    ga_graph *g = ga_test_parse("window:16+global:0,40");
     ASSERT_TRUE(g != NULL);
     for (int dt = 0; dt < 3; dt++) {
         case_cfg c = base_case("in place (out = q)", g, 300, 64, (ga_dtype)dt);
@@ -546,7 +537,7 @@ TEST(output_written_over_q_matches_reference) {
         run_case(&c);
     }
     ga_graph_destroy(g);
-    ga_graph *h = parse("window:2+global:3");
+    ga_graph *h = ga_test_parse("window:2+global:3");
     case_cfg c = base_case("in place with a heavy (chunked) row", h, 5000, 64, GA_BF16);
     c.in_place = 1;
     run_case(&c);
@@ -577,7 +568,7 @@ static ga_graph *band_csr(int64_t n, int64_t lo, int64_t hi, int64_t skip, int t
 TEST(accumulate_merges_a_disjoint_prior_state) {
     NEED_GPU();
     /* prior: keys i-3..i (window 3,0); this call: keys i+1..i+3 (csr); union: window 3,3 */
-    ga_graph *prior = parse("window:3,0"), *after = band_csr(150, 1, 3, -1, 0), *both = parse("window:3,3");
+    ga_graph *prior = ga_test_parse("window:3,0"), *after = band_csr(150, 1, 3, -1, 0), *both = ga_test_parse("window:3,3");
     ASSERT_TRUE(prior && after && both);
     for (int dt = 0; dt < 3; dt++) {
         case_cfg c = base_case("accumulate csr(i+1..i+3) into window(3,0)", after, 150, 64, (ga_dtype)dt);
@@ -591,7 +582,7 @@ TEST(accumulate_merges_a_disjoint_prior_state) {
     /* prior: keys i+5 on two rows of three (the third has no prior edges: lse = -inf); this
      * call: window:2+global:7, whose row 7 (5000 keys) is chunked and merged with the prior */
     const int64_t n = 5000;
-    ga_graph *p5 = band_csr(n, 5, 5, 7, 1), *wg = parse("window:2+global:7"), *ref = parse("window:2+global:7");
+    ga_graph *p5 = band_csr(n, 5, 5, 7, 1), *wg = ga_test_parse("window:2+global:7"), *ref = ga_test_parse("window:2+global:7");
     ASSERT_TRUE(p5 && wg && ref);
     ga_graph *p5b = band_csr(n, 5, 5, 7, 1);
     ASSERT_TRUE(p5b != NULL);
@@ -610,7 +601,7 @@ TEST(accumulate_merges_a_disjoint_prior_state) {
 
 TEST(large_logits_stay_finite_and_correct) {
     NEED_GPU();
-    ga_graph *g = parse("window:32+global:0");
+    ga_graph *g = ga_test_parse("window:32+global:0");
     ASSERT_TRUE(g != NULL);
     for (int dt = 0; dt < 3; dt++) {
         case_cfg c = base_case("q scaled by 300 (logits ~1e3..1e4)", g, 200, 64, (ga_dtype)dt);
@@ -626,7 +617,7 @@ TEST(caller_stream_and_caller_workspace_are_used) {
     NEED_GPU();
     void *stream = NULL;
     ASSERT_OK(ga_cuda_testing_stream_create(&stream));
-    ga_graph *g = parse("window:8+global:0,1");
+    ga_graph *g = ga_test_parse("window:8+global:0,1");
     ASSERT_TRUE(g != NULL);
     case_cfg c = base_case("non-blocking stream, caller workspace, heavy rows", g, 6000, 64, GA_BF16);
     c.stream = stream;
@@ -638,7 +629,7 @@ TEST(caller_stream_and_caller_workspace_are_used) {
 
 TEST(forward_is_bit_identical_across_runs) {
     NEED_GPU();
-    ga_graph *g = parse("window:64+global:0,3+random:8,1");
+    ga_graph *g = ga_test_parse("window:64+global:0,3+random:8,1");
     ASSERT_TRUE(g != NULL);
     const int64_t n = 6000, D = 64;
     dtensor q, k, v, o;
@@ -699,16 +690,16 @@ TEST(randomized_sweep_matches_reference) {
             if (g && spec[3] == '+') ASSERT_OK(ga_graph_add_window(g, 2, 2));
         } else {
             /* global tokens must be < max(Nq, Nk): keep the specs' small ones only */
-            g = parse(spec);
+            g = ga_test_parse(spec);
             if (g && strstr(spec, "global:0,2,61") && (nq <= 61 && nk <= 61)) {
                 ga_graph_destroy(g);
-                g = parse("global:0,2");
+                g = ga_test_parse("global:0,2");
             }
         }
         ASSERT_TRUE(g != NULL);
         if (ga_graph_check(g, nq, nk) != GA_OK) { /* e.g. a global token past a tiny N */
             ga_graph_destroy(g);
-            g = parse("window:2");
+            g = ga_test_parse("window:2");
         }
         char name[200];
         snprintf(name, sizeof name, "sweep #%d: %s Nq=%lld Nk=%lld D=%lld %s B=%lld H=%lld Hkv=%lld %s%s", n, spec,
@@ -734,7 +725,7 @@ TEST(randomized_sweep_matches_reference) {
 
 TEST(host_tensors_with_the_cuda_backend_are_a_device_mismatch) {
     NEED_GPU();
-    ga_graph *g = parse("window:2");
+    ga_graph *g = ga_test_parse("window:2");
     float host[4 * 8] = {0};
     for (int a = 0; a < 32; a++) host[a] = (float)a * 0.1f;
     ga_tensor t = ga_tensor_make(host, GA_F32, GA_DEVICE_CPU, 1, 4, 1, 8);
@@ -748,7 +739,7 @@ TEST(host_tensors_with_the_cuda_backend_are_a_device_mismatch) {
 
 TEST(tensors_on_different_devices_are_rejected_and_nothing_is_written) {
     NEED_GPU();
-    ga_graph *g = parse("window:2");
+    ga_graph *g = ga_test_parse("window:2");
     dtensor q, k, v, o;
     ASSERT_OK(dtensor_alloc(&q, GA_BF16, 0, 1, 16, 1, 64));
     ASSERT_OK(dtensor_alloc(&k, GA_BF16, 0, 1, 16, 1, 64));
@@ -773,7 +764,7 @@ TEST(tensors_on_different_devices_are_rejected_and_nothing_is_written) {
 
 TEST(head_dim_above_512_is_unsupported_and_nothing_is_written) {
     NEED_GPU();
-    ga_graph *g = parse("window:2");
+    ga_graph *g = ga_test_parse("window:2");
     dtensor q, o;
     ASSERT_OK(dtensor_alloc(&q, GA_F16, 0, 1, 4, 1, 520));
     ASSERT_OK(dtensor_alloc(&o, GA_F16, 0, 1, 4, 1, 520));
@@ -791,7 +782,7 @@ TEST(head_dim_above_512_is_unsupported_and_nothing_is_written) {
 
 TEST(workspace_smaller_than_the_size_query_is_rejected) {
     NEED_GPU();
-    ga_graph *g = parse("window:2+global:0"); /* the global row of 8000 keys needs partial states */
+    ga_graph *g = ga_test_parse("window:2+global:0"); /* the global row of 8000 keys needs partial states */
     dtensor q, o;
     ASSERT_OK(dtensor_alloc(&q, GA_BF16, 0, 1, 8000, 1, 64));
     ASSERT_OK(dtensor_alloc(&o, GA_BF16, 0, 1, 8000, 1, 64));
@@ -871,14 +862,14 @@ TEST(merge_states_on_the_device_matches_one_call_over_the_union) {
 /* A graph holding the edges of `spec` over n x n as one explicit (CSR) component, optionally
  * followed by more implicit components (`extra`, a spec, or NULL). */
 static ga_graph *explicit_of(const char *spec, int64_t n, const char *extra) {
-    ga_graph *src = parse(spec), *g = NULL;
+    ga_graph *src = ga_test_parse(spec), *g = NULL;
     if (!src) return NULL;
     int64_t edges = 0;
     ga_graph_count_edges(src, n, n, &edges);
     int64_t *ptr = malloc((size_t)(n + 1) * 8), *col = malloc((size_t)(edges + 1) * 8);
     ga_graph_to_csr(src, n, n, ptr, col, edges);
     ga_graph_destroy(src);
-    if (extra) g = parse(extra);
+    if (extra) g = ga_test_parse(extra);
     else ga_graph_create(&g);
     /* the explicit component must come first to take the tile path: rebuild in that order */
     ga_graph *h = NULL;
@@ -920,7 +911,7 @@ TEST(tile_engine_paths_match_reference) {
     static const int64_t dims[] = {32, 64, 128};
     int n = 0;
     for (size_t s = 0; s < sizeof specs / sizeof *specs; s++) {
-        ga_graph *g = parse(specs[s]);
+        ga_graph *g = ga_test_parse(specs[s]);
         ASSERT_TRUE(g != NULL);
         for (size_t z = 0; z < sizeof sizes / sizeof *sizes; z++, n++) {
             if (ga_graph_check(g, sizes[z][0], sizes[z][1]) != GA_OK) continue;
@@ -990,7 +981,7 @@ TEST(tile_sweep_matches_reference) {
             const int64_t D = dims[rng_int(&rng, 3)];
             const ga_dtype dt = rng_int(&rng, 2) ? GA_BF16 : GA_F16;
             const int hh = (int)rng_int(&rng, 4);
-            ga_graph *g = parse(spec);
+            ga_graph *g = ga_test_parse(spec);
             ASSERT_TRUE(g != NULL);
             char name[200];
             case_cfg c = base_case(name, g, nq, D, dt);
@@ -1031,7 +1022,7 @@ TEST(hopper_tile_kernel_is_used_where_expected) {
 TEST(tile_engine_accumulates_into_a_prior_state) {
     NEED_GPU();
     const int64_t N = 900;
-    ga_graph *band = parse("window:31,0"), *all = parse("causal"), *below = NULL;
+    ga_graph *band = ga_test_parse("window:31,0"), *all = ga_test_parse("causal"), *below = NULL;
     ASSERT_TRUE(band && all);
     int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)(N * N / 2 + 8) * 8), e = 0;
     ptr[0] = 0;

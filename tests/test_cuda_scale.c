@@ -302,15 +302,6 @@ static ga_tensor view(const dbuf *x, int64_t B, int64_t Nalloc, int64_t N, int64
     return t;
 }
 
-static ga_graph *parse(const char *spec) {
-    ga_graph *g = NULL;
-    if (ga_graph_parse(spec, &g) != GA_OK) {
-        ga_test_fail(__FILE__, __LINE__, "ga_graph_parse(\"%s\"): %s", spec, ga_last_error_detail());
-        return NULL;
-    }
-    return g;
-}
-
 /* ---- sampled rows ----------------------------------------------------------------------------- */
 
 typedef struct sample {
@@ -621,7 +612,7 @@ static fwd_case problem_case(problem *p, const char *name, const ga_graph *g, in
 /* Runs a spec over the problem on the given paths (bit i of `paths`: PATH_i), one reference. */
 static void run_spec(problem *p, const char *spec, int64_t nq, int64_t nk, unsigned paths, const sample *extra,
                      int nextra, int nrandom) {
-    ga_graph *g = parse(spec);
+    ga_graph *g = ga_test_parse(spec);
     if (!g) return;
     char name[256];
     snprintf(name, sizeof name, "%s Nq=%lld Nk=%lld B=%lld H=%lld Hkv=%lld D=%lld %s", spec, (long long)nq,
@@ -903,7 +894,7 @@ static void implicit_edges_case(const char *spec, int64_t N, ga_dtype dt, int64_
     memset(&p, 0, sizeof p);
     p.B = 1, p.Nq = N, p.Nk = N, p.H = 1, p.Hkv = 1, p.D = 64, p.dt = dt;
     p.qseed = seed, p.kseed = seed + 1, p.vseed = seed + 2;
-    ga_graph *g = parse(spec);
+    ga_graph *g = ga_test_parse(spec);
     if (!g) return;
     int64_t edges = 0;
     const ga_status st = ga_graph_count_edges(g, N, N, &edges);

@@ -62,3 +62,12 @@ int main(int argc, char **argv) {
     printf("%d passed, %d failed, %d skipped\n", passed, failed, skipped);
     return failed ? 1 : 0;
 }
+
+ga_graph *ga_test_parse_at(const char *file, int line, const char *spec) {
+    ga_graph *g = NULL;
+    if (ga_graph_parse(spec, &g) != GA_OK) {
+        ga_test_fail(file, line, "ga_graph_parse(\"%s\"): %s", spec, ga_last_error_detail());
+        return NULL;
+    }
+    return g;
+}
