@@ -102,6 +102,20 @@ __device__ __forceinline__ float fast_exp2(float x) { /* ex2.approx: 2^-22 relat
     return y;
 }
 
+/* cudaFuncSetAttribute(MaxDynamicSharedMemorySize) once per kernel instance and device rather
+ * than on every launch (a driver call on the forward path); `done` is that instance's set of
+ * devices already configured (devices past 63 are set on every launch). */
+static inline cudaError_t set_smem_once(const void *func, int smem, unsigned long long *done) {
+    int dev = 0;
+    cudaError_t e = cudaGetDevice(&dev);
+    if (e != cudaSuccess) return e;
+    const unsigned long long bit = dev >= 0 && dev < 64 ? 1ull << dev : 0ull;
+    if (bit && (__atomic_load_n(done, __ATOMIC_ACQUIRE) & bit)) return cudaSuccess;
+    e = cudaFuncSetAttribute(func, cudaFuncAttributeMaxDynamicSharedMemorySize, smem);
+    if (e == cudaSuccess && bit) __atomic_fetch_or(done, bit, __ATOMIC_RELEASE);
+    return e;
+}
+
 /* This CTA's query tile: block -> (query tile, batch, head), the tiles of one head consecutive
  * for L2 reuse of K/V; rows [q0, qlast] and the (batch, head) bases of Q, K, V. False for a
  * block past the last tile. */
@@ -275,8 +289,8 @@ static inline bool grid_for(int64_t blocks, dim3 *grid) {
 /* Hopper tiles (tile_wgmma.cu): 1 when the wgmma kernel runs on the current device (an sm_90a
  * build on a compute capability 9.0 device, and GRAPHATTN_NO_WGMMA unset), else 0. */
 int ga_tile_wgmma_available(void);
-/* 1 when the wgmma kernel takes this call (interval kind, D 64 or 128, no split P). */
-int ga_tile_wgmma_supported(const ga_tile_interval_call *c, bool split);
+/* 1 when the wgmma kernel takes this call (interval kind, bf16/fp16, D 64 or 128). */
+int ga_tile_wgmma_supported(const ga_tile_interval_call *c);
 ga_status ga_tile_wgmma_run(const ga_tile::TileArgs &a, int64_t D, ga_dtype dt, cudaStream_t s, char *err,
                             size_t err_size);
 

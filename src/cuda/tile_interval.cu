@@ -213,8 +213,8 @@ template <typename T, int D, bool LIST, bool SPLIT>
 ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_size) {
     constexpr int LD = D + 8;
     const size_t smem = (size_t)(BQ + 4 * BK) * LD * sizeof(T);
-    cudaError_t e = cudaFuncSetAttribute(tile_interval_kernel<T, D, LIST, SPLIT>, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                         (int)smem);
+    static unsigned long long smem_set = 0;
+    cudaError_t e = set_smem_once((const void *)tile_interval_kernel<T, D, LIST, SPLIT>, (int)smem, &smem_set);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "tile kernel: cudaFuncSetAttribute: %s", cudaGetErrorString(e));
         return GA_ERR_CUDA;
@@ -276,7 +276,7 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     default: min_keys = 0; /* causal (row 0 has one key), explicit graphs (any degree) */
     }
     const bool split = min_keys < GA_TILE_SPLIT_KEYS && c->dtype == GA_BF16;
-    if (!list && ga_tile_wgmma_supported(c, split) && ga_tile_wgmma_available()) {
+    if (!list && ga_tile_wgmma_supported(c) && ga_tile_wgmma_available()) {
         return ga_tile_wgmma_run(a, c->D, c->dtype, s, err, err_size);
     }
 #define GA_TILE_LAUNCH(T, D)                                                                                    \

@@ -280,7 +280,8 @@ __global__ void tile_wgmma_probe(int *flag) { *flag = GA_WGMMA_DEVICE; }
 template <typename T, int D, int WGS, int MINB>
 ga_status launch(TileArgs a, int split_keys, cudaStream_t stream, char *err, size_t err_size) {
     const size_t smem = 1024 + (size_t)(64 * WGS + 4 * BK) * D * sizeof(T);
-    cudaError_t e = cudaFuncSetAttribute(tile_wgmma_kernel<T, D, WGS, MINB>, cudaFuncAttributeMaxDynamicSharedMemorySize, (int)smem);
+    static unsigned long long smem_set = 0;
+    cudaError_t e = set_smem_once((const void *)tile_wgmma_kernel<T, D, WGS, MINB>, (int)smem, &smem_set);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "wgmma tile kernel: cudaFuncSetAttribute: %s", cudaGetErrorString(e));
         return GA_ERR_CUDA;
@@ -344,8 +345,7 @@ int ga_tile_wgmma_available(void) {
     return ok;
 }
 
-int ga_tile_wgmma_supported(const ga_tile_interval_call *c, bool split) {
-    (void)split;
+int ga_tile_wgmma_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
     if (c->D != 64 && c->D != 128) return 0;
     return c->kind == GA_TILE_WINDOW || c->kind == GA_TILE_CAUSAL || c->kind == GA_TILE_DENSE ||
