@@ -57,6 +57,9 @@ ga_status ga_cuda_testing_stream_sync(void *stream);
 ga_status ga_cuda_testing_mem_info(size_t *free_bytes, size_t *total_bytes); /* cudaMemGetInfo (testing_scale.cu) */
 /* 1 when the Hopper (wgmma) tile kernel runs on the current device (tile_wgmma.cu); 0 without CUDA. */
 int ga_cuda_testing_wgmma_available(void);
+/* How many forward calls ran listed tokens (a global component) with the Hopper tiles since the
+ * process started (tile_wgmma.cu); 0 without CUDA. */
+long long ga_cuda_testing_extra_tile_calls(void);
 
 #ifdef __cplusplus
 }

@@ -950,6 +950,91 @@ TEST(tile_engine_paths_match_reference) {
     unsetenv("GRAPHATTN_NO_WGMMA");
 }
 
+/* A global component of at most 64 tokens right after an interval one runs with the Hopper tiles
+ * (listed keys as an extra key tile, listed rows split over key chunks and merged): Longformer's
+ * shape, tokens past Nq or Nk, tokens inside and outside the window, 64 tokens, the last row
+ * listed, Nq != Nk, batches, GQA, D 64/128, output over q, a later component on the edge
+ * engine, a prior state, and 65 tokens (too many: the edge engine takes them). Both kernels
+ * (mma.sync: the edge engine always takes the global component). Where the Hopper kernel runs
+ * (GA_EXPECT_WGMMA=1) the listed-token path must have run. */
+TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
+    NEED_GPU();
+    char g64[700] = "window:40,0+global:", g65[700] = "window:300+global:";
+    for (int t = 0; t < 64; t++) snprintf(g64 + strlen(g64), sizeof g64 - strlen(g64), "%s%d", t ? "," : "", t * 64 + 5);
+    for (int t = 0; t < 65; t++) snprintf(g65 + strlen(g65), sizeof g65 - strlen(g65), "%s%d", t ? "," : "", t * 31);
+    struct {
+        const char *spec;
+        int64_t nq, nk, B, H, Hkv, D;
+        ga_dtype dt;
+        int in_place;
+    } cases[] = {
+        {"window:256+global:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15", 5000, 5000, 1, 1, 1, 64, GA_BF16, 0},
+        {"window:100+global:0,5,999,1500,2999,3050", 3000, 3100, 2, 4, 2, 128, GA_F16, 0},
+        {g64, 4097, 4097, 1, 2, 2, 64, GA_BF16, 1},
+        {"causal+global:10,20,30,899", 700, 900, 1, 1, 1, 64, GA_F16, 0},
+        {"dense+global:3", 300, 300, 1, 1, 1, 128, GA_BF16, 0},
+        {"blocks:100+global:7,350,999", 1000, 1000, 2, 2, 1, 64, GA_BF16, 1},
+        {"window:64+global:1,2,600,1499+random:2,3", 1500, 1500, 1, 2, 1, 64, GA_BF16, 0},
+        {"window:0,70+global:0,64,65,127,128", 129, 129, 1, 1, 1, 128, GA_BF16, 0},
+        {g65, 2000, 2000, 1, 1, 1, 64, GA_BF16, 0},
+    };
+    for (int pass = 0; pass < 2; pass++) {
+        if (!tile_kernel_select(pass)) continue;
+        const long long before = ga_cuda_testing_extra_tile_calls();
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            ga_graph *g = ga_test_parse(cases[i].spec);
+            ASSERT_TRUE(g != NULL);
+            char name[200];
+            snprintf(name, sizeof name, "listed tokens (%s): %.60s%s Nq=%lld Nk=%lld B=%lld H=%lld D=%lld%s",
+                     tile_kernel_name(pass), cases[i].spec, strlen(cases[i].spec) > 60 ? "..." : "",
+                     (long long)cases[i].nq, (long long)cases[i].nk, (long long)cases[i].B, (long long)cases[i].H,
+                     (long long)cases[i].D, cases[i].in_place ? " in-place" : "");
+            case_cfg c = base_case(name, g, cases[i].nq, cases[i].D, cases[i].dt);
+            c.nk = cases[i].nk;
+            c.B = cases[i].B;
+            c.H = cases[i].H;
+            c.Hkv = cases[i].Hkv;
+            c.in_place = cases[i].in_place;
+            c.nk = c.in_place ? c.nq : c.nk;
+            c.caller_workspace = i % 2;
+            c.seed = 4100 + i;
+            run_case(&c);
+            ga_graph_destroy(g);
+        }
+        /* a prior state: keys i + 200 of rows past the listed ones, then window + global */
+        {
+            const int64_t N = 1200;
+            ga_graph *g = ga_test_parse("window:128,0+global:0,1,2"), *prior = NULL, *all = ga_test_parse("window:128,0+global:0,1,2");
+            ASSERT_TRUE(g && all);
+            int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)N * 8), e = 0;
+            ptr[0] = 0;
+            for (int64_t r = 0; r < N; r++) {
+                if (r > 2 && r + 200 < N) col[e++] = r + 200;
+                ptr[r + 1] = e;
+            }
+            ASSERT_OK(ga_graph_create(&prior));
+            ASSERT_OK(ga_graph_add_csr(prior, N, N, ptr, col, GA_INDEX_INT64));
+            ASSERT_OK(ga_graph_add_csr(all, N, N, ptr, col, GA_INDEX_INT64));
+            free(ptr), free(col);
+            char name[120];
+            snprintf(name, sizeof name, "listed tokens (%s): window + global after a prior state", tile_kernel_name(pass));
+            case_cfg c = base_case(name, g, N, 64, GA_BF16);
+            c.accumulate = 1;
+            c.prior = prior;
+            c.reference = all;
+            run_case(&c);
+            ga_graph_destroy(g);
+            ga_graph_destroy(prior);
+            ga_graph_destroy(all);
+        }
+        const long long ran = ga_cuda_testing_extra_tile_calls() - before;
+        printf("listed-token tile calls (%s): %lld\n", tile_kernel_name(pass), ran);
+        if (pass == 1) EXPECT_TRUE(ran == 0);
+        if (pass == 0 && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1) EXPECT_TRUE(ran >= 8);
+    }
+    unsetenv("GRAPHATTN_NO_WGMMA");
+}
+
 /* The tile paths' own randomized sweep against the fp64 reference, on both kernels: interval
  * components (window with random sides, causal, dense, blocks) alone, bf16/f16, D 32/64/128,
  * sizes around the 64-row tile edges, Nq != Nk, batches, GQA, strided layouts, output over q.
@@ -966,7 +1051,7 @@ TEST(tile_sweep_matches_reference) {
         if (!tile_kernel_select(pass)) continue;
         uint64_t rng = 777 + (uint64_t)pass;
         for (int n = 0; n < ncases && failed < 5; n++) {
-            char spec[64];
+            char spec[900];
             switch (rng_int(&rng, 6)) {
             case 0: case 1:
                 snprintf(spec, sizeof spec, "window:%lld,%lld", (long long)rng_int(&rng, 600), (long long)rng_int(&rng, 600));
@@ -978,12 +1063,19 @@ TEST(tile_sweep_matches_reference) {
             }
             const int64_t nq = sizes[rng_int(&rng, sizeof sizes / sizeof *sizes)];
             const int64_t nk = rng_int(&rng, 3) == 0 ? sizes[rng_int(&rng, sizeof sizes / sizeof *sizes)] : nq;
+            if (rng_int(&rng, 3) == 0) { /* listed tokens after the interval (Longformer's global) */
+                const int64_t span = nq > nk ? nq : nk, count = 1 + rng_int(&rng, rng_int(&rng, 4) ? 16 : 70);
+                snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "+global:");
+                for (int64_t t = 0; t < count && strlen(spec) + 24 < sizeof spec; t++)
+                    snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "%s%lld", t ? "," : "",
+                             (long long)rng_int(&rng, span));
+            }
             const int64_t D = dims[rng_int(&rng, 3)];
             const ga_dtype dt = rng_int(&rng, 2) ? GA_BF16 : GA_F16;
             const int hh = (int)rng_int(&rng, 4);
             ga_graph *g = ga_test_parse(spec);
             ASSERT_TRUE(g != NULL);
-            char name[200];
+            char name[1200];
             case_cfg c = base_case(name, g, nq, D, dt);
             c.nk = nk;
             c.B = 1 + rng_int(&rng, 2);

@@ -87,6 +87,7 @@ typedef struct ga_cuda_dgraph {
     int device;
     int ncomp;
     const ga_component *comps;    /* device array; its list/row_ptr/col point to device copies */
+    ga_component *hcomps;         /* host copy of that array (device pointers inside) */
     void **allocs;                /* every device allocation owned by this copy */
     int nallocs, cap_allocs;
     ga_cuda_plan *plans;          /* one per (Nq, Nk, first_comp) seen; kept until the graph dies */

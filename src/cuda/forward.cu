@@ -22,7 +22,9 @@ static void ga_strides3(const ga_tensor *t, int64_t s[3]) {
  * The schedule of one call:
  *   1. tiles: when the first component is an interval (window, causal, dense, blocks) or an
  *      explicit graph with dense 64x64 blocks, and dtype/head dim/alignment suit the tensor-core
- *      kernel, that component runs as tiles (tile_interval.cu);
+ *      kernel, that component runs as tiles (tile_interval.cu); a global component of at most
+ *      64 tokens right after an interval runs with the tiles too where the Hopper kernel runs
+ *      them (the listed tokens of tile_interval.h: Longformer's window + global);
  *   2. the residual edges of an explicit first component (edge engine);
  *   3. the remaining components [first_comp, ncomp) (edge engine; the earlier components still
  *      own their edges, so nothing is counted twice).
@@ -40,6 +42,7 @@ typedef struct ga_cuda_schedule {
     int first_comp;
     size_t partial_bytes;            /* workspace for the edge engine's partial states */
     size_t lse_bytes;                /* temporary lse (0: not needed) */
+    size_t x_bytes;                  /* workspace of the tiles' listed tokens (0: none) */
 } ga_cuda_schedule;
 
 static int ga_tile_kind(const ga_component *c) {
@@ -78,9 +81,29 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
     t->scale = p->scale;
     t->accumulate = (p->flags & GA_FLAG_ACCUMULATE) != 0;
     t->stream = p->stream;
+    int tile_comps = 1; /* components the tiles take */
     if (t->kind >= 0 && getenv("GRAPHATTN_NO_TILES") == NULL && ga_tile_interval_supported(t)) {
         if (t->kind != GA_TILE_LIST) {
             s->tiles = 1;
+            const ga_component *gc = g->count >= 2 ? &g->comps[1] : NULL;
+            if (gc && gc->kind == GA_COMP_GLOBAL && gc->nrows > 0 && gc->nrows <= GA_TILE_MAX_EXTRA &&
+                getenv("GRAPHATTN_NO_EXTRA_TILE") == NULL) {
+                t->nx = gc->nrows;
+                t->nx_rows = ga_list_lower(gc->list, gc->nrows, p->nq);
+                t->nx_keys = ga_list_lower(gc->list, gc->nrows, p->nk);
+                t->x_first = gc->list[0];
+                t->x_last = t->nx_keys > 0 ? gc->list[t->nx_keys - 1] : -1;
+                if (ga_tile_extra_supported(t)) {
+                    const ga_cuda_dgraph *d;
+                    const ga_cuda_plan *unused;
+                    GA_TRY(ga_cuda_graph_plan(g, device, p->nq, p->nk, 2, &d, &unused));
+                    t->xkeys = d->hcomps[1].list;
+                    s->x_bytes = ga_tile_extra_bytes(t);
+                    tile_comps = 2;
+                } else {
+                    t->nx = t->nx_rows = t->nx_keys = 0;
+                }
+            }
         } else {
             const ga_cuda_dgraph *d;
             GA_TRY(ga_cuda_graph_tiles(g, device, &d));
@@ -101,19 +124,24 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
      * which merges once. */
     const int in_place = p->out && p->out->data == p->q->data;
     const int caller_prior = (p->flags & GA_FLAG_ACCUMULATE) != 0;
-    if (s->tiles && (in_place || caller_prior) && (s->plan_res || g->count > 1)) {
+    /* (the listed rows' pass reads its q rows before the tiles write any output) */
+    if (s->tiles && (in_place || caller_prior) && (s->plan_res || g->count > tile_comps)) {
         s->tiles = 0;
         s->plan_res = NULL;
         s->dg_res = NULL;
+        t->nx = t->nx_rows = t->nx_keys = 0;
+        t->xkeys = NULL;
+        s->x_bytes = 0;
+        tile_comps = 1;
     }
-    s->first_comp = s->tiles ? 1 : 0;
+    s->first_comp = s->tiles ? tile_comps : 0;
     if (s->first_comp < (int)g->count)
         GA_TRY(ga_cuda_graph_plan(g, device, p->nq, p->nk, s->first_comp, &s->dg, &s->plan_rest));
     size_t a = s->plan_res ? ga_cuda_partial_bytes(s->plan_res, BH, p->D) : 0;
     size_t b = s->plan_rest ? ga_cuda_partial_bytes(s->plan_rest, BH, p->D) : 0;
     s->partial_bytes = a > b ? a : b;
     if (s->tiles && (s->plan_res || s->plan_rest) && !p->lse)
-        s->lse_bytes = (size_t)p->B * (size_t)p->nq * (size_t)p->H * sizeof(float);
+        s->lse_bytes = ga_round256((size_t)p->B * (size_t)p->nq * (size_t)p->H * sizeof(float));
     return GA_OK;
 }
 
@@ -122,7 +150,7 @@ extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) 
     GA_TRY(guard.enter(p->q->device_index));
     ga_cuda_schedule s;
     GA_TRY(ga_cuda_plan_schedule(p, &s));
-    *bytes = ga_round256(s.partial_bytes) + s.lse_bytes;
+    *bytes = ga_round256(s.partial_bytes) + s.lse_bytes + s.x_bytes;
     if (s.tiles) {
         /* the forward call may find the output written over q and run the edge engine alone */
         const ga_cuda_dgraph *dg;
@@ -184,7 +212,7 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
     GA_TRY(ga_cuda_plan_schedule(p, &sc));
     cudaStream_t stream = (cudaStream_t)p->stream;
 
-    const size_t need = ga_round256(sc.partial_bytes) + sc.lse_bytes;
+    const size_t need = ga_round256(sc.partial_bytes) + sc.lse_bytes + sc.x_bytes;
     void *ws = p->workspace;
     int own_ws = 0;
     if (need > 0 && !ws) { /* the caller left it to us: stream-ordered, so no synchronization */
@@ -207,6 +235,7 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
         sc.tile.lse = lse;
         memcpy(sc.tile.sl, ls, sizeof ls);
     }
+    if (sc.x_bytes) sc.tile.xwork = (char *)ws + ga_round256(sc.partial_bytes) + sc.lse_bytes;
 
     /* The edge steps run first and the tiles merge last: a bf16/fp16 intermediate state is
      * rounded once more by every merge, and merging into the tiles' state would round the

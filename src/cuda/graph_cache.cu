@@ -42,6 +42,7 @@ static void ga_dgraph_free(ga_cuda_dgraph *d) {
         p = n;
     }
     ga_free(d->allocs);
+    ga_free(d->hcomps);
     ga_graph_destroy(d->residual);
     ga_free(d);
 }
@@ -106,7 +107,7 @@ static ga_status ga_dgraph_build(const ga_graph *g, int device, ga_cuda_dgraph *
     }
     void *p = NULL;
     if (s == GA_OK) s = ga_dgraph_upload(d, host, (size_t)g->count * sizeof *host, &p);
-    ga_free(host);
+    d->hcomps = host;
     if (s != GA_OK) {
         ga_dgraph_free(d);
         return s;

@@ -60,6 +60,13 @@ struct TileArgs {
     /* tile-list mode (explicit graphs, see graph/tile_plan.h) */
     const int64_t *tile_ptr, *tile_kt, *tile_mask;
     const uint64_t *masks;
+    /* listed tokens (tile_interval.h; Hopper kernel only) */
+    const int64_t *xkeys;
+    int nx, nx_rows, nx_keys;     /* listed tokens; those < nq; those < nk */
+    int64_t x_first, x_last;      /* first listed token, last one < nk */
+    int64_t nchunks, chunk_tiles; /* listed rows: key chunks per (batch, head), key tiles per chunk */
+    float *xpart_o, *xpart_ml;    /* listed rows' partial states: [B H][chunk][row] x (D | m, l) */
+    float *xstate_o, *xstate_l;   /* merged: [B H][row] x (D normalized | log2-domain lse) */
 };
 
 template <typename T> struct Pack;
@@ -167,10 +174,11 @@ __device__ __forceinline__ void mask_interval(float *s, int64_t kbase, int t4, i
  *                   pf[k-step][4] (16 keys per k-step, the m16n8k16 A layout that wgmma's register
  *                   operand shares); SPLIT (bf16 only) also writes P - bf16(P) into pfl.
  */
+template <int NB = 8>
 __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs) {
     float mx[2] = {m_run[0], m_run[1]};
 #pragma unroll
-    for (int n = 0; n < 8; n++) {
+    for (int n = 0; n < NB; n++) {
         mx[0] = fmaxf(mx[0], fmaxf(s[4 * n + 0], s[4 * n + 1]) * scale_log2);
         mx[1] = fmaxf(mx[1], fmaxf(s[4 * n + 2], s[4 * n + 3]) * scale_log2);
     }
@@ -188,7 +196,7 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
         rs[r] = 0.f;
     }
 #pragma unroll
-    for (int n = 0; n < 8; n++) {
+    for (int n = 0; n < NB; n++) {
 #pragma unroll
         for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -base[e >> 1]));
         rs[0] += s[4 * n + 0] + s[4 * n + 1];
@@ -196,7 +204,7 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
     }
 }
 
-template <typename T, int DTILES, bool SPLIT>
+template <typename T, int DTILES, bool SPLIT, int NB = 8>
 __device__ __forceinline__ void softmax_commit(const float *p, const float *corr, const float *rs, float *l_run, float *o,
                                                uint32_t (*pf)[4], uint32_t (*pfl)[4]) {
     l_run[0] = l_run[0] * corr[0] + rs[0];
@@ -207,7 +215,7 @@ __device__ __forceinline__ void softmax_commit(const float *p, const float *corr
         o[4 * d + 2] *= corr[1]; o[4 * d + 3] *= corr[1];
     }
 #pragma unroll
-    for (int n = 0; n < 8; n++) {
+    for (int n = 0; n < NB; n++) {
         pf[n >> 1][(n & 1) * 2 + 0] = Pack<T>::pack(p[4 * n + 0], p[4 * n + 1]);
         pf[n >> 1][(n & 1) * 2 + 1] = Pack<T>::pack(p[4 * n + 2], p[4 * n + 3]);
         if (SPLIT) {
@@ -217,20 +225,23 @@ __device__ __forceinline__ void softmax_commit(const float *p, const float *corr
     }
 }
 
-/* Both halves at once (S is overwritten with P). */
-template <typename T, int DTILES, bool SPLIT>
+/* Both halves at once (S is overwritten with P); NB < 8: a tile of only 8 NB keys (s[4 NB],
+ * P in pf[0 .. NB/2)). */
+template <typename T, int DTILES, bool SPLIT, int NB = 8>
 __device__ __forceinline__ void softmax_step(float *s, float scale_log2, float *m_run, float *l_run, float *o,
                                              uint32_t (*pf)[4], uint32_t (*pfl)[4]) {
     float corr[2], rs[2];
-    softmax_exp(s, scale_log2, m_run, corr, rs);
-    softmax_commit<T, DTILES, SPLIT>(s, corr, rs, l_run, o, pf, pfl);
+    softmax_exp<NB>(s, scale_log2, m_run, corr, rs);
+    softmax_commit<T, DTILES, SPLIT, NB>(s, corr, rs, l_run, o, pf, pfl);
 }
 
-/* Finish the two rows this thread holds: row sums across the quad, normalize, merge a prior
- * state when accumulating, write out and lse. */
+/* Finish the two rows this thread holds: row sums across the quad, fold in an extra f32 state
+ * (xo[r]: normalized output row, xl[r]: its log2-domain lse; listed rows of tile_wgmma.cu),
+ * normalize, merge a prior state when accumulating, write out and lse. */
 template <typename T, int DTILES>
 __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, const float *m_run, float *l_run,
-                                         int64_t b, int64_t h, int64_t row0, int64_t row1, int t4) {
+                                         int64_t b, int64_t h, int64_t row0, int64_t row1, int t4,
+                                         const float *const *xo = nullptr, const float *xl = nullptr) {
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 1);
@@ -242,18 +253,30 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         const int64_t row = r ? row1 : row0;
         if (row >= a.nq) continue;
         const float l = l_run[r];
-        float lse = l > 0.f ? (m_run[r] + log2f(l)) * LN2 : -INFINITY;
-        float w_new = l > 0.f ? 1.f / l : 0.f, w_old = 0.f;
+        const float *xrow = xo ? xo[r] : nullptr;
+        const float xm = xrow ? xl[r] : -INFINITY;
+        float lse, w_new, w_x = 0.f, w_old = 0.f;
+        if (xm > -INFINITY) { /* this state (m, l, o) and the extra one, in the log2 domain */
+            const float M = l > 0.f ? fmaxf(m_run[r], xm) : xm;
+            const float ct = l > 0.f ? exp2f(m_run[r] - M) : 0.f, cx = exp2f(xm - M), tot = l * ct + cx;
+            w_new = ct / tot;
+            w_x = cx / tot;
+            lse = (M + log2f(tot)) * LN2;
+        } else {
+            lse = l > 0.f ? (m_run[r] + log2f(l)) * LN2 : -INFINITY;
+            w_new = l > 0.f ? 1.f / l : 0.f;
+        }
         float *lse_p = a.lse ? a.lse + b * a.sl[0] + row * a.sl[1] + h * a.sl[2] : nullptr;
         T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
         if (a.accumulate) {
             const float lse_old = *lse_p;
             const float mx = fmaxf(lse_old, lse);
-            if (mx == -INFINITY) { w_old = 0.f; w_new = 0.f; lse = -INFINITY; }
+            if (mx == -INFINITY) { w_old = 0.f; w_new = 0.f; w_x = 0.f; lse = -INFINITY; }
             else {
                 const float eo = expf(lse_old - mx), en = expf(lse - mx), tot = eo + en;
                 w_old = eo / tot;
-                w_new = l > 0.f ? en / tot / l : 0.f;
+                w_new *= en / tot;
+                w_x *= en / tot;
                 lse = mx + logf(tot);
             }
         }
@@ -261,6 +284,10 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         for (int d = 0; d < DTILES; d++) {
             const int col = d * 8 + 2 * t4;
             float x0 = o[4 * d + 2 * r] * w_new, x1 = o[4 * d + 2 * r + 1] * w_new;
+            if (w_x > 0.f) {
+                x0 += xrow[col] * w_x;
+                x1 += xrow[col + 1] * w_x;
+            }
             if (w_old > 0.f) { /* a prior state with no edges (lse -inf) contributes nothing */
                 x0 += Pack<T>::to_float(orow[col]) * w_old;
                 x1 += Pack<T>::to_float(orow[col + 1]) * w_old;
@@ -291,6 +318,8 @@ static inline bool grid_for(int64_t blocks, dim3 *grid) {
 int ga_tile_wgmma_available(void);
 /* 1 when the wgmma kernel takes this call (interval kind, bf16/fp16, D 64 or 128). */
 int ga_tile_wgmma_supported(const ga_tile_interval_call *c);
+/* The listed tokens' fields of a (chunking, workspace pointers) from the call. */
+void ga_tile_extra_setup(const ga_tile_interval_call *c, ga_tile::TileArgs *a);
 ga_status ga_tile_wgmma_run(const ga_tile::TileArgs &a, int64_t D, ga_dtype dt, cudaStream_t s, char *err,
                             size_t err_size);
 

@@ -265,6 +265,7 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     a.accumulate = c->accumulate;
     a.iv.kind = c->kind; a.iv.a = c->p0; a.iv.b = c->p1; a.iv.nq = c->nq; a.iv.nk = c->nk;
     a.tile_ptr = c->tile_ptr; a.tile_kt = c->tile_kt; a.tile_mask = c->tile_mask; a.masks = c->masks;
+    ga_tile_extra_setup(c, &a);
     const bool list = c->kind == GA_TILE_LIST;
     cudaStream_t s = (cudaStream_t)c->stream;
     /* bf16 P: split when some row has fewer than GA_TILE_SPLIT_KEYS keys (see MmaType) */
@@ -278,6 +279,10 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     const bool split = min_keys < GA_TILE_SPLIT_KEYS && c->dtype == GA_BF16;
     if (!list && ga_tile_wgmma_supported(c) && ga_tile_wgmma_available()) {
         return ga_tile_wgmma_run(a, c->D, c->dtype, s, err, err_size);
+    }
+    if (c->nx > 0) { /* the dispatcher asks ga_tile_extra_supported first */
+        snprintf(err, err_size, "tile kernel: listed tokens need the Hopper tile kernel");
+        return GA_ERR_INTERNAL;
     }
 #define GA_TILE_LAUNCH(T, D)                                                                                    \
     (list ? launch<T, D, true, MmaType<T>::kSplitP>(a, s, err, err_size)                                       \

@@ -30,10 +30,30 @@ typedef struct ga_tile_interval_call {
     void *stream;
     const int64_t *tile_ptr, *tile_kt, *tile_mask; /* GA_TILE_LIST: device copies of the plan */
     const uint64_t *masks;
+    /* Listed tokens: a global component right after the interval one, run by the Hopper kernel
+     * (ga_tile_extra_supported). Every row that is not listed attends the listed keys outside
+     * its interval (one extra key tile per query tile); every listed row attends all keys
+     * outside its interval (split over key chunks into partial states, merged, and folded into
+     * the row's state by the tile epilogue). xkeys: sorted unique device list of nx <= 64
+     * tokens; nx = 0: none. xwork: ga_tile_extra_bytes() bytes of device workspace. */
+    const int64_t *xkeys;
+    int64_t nx;
+    int64_t nx_rows;          /* listed tokens < nq */
+    int64_t nx_keys;          /* listed tokens < nk */
+    int64_t x_first, x_last;  /* the first listed token and the last one < nk */
+    void *xwork;
 } ga_tile_interval_call;
+
+/* Most listed tokens the tile kernels take (one key tile). */
+#define GA_TILE_MAX_EXTRA 64
 
 /* 1 when the tile kernel handles this call (dtype, head dim, kind, 16-byte alignment). */
 int ga_tile_interval_supported(const ga_tile_interval_call *call);
+/* 1 when listed tokens (xkeys, nx) can run with this call's tiles: the Hopper kernel takes the
+ * call, nx <= GA_TILE_MAX_EXTRA and the workspace stays below 1 GiB. */
+int ga_tile_extra_supported(const ga_tile_interval_call *call);
+/* Device workspace the listed tokens need (0 when nx = 0). */
+size_t ga_tile_extra_bytes(const ga_tile_interval_call *call);
 /* Launch (asynchronously on call->stream). On error writes a message into err. */
 ga_status ga_tile_interval_run(const ga_tile_interval_call *call, char *err, size_t err_size);
 
