@@ -65,8 +65,9 @@ struct TileArgs {
     int nx, nx_rows, nx_keys;     /* listed tokens; those < nq; those < nk */
     int64_t x_first, x_last;      /* first listed token, last one < nk */
     int64_t nchunks, chunk_tiles; /* listed rows: key chunks per (batch, head), key tiles per chunk */
-    float *xpart_o, *xpart_ml;    /* listed rows' partial states: [B H][chunk][row] x (D | m, l) */
-    float *xstate_o, *xstate_l;   /* merged: [B H][row] x (D normalized | log2-domain lse) */
+    float *xpart_o, *xpart_ml;    /* listed rows' raw partial states: [B H][chunk][row] x (D | m, l);
+                                   * chunks [0, nchunks) from the listed-row pass, chunk nchunks:
+                                   * the rows' own interval part from the query tiles */
 };
 
 template <typename T> struct Pack;
@@ -176,16 +177,18 @@ __device__ __forceinline__ void mask_interval(float *s, int64_t kbase, int t4, i
  */
 template <int NB = 8>
 __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs) {
-    float mx[2] = {m_run[0], m_run[1]};
+    /* the max of the raw scores, scaled once (scale_log2 >= 0: the API takes scale >= 0) */
+    float mx[2] = {-INFINITY, -INFINITY};
 #pragma unroll
     for (int n = 0; n < NB; n++) {
-        mx[0] = fmaxf(mx[0], fmaxf(s[4 * n + 0], s[4 * n + 1]) * scale_log2);
-        mx[1] = fmaxf(mx[1], fmaxf(s[4 * n + 2], s[4 * n + 3]) * scale_log2);
+        mx[0] = fmaxf(mx[0], fmaxf(s[4 * n + 0], s[4 * n + 1]));
+        mx[1] = fmaxf(mx[1], fmaxf(s[4 * n + 2], s[4 * n + 3]));
     }
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
         mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+        mx[r] = fmaxf(m_run[r], mx[r] == -INFINITY ? -INFINITY : mx[r] * scale_log2); /* -inf * 0 is NaN */
     }
     float base[2];
 #pragma unroll
@@ -209,10 +212,14 @@ __device__ __forceinline__ void softmax_commit(const float *p, const float *corr
                                                uint32_t (*pf)[4], uint32_t (*pfl)[4]) {
     l_run[0] = l_run[0] * corr[0] + rs[0];
     l_run[1] = l_run[1] * corr[1] + rs[1];
+    /* once the running maxima settle (most tiles) the correction is exactly 1: skip the rescale
+     * where no row of the warp needs it (a warp-uniform branch) */
+    if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) {
 #pragma unroll
-    for (int d = 0; d < DTILES; d++) {
-        o[4 * d + 0] *= corr[0]; o[4 * d + 1] *= corr[0];
-        o[4 * d + 2] *= corr[1]; o[4 * d + 3] *= corr[1];
+        for (int d = 0; d < DTILES; d++) {
+            o[4 * d + 0] *= corr[0]; o[4 * d + 1] *= corr[0];
+            o[4 * d + 2] *= corr[1]; o[4 * d + 3] *= corr[1];
+        }
     }
 #pragma unroll
     for (int n = 0; n < NB; n++) {
@@ -235,13 +242,13 @@ __device__ __forceinline__ void softmax_step(float *s, float scale_log2, float *
     softmax_commit<T, DTILES, SPLIT, NB>(s, corr, rs, l_run, o, pf, pfl);
 }
 
-/* Finish the two rows this thread holds: row sums across the quad, fold in an extra f32 state
- * (xo[r]: normalized output row, xl[r]: its log2-domain lse; listed rows of tile_wgmma.cu),
- * normalize, merge a prior state when accumulating, write out and lse. */
+/* Finish the two rows this thread holds: row sums across the quad (l_run is left reduced),
+ * normalize, merge a prior state when accumulating, write out and lse. A row with skip[r] set is
+ * left for the caller (listed rows of tile_wgmma.cu). */
 template <typename T, int DTILES>
 __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, const float *m_run, float *l_run,
                                          int64_t b, int64_t h, int64_t row0, int64_t row1, int t4,
-                                         const float *const *xo = nullptr, const float *xl = nullptr) {
+                                         const bool *skip = nullptr) {
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 1);
@@ -251,32 +258,20 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         const int64_t row = r ? row1 : row0;
-        if (row >= a.nq) continue;
+        if (row >= a.nq || (skip && skip[r])) continue;
         const float l = l_run[r];
-        const float *xrow = xo ? xo[r] : nullptr;
-        const float xm = xrow ? xl[r] : -INFINITY;
-        float lse, w_new, w_x = 0.f, w_old = 0.f;
-        if (xm > -INFINITY) { /* this state (m, l, o) and the extra one, in the log2 domain */
-            const float M = l > 0.f ? fmaxf(m_run[r], xm) : xm;
-            const float ct = l > 0.f ? exp2f(m_run[r] - M) : 0.f, cx = exp2f(xm - M), tot = l * ct + cx;
-            w_new = ct / tot;
-            w_x = cx / tot;
-            lse = (M + log2f(tot)) * LN2;
-        } else {
-            lse = l > 0.f ? (m_run[r] + log2f(l)) * LN2 : -INFINITY;
-            w_new = l > 0.f ? 1.f / l : 0.f;
-        }
+        float lse = l > 0.f ? (m_run[r] + log2f(l)) * LN2 : -INFINITY;
+        float w_new = l > 0.f ? 1.f / l : 0.f, w_old = 0.f;
         float *lse_p = a.lse ? a.lse + b * a.sl[0] + row * a.sl[1] + h * a.sl[2] : nullptr;
         T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
         if (a.accumulate) {
             const float lse_old = *lse_p;
             const float mx = fmaxf(lse_old, lse);
-            if (mx == -INFINITY) { w_old = 0.f; w_new = 0.f; w_x = 0.f; lse = -INFINITY; }
+            if (mx == -INFINITY) { w_old = 0.f; w_new = 0.f; lse = -INFINITY; }
             else {
                 const float eo = expf(lse_old - mx), en = expf(lse - mx), tot = eo + en;
                 w_old = eo / tot;
-                w_new *= en / tot;
-                w_x *= en / tot;
+                w_new = l > 0.f ? en / tot / l : 0.f;
                 lse = mx + logf(tot);
             }
         }
@@ -284,10 +279,6 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         for (int d = 0; d < DTILES; d++) {
             const int col = d * 8 + 2 * t4;
             float x0 = o[4 * d + 2 * r] * w_new, x1 = o[4 * d + 2 * r + 1] * w_new;
-            if (w_x > 0.f) {
-                x0 += xrow[col] * w_x;
-                x1 += xrow[col + 1] * w_x;
-            }
             if (w_old > 0.f) { /* a prior state with no edges (lse -inf) contributes nothing */
                 x0 += Pack<T>::to_float(orow[col]) * w_old;
                 x1 += Pack<T>::to_float(orow[col + 1]) * w_old;

@@ -32,10 +32,10 @@ typedef struct ga_tile_interval_call {
     const uint64_t *masks;
     /* Listed tokens: a global component right after the interval one, run by the Hopper kernel
      * (ga_tile_extra_supported). Every row that is not listed attends the listed keys outside
-     * its interval (one extra key tile per query tile); every listed row attends all keys
-     * outside its interval (split over key chunks into partial states, merged, and folded into
-     * the row's state by the tile epilogue). xkeys: sorted unique device list of nx <= 64
-     * tokens; nx = 0: none. xwork: ga_tile_extra_bytes() bytes of device workspace. */
+     * its interval (16-key sub-tiles before each query tile's interval tiles); every listed row
+     * attends all keys outside its interval (split over key chunks into partial states), and a
+     * last kernel merges each listed row's chunks with its interval part and writes it. xkeys: sorted unique device list of nx <= 64 tokens;
+     * nx = 0: none. xwork: ga_tile_extra_bytes() bytes of device workspace. */
     const int64_t *xkeys;
     int64_t nx;
     int64_t nx_rows;          /* listed tokens < nq */

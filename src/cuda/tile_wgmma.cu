@@ -195,11 +195,13 @@ __device__ __forceinline__ void mask_extra16(float *s, int j, int t4, const int6
  * XM selects what else the CTA does with listed tokens (a.nx > 0, see tile_interval.h):
  *   XM_NONE:  nothing (a separate instance, so the plain interval kernel pays nothing for them);
  *   XM_KEYS:  the listed keys (stage 1, 16-key sub-tiles) before the interval's tiles, skipped
- *             where every row's interval holds all of them; listed rows leave them out and fold
- *             in their merged state (xstate) in the epilogue;
+ *             where every row's interval holds all of them; listed rows leave them out and write
+ *             their raw state (o, m, l) to partial slot nchunks instead of the output;
  *   XM_ROWS:  the CTA is (key chunk, batch, head); its 64 rows are the listed rows (gathered Q),
  *             its keys the chunk's tiles minus each row's interval; it writes the raw partial
- *             state (o, m, l) that xmerge_kernel combines.
+ *             state (o, m, l) of chunk slot blockIdx / (B H).
+ * The two are independent (neither writes the output of a listed row, so output over q is
+ * safe); xmerge_kernel then writes the listed rows.
  */
 enum { XM_NONE = 0, XM_KEYS = 1, XM_ROWS = 2 };
 
@@ -474,37 +476,37 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         __syncthreads(); /* this stage is refilled in the next iteration */
     }
 
-    if constexpr (XROWS) { /* the raw partial state of the listed rows */
+    /* the raw state (o, m, l) of a listed row into its partial slot `chunk`; l_run reduced */
+    auto write_partial = [&](int r, int64_t chunk, int listed) {
+        const int64_t at = ((b * a.H + h) * (a.nchunks + 1) + chunk) * a.nx_rows + listed;
+        float *po = a.xpart_o + at * D;
+#pragma unroll
+        for (int d = 0; d < DTILES; d++) {
+            po[d * 8 + 2 * t4] = o[4 * d + 2 * r];
+            po[d * 8 + 2 * t4 + 1] = o[4 * d + 2 * r + 1];
+        }
+        if (t4 == 0) {
+            a.xpart_ml[2 * at] = m_run[r];
+            a.xpart_ml[2 * at + 1] = l_run[r];
+        }
+    };
+    if constexpr (XROWS) { /* the listed rows' partial states over this chunk */
 #pragma unroll
         for (int r = 0; r < 2; r++) {
             l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 1);
             l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 2);
         }
-        const int64_t bh = b * a.H + h;
 #pragma unroll
         for (int r = 0; r < 2; r++) {
             const int rr = warp * 16 + g + 8 * r;
-            if (rr >= a.nx_rows) continue;
-            const int64_t at = (bh * a.nchunks + tb.qt) * a.nx_rows + rr;
-            float *po = a.xpart_o + at * D;
-#pragma unroll
-            for (int d = 0; d < DTILES; d++) {
-                po[d * 8 + 2 * t4] = o[4 * d + 2 * r];
-                po[d * 8 + 2 * t4 + 1] = o[4 * d + 2 * r + 1];
-            }
-            if (t4 == 0) {
-                a.xpart_ml[2 * at] = m_run[r];
-                a.xpart_ml[2 * at + 1] = l_run[r];
-            }
+            if (rr < a.nx_rows) write_partial(r, tb.qt, rr);
         }
     } else if (has_rows) {
-        if (XKEYS && (xrow0 >= 0 || xrow1 >= 0)) {
-            const int64_t at = (b * a.H + h) * a.nx_rows;
-            const float *xo[2] = {xrow0 >= 0 ? a.xstate_o + (at + xrow0) * D : nullptr,
-                                  xrow1 >= 0 ? a.xstate_o + (at + xrow1) * D : nullptr};
-            const float xl[2] = {xrow0 >= 0 ? a.xstate_l[at + xrow0] : -INFINITY,
-                                 xrow1 >= 0 ? a.xstate_l[at + xrow1] : -INFINITY};
-            epilogue<T, DTILES>(a, o, m_run, l_run, b, h, row0, row1, t4, xo, xl);
+        if (XKEYS && (xrow0 >= 0 || xrow1 >= 0)) { /* listed rows: their interval part goes to xmerge */
+            const bool skip[2] = {xrow0 >= 0, xrow1 >= 0};
+            epilogue<T, DTILES>(a, o, m_run, l_run, b, h, row0, row1, t4, skip);
+            if (xrow0 >= 0) write_partial(0, a.nchunks, xrow0);
+            if (xrow1 >= 0) write_partial(1, a.nchunks, xrow1);
         } else {
             epilogue<T, DTILES>(a, o, m_run, l_run, b, h, row0, row1, t4);
         }
@@ -515,10 +517,11 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
 #endif
 }
 
-/* The listed rows' partial states -> one normalized state per (batch, head, listed row):
- * one block per row; thread t sums column t % D over the chunks t / D, t / D + G, ... */
+/* The listed rows: their partial states (the key chunks and their own interval part) merged,
+ * then merged with a prior state when accumulating, written to out and lse. One block per
+ * (batch, head, listed row); thread t sums column t % D over the slots t / D, t / D + G, ... */
 constexpr int XMERGE_THREADS = 1024;
-template <int D>
+template <typename T, int D>
 __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a) {
     constexpr int NT = XMERGE_THREADS, G = NT / D;
     __shared__ float red[NT];
@@ -526,10 +529,14 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
     if (idx >= a.B * a.H * a.nx_rows) return;
     const int64_t bh = idx / a.nx_rows, r = idx % a.nx_rows;
     const int tid = threadIdx.x, col = tid % D, grp = tid / D;
-    const float *ml = a.xpart_ml + 2 * (bh * a.nchunks * a.nx_rows + r);
-    const int64_t cstep = 2 * a.nx_rows; /* floats between chunks in ml */
+    const int64_t slots = a.nchunks + 1;
+    const int64_t b = bh / a.H, h = bh % a.H, row = a.xkeys[r];
+    float *lse_p = a.lse ? a.lse + b * a.sl[0] + row * a.sl[1] + h * a.sl[2] : nullptr;
+    const float lse_old = a.accumulate ? *lse_p : -INFINITY; /* read before the barriers below, written after */
+    const float *ml = a.xpart_ml + 2 * (bh * slots * a.nx_rows + r);
+    const int64_t cstep = 2 * a.nx_rows; /* floats between slots in ml */
     float M = -INFINITY;
-    for (int64_t c = tid; c < a.nchunks; c += NT)
+    for (int64_t c = tid; c < slots; c += NT)
         if (ml[c * cstep + 1] > 0.f) M = fmaxf(M, ml[c * cstep]);
     red[tid] = M;
     __syncthreads();
@@ -541,13 +548,14 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
     __syncthreads();
     float acc = 0.f, L = 0.f;
     if (M > -INFINITY) {
-        const float *po = a.xpart_o + (bh * a.nchunks * a.nx_rows + r) * D + col;
+        const float *po = a.xpart_o + (bh * slots * a.nx_rows + r) * D + col;
+        const int64_t ostep = a.nx_rows * D; /* floats between slots in po */
 #pragma unroll 4
-        for (int64_t c = grp; c < a.nchunks; c += G) {
-            const float l = ml[c * cstep + 1];
-            const float w = l > 0.f ? exp2f(ml[c * cstep] - M) : 0.f;
-            acc += l > 0.f ? po[c * a.nx_rows * D] * w : 0.f;
-            L += l * w;
+        for (int64_t c = grp; c < slots; c += G) { /* every slot holds every listed row */
+            const float m = ml[c * cstep], l = ml[c * cstep + 1], x = po[c * ostep];
+            const float w = l > 0.f ? exp2f(m - M) : 0.f;
+            acc = fmaf(x, w, acc);
+            L = fmaf(l, w, L);
         }
     }
     red[tid] = acc;
@@ -564,11 +572,26 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
         if (grp < w) red[tid] += red[tid + w * D];
         __syncthreads();
     }
-    if (grp == 0) {
-        L = red[tid];
-        a.xstate_o[idx * D + col] = L > 0.f ? acc / L : 0.f;
-        if (col == 0) a.xstate_l[idx] = L > 0.f ? M + log2f(L) : -INFINITY;
+    if (grp != 0) return;
+    L = red[tid];
+    const float LN2 = 0.6931471805599453f;
+    float lse = L > 0.f ? (M + log2f(L)) * LN2 : -INFINITY;
+    float w_new = L > 0.f ? 1.f / L : 0.f, w_old = 0.f;
+    T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
+    if (a.accumulate) {
+        const float mx = fmaxf(lse_old, lse);
+        if (mx == -INFINITY) { w_new = 0.f; lse = -INFINITY; }
+        else {
+            const float eo = expf(lse_old - mx), en = expf(lse - mx), tot = eo + en;
+            w_old = eo / tot;
+            w_new = L > 0.f ? en / tot / L : 0.f;
+            lse = mx + logf(tot);
+        }
     }
+    float x = acc * w_new;
+    if (w_old > 0.f) x += Pack<T>::to_float(orow[col]) * w_old; /* this thread's own column */
+    orow[col] = Pack<T>::from_float(x);
+    if (lse_p && col == 0) *lse_p = lse;
 }
 
 __global__ void tile_wgmma_probe(int *flag) { *flag = GA_WGMMA_DEVICE; }
@@ -600,25 +623,34 @@ ga_status launch(TileArgs a, int split_keys, cudaStream_t stream, char *err, siz
 
 long long g_extra_calls; /* ga_cuda_testing_extra_tile_calls */
 
+template <typename T, int D, int MINB>
+ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, char *err, size_t err_size) {
+    constexpr int XMINB = D == 64 ? 3 : 1; /* 4 CTAs/SM (128 registers): this instance spills */
+    __atomic_fetch_add(&g_extra_calls, 1, __ATOMIC_RELAXED);
+    if (a.nx_rows == 0) return launch<T, D, 1, MINB, XM_KEYS>(a, split_keys, stream, err, err_size);
+    /* the listed-row pass, then the query tiles (independent: running the pass beside them on a
+     * second stream measured 0-2% faster on the H200, not worth a library-owned stream), then
+     * the merge that writes the listed rows */
+    ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
+    if (st == GA_OK) st = launch<T, D, 1, MINB, XM_KEYS>(a, split_keys, stream, err, err_size);
+    if (st != GA_OK) return st;
+    const int64_t rows = a.B * a.H * a.nx_rows;
+    dim3 grid;
+    if (!grid_for(rows, &grid)) {
+        snprintf(err, err_size, "listed-row merge: %lld blocks exceed the launch limit", (long long)rows);
+        return GA_ERR_BAD_SIZE;
+    }
+    xmerge_kernel<T, D><<<grid, XMERGE_THREADS, 0, stream>>>(a);
+    const cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) {
+        snprintf(err, err_size, "listed-row merge launch: %s", cudaGetErrorString(e));
+        return GA_ERR_CUDA;
+    }
+    return GA_OK;
+}
+
 template <typename T, int D>
 ga_status launch_wgs(const TileArgs &a, int split_keys, cudaStream_t stream, char *err, size_t err_size) {
-    constexpr int XMINB = D == 64 ? 3 : 1; /* 4 CTAs/SM (128 registers): these instances spill */
-    if (a.nx_rows > 0) { /* the listed rows first: partial states, merged per row */
-        ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
-        if (st != GA_OK) return st;
-        const int64_t rows = a.B * a.H * a.nx_rows;
-        dim3 grid;
-        if (!grid_for(rows, &grid)) {
-            snprintf(err, err_size, "listed-row merge: %lld blocks exceed the launch limit", (long long)rows);
-            return GA_ERR_BAD_SIZE;
-        }
-        xmerge_kernel<D><<<grid, XMERGE_THREADS, 0, stream>>>(a);
-        const cudaError_t e = cudaGetLastError();
-        if (e != cudaSuccess) {
-            snprintf(err, err_size, "listed-row merge launch: %s", cudaGetErrorString(e));
-            return GA_ERR_CUDA;
-        }
-    }
     /* GRAPHATTN_WGMMA_CONFIG (a tuning knob for bench/tile_variants.sh): 1 = one warpgroup per
      * CTA (at least 3 CTAs per SM for D = 64); 4 = the same at 4 CTAs per SM (128 registers,
      * D = 64 only); 2 = two warpgroups per CTA sharing the K/V tiles. Defaults from the H200 runs
@@ -626,11 +658,10 @@ ga_status launch_wgs(const TileArgs &a, int split_keys, cudaStream_t stream, cha
     const char *env = getenv("GRAPHATTN_WGMMA_CONFIG");
     const char dflt = D == 64 ? '4' : '1';
     const char c = env && (env[0] == '1' || env[0] == '2' || env[0] == '4') ? env[0] : dflt;
-    if (a.nx > 0) { /* with listed keys: one warpgroup per CTA, 3 CTAs/SM for D = 64 unless '4' is asked */
-        __atomic_fetch_add(&g_extra_calls, 1, __ATOMIC_RELAXED);
+    if (a.nx > 0) { /* with listed tokens: one warpgroup per CTA, 3 CTAs/SM for D = 64 unless '4' is asked */
         if constexpr (D == 64)
-            if (env && c == '4') return launch<T, D, 1, 4, XM_KEYS>(a, split_keys, stream, err, err_size);
-        return launch<T, D, 1, XMINB, XM_KEYS>(a, split_keys, stream, err, err_size);
+            if (env && c == '4') return launch_listed<T, D, 4>(a, split_keys, stream, err, err_size);
+        return launch_listed<T, D, D == 64 ? 3 : 1>(a, split_keys, stream, err, err_size);
     }
     if constexpr (D == 64)
         if (c == '4') return launch<T, D, 1, 4, XM_NONE>(a, split_keys, stream, err, err_size);
@@ -666,11 +697,12 @@ int ga_tile_wgmma_available(void) {
     return ok;
 }
 
-/* Listed rows: key chunks per (batch, head) so that about 1024 CTAs share the work, at least 4
- * key tiles each; workspace regions 256-byte aligned. */
+/* Listed rows: key chunks per (batch, head) so that about 264 CTAs (2 per H200 SM) share the
+ * work, at least 4 key tiles each (the pass reads K and V once: memory-bound, and fewer chunks
+ * make the merge short); workspace regions 256-byte aligned. */
 static void extra_chunks(const ga_tile_interval_call *c, int64_t *nchunks, int64_t *chunk_tiles) {
     const int64_t nkt = (c->nk + BK - 1) / BK, BH = c->B * c->H;
-    int64_t per = BH >= 1024 ? 1 : 1024 / BH;
+    int64_t per = BH >= 264 ? 1 : 264 / BH;
     int64_t ct = (nkt + per - 1) / per;
     if (ct < 4) ct = 4;
     if (ct > nkt) ct = nkt > 0 ? nkt : 1;
@@ -684,11 +716,9 @@ size_t ga_tile_extra_bytes(const ga_tile_interval_call *c) {
     int64_t nch, ct;
     extra_chunks(c, &nch, &ct);
     const double rows = (double)c->B * (double)c->H * (double)c->nx_rows;
-    const double bytes = rows * ((double)nch * (double)(c->D + 2) + (double)(c->D + 1)) * 4.0 + 1024.0;
-    if (bytes > 9.0e18) return SIZE_MAX;
-    const size_t R = (size_t)rows;
-    return round256(R * (size_t)nch * (size_t)c->D * 4) + round256(R * (size_t)nch * 8) + round256(R * (size_t)c->D * 4) +
-           round256(R * 4);
+    if (rows * (double)(nch + 1) * (double)(c->D + 2) * 4.0 > 9.0e18) return SIZE_MAX;
+    const size_t R = (size_t)rows * (size_t)(nch + 1); /* (listed row, slot) pairs */
+    return round256(R * (size_t)c->D * 4) + round256(R * 8);
 }
 
 int ga_tile_extra_supported(const ga_tile_interval_call *c) {
@@ -705,18 +735,13 @@ void ga_tile_extra_setup(const ga_tile_interval_call *c, TileArgs *a) {
     a->x_first = c->x_first;
     a->x_last = c->x_last;
     a->nchunks = a->chunk_tiles = 0;
-    a->xpart_o = a->xpart_ml = a->xstate_o = a->xstate_l = NULL;
+    a->xpart_o = a->xpart_ml = NULL;
     if (c->nx <= 0 || c->nx_rows <= 0) return;
     extra_chunks(c, &a->nchunks, &a->chunk_tiles);
-    const size_t R = (size_t)(c->B * c->H * c->nx_rows), nch = (size_t)a->nchunks, D = (size_t)c->D;
+    const size_t R = (size_t)(c->B * c->H * c->nx_rows) * (size_t)(a->nchunks + 1), D = (size_t)c->D;
     char *w = (char *)c->xwork;
     a->xpart_o = (float *)w;
-    w += round256(R * nch * D * 4);
-    a->xpart_ml = (float *)w;
-    w += round256(R * nch * 8);
-    a->xstate_o = (float *)w;
-    w += round256(R * D * 4);
-    a->xstate_l = (float *)w;
+    a->xpart_ml = (float *)(w + round256(R * D * 4));
 }
 
 int ga_tile_wgmma_supported(const ga_tile_interval_call *c) {
