@@ -305,7 +305,8 @@ GA_API ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q,
                                       void *workspace, size_t workspace_bytes);
 
 /** Merge two partial results over disjoint edge sets, in place into (out_a, lse_a):
- *  a := a (+) b by log-sum-exp. Shapes as in the forward call; both on the same device. */
+ *  a := a (+) b by log-sum-exp. Shapes as in the forward call; both on the same device. A row
+ *  where lse_b is -inf (b has no edges there) keeps a's out and lse bit for bit. */
 GA_API ga_status ga_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *out_b, const ga_tensor *lse_b,
                                  const ga_options *options);
 

@@ -859,6 +859,77 @@ TEST(merge_states_on_the_device_matches_one_call_over_the_union) {
     ga_graph_destroy(ga), ga_graph_destroy(gb), ga_graph_destroy(gu);
 }
 
+/* Where b has no edges (lse_b = -inf) the merge leaves a bit for bit, whatever a holds, also
+ * where a has none either; elsewhere it matches the CPU backend's merge of the same values. */
+TEST(merge_states_on_the_device_leaves_a_where_b_is_empty) {
+    NEED_GPU();
+    const int64_t n = 37, H = 2, D = 64, R = n * H;
+    dtensor oa, ob;
+    ASSERT_OK(dtensor_alloc(&oa, GA_F32, 0, 1, n, H, D));
+    ASSERT_OK(dtensor_alloc(&ob, GA_F32, 0, 1, n, H, D));
+    float *scratch = malloc((size_t)(R * D) * 4), *la = malloc((size_t)R * 4), *lb = malloc((size_t)R * 4);
+    float *cpu_o = malloc((size_t)(R * D) * 4), *cpu_l = malloc((size_t)R * 4), *got_l = malloc((size_t)R * 4);
+    uint64_t rng = 4242;
+    fill_random(&oa, scratch, &rng, 1);
+    fill_random(&ob, scratch, &rng, 1);
+    for (int64_t r = 0; r < R; r++) { /* the four cases of (a empty, b empty) in turn */
+        la[r] = r % 4 < 2 ? (float)rng_normal(&rng) : -INFINITY;
+        lb[r] = r % 2 == 0 ? (float)rng_normal(&rng) : -INFINITY;
+    }
+    memcpy(cpu_o, oa.host, (size_t)(R * D) * 4);
+    memcpy(cpu_l, la, (size_t)R * 4);
+    ga_tensor co = ga_tensor_make(cpu_o, GA_F32, GA_DEVICE_CPU, 1, n, H, D);
+    ga_tensor cl = ga_tensor_make(cpu_l, GA_F32, GA_DEVICE_CPU, 1, n, H, 1);
+    ga_tensor cob = ga_tensor_make(ob.host, GA_F32, GA_DEVICE_CPU, 1, n, H, D);
+    ga_tensor clb = ga_tensor_make(lb, GA_F32, GA_DEVICE_CPU, 1, n, H, 1);
+    ga_options copt;
+    ga_options_init(&copt);
+    copt.backend = GA_BACKEND_CPU;
+    ASSERT_OK(ga_merge_states(&co, &cl, &cob, &clb, &copt));
+    void *dla, *dlb;
+    ASSERT_OK(dtensor_upload(&oa));
+    ASSERT_OK(dtensor_upload(&ob));
+    ASSERT_OK(ga_cuda_testing_malloc(&dla, (size_t)R * 4));
+    ASSERT_OK(ga_cuda_testing_malloc(&dlb, (size_t)R * 4));
+    ASSERT_OK(ga_cuda_testing_copy(dla, la, (size_t)R * 4));
+    ASSERT_OK(ga_cuda_testing_copy(dlb, lb, (size_t)R * 4));
+    ga_tensor tla = ga_tensor_make(dla, GA_F32, GA_DEVICE_CUDA, 1, n, H, 1);
+    ga_tensor tlb = ga_tensor_make(dlb, GA_F32, GA_DEVICE_CUDA, 1, n, H, 1);
+    ga_options opt;
+    ga_options_init(&opt);
+    ASSERT_OK(ga_merge_states(&oa.t, &tla, &ob.t, &tlb, &opt));
+    float *before = malloc((size_t)(R * D) * 4);
+    memcpy(before, oa.host, (size_t)(R * D) * 4);
+    ASSERT_OK(dtensor_download(&oa));
+    ASSERT_OK(ga_cuda_testing_copy(got_l, dla, (size_t)R * 4));
+    int bad = 0;
+    for (int64_t r = 0; r < R && bad < 5; r++) {
+        if (lb[r] == -INFINITY) {
+            if (memcmp((float *)oa.host + r * D, before + r * D, (size_t)D * 4) != 0 || memcmp(&got_l[r], &la[r], 4) != 0) {
+                bad++;
+                ga_test_fail(__FILE__, __LINE__, "row %lld (lse_a %g, lse_b -inf): a changed (out[0] %g -> %g, lse %g)",
+                             (long long)r, la[r], before[r * D], ((float *)oa.host)[r * D], got_l[r]);
+            }
+            continue;
+        }
+        for (int64_t d = 0; d < D; d++) {
+            const float g = ((float *)oa.host)[r * D + d], w = cpu_o[r * D + d];
+            if (!(fabsf(g - w) <= 1e-5f * fmaxf(1.f, fabsf(w)))) {
+                bad++;
+                ga_test_fail(__FILE__, __LINE__, "row %lld d %lld: device %.9g, cpu %.9g", (long long)r, (long long)d, g, w);
+                break;
+            }
+        }
+        if (!(fabsf(got_l[r] - cpu_l[r]) <= 1e-5f * fmaxf(1.f, fabsf(cpu_l[r])))) {
+            bad++;
+            ga_test_fail(__FILE__, __LINE__, "row %lld: lse device %.9g, cpu %.9g", (long long)r, got_l[r], cpu_l[r]);
+        }
+    }
+    ga_cuda_testing_free(dla), ga_cuda_testing_free(dlb);
+    free(scratch), free(la), free(lb), free(cpu_o), free(cpu_l), free(got_l), free(before);
+    dtensor_free(&oa), dtensor_free(&ob);
+}
+
 /* A graph holding the edges of `spec` over n x n as one explicit (CSR) component, optionally
  * followed by more implicit components (`extra`, a spec, or NULL). */
 static ga_graph *explicit_of(const char *spec, int64_t n, const char *extra) {

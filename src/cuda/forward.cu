@@ -291,6 +291,7 @@ template <typename T> __global__ void __launch_bounds__(256) ga_merge_states_ker
         const int64_t h = row % p.H, bn = row / p.H, n = bn % p.N, b = bn / p.N;
         float *pla = p.la + b * p.las[0] + n * p.las[1] + h * p.las[2];
         const float la = *pla, lb = p.lb[b * p.lbs[0] + n * p.lbs[1] + h * p.lbs[2]];
+        if (lb == -CUDART_INF_F) continue; /* b has no edges here: a stays bit for bit (as on the CPU) */
         T *oa = (T *)p.oa + b * p.oas[0] + n * p.oas[1] + h * p.oas[2];
         const T *ob = (const T *)p.ob + b * p.obs[0] + n * p.obs[1] + h * p.obs[2];
         const float M = fmaxf(la, lb);
