@@ -1106,6 +1106,89 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
     unsetenv("GRAPHATTN_NO_WGMMA");
 }
 
+/* A bigbird component first in the union runs on the Hopper tiles where its block size is a
+ * multiple of 64 (global and random key blocks as listed tiles, the window blocks as the
+ * interval, the global query blocks split over key chunks and merged): block 64 and 128, no
+ * global / no random / no window blocks, global blocks covering every key block, Nq != Nk,
+ * partial last blocks, batches, GQA, D 64/128, f16, output over q, a later component, a prior
+ * state, and block 50 (edge engine). On the Hopper machine the tile path must have run. */
+TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
+    NEED_GPU();
+    struct {
+        const char *spec;
+        int64_t nq, nk, B, H, Hkv, D;
+        ga_dtype dt;
+        int in_place;
+    } cases[] = {
+        {"bigbird:64,3,2,3,5", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0},
+        {"bigbird:128,1,1,2,7", 1500, 1500, 2, 4, 2, 128, GA_F16, 0},
+        {"bigbird:64,0,0,0,1", 777, 777, 1, 1, 1, 64, GA_BF16, 0},
+        {"bigbird:64,2,0,4,3", 1300, 1300, 1, 2, 1, 64, GA_BF16, 1},
+        {"bigbird:64,1,3,1,9", 150, 150, 1, 1, 1, 64, GA_BF16, 0},
+        {"bigbird:64,2,1,3,4", 1000, 1300, 1, 1, 1, 128, GA_BF16, 0},
+        {"bigbird:64,1,2,2,8", 1300, 1000, 2, 2, 2, 64, GA_F16, 0},
+        {"bigbird:64,1,1,40,6", 1100, 1100, 1, 1, 1, 64, GA_BF16, 0},
+        {"bigbird:64,1,1,1,2+window:30", 900, 900, 1, 1, 1, 64, GA_BF16, 0},
+        {"bigbird:50,1,1,2,3", 1000, 1000, 1, 1, 1, 64, GA_BF16, 0},
+    };
+    for (int pass = 0; pass < 2; pass++) {
+        if (!tile_kernel_select(pass)) continue;
+        const long long before = ga_cuda_testing_bigbird_tile_calls();
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            ga_graph *g = ga_test_parse(cases[i].spec);
+            ASSERT_TRUE(g != NULL);
+            char name[200];
+            snprintf(name, sizeof name, "bigbird tiles (%s): %s Nq=%lld Nk=%lld B=%lld H=%lld Hkv=%lld D=%lld %s%s",
+                     tile_kernel_name(pass), cases[i].spec, (long long)cases[i].nq, (long long)cases[i].nk,
+                     (long long)cases[i].B, (long long)cases[i].H, (long long)cases[i].Hkv, (long long)cases[i].D,
+                     dt_name(cases[i].dt), cases[i].in_place ? " in-place" : "");
+            case_cfg c = base_case(name, g, cases[i].nq, cases[i].D, cases[i].dt);
+            c.nk = cases[i].in_place ? cases[i].nq : cases[i].nk;
+            c.B = cases[i].B;
+            c.H = cases[i].H;
+            c.Hkv = cases[i].Hkv;
+            c.in_place = cases[i].in_place;
+            c.caller_workspace = i % 2;
+            c.with_lse = i % 3 != 2;
+            c.seed = 5100 + i;
+            run_case(&c);
+            ga_graph_destroy(g);
+        }
+        { /* a prior state: keys i + 1000 of rows >= 128 (none of them bigbird edges), then bigbird */
+            const int64_t N = 1600;
+            const char *spec = "bigbird:64,1,2,1,11";
+            ga_graph *g = ga_test_parse(spec), *all = ga_test_parse(spec), *prior = NULL;
+            ASSERT_TRUE(g && all);
+            int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)N * 8), e = 0;
+            ptr[0] = 0;
+            for (int64_t r = 0; r < N; r++) {
+                const int64_t j = r + 1000;
+                if (r >= 128 && j < N && !ga_comp_contains(&g->comps[0], r, j, N, N)) col[e++] = j;
+                ptr[r + 1] = e;
+            }
+            ASSERT_OK(ga_graph_create(&prior));
+            ASSERT_OK(ga_graph_add_csr(prior, N, N, ptr, col, GA_INDEX_INT64));
+            ASSERT_OK(ga_graph_add_csr(all, N, N, ptr, col, GA_INDEX_INT64));
+            free(ptr), free(col);
+            char name[120];
+            snprintf(name, sizeof name, "bigbird tiles (%s): after a prior state", tile_kernel_name(pass));
+            case_cfg c = base_case(name, g, N, 64, GA_BF16);
+            c.accumulate = 1;
+            c.prior = prior;
+            c.reference = all;
+            run_case(&c);
+            ga_graph_destroy(g);
+            ga_graph_destroy(prior);
+            ga_graph_destroy(all);
+        }
+        const long long ran = ga_cuda_testing_bigbird_tile_calls() - before;
+        printf("bigbird tile calls (%s): %lld\n", tile_kernel_name(pass), ran);
+        if (pass == 1) EXPECT_TRUE(ran == 0);
+        if (pass == 0 && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1) EXPECT_TRUE(ran >= 10);
+    }
+    unsetenv("GRAPHATTN_NO_WGMMA");
+}
+
 /* The tile paths' own randomized sweep against the fp64 reference, on both kernels: interval
  * components (window with random sides, causal, dense, blocks) alone, bf16/f16, D 32/64/128,
  * sizes around the 64-row tile edges, Nq != Nk, batches, GQA, strided layouts, output over q.

@@ -52,6 +52,7 @@ static int ga_tile_kind(const ga_component *c) {
     case GA_COMP_DENSE: return GA_TILE_DENSE;
     case GA_COMP_BLOCKS: return GA_TILE_BLOCKS;
     case GA_COMP_CSR: return GA_TILE_LIST;
+    case GA_COMP_BIGBIRD: return GA_TILE_BIGBIRD;
     default: return -1;
     }
 }
@@ -70,6 +71,9 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
     t->kind = ga_tile_kind(&g->comps[0]);
     t->p0 = g->comps[0].p[0];
     t->p1 = g->comps[0].p[1];
+    t->p2 = g->comps[0].p[2];
+    t->p3 = g->comps[0].p[3];
+    t->seed = g->comps[0].seed;
     t->dtype = p->q->dtype;
     t->B = p->B; t->H = p->H; t->Hkv = p->Hkv; t->nq = p->nq; t->nk = p->nk; t->D = p->D;
     t->q = p->q->data; t->k = p->k->data; t->v = p->v->data;
@@ -83,7 +87,14 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
     t->stream = p->stream;
     int tile_comps = 1; /* components the tiles take */
     if (t->kind >= 0 && getenv("GRAPHATTN_NO_TILES") == NULL && ga_tile_interval_supported(t)) {
-        if (t->kind != GA_TILE_LIST) {
+        if (t->kind == GA_TILE_BIGBIRD) {
+            if (ga_tile_bigbird_supported(t)) {
+                s->tiles = 1;
+                s->x_bytes = ga_tile_extra_bytes(t);
+            } else {
+                t->nx_rows = 0;
+            }
+        } else if (t->kind != GA_TILE_LIST) {
             s->tiles = 1;
             const ga_component *gc = g->count >= 2 ? &g->comps[1] : NULL;
             if (gc && gc->kind == GA_COMP_GLOBAL && gc->nrows > 0 && gc->nrows <= GA_TILE_MAX_EXTRA &&

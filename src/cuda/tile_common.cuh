@@ -26,18 +26,25 @@ namespace ga_tile {
 /* Row ranges of an interval component, in the bottom-right aligned convention. */
 struct Interval {
     int kind;
-    int64_t a, b; /* window: left, right; blocks: block size */
+    int64_t a, b; /* window: left, right; blocks: block size; bigbird: block size, window blocks */
+    int64_t gb, g, nbk; /* bigbird: global blocks (parameter; min(parameter, key blocks)), key blocks */
     int64_t nq, nk;
-    __device__ __forceinline__ int64_t lo(int64_t i) const {
+    /* bigbird: the window blocks [max(g, qb - b), min(nbk - 1, qb + b)] of query block qb; a global
+     * query row (qb < gb) has the empty interval [nk, -1] (all its keys come from elsewhere) */
+    /* BB = false: the kinds other than bigbird only (kernels that never see bigbird leave its
+     * case out: one 64-bit division less in their register budget) */
+    template <bool BB = false> __device__ __forceinline__ int64_t lo(int64_t i) const {
         int64_t d = i + (nk - nq);
+        if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? nk : max(g, i / a - b) * a;
         switch (kind) {
         case GA_TILE_WINDOW: return d - a;
         case GA_TILE_BLOCKS: return (i / a) * a;
         default: return 0; /* causal, dense */
         }
     }
-    __device__ __forceinline__ int64_t hi(int64_t i) const {
+    template <bool BB = false> __device__ __forceinline__ int64_t hi(int64_t i) const {
         int64_t d = i + (nk - nq);
+        if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? -1 : min(nbk - 1, i / a + b) * a + a - 1;
         switch (kind) {
         case GA_TILE_WINDOW: return d + b;
         case GA_TILE_CAUSAL: return d;
@@ -62,7 +69,10 @@ struct TileArgs {
     const uint64_t *masks;
     /* listed tokens (tile_interval.h; Hopper kernel only) */
     const int64_t *xkeys;
-    int nx, nx_rows, nx_keys;     /* listed tokens; those < nq; those < nk */
+    int nx, nx_rows, nx_keys;     /* listed tokens; those < nq (bigbird: global query rows); those < nk */
+    int x_own;                    /* 1: listed rows also have an interval part (partial slot nchunks) */
+    uint64_t bb_seed;             /* bigbird: seed, random blocks (parameter) */
+    int64_t bb_r;
     int64_t x_first, x_last;      /* first listed token, last one < nk */
     int64_t nchunks, chunk_tiles; /* listed rows: key chunks per (batch, head), key tiles per chunk */
     float *xpart_o, *xpart_ml;    /* listed rows' raw partial states: [B H][chunk][row] x (D | m, l);

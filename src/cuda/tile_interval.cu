@@ -240,7 +240,7 @@ extern "C" int ga_tile_interval_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
     if (c->D != 64 && c->D != 128 && c->D != 32) return 0;
     if (c->kind != GA_TILE_WINDOW && c->kind != GA_TILE_CAUSAL && c->kind != GA_TILE_DENSE && c->kind != GA_TILE_BLOCKS &&
-        c->kind != GA_TILE_LIST)
+        c->kind != GA_TILE_LIST && c->kind != GA_TILE_BIGBIRD)
         return 0;
     /* cp.async moves 16-byte chunks: every row start must be 16-byte aligned */
     const void *ptrs[3] = {c->q, c->k, c->v};
@@ -264,6 +264,12 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     a.scale_log2 = (float)(c->scale * 1.4426950408889634);
     a.accumulate = c->accumulate;
     a.iv.kind = c->kind; a.iv.a = c->p0; a.iv.b = c->p1; a.iv.nq = c->nq; a.iv.nk = c->nk;
+    a.iv.gb = a.iv.g = a.iv.nbk = 0;
+    if (c->kind == GA_TILE_BIGBIRD && c->p0 > 0) {
+        a.iv.gb = c->p2;
+        a.iv.nbk = (c->nk + c->p0 - 1) / c->p0;
+        a.iv.g = c->p2 < a.iv.nbk ? c->p2 : a.iv.nbk;
+    }
     a.tile_ptr = c->tile_ptr; a.tile_kt = c->tile_kt; a.tile_mask = c->tile_mask; a.masks = c->masks;
     ga_tile_extra_setup(c, &a);
     const bool list = c->kind == GA_TILE_LIST;
@@ -280,8 +286,8 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     if (!list && ga_tile_wgmma_supported(c) && ga_tile_wgmma_available()) {
         return ga_tile_wgmma_run(a, c->D, c->dtype, s, err, err_size);
     }
-    if (c->nx > 0) { /* the dispatcher asks ga_tile_extra_supported first */
-        snprintf(err, err_size, "tile kernel: listed tokens need the Hopper tile kernel");
+    if (c->nx > 0 || c->kind == GA_TILE_BIGBIRD) { /* the dispatcher asks ga_tile_extra/bigbird_supported first */
+        snprintf(err, err_size, "tile kernel: listed tokens and bigbird need the Hopper tile kernel");
         return GA_ERR_INTERNAL;
     }
 #define GA_TILE_LAUNCH(T, D)                                                                                    \

@@ -14,11 +14,14 @@ extern "C" {
 
 /* GA_TILE_LIST: the tiles of an explicit graph's plan (graph/tile_plan.h), given as device
  * arrays in tile_ptr / tile_kt / tile_mask / masks. */
-enum { GA_TILE_WINDOW = 0, GA_TILE_CAUSAL = 1, GA_TILE_DENSE = 2, GA_TILE_BLOCKS = 3, GA_TILE_LIST = 4 };
+enum { GA_TILE_WINDOW = 0, GA_TILE_CAUSAL = 1, GA_TILE_DENSE = 2, GA_TILE_BLOCKS = 3, GA_TILE_LIST = 4,
+       GA_TILE_BIGBIRD = 5 /* Hopper kernel only, block size a multiple of 64 (ga_tile_bigbird_supported) */ };
 
 typedef struct ga_tile_interval_call {
     int kind;          /* GA_TILE_* */
-    int64_t p0, p1;    /* window: left, right; blocks: block size */
+    int64_t p0, p1;    /* window: left, right; blocks: block size; bigbird: block size, window blocks */
+    int64_t p2, p3;    /* bigbird: global blocks, random blocks */
+    uint64_t seed;     /* bigbird */
     ga_dtype dtype;    /* GA_BF16 or GA_F16 */
     int64_t B, H, Hkv, nq, nk, D;
     const void *q, *k, *v;
@@ -38,7 +41,7 @@ typedef struct ga_tile_interval_call {
      * nx = 0: none. xwork: ga_tile_extra_bytes() bytes of device workspace. */
     const int64_t *xkeys;
     int64_t nx;
-    int64_t nx_rows;          /* listed tokens < nq */
+    int64_t nx_rows;          /* listed tokens < nq; bigbird: its global query rows [0, nx_rows) */
     int64_t nx_keys;          /* listed tokens < nk */
     int64_t x_first, x_last;  /* the first listed token and the last one < nk */
     void *xwork;
@@ -52,7 +55,12 @@ int ga_tile_interval_supported(const ga_tile_interval_call *call);
 /* 1 when listed tokens (xkeys, nx) can run with this call's tiles: the Hopper kernel takes the
  * call, nx <= GA_TILE_MAX_EXTRA and the workspace stays below 1 GiB. */
 int ga_tile_extra_supported(const ga_tile_interval_call *call);
-/* Device workspace the listed tokens need (0 when nx = 0). */
+/* 1 when a bigbird component runs as tiles with this call (the Hopper kernel takes it, the block
+ * size is a multiple of 64, at most GA_TILE_BIGBIRD_MAX_EXTRA global + random key tiles per query
+ * tile, and its global query rows' workspace stays below 1 GiB). Sets call->nx_rows. */
+int ga_tile_bigbird_supported(ga_tile_interval_call *call);
+#define GA_TILE_BIGBIRD_MAX_EXTRA 256
+/* Device workspace the listed tokens (or bigbird's global query rows) need (0: none). */
 size_t ga_tile_extra_bytes(const ga_tile_interval_call *call);
 /* Launch (asynchronously on call->stream). On error writes a message into err. */
 ga_status ga_tile_interval_run(const ga_tile_interval_call *call, char *err, size_t err_size);

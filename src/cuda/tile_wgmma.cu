@@ -27,6 +27,7 @@
 
 #include "backend.h"
 #include "cuda/tile_common.cuh"
+#include "graph/component.h"
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define GA_WGMMA_DEVICE 1
@@ -202,15 +203,21 @@ __device__ __forceinline__ void mask_extra16(float *s, int j, int t4, const int6
  *             state (o, m, l) of chunk slot blockIdx / (B H).
  * The two are independent (neither writes the output of a listed row, so output over q is
  * safe); xmerge_kernel then writes the listed rows.
+ *   XM_BIGBIRD: a bigbird component (block size a multiple of 64, so a query tile lies in one
+ *             query block and every key block is whole tiles): the tile walks its global key
+ *             blocks and its random blocks (a list built per CTA in shared memory, holes left
+ *             out) and then its window blocks (the interval); query tiles of global query blocks
+ *             return at once: XM_ROWS runs those rows over all keys (rows [0, nx_rows), several
+ *             64-row tiles) and xmerge_kernel writes them.
  */
-enum { XM_NONE = 0, XM_KEYS = 1, XM_ROWS = 2 };
+enum { XM_NONE = 0, XM_KEYS = 1, XM_ROWS = 2, XM_BIGBIRD = 3 };
 
 template <typename T, int D, int WGS, int MINB, int XM>
 __global__ void __launch_bounds__(128 * WGS, MINB)
     tile_wgmma_kernel(const TileArgs a, const int split_keys) {
 #if GA_WGMMA_DEVICE
-    static_assert(XM != XM_ROWS || WGS == 1, "listed rows: one warpgroup per CTA");
-    constexpr bool XROWS = XM == XM_ROWS, XKEYS = XM == XM_KEYS;
+    static_assert((XM != XM_ROWS && XM != XM_BIGBIRD) || WGS == 1, "one warpgroup per CTA");
+    constexpr bool XROWS = XM == XM_ROWS, XKEYS = XM == XM_KEYS, XBB = XM == XM_BIGBIRD;
     constexpr int NT = 128 * WGS;
     constexpr int BQ = 64 * WGS;
     constexpr int CH = D / 8;           /* 16-byte chunks per row */
@@ -237,39 +244,44 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
     if (!tb.init(a, BQ)) return;
     const int64_t b = tb.b, h = tb.h, q0 = tb.q0;
     const T *Q = tb.Q, *K = tb.K, *V = tb.V;
+    if constexpr (XBB)
+        if (q0 < a.nx_rows) return; /* global query rows: XM_ROWS and the merge */
+    /* XROWS: this CTA's key chunk and 64-row tile of the listed rows */
+    const int64_t xchunk = XROWS ? tb.qt % a.nchunks : 0, xr0 = XROWS ? tb.qt / a.nchunks * 64 : 0;
+    auto listed_row = [&](int64_t r) { return a.xkeys ? a.xkeys[r] : r; }; /* bigbird: rows [0, nx_rows) */
 
     int64_t kt_begin, kt_end, wklo, wkhi, full_lo, full_hi;
     bool has_rows, split;
     int64_t row0, row1;        /* this thread's rows (XROWS: the listed tokens, -1 for none) */
     if constexpr (XROWS) {
         const int64_t nkt = (a.nk + BK - 1) / BK;
-        kt_begin = tb.qt * a.chunk_tiles;
+        kt_begin = xchunk * a.chunk_tiles;
         kt_end = min(nkt, kt_begin + a.chunk_tiles);
-        const int r0 = warp * 16 + g;
-        row0 = r0 < a.nx_rows ? a.xkeys[r0] : -1;
-        row1 = r0 + 8 < a.nx_rows ? a.xkeys[r0 + 8] : -1;
+        const int64_t r0 = xr0 + warp * 16 + g;
+        row0 = r0 < a.nx_rows ? listed_row(r0) : -1;
+        row1 = r0 + 8 < a.nx_rows ? listed_row(r0 + 8) : -1;
         /* keys inside some listed row's interval: [wklo, wkhi]; tiles touching it need the mask */
-        wklo = a.iv.lo(a.xkeys[0]);
-        wkhi = a.iv.hi(a.xkeys[a.nx_rows - 1]);
+        wklo = a.iv.template lo<XBB || XROWS>(listed_row(0));
+        wkhi = a.iv.template hi<XBB || XROWS>(listed_row(a.nx_rows - 1));
         full_lo = full_hi = 0;
         has_rows = true;
         split = split_keys > 0 && a.nk < 32 * (int64_t)split_keys; /* small problems: the exact path */
     } else {
         const int64_t qlast = tb.qlast;
-        const int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
+        const int64_t klo = max((int64_t)0, a.iv.template lo<XBB || XROWS>(q0)), khi = min(a.nk - 1, a.iv.template hi<XBB || XROWS>(qlast));
         kt_begin = klo / BK;
         kt_end = khi >= klo ? khi / BK + 1 : kt_begin;
         /* this warpgroup's rows [w0, wlast] (none when w0 > wlast) */
         const int64_t w0 = q0 + 64 * wg, wlast = min(w0 + 64, a.nq) - 1;
         has_rows = w0 <= wlast;
-        wklo = has_rows ? max((int64_t)0, a.iv.lo(w0)) : 1;
-        wkhi = has_rows ? min(a.nk - 1, a.iv.hi(wlast)) : 0;
+        wklo = has_rows ? max((int64_t)0, a.iv.template lo<XBB || XROWS>(w0)) : 1;
+        wkhi = has_rows ? min(a.nk - 1, a.iv.template hi<XBB || XROWS>(wlast)) : 0;
         /* keys every row of this warpgroup attends: tiles inside need no mask */
-        full_lo = wlast - w0 == 63 ? a.iv.lo(wlast) : INT64_MAX;
-        full_hi = min(a.iv.hi(w0), a.nk - 1);
+        full_lo = wlast - w0 == 63 ? a.iv.template lo<XBB || XROWS>(wlast) : INT64_MAX;
+        full_hi = min(a.iv.template hi<XBB || XROWS>(w0), a.nk - 1);
         /* fewest keys of a row in these rows: at an end of the range for every interval kind */
         auto nkeys = [&](int64_t i) {
-            return max((int64_t)0, min(a.nk - 1, a.iv.hi(i)) - max((int64_t)0, a.iv.lo(i)) + 1);
+            return max((int64_t)0, min(a.nk - 1, a.iv.template hi<XBB || XROWS>(i)) - max((int64_t)0, a.iv.template lo<XBB || XROWS>(i)) + 1);
         };
         split = has_rows && split_keys > 0 && min(nkeys(w0), nkeys(wlast)) < split_keys;
         row0 = w0 + warp * 16 + g;
@@ -279,7 +291,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
     for (int c = tid; c < BQ * CH; c += NT) {
         const int r = c / CH, cc = c % CH;
         int64_t row;
-        if constexpr (XROWS) row = r < a.nx_rows ? a.xkeys[r] : a.nq;
+        if constexpr (XROWS) row = xr0 + r < a.nx_rows ? listed_row(xr0 + r) : a.nq;
         else row = q0 + r;
         cp_async16(sQ + swz(r, cc, BQ), row < a.nq ? Q + row * a.sq[1] + cc * 8 : Q, row < a.nq ? 16 : 0);
     }
@@ -341,7 +353,40 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
             cp_async_commit();
         }
     }
-    if (kt_begin < kt_end) load_kv(kt_begin, 0);
+    /* XBB: the global and random key blocks' tiles (whole tiles: the block size is a multiple of
+     * 64) come first, from a list in shared memory; then the window blocks, kt_begin .. kt_end */
+    const int64_t *xl = nullptr;
+    int64_t nextra = 0;
+    if constexpr (XBB) {
+        __shared__ int64_t xlist[GA_TILE_BIGBIRD_MAX_EXTRA];
+        __shared__ int xcount;
+        if (tid == 0) {
+            const int64_t B = a.iv.a, tpb = B / BK, qb = q0 / B, nkt = (a.nk + BK - 1) / BK;
+            const int64_t wlo = max(a.iv.g, qb - a.iv.b), whi = min(a.iv.nbk - 1, qb + a.iv.b);
+            const int64_t m = min(a.bb_r, a.iv.nbk);
+            int n = 0;
+            auto add_block = [&](int64_t kb) {
+                for (int64_t t = kb * tpb; t < kb * tpb + tpb && t < nkt && n < GA_TILE_BIGBIRD_MAX_EXTRA; t++)
+                    xlist[n++] = t;
+            };
+            for (int64_t kb = 0; kb < a.iv.g; kb++) add_block(kb);
+            for (int64_t r = 0; r < m; r++) { /* random blocks of this query block; those already held are holes */
+                const int64_t kb = ga_random_pick(a.bb_seed, qb, r, a.iv.nbk, m);
+                if (kb >= a.iv.g && (kb < wlo || kb > whi)) add_block(kb);
+            }
+            xcount = n;
+        }
+        __syncthreads();
+        xl = xlist;
+        nextra = xcount;
+    }
+    const int64_t ntiles = nextra + (kt_end - kt_begin);
+    auto kt_of = [&](int64_t v) { return v < nextra ? xl[v] : kt_begin + (v - nextra); };
+    if constexpr (XBB) {
+        if (ntiles > 0) load_kv(kt_of(0), 0);
+    } else if (kt_begin < kt_end) {
+        load_kv(kt_begin, 0);
+    }
 
     /* split is the same for the whole warpgroup; said through a shuffle, the compiler knows it,
      * and the second P V pass under `if (split)` no longer serializes every wgmma of the kernel
@@ -361,7 +406,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
     /* XROWS: a warp whose 16 rows hold no listed row skips its softmax (its rows of O are never
      * read: an MMA row depends only on its own row of P), so a few listed rows cost little more
      * than the tensor-core work */
-    const bool warp_idle = XROWS && warp * 16 >= a.nx_rows;
+    const bool warp_idle = XROWS && xr0 + warp * 16 >= a.nx_rows;
     if constexpr (XROWS) {
 #pragma unroll
         for (int i = 0; i < 4; i++)
@@ -381,7 +426,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
             if (xcomp) {
                 const uint64_t soff = (uint64_t)(KVBYTES >> 4);
                 const bool ok0 = row0 < a.nq && xrow0 < 0, ok1 = row1 < a.nq && xrow1 < 0;
-                const int64_t lo0 = a.iv.lo(row0), hi0 = a.iv.hi(row0), lo1 = a.iv.lo(row1), hi1 = a.iv.hi(row1);
+                const int64_t lo0 = a.iv.template lo<XBB || XROWS>(row0), hi0 = a.iv.template hi<XBB || XROWS>(row0), lo1 = a.iv.template lo<XBB || XROWS>(row1), hi1 = a.iv.template hi<XBB || XROWS>(row1);
                 for (int j = 0; 16 * j < a.nx_keys; j++) {
                     float x[8];
 #pragma unroll
@@ -413,10 +458,13 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         }
     }
 
-    for (int64_t kt = kt_begin; kt < kt_end; kt++) {
-        const int stage = (int)((kt - kt_begin) & 1);
-        if (kt + 1 < kt_end) {
-            load_kv(kt + 1, stage ^ 1);
+    /* v: the tile's place in the walk (XBB: the list, then the window blocks; else kt itself) */
+    const int64_t v_begin = XBB ? 0 : kt_begin, v_end = XBB ? ntiles : kt_end;
+    for (int64_t v = v_begin; v < v_end; v++) {
+        const int stage = (int)((v - v_begin) & 1);
+        const int64_t kt = XBB ? kt_of(v) : v;
+        if (v + 1 < v_end) {
+            load_kv(XBB ? kt_of(v + 1) : v + 1, stage ^ 1);
             cp_async_wait<1>();
         } else {
             cp_async_wait<0>();
@@ -424,10 +472,14 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         fence_proxy_async();
         __syncthreads();
         const int64_t kbase = kt * BK;
+        const bool xtile = XBB && v < nextra; /* a global or random key block's tile */
         bool attend, masked;
         if constexpr (XROWS) {
             attend = true;
             masked = !(kbase + BK - 1 < wklo || kbase > wkhi) || kbase + BK > a.nk;
+        } else if (xtile) {
+            attend = has_rows;
+            masked = kbase + BK > a.nk;
         } else {
             attend = kbase <= wkhi && kbase + BK - 1 >= wklo; /* some row of this warpgroup attends */
             masked = !(kbase >= full_lo && kbase + BK - 1 <= full_hi);
@@ -449,11 +501,13 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
             if (warp_idle) {
             } else if (masked) {
                 if constexpr (XROWS)
-                    mask_outside(s, kbase, t4, a.nk, row0 >= 0, a.iv.lo(row0), a.iv.hi(row0), row1 >= 0,
-                                 a.iv.lo(row1), a.iv.hi(row1));
+                    mask_outside(s, kbase, t4, a.nk, row0 >= 0, a.iv.template lo<XBB || XROWS>(row0), a.iv.template hi<XBB || XROWS>(row0), row1 >= 0,
+                                 a.iv.template lo<XBB || XROWS>(row1), a.iv.template hi<XBB || XROWS>(row1));
+                else if (xtile) /* only the keys past nk */
+                    mask_outside(s, kbase, t4, a.nk, row0 < a.nq, a.nk, -1, row1 < a.nq, a.nk, -1);
                 else
-                    mask_interval(s, kbase, t4, a.nk, a.nq, row0, a.iv.lo(row0), a.iv.hi(row0), row1, a.iv.lo(row1),
-                                  a.iv.hi(row1));
+                    mask_interval(s, kbase, t4, a.nk, a.nq, row0, a.iv.template lo<XBB || XROWS>(row0), a.iv.template hi<XBB || XROWS>(row0), row1, a.iv.template lo<XBB || XROWS>(row1),
+                                  a.iv.template hi<XBB || XROWS>(row1));
             }
             if (warp_idle) {
             } else if (split) softmax_step<T, DTILES, true>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
@@ -478,7 +532,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
 
     /* the raw state (o, m, l) of a listed row into its partial slot `chunk`; l_run reduced */
     auto write_partial = [&](int r, int64_t chunk, int listed) {
-        const int64_t at = ((b * a.H + h) * (a.nchunks + 1) + chunk) * a.nx_rows + listed;
+        const int64_t at = ((b * a.H + h) * (a.nchunks + a.x_own) + chunk) * a.nx_rows + listed;
         float *po = a.xpart_o + at * D;
 #pragma unroll
         for (int d = 0; d < DTILES; d++) {
@@ -498,8 +552,8 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         }
 #pragma unroll
         for (int r = 0; r < 2; r++) {
-            const int rr = warp * 16 + g + 8 * r;
-            if (rr < a.nx_rows) write_partial(r, tb.qt, rr);
+            const int64_t rr = xr0 + warp * 16 + g + 8 * r;
+            if (rr < a.nx_rows) write_partial(r, xchunk, (int)rr);
         }
     } else if (has_rows) {
         if (XKEYS && (xrow0 >= 0 || xrow1 >= 0)) { /* listed rows: their interval part goes to xmerge */
@@ -529,8 +583,8 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
     if (idx >= a.B * a.H * a.nx_rows) return;
     const int64_t bh = idx / a.nx_rows, r = idx % a.nx_rows;
     const int tid = threadIdx.x, col = tid % D, grp = tid / D;
-    const int64_t slots = a.nchunks + 1;
-    const int64_t b = bh / a.H, h = bh % a.H, row = a.xkeys[r];
+    const int64_t slots = a.nchunks + a.x_own;
+    const int64_t b = bh / a.H, h = bh % a.H, row = a.xkeys ? a.xkeys[r] : r;
     float *lse_p = a.lse ? a.lse + b * a.sl[0] + row * a.sl[1] + h * a.sl[2] : nullptr;
     const float lse_old = a.accumulate ? *lse_p : -INFINITY; /* read before the barriers below, written after */
     const float *ml = a.xpart_ml + 2 * (bh * slots * a.nx_rows + r);
@@ -605,7 +659,7 @@ ga_status launch(TileArgs a, int split_keys, cudaStream_t stream, char *err, siz
         snprintf(err, err_size, "wgmma tile kernel: cudaFuncSetAttribute: %s", cudaGetErrorString(e));
         return GA_ERR_CUDA;
     }
-    a.q_tiles = XM == XM_ROWS ? a.nchunks : (a.nq + 64 * WGS - 1) / (64 * WGS);
+    a.q_tiles = XM == XM_ROWS ? a.nchunks * ((a.nx_rows + 63) / 64) : (a.nq + 64 * WGS - 1) / (64 * WGS);
     const int64_t blocks = a.q_tiles * a.B * a.H;
     dim3 grid;
     if (!grid_for(blocks, &grid)) {
@@ -621,18 +675,21 @@ ga_status launch(TileArgs a, int split_keys, cudaStream_t stream, char *err, siz
     return GA_OK;
 }
 
-long long g_extra_calls; /* ga_cuda_testing_extra_tile_calls */
+long long g_extra_calls;   /* ga_cuda_testing_extra_tile_calls */
+long long g_bigbird_calls; /* ga_cuda_testing_bigbird_tile_calls */
 
-template <typename T, int D, int MINB>
+/* Listed tokens (XM = XM_KEYS) or a bigbird component (XM = XM_BIGBIRD): the pass over the
+ * listed (global) rows, the query tiles, the merge that writes the listed rows. */
+template <typename T, int D, int MINB, int XM>
 ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, char *err, size_t err_size) {
     constexpr int XMINB = D == 64 ? 3 : 1; /* 4 CTAs/SM (128 registers): this instance spills */
-    __atomic_fetch_add(&g_extra_calls, 1, __ATOMIC_RELAXED);
-    if (a.nx_rows == 0) return launch<T, D, 1, MINB, XM_KEYS>(a, split_keys, stream, err, err_size);
+    __atomic_fetch_add(XM == XM_KEYS ? &g_extra_calls : &g_bigbird_calls, 1, __ATOMIC_RELAXED);
+    if (a.nx_rows == 0) return launch<T, D, 1, MINB, XM>(a, split_keys, stream, err, err_size);
     /* the listed-row pass, then the query tiles (independent: running the pass beside them on a
      * second stream measured 0-2% faster on the H200, not worth a library-owned stream), then
      * the merge that writes the listed rows */
     ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
-    if (st == GA_OK) st = launch<T, D, 1, MINB, XM_KEYS>(a, split_keys, stream, err, err_size);
+    if (st == GA_OK) st = launch<T, D, 1, MINB, XM>(a, split_keys, stream, err, err_size);
     if (st != GA_OK) return st;
     const int64_t rows = a.B * a.H * a.nx_rows;
     dim3 grid;
@@ -658,10 +715,11 @@ ga_status launch_wgs(const TileArgs &a, int split_keys, cudaStream_t stream, cha
     const char *env = getenv("GRAPHATTN_WGMMA_CONFIG");
     const char dflt = D == 64 ? '4' : '1';
     const char c = env && (env[0] == '1' || env[0] == '2' || env[0] == '4') ? env[0] : dflt;
+    if (a.iv.kind == GA_TILE_BIGBIRD) return launch_listed<T, D, D == 64 ? 3 : 1, XM_BIGBIRD>(a, split_keys, stream, err, err_size);
     if (a.nx > 0) { /* with listed tokens: one warpgroup per CTA, 3 CTAs/SM for D = 64 unless '4' is asked */
         if constexpr (D == 64)
-            if (env && c == '4') return launch_listed<T, D, 4>(a, split_keys, stream, err, err_size);
-        return launch_listed<T, D, D == 64 ? 3 : 1>(a, split_keys, stream, err, err_size);
+            if (env && c == '4') return launch_listed<T, D, 4, XM_KEYS>(a, split_keys, stream, err, err_size);
+        return launch_listed<T, D, D == 64 ? 3 : 1, XM_KEYS>(a, split_keys, stream, err, err_size);
     }
     if constexpr (D == 64)
         if (c == '4') return launch<T, D, 1, 4, XM_NONE>(a, split_keys, stream, err, err_size);
@@ -711,14 +769,33 @@ static void extra_chunks(const ga_tile_interval_call *c, int64_t *nchunks, int64
 }
 static size_t round256(size_t x) { return (x + 255) / 256 * 256; }
 
+/* partial slots per listed row: the key chunks, plus the row's own interval part (not bigbird) */
+static int extra_own(const ga_tile_interval_call *c) { return c->kind == GA_TILE_BIGBIRD ? 0 : 1; }
+static bool extra_on(const ga_tile_interval_call *c) {
+    return c->nx_rows > 0 && (c->nx > 0 || c->kind == GA_TILE_BIGBIRD);
+}
+
 size_t ga_tile_extra_bytes(const ga_tile_interval_call *c) {
-    if (c->nx <= 0 || c->nx_rows <= 0) return 0;
+    if (!extra_on(c)) return 0;
     int64_t nch, ct;
     extra_chunks(c, &nch, &ct);
-    const double rows = (double)c->B * (double)c->H * (double)c->nx_rows;
-    if (rows * (double)(nch + 1) * (double)(c->D + 2) * 4.0 > 9.0e18) return SIZE_MAX;
-    const size_t R = (size_t)rows * (size_t)(nch + 1); /* (listed row, slot) pairs */
+    const double rows = (double)c->B * (double)c->H * (double)c->nx_rows, slots = (double)(nch + extra_own(c));
+    if (rows * slots * (double)(c->D + 2) * 4.0 > 9.0e18) return SIZE_MAX;
+    const size_t R = (size_t)rows * (size_t)(nch + extra_own(c)); /* (listed row, slot) pairs */
     return round256(R * (size_t)c->D * 4) + round256(R * 8);
+}
+
+int ga_tile_bigbird_supported(ga_tile_interval_call *c) {
+    if (c->kind != GA_TILE_BIGBIRD || !ga_tile_wgmma_supported(c) || !ga_tile_wgmma_available()) return 0;
+    const int64_t B = c->p0;
+    if (B <= 0 || B % BK != 0 || c->p1 < 0 || c->p2 < 0 || c->p3 < 0) return 0;
+    const int64_t nbk = (c->nk + B - 1) / B;
+    const int64_t g = c->p2 < nbk ? c->p2 : nbk, m = c->p3 < nbk ? c->p3 : nbk;
+    if ((double)(g + m) * (double)(B / BK) > GA_TILE_BIGBIRD_MAX_EXTRA) return 0;
+    const double grows = (double)c->p2 * (double)B; /* global query rows */
+    c->nx_rows = grows < (double)c->nq ? c->p2 * B : c->nq;
+    if (c->nx_rows > 65536) return 0;
+    return ga_tile_extra_bytes(c) <= ((size_t)1 << 30);
 }
 
 int ga_tile_extra_supported(const ga_tile_interval_call *c) {
@@ -735,10 +812,13 @@ void ga_tile_extra_setup(const ga_tile_interval_call *c, TileArgs *a) {
     a->x_first = c->x_first;
     a->x_last = c->x_last;
     a->nchunks = a->chunk_tiles = 0;
+    a->x_own = extra_own(c);
+    a->bb_seed = c->seed;
+    a->bb_r = c->p3;
     a->xpart_o = a->xpart_ml = NULL;
-    if (c->nx <= 0 || c->nx_rows <= 0) return;
+    if (!extra_on(c)) return;
     extra_chunks(c, &a->nchunks, &a->chunk_tiles);
-    const size_t R = (size_t)(c->B * c->H * c->nx_rows) * (size_t)(a->nchunks + 1), D = (size_t)c->D;
+    const size_t R = (size_t)(c->B * c->H * c->nx_rows) * (size_t)(a->nchunks + a->x_own), D = (size_t)c->D;
     char *w = (char *)c->xwork;
     a->xpart_o = (float *)w;
     a->xpart_ml = (float *)(w + round256(R * D * 4));
@@ -748,7 +828,7 @@ int ga_tile_wgmma_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
     if (c->D != 64 && c->D != 128) return 0;
     return c->kind == GA_TILE_WINDOW || c->kind == GA_TILE_CAUSAL || c->kind == GA_TILE_DENSE ||
-           c->kind == GA_TILE_BLOCKS;
+           c->kind == GA_TILE_BLOCKS || c->kind == GA_TILE_BIGBIRD;
 }
 
 ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStream_t s, char *err, size_t err_size) {
@@ -760,3 +840,4 @@ ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStrea
 
 extern "C" int ga_cuda_testing_wgmma_available(void) { return ga_tile_wgmma_available(); }
 extern "C" long long ga_cuda_testing_extra_tile_calls(void) { return __atomic_load_n(&g_extra_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }
