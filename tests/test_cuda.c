@@ -1021,6 +1021,86 @@ TEST(tile_engine_paths_match_reference) {
     unsetenv("GRAPHATTN_NO_WGMMA");
 }
 
+/* A table of tile cases (spec, sizes, heads, head dim, dtype, output over q), run on one tile
+ * kernel: every other case with a caller workspace, every third without an lse. */
+typedef struct tile_case {
+    const char *spec;
+    int64_t nq, nk, B, H, Hkv, D;
+    ga_dtype dt;
+    int in_place;
+} tile_case;
+
+static void run_tile_cases(const char *label, int pass, const tile_case *cases, size_t n, uint64_t seed0) {
+    for (size_t i = 0; i < n; i++) {
+        const tile_case *t = &cases[i];
+        ga_graph *g = ga_test_parse(t->spec);
+        if (!g) {
+            ga_test_fail(__FILE__, __LINE__, "%s: cannot parse %s", label, t->spec);
+            continue;
+        }
+        char name[240];
+        snprintf(name, sizeof name, "%s (%s): %.60s%s Nq=%lld Nk=%lld B=%lld H=%lld Hkv=%lld D=%lld %s%s", label,
+                 tile_kernel_name(pass), t->spec, strlen(t->spec) > 60 ? "..." : "", (long long)t->nq,
+                 (long long)t->nk, (long long)t->B, (long long)t->H, (long long)t->Hkv, (long long)t->D,
+                 dt_name(t->dt), t->in_place ? " in-place" : "");
+        case_cfg c = base_case(name, g, t->nq, t->D, t->dt);
+        c.nk = t->in_place ? t->nq : t->nk;
+        c.B = t->B;
+        c.H = t->H;
+        c.Hkv = t->Hkv;
+        c.in_place = t->in_place;
+        c.caller_workspace = i % 2;
+        c.with_lse = i % 3 != 2;
+        c.seed = seed0 + i;
+        run_case(&c);
+        ga_graph_destroy(g);
+    }
+}
+
+/* `spec` over N x N merged into a prior state: the prior is an explicit graph of the keys
+ * r + offset of rows r >= first_row that `spec` does not hold; the reference is both in one. */
+static void run_after_prior(const char *label, int pass, const char *spec, int64_t N, int64_t first_row, int64_t offset) {
+    ga_graph *g = ga_test_parse(spec), *all = ga_test_parse(spec), *prior = NULL;
+    int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)N * 8), e = 0;
+    if (!g || !all || !ptr || !col) {
+        ga_test_fail(__FILE__, __LINE__, "%s: setup of %s failed", label, spec);
+        goto done;
+    }
+    ptr[0] = 0;
+    for (int64_t r = 0; r < N; r++) {
+        const int64_t j = r + offset;
+        int held = 0;
+        for (int64_t k = 0; k < g->count; k++) held |= ga_comp_contains(&g->comps[k], r, j, N, N);
+        if (r >= first_row && j < N && !held) col[e++] = j;
+        ptr[r + 1] = e;
+    }
+    if (ga_graph_create(&prior) != GA_OK || ga_graph_add_csr(prior, N, N, ptr, col, GA_INDEX_INT64) != GA_OK ||
+        ga_graph_add_csr(all, N, N, ptr, col, GA_INDEX_INT64) != GA_OK) {
+        ga_test_fail(__FILE__, __LINE__, "%s: prior graph: %s", label, ga_last_error_detail());
+        goto done;
+    }
+    char name[200];
+    snprintf(name, sizeof name, "%s (%s): %s after a prior state", label, tile_kernel_name(pass), spec);
+    case_cfg c = base_case(name, g, N, 64, GA_BF16);
+    c.accumulate = 1;
+    c.prior = prior;
+    c.reference = all;
+    run_case(&c);
+done:
+    free(ptr), free(col);
+    ga_graph_destroy(g), ga_graph_destroy(all), ga_graph_destroy(prior);
+}
+
+/* After the cases of one kernel: the Hopper kernel's path for them ran `ran` times; it must not
+ * run on mma.sync (pass 1), and must have run at least `want` times where the Hopper kernel is
+ * expected (GA_EXPECT_WGMMA=1). */
+static void expect_path_calls(const char *what, int pass, long long ran, long long want) {
+    printf("%s tile calls (%s): %lld\n", what, tile_kernel_name(pass), ran);
+    if (pass == 1 && ran != 0) ga_test_fail(__FILE__, __LINE__, "%s path ran %lld times on mma.sync", what, ran);
+    if (pass == 0 && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1 && ran < want)
+        ga_test_fail(__FILE__, __LINE__, "%s path ran %lld times, expected >= %lld", what, ran, want);
+}
+
 /* A global component of at most 64 tokens right after an interval one runs with the Hopper tiles
  * (listed keys as an extra key tile, listed rows split over key chunks and merged): Longformer's
  * shape, tokens past Nq or Nk, tokens inside and outside the window, 64 tokens, the last row
@@ -1033,12 +1113,7 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
     char g64[700] = "window:40,0+global:", g65[700] = "window:300+global:";
     for (int t = 0; t < 64; t++) snprintf(g64 + strlen(g64), sizeof g64 - strlen(g64), "%s%d", t ? "," : "", t * 64 + 5);
     for (int t = 0; t < 65; t++) snprintf(g65 + strlen(g65), sizeof g65 - strlen(g65), "%s%d", t ? "," : "", t * 31);
-    struct {
-        const char *spec;
-        int64_t nq, nk, B, H, Hkv, D;
-        ga_dtype dt;
-        int in_place;
-    } cases[] = {
+    const tile_case cases[] = {
         {"window:256+global:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15", 5000, 5000, 1, 1, 1, 64, GA_BF16, 0},
         {"window:100+global:0,5,999,1500,2999,3050", 3000, 3100, 2, 4, 2, 128, GA_F16, 0},
         {g64, 4097, 4097, 1, 2, 2, 64, GA_BF16, 1},
@@ -1052,56 +1127,9 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
     for (int pass = 0; pass < 2; pass++) {
         if (!tile_kernel_select(pass)) continue;
         const long long before = ga_cuda_testing_extra_tile_calls();
-        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-            ga_graph *g = ga_test_parse(cases[i].spec);
-            ASSERT_TRUE(g != NULL);
-            char name[200];
-            snprintf(name, sizeof name, "listed tokens (%s): %.60s%s Nq=%lld Nk=%lld B=%lld H=%lld D=%lld%s",
-                     tile_kernel_name(pass), cases[i].spec, strlen(cases[i].spec) > 60 ? "..." : "",
-                     (long long)cases[i].nq, (long long)cases[i].nk, (long long)cases[i].B, (long long)cases[i].H,
-                     (long long)cases[i].D, cases[i].in_place ? " in-place" : "");
-            case_cfg c = base_case(name, g, cases[i].nq, cases[i].D, cases[i].dt);
-            c.nk = cases[i].nk;
-            c.B = cases[i].B;
-            c.H = cases[i].H;
-            c.Hkv = cases[i].Hkv;
-            c.in_place = cases[i].in_place;
-            c.nk = c.in_place ? c.nq : c.nk;
-            c.caller_workspace = i % 2;
-            c.seed = 4100 + i;
-            run_case(&c);
-            ga_graph_destroy(g);
-        }
-        /* a prior state: keys i + 200 of rows past the listed ones, then window + global */
-        {
-            const int64_t N = 1200;
-            ga_graph *g = ga_test_parse("window:128,0+global:0,1,2"), *prior = NULL, *all = ga_test_parse("window:128,0+global:0,1,2");
-            ASSERT_TRUE(g && all);
-            int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)N * 8), e = 0;
-            ptr[0] = 0;
-            for (int64_t r = 0; r < N; r++) {
-                if (r > 2 && r + 200 < N) col[e++] = r + 200;
-                ptr[r + 1] = e;
-            }
-            ASSERT_OK(ga_graph_create(&prior));
-            ASSERT_OK(ga_graph_add_csr(prior, N, N, ptr, col, GA_INDEX_INT64));
-            ASSERT_OK(ga_graph_add_csr(all, N, N, ptr, col, GA_INDEX_INT64));
-            free(ptr), free(col);
-            char name[120];
-            snprintf(name, sizeof name, "listed tokens (%s): window + global after a prior state", tile_kernel_name(pass));
-            case_cfg c = base_case(name, g, N, 64, GA_BF16);
-            c.accumulate = 1;
-            c.prior = prior;
-            c.reference = all;
-            run_case(&c);
-            ga_graph_destroy(g);
-            ga_graph_destroy(prior);
-            ga_graph_destroy(all);
-        }
-        const long long ran = ga_cuda_testing_extra_tile_calls() - before;
-        printf("listed-token tile calls (%s): %lld\n", tile_kernel_name(pass), ran);
-        if (pass == 1) EXPECT_TRUE(ran == 0);
-        if (pass == 0 && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1) EXPECT_TRUE(ran >= 8);
+        run_tile_cases("listed tokens", pass, cases, sizeof cases / sizeof *cases, 4100);
+        run_after_prior("listed tokens", pass, "window:128,0+global:0,1,2", 1200, 3, 200);
+        expect_path_calls("listed-token", pass, ga_cuda_testing_extra_tile_calls() - before, 8);
     }
     unsetenv("GRAPHATTN_NO_WGMMA");
 }
@@ -1114,12 +1142,7 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
  * state, and block 50 (edge engine). On the Hopper machine the tile path must have run. */
 TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
     NEED_GPU();
-    struct {
-        const char *spec;
-        int64_t nq, nk, B, H, Hkv, D;
-        ga_dtype dt;
-        int in_place;
-    } cases[] = {
+    const tile_case cases[] = {
         {"bigbird:64,3,2,3,5", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0},
         {"bigbird:128,1,1,2,7", 1500, 1500, 2, 4, 2, 128, GA_F16, 0},
         {"bigbird:64,0,0,0,1", 777, 777, 1, 1, 1, 64, GA_BF16, 0},
@@ -1134,57 +1157,9 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
     for (int pass = 0; pass < 2; pass++) {
         if (!tile_kernel_select(pass)) continue;
         const long long before = ga_cuda_testing_bigbird_tile_calls();
-        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
-            ga_graph *g = ga_test_parse(cases[i].spec);
-            ASSERT_TRUE(g != NULL);
-            char name[200];
-            snprintf(name, sizeof name, "bigbird tiles (%s): %s Nq=%lld Nk=%lld B=%lld H=%lld Hkv=%lld D=%lld %s%s",
-                     tile_kernel_name(pass), cases[i].spec, (long long)cases[i].nq, (long long)cases[i].nk,
-                     (long long)cases[i].B, (long long)cases[i].H, (long long)cases[i].Hkv, (long long)cases[i].D,
-                     dt_name(cases[i].dt), cases[i].in_place ? " in-place" : "");
-            case_cfg c = base_case(name, g, cases[i].nq, cases[i].D, cases[i].dt);
-            c.nk = cases[i].in_place ? cases[i].nq : cases[i].nk;
-            c.B = cases[i].B;
-            c.H = cases[i].H;
-            c.Hkv = cases[i].Hkv;
-            c.in_place = cases[i].in_place;
-            c.caller_workspace = i % 2;
-            c.with_lse = i % 3 != 2;
-            c.seed = 5100 + i;
-            run_case(&c);
-            ga_graph_destroy(g);
-        }
-        { /* a prior state: keys i + 1000 of rows >= 128 (none of them bigbird edges), then bigbird */
-            const int64_t N = 1600;
-            const char *spec = "bigbird:64,1,2,1,11";
-            ga_graph *g = ga_test_parse(spec), *all = ga_test_parse(spec), *prior = NULL;
-            ASSERT_TRUE(g && all);
-            int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)N * 8), e = 0;
-            ptr[0] = 0;
-            for (int64_t r = 0; r < N; r++) {
-                const int64_t j = r + 1000;
-                if (r >= 128 && j < N && !ga_comp_contains(&g->comps[0], r, j, N, N)) col[e++] = j;
-                ptr[r + 1] = e;
-            }
-            ASSERT_OK(ga_graph_create(&prior));
-            ASSERT_OK(ga_graph_add_csr(prior, N, N, ptr, col, GA_INDEX_INT64));
-            ASSERT_OK(ga_graph_add_csr(all, N, N, ptr, col, GA_INDEX_INT64));
-            free(ptr), free(col);
-            char name[120];
-            snprintf(name, sizeof name, "bigbird tiles (%s): after a prior state", tile_kernel_name(pass));
-            case_cfg c = base_case(name, g, N, 64, GA_BF16);
-            c.accumulate = 1;
-            c.prior = prior;
-            c.reference = all;
-            run_case(&c);
-            ga_graph_destroy(g);
-            ga_graph_destroy(prior);
-            ga_graph_destroy(all);
-        }
-        const long long ran = ga_cuda_testing_bigbird_tile_calls() - before;
-        printf("bigbird tile calls (%s): %lld\n", tile_kernel_name(pass), ran);
-        if (pass == 1) EXPECT_TRUE(ran == 0);
-        if (pass == 0 && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1) EXPECT_TRUE(ran >= 10);
+        run_tile_cases("bigbird tiles", pass, cases, sizeof cases / sizeof *cases, 5100);
+        run_after_prior("bigbird tiles", pass, "bigbird:64,1,2,1,11", 1600, 128, 1000);
+        expect_path_calls("bigbird", pass, ga_cuda_testing_bigbird_tile_calls() - before, 10);
     }
     unsetenv("GRAPHATTN_NO_WGMMA");
 }
