@@ -2,6 +2,7 @@
  * definitions in graphattn.h, over a grid of sizes and parameters including both ends of the
  * sequence; union de-duplication; explicit-graph validation; spec parsing. */
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/error.h"
 #include "graph/graph.h"
@@ -304,6 +305,48 @@ TEST(csr_validation_gives_one_status_per_failure_class) {
     EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, ok_ptr, ok_col, GA_INDEX_INT64), GA_OK);
     EXPECT_EQ_I64(ga_graph_component_count(g), 1);
     ga_graph_destroy(g);
+}
+
+/* The CSR check runs over the rows in parallel; what it reports must still be the first bad row
+ * (as a serial scan finds it), whatever else is wrong further down, in both index types. */
+TEST(csr_validation_reports_the_first_bad_row_of_many) {
+    const int64_t n = 5000, deg = 3, ncols = n + 10;
+    int64_t *ptr = malloc((size_t)(n + 1) * 8), *col = malloc((size_t)(n * deg) * 8);
+    int32_t *col32 = malloc((size_t)(n * deg) * 4);
+    ASSERT_TRUE(ptr && col && col32);
+    ptr[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t t = 0; t < deg; t++) col[i * deg + t] = i + t;
+        ptr[i + 1] = ptr[i] + deg;
+    }
+    struct {
+        int64_t row, slot, value;
+        ga_status want;
+        const char *says;
+    } cases[] = {
+        {4321, 1, 4321, GA_ERR_INDEX_DUPLICATE, "row 4321"},      /* only a late duplicate */
+        {77, 2, 0, GA_ERR_INDEX_UNSORTED, "row 77 "},             /* an early unsorted row wins over it */
+        {3, 0, -5, GA_ERR_INDEX_OUT_OF_RANGE, "row 3 "},          /* an earlier negative column wins */
+        {2, 2, ncols, GA_ERR_INDEX_OUT_OF_RANGE, "row 2 "},       /* and a column past the end before it */
+    };
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        col[cases[c].row * deg + cases[c].slot] = cases[c].value; /* the bad rows accumulate */
+        for (int64_t e = 0; e < n * deg; e++) col32[e] = (int32_t)col[e];
+        EXPECT_STATUS(ga_graph_add_csr(g, n, ncols, ptr, col, GA_INDEX_INT64), cases[c].want);
+        EXPECT_TRUE(strstr(ga_last_error_detail(), cases[c].says) != NULL);
+        EXPECT_STATUS(ga_graph_add_csr(g, n, ncols, ptr, col32, GA_INDEX_INT32), cases[c].want);
+        EXPECT_TRUE(strstr(ga_last_error_detail(), cases[c].says) != NULL);
+    }
+    /* row_ptr decreasing in two places: the first is named */
+    ptr[4000] = ptr[3999] - 1;
+    ptr[1200] = ptr[1199] - 1;
+    EXPECT_STATUS(ga_graph_add_csr(g, n, ncols, ptr, col, GA_INDEX_INT64), GA_ERR_ROW_PTR_NOT_MONOTONE);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "at row 1199 ") != NULL);
+    EXPECT_EQ_I64(ga_graph_component_count(g), 0);
+    ga_graph_destroy(g);
+    free(ptr), free(col), free(col32);
 }
 
 TEST(coo_validation_rejects_duplicates_and_out_of_range) {

@@ -174,6 +174,54 @@ ga_status ga_graph_add_bigbird(ga_graph *g, int64_t block, int64_t window_blocks
 }
 
 /* Validate CSR arrays: the full set of rules in graphattn.h. */
+/* memcpy in 64 pieces over the OpenMP threads (a graph's columns can be gigabytes) */
+static void ga_copy_parallel(void *dst, const void *src, size_t bytes) {
+    const size_t piece = (bytes + 63) / 64;
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < 64; t++) {
+        const size_t lo = (size_t)t * piece;
+        if (lo < bytes) memcpy((char *)dst + lo, (const char *)src + lo, bytes - lo < piece ? bytes - lo : piece);
+    }
+}
+
+/* Whether row i of a CSR is well formed: at most ncols entries, strictly increasing columns (so
+ * no duplicates), the first >= 0 and the last < ncols (so all in range). Branch-light, for the
+ * parallel scan below; the message for a bad row comes from the exact serial check. */
+static int ga_csr_row_ok(const int64_t *row_ptr, const void *col, ga_index_type it, int64_t ncols, int64_t i) {
+    const int64_t a = row_ptr[i], b = row_ptr[i + 1];
+    if (b - a > ncols) return 0;
+    if (b == a) return 1;
+    int bad = 0;
+    if (it == GA_INDEX_INT32) {
+        const int32_t *c = (const int32_t *)col;
+        if (c[a] < 0 || (int64_t)c[b - 1] >= ncols) return 0;
+        for (int64_t e = a + 1; e < b; e++) bad |= c[e] <= c[e - 1];
+    } else {
+        const int64_t *c = (const int64_t *)col;
+        if (c[a] < 0 || c[b - 1] >= ncols) return 0;
+        for (int64_t e = a + 1; e < b; e++) bad |= c[e] <= c[e - 1];
+    }
+    return !bad;
+}
+
+/* The first row in [0, nrows) for which bad(i) holds, or nrows; split over the OpenMP threads
+ * (each stops at its first bad row; the smallest wins, so the answer is the serial one). */
+#define GA_FIRST_BAD_ROW(result, nrows, r, bad_expr)                                                     \
+    do {                                                                                                 \
+        int64_t first_ = (nrows);                                                                        \
+        _Pragma("omp parallel for schedule(static) reduction(min : first_)")                             \
+        for (int64_t t_ = 0; t_ < 64; t_++) {                                                            \
+            const int64_t lo_ = (nrows) / 64 * t_ + (t_ < (nrows) % 64 ? t_ : (nrows) % 64);             \
+            const int64_t hi_ = lo_ + (nrows) / 64 + (t_ < (nrows) % 64 ? 1 : 0);                        \
+            for (int64_t r = lo_; r < hi_; r++)                                                          \
+                if (bad_expr) {                                                                          \
+                    if (r < first_) first_ = r;                                                          \
+                    break;                                                                               \
+                }                                                                                        \
+        }                                                                                                \
+        (result) = first_;                                                                               \
+    } while (0)
+
 static ga_status ga_validate_csr(int64_t nrows, int64_t ncols, const int64_t *row_ptr, const void *col,
                                  ga_index_type it) {
     GA_FAIL_IF(nrows < 1, GA_ERR_BAD_SIZE, "csr: nrows must be >= 1, got %lld", (long long)nrows);
@@ -182,33 +230,34 @@ static ga_status ga_validate_csr(int64_t nrows, int64_t ncols, const int64_t *ro
     GA_FAIL_IF(it == GA_INDEX_INT32 && ncols > INT32_MAX, GA_ERR_BAD_DTYPE,
                "csr: int32 column indices cannot address %lld columns", (long long)ncols);
     GA_FAIL_IF(row_ptr[0] != 0, GA_ERR_ROW_PTR_START, "csr: row_ptr[0] must be 0, got %lld", (long long)row_ptr[0]);
-    for (int64_t i = 0; i < nrows; i++)
-        GA_FAIL_IF(row_ptr[i + 1] < row_ptr[i], GA_ERR_ROW_PTR_NOT_MONOTONE,
-                   "csr: row_ptr decreases at row %lld (%lld then %lld)", (long long)i, (long long)row_ptr[i],
-                   (long long)row_ptr[i + 1]);
+    int64_t i;
+    GA_FIRST_BAD_ROW(i, nrows, r, row_ptr[r + 1] < row_ptr[r]);
+    GA_FAIL_IF(i < nrows, GA_ERR_ROW_PTR_NOT_MONOTONE, "csr: row_ptr decreases at row %lld (%lld then %lld)",
+               (long long)i, (long long)row_ptr[i], (long long)row_ptr[i + 1]);
     int64_t nnz = row_ptr[nrows];
     GA_FAIL_IF(nnz > 0 && !col, GA_ERR_NULL_POINTER, "csr: col_idx is NULL with %lld edges", (long long)nnz);
     GA_FAIL_IF(nnz / nrows > ncols || (nnz > 0 && (nnz - 1) / nrows >= ncols), GA_ERR_ROW_PTR_END,
                "csr: row_ptr[nrows] = %lld exceeds nrows*ncols", (long long)nnz);
-    for (int64_t i = 0; i < nrows; i++) {
-        GA_FAIL_IF(row_ptr[i + 1] - row_ptr[i] > ncols, GA_ERR_INDEX_DUPLICATE,
-                   "csr: row %lld has %lld edges but there are only %lld columns", (long long)i,
-                   (long long)(row_ptr[i + 1] - row_ptr[i]), (long long)ncols);
-        int64_t prev = -1;
-        for (int64_t e = row_ptr[i]; e < row_ptr[i + 1]; e++) {
-            int64_t j = it == GA_INDEX_INT32 ? (int64_t)((const int32_t *)col)[e] : ((const int64_t *)col)[e];
-            GA_FAIL_IF(j < 0 || j >= ncols, GA_ERR_INDEX_OUT_OF_RANGE,
-                       "csr: column %lld at row %lld (edge %lld) is out of range [0, %lld)", (long long)j,
-                       (long long)i, (long long)e, (long long)ncols);
-            GA_FAIL_IF(j == prev, GA_ERR_INDEX_DUPLICATE, "csr: column %lld appears twice in row %lld", (long long)j,
-                       (long long)i);
-            GA_FAIL_IF(j < prev, GA_ERR_INDEX_UNSORTED,
-                       "csr: columns of row %lld are not increasing (%lld after %lld at edge %lld)", (long long)i,
-                       (long long)j, (long long)prev, (long long)e);
-            prev = j;
-        }
+    GA_FIRST_BAD_ROW(i, nrows, r, !ga_csr_row_ok(row_ptr, col, it, ncols, r));
+    if (i == nrows) return GA_OK;
+    /* the first bad row, checked entry by entry for the message */
+    GA_FAIL_IF(row_ptr[i + 1] - row_ptr[i] > ncols, GA_ERR_INDEX_DUPLICATE,
+               "csr: row %lld has %lld edges but there are only %lld columns", (long long)i,
+               (long long)(row_ptr[i + 1] - row_ptr[i]), (long long)ncols);
+    int64_t prev = -1;
+    for (int64_t e = row_ptr[i]; e < row_ptr[i + 1]; e++) {
+        int64_t j = it == GA_INDEX_INT32 ? (int64_t)((const int32_t *)col)[e] : ((const int64_t *)col)[e];
+        GA_FAIL_IF(j < 0 || j >= ncols, GA_ERR_INDEX_OUT_OF_RANGE,
+                   "csr: column %lld at row %lld (edge %lld) is out of range [0, %lld)", (long long)j, (long long)i,
+                   (long long)e, (long long)ncols);
+        GA_FAIL_IF(j == prev, GA_ERR_INDEX_DUPLICATE, "csr: column %lld appears twice in row %lld", (long long)j,
+                   (long long)i);
+        GA_FAIL_IF(j < prev, GA_ERR_INDEX_UNSORTED,
+                   "csr: columns of row %lld are not increasing (%lld after %lld at edge %lld)", (long long)i,
+                   (long long)j, (long long)prev, (long long)e);
+        prev = j;
     }
-    return GA_OK;
+    GA_FAIL(GA_ERR_INTERNAL, "csr: row %lld failed the quick check but not the exact one", (long long)i);
 }
 
 static ga_status ga_push_csr(ga_graph *g, int64_t nrows, int64_t ncols, int64_t *ptr, void *col, ga_index_type it) {
@@ -241,8 +290,8 @@ ga_status ga_graph_add_csr(ga_graph *g, int64_t nrows, int64_t ncols, const int6
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "csr: out of memory copying %lld rows and %lld edges", (long long)nrows,
                 (long long)nnz);
     }
-    memcpy(ptr, row_ptr, (size_t)(nrows + 1) * sizeof *ptr);
-    if (nnz > 0) memcpy(col, col_idx, (size_t)nnz * isz);
+    ga_copy_parallel(ptr, row_ptr, (size_t)(nrows + 1) * sizeof *ptr);
+    if (nnz > 0) ga_copy_parallel(col, col_idx, (size_t)nnz * isz);
     return ga_push_csr(g, nrows, ncols, ptr, col, it);
 }
 
