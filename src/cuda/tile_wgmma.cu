@@ -14,6 +14,11 @@
  * bf16 P is split into bf16(P) + bf16(P - bf16(P)) (two P V passes) only in query tiles where
  * some row has fewer than GA_TILE_SPLIT_KEYS keys (see tile_interval.cu for why).
  *
+ * Beyond intervals (the XM modes of the kernel, below): a global component of <= 64 tokens after
+ * the interval (Longformer), and a bigbird component with blocks of a multiple of 64. Both add key
+ * tiles to each query tile (listed keys; global and random key blocks), and both have rows that
+ * attend every key, which run as a split-K pass (xmerge_kernel writes them).
+ *
  * Compiled for every architecture in the build; the kernel body exists only in sm_90a code
  * (__CUDA_ARCH_FEAT_SM90_ALL). ga_tile_wgmma_available() asks the device, once, whether the code
  * it loaded is that one.
