@@ -151,11 +151,27 @@ def _build(parts):
     return h
 
 
+_PART_KINDS = frozenset(("spec", "dense", "causal", "window", "dilated", "blocks", "longnet", "global", "random",
+                         "bigbird", "csr", "coo"))
+
+
 class Graph:
     """A union of graph components (see the module docstring). Build with graphattn.graph(spec)
-    or the builder functions, combine with `+`."""
+    or the builder functions, combine with `+`. Graph("window:256") is graph("window:256"), and
+    Graph(g) is a graph with g's components."""
 
     def __init__(self, parts):
+        validate = False
+        if isinstance(parts, str):  # a spec string, as graph(spec): validated at once
+            parts, validate = (("spec", parts),), True
+        elif isinstance(parts, Graph):
+            parts = parts._parts
+        elif not (isinstance(parts, (list, tuple)) and all(
+                isinstance(p, tuple) and p and p[0] in _PART_KINDS for p in parts)):
+            raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                                     "Graph() takes a spec string or a Graph, got %s; build graphs with "
+                                     "graphattn.graph(spec), window(), global_tokens(), csr(), ..."
+                                     % type(parts).__name__)
         self._parts = tuple(parts)
         self._handle = None
         self._finalizer = None
@@ -169,6 +185,8 @@ class Graph:
             hid = next(_next_handle)
             _registry[hid] = self
             self._op_key = ("", hid)
+        if validate:
+            self.prepare()
 
     # -- the C graph ---------------------------------------------------------------------------
 

@@ -262,3 +262,16 @@ def test_a_missing_library_fails_the_import_with_advice(tmp_path):
     r = subprocess.run([sys.executable, "-c", "import graphattn"], env=env, capture_output=True, text=True)
     assert r.returncode != 0
     assert "GRAPHATTN_LIBRARY" in r.stderr and "libnothing.so" in r.stderr and "pip install" in r.stderr
+
+
+def test_graph_class_takes_a_spec_string_or_a_graph():
+    g = ga.Graph("window:4+global:0")
+    assert g.spec == ga.graph("window:4+global:0").spec
+    assert ga.Graph(g).spec == g.spec
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.Graph("window:x")  # the library's own spec error, at construction
+    assert e.value.status == ga.Status.ERR_SPEC_SYNTAX
+    for bad in (123, None, ["window:4"], [("nonsense", 1)]):
+        with pytest.raises(TypeError) as e:
+            ga.Graph(bad)
+        assert "spec string" in str(e.value)
