@@ -252,6 +252,32 @@ __device__ __forceinline__ void softmax_step(float *s, float scale_log2, float *
     softmax_commit<T, DTILES, SPLIT, NB>(s, corr, rs, l_run, o, pf, pfl);
 }
 
+/* The weights that finish one row: its state (running max m in the log2 domain, sum l; the
+ * output not yet divided by l) alone, or, when `prior`, merged with a prior state of natural-log
+ * lse `lse_old`. The row's output is o * w_new + prior output * w_old; lse is natural-log.
+ * Shared by the tile epilogue and the listed rows' merge (tile_wgmma.cu). */
+struct RowWeights {
+    float lse, w_new, w_old;
+};
+__device__ __forceinline__ RowWeights finish_row(float m, float l, bool prior, float lse_old) {
+    const float LN2 = 0.6931471805599453f;
+    RowWeights w;
+    w.lse = l > 0.f ? (m + log2f(l)) * LN2 : -INFINITY;
+    w.w_new = l > 0.f ? 1.f / l : 0.f;
+    w.w_old = 0.f;
+    if (prior) {
+        const float mx = fmaxf(lse_old, w.lse);
+        if (mx == -INFINITY) { w.w_new = 0.f; w.lse = -INFINITY; }
+        else {
+            const float eo = expf(lse_old - mx), en = expf(w.lse - mx), tot = eo + en;
+            w.w_old = eo / tot;
+            w.w_new = l > 0.f ? en / tot / l : 0.f;
+            w.lse = mx + logf(tot);
+        }
+    }
+    return w;
+}
+
 /* Finish the two rows this thread holds: row sums across the quad (l_run is left reduced),
  * normalize, merge a prior state when accumulating, write out and lse. A row with skip[r] set is
  * left for the caller (listed rows of tile_wgmma.cu). */
@@ -264,27 +290,14 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 1);
         l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 2);
     }
-    const float LN2 = 0.6931471805599453f;
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         const int64_t row = r ? row1 : row0;
         if (row >= a.nq || (skip && skip[r])) continue;
-        const float l = l_run[r];
-        float lse = l > 0.f ? (m_run[r] + log2f(l)) * LN2 : -INFINITY;
-        float w_new = l > 0.f ? 1.f / l : 0.f, w_old = 0.f;
         float *lse_p = a.lse ? a.lse + b * a.sl[0] + row * a.sl[1] + h * a.sl[2] : nullptr;
         T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
-        if (a.accumulate) {
-            const float lse_old = *lse_p;
-            const float mx = fmaxf(lse_old, lse);
-            if (mx == -INFINITY) { w_old = 0.f; w_new = 0.f; lse = -INFINITY; }
-            else {
-                const float eo = expf(lse_old - mx), en = expf(lse - mx), tot = eo + en;
-                w_old = eo / tot;
-                w_new = l > 0.f ? en / tot / l : 0.f;
-                lse = mx + logf(tot);
-            }
-        }
+        const RowWeights w = finish_row(m_run[r], l_run[r], a.accumulate, a.accumulate ? *lse_p : -INFINITY);
+        const float lse = w.lse, w_new = w.w_new, w_old = w.w_old;
 #pragma unroll
         for (int d = 0; d < DTILES; d++) {
             const int col = d * 8 + 2 * t4;

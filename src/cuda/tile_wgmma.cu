@@ -633,21 +633,10 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
     }
     if (grp != 0) return;
     L = red[tid];
-    const float LN2 = 0.6931471805599453f;
-    float lse = L > 0.f ? (M + log2f(L)) * LN2 : -INFINITY;
-    float w_new = L > 0.f ? 1.f / L : 0.f, w_old = 0.f;
+    const RowWeights w = finish_row(M, L, a.accumulate, lse_old);
+    const float lse = w.lse, w_old = w.w_old;
     T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
-    if (a.accumulate) {
-        const float mx = fmaxf(lse_old, lse);
-        if (mx == -INFINITY) { w_new = 0.f; lse = -INFINITY; }
-        else {
-            const float eo = expf(lse_old - mx), en = expf(lse - mx), tot = eo + en;
-            w_old = eo / tot;
-            w_new = L > 0.f ? en / tot / L : 0.f;
-            lse = mx + logf(tot);
-        }
-    }
-    float x = acc * w_new;
+    float x = acc * w.w_new;
     if (w_old > 0.f) x += Pack<T>::to_float(orow[col]) * w_old; /* this thread's own column */
     orow[col] = Pack<T>::from_float(x);
     if (lse_p && col == 0) *lse_p = lse;
