@@ -568,9 +568,20 @@ typedef struct problem {
     uint64_t qseed, kseed, vseed;
 } problem;
 
-static int64_t problem_device_bytes(int64_t B, int64_t Nq, int64_t Nk, int64_t H, int64_t Hkv, int64_t D, ga_dtype dt) {
-    const int64_t es = (int64_t)ga_dtype_size(dt);
-    return 2 * B * Nq * H * D * es + 2 * B * Nk * Hkv * D * es + B * Nq * H * 4;
+
+/* p := an unallocated problem of these sizes; q, k and v are filled from seeds seed, seed + 1,
+ * seed + 2. */
+static void problem_init(problem *p, int64_t B, int64_t Nq, int64_t Nk, int64_t H, int64_t Hkv, int64_t D, ga_dtype dt,
+                         uint64_t seed) {
+    memset(p, 0, sizeof *p);
+    p->B = B, p->Nq = Nq, p->Nk = Nk, p->H = H, p->Hkv = Hkv, p->D = D, p->dt = dt;
+    p->qseed = seed, p->kseed = seed + 1, p->vseed = seed + 2;
+}
+
+/* What problem_alloc takes on the device: q, out, k, v and the float32 lse. */
+static int64_t problem_bytes(const problem *p) {
+    const int64_t es = (int64_t)ga_dtype_size(p->dt);
+    return 2 * p->B * p->Nq * p->H * p->D * es + 2 * p->B * p->Nk * p->Hkv * p->D * es + p->B * p->Nq * p->H * 4;
 }
 
 static ga_status problem_alloc(problem *p) {
@@ -650,10 +661,8 @@ static int bh_samples(sample *s, int n, const int64_t *bh, int nbh, int64_t H, i
  * edge engine's row kernel, every (batch, head) decomposed from a flat task index. ~1 GiB. */
 static void edge_batch_heads_body(void) {
     problem p;
-    memset(&p, 0, sizeof p);
-    p.B = 4096, p.Nq = 3, p.Nk = 3, p.H = 1024, p.Hkv = 256, p.D = 8, p.dt = GA_F32;
-    p.qseed = 0x1001, p.kseed = 0x1002, p.vseed = 0x1003;
-    if (skip_unless_memory(problem_device_bytes(p.B, p.Nq, p.Nk, p.H, p.Hkv, p.D, p.dt), 1ll << 30)) return;
+    problem_init(&p, 4096, 3, 3, 1024, 256, 8, GA_F32, 0x1001);
+    if (skip_unless_memory(problem_bytes(&p), 1ll << 30)) return;
     SETUP(problem_alloc(&p));
     static const struct { int64_t nq, nk; const char *spec; } cases[] = {
         {1, 1, "dense"}, {2, 3, "causal"}, {3, 3, "window:1,0"}, {3, 3, "random:2,5"}, {3, 2, "dense+global:0"}};
@@ -672,10 +681,8 @@ done:
  * 1.7e10 elements. ~72 GiB on the device (q, out 32 GiB each, lse 8 GiB). */
 static void edge_rows_past_2_31_body(void) {
     problem p;
-    memset(&p, 0, sizeof p);
-    p.B = 1024, p.Nq = 2, p.Nk = 2, p.H = 1048584, p.Hkv = 1, p.D = 8, p.dt = GA_BF16;
-    p.qseed = 0x2001, p.kseed = 0x2002, p.vseed = 0x2003;
-    if (skip_unless_memory(problem_device_bytes(p.B, p.Nq, p.Nk, p.H, p.Hkv, p.D, p.dt), 1ll << 30)) return;
+    problem_init(&p, 1024, 2, 2, 1048584, 1, 8, GA_BF16, 0x2001);
+    if (skip_unless_memory(problem_bytes(&p), 1ll << 30)) return;
     SETUP(problem_alloc(&p));
     {
         /* tasks bh * N + i around 2^31, and row offsets around 2^31 / 2^32 elements */
@@ -695,10 +702,8 @@ done:
  * engine. ~74 GiB on the device. */
 static void tiles_batch_heads_body(void) {
     problem p;
-    memset(&p, 0, sizeof p);
-    p.B = 1024, p.Nq = 130, p.Nk = 130, p.H = 2048, p.Hkv = 256, p.D = 64, p.dt = GA_BF16;
-    p.qseed = 0x3001, p.kseed = 0x3002, p.vseed = 0x3003;
-    if (skip_unless_memory(problem_device_bytes(p.B, p.Nq, p.Nk, p.H, p.Hkv, p.D, p.dt), 1ll << 30)) return;
+    problem_init(&p, 1024, 130, 130, 2048, 256, 64, GA_BF16, 0x3001);
+    if (skip_unless_memory(problem_bytes(&p), 1ll << 30)) return;
     SETUP(problem_alloc(&p));
     static const struct { int64_t nq, nk; const char *spec; } cases[] = {
         {64, 64, "window:32,0"}, {65, 65, "causal"}, {130, 130, "window:64"}, {130, 97, "dense"}, {127, 130, "blocks:50"}};
@@ -718,10 +723,8 @@ done:
  * ~27 GiB on the device. */
 static void tiles_grid_y_body(void) {
     problem p;
-    memset(&p, 0, sizeof p);
-    p.B = 1024, p.Nq = 1, p.Nk = 40, p.H = 65600, p.Hkv = 1025, p.D = 64, p.dt = GA_BF16;
-    p.qseed = 0x4001, p.kseed = 0x4002, p.vseed = 0x4003;
-    if (skip_unless_memory(problem_device_bytes(p.B, p.Nq, p.Nk, p.H, p.Hkv, p.D, p.dt), 1ll << 30)) return;
+    problem_init(&p, 1024, 1, 40, 65600, 1025, 64, GA_BF16, 0x4001);
+    if (skip_unless_memory(problem_bytes(&p), 1ll << 30)) return;
     SETUP(problem_alloc(&p));
     {
         const int64_t gx = 65535ll * 1024;
@@ -741,16 +744,9 @@ done:
  * edge engine. ~2 GiB on the device. */
 static void many_heads_body(void) {
     problem p, f;
-    memset(&p, 0, sizeof p);
-    memset(&f, 0, sizeof f);
-    p.B = 1, p.Nq = 100, p.Nk = 100, p.H = 70000, p.Hkv = 10000, p.D = 64, p.dt = GA_BF16;
-    p.qseed = 0x5001, p.kseed = 0x5002, p.vseed = 0x5003;
-    f = p;
-    f.D = 16, f.dt = GA_F32, f.qseed = 0x5011, f.kseed = 0x5012, f.vseed = 0x5013;
-    if (skip_unless_memory(problem_device_bytes(p.B, p.Nq, p.Nk, p.H, p.Hkv, p.D, p.dt) +
-                               problem_device_bytes(f.B, f.Nq, f.Nk, f.H, f.Hkv, f.D, f.dt),
-                           1ll << 30))
-        return;
+    problem_init(&p, 1, 100, 100, 70000, 10000, 64, GA_BF16, 0x5001);
+    problem_init(&f, 1, 100, 100, 70000, 10000, 16, GA_F32, 0x5011);
+    if (skip_unless_memory(problem_bytes(&p) + problem_bytes(&f), 1ll << 30)) return;
     SETUP(problem_alloc(&p));
     {
         const int64_t bh[] = {65534, 65535, 65536, 69999};
@@ -869,10 +865,9 @@ static void merge_rows_body(void) { merge_rows_case(2, ((int64_t)1 << 20) + 1, 1
  * crosses 2^31 and 2^32 are checked, and the last row of the last head. ~33 GiB on the device. */
 static void tensor_past_2_32_body(void) {
     problem p;
-    memset(&p, 0, sizeof p);
-    p.B = 1, p.Nq = ((int64_t)1 << 20) + 17, p.Nk = p.Nq, p.H = 64, p.Hkv = 64, p.D = 64, p.dt = GA_BF16;
-    p.qseed = 0x7001, p.kseed = 0x7002, p.vseed = 0x7003;
-    if (skip_unless_memory(problem_device_bytes(p.B, p.Nq, p.Nk, p.H, p.Hkv, p.D, p.dt), 1ll << 30)) return;
+    const int64_t n = ((int64_t)1 << 20) + 17;
+    problem_init(&p, 1, n, n, 64, 64, 64, GA_BF16, 0x7001);
+    if (skip_unless_memory(problem_bytes(&p), 1ll << 30)) return;
     SETUP(problem_alloc(&p));
     {
         /* element offset (i * H + h) * D: 2^31 at i = 2^19, 2^32 at i = 2^20 */
@@ -891,9 +886,7 @@ done:
  * tiles and the edge engine, each against fp64 on sampled rows (each row 1e4..1e5 keys). */
 static void implicit_edges_case(const char *spec, int64_t N, ga_dtype dt, int64_t want_edges, uint64_t seed) {
     problem p;
-    memset(&p, 0, sizeof p);
-    p.B = 1, p.Nq = N, p.Nk = N, p.H = 1, p.Hkv = 1, p.D = 64, p.dt = dt;
-    p.qseed = seed, p.kseed = seed + 1, p.vseed = seed + 2;
+    problem_init(&p, 1, N, N, 1, 1, 64, dt, seed);
     ga_graph *g = ga_test_parse(spec);
     if (!g) return;
     int64_t edges = 0;
@@ -907,7 +900,7 @@ static void implicit_edges_case(const char *spec, int64_t N, ga_dtype dt, int64_
     fprintf(stderr, "  %s over N = %lld: %lld edges (2^32 = %lld)\n", spec, (long long)N, (long long)edges,
             (long long)((int64_t)1 << 32));
     EXPECT_EQ_I64(edges, want_edges);
-    if (skip_unless_memory(problem_device_bytes(p.B, p.Nq, p.Nk, p.H, p.Hkv, p.D, p.dt), 1ll << 30)) return;
+    if (skip_unless_memory(problem_bytes(&p), 1ll << 30)) return;
     SETUP(problem_alloc(&p));
     {
         const sample extra[] = {{0, N - 65, 0}, {0, N - 64, 0}, {0, 65535, 0}, {0, 65536, 0}};
@@ -940,12 +933,9 @@ static void csr_edges_case(int64_t nq, int64_t nk) {
     int32_t *col = NULL;
     ga_graph *g = NULL;
     problem p;
-    memset(&p, 0, sizeof p);
-    p.B = 1, p.Nq = nq, p.Nk = nk, p.H = 1, p.Hkv = 1, p.D = 64, p.dt = GA_BF16;
-    p.qseed = 0x9001, p.kseed = 0x9002, p.vseed = 0x9003;
+    problem_init(&p, 1, nq, nk, 1, 1, 64, GA_BF16, 0x9001);
     const int64_t tiles = ((nq + 63) / 64) * ((nk + 63) / 64);
-    const int64_t dev_need = nnz * 4 + (nq + 1) * 8 + tiles * (64 * 8 + 16) +
-                             problem_device_bytes(p.B, p.Nq, p.Nk, p.H, p.Hkv, p.D, p.dt);
+    const int64_t dev_need = nnz * 4 + (nq + 1) * 8 + tiles * (64 * 8 + 16) + problem_bytes(&p);
     const int64_t host_need = 2 * nnz * 4 + (nq + 1) * 8 + tiles * (64 * 8 + 16);
     if (skip_unless_memory(dev_need, host_need)) return;
     {
