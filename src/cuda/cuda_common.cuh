@@ -107,6 +107,8 @@ typedef struct ga_cuda_dgraph {
  * is destroyed or a component is added. */
 ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int64_t nk, int first_comp,
                              const ga_cuda_dgraph **dg, const ga_cuda_plan **plan);
+/* The device copy of `graph` on `device` alone (uploaded on first use), without a plan. */
+ga_status ga_cuda_graph_device(const ga_graph *graph, int device, const ga_cuda_dgraph **dg);
 /* The tile plan of the graph's first (explicit) component on `device`, built on first use. */
 ga_status ga_cuda_graph_tiles(const ga_graph *graph, int device, const ga_cuda_dgraph **dg);
 

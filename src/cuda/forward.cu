@@ -106,8 +106,7 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
                 t->x_last = t->nx_keys > 0 ? gc->list[t->nx_keys - 1] : -1;
                 if (ga_tile_extra_supported(t)) {
                     const ga_cuda_dgraph *d;
-                    const ga_cuda_plan *unused;
-                    GA_TRY(ga_cuda_graph_plan(g, device, p->nq, p->nk, 2, &d, &unused));
+                    GA_TRY(ga_cuda_graph_device(g, device, &d));
                     t->xkeys = d->hcomps[1].list;
                     s->x_bytes = ga_tile_extra_bytes(t);
                     tile_comps = 2;

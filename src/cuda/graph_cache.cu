@@ -357,6 +357,18 @@ ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int6
     return GA_OK;
 }
 
+ga_status ga_cuda_graph_device(const ga_graph *graph, int device, const ga_cuda_dgraph **dg) {
+    ga_cuda_cache *cache;
+    GA_TRY(ga_cuda_cache_of(graph, &cache));
+    pthread_mutex_lock(&cache->mutex);
+    ga_cuda_dgraph *d = NULL;
+    const ga_status s = ga_cuda_cache_device(graph, cache, device, &d);
+    pthread_mutex_unlock(&cache->mutex);
+    if (s != GA_OK) return s;
+    *dg = d;
+    return GA_OK;
+}
+
 /* Density from which a 64x64 block of an explicit graph runs as a tensor-core tile: a tile costs
  * about as much as ~250 edges on the edge engine (tensor cores vs fp32 gathers, measured ratio
  * of useful rates ~50x at 4096 edges per tile), so blocks of >= 1/16 density are cheaper as tiles. */
