@@ -33,18 +33,18 @@ struct Interval {
      * query row (qb < gb) has the empty interval [nk, -1] (all its keys come from elsewhere) */
     /* BB = false: the kinds other than bigbird only (kernels that never see bigbird leave its
      * case out: one 64-bit division less in their register budget) */
-    template <bool BB = false> __device__ __forceinline__ int64_t lo(int64_t i) const {
+    template <bool BB = false> __host__ __device__ __forceinline__ int64_t lo(int64_t i) const {
         int64_t d = i + (nk - nq);
-        if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? nk : max(g, i / a - b) * a;
+        if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? nk : (g > i / a - b ? g : i / a - b) * a;
         switch (kind) {
         case GA_TILE_WINDOW: return d - a;
         case GA_TILE_BLOCKS: return (i / a) * a;
         default: return 0; /* causal, dense */
         }
     }
-    template <bool BB = false> __device__ __forceinline__ int64_t hi(int64_t i) const {
+    template <bool BB = false> __host__ __device__ __forceinline__ int64_t hi(int64_t i) const {
         int64_t d = i + (nk - nq);
-        if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? -1 : min(nbk - 1, i / a + b) * a + a - 1;
+        if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? -1 : (nbk - 1 < i / a + b ? nbk - 1 : i / a + b) * a + a - 1;
         switch (kind) {
         case GA_TILE_WINDOW: return d + b;
         case GA_TILE_CAUSAL: return d;
@@ -185,20 +185,64 @@ __device__ __forceinline__ void mask_interval(float *s, int64_t kbase, int t4, i
  *                   pf[k-step][4] (16 keys per k-step, the m16n8k16 A layout that wgmma's register
  *                   operand shares); SPLIT (bf16 only) also writes P - bf16(P) into pfl.
  */
-template <int NB = 8>
-__device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs) {
-    /* the max of the raw scores, scaled once (scale_log2 >= 0: the API takes scale >= 0) */
-    float mx[2] = {-INFINITY, -INFINITY};
+/* The running max moves only when a row's max grows by more than this (log2 units): the
+ * exponentials are then at most 2^8 (exact in fp32, and P stays well inside bf16/fp16 range),
+ * the result is the same softmax (any reference point cancels between sum and output), and most
+ * tiles skip the rescale of O (correction exactly 1). */
+#define GA_TILE_MAX_SLACK 8.f
+
+/* Pairwise (tree) max and sum over this thread's NB column pairs of its two rows: short
+ * dependency chains instead of one chain of 2 NB - 1 operations per row. */
+template <int NB>
+__device__ __forceinline__ void row_max2(const float *s, float *mx) {
+    float a[NB], b[NB];
 #pragma unroll
     for (int n = 0; n < NB; n++) {
-        mx[0] = fmaxf(mx[0], fmaxf(s[4 * n + 0], s[4 * n + 1]));
-        mx[1] = fmaxf(mx[1], fmaxf(s[4 * n + 2], s[4 * n + 3]));
+        a[n] = fmaxf(s[4 * n + 0], s[4 * n + 1]);
+        b[n] = fmaxf(s[4 * n + 2], s[4 * n + 3]);
     }
+#pragma unroll
+    for (int w = NB / 2; w >= 1; w /= 2)
+#pragma unroll
+        for (int n = 0; n < w; n++) {
+            a[n] = fmaxf(a[n], a[n + w]);
+            b[n] = fmaxf(b[n], b[n + w]);
+        }
+    mx[0] = a[0];
+    mx[1] = b[0];
+}
+template <int NB>
+__device__ __forceinline__ void row_sum2(const float *s, float *rs) {
+    float a[NB], b[NB];
+#pragma unroll
+    for (int n = 0; n < NB; n++) {
+        a[n] = s[4 * n + 0] + s[4 * n + 1];
+        b[n] = s[4 * n + 2] + s[4 * n + 3];
+    }
+#pragma unroll
+    for (int w = NB / 2; w >= 1; w /= 2)
+#pragma unroll
+        for (int n = 0; n < w; n++) {
+            a[n] += a[n + w];
+            b[n] += b[n + w];
+        }
+    rs[0] = a[0];
+    rs[1] = b[0];
+}
+
+template <int NB = 8>
+__device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs) {
+    static_assert(NB == 2 || NB == 4 || NB == 8, "tree reductions over a power of two");
+    /* the max of the raw scores, scaled once (scale_log2 >= 0: the API takes scale >= 0) */
+    float mx[2];
+    row_max2<NB>(s, mx);
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
         mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-        mx[r] = fmaxf(m_run[r], mx[r] == -INFINITY ? -INFINITY : mx[r] * scale_log2); /* -inf * 0 is NaN */
+        const float m_new = mx[r] == -INFINITY ? -INFINITY : mx[r] * scale_log2; /* -inf * 0 is NaN */
+        /* keep the old reference unless the row's max outgrew it by the slack (-inf: none yet) */
+        mx[r] = m_new > m_run[r] + GA_TILE_MAX_SLACK ? m_new : m_run[r];
     }
     float base[2];
 #pragma unroll
@@ -206,15 +250,12 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
         base[r] = mx[r] == -INFINITY ? 0.f : mx[r]; /* a row with nothing yet: avoid inf - inf */
         corr[r] = fast_exp2(m_run[r] - base[r]);
         m_run[r] = mx[r];
-        rs[r] = 0.f;
     }
 #pragma unroll
-    for (int n = 0; n < NB; n++) {
+    for (int n = 0; n < NB; n++)
 #pragma unroll
         for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -base[e >> 1]));
-        rs[0] += s[4 * n + 0] + s[4 * n + 1];
-        rs[1] += s[4 * n + 2] + s[4 * n + 3];
-    }
+    row_sum2<NB>(s, rs);
 }
 
 template <typename T, int DTILES, bool SPLIT, int NB = 8>
@@ -298,6 +339,8 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
         const RowWeights w = finish_row(m_run[r], l_run[r], a.accumulate, a.accumulate ? *lse_p : -INFINITY);
         const float lse = w.lse, w_new = w.w_new, w_old = w.w_old;
+        /* the thread's two adjacent columns as one 4-byte store where the row allows it */
+        const bool pair = (reinterpret_cast<uintptr_t>(orow) & 3) == 0;
 #pragma unroll
         for (int d = 0; d < DTILES; d++) {
             const int col = d * 8 + 2 * t4;
@@ -306,8 +349,12 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
                 x0 += Pack<T>::to_float(orow[col]) * w_old;
                 x1 += Pack<T>::to_float(orow[col + 1]) * w_old;
             }
-            orow[col] = Pack<T>::from_float(x0);
-            orow[col + 1] = Pack<T>::from_float(x1);
+            if (pair) {
+                *reinterpret_cast<uint32_t *>(orow + col) = Pack<T>::pack(x0, x1);
+            } else {
+                orow[col] = Pack<T>::from_float(x0);
+                orow[col + 1] = Pack<T>::from_float(x1);
+            }
         }
         if (lse_p && t4 == 0) *lse_p = lse;
     }
