@@ -62,6 +62,8 @@ int ga_cuda_testing_wgmma_available(void);
 long long ga_cuda_testing_extra_tile_calls(void);
 /* How many forward calls ran a bigbird component on the Hopper tiles (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_bigbird_tile_calls(void);
+/* How many forward calls ran plain intervals on the persistent TMA kernel (tile_wgmma.cu); 0 without CUDA. */
+long long ga_cuda_testing_tma_tile_calls(void);
 
 #ifdef __cplusplus
 }

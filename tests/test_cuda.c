@@ -962,19 +962,28 @@ static ga_graph *explicit_of(const char *spec, int64_t n, const char *extra) {
  * blocks) and explicit graphs with dense blocks, in bf16/f16 with head dims 32/64/128, odd
  * sizes, Nq != Nk, GQA, strided layouts, accumulate, and unions whose later components run on
  * the edge engine and merge into the tiles' state. */
-/* Both tile kernels: the Hopper one (wgmma, where the device runs it) and mma.sync
- * (GRAPHATTN_NO_WGMMA set). */
-static const char *tile_kernel_name(int pass) { return pass ? "mma.sync" : "wgmma"; }
+/* The tile kernels: pass 0 the Hopper one (wgmma, where the device runs it; plain intervals on
+ * its persistent TMA form), pass 1 mma.sync (GRAPHATTN_NO_WGMMA set), pass 2 the Hopper kernel
+ * with cp.async copies for plain intervals too (GRAPHATTN_NO_TMA set). */
+static const char *tile_kernel_name(int pass) { return pass == 1 ? "mma.sync" : pass == 2 ? "wgmma cp.async" : "wgmma"; }
 static int tile_kernel_select(int pass) {
-    if (pass) setenv("GRAPHATTN_NO_WGMMA", "1", 1);
+    if (pass == 1) setenv("GRAPHATTN_NO_WGMMA", "1", 1);
     else unsetenv("GRAPHATTN_NO_WGMMA");
+    if (pass == 2) setenv("GRAPHATTN_NO_TMA", "1", 1);
+    else unsetenv("GRAPHATTN_NO_TMA");
     return pass == 1 || ga_cuda_testing_wgmma_available();
+}
+static void expect_path_calls(const char *what, int pass, long long ran, long long want);
+static void tile_kernel_reset(void) {
+    unsetenv("GRAPHATTN_NO_WGMMA");
+    unsetenv("GRAPHATTN_NO_TMA");
 }
 
 TEST(tile_engine_paths_match_reference) {
     NEED_GPU();
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 3; pass++) {
     if (!tile_kernel_select(pass)) continue;
+    const long long tma_before = ga_cuda_testing_tma_tile_calls();
     static const char *specs[] = {"window:256",  "window:100,0", "window:0,70", "causal",
                                   "dense",       "blocks:64",    "blocks:50",   "window:256+global:0,1,700",
                                   "causal+random:4,3", "window:30+bigbird:64,1,1,1,2"};
@@ -1017,8 +1026,17 @@ TEST(tile_engine_paths_match_reference) {
         run_case(&c);
         ga_graph_destroy(g);
     }
+    /* the persistent TMA kernel takes the plain intervals of pass 0 with 192 keys or more in the
+     * middle row (on the Hopper machine) */
+    const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before;
+    if (pass != 0) {
+        printf("TMA tile calls (%s): %lld\n", tile_kernel_name(pass), tma);
+        if (tma != 0) ga_test_fail(__FILE__, __LINE__, "TMA kernel ran %lld times with %s asked", tma, tile_kernel_name(pass));
+    } else {
+        expect_path_calls("TMA", pass, tma, 5);
     }
-    unsetenv("GRAPHATTN_NO_WGMMA");
+    }
+    tile_kernel_reset();
 }
 
 /* A table of tile cases (spec, sizes, heads, head dim, dtype, output over q), run on one tile
@@ -1131,7 +1149,7 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
         run_after_prior("listed tokens", pass, "window:128,0+global:0,1,2", 1200, 3, 200);
         expect_path_calls("listed-token", pass, ga_cuda_testing_extra_tile_calls() - before, 8);
     }
-    unsetenv("GRAPHATTN_NO_WGMMA");
+    tile_kernel_reset();
 }
 
 /* A bigbird component first in the union runs on the Hopper tiles where its block size is a
@@ -1161,7 +1179,36 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
         run_after_prior("bigbird tiles", pass, "bigbird:64,1,2,1,11", 1600, 128, 1000);
         expect_path_calls("bigbird", pass, ga_cuda_testing_bigbird_tile_calls() - before, 10);
     }
-    unsetenv("GRAPHATTN_NO_WGMMA");
+    tile_kernel_reset();
+}
+
+/* Plain intervals with long enough walks run on the persistent TMA kernel (several query tiles
+ * per CTA, K/V and Q by bulk tensor copies completing on mbarriers): more query tiles than CTAs,
+ * the split-P instance (rows with under 256 keys) and the plain one, D 64/128, f16, batches and
+ * GQA (tensor maps over (D, rows, heads, batch) in either stride order), Nq != Nk, a partial
+ * last tile, output over q, and a graph with key tiles for only some query tiles. Compared with
+ * GRAPHATTN_NO_TMA (the cp.async kernel) on the same cases; on the Hopper machine the TMA
+ * kernel must have run for every case. */
+TEST(persistent_tma_tiles_match_reference) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"window:256", 9000, 9000, 1, 1, 1, 64, GA_BF16, 0},
+        {"window:200,100", 3001, 3001, 2, 4, 2, 64, GA_BF16, 0},
+        {"window:300", 2500, 2600, 1, 2, 2, 128, GA_F16, 0},
+        {"causal", 1100, 1100, 2, 2, 1, 128, GA_BF16, 1},
+        {"dense", 700, 500, 1, 3, 1, 64, GA_F16, 0},
+        {"window:400,0", 5000, 5000, 3, 1, 1, 64, GA_BF16, 1},
+        {"window:300,0", 4000, 3000, 1, 1, 1, 64, GA_BF16, 0},
+    };
+    for (int pass = 0; pass < 3; pass += 2) {
+        if (!tile_kernel_select(pass)) continue;
+        const long long before = ga_cuda_testing_tma_tile_calls();
+        run_tile_cases("TMA tiles", pass, cases, sizeof cases / sizeof *cases, 6100);
+        const long long ran = ga_cuda_testing_tma_tile_calls() - before;
+        if (pass == 2 && ran != 0) ga_test_fail(__FILE__, __LINE__, "TMA kernel ran %lld times with GRAPHATTN_NO_TMA", ran);
+        if (pass == 0) expect_path_calls("TMA", pass, ran, (long long)(sizeof cases / sizeof *cases));
+    }
+    tile_kernel_reset();
 }
 
 /* The tile paths' own randomized sweep against the fp64 reference, on both kernels: interval
@@ -1176,7 +1223,7 @@ TEST(tile_sweep_matches_reference) {
     const char *env = getenv("GA_CUDA_TILE_SWEEP");
     const int ncases = env ? atoi(env) : 150;
     int failed = 0, ran = 0;
-    for (int pass = 0; pass < 2 && failed < 5; pass++) {
+    for (int pass = 0; pass < 3 && failed < 5; pass++) {
         if (!tile_kernel_select(pass)) continue;
         uint64_t rng = 777 + (uint64_t)pass;
         for (int n = 0; n < ncases && failed < 5; n++) {
@@ -1224,7 +1271,7 @@ TEST(tile_sweep_matches_reference) {
             ga_graph_destroy(g);
         }
     }
-    unsetenv("GRAPHATTN_NO_WGMMA");
+    tile_kernel_reset();
     printf("tile sweep: %d cases run, %d failed\n", ran, failed);
     EXPECT_TRUE(failed == 0);
 }

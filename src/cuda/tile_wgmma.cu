@@ -23,12 +23,16 @@
  * (__CUDA_ARCH_FEAT_SM90_ALL). ga_tile_wgmma_available() asks the device, once, whether the code
  * it loaded is that one.
  */
+#include <cuda.h> /* CUtensorMap and its enums (types only: the encoder comes through cudart) */
+#include <cudaTypedefs.h>
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+
+#include <type_traits>
 
 #include "backend.h"
 #include "cuda/tile_common.cuh"
@@ -150,6 +154,32 @@ __device__ __forceinline__ uint64_t desc_sw128(uint32_t addr, uint32_t lbo, uint
 /* byte offset of 16-byte chunk c of row r in a swizzled tile of R rows */
 __device__ __forceinline__ uint32_t swz(int r, int c, int R) {
     return (uint32_t)((c >> 3) * R * 128 + r * 128 + (((c & 7) ^ (r & 7)) << 4));
+}
+
+/* S = Q K^T for one 64-key tile, issued and committed (not waited for): k-steps of 16 along D
+ * (32 bytes along the 128-byte swizzled row; D = 128 is two 64-column halves of BQ / BK rows) */
+template <typename T, int D, int BQ, int BKEYS>
+__device__ __forceinline__ void issue_qk(float *s, uint64_t dq, uint64_t dk) {
+    wgmma_fence();
+#pragma unroll
+    for (int ks = 0; ks < D / 16; ks++) {
+        constexpr uint32_t qa = BQ * 128u, ka = BKEYS * 128u;
+        Wg<T>::ss64(s, dq + (((ks >> 2) * qa + (ks & 3) * 32u) >> 4), dk + (((ks >> 2) * ka + (ks & 3) * 32u) >> 4), ks > 0);
+    }
+    wgmma_commit();
+}
+/* O += P V, issued and committed: k-steps of 16 keys (2048 bytes); V [keys][D] is the MN-major B
+ * operand; split adds the pass over P - bf16(P) */
+template <typename T, int D>
+__device__ __forceinline__ void issue_pv(float *o, uint32_t (*pf)[4], uint32_t (*pfl)[4], bool split, uint64_t dv) {
+    wgmma_fence();
+#pragma unroll
+    for (int kk = 0; kk < 4; kk++) Wg<T>::template rs<D>(o, pf[kk], dv + kk * (2048u >> 4));
+    if (split) {
+#pragma unroll
+        for (int kk = 0; kk < 4; kk++) Wg<T>::template rs<D>(o, pfl[kk], dv + kk * (2048u >> 4));
+    }
+    wgmma_commit();
 }
 #endif
 
@@ -491,15 +521,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         }
         if (attend) {
             const uint64_t soff = (uint64_t)(stage * (KVBYTES >> 4)); /* descriptor addresses are >> 4 */
-            /* S = Q K^T: 64 rows x 64 keys, k-steps of 16 along D (32 bytes along the 128-byte row) */
-            wgmma_fence();
-#pragma unroll
-            for (int ks = 0; ks < KSTEPS; ks++) {
-                constexpr uint32_t qa = BQ * 128u, ka = BK * 128u;
-                Wg<T>::ss64(s, dq0 + (((ks >> 2) * qa + (ks & 3) * 32u) >> 4),
-                            dk0 + soff + (((ks >> 2) * ka + (ks & 3) * 32u) >> 4), ks > 0);
-            }
-            wgmma_commit();
+            issue_qk<T, D, BQ, BK>(s, dq0, dk0 + soff); /* S: 64 rows x 64 keys */
             wgmma_wait<0>();
             reg_fence<32>(s);
 
@@ -518,15 +540,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
             } else if (split) softmax_step<T, DTILES, true>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
             else softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
 
-            /* O += P V: k-steps of 16 keys (2048 bytes); V [keys][D] is the MN-major B operand */
-            wgmma_fence();
-#pragma unroll
-            for (int kk = 0; kk < 4; kk++) Wg<T>::template rs<D>(o, pf[kk], dv0 + soff + kk * (2048u >> 4));
-            if (split) {
-#pragma unroll
-                for (int kk = 0; kk < 4; kk++) Wg<T>::template rs<D>(o, pfl[kk], dv0 + soff + kk * (2048u >> 4));
-            }
-            wgmma_commit();
+            issue_pv<T, D>(o, pf, pfl, split, dv0 + soff);
             wgmma_wait<0>();
             reg_fence<D / 2>(o);
             reg_fence_p(pf);
@@ -571,6 +585,215 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         }
     }
 #else
+    (void)a;
+    (void)split_keys;
+#endif
+}
+
+/*
+ * The persistent kernel for plain intervals (window, causal, dense, blocks; no listed tokens):
+ * the same tile walk and softmax as tile_wgmma_kernel's XM_NONE instance, with the data movement
+ * taken off the warps. Each CTA (one warpgroup, 64 query rows at a time) runs the query tiles
+ * blockIdx.x, blockIdx.x + gridDim.x, ... (the grid is as many CTAs as fit on the GPU at once);
+ * thread 0 loads Q and the K/V tiles with the bulk tensor copy engine (TMA, 128-byte swizzle:
+ * the layout the wgmma descriptors name), each load completing on an mbarrier that the warps
+ * wait on. The K/V stream runs on across query tiles (the next tile's first K/V tile loads
+ * under the current tile's last one) and the next query tile's Q loads during the current one,
+ * so the per-tile setup and the epilogue's stores overlap the copies, and a CTA's start-up cost
+ * is paid once per CTA rather than once per query tile (measured on the H200: the setup was 20%
+ * of the time in the window kernel, 9 key tiles per query tile; bench/RESULTS.md).
+ */
+constexpr int TMA_STAGES = 2; /* K/V stages; Q is double-buffered */
+
+struct TmaMaps {
+    CUtensorMap q, k, v;
+    int perm_q, perm_k, perm_v; /* places (1..3) of the row, head and batch dims: 2 bits each */
+};
+
+#if GA_WGMMA_DEVICE
+/* The query tile t of the persistent walk: its (batch, head), rows and key tiles. */
+struct TileWork {
+    int64_t b, h, hk, q0, qlast, kt_begin, kt_end;
+};
+__device__ __forceinline__ TileWork tile_work(const TileArgs &a, int64_t t) {
+    TileWork w;
+    const int64_t qt = t % a.q_tiles, bh = t / a.q_tiles;
+    w.b = bh / a.H;
+    w.h = bh - w.b * a.H;
+    w.hk = w.h / (a.H / a.Hkv);
+    w.q0 = qt * 64;
+    w.qlast = min(w.q0 + 64, a.nq) - 1;
+    const int64_t klo = max((int64_t)0, a.iv.lo(w.q0)), khi = min(a.nk - 1, a.iv.hi(w.qlast));
+    w.kt_begin = klo / BK;
+    w.kt_end = khi >= klo ? khi / BK + 1 : w.kt_begin;
+    return w;
+}
+
+__device__ __forceinline__ void mbar_init(uint32_t bar, uint32_t count) {
+    asm volatile("mbarrier.init.shared::cta.b64 [%0], %1;\n" ::"r"(bar), "r"(count) : "memory");
+}
+__device__ __forceinline__ void mbar_init_fence() { asm volatile("fence.mbarrier_init.release.cluster;\n" ::: "memory"); }
+/* this thread's arrival, announcing `bytes` of copies that complete on the barrier */
+__device__ __forceinline__ void mbar_expect_tx(uint32_t bar, uint32_t bytes) {
+    asm volatile("mbarrier.arrive.expect_tx.shared::cta.b64 _, [%0], %1;\n" ::"r"(bar), "r"(bytes) : "memory");
+}
+__device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
+    uint32_t done;
+    do {
+        asm volatile("{\n.reg .pred p;\nmbarrier.try_wait.parity.shared::cta.b64 p, [%1], %2;\nselp.u32 %0, 1, 0, p;\n}\n"
+                     : "=r"(done)
+                     : "r"(bar), "r"(parity)
+                     : "memory");
+    } while (!done);
+}
+/* one box of a 4-d tensor map into shared memory; coordinates (col, then row/head/batch in the
+ * map's order given by perm) */
+__device__ __forceinline__ void tma_box(uint32_t dst, const CUtensorMap *m, uint32_t bar, int perm, int col, int row,
+                                        int hh, int bb) {
+    const int pn = perm & 3, ph = (perm >> 2) & 3;
+    const int c1 = pn == 1 ? row : ph == 1 ? hh : bb;
+    const int c2 = pn == 2 ? row : ph == 2 ? hh : bb;
+    const int c3 = pn == 3 ? row : ph == 3 ? hh : bb;
+    asm volatile("cp.async.bulk.tensor.4d.shared::cluster.global.tile.mbarrier::complete_tx::bytes [%0], [%1, {%2, %3, %4, %5}], [%6];\n" ::"r"(dst),
+                 "l"(reinterpret_cast<uint64_t>(m)), "r"(col), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
+                 : "memory");
+}
+#endif
+
+template <typename T, int D, int MINB, bool SPLIT>
+__global__ void __launch_bounds__(128, MINB)
+    tile_tma_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a, const int split_keys) {
+#if GA_WGMMA_DEVICE
+    constexpr int DTILES = D / 8, HALVES = D / 64;
+    constexpr uint32_t QBYTES = 64 * D * 2, KVBYTES = BK * D * 2;
+    extern __shared__ __align__(1024) unsigned char smem_raw[];
+    const uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [2] */
+    const uint32_t sK = sQ + 2 * QBYTES, sV = sK + TMA_STAGES * KVBYTES;
+    const uint32_t sBar = sV + TMA_STAGES * KVBYTES; /* mbarriers: K/V stages, then the two Q buffers */
+    /* the producer's place (thread 0 only; in shared memory, not in every thread's registers):
+     * the tile it loads from, that tile's key tiles [kt, kt_end), head and batch, loads issued */
+    __shared__ int64_t p_tile;
+    __shared__ int p_kt, p_kt_end, p_hk, p_b;
+    __shared__ uint32_t p_loads;
+
+    const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t4 = lane & 3;
+    const int64_t ntiles = a.q_tiles * a.B * a.H, tstep = gridDim.x;
+    int64_t t = blockIdx.x;
+    if (t >= ntiles) return;
+
+    auto q_load = [&](int64_t tt, uint32_t buf) { /* thread 0 */
+        const TileWork w = tile_work(a, tt);
+        const uint32_t bar = sBar + 8 * (TMA_STAGES + buf);
+        mbar_expect_tx(bar, QBYTES);
+#pragma unroll
+        for (int hf = 0; hf < HALVES; hf++)
+            tma_box(sQ + buf * QBYTES + hf * 64 * 128, &maps.q, bar, maps.perm_q, hf * 64, (int)w.q0, (int)w.h, (int)w.b);
+    };
+    auto p_seek = [&](int64_t tt) { /* thread 0: the first tile from tt on with key tiles */
+        for (; tt < ntiles; tt += tstep) {
+            const TileWork w = tile_work(a, tt);
+            if (w.kt_begin < w.kt_end) {
+                p_kt = (int)w.kt_begin;
+                p_kt_end = (int)w.kt_end;
+                p_hk = (int)w.hk;
+                p_b = (int)w.b;
+                break;
+            }
+        }
+        p_tile = tt;
+    };
+    auto produce = [&]() { /* thread 0: the next K/V tile of the walk, if any */
+        if (p_tile >= ntiles) return;
+        const uint32_t st = p_loads % TMA_STAGES, bar = sBar + 8 * st;
+        const int kt = p_kt, hk = p_hk, bb = p_b;
+        mbar_expect_tx(bar, 2 * KVBYTES);
+#pragma unroll
+        for (int hf = 0; hf < HALVES; hf++) {
+            tma_box(sK + st * KVBYTES + hf * BK * 128, &maps.k, bar, maps.perm_k, hf * 64, kt * BK, hk, bb);
+            tma_box(sV + st * KVBYTES + hf * BK * 128, &maps.v, bar, maps.perm_v, hf * 64, kt * BK, hk, bb);
+        }
+        p_loads = p_loads + 1;
+        if (kt + 1 < p_kt_end) p_kt = kt + 1;
+        else p_seek(p_tile + tstep);
+    };
+
+    if (tid == 0) {
+        for (int s = 0; s < TMA_STAGES + 2; s++) mbar_init(sBar + 8 * s, 1);
+        mbar_init_fence();
+        p_loads = 0;
+        q_load(t, 0);
+        p_seek(t);
+        for (int s = 0; s < TMA_STAGES - 1; s++) produce();
+    }
+
+    const uint64_t dk0 = desc_sw128(sK, 16, 1024), dv0 = desc_sw128(sV, BK * 128u, 1024);
+    uint32_t pf[4][4], pfl[4][4];
+    uint32_t nc = 0; /* K/V tiles consumed: stage nc % TMA_STAGES, phase parity (nc / TMA_STAGES) & 1 */
+    for (uint32_t i = 0; t < ntiles; t += tstep, i++) {
+        /* positions fit in 32 bits here (tma_map: rows < 2^31 - 128); the bounds are clamped to
+         * [-1, nk], which keeps the tests below exact and frees registers */
+        const TileWork w = tile_work(a, t);
+        const int b32 = (int)w.b, h32 = (int)w.h, q0 = (int)w.q0, qlast = (int)w.qlast;
+        const int kt_begin = (int)w.kt_begin, kt_end = (int)w.kt_end;
+        auto clampk = [&](int64_t x) { return (int)max((int64_t)-1, min(a.nk, x)); };
+        /* keys every row attends: tiles inside need no mask */
+        const int full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
+        const int full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
+        auto nkeys = [&](int64_t r) {
+            return max((int64_t)0, min(a.nk - 1, a.iv.hi(r)) - max((int64_t)0, a.iv.lo(r)) + 1);
+        };
+        /* SPLIT: an instance for graphs where some tile needs it (the rest leave P V's second pass
+         * and its registers out) */
+        const bool split = SPLIT && __shfl_sync(0xffffffffu, min(nkeys(q0), nkeys(qlast)) < split_keys ? 1 : 0, 0) != 0;
+        const int row0 = q0 + warp * 16 + g, row1 = row0 + 8;
+
+        /* every warp is past the previous tile (its Q buffer and that buffer's barrier phase are free) */
+        __syncthreads();
+        const bool q_next = tid == 0 && t + tstep < ntiles;
+        if (q_next && kt_begin == kt_end) q_load(t + tstep, (i + 1) & 1);
+        mbar_wait(sBar + 8 * (TMA_STAGES + (i & 1)), (i >> 1) & 1);
+        const uint64_t dq0 = desc_sw128(sQ + (i & 1) * QBYTES, 16, 1024);
+
+        float o[D / 2];
+#pragma unroll
+        for (int j = 0; j < D / 2; j++) o[j] = 0.f;
+        float s[32];
+        float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
+        for (int kt = kt_begin; kt < kt_end; kt++, nc++) {
+            const uint32_t st = nc % TMA_STAGES;
+            mbar_wait(sBar + 8 * st, (nc / TMA_STAGES) & 1);
+            const int kbase = kt * BK;
+            const bool masked = !(kbase >= full_lo && kbase + BK - 1 <= full_hi);
+            const uint64_t soff = (uint64_t)(st * (KVBYTES >> 4));
+            issue_qk<T, D, 64, BK>(s, dq0, dk0 + soff);
+            /* S of this tile and the previous tile's P V (issued last iteration, not waited for:
+             * its latency runs under this tile's copy wait and Q K^T) */
+            wgmma_wait<0>();
+            reg_fence<32>(s);
+            reg_fence<D / 2>(o);
+            reg_fence_p(pf);
+            if (split) reg_fence_p(pfl);
+            /* every warp is past the previous P V: its stage takes the next K/V tile */
+            __syncthreads();
+            if (tid == 0) {
+                produce();
+                if (q_next && kt == kt_begin) q_load(t + tstep, (i + 1) & 1);
+            }
+            if (masked)
+                mask_interval(s, kbase, t4, a.nk, a.nq, row0, a.iv.lo(row0), a.iv.hi(row0), row1, a.iv.lo(row1),
+                              a.iv.hi(row1));
+            if (split) softmax_step<T, DTILES, true>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
+            else softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
+            issue_pv<T, D>(o, pf, pfl, split, dv0 + soff); /* waited for at the next tile's S */
+        }
+        wgmma_wait<0>(); /* the last P V */
+        reg_fence<D / 2>(o);
+        reg_fence_p(pf);
+        if (split) reg_fence_p(pfl);
+        epilogue<T, DTILES>(a, o, m_run, l_run, b32, h32, row0, row1, t4);
+    }
+#else
+    (void)maps;
     (void)a;
     (void)split_keys;
 #endif
@@ -700,6 +923,121 @@ ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, 
     return GA_OK;
 }
 
+/* cuTensorMapEncodeTiled from the driver, through cudart (no link against libcuda) */
+PFN_cuTensorMapEncodeTiled_v12000 tma_encoder() {
+    static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
+    static int tried = 0;
+    if (__atomic_load_n(&tried, __ATOMIC_ACQUIRE)) return fn;
+    void *p = nullptr;
+    cudaDriverEntryPointQueryResult q;
+    if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &q) == cudaSuccess &&
+        q == cudaDriverEntryPointSuccess)
+        fn = (PFN_cuTensorMapEncodeTiled_v12000)p;
+    (void)cudaGetLastError();
+    __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);
+    return fn;
+}
+
+/* A 4-d tensor map of one of Q, K, V: (D, rows, heads, batch), the three outer dims ordered by
+ * stride (the encoder wants each stride to span the dims inside it), boxes of 64 columns x 64
+ * rows, 128-byte swizzle, rows past the end read as zeros. *perm: the places of the row, head
+ * and batch dims. False where the copy engine cannot describe the tensor (alignment, strides,
+ * sizes past int32 coordinates): the caller then uses the cp.async kernel. */
+bool tma_map(CUtensorMap *m, int *perm, const void *base, ga_dtype dt, int64_t D, int64_t rows, int64_t heads,
+             int64_t batch, const int64_t st[3]) {
+    PFN_cuTensorMapEncodeTiled_v12000 enc = tma_encoder();
+    if (!enc || (uintptr_t)base % 16 || rows >= INT32_MAX - 128 || heads >= INT32_MAX || batch >= INT32_MAX) return false;
+    struct Dim { int64_t size, stride; int which; } d[3] = {{rows, st[1], 0}, {heads, st[2], 1}, {batch, st[0], 2}};
+    /* dims of size 1: any stride; give them the outermost places with a stride that spans the rest */
+    for (int i = 0; i < 3; i++) if (d[i].size == 1) d[i].stride = INT64_MAX;
+    for (int i = 1; i < 3; i++) /* insertion sort by stride */
+        for (int j = i; j > 0 && d[j].stride < d[j - 1].stride; j--) { Dim x = d[j]; d[j] = d[j - 1]; d[j - 1] = x; }
+    cuuint64_t dims[4] = {(cuuint64_t)D, 0, 0, 0}, strides[3];
+    cuuint32_t box[4] = {64, 1, 1, 1}, estr[4] = {1, 1, 1, 1};
+    int64_t span = D; /* elements spanned by the dims so far */
+    int pos[3] = {0, 0, 0};
+    for (int i = 0; i < 3; i++) {
+        int64_t stride = d[i].stride == INT64_MAX ? span : d[i].stride;
+        if (stride <= 0 || stride > ((int64_t)1 << 38)) return false;
+        dims[i + 1] = (cuuint64_t)d[i].size;
+        strides[i] = (cuuint64_t)stride * 2;
+        if (d[i].which == 0) box[i + 1] = 64;
+        pos[d[i].which] = i + 1;
+        span = stride * d[i].size;
+    }
+    const CUresult r = enc(m, dt == GA_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 4,
+                           const_cast<void *>(base), dims, strides, box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE,
+                           CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                           CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
+    if (r != CUDA_SUCCESS) return false;
+    *perm = pos[0] | pos[1] << 2 | pos[2] << 4;
+    return true;
+}
+
+long long g_tma_calls; /* ga_cuda_testing_tma_tile_calls */
+
+/* The persistent TMA kernel, when the copy engine can describe Q, K and V and the query tiles'
+ * walks are long enough to gain from it (true, its status in *st); else false and nothing
+ * launched. */
+template <typename T, int D, int MINB, bool SPLIT>
+bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaStream_t stream, char *err,
+                   size_t err_size, ga_status *st);
+template <typename T, int D, int MINB>
+bool launch_tma(TileArgs a, ga_dtype dt, int split_keys, cudaStream_t stream, char *err, size_t err_size,
+                ga_status *st) {
+    /* the fewest keys of a row: at the first or the last row for every interval kind */
+    auto nkeys = [&](int64_t r) {
+        const int64_t lo = a.iv.lo(r) > 0 ? a.iv.lo(r) : 0, hi = a.iv.hi(r) < a.nk - 1 ? a.iv.hi(r) : a.nk - 1;
+        return hi >= lo ? hi - lo + 1 : 0;
+    };
+    const int64_t fewest = nkeys(0) < nkeys(a.nq - 1) ? nkeys(0) : nkeys(a.nq - 1);
+    /* short walks (under 3 key tiles per query tile in the middle of the sequence) run faster on
+     * the cp.async kernel (H200: window:32 1.43 vs 1.54 ms, blocks:128 1.07 vs 1.17 ms at 2^22;
+     * window:256 0.88x and causal/dense 0.99x of its time on this one: bench/RESULTS.md) */
+    if (nkeys(a.nq / 2) < 3 * BK) return false;
+    TmaMaps maps;
+    if (!tma_map(&maps.q, &maps.perm_q, a.q, dt, D, a.nq, a.H, a.B, a.sq) ||
+        !tma_map(&maps.k, &maps.perm_k, a.k, dt, D, a.nk, a.Hkv, a.B, a.sk) ||
+        !tma_map(&maps.v, &maps.perm_v, a.v, dt, D, a.nk, a.Hkv, a.B, a.sv))
+        return false;
+    a.q_tiles = (a.nq + 63) / 64;
+    /* the split instance holds P twice: fewer CTAs per SM rather than spills */
+    if (split_keys > 0 && fewest < split_keys)
+        return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true>(a, maps, split_keys, stream, err, err_size, st);
+    return launch_tma_as<T, D, MINB, false>(a, maps, split_keys, stream, err, err_size, st);
+}
+template <typename T, int D, int MINB, bool SPLIT>
+bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaStream_t stream, char *err,
+                   size_t err_size, ga_status *st) {
+    *st = GA_OK;
+    const size_t smem = 1024 + (size_t)(2 * 64 + 2 * TMA_STAGES * BK) * D * sizeof(T) + 8 * (TMA_STAGES + 2);
+    static unsigned long long smem_set = 0;
+    const void *fn = (const void *)tile_tma_kernel<T, D, MINB, SPLIT>;
+    cudaError_t e = set_smem_once(fn, (int)smem, &smem_set);
+    int dev = 0, sms = 0, per_sm = 0;
+    if (e == cudaSuccess) e = cudaGetDevice(&dev);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, 128, smem);
+    if (e != cudaSuccess) {
+        snprintf(err, err_size, "TMA tile kernel: setup: %s", cudaGetErrorString(e));
+        *st = GA_ERR_CUDA;
+        return true;
+    }
+    const int64_t tiles = a.q_tiles * a.B * a.H;
+    int64_t grid = (int64_t)sms * (per_sm > 0 ? per_sm : 1);
+    if (grid > tiles) grid = tiles;
+    if (grid < 1) grid = 1;
+    tile_tma_kernel<T, D, MINB, SPLIT><<<(unsigned)grid, 128, smem, stream>>>(maps, a, split_keys);
+    e = cudaGetLastError();
+    if (e != cudaSuccess) {
+        snprintf(err, err_size, "TMA tile kernel launch: %s", cudaGetErrorString(e));
+        *st = e == cudaErrorMemoryAllocation ? GA_ERR_OUT_OF_MEMORY : GA_ERR_CUDA;
+        return true;
+    }
+    __atomic_fetch_add(&g_tma_calls, 1, __ATOMIC_RELAXED);
+    return true;
+}
+
 template <typename T, int D>
 ga_status launch_wgs(const TileArgs &a, int split_keys, cudaStream_t stream, char *err, size_t err_size) {
     /* GRAPHATTN_WGMMA_CONFIG (a tuning knob for bench/tile_variants.sh): 1 = one warpgroup per
@@ -714,6 +1052,12 @@ ga_status launch_wgs(const TileArgs &a, int split_keys, cudaStream_t stream, cha
         if constexpr (D == 64)
             if (env && c == '4') return launch_listed<T, D, 4, XM_KEYS>(a, split_keys, stream, err, err_size);
         return launch_listed<T, D, D == 64 ? 3 : 1, XM_KEYS>(a, split_keys, stream, err, err_size);
+    }
+    if (!getenv("GRAPHATTN_NO_TMA") && a.iv.kind != GA_TILE_BIGBIRD) {
+        ga_status st = GA_OK;
+        if (launch_tma<T, D, D == 64 ? 4 : 1>(a, std::is_same<T, __half>::value ? GA_F16 : GA_BF16, split_keys, stream,
+                                             err, err_size, &st))
+            return st;
     }
     if constexpr (D == 64)
         if (c == '4') return launch<T, D, 1, 4, XM_NONE>(a, split_keys, stream, err, err_size);
@@ -834,4 +1178,5 @@ ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStrea
 
 extern "C" int ga_cuda_testing_wgmma_available(void) { return ga_tile_wgmma_available(); }
 extern "C" long long ga_cuda_testing_extra_tile_calls(void) { return __atomic_load_n(&g_extra_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_tma_tile_calls(void) { return __atomic_load_n(&g_tma_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }
