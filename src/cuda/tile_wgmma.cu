@@ -993,7 +993,7 @@ bool launch_tma(TileArgs a, ga_dtype dt, int split_keys, cudaStream_t stream, ch
     const int64_t fewest = nkeys(0) < nkeys(a.nq - 1) ? nkeys(0) : nkeys(a.nq - 1);
     /* short walks (under 3 key tiles per query tile in the middle of the sequence) run faster on
      * the cp.async kernel (H200: window:32 1.43 vs 1.54 ms, blocks:128 1.07 vs 1.17 ms at 2^22;
-     * window:256 0.88x and causal/dense 0.99x of its time on this one: bench/RESULTS.md) */
+     * window:256 0.90x and causal/dense 0.99x of its time on this one: bench/RESULTS.md run 5) */
     if (nkeys(a.nq / 2) < 3 * BK) return false;
     TmaMaps maps;
     if (!tma_map(&maps.q, &maps.perm_q, a.q, dt, D, a.nq, a.H, a.B, a.sq) ||
