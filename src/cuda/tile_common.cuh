@@ -52,6 +52,11 @@ struct Interval {
         default: return nk - 1;
         }
     }
+    /* how many keys row i attends (its range clipped to [0, nk)) */
+    template <bool BB = false> __host__ __device__ __forceinline__ int64_t keys(int64_t i) const {
+        const int64_t l = lo<BB>(i) > 0 ? lo<BB>(i) : 0, h = hi<BB>(i) < nk - 1 ? hi<BB>(i) : nk - 1;
+        return h >= l ? h - l + 1 : 0;
+    }
 };
 
 struct TileArgs {
@@ -191,43 +196,25 @@ __device__ __forceinline__ void mask_interval(float *s, int64_t kbase, int t4, i
  * tiles skip the rescale of O (correction exactly 1). */
 #define GA_TILE_MAX_SLACK 8.f
 
-/* Pairwise (tree) max and sum over this thread's NB column pairs of its two rows: short
- * dependency chains instead of one chain of 2 NB - 1 operations per row. */
-template <int NB>
-__device__ __forceinline__ void row_max2(const float *s, float *mx) {
+/* Pairwise (tree) reduction, by op (max or sum), over this thread's NB column pairs of each of its
+ * two rows: short dependency chains instead of one chain of 2 NB - 1 operations per row. */
+template <int NB, typename Op>
+__device__ __forceinline__ void row_tree2(const float *s, float *out, Op op) {
     float a[NB], b[NB];
 #pragma unroll
     for (int n = 0; n < NB; n++) {
-        a[n] = fmaxf(s[4 * n + 0], s[4 * n + 1]);
-        b[n] = fmaxf(s[4 * n + 2], s[4 * n + 3]);
+        a[n] = op(s[4 * n + 0], s[4 * n + 1]);
+        b[n] = op(s[4 * n + 2], s[4 * n + 3]);
     }
 #pragma unroll
     for (int w = NB / 2; w >= 1; w /= 2)
 #pragma unroll
         for (int n = 0; n < w; n++) {
-            a[n] = fmaxf(a[n], a[n + w]);
-            b[n] = fmaxf(b[n], b[n + w]);
+            a[n] = op(a[n], a[n + w]);
+            b[n] = op(b[n], b[n + w]);
         }
-    mx[0] = a[0];
-    mx[1] = b[0];
-}
-template <int NB>
-__device__ __forceinline__ void row_sum2(const float *s, float *rs) {
-    float a[NB], b[NB];
-#pragma unroll
-    for (int n = 0; n < NB; n++) {
-        a[n] = s[4 * n + 0] + s[4 * n + 1];
-        b[n] = s[4 * n + 2] + s[4 * n + 3];
-    }
-#pragma unroll
-    for (int w = NB / 2; w >= 1; w /= 2)
-#pragma unroll
-        for (int n = 0; n < w; n++) {
-            a[n] += a[n + w];
-            b[n] += b[n + w];
-        }
-    rs[0] = a[0];
-    rs[1] = b[0];
+    out[0] = a[0];
+    out[1] = b[0];
 }
 
 template <int NB = 8>
@@ -235,7 +222,7 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
     static_assert(NB == 2 || NB == 4 || NB == 8, "tree reductions over a power of two");
     /* the max of the raw scores, scaled once (scale_log2 >= 0: the API takes scale >= 0) */
     float mx[2];
-    row_max2<NB>(s, mx);
+    row_tree2<NB>(s, mx, [](float x, float y) { return fmaxf(x, y); });
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
@@ -255,7 +242,7 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
     for (int n = 0; n < NB; n++)
 #pragma unroll
         for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -base[e >> 1]));
-    row_sum2<NB>(s, rs);
+    row_tree2<NB>(s, rs, [](float x, float y) { return x + y; });
 }
 
 template <typename T, int DTILES, bool SPLIT, int NB = 8>
@@ -319,6 +306,15 @@ __device__ __forceinline__ RowWeights finish_row(float m, float l, bool prior, f
     return w;
 }
 
+/* The two rows' sums l_run, each held in parts by the four threads of a quad, summed in all four. */
+__device__ __forceinline__ void quad_sum2(float *l_run) {
+#pragma unroll
+    for (int r = 0; r < 2; r++) {
+        l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 1);
+        l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 2);
+    }
+}
+
 /* Finish the two rows this thread holds: row sums across the quad (l_run is left reduced),
  * normalize, merge a prior state when accumulating, write out and lse. A row with skip[r] set is
  * left for the caller (listed rows of tile_wgmma.cu). */
@@ -326,11 +322,7 @@ template <typename T, int DTILES>
 __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, const float *m_run, float *l_run,
                                          int64_t b, int64_t h, int64_t row0, int64_t row1, int t4,
                                          const bool *skip = nullptr) {
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 1);
-        l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 2);
-    }
+    quad_sum2(l_run);
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         const int64_t row = r ? row1 : row0;

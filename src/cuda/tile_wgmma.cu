@@ -315,10 +315,8 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         full_lo = wlast - w0 == 63 ? a.iv.template lo<XBB || XROWS>(wlast) : INT64_MAX;
         full_hi = min(a.iv.template hi<XBB || XROWS>(w0), a.nk - 1);
         /* fewest keys of a row in these rows: at an end of the range for every interval kind */
-        auto nkeys = [&](int64_t i) {
-            return max((int64_t)0, min(a.nk - 1, a.iv.template hi<XBB || XROWS>(i)) - max((int64_t)0, a.iv.template lo<XBB || XROWS>(i)) + 1);
-        };
-        split = has_rows && split_keys > 0 && min(nkeys(w0), nkeys(wlast)) < split_keys;
+        split = has_rows && split_keys > 0 &&
+                min(a.iv.template keys<XBB || XROWS>(w0), a.iv.template keys<XBB || XROWS>(wlast)) < split_keys;
         row0 = w0 + warp * 16 + g;
         row1 = row0 + 8;
     }
@@ -564,11 +562,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         }
     };
     if constexpr (XROWS) { /* the listed rows' partial states over this chunk */
-#pragma unroll
-        for (int r = 0; r < 2; r++) {
-            l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 1);
-            l_run[r] += __shfl_xor_sync(0xffffffffu, l_run[r], 2);
-        }
+        quad_sum2(l_run);
 #pragma unroll
         for (int r = 0; r < 2; r++) {
             const int64_t rr = xr0 + warp * 16 + g + 8 * r;
@@ -739,12 +733,10 @@ __global__ void __launch_bounds__(128, MINB)
         /* keys every row attends: tiles inside need no mask */
         const int full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
         const int full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
-        auto nkeys = [&](int64_t r) {
-            return max((int64_t)0, min(a.nk - 1, a.iv.hi(r)) - max((int64_t)0, a.iv.lo(r)) + 1);
-        };
         /* SPLIT: an instance for graphs where some tile needs it (the rest leave P V's second pass
          * and its registers out) */
-        const bool split = SPLIT && __shfl_sync(0xffffffffu, min(nkeys(q0), nkeys(qlast)) < split_keys ? 1 : 0, 0) != 0;
+        const bool split =
+            SPLIT && __shfl_sync(0xffffffffu, min(a.iv.keys(q0), a.iv.keys(qlast)) < split_keys ? 1 : 0, 0) != 0;
         const int row0 = q0 + warp * 16 + g, row1 = row0 + 8;
 
         /* every warp is past the previous tile (its Q buffer and that buffer's barrier phase are free) */
@@ -976,36 +968,7 @@ bool tma_map(CUtensorMap *m, int *perm, const void *base, ga_dtype dt, int64_t D
 
 long long g_tma_calls; /* ga_cuda_testing_tma_tile_calls */
 
-/* The persistent TMA kernel, when the copy engine can describe Q, K and V and the query tiles'
- * walks are long enough to gain from it (true, its status in *st); else false and nothing
- * launched. */
-template <typename T, int D, int MINB, bool SPLIT>
-bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaStream_t stream, char *err,
-                   size_t err_size, ga_status *st);
-template <typename T, int D, int MINB>
-bool launch_tma(TileArgs a, ga_dtype dt, int split_keys, cudaStream_t stream, char *err, size_t err_size,
-                ga_status *st) {
-    /* the fewest keys of a row: at the first or the last row for every interval kind */
-    auto nkeys = [&](int64_t r) {
-        const int64_t lo = a.iv.lo(r) > 0 ? a.iv.lo(r) : 0, hi = a.iv.hi(r) < a.nk - 1 ? a.iv.hi(r) : a.nk - 1;
-        return hi >= lo ? hi - lo + 1 : 0;
-    };
-    const int64_t fewest = nkeys(0) < nkeys(a.nq - 1) ? nkeys(0) : nkeys(a.nq - 1);
-    /* short walks (under 3 key tiles per query tile in the middle of the sequence) run faster on
-     * the cp.async kernel (H200: window:32 1.43 vs 1.54 ms, blocks:128 1.07 vs 1.17 ms at 2^22;
-     * window:256 0.90x and causal/dense 0.99x of its time on this one: bench/RESULTS.md run 5) */
-    if (nkeys(a.nq / 2) < 3 * BK) return false;
-    TmaMaps maps;
-    if (!tma_map(&maps.q, &maps.perm_q, a.q, dt, D, a.nq, a.H, a.B, a.sq) ||
-        !tma_map(&maps.k, &maps.perm_k, a.k, dt, D, a.nk, a.Hkv, a.B, a.sk) ||
-        !tma_map(&maps.v, &maps.perm_v, a.v, dt, D, a.nk, a.Hkv, a.B, a.sv))
-        return false;
-    a.q_tiles = (a.nq + 63) / 64;
-    /* the split instance holds P twice: fewer CTAs per SM rather than spills */
-    if (split_keys > 0 && fewest < split_keys)
-        return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true>(a, maps, split_keys, stream, err, err_size, st);
-    return launch_tma_as<T, D, MINB, false>(a, maps, split_keys, stream, err, err_size, st);
-}
+/* The TMA kernel, one instance, on maps already built (true, its status in *st). */
 template <typename T, int D, int MINB, bool SPLIT>
 bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaStream_t stream, char *err,
                    size_t err_size, ga_status *st) {
@@ -1036,6 +999,30 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaS
     }
     __atomic_fetch_add(&g_tma_calls, 1, __ATOMIC_RELAXED);
     return true;
+}
+
+/* The persistent TMA kernel, when the copy engine can describe Q, K and V and the query tiles'
+ * walks are long enough to gain from it (true, its status in *st); else false and nothing
+ * launched. */
+template <typename T, int D, int MINB>
+bool launch_tma(TileArgs a, ga_dtype dt, int split_keys, cudaStream_t stream, char *err, size_t err_size,
+                ga_status *st) {
+    /* the fewest keys of a row: at the first or the last row for every interval kind */
+    const int64_t first = a.iv.keys(0), last = a.iv.keys(a.nq - 1), fewest = first < last ? first : last;
+    /* short walks (under 3 key tiles per query tile in the middle of the sequence) run faster on
+     * the cp.async kernel (H200: window:32 1.43 vs 1.54 ms, blocks:128 1.07 vs 1.17 ms at 2^22;
+     * window:256 0.90x and causal/dense 0.99x of its time on this one: bench/RESULTS.md run 5) */
+    if (a.iv.keys(a.nq / 2) < 3 * BK) return false;
+    TmaMaps maps;
+    if (!tma_map(&maps.q, &maps.perm_q, a.q, dt, D, a.nq, a.H, a.B, a.sq) ||
+        !tma_map(&maps.k, &maps.perm_k, a.k, dt, D, a.nk, a.Hkv, a.B, a.sk) ||
+        !tma_map(&maps.v, &maps.perm_v, a.v, dt, D, a.nk, a.Hkv, a.B, a.sv))
+        return false;
+    a.q_tiles = (a.nq + 63) / 64;
+    /* the split instance holds P twice: fewer CTAs per SM rather than spills */
+    if (split_keys > 0 && fewest < split_keys)
+        return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true>(a, maps, split_keys, stream, err, err_size, st);
+    return launch_tma_as<T, D, MINB, false>(a, maps, split_keys, stream, err, err_size, st);
 }
 
 template <typename T, int D>
