@@ -1120,17 +1120,21 @@ static void expect_path_calls(const char *what, int pass, long long ran, long lo
 }
 
 /* A global component of at most 64 tokens right after an interval one runs with the Hopper tiles
- * (listed keys as an extra key tile, listed rows split over key chunks and merged): Longformer's
- * shape, tokens past Nq or Nk, tokens inside and outside the window, 64 tokens, the last row
- * listed, Nq != Nk, batches, GQA, D 64/128, output over q, a later component on the edge
- * engine, a prior state, and 65 tokens (too many: the edge engine takes them). Both kernels
- * (mma.sync: the edge engine always takes the global component). Where the Hopper kernel runs
- * (GA_EXPECT_WGMMA=1) the listed-token path must have run. */
+ * (listed keys as extra 16-key sub-tiles, listed rows split over key chunks and merged):
+ * Longformer's shape, tokens past Nq or Nk, tokens inside and outside the window, 64 tokens, the
+ * last row listed, Nq != Nk, batches, GQA, D 64/128, output over q, a later component on the
+ * edge engine, a prior state, and 65 tokens (too many: the edge engine takes them). Three
+ * kernels: the Hopper one (the persistent TMA kernel where the walks are long, the cp.async one
+ * where they are short), mma.sync (the edge engine always takes the global component), and the
+ * Hopper kernel with GRAPHATTN_NO_TMA. Where the Hopper kernel runs (GA_EXPECT_WGMMA=1) the
+ * listed-token path must have run, on the TMA kernel for the long walks (the first 9 cases
+ * hold 6 of them) and never on it with GRAPHATTN_NO_TMA. */
 TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
     NEED_GPU();
-    char g64[700] = "window:40,0+global:", g65[700] = "window:300+global:";
+    char g64[700] = "window:40,0+global:", g65[700] = "window:300+global:", t64[700] = "window:150+global:";
     for (int t = 0; t < 64; t++) snprintf(g64 + strlen(g64), sizeof g64 - strlen(g64), "%s%d", t ? "," : "", t * 64 + 5);
     for (int t = 0; t < 65; t++) snprintf(g65 + strlen(g65), sizeof g65 - strlen(g65), "%s%d", t ? "," : "", t * 31);
+    for (int t = 0; t < 64; t++) snprintf(t64 + strlen(t64), sizeof t64 - strlen(t64), "%s%d", t ? "," : "", t * 97 + 3);
     const tile_case cases[] = {
         {"window:256+global:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15", 5000, 5000, 1, 1, 1, 64, GA_BF16, 0},
         {"window:100+global:0,5,999,1500,2999,3050", 3000, 3100, 2, 4, 2, 128, GA_F16, 0},
@@ -1141,13 +1145,24 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
         {"window:64+global:1,2,600,1499+random:2,3", 1500, 1500, 1, 2, 1, 64, GA_BF16, 0},
         {"window:0,70+global:0,64,65,127,128", 129, 129, 1, 1, 1, 128, GA_BF16, 0},
         {g65, 2000, 2000, 1, 1, 1, 64, GA_BF16, 0},
+        /* long walks with listed keys (the TMA kernel): 64 tokens (four sub-tiles, 3 CTAs per SM),
+         * bf16 rows under 256 keys (the split-P instance), D 128 with batches and GQA, the listed
+         * keys of several (batch, head) pairs in one CTA, output over q */
+        {t64, 6300, 6300, 2, 2, 1, 64, GA_BF16, 1},
+        {"window:120,130+global:1,2,3,1000,1001,4999", 5000, 5200, 1, 3, 3, 64, GA_BF16, 0},
+        {"window:260+global:0,17,700,2500,2501", 2600, 2600, 3, 4, 2, 128, GA_BF16, 0},
+        {"causal+global:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,4000", 4100, 4100, 1, 2, 2, 64, GA_F16, 0},
     };
-    for (int pass = 0; pass < 2; pass++) {
+    for (int pass = 0; pass < 3; pass++) {
         if (!tile_kernel_select(pass)) continue;
-        const long long before = ga_cuda_testing_extra_tile_calls();
+        const long long before = ga_cuda_testing_extra_tile_calls(), tma_before = ga_cuda_testing_tma_tile_calls();
         run_tile_cases("listed tokens", pass, cases, sizeof cases / sizeof *cases, 4100);
         run_after_prior("listed tokens", pass, "window:128,0+global:0,1,2", 1200, 3, 200);
-        expect_path_calls("listed-token", pass, ga_cuda_testing_extra_tile_calls() - before, 8);
+        run_after_prior("listed tokens", pass, "window:200+global:0,1,2", 1200, 3, 300);
+        expect_path_calls("listed-token", pass, ga_cuda_testing_extra_tile_calls() - before, 12);
+        const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before;
+        if (pass == 0) expect_path_calls("listed-token TMA", pass, tma, 10);
+        else if (tma != 0) ga_test_fail(__FILE__, __LINE__, "TMA kernel ran %lld times with %s asked", tma, tile_kernel_name(pass));
     }
     tile_kernel_reset();
 }

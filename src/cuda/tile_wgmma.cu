@@ -17,7 +17,8 @@
  * Beyond intervals (the XM modes of the kernel, below): a global component of <= 64 tokens after
  * the interval (Longformer), and a bigbird component with blocks of a multiple of 64. Both add key
  * tiles to each query tile (listed keys; global and random key blocks), and both have rows that
- * attend every key, which run as a split-K pass (xmerge_kernel writes them).
+ * attend every key, which run as a split-K pass (xmerge_kernel writes them). The listed keys' query
+ * tiles run on the persistent TMA kernel where it takes the interval (its XK instances).
  *
  * Compiled for every architecture in the build; the kernel body exists only in sm_90a code
  * (__CUDA_ARCH_FEAT_SM90_ALL). ga_tile_wgmma_available() asks the device, once, whether the code
@@ -219,6 +220,43 @@ __device__ __forceinline__ void mask_extra16(float *s, int j, int t4, const int6
             if (!k1) s[4 * n + 2 + e] = -INFINITY;
         }
 }
+
+/* Sub-tile j of the listed keys when no row needs a per-key test: only the columns past the
+ * list (16 j + c >= nxk) are masked. */
+__device__ __forceinline__ void mask_cols16(float *s, int j, int t4, int nxk) {
+#pragma unroll
+    for (int n = 0; n < 2; n++)
+#pragma unroll
+        for (int e = 0; e < 2; e++)
+            if (16 * j + n * 8 + 2 * t4 + e >= nxk) s[4 * n + e] = s[4 * n + 2 + e] = -INFINITY;
+}
+#endif
+
+#if GA_WGMMA_DEVICE
+/* The raw state (o, m, l) of this thread's row r (a listed row, place `listed` in the list) into
+ * its partial slot `chunk`; l_run already summed over the quad. */
+template <int DTILES>
+__device__ __forceinline__ void write_partial_state(const TileArgs &a, const float *o, const float *m_run,
+                                                    const float *l_run, int64_t b, int64_t h, int r, int64_t chunk,
+                                                    int listed, int t4) {
+    const int64_t at = ((b * a.H + h) * (a.nchunks + a.x_own) + chunk) * a.nx_rows + listed;
+    float *po = a.xpart_o + at * (DTILES * 8);
+#pragma unroll
+    for (int d = 0; d < DTILES; d++)
+        *reinterpret_cast<float2 *>(po + d * 8 + 2 * t4) = make_float2(o[4 * d + 2 * r], o[4 * d + 2 * r + 1]);
+    if (t4 == 0) *reinterpret_cast<float2 *>(a.xpart_ml + 2 * at) = make_float2(m_run[r], l_run[r]);
+}
+
+/* The place of query row `row` in the sorted list of listed rows a.xkeys[0, nx_rows), or -1. */
+__device__ __forceinline__ int listed_place(const TileArgs &a, int64_t row) {
+    if (row >= a.nq) return -1;
+    int lo = 0, hi = a.nx_rows;
+    while (lo < hi) {
+        const int mid = (lo + hi) >> 1;
+        if (a.xkeys[mid] < row) lo = mid + 1; else hi = mid;
+    }
+    return lo < a.nx_rows && a.xkeys[lo] == row ? lo : -1;
+}
 #endif
 
 /*
@@ -360,17 +398,8 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
     bool xload = false, xcomp = false;
     if constexpr (XKEYS) {
         if (a.nx_rows > 0 && has_rows) {
-            auto list_index = [&](int64_t row) { /* place of row in the sorted list, or -1 */
-                if (row >= a.nq) return -1;
-                int lo = 0, hi = a.nx_rows;
-                while (lo < hi) {
-                    const int mid = (lo + hi) >> 1;
-                    if (a.xkeys[mid] < row) lo = mid + 1; else hi = mid;
-                }
-                return lo < a.nx_rows && a.xkeys[lo] == row ? lo : -1;
-            };
-            xrow0 = list_index(row0);
-            xrow1 = list_index(row1);
+            xrow0 = listed_place(a, row0);
+            xrow1 = listed_place(a, row1);
         }
         xcomp = a.nx_keys > 0 && has_rows && !(a.x_first >= full_lo && a.x_last <= full_hi);
         xload = WGS == 1 ? xcomp : a.nx_keys > 0;
@@ -547,19 +576,8 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         __syncthreads(); /* this stage is refilled in the next iteration */
     }
 
-    /* the raw state (o, m, l) of a listed row into its partial slot `chunk`; l_run reduced */
     auto write_partial = [&](int r, int64_t chunk, int listed) {
-        const int64_t at = ((b * a.H + h) * (a.nchunks + a.x_own) + chunk) * a.nx_rows + listed;
-        float *po = a.xpart_o + at * D;
-#pragma unroll
-        for (int d = 0; d < DTILES; d++) {
-            po[d * 8 + 2 * t4] = o[4 * d + 2 * r];
-            po[d * 8 + 2 * t4 + 1] = o[4 * d + 2 * r + 1];
-        }
-        if (t4 == 0) {
-            a.xpart_ml[2 * at] = m_run[r];
-            a.xpart_ml[2 * at + 1] = l_run[r];
-        }
+        write_partial_state<DTILES>(a, o, m_run, l_run, b, h, r, chunk, listed, t4);
     };
     if constexpr (XROWS) { /* the listed rows' partial states over this chunk */
         quad_sum2(l_run);
@@ -585,8 +603,9 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
 }
 
 /*
- * The persistent kernel for plain intervals (window, causal, dense, blocks; no listed tokens):
- * the same tile walk and softmax as tile_wgmma_kernel's XM_NONE instance, with the data movement
+ * The persistent kernel for intervals (window, causal, dense, blocks; with or without listed
+ * tokens, XK below): the same tile walk and softmax as tile_wgmma_kernel's XM_NONE and XM_KEYS
+ * instances, with the data movement
  * taken off the warps. Each CTA (one warpgroup, 64 query rows at a time) runs the query tiles
  * blockIdx.x, blockIdx.x + gridDim.x, ... (the grid is as many CTAs as fit on the GPU at once);
  * thread 0 loads Q and the K/V tiles with the bulk tensor copy engine (TMA, 128-byte swizzle:
@@ -652,9 +671,48 @@ __device__ __forceinline__ void tma_box(uint32_t dst, const CUtensorMap *m, uint
                  "l"(reinterpret_cast<uint64_t>(m)), "r"(col), "r"(c1), "r"(c2), "r"(c3), "r"(bar)
                  : "memory");
 }
+
+/* XK: the listed keys' K and V rows of (batch b, KV head hk) into shared memory by all 128
+ * threads (16-byte loads and stores, generic proxy: the caller fences and syncs), in sub-tiles
+ * of 16 rows, each 64-column block of a sub-tile 2048 bytes in the 128-byte swizzle; rows past
+ * nx_keys are zeros. */
+template <typename T, int D>
+__device__ __forceinline__ void x_load(const TileArgs &a, int64_t b, int64_t hk, unsigned char *smem_raw, uint32_t sXK,
+                                       uint32_t sXV, int xsub, int tid) {
+    constexpr int CH = D / 8; /* 16-byte chunks per row */
+    const uint32_t base = smem_addr(smem_raw);
+    const T *K = static_cast<const T *>(a.k) + b * a.sk[0] + hk * a.sk[2];
+    const T *V = static_cast<const T *>(a.v) + b * a.sv[0] + hk * a.sv[2];
+    for (int c = tid; c < xsub * 16 * CH; c += 128) {
+        const int r = c / CH, cc = c % CH;
+        const uint32_t off = (uint32_t)((r >> 4) * (D / 64) * 2048 + (cc >> 3) * 2048 + (r & 15) * 128 +
+                                        (((cc & 7) ^ (r & 7)) << 4));
+        uint4 kx = make_uint4(0, 0, 0, 0), vx = kx;
+        if (r < a.nx_keys) {
+            const int64_t j = a.xkeys[r];
+            kx = *reinterpret_cast<const uint4 *>(K + j * a.sk[1] + cc * 8);
+            vx = *reinterpret_cast<const uint4 *>(V + j * a.sv[1] + cc * 8);
+        }
+        *reinterpret_cast<uint4 *>(smem_raw + (sXK + off - base)) = kx;
+        *reinterpret_cast<uint4 *>(smem_raw + (sXV + off - base)) = vx;
+    }
+}
 #endif
 
-template <typename T, int D, int MINB, bool SPLIT>
+/* Shared memory of the TMA kernel: 1 KB of alignment slack, Q [2], K and V [TMA_STAGES], the
+ * listed keys' K and V (XK: nx_keys rounded up to 16 rows), the mbarriers. */
+static inline size_t tma_smem(int64_t D, int64_t elem, int64_t xrows) {
+    return 1024 + (size_t)(2 * 64 + 2 * TMA_STAGES * BK + 2 * xrows) * D * elem + 8 * (TMA_STAGES + 2);
+}
+
+/* XK (listed tokens, XM_KEYS of tile_wgmma_kernel): every row that is not listed also attends the
+ * listed keys outside its interval. Their K and V rows (the same for every query tile of a
+ * (batch, head)) stay in shared memory, loaded by all threads when the CTA's (batch, KV head)
+ * changes, in sub-tiles of 16 rows (K and V: one 2048-byte block per 64 columns); each query tile
+ * runs them (wgmma m64n16, P V as one k-step) before its interval's tiles, skipping them where
+ * every row's interval holds them all. Listed rows leave them out and write their raw state to
+ * partial slot nchunks (the listed-row pass and xmerge_kernel finish them). */
+template <typename T, int D, int MINB, bool SPLIT, bool XK>
 __global__ void __launch_bounds__(128, MINB)
     tile_tma_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a, const int split_keys) {
 #if GA_WGMMA_DEVICE
@@ -663,12 +721,16 @@ __global__ void __launch_bounds__(128, MINB)
     extern __shared__ __align__(1024) unsigned char smem_raw[];
     const uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [2] */
     const uint32_t sK = sQ + 2 * QBYTES, sV = sK + TMA_STAGES * KVBYTES;
-    const uint32_t sBar = sV + TMA_STAGES * KVBYTES; /* mbarriers: K/V stages, then the two Q buffers */
+    /* XK: the listed keys' K and V, xsub sub-tiles of 16 rows each */
+    const int xsub = XK ? (a.nx_keys + 15) / 16 : 0;
+    const uint32_t sXK = sV + TMA_STAGES * KVBYTES, sXV = sXK + xsub * 16 * D * 2;
+    const uint32_t sBar = sXV + xsub * 16 * D * 2; /* mbarriers: K/V stages, then the two Q buffers */
     /* the producer's place (thread 0 only; in shared memory, not in every thread's registers):
      * the tile it loads from, that tile's key tiles [kt, kt_end), head and batch, loads issued */
     __shared__ int64_t p_tile;
     __shared__ int p_kt, p_kt_end, p_hk, p_b;
     __shared__ uint32_t p_loads;
+    __shared__ int64_t x_held; /* XK: the (batch, KV head) whose listed keys are in shared memory */
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31, g = lane >> 2, t4 = lane & 3;
     const int64_t ntiles = a.q_tiles * a.B * a.H, tstep = gridDim.x;
@@ -715,6 +777,7 @@ __global__ void __launch_bounds__(128, MINB)
         for (int s = 0; s < TMA_STAGES + 2; s++) mbar_init(sBar + 8 * s, 1);
         mbar_init_fence();
         p_loads = 0;
+        x_held = -1;
         q_load(t, 0);
         p_seek(t);
         for (int s = 0; s < TMA_STAGES - 1; s++) produce();
@@ -739,8 +802,24 @@ __global__ void __launch_bounds__(128, MINB)
             SPLIT && __shfl_sync(0xffffffffu, min(a.iv.keys(q0), a.iv.keys(qlast)) < split_keys ? 1 : 0, 0) != 0;
         const int row0 = q0 + warp * 16 + g, row1 = row0 + 8;
 
-        /* every warp is past the previous tile (its Q buffer and that buffer's barrier phase are free) */
+        /* every warp is past the previous tile (its Q buffer and that buffer's barrier phase are free;
+         * its wgmma have completed, so the listed keys' buffers are free too) */
         __syncthreads();
+        /* XK: run the listed keys unless every row's interval holds all of them (CTA-uniform);
+         * xlisted: some row of the tile is listed (this thread's rows' places found where needed,
+         * not held through the walk) */
+        bool xcomp = false, xlisted = false;
+        if constexpr (XK) {
+            xcomp = a.nx_keys > 0 && !(a.x_first >= full_lo && a.x_last <= full_hi);
+            xlisted = a.nx_rows > 0 && qlast >= a.x_first && q0 <= a.xkeys[a.nx_rows - 1];
+            const int64_t bhk = w.b * a.Hkv + w.hk;
+            if (xcomp && x_held != bhk) {
+                x_load<T, D>(a, w.b, w.hk, smem_raw, sXK, sXV, xsub, tid);
+                fence_proxy_async();
+                __syncthreads(); /* every thread has read x_held and stored its part */
+                if (tid == 0) x_held = bhk;
+            }
+        }
         const bool q_next = tid == 0 && t + tstep < ntiles;
         if (q_next && kt_begin == kt_end) q_load(t + tstep, (i + 1) & 1);
         mbar_wait(sBar + 8 * (TMA_STAGES + (i & 1)), (i >> 1) & 1);
@@ -778,11 +857,60 @@ __global__ void __launch_bounds__(128, MINB)
             else softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
             issue_pv<T, D>(o, pf, pfl, split, dv0 + soff); /* waited for at the next tile's S */
         }
+        /* XK: the listed keys last, 16 at a time: each sub-tile's Q K^T is issued while the P V
+         * before it (the last interval tile's, or the previous sub-tile's) is still running, and
+         * both are waited for together. x_clear: no row of the tile is listed and no listed key
+         * lies in the tile's key range (the rows' intervals are monotone), so only the columns
+         * past nx_keys need a mask. */
+        if (XK && xcomp) {
+            const bool x_clear = !xlisted && (a.x_last < a.iv.lo(q0) || a.x_first > a.iv.hi(qlast));
+            const uint64_t dxk0 = desc_sw128(sXK, 16, 1024), dxv0 = desc_sw128(sXV, 2048u, 1024);
+            for (int j = 0; j < xsub; j++) {
+                const uint32_t sub = j * HALVES * 2048u; /* sub-tile j: HALVES blocks of 16 rows x 128 bytes */
+                float x[8];
+#pragma unroll
+                for (int e = 0; e < 8; e++) x[e] = 0.f;
+                wgmma_fence();
+#pragma unroll
+                for (int ks = 0; ks < D / 16; ks++)
+                    Wg<T>::ss16(x, dq0 + (((ks >> 2) * (QBYTES / HALVES) + (ks & 3) * 32u) >> 4),
+                                dxk0 + ((sub + (ks >> 2) * 2048u + (ks & 3) * 32u) >> 4), ks > 0);
+                wgmma_commit();
+                wgmma_wait<0>();
+                reg_fence<8>(x);
+                reg_fence<D / 2>(o);
+                reg_fence_p(pf);
+                if (split) reg_fence_p(pfl);
+                if (x_clear) {
+                    if (16 * j + 16 > a.nx_keys) mask_cols16(x, j, t4, a.nx_keys);
+                } else {
+                    const bool ok0 = row0 < a.nq && !(xlisted && listed_place(a, row0) >= 0);
+                    const bool ok1 = row1 < a.nq && !(xlisted && listed_place(a, row1) >= 0);
+                    mask_extra16(x, j, t4, a.xkeys, a.nx_keys, ok0, a.iv.lo(row0), a.iv.hi(row0), ok1,
+                                 a.iv.lo(row1), a.iv.hi(row1));
+                }
+                if (split) softmax_step<T, DTILES, true, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
+                else softmax_step<T, DTILES, false, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
+                const uint64_t dxv = dxv0 + (sub >> 4);
+                wgmma_fence();
+                Wg<T>::template rs<D>(o, pf[0], dxv);
+                if (split) Wg<T>::template rs<D>(o, pfl[0], dxv);
+                wgmma_commit();
+            }
+        }
         wgmma_wait<0>(); /* the last P V */
         reg_fence<D / 2>(o);
         reg_fence_p(pf);
         if (split) reg_fence_p(pfl);
-        epilogue<T, DTILES>(a, o, m_run, l_run, b32, h32, row0, row1, t4);
+        const int xrow0 = XK && xlisted ? listed_place(a, row0) : -1, xrow1 = XK && xlisted ? listed_place(a, row1) : -1;
+        if (XK && (xrow0 >= 0 || xrow1 >= 0)) { /* listed rows: their interval part goes to xmerge */
+            const bool skip[2] = {xrow0 >= 0, xrow1 >= 0};
+            epilogue<T, DTILES>(a, o, m_run, l_run, b32, h32, row0, row1, t4, skip);
+            if (xrow0 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, b32, h32, 0, a.nchunks, xrow0, t4);
+            if (xrow1 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, b32, h32, 1, a.nchunks, xrow1, t4);
+        } else {
+            epilogue<T, DTILES>(a, o, m_run, l_run, b32, h32, row0, row1, t4);
+        }
     }
 #else
     (void)maps;
@@ -884,37 +1012,6 @@ ga_status launch(TileArgs a, int split_keys, cudaStream_t stream, char *err, siz
     return GA_OK;
 }
 
-long long g_extra_calls;   /* ga_cuda_testing_extra_tile_calls */
-long long g_bigbird_calls; /* ga_cuda_testing_bigbird_tile_calls */
-
-/* Listed tokens (XM = XM_KEYS) or a bigbird component (XM = XM_BIGBIRD): the pass over the
- * listed (global) rows, the query tiles, the merge that writes the listed rows. */
-template <typename T, int D, int MINB, int XM>
-ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, char *err, size_t err_size) {
-    constexpr int XMINB = D == 64 ? 3 : 1; /* 4 CTAs/SM (128 registers): this instance spills */
-    __atomic_fetch_add(XM == XM_KEYS ? &g_extra_calls : &g_bigbird_calls, 1, __ATOMIC_RELAXED);
-    if (a.nx_rows == 0) return launch<T, D, 1, MINB, XM>(a, split_keys, stream, err, err_size);
-    /* the listed-row pass, then the query tiles (independent: running the pass beside them on a
-     * second stream measured 0-2% faster on the H200, not worth a library-owned stream), then
-     * the merge that writes the listed rows */
-    ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
-    if (st == GA_OK) st = launch<T, D, 1, MINB, XM>(a, split_keys, stream, err, err_size);
-    if (st != GA_OK) return st;
-    const int64_t rows = a.B * a.H * a.nx_rows;
-    dim3 grid;
-    if (!grid_for(rows, &grid)) {
-        snprintf(err, err_size, "listed-row merge: %lld blocks exceed the launch limit", (long long)rows);
-        return GA_ERR_BAD_SIZE;
-    }
-    xmerge_kernel<T, D><<<grid, XMERGE_THREADS, 0, stream>>>(a);
-    const cudaError_t e = cudaGetLastError();
-    if (e != cudaSuccess) {
-        snprintf(err, err_size, "listed-row merge launch: %s", cudaGetErrorString(e));
-        return GA_ERR_CUDA;
-    }
-    return GA_OK;
-}
-
 /* cuTensorMapEncodeTiled from the driver, through cudart (no link against libcuda) */
 PFN_cuTensorMapEncodeTiled_v12000 tma_encoder() {
     static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
@@ -969,14 +1066,15 @@ bool tma_map(CUtensorMap *m, int *perm, const void *base, ga_dtype dt, int64_t D
 long long g_tma_calls; /* ga_cuda_testing_tma_tile_calls */
 
 /* The TMA kernel, one instance, on maps already built (true, its status in *st). */
-template <typename T, int D, int MINB, bool SPLIT>
+template <typename T, int D, int MINB, bool SPLIT, bool XK>
 bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaStream_t stream, char *err,
                    size_t err_size, ga_status *st) {
     *st = GA_OK;
-    const size_t smem = 1024 + (size_t)(2 * 64 + 2 * TMA_STAGES * BK) * D * sizeof(T) + 8 * (TMA_STAGES + 2);
+    const size_t smem = tma_smem(D, sizeof(T), XK ? (a.nx_keys + 15) / 16 * 16 : 0);
+    /* the attribute is the largest size (64 listed keys) so that it is set once per device */
     static unsigned long long smem_set = 0;
-    const void *fn = (const void *)tile_tma_kernel<T, D, MINB, SPLIT>;
-    cudaError_t e = set_smem_once(fn, (int)smem, &smem_set);
+    const void *fn = (const void *)tile_tma_kernel<T, D, MINB, SPLIT, XK>;
+    cudaError_t e = set_smem_once(fn, (int)tma_smem(D, sizeof(T), XK ? GA_TILE_MAX_EXTRA : 0), &smem_set);
     int dev = 0, sms = 0, per_sm = 0;
     if (e == cudaSuccess) e = cudaGetDevice(&dev);
     if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
@@ -990,7 +1088,7 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaS
     int64_t grid = (int64_t)sms * (per_sm > 0 ? per_sm : 1);
     if (grid > tiles) grid = tiles;
     if (grid < 1) grid = 1;
-    tile_tma_kernel<T, D, MINB, SPLIT><<<(unsigned)grid, 128, smem, stream>>>(maps, a, split_keys);
+    tile_tma_kernel<T, D, MINB, SPLIT, XK><<<(unsigned)grid, 128, smem, stream>>>(maps, a, split_keys);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "TMA tile kernel launch: %s", cudaGetErrorString(e));
@@ -1004,9 +1102,10 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaS
 /* The persistent TMA kernel, when the copy engine can describe Q, K and V and the query tiles'
  * walks are long enough to gain from it (true, its status in *st); else false and nothing
  * launched. */
-template <typename T, int D, int MINB>
-bool launch_tma(TileArgs a, ga_dtype dt, int split_keys, cudaStream_t stream, char *err, size_t err_size,
-                ga_status *st) {
+template <typename T, int D, int MINB, bool XK>
+bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
+    if (getenv("GRAPHATTN_NO_TMA")) return false;
+    const ga_dtype dt = std::is_same<T, __half>::value ? GA_F16 : GA_BF16;
     /* the fewest keys of a row: at the first or the last row for every interval kind */
     const int64_t first = a.iv.keys(0), last = a.iv.keys(a.nq - 1), fewest = first < last ? first : last;
     /* short walks (under 3 key tiles per query tile in the middle of the sequence) run faster on
@@ -1021,8 +1120,46 @@ bool launch_tma(TileArgs a, ga_dtype dt, int split_keys, cudaStream_t stream, ch
     a.q_tiles = (a.nq + 63) / 64;
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
     if (split_keys > 0 && fewest < split_keys)
-        return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true>(a, maps, split_keys, stream, err, err_size, st);
-    return launch_tma_as<T, D, MINB, false>(a, maps, split_keys, stream, err, err_size, st);
+        return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true, XK>(a, maps, split_keys, stream, err, err_size, st);
+    return launch_tma_as<T, D, MINB, false, XK>(a, maps, split_keys, stream, err, err_size, st);
+}
+
+long long g_extra_calls;   /* ga_cuda_testing_extra_tile_calls */
+long long g_bigbird_calls; /* ga_cuda_testing_bigbird_tile_calls */
+
+/* Listed tokens (XM = XM_KEYS) or a bigbird component (XM = XM_BIGBIRD): the pass over the
+ * listed (global) rows, the query tiles, the merge that writes the listed rows. */
+template <typename T, int D, int MINB, int XM>
+ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, char *err, size_t err_size) {
+    constexpr int XMINB = D == 64 ? 3 : 1; /* 4 CTAs/SM (128 registers): this instance spills */
+    __atomic_fetch_add(XM == XM_KEYS ? &g_extra_calls : &g_bigbird_calls, 1, __ATOMIC_RELAXED);
+    if (a.nx_rows == 0) {
+        ga_status st = GA_OK;
+        if (XM == XM_KEYS && launch_tma<T, D, D == 64 ? 4 : 1, true>(a, split_keys, stream, err, err_size, &st)) return st;
+        return launch<T, D, 1, MINB, XM>(a, split_keys, stream, err, err_size);
+    }
+    /* the listed-row pass, then the query tiles (independent: running the pass beside them on a
+     * second stream measured 0-2% faster on the H200, not worth a library-owned stream), then
+     * the merge that writes the listed rows */
+    ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
+    if (st != GA_OK) return st;
+    /* the query tiles: listed keys on the persistent TMA kernel where it takes the interval */
+    if (XM != XM_KEYS || !launch_tma<T, D, D == 64 ? 4 : 1, true>(a, split_keys, stream, err, err_size, &st))
+        st = launch<T, D, 1, MINB, XM>(a, split_keys, stream, err, err_size);
+    if (st != GA_OK) return st;
+    const int64_t rows = a.B * a.H * a.nx_rows;
+    dim3 grid;
+    if (!grid_for(rows, &grid)) {
+        snprintf(err, err_size, "listed-row merge: %lld blocks exceed the launch limit", (long long)rows);
+        return GA_ERR_BAD_SIZE;
+    }
+    xmerge_kernel<T, D><<<grid, XMERGE_THREADS, 0, stream>>>(a);
+    const cudaError_t e = cudaGetLastError();
+    if (e != cudaSuccess) {
+        snprintf(err, err_size, "listed-row merge launch: %s", cudaGetErrorString(e));
+        return GA_ERR_CUDA;
+    }
+    return GA_OK;
 }
 
 template <typename T, int D>
@@ -1040,11 +1177,9 @@ ga_status launch_wgs(const TileArgs &a, int split_keys, cudaStream_t stream, cha
             if (env && c == '4') return launch_listed<T, D, 4, XM_KEYS>(a, split_keys, stream, err, err_size);
         return launch_listed<T, D, D == 64 ? 3 : 1, XM_KEYS>(a, split_keys, stream, err, err_size);
     }
-    if (!getenv("GRAPHATTN_NO_TMA") && a.iv.kind != GA_TILE_BIGBIRD) {
+    {
         ga_status st = GA_OK;
-        if (launch_tma<T, D, D == 64 ? 4 : 1>(a, std::is_same<T, __half>::value ? GA_F16 : GA_BF16, split_keys, stream,
-                                             err, err_size, &st))
-            return st;
+        if (launch_tma<T, D, D == 64 ? 4 : 1, false>(a, split_keys, stream, err, err_size, &st)) return st;
     }
     if constexpr (D == 64)
         if (c == '4') return launch<T, D, 1, 4, XM_NONE>(a, split_keys, stream, err, err_size);
