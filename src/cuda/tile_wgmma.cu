@@ -926,7 +926,7 @@ constexpr int XMERGE_THREADS = 1024;
 template <typename T, int D>
 __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a) {
     constexpr int NT = XMERGE_THREADS, G = NT / D;
-    __shared__ float red[NT];
+    __shared__ float red[NT], redl[NT], wmax[NT / 32];
     const int64_t idx = blockIdx.x + (int64_t)blockIdx.y * gridDim.x;
     if (idx >= a.B * a.H * a.nx_rows) return;
     const int64_t bh = idx / a.nx_rows, r = idx % a.nx_rows;
@@ -937,22 +937,24 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
     const float lse_old = a.accumulate ? *lse_p : -INFINITY; /* read before the barriers below, written after */
     const float *ml = a.xpart_ml + 2 * (bh * slots * a.nx_rows + r);
     const int64_t cstep = 2 * a.nx_rows; /* floats between slots in ml */
+    /* the largest max of a slot with weight: per warp by shuffles, then over the warps */
     float M = -INFINITY;
     for (int64_t c = tid; c < slots; c += NT)
         if (ml[c * cstep + 1] > 0.f) M = fmaxf(M, ml[c * cstep]);
-    red[tid] = M;
+#pragma unroll
+    for (int o = 16; o > 0; o >>= 1) M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, o));
+    if ((tid & 31) == 0) wmax[tid >> 5] = M;
     __syncthreads();
-    for (int w = NT / 2; w > 0; w >>= 1) {
-        if (tid < w) red[tid] = fmaxf(red[tid], red[tid + w]);
-        __syncthreads();
-    }
-    M = red[0];
-    __syncthreads();
+    M = wmax[0];
+#pragma unroll
+    for (int w = 1; w < NT / 32; w++) M = fmaxf(M, wmax[w]);
+    /* the weighted sums of group grp's slots grp, grp + G, ... (unrolled: their loads in flight
+     * together), then summed over the groups */
     float acc = 0.f, L = 0.f;
     if (M > -INFINITY) {
         const float *po = a.xpart_o + (bh * slots * a.nx_rows + r) * D + col;
         const int64_t ostep = a.nx_rows * D; /* floats between slots in po */
-#pragma unroll 4
+#pragma unroll 8
         for (int64_t c = grp; c < slots; c += G) { /* every slot holds every listed row */
             const float m = ml[c * cstep], l = ml[c * cstep + 1], x = po[c * ostep];
             const float w = l > 0.f ? exp2f(m - M) : 0.f;
@@ -961,21 +963,18 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
         }
     }
     red[tid] = acc;
+    redl[tid] = L;
     __syncthreads();
     for (int w = G / 2; w > 0; w >>= 1) {
-        if (grp < w) red[tid] += red[tid + w * D];
-        __syncthreads();
-    }
-    acc = red[tid];
-    __syncthreads();
-    red[tid] = L;
-    __syncthreads();
-    for (int w = G / 2; w > 0; w >>= 1) {
-        if (grp < w) red[tid] += red[tid + w * D];
+        if (grp < w) {
+            red[tid] += red[tid + w * D];
+            redl[tid] += redl[tid + w * D];
+        }
         __syncthreads();
     }
     if (grp != 0) return;
-    L = red[tid];
+    acc = red[tid];
+    L = redl[tid];
     const RowWeights w = finish_row(M, L, a.accumulate, lse_old);
     const float lse = w.lse, w_old = w.w_old;
     T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
