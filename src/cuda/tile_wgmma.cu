@@ -605,16 +605,16 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
 /*
  * The persistent kernel for intervals (window, causal, dense, blocks; with or without listed
  * tokens, XK below): the same tile walk and softmax as tile_wgmma_kernel's XM_NONE and XM_KEYS
- * instances, with the data movement
- * taken off the warps. Each CTA (one warpgroup, 64 query rows at a time) runs the query tiles
- * blockIdx.x, blockIdx.x + gridDim.x, ... (the grid is as many CTAs as fit on the GPU at once);
- * thread 0 loads Q and the K/V tiles with the bulk tensor copy engine (TMA, 128-byte swizzle:
- * the layout the wgmma descriptors name), each load completing on an mbarrier that the warps
- * wait on. The K/V stream runs on across query tiles (the next tile's first K/V tile loads
- * under the current tile's last one) and the next query tile's Q loads during the current one,
- * so the per-tile setup and the epilogue's stores overlap the copies, and a CTA's start-up cost
- * is paid once per CTA rather than once per query tile (measured on the H200: the setup was 20%
- * of the time in the window kernel, 9 key tiles per query tile; bench/RESULTS.md).
+ * instances, with the data movement taken off the warps. Each CTA (one warpgroup, 64 query rows
+ * at a time) runs the query tiles blockIdx.x, blockIdx.x + gridDim.x, ... (the grid is as many
+ * CTAs as fit on the GPU at once); thread 0 loads Q and the K/V tiles with the bulk tensor copy
+ * engine (TMA, 128-byte swizzle: the layout the wgmma descriptors name), each load completing on
+ * an mbarrier that the warps wait on. The K/V stream runs on across query tiles (the next tile's
+ * first K/V tile loads under the current tile's last one) and the next query tile's Q loads
+ * during the current one, so the per-tile setup and the epilogue's stores overlap the copies,
+ * and a CTA's start-up cost is paid once per CTA rather than once per query tile (measured on
+ * the H200: the setup was 20% of the time in the window kernel, 9 key tiles per query tile;
+ * bench/RESULTS.md).
  */
 constexpr int TMA_STAGES = 2; /* K/V stages; Q is double-buffered */
 
@@ -709,7 +709,7 @@ static inline size_t tma_smem(int64_t D, int64_t elem, int64_t xrows) {
  * listed keys outside its interval. Their K and V rows (the same for every query tile of a
  * (batch, head)) stay in shared memory, loaded by all threads when the CTA's (batch, KV head)
  * changes, in sub-tiles of 16 rows (K and V: one 2048-byte block per 64 columns); each query tile
- * runs them (wgmma m64n16, P V as one k-step) before its interval's tiles, skipping them where
+ * runs them (wgmma m64n16, P V as one k-step) after its interval's tiles, skipping them where
  * every row's interval holds them all. Listed rows leave them out and write their raw state to
  * partial slot nchunks (the listed-row pass and xmerge_kernel finish them). */
 template <typename T, int D, int MINB, bool SPLIT, bool XK>
