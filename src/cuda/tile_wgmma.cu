@@ -1132,19 +1132,18 @@ template <typename T, int D, int MINB, int XM>
 ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, char *err, size_t err_size) {
     constexpr int XMINB = D == 64 ? 3 : 1; /* 4 CTAs/SM (128 registers): this instance spills */
     __atomic_fetch_add(XM == XM_KEYS ? &g_extra_calls : &g_bigbird_calls, 1, __ATOMIC_RELAXED);
-    if (a.nx_rows == 0) {
-        ga_status st = GA_OK;
-        if (XM == XM_KEYS && launch_tma<T, D, D == 64 ? 4 : 1, true>(a, split_keys, stream, err, err_size, &st)) return st;
+    /* the query tiles: listed keys on the persistent TMA kernel where it takes the interval */
+    auto query_tiles = [&]() {
+        ga_status qs = GA_OK;
+        if (XM == XM_KEYS && launch_tma<T, D, D == 64 ? 4 : 1, true>(a, split_keys, stream, err, err_size, &qs)) return qs;
         return launch<T, D, 1, MINB, XM>(a, split_keys, stream, err, err_size);
-    }
+    };
+    if (a.nx_rows == 0) return query_tiles();
     /* the listed-row pass, then the query tiles (independent: running the pass beside them on a
      * second stream measured 0-2% faster on the H200, not worth a library-owned stream), then
      * the merge that writes the listed rows */
     ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
-    if (st != GA_OK) return st;
-    /* the query tiles: listed keys on the persistent TMA kernel where it takes the interval */
-    if (XM != XM_KEYS || !launch_tma<T, D, D == 64 ? 4 : 1, true>(a, split_keys, stream, err, err_size, &st))
-        st = launch<T, D, 1, MINB, XM>(a, split_keys, stream, err, err_size);
+    if (st == GA_OK) st = query_tiles();
     if (st != GA_OK) return st;
     const int64_t rows = a.B * a.H * a.nx_rows;
     dim3 grid;
