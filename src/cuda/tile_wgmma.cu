@@ -157,15 +157,18 @@ __device__ __forceinline__ uint32_t swz(int r, int c, int R) {
     return (uint32_t)((c >> 3) * R * 128 + r * 128 + (((c & 7) ^ (r & 7)) << 4));
 }
 
-/* S = Q K^T for one 64-key tile, issued and committed (not waited for): k-steps of 16 along D
- * (32 bytes along the 128-byte swizzled row; D = 128 is two 64-column halves of BQ / BK rows) */
-template <typename T, int D, int BQ, int BKEYS>
+/* S = Q K^T for one tile of N keys (64, or 16: wgmma m64n16), issued and committed (not waited
+ * for): k-steps of 16 along D (32 bytes along the 128-byte swizzled row; D = 128 is two 64-column
+ * halves of BQ / BKEYS rows) */
+template <typename T, int D, int BQ, int BKEYS, int N = 64>
 __device__ __forceinline__ void issue_qk(float *s, uint64_t dq, uint64_t dk) {
     wgmma_fence();
 #pragma unroll
     for (int ks = 0; ks < D / 16; ks++) {
         constexpr uint32_t qa = BQ * 128u, ka = BKEYS * 128u;
-        Wg<T>::ss64(s, dq + (((ks >> 2) * qa + (ks & 3) * 32u) >> 4), dk + (((ks >> 2) * ka + (ks & 3) * 32u) >> 4), ks > 0);
+        const uint64_t q = dq + (((ks >> 2) * qa + (ks & 3) * 32u) >> 4), k = dk + (((ks >> 2) * ka + (ks & 3) * 32u) >> 4);
+        if constexpr (N == 64) Wg<T>::ss64(s, q, k, ks > 0);
+        else Wg<T>::ss16(s, q, k, ks > 0);
     }
     wgmma_commit();
 }
@@ -294,7 +297,6 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
     constexpr int NT = 128 * WGS;
     constexpr int BQ = 64 * WGS;
     constexpr int CH = D / 8;           /* 16-byte chunks per row */
-    constexpr int KSTEPS = D / 16;      /* k-steps of Q K^T */
     constexpr int DTILES = D / 8;       /* 8-column blocks of the output */
     constexpr int RSTEP = NT / CH;      /* rows one pass of all threads copies (a multiple of 8) */
     constexpr int NPASS = BK / RSTEP;   /* passes per K (and V) tile */
@@ -493,14 +495,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
                     float x[8];
 #pragma unroll
                     for (int i = 0; i < 8; i++) x[i] = 0.f;
-                    wgmma_fence();
-#pragma unroll
-                    for (int ks = 0; ks < KSTEPS; ks++) {
-                        constexpr uint32_t qa = BQ * 128u, ka = BK * 128u;
-                        Wg<T>::ss16(x, dq0 + (((ks >> 2) * qa + (ks & 3) * 32u) >> 4),
-                                    dk0 + soff + (((ks >> 2) * ka + (ks & 3) * 32u + j * 2048u) >> 4), ks > 0);
-                    }
-                    wgmma_commit();
+                    issue_qk<T, D, BQ, BK, 16>(x, dq0, dk0 + soff + ((j * 2048u) >> 4)); /* 16 rows a sub-tile */
                     wgmma_wait<0>();
                     reg_fence<8>(x);
                     mask_extra16(x, j, t4, a.xkeys, a.nx_keys, ok0, lo0, hi0, ok1, lo1, hi1);
@@ -685,8 +680,7 @@ __device__ __forceinline__ void x_load(const TileArgs &a, int64_t b, int64_t hk,
     const T *V = static_cast<const T *>(a.v) + b * a.sv[0] + hk * a.sv[2];
     for (int c = tid; c < xsub * 16 * CH; c += 128) {
         const int r = c / CH, cc = c % CH;
-        const uint32_t off = (uint32_t)((r >> 4) * (D / 64) * 2048 + (cc >> 3) * 2048 + (r & 15) * 128 +
-                                        (((cc & 7) ^ (r & 7)) << 4));
+        const uint32_t off = (uint32_t)((r >> 4) * (D / 64) * 2048) + swz(r & 15, cc, 16);
         uint4 kx = make_uint4(0, 0, 0, 0), vx = kx;
         if (r < a.nx_keys) {
             const int64_t j = a.xkeys[r];
@@ -870,12 +864,7 @@ __global__ void __launch_bounds__(128, MINB)
                 float x[8];
 #pragma unroll
                 for (int e = 0; e < 8; e++) x[e] = 0.f;
-                wgmma_fence();
-#pragma unroll
-                for (int ks = 0; ks < D / 16; ks++)
-                    Wg<T>::ss16(x, dq0 + (((ks >> 2) * (QBYTES / HALVES) + (ks & 3) * 32u) >> 4),
-                                dxk0 + ((sub + (ks >> 2) * 2048u + (ks & 3) * 32u) >> 4), ks > 0);
-                wgmma_commit();
+                issue_qk<T, D, 64, 16, 16>(x, dq0, dxk0 + (sub >> 4)); /* 64-column blocks 16 rows apart */
                 wgmma_wait<0>();
                 reg_fence<8>(x);
                 reg_fence<D / 2>(o);
