@@ -13,7 +13,9 @@ figure of issue 5's <= 1.3x targets.
   csr-huge    window 300 as a CSR at N = 2^22: 2.5e9 edges (> 2^31), int32 columns; a long-sequence check
   dense, causal  N = 2^16, H = 16, D = 128                      peers: SDPA flash (FA2), SDPA cuDNN
   window-h16  the 513-key window at N = 2^22 with H = 16            peers: FA2 window
-(dense, causal and window-h16 are not in the default --cases list: name them.)
+  longest     the 513-key window at N = 3 * 2^27 (402M tokens), D = 32, output over q  peers: none
+              (at D = 64, Q/O, K and V alone need 154.6 GB: more than the H200's 143.8 GB)
+(dense, causal, window-h16 and longest are not in the default --cases list: name them.)
 Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
 reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes
 the exit status 1. Peers are checked the same way and only reported.
@@ -21,7 +23,9 @@ FlexAttention is skipped where its mask build is known to take minutes or to run
 (Longformer 2^20: 156 s; random 2^20: asks 1 TiB); those rows cite ../shared/docs/CONTEXT.md.
 
 Output: one CSV row per (case, system, N) to --csv, and a table on stdout (last).
-Time = median of CUDA-event timings (peers.time_ms); useful TFLOP/s = 4 * edges * D * H / time."""
+Time = median of CUDA-event timings (peers.time_ms) of one call, host cost included; the window
+case also times graphattn and FA2 at N <= 2^24 as CUDA graphs of several calls (systems
+*_graph: GPU time per call). Useful TFLOP/s = 4 * edges * D * H / time."""
 import argparse
 import csv
 import ctypes
@@ -198,6 +202,38 @@ def time_ms(fn, N):
     return peers.time_ms(fn, reps=reps)
 
 
+def graph_ms(fn, N):
+    """GPU time per call with the host's per-call cost out of the way: several calls captured in
+    one CUDA graph, the graph replayed between two events (median of peers.time_ms), divided by
+    the number of calls."""
+    calls = 20 if N <= (1 << 20) else 4
+    side = torch.cuda.Stream()
+    side.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(side):  # warm-up outside the capture (first-call setup)
+        fn()
+    torch.cuda.current_stream().wait_stream(side)
+    torch.cuda.synchronize()
+    cg = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(cg):
+        for _ in range(calls):
+            fn()
+    ms = peers.time_ms(cg.replay, reps=5) / calls
+    del cg
+    return ms
+
+
+def run_graph_timing(case, N, edges, systems):
+    """Rows `<system>_graph`: the same call's GPU time per call (graph_ms), for the small-N end of
+    the time-per-edge figure, where a call's host cost (Python, launch) is a large part of it."""
+    for system, fn in systems:
+        try:
+            ms = graph_ms(fn, N)
+            record(case, system + "_graph", N, edges, ms, note="CUDA graph replay: GPU time per call")
+        except Exception as ex:  # noqa: BLE001
+            record(case, system + "_graph", N, edges, None, note="error: %s" % str(ex)[:160])
+        torch.cuda.synchronize()
+
+
 def run_graphattn(case, graph, N, q, k, v, edges, ref, in_place=False, note="", system="graphattn", part_ms=None):
     """Time and check one graphattn run; record it as `system`. part_ms: the time of the union's
     window part alone (run_window_part), noted as a ratio. Returns the time in ms, or None."""
@@ -301,19 +337,20 @@ class heads_and_dim:
         H, D = self.saved
 
 
-def case_window(args, N, heads=1):
+def case_window(args, N, heads=1, dim=None, name=None, peers_too=True):
     """The 513-key window; heads = 16 is the "window-h16" case (issue 5: time per edge no worse
-    than with one head), run beside FA2 only."""
+    than with one head), run beside FA2 only; "longest" is N = 3 * 2^27 at D = 32, no peers."""
     W = 256
-    name = "window" if heads == 1 else "window-h%d" % heads
-    note = "" if heads == 1 else "H=%d" % heads
-    with heads_and_dim(heads, D):
+    dim = dim or D
+    name = name or ("window" if heads == 1 else "window-h%d" % heads)
+    note = " ".join(x for x in ("" if heads == 1 else "H=%d" % heads, "" if dim == D else "D=%d" % dim) if x)
+    with heads_and_dim(heads, dim):
         q, k, v = qkv(N)
         g = ga.Graph("window:%d" % W)
         edges = peers.window_edges(N, W, W)
         lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
         ref = reference(g, N, q, k, v, sample_rows(N), keys_of=lo)
-        if args.peers:
+        if args.peers and peers_too:
             if N <= (1 << 26) or args.fa2_max:
                 run_peer(name, "fa2_window", N, edges, lambda: peers.fa2_window(q, k, v, W, W), ref, note=note)
             else:
@@ -326,6 +363,13 @@ def case_window(args, N, heads=1):
         in_place = N >= (1 << 27)
         run_graphattn(name, g, N, q, k, v, edges, ref, in_place=in_place,
                       note=" ".join(x for x in (note, "out=q" if in_place else "") if x))
+        if heads == 1 and dim == 64 and N <= (1 << 24) and args.graph_timing:
+            o1, ws = torch.empty_like(q), ga.workspace(g, q, k, v)
+            systems = [("graphattn", lambda: ga.attention(g, q, k, v, out=o1, ws=ws))]
+            if args.peers:
+                systems.append(("fa2_window", lambda: peers.fa2_window(q, k, v, W, W)))
+            run_graph_timing(name, N, edges, systems)
+            del o1, ws
         del q, k, v
         torch.cuda.empty_cache()
 
@@ -433,10 +477,10 @@ def self_check_edge_counts():
 
 
 def print_table(results):
-    log("\n%-11s %-12s %6s %12s %10s %9s %11s %9s  %s" % ("case", "system", "log2N", "edges", "ms", "TFLOP/s",
+    log("\n%-11s %-16s %6s %12s %10s %9s %11s %9s  %s" % ("case", "system", "log2N", "edges", "ms", "TFLOP/s",
                                                         "ns/edge", "max_err", "note"))
     for r in results:
-        log("%-11s %-12s %6g %12.4g %10s %9s %11s %9s  %s" % (
+        log("%-11s %-16s %6g %12.4g %10s %9s %11s %9s  %s" % (
             r["case"], r["system"], r["log2N"], r["edges"], "-" if r["ms"] is None else "%.3f" % r["ms"],
             "-" if r["useful_tflops"] is None else "%.1f" % r["useful_tflops"],
             "-" if r["ns_per_edge"] is None else "%.4f" % r["ns_per_edge"],
@@ -456,6 +500,8 @@ def main():
                     help="skip Flex with create_block_mask (longformer/random/bigbird)")
     ap.add_argument("--fa2-max", action="store_true", help="also run FA2 at N=2^28 (129 GiB peak)")
     ap.add_argument("--quick", action="store_true", help="graphattn only, a few sizes")
+    ap.add_argument("--no-graph-timing", dest="graph_timing", action="store_false",
+                    help="skip the CUDA-graph rows (GPU time per call) of the window case, N <= 2^24")
     ap.add_argument("--csv", default=None)
     args = ap.parse_args()
     parse = lambda s: [int(x) for x in s.split(",") if x]  # noqa: E731
@@ -499,6 +545,8 @@ def main():
             case_dense(args, 1 << 16, causal=True)
         elif c == "window-h16":
             case_window(args, 1 << 22, heads=16)
+        elif c == "longest":
+            case_window(args, 3 << 27, dim=32, name="longest", peers_too=False)
         elif c == "csr-huge":
             case_csr(args, 1 << 22, W=300, name="csr-huge")
         else:
