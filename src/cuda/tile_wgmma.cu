@@ -172,16 +172,17 @@ __device__ __forceinline__ void issue_qk(float *s, uint64_t dq, uint64_t dk) {
     }
     wgmma_commit();
 }
-/* O += P V, issued and committed: k-steps of 16 keys (2048 bytes); V [keys][D] is the MN-major B
- * operand; split adds the pass over P - bf16(P) */
-template <typename T, int D>
+/* O += P V, issued and committed: KS k-steps of 16 keys (2048 bytes; 4 for a 64-key tile, 1 for
+ * a 16-key sub-tile of listed keys); V [keys][D] is the MN-major B operand; split adds the pass
+ * over P - bf16(P) */
+template <typename T, int D, int KS = 4>
 __device__ __forceinline__ void issue_pv(float *o, uint32_t (*pf)[4], uint32_t (*pfl)[4], bool split, uint64_t dv) {
     wgmma_fence();
 #pragma unroll
-    for (int kk = 0; kk < 4; kk++) Wg<T>::template rs<D>(o, pf[kk], dv + kk * (2048u >> 4));
+    for (int kk = 0; kk < KS; kk++) Wg<T>::template rs<D>(o, pf[kk], dv + kk * (2048u >> 4));
     if (split) {
 #pragma unroll
-        for (int kk = 0; kk < 4; kk++) Wg<T>::template rs<D>(o, pfl[kk], dv + kk * (2048u >> 4));
+        for (int kk = 0; kk < KS; kk++) Wg<T>::template rs<D>(o, pfl[kk], dv + kk * (2048u >> 4));
     }
     wgmma_commit();
 }
@@ -501,10 +502,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
                     mask_extra16(x, j, t4, a.xkeys, a.nx_keys, ok0, lo0, hi0, ok1, lo1, hi1);
                     if (split) softmax_step<T, DTILES, true, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
                     else softmax_step<T, DTILES, false, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
-                    wgmma_fence();
-                    Wg<T>::template rs<D>(o, pf[0], dv0 + soff + j * (2048u >> 4));
-                    if (split) Wg<T>::template rs<D>(o, pfl[0], dv0 + soff + j * (2048u >> 4));
-                    wgmma_commit();
+                    issue_pv<T, D, 1>(o, pf, pfl, split, dv0 + soff + j * (2048u >> 4));
                     wgmma_wait<0>();
                     reg_fence<D / 2>(o);
                     reg_fence_p(pf);
@@ -880,11 +878,7 @@ __global__ void __launch_bounds__(128, MINB)
                 }
                 if (split) softmax_step<T, DTILES, true, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
                 else softmax_step<T, DTILES, false, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
-                const uint64_t dxv = dxv0 + (sub >> 4);
-                wgmma_fence();
-                Wg<T>::template rs<D>(o, pf[0], dxv);
-                if (split) Wg<T>::template rs<D>(o, pfl[0], dxv);
-                wgmma_commit();
+                issue_pv<T, D, 1>(o, pf, pfl, split, dxv0 + (sub >> 4));
             }
         }
         wgmma_wait<0>(); /* the last P V */
