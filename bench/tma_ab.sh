@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # A/B: the TMA kernel vs GRAPHATTN_NO_TMA (cp.async) on the CLI bench
 B=build-gpu/tools/graphattn
-run() { # label env... -- args
+run() { # label [VAR=value ...] command args...: one line with the median ms and TFLOP/s
   local label=$1; shift
   printf '%-34s' "$label"; env "$@" 2>/dev/null | tail -1 | awk '{printf "%10s ms  %8s TFLOP/s\n", $3, $5}'
 }
