@@ -902,6 +902,183 @@ __global__ void __launch_bounds__(128, MINB)
 #endif
 }
 
+/*
+ * Warp-specialized persistent kernel (an experiment, opt-in: GRAPHATTN_WS=<NC> with NC in 2..4;
+ * plain intervals, bf16, D = 64, no split P): NC consumer warpgroups and one producer warp per
+ * CTA, one CTA per SM. A CTA's unit of work is a super tile, NC consecutive query tiles of one
+ * (batch, head); consumer c takes the c-th. The producer warp loads every consumer's Q (two
+ * buffers each) and the union of the super tile's K/V tiles into WS_STAGES stages, each load
+ * completing on the stage's full barrier; each consumer warp waits on every stage and, done with
+ * it, arrives on the stage's empty barrier (4 NC arrivals), which the producer waits on before
+ * reusing the stage. A consumer skips the tiles its rows do not attend (it still waits for them
+ * and releases them). No warp of a consumer issues copies, so none waits for another at a wgmma.
+ */
+constexpr int WS_STAGES = 4;
+
+#if GA_WGMMA_DEVICE
+__device__ __forceinline__ void mbar_arrive(uint32_t bar) {
+    asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
+}
+#endif
+
+static inline size_t ws_smem(int64_t D, int64_t elem, int nc) {
+    return 1024 + (size_t)(2 * nc * 64 + 2 * WS_STAGES * BK) * D * elem + 8 * (2 * WS_STAGES + 4 * nc);
+}
+
+template <typename T, int D, int NC>
+__global__ void __launch_bounds__(128 * NC + 32, 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
+#if GA_WGMMA_DEVICE
+    constexpr int DTILES = D / 8, HALVES = D / 64;
+    constexpr uint32_t QBYTES = 64 * D * 2, KVBYTES = BK * D * 2;
+    extern __shared__ __align__(1024) unsigned char smem_raw[];
+    const uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [NC][2] */
+    const uint32_t sK = sQ + 2 * NC * QBYTES, sV = sK + WS_STAGES * KVBYTES;
+    const uint32_t sFull = sV + WS_STAGES * KVBYTES, sEmpty = sFull + 8 * WS_STAGES;
+    const uint32_t sQFull = sEmpty + 8 * WS_STAGES, sQEmpty = sQFull + 8 * 2 * NC; /* [NC][2] */
+
+    const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
+    const int64_t sup_bh = (a.q_tiles + NC - 1) / NC, nsup = sup_bh * a.B * a.H;
+    if (tid == 0) {
+        for (int s = 0; s < WS_STAGES; s++) {
+            mbar_init(sFull + 8 * s, 1);
+            mbar_init(sEmpty + 8 * s, 4 * NC);
+        }
+        for (int s = 0; s < 2 * NC; s++) {
+            mbar_init(sQFull + 8 * s, 1);
+            mbar_init(sQEmpty + 8 * s, 4);
+        }
+        mbar_init_fence();
+    }
+    __syncthreads(); /* the last CTA-wide barrier: the roles part here */
+
+    /* super tile u: batch, head, KV head, first query tile, the union of its key tiles */
+    struct Sup {
+        int64_t b, h, hk, qt0;
+        int kb, ke;
+    };
+    auto sup_work = [&](int64_t u) {
+        Sup w;
+        const int64_t st = u % sup_bh, bh = u / sup_bh;
+        w.b = bh / a.H;
+        w.h = bh - w.b * a.H;
+        w.hk = w.h / (a.H / a.Hkv);
+        w.qt0 = st * NC;
+        const int64_t q0 = w.qt0 * 64, qlast = min((w.qt0 + NC) * 64, a.nq) - 1;
+        const int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
+        w.kb = (int)(klo / BK);
+        w.ke = khi >= klo ? (int)(khi / BK + 1) : w.kb;
+        return w;
+    };
+
+    if (warp == 4 * NC) { /* the producer warp: lane 0 issues everything */
+        if (lane == 0) {
+            uint32_t n = 0, qi = 0;
+            for (int64_t u = blockIdx.x; u < nsup; u += gridDim.x, qi++) {
+                const Sup w = sup_work(u);
+                const uint32_t qb = qi & 1, qph = ((qi >> 1) & 1) ^ 1;
+                for (int c = 0; c < NC; c++) { /* past the last query tile: zeros (out of bounds) */
+                    const uint32_t full = sQFull + 8 * (2 * c + qb);
+                    mbar_wait(sQEmpty + 8 * (2 * c + qb), qph);
+                    mbar_expect_tx(full, QBYTES);
+#pragma unroll
+                    for (int hf = 0; hf < HALVES; hf++)
+                        tma_box(sQ + (2 * c + qb) * QBYTES + hf * 64 * 128, &maps.q, full, maps.perm_q, hf * 64,
+                                (int)((w.qt0 + c) * 64), (int)w.h, (int)w.b);
+                }
+                for (int kt = w.kb; kt < w.ke; kt++, n++) {
+                    const uint32_t st = n % WS_STAGES, full = sFull + 8 * st;
+                    mbar_wait(sEmpty + 8 * st, ((n / WS_STAGES) & 1) ^ 1);
+                    mbar_expect_tx(full, 2 * KVBYTES);
+#pragma unroll
+                    for (int hf = 0; hf < HALVES; hf++) {
+                        tma_box(sK + st * KVBYTES + hf * BK * 128, &maps.k, full, maps.perm_k, hf * 64, kt * BK,
+                                (int)w.hk, (int)w.b);
+                        tma_box(sV + st * KVBYTES + hf * BK * 128, &maps.v, full, maps.perm_v, hf * 64, kt * BK,
+                                (int)w.hk, (int)w.b);
+                    }
+                }
+            }
+        }
+        return;
+    }
+
+    /* a consumer warpgroup; its values below are the same in all its threads (made visibly so
+     * with shuffles: a wgmma under a branch ptxas cannot prove uniform serializes every wgmma) */
+    const int c = __shfl_sync(0xffffffffu, warp >> 2, 0), cw = warp & 3, g = lane >> 2, t4 = lane & 3;
+    const uint64_t dk0 = desc_sw128(sK, 16, 1024), dv0 = desc_sw128(sV, BK * 128u, 1024);
+    uint32_t pf[4][4], pfl[4][4];
+    uint32_t n = 0, qi = 0;
+    for (int64_t u = blockIdx.x; u < nsup; u += gridDim.x, qi++) {
+        const Sup w = sup_work(u);
+        const int64_t qt = w.qt0 + c;
+        const bool valid = qt < a.q_tiles;
+        const int q0 = (int)(qt * 64), qlast = valid ? (int)min(qt * 64 + 64, a.nq) - 1 : q0;
+        int mkb = w.ke, mke = w.ke; /* this consumer's key tiles (none past the last query tile) */
+        if (valid) {
+            const int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
+            mkb = (int)(klo / BK);
+            mke = khi >= klo ? (int)(khi / BK + 1) : mkb;
+        }
+        mkb = __shfl_sync(0xffffffffu, mkb, 0);
+        mke = __shfl_sync(0xffffffffu, mke, 0);
+        auto clampk = [&](int64_t x) { return (int)max((int64_t)-1, min(a.nk, x)); };
+        const int full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
+        const int full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
+        const int row0 = q0 + cw * 16 + g, row1 = row0 + 8;
+        const uint32_t qbuf = 2 * c + (qi & 1);
+        mbar_wait(sQFull + 8 * qbuf, (qi >> 1) & 1);
+        const uint64_t dq0 = desc_sw128(sQ + qbuf * QBYTES, 16, 1024);
+
+        float o[D / 2];
+#pragma unroll
+        for (int j = 0; j < D / 2; j++) o[j] = 0.f;
+        float s[32];
+        float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
+        int held = -1; /* the stage of this consumer's last tile: its P V may still run */
+        for (int kt = w.kb; kt < w.ke; kt++, n++) {
+            const uint32_t st = n % WS_STAGES;
+            mbar_wait(sFull + 8 * st, (n / WS_STAGES) & 1);
+            if (kt < mkb || kt >= mke) { /* not this consumer's: release it at once */
+                if (held >= 0) { /* past this consumer's tiles: release its last one too (a held */
+                    wgmma_wait<0>(); /* stage must never be one the producer waits for) */
+                    reg_fence<D / 2>(o);
+                    reg_fence_p(pf);
+                    if (lane == 0) mbar_arrive(sEmpty + 8 * held);
+                    held = -1;
+                }
+                if (lane == 0) mbar_arrive(sEmpty + 8 * st);
+                continue;
+            }
+            const int kbase = kt * BK;
+            const bool masked = !(kbase >= full_lo && kbase + BK - 1 <= full_hi);
+            issue_qk<T, D, 64, BK>(s, dq0, dk0 + st * (KVBYTES >> 4));
+            wgmma_wait<0>(); /* this tile's S and the previous tile's P V */
+            reg_fence<32>(s);
+            reg_fence<D / 2>(o);
+            reg_fence_p(pf);
+            if (held >= 0 && lane == 0) mbar_arrive(sEmpty + 8 * held);
+            if (masked)
+                mask_interval(s, kbase, t4, a.nk, a.nq, row0, a.iv.lo(row0), a.iv.hi(row0), row1, a.iv.lo(row1),
+                              a.iv.hi(row1));
+            softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
+            issue_pv<T, D>(o, pf, pfl, false, dv0 + st * (KVBYTES >> 4));
+            held = (int)st;
+        }
+        wgmma_wait<0>();
+        reg_fence<D / 2>(o);
+        reg_fence_p(pf);
+        if (lane == 0) {
+            if (held >= 0) mbar_arrive(sEmpty + 8 * held);
+            mbar_arrive(sQEmpty + 8 * qbuf);
+        }
+        if (valid) epilogue<T, DTILES>(a, o, m_run, l_run, w.b, w.h, row0, row1, t4);
+    }
+#else
+    (void)maps;
+    (void)a;
+#endif
+}
+
 /* The listed rows: their partial states (the key chunks and their own interval part) merged,
  * then merged with a prior state when accumulating, written to out and lse. One block per
  * (batch, head, listed row); thread t sums column t % D over the slots t / D, t / D + G, ... */
@@ -1081,6 +1258,35 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaS
     return true;
 }
 
+/* The warp-specialized kernel (GRAPHATTN_WS=<NC>), on maps already built. */
+template <typename T, int D, int NC>
+bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
+    *st = GA_OK;
+    const size_t smem = ws_smem(D, sizeof(T), NC);
+    static unsigned long long smem_set = 0;
+    const void *fn = (const void *)tile_ws_kernel<T, D, NC>;
+    cudaError_t e = set_smem_once(fn, (int)smem, &smem_set);
+    int dev = 0, sms = 0;
+    if (e == cudaSuccess) e = cudaGetDevice(&dev);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    if (e != cudaSuccess) {
+        snprintf(err, err_size, "warp-specialized tile kernel: setup: %s", cudaGetErrorString(e));
+        *st = GA_ERR_CUDA;
+        return true;
+    }
+    const int64_t nsup = (a.q_tiles + NC - 1) / NC * a.B * a.H;
+    const int64_t grid = nsup < sms ? nsup : sms;
+    tile_ws_kernel<T, D, NC><<<(unsigned)grid, 128 * NC + 32, smem, stream>>>(maps, a);
+    e = cudaGetLastError();
+    if (e != cudaSuccess) {
+        snprintf(err, err_size, "warp-specialized tile kernel launch: %s", cudaGetErrorString(e));
+        *st = e == cudaErrorMemoryAllocation ? GA_ERR_OUT_OF_MEMORY : GA_ERR_CUDA;
+        return true;
+    }
+    __atomic_fetch_add(&g_tma_calls, 1, __ATOMIC_RELAXED);
+    return true;
+}
+
 /* The persistent TMA kernel, when the copy engine can describe Q, K and V and the query tiles'
  * walks are long enough to gain from it (true, its status in *st); else false and nothing
  * launched. */
@@ -1100,6 +1306,15 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         !tma_map(&maps.v, &maps.perm_v, a.v, dt, D, a.nk, a.Hkv, a.B, a.sv))
         return false;
     a.q_tiles = (a.nq + 63) / 64;
+    /* the warp-specialized experiment (bench/RESULTS.md run 7), opt-in */
+    if constexpr (D == 64 && !XK && std::is_same<T, __nv_bfloat16>::value) {
+        const char *ws = getenv("GRAPHATTN_WS");
+        if (ws && !(split_keys > 0 && fewest < split_keys)) {
+            if (ws[0] == '2') return launch_ws_as<T, D, 2>(a, maps, stream, err, err_size, st);
+            if (ws[0] == '3') return launch_ws_as<T, D, 3>(a, maps, stream, err, err_size, st);
+            if (ws[0] == '4') return launch_ws_as<T, D, 4>(a, maps, stream, err, err_size, st);
+        }
+    }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
     if (split_keys > 0 && fewest < split_keys)
         return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true, XK>(a, maps, split_keys, stream, err, err_size, st);
