@@ -925,9 +925,17 @@ static inline size_t ws_smem(int64_t D, int64_t elem, int nc) {
     return 1024 + (size_t)(2 * nc * 64 + 2 * WS_STAGES * BK) * D * elem + 8 * (2 * WS_STAGES + 4 * nc);
 }
 
+/* NC >= 3: the producer is a whole warpgroup that gives its registers to the consumers
+ * (setmaxnreg: 24 for the producer, ws_consumer_regs for each consumer thread: one warp of
+ * each role per SM sub-partition, 16K registers each); a lone producer warp would leave one
+ * sub-partition an extra warp and, at NC = 4, the consumers 96 registers */
+template <int NC> __host__ __device__ constexpr int ws_consumer_regs() { return NC >= 4 ? 120 : 160; }
+template <int NC> __host__ __device__ constexpr int ws_threads() { return 128 * NC + (NC >= 3 ? 128 : 32); }
+
 template <typename T, int D, int NC>
-__global__ void __launch_bounds__(128 * NC + 32, 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
+__global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
 #if GA_WGMMA_DEVICE
+    constexpr bool PWG = NC >= 3;
     constexpr int DTILES = D / 8, HALVES = D / 64;
     constexpr uint32_t QBYTES = 64 * D * 2, KVBYTES = BK * D * 2;
     extern __shared__ __align__(1024) unsigned char smem_raw[];
@@ -970,8 +978,12 @@ __global__ void __launch_bounds__(128 * NC + 32, 1) tile_ws_kernel(const __grid_
         return w;
     };
 
-    if (warp == 4 * NC) { /* the producer warp: lane 0 issues everything */
-        if (lane == 0) {
+    if (PWG) {
+        if (warp >= 4 * NC) asm volatile("setmaxnreg.dec.sync.aligned.u32 24;\n" ::: "memory");
+        else asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(ws_consumer_regs<NC>()) : "memory");
+    }
+    if (warp >= 4 * NC) { /* the producer: lane 0 of its first warp issues everything */
+        if (warp == 4 * NC && lane == 0) {
             uint32_t n = 0, qi = 0;
             for (int64_t u = blockIdx.x; u < nsup; u += gridDim.x, qi++) {
                 const Sup w = sup_work(u);
@@ -1034,43 +1046,60 @@ __global__ void __launch_bounds__(128 * NC + 32, 1) tile_ws_kernel(const __grid_
         for (int j = 0; j < D / 2; j++) o[j] = 0.f;
         float s[32];
         float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
-        int held = -1; /* the stage of this consumer's last tile: its P V may still run */
-        for (int kt = w.kb; kt < w.ke; kt++, n++) {
+        /* the tiles before this consumer's own: released at once (after their copies landed) */
+        int kt = w.kb;
+        for (; kt < w.ke && kt < mkb; kt++, n++) {
             const uint32_t st = n % WS_STAGES;
             mbar_wait(sFull + 8 * st, (n / WS_STAGES) & 1);
-            if (kt < mkb || kt >= mke) { /* not this consumer's: release it at once */
-                if (held >= 0) { /* past this consumer's tiles: release its last one too (a held */
-                    wgmma_wait<0>(); /* stage must never be one the producer waits for) */
-                    reg_fence<D / 2>(o);
-                    reg_fence_p(pf);
-                    if (lane == 0) mbar_arrive(sEmpty + 8 * held);
-                    held = -1;
-                }
-                if (lane == 0) mbar_arrive(sEmpty + 8 * st);
-                continue;
-            }
-            const int kbase = kt * BK;
-            const bool masked = !(kbase >= full_lo && kbase + BK - 1 <= full_hi);
-            issue_qk<T, D, 64, BK>(s, dq0, dk0 + st * (KVBYTES >> 4));
-            wgmma_wait<0>(); /* this tile's S and the previous tile's P V */
+            if (lane == 0) mbar_arrive(sEmpty + 8 * st);
+        }
+        auto masked = [&](int k) { return !(k * BK >= full_lo && k * BK + BK - 1 <= full_hi); };
+        auto mask = [&](int k) {
+            mask_interval(s, (int64_t)k * BK, t4, a.nk, a.nq, row0, a.iv.lo(row0), a.iv.hi(row0), row1, a.iv.lo(row1),
+                          a.iv.hi(row1));
+        };
+        if (kt < mke) {
+            /* the first tile: S, softmax, P */
+            uint32_t prev = n % WS_STAGES;
+            mbar_wait(sFull + 8 * prev, (n / WS_STAGES) & 1);
+            issue_qk<T, D, 64, BK>(s, dq0, dk0 + prev * (KVBYTES >> 4));
+            wgmma_wait<0>();
             reg_fence<32>(s);
+            if (masked(kt)) mask(kt);
+            softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
+            /* then per tile j: Q K^T (j) and P V (j - 1) issued together; the exponentials of j
+             * run while P V (j - 1) does (FlashAttention-3's overlap within a warpgroup); o is
+             * rescaled and P replaced once P V (j - 1) is done */
+            for (kt++, n++; kt < mke; kt++, n++) {
+                const uint32_t st = n % WS_STAGES;
+                mbar_wait(sFull + 8 * st, (n / WS_STAGES) & 1);
+                issue_qk<T, D, 64, BK>(s, dq0, dk0 + st * (KVBYTES >> 4));
+                issue_pv<T, D>(o, pf, pfl, false, dv0 + prev * (KVBYTES >> 4));
+                wgmma_wait<1>(); /* S of tile j */
+                reg_fence<32>(s);
+                if (masked(kt)) mask(kt);
+                float corr[2], rs[2];
+                softmax_exp<8>(s, a.scale_log2, m_run, corr, rs);
+                wgmma_wait<0>(); /* P V of tile j - 1 */
+                reg_fence<D / 2>(o);
+                reg_fence_p(pf);
+                if (lane == 0) mbar_arrive(sEmpty + 8 * prev);
+                softmax_commit<T, DTILES, false>(s, corr, rs, l_run, o, pf, pfl);
+                prev = st;
+            }
+            issue_pv<T, D>(o, pf, pfl, false, dv0 + prev * (KVBYTES >> 4));
+            wgmma_wait<0>();
             reg_fence<D / 2>(o);
             reg_fence_p(pf);
-            if (held >= 0 && lane == 0) mbar_arrive(sEmpty + 8 * held);
-            if (masked)
-                mask_interval(s, kbase, t4, a.nk, a.nq, row0, a.iv.lo(row0), a.iv.hi(row0), row1, a.iv.lo(row1),
-                              a.iv.hi(row1));
-            softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
-            issue_pv<T, D>(o, pf, pfl, false, dv0 + st * (KVBYTES >> 4));
-            held = (int)st;
+            if (lane == 0) mbar_arrive(sEmpty + 8 * prev);
         }
-        wgmma_wait<0>();
-        reg_fence<D / 2>(o);
-        reg_fence_p(pf);
-        if (lane == 0) {
-            if (held >= 0) mbar_arrive(sEmpty + 8 * held);
-            mbar_arrive(sQEmpty + 8 * qbuf);
+        /* the tiles after this consumer's own */
+        for (; kt < w.ke; kt++, n++) {
+            const uint32_t st = n % WS_STAGES;
+            mbar_wait(sFull + 8 * st, (n / WS_STAGES) & 1);
+            if (lane == 0) mbar_arrive(sEmpty + 8 * st);
         }
+        if (lane == 0) mbar_arrive(sQEmpty + 8 * qbuf);
         if (valid) epilogue<T, DTILES>(a, o, m_run, l_run, w.b, w.h, row0, row1, t4);
     }
 #else
@@ -1276,7 +1305,7 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, cudaStream_t stream, c
     }
     const int64_t nsup = (a.q_tiles + NC - 1) / NC * a.B * a.H;
     const int64_t grid = nsup < sms ? nsup : sms;
-    tile_ws_kernel<T, D, NC><<<(unsigned)grid, 128 * NC + 32, smem, stream>>>(maps, a);
+    tile_ws_kernel<T, D, NC><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel launch: %s", cudaGetErrorString(e));
