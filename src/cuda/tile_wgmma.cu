@@ -929,7 +929,7 @@ static inline size_t ws_smem(int64_t D, int64_t elem, int nc) {
  * (setmaxnreg: 24 for the producer, ws_consumer_regs for each consumer thread: one warp of
  * each role per SM sub-partition, 16K registers each); a lone producer warp would leave one
  * sub-partition an extra warp and, at NC = 4, the consumers 96 registers */
-template <int NC> __host__ __device__ constexpr int ws_consumer_regs() { return NC >= 4 ? 120 : 160; }
+template <int NC> __host__ __device__ constexpr int ws_consumer_regs() { return NC >= 4 ? 112 : 160; }
 template <int NC> __host__ __device__ constexpr int ws_threads() { return 128 * NC + (NC >= 3 ? 128 : 32); }
 
 template <typename T, int D, int NC>
