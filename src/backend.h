@@ -64,6 +64,8 @@ long long ga_cuda_testing_extra_tile_calls(void);
 long long ga_cuda_testing_bigbird_tile_calls(void);
 /* How many forward calls ran plain intervals on the persistent TMA kernel (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_tma_tile_calls(void);
+/* How many of those ran on the warp-specialized kernel (tile_wgmma.cu); 0 without CUDA. */
+long long ga_cuda_testing_ws_tile_calls(void);
 
 #ifdef __cplusplus
 }

@@ -963,35 +963,51 @@ static ga_graph *explicit_of(const char *spec, int64_t n, const char *extra) {
  * sizes, Nq != Nk, GQA, strided layouts, accumulate, and unions whose later components run on
  * the edge engine and merge into the tiles' state. */
 /* The tile kernels: pass 0 the Hopper one (wgmma, where the device runs it; plain intervals on
- * its persistent TMA form), pass 1 mma.sync (GRAPHATTN_NO_WGMMA set), pass 2 the Hopper kernel
- * with cp.async copies for plain intervals too (GRAPHATTN_NO_TMA set). */
-static const char *tile_kernel_name(int pass) { return pass == 1 ? "mma.sync" : pass == 2 ? "wgmma cp.async" : "wgmma"; }
+ * its persistent TMA form, or the warp-specialized one where there is enough work: in the tests'
+ * sizes, seldom), pass 1 mma.sync (GRAPHATTN_NO_WGMMA set), pass 2 the Hopper kernel with
+ * cp.async copies for plain intervals too (GRAPHATTN_NO_TMA set), pass 3 the Hopper kernel with
+ * the warp-specialized kernel for every plain interval it takes (GRAPHATTN_WS=4). */
+static const char *tile_kernel_name(int pass) {
+    return pass == 1 ? "mma.sync" : pass == 2 ? "wgmma cp.async" : pass == 3 ? "wgmma warp-specialized" : "wgmma";
+}
 static int tile_kernel_select(int pass) {
     if (pass == 1) setenv("GRAPHATTN_NO_WGMMA", "1", 1);
     else unsetenv("GRAPHATTN_NO_WGMMA");
     if (pass == 2) setenv("GRAPHATTN_NO_TMA", "1", 1);
     else unsetenv("GRAPHATTN_NO_TMA");
+    if (pass == 3) setenv("GRAPHATTN_WS", "4", 1);
+    else unsetenv("GRAPHATTN_WS");
     return pass == 1 || ga_cuda_testing_wgmma_available();
 }
 static void expect_path_calls(const char *what, int pass, long long ran, long long want);
 /* The TMA kernel ran `ran` times on kernel pass `pass`: at least `want` times on the Hopper pass
  * (where the Hopper kernel is expected, see expect_path_calls), never on the others. */
 static void expect_tma_calls(const char *what, int pass, long long ran, long long want) {
-    if (pass == 0) {
+    if (pass == 0 || pass == 3) {
         expect_path_calls(what, pass, ran, want);
         return;
     }
     printf("%s tile calls (%s): %lld\n", what, tile_kernel_name(pass), ran);
     if (ran != 0) ga_test_fail(__FILE__, __LINE__, "TMA kernel ran %lld times with %s asked", ran, tile_kernel_name(pass));
 }
+/* The warp-specialized kernel ran `ran` times on kernel pass `pass`: at least `want` times on
+ * pass 3 (where the Hopper kernel is expected), never on mma.sync or cp.async. */
+static void expect_ws_calls(const char *what, int pass, long long ran, long long want) {
+    printf("%s warp-specialized calls (%s): %lld\n", what, tile_kernel_name(pass), ran);
+    if ((pass == 1 || pass == 2) && ran != 0)
+        ga_test_fail(__FILE__, __LINE__, "warp-specialized kernel ran %lld times with %s asked", ran, tile_kernel_name(pass));
+    if (pass == 3 && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1 && ran < want)
+        ga_test_fail(__FILE__, __LINE__, "%s: warp-specialized kernel ran %lld times, expected >= %lld", what, ran, want);
+}
 static void tile_kernel_reset(void) {
     unsetenv("GRAPHATTN_NO_WGMMA");
     unsetenv("GRAPHATTN_NO_TMA");
+    unsetenv("GRAPHATTN_WS");
 }
 
 TEST(tile_engine_paths_match_reference) {
     NEED_GPU();
-    for (int pass = 0; pass < 3; pass++) {
+    for (int pass = 0; pass < 4; pass++) {
     if (!tile_kernel_select(pass)) continue;
     const long long tma_before = ga_cuda_testing_tma_tile_calls();
     static const char *specs[] = {"window:256",  "window:100,0", "window:0,70", "causal",
@@ -1119,7 +1135,7 @@ done:
 static void expect_path_calls(const char *what, int pass, long long ran, long long want) {
     printf("%s tile calls (%s): %lld\n", what, tile_kernel_name(pass), ran);
     if (pass == 1 && ran != 0) ga_test_fail(__FILE__, __LINE__, "%s path ran %lld times on mma.sync", what, ran);
-    if (pass == 0 && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1 && ran < want)
+    if ((pass == 0 || pass == 3) && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1 && ran < want)
         ga_test_fail(__FILE__, __LINE__, "%s path ran %lld times, expected >= %lld", what, ran, want);
 }
 
@@ -1203,9 +1219,11 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
  * per CTA, K/V and Q by bulk tensor copies completing on mbarriers): more query tiles than CTAs,
  * the split-P instance (rows with under 256 keys) and the plain one, D 64/128, f16, batches and
  * GQA (tensor maps over (D, rows, heads, batch) in either stride order), Nq != Nk, a partial
- * last tile, output over q, and a graph with key tiles for only some query tiles. Compared with
- * GRAPHATTN_NO_TMA (the cp.async kernel) on the same cases; on the Hopper machine the TMA
- * kernel must have run for every case. */
+ * last tile, output over q, a prior state, and a graph with key tiles for only some query tiles.
+ * Compared with GRAPHATTN_NO_TMA (the cp.async kernel) and GRAPHATTN_WS=4 (the warp-specialized
+ * kernel for every case it takes: bf16 rows of 256 keys or more and f16, D 64) on the same
+ * cases; on the Hopper machine the TMA kernels must have run for every case, the
+ * warp-specialized one for its 5 (f16 and bf16, GQA, Nq != Nk, output over q, a prior state). */
 TEST(persistent_tma_tiles_match_reference) {
     NEED_GPU();
     const tile_case cases[] = {
@@ -1216,17 +1234,22 @@ TEST(persistent_tma_tiles_match_reference) {
         {"dense", 700, 500, 1, 3, 1, 64, GA_F16, 0},
         {"window:400,0", 5000, 5000, 3, 1, 1, 64, GA_BF16, 1},
         {"window:300,0", 4000, 3000, 1, 1, 1, 64, GA_BF16, 0},
+        {"window:300", 3100, 3000, 2, 4, 2, 64, GA_F16, 1},
+        {"window:260,280", 2900, 2900, 2, 4, 1, 64, GA_BF16, 0},
     };
-    for (int pass = 0; pass < 3; pass += 2) {
+    for (int pass = 0; pass < 4; pass += pass == 0 ? 2 : 1) {
         if (!tile_kernel_select(pass)) continue;
-        const long long before = ga_cuda_testing_tma_tile_calls();
+        const long long before = ga_cuda_testing_tma_tile_calls(), ws_before = ga_cuda_testing_ws_tile_calls();
         run_tile_cases("TMA tiles", pass, cases, sizeof cases / sizeof *cases, 6100);
-        expect_tma_calls("TMA", pass, ga_cuda_testing_tma_tile_calls() - before, (long long)(sizeof cases / sizeof *cases));
+        run_after_prior("TMA tiles", pass, "window:300", 2000, 3, 400);
+        expect_tma_calls("TMA", pass, ga_cuda_testing_tma_tile_calls() - before, (long long)(sizeof cases / sizeof *cases) + 1);
+        expect_ws_calls("TMA", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 5);
     }
     tile_kernel_reset();
 }
 
-/* The tile paths' own randomized sweep against the fp64 reference, on both kernels: interval
+/* The tile paths' own randomized sweep against the fp64 reference, on the four kernel passes
+ * (tile_kernel_select: Hopper, mma.sync, Hopper without TMA, warp-specialized): interval
  * components (window with random sides, causal, dense, blocks) alone, bf16/f16, D 32/64/128,
  * sizes around the 64-row tile edges, Nq != Nk, batches, GQA, strided layouts, output over q.
  * GA_CUDA_TILE_SWEEP sets the case count per kernel (default 150). */
@@ -1238,7 +1261,7 @@ TEST(tile_sweep_matches_reference) {
     const char *env = getenv("GA_CUDA_TILE_SWEEP");
     const int ncases = env ? atoi(env) : 150;
     int failed = 0, ran = 0;
-    for (int pass = 0; pass < 3 && failed < 5; pass++) {
+    for (int pass = 0; pass < 4 && failed < 5; pass++) {
         if (!tile_kernel_select(pass)) continue;
         uint64_t rng = 777 + (uint64_t)pass;
         for (int n = 0; n < ncases && failed < 5; n++) {

@@ -903,15 +903,17 @@ __global__ void __launch_bounds__(128, MINB)
 }
 
 /*
- * Warp-specialized persistent kernel (an experiment, opt-in: GRAPHATTN_WS=<NC> with NC in 2..4;
- * plain intervals, bf16, D = 64, no split P): NC consumer warpgroups and one producer warp per
- * CTA, one CTA per SM. A CTA's unit of work is a super tile, NC consecutive query tiles of one
- * (batch, head); consumer c takes the c-th. The producer warp loads every consumer's Q (two
- * buffers each) and the union of the super tile's K/V tiles into WS_STAGES stages, each load
- * completing on the stage's full barrier; each consumer warp waits on every stage and, done with
- * it, arrives on the stage's empty barrier (4 NC arrivals), which the producer waits on before
- * reusing the stage. A consumer skips the tiles its rows do not attend (it still waits for them
- * and releases them). No warp of a consumer issues copies, so none waits for another at a wgmma.
+ * Warp-specialized persistent kernel (plain intervals, bf16/f16, D = 64, rows not split; chosen
+ * by ws_consumers): NC consumer warpgroups and a producer warpgroup per CTA (NC = 2: a producer
+ * warp), one CTA per SM. A CTA's unit of work is a super tile, NC consecutive query tiles of one
+ * (batch, head); consumer c takes the c-th. The producer's first thread loads every consumer's Q
+ * (two buffers each) and the union of the super tile's K/V tiles into WS_STAGES stages, each
+ * load completing on the stage's full barrier; each consumer warp waits on every stage and, done
+ * with it, arrives on the stage's empty barrier (4 NC arrivals), which the producer waits on
+ * before reusing the stage. A consumer skips the tiles its rows do not attend (it still waits
+ * for them and releases them). No warp of a consumer issues copies, so none waits for another
+ * at a wgmma, and each consumer issues P V (j - 1) with Q K^T (j) and computes tile j's
+ * exponentials under it (FlashAttention-3's overlap within a warpgroup).
  */
 constexpr int WS_STAGES = 4;
 
@@ -1287,17 +1289,16 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaS
     return true;
 }
 
-/* The warp-specialized kernel (GRAPHATTN_WS=<NC>), on maps already built. */
+long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
+
+/* The warp-specialized kernel, on maps already built. */
 template <typename T, int D, int NC>
-bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
+bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
     *st = GA_OK;
     const size_t smem = ws_smem(D, sizeof(T), NC);
     static unsigned long long smem_set = 0;
     const void *fn = (const void *)tile_ws_kernel<T, D, NC>;
     cudaError_t e = set_smem_once(fn, (int)smem, &smem_set);
-    int dev = 0, sms = 0;
-    if (e == cudaSuccess) e = cudaGetDevice(&dev);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel: setup: %s", cudaGetErrorString(e));
         *st = GA_ERR_CUDA;
@@ -1313,7 +1314,20 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, cudaStream_t stream, c
         return true;
     }
     __atomic_fetch_add(&g_tma_calls, 1, __ATOMIC_RELAXED);
+    __atomic_fetch_add(&g_ws_calls, 1, __ATOMIC_RELAXED);
     return true;
+}
+
+/* How many consumer warpgroups the warp-specialized kernel gets for these query tiles (0: the
+ * TMA kernel runs them instead). GRAPHATTN_WS=0 turns it off, =3 or =4 forces that many; by
+ * default 4 where every SM gets at least WS_MIN_WAVES super tiles (one CTA per SM and a super
+ * tile of 256 rows balance worse than the TMA kernel's 64-row tiles on few of them; measured
+ * from N = 2^20 on: bench/RESULTS.md run 8). */
+constexpr int64_t WS_MIN_WAVES = 8;
+static int ws_consumers(const TileArgs &a, int sms) {
+    const char *env = getenv("GRAPHATTN_WS");
+    if (env && env[0]) return env[0] == '3' ? 3 : env[0] == '4' ? 4 : 0;
+    return (a.q_tiles + 3) / 4 * a.B * a.H >= WS_MIN_WAVES * sms ? 4 : 0;
 }
 
 /* The persistent TMA kernel, when the copy engine can describe Q, K and V and the query tiles'
@@ -1335,13 +1349,14 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         !tma_map(&maps.v, &maps.perm_v, a.v, dt, D, a.nk, a.Hkv, a.B, a.sv))
         return false;
     a.q_tiles = (a.nq + 63) / 64;
-    /* the warp-specialized experiment (bench/RESULTS.md run 7), opt-in */
-    if constexpr (D == 64 && !XK && std::is_same<T, __nv_bfloat16>::value) {
-        const char *ws = getenv("GRAPHATTN_WS");
-        if (ws && !(split_keys > 0 && fewest < split_keys)) {
-            if (ws[0] == '2') return launch_ws_as<T, D, 2>(a, maps, stream, err, err_size, st);
-            if (ws[0] == '3') return launch_ws_as<T, D, 3>(a, maps, stream, err, err_size, st);
-            if (ws[0] == '4') return launch_ws_as<T, D, 4>(a, maps, stream, err, err_size, st);
+    /* bf16/f16, D = 64, rows not split: the warp-specialized kernel where it has enough work */
+    if constexpr (D == 64 && !XK) {
+        int dev = 0, sms = 0;
+        if (!(split_keys > 0 && fewest < split_keys) && cudaGetDevice(&dev) == cudaSuccess &&
+            cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess) {
+            const int nc = ws_consumers(a, sms);
+            if (nc == 3) return launch_ws_as<T, D, 3>(a, maps, sms, stream, err, err_size, st);
+            if (nc == 4) return launch_ws_as<T, D, 4>(a, maps, sms, stream, err, err_size, st);
         }
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
@@ -1526,4 +1541,5 @@ ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStrea
 extern "C" int ga_cuda_testing_wgmma_available(void) { return ga_tile_wgmma_available(); }
 extern "C" long long ga_cuda_testing_extra_tile_calls(void) { return __atomic_load_n(&g_extra_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_tma_tile_calls(void) { return __atomic_load_n(&g_tma_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_ws_tile_calls(void) { return __atomic_load_n(&g_ws_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }
