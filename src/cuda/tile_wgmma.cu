@@ -930,7 +930,9 @@ static inline size_t ws_smem(int64_t D, int64_t elem, int nc) {
 /* NC >= 3: the producer is a whole warpgroup that gives its registers to the consumers
  * (setmaxnreg: 24 for the producer, ws_consumer_regs for each consumer thread: one warp of
  * each role per SM sub-partition, 16K registers each); a lone producer warp would leave one
- * sub-partition an extra warp and, at NC = 4, the consumers 96 registers */
+ * sub-partition an extra warp and, at NC = 4, the consumers 96 registers. At NC = 4 the launch
+ * gives each of the 640 threads 96 registers, and the producer frees (96 - 24) x 128 of them:
+ * 112 per consumer thread is the most they can take (asking for 120 hung in setmaxnreg.inc). */
 template <int NC> __host__ __device__ constexpr int ws_consumer_regs() { return NC >= 4 ? 112 : 160; }
 template <int NC> __host__ __device__ constexpr int ws_threads() { return 128 * NC + (NC >= 3 ? 128 : 32); }
 
