@@ -13,9 +13,10 @@ figure of issue 5's <= 1.3x targets.
   csr-huge    window 300 as a CSR at N = 2^22: 2.5e9 edges (> 2^31), int32 columns; a long-sequence check
   dense, causal  N = 2^16, H = 16, D = 128                      peers: SDPA flash (FA2), SDPA cuDNN
   window-h16  the 513-key window at N = 2^22 with H = 16            peers: FA2 window
+  window-h16-bhnd  the same with each head's rows contiguous ((B, H, N, D) storage, transposed)
   longest     the 513-key window at N = 3 * 2^27 (402M tokens), D = 32, output over q  peers: none
               (at D = 64, Q/O, K and V alone need 154.6 GB: more than the H200's 143.8 GB)
-(dense, causal, window-h16 and longest are not in the default --cases list: name them.)
+(dense, causal, window-h16, window-h16-bhnd and longest are not in the default --cases list: name them.)
 Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
 reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes
 the exit status 1. Peers are checked the same way and only reported.
@@ -297,8 +298,12 @@ def run_peer(case, system, N, edges, fn, ref, note=""):
     torch.cuda.empty_cache()
 
 
-def qkv(N):
+def qkv(N, heads_major=False):
+    """q, k, v of shape (1, N, H, D); heads_major: each head's rows contiguous (a (1, H, N, D)
+    buffer seen through a transpose), the layout many models keep."""
     g = torch.Generator(device="cuda").manual_seed(SEED + N)
+    if heads_major:
+        return [torch.randn(1, H, N, D, dtype=DT, device="cuda", generator=g).transpose(1, 2) for _ in range(3)]
     return [torch.randn(1, N, H, D, dtype=DT, device="cuda", generator=g) for _ in range(3)]
 
 
@@ -337,17 +342,18 @@ class heads_and_dim:
         H, D = self.saved
 
 
-def case_window(args, N, heads=1, dim=None, name=None, peers_too=True):
+def case_window(args, N, heads=1, dim=None, name=None, peers_too=True, heads_major=False):
     """The 513-key window; heads = 16 is the "window-h16" case (issue 5: time per edge no worse
     than with one head), run beside FA2 only; "longest" is N = 3 * 2^27 at D = 32, no peers."""
     W = 256
     dim = dim or D
     name = name or ("window" if heads == 1 else "window-h%d" % heads)
-    note = " ".join(x for x in ("" if heads == 1 else "H=%d" % heads, "" if dim == D else "D=%d" % dim) if x)
+    note = " ".join(x for x in ("" if heads == 1 else "H=%d" % heads, "" if dim == D else "D=%d" % dim,
+                                "(B, H, N, D) storage" if heads_major else "") if x)
     # the CUDA-graph rows: the plain window only (decided here: inside heads_and_dim, D is dim)
     graph_rows = heads == 1 and dim == D and N <= (1 << 24) and args.graph_timing
     with heads_and_dim(heads, dim):
-        q, k, v = qkv(N)
+        q, k, v = qkv(N, heads_major)
         g = ga.Graph("window:%d" % W)
         edges = peers.window_edges(N, W, W)
         lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
@@ -547,6 +553,8 @@ def main():
             case_dense(args, 1 << 16, causal=True)
         elif c == "window-h16":
             case_window(args, 1 << 22, heads=16)
+        elif c == "window-h16-bhnd":
+            case_window(args, 1 << 22, heads=16, name="window-h16-bhnd", heads_major=True)
         elif c == "longest":
             case_window(args, 3 << 27, dim=32, name="longest", peers_too=False)
         elif c == "csr-huge":
