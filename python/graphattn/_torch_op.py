@@ -39,11 +39,14 @@ def _view(t, name, output):
                                  "torch.bfloat16" % (name, t.dtype))
     if t.layout != torch.strided:
         raise make_error(Status.ERR_BAD_STRIDE, "%s has layout %s; graphattn takes strided tensors" % (name, t.layout))
+    strides = t.stride()
     if not output:
-        if t.dim() and t.shape[-1] > 1 and t.stride(-1) != 1:
+        if strides and t.shape[-1] > 1 and strides[-1] != 1:
             t = t.contiguous()
+            strides = t.stride()
         if t.is_conj() or t.is_neg():
             t = t.resolve_conj().resolve_neg()
+            strides = t.stride()
     dev = t.device
     if dev.type == "cuda":
         device, index = _capi.GA_DEVICE_CUDA, dev.index if dev.index is not None else torch.cuda.current_device()
@@ -52,7 +55,7 @@ def _view(t, name, output):
     else:
         raise make_error(Status.ERR_BACKEND_UNAVAILABLE,
                          "%s is on device %s; graphattn runs on cpu and cuda tensors" % (name, dev))
-    return make_tensor(t.data_ptr(), code, device, index, tuple(t.shape), t.stride()), t
+    return make_tensor(t.data_ptr(), code, device, index, t.shape, strides), t
 
 
 def _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse):
@@ -76,9 +79,12 @@ def _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse):
             ptr = (buf.data_ptr() + _WORKSPACE_ALIGN - 1) // _WORKSPACE_ALIGN * _WORKSPACE_ALIGN
             return ptr, buf
 
-        with torch.cuda.device(dev):
-            stream = torch.cuda.current_stream(dev).cuda_stream
+        stream = torch.cuda.current_stream(dev).cuda_stream
+        if qt.device_index == torch.cuda.current_device():
             run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace)
+        else:
+            with torch.cuda.device(dev):
+                run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace)
     else:
         run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads)
     del qa, ka, va
@@ -132,6 +138,30 @@ def _attention_out_fake(q, k, v, spec, handle, scale, return_lse, backend, num_t
     return q.new_empty(tuple(q.shape[:-1]) if return_lse else (0,), dtype=torch.float32)
 
 
+_function_mode_enabled = getattr(torch._C, "_is_torch_function_mode_enabled", None)
+try:
+    from torch.utils._python_dispatch import _get_current_dispatch_mode
+except ImportError:  # pragma: no cover (older torch)
+    _get_current_dispatch_mode = None
+
+
+def _eager(tensors):
+    """True when a call may skip the operator and run directly: plain CPU/CUDA tensors in eager
+    mode, nothing tracing or intercepting (torch.compile, a torch function or dispatch mode) and
+    no autograd to record. The operator's dispatch costs tens of microseconds of host time per
+    call; the direct call does the same work (bench/host_overhead.py). Anything else takes the
+    operator, which keeps torch.compile, FakeTensor and the backward error working."""
+    if torch.compiler.is_compiling() or _function_mode_enabled is None or _get_current_dispatch_mode is None:
+        return False
+    if _function_mode_enabled() or _get_current_dispatch_mode() is not None:
+        return False
+    grad = torch.is_grad_enabled()
+    for t in tensors:
+        if type(t) is not torch.Tensor or (grad and t.requires_grad) or t.device.type not in ("cpu", "cuda"):
+            return False
+    return True
+
+
 def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
     """graphattn.attention for torch tensors (g is a Graph)."""
     named = [("q", q), ("k", k), ("v", v)] + ([("out", out)] if out is not None else [])
@@ -145,6 +175,17 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
     s = scale_value(scale)
     b = backend_value(backend)
     nt = int(num_threads or 0)
+    if _eager([t for _, t in named]):
+        if out is None:
+            o = torch.empty(q.shape, dtype=q.dtype, device=q.device)
+        else:
+            if out.dtype != q.dtype:
+                raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
+                                         "out has dtype %s but q has %s" % (out.dtype, q.dtype))
+            o = out
+        lse = torch.empty(tuple(q.shape[:-1]), dtype=torch.float32, device=q.device) if return_lse else None
+        _run(q, k, v, spec, handle, s, b, nt, o, lse)
+        return (o, lse) if return_lse else o
     if out is None:
         o, lse = torch.ops.graphattn.attention(q, k, v, spec, handle, s, bool(return_lse), b, nt)
     else:

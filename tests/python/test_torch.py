@@ -180,6 +180,41 @@ def test_backward_raises_a_clear_error():
         out.sum().backward()
 
 
+def test_eager_calls_skip_the_operator_only_when_nothing_needs_it():
+    """Plain tensors in eager mode run without the operator's dispatch (it costs tens of
+    microseconds a call); autograd, tensor subclasses, torch function and dispatch modes keep it."""
+    from torch.overrides import TorchFunctionMode
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    from graphattn import _torch_op
+
+    q = torch.randn(1, 8, 1, 8)
+    r = q.clone().requires_grad_(True)
+    assert _torch_op._eager([q, q, q])
+    assert not _torch_op._eager([r, q, q])
+    with torch.no_grad():
+        assert _torch_op._eager([r, q, q])
+
+    class Sub(torch.Tensor):
+        pass
+
+    assert not _torch_op._eager([q.as_subclass(Sub), q, q])
+    with TorchFunctionMode():
+        assert not _torch_op._eager([q, q, q])
+    with FakeTensorMode():
+        assert not _torch_op._eager([q, q, q])
+
+
+def test_fake_tensors_go_through_the_operator():
+    from torch._subclasses.fake_tensor import FakeTensorMode
+
+    with FakeTensorMode():
+        q = torch.empty(2, 64, 4, 16)
+        out, lse = ga.attention(q, q, q, ga.window(8), return_lse=True)
+        assert out.shape == (2, 64, 4, 16) and out.dtype == q.dtype
+        assert lse.shape == (2, 64, 4) and lse.dtype == torch.float32
+
+
 def test_out_argument_with_autograd_raises():
     q, k, v = qkv(8, 1, 16, 16, 1, 1, 8)
     q.requires_grad_(True)
