@@ -47,12 +47,13 @@ def _view(t, name, output):
         if t.is_conj() or t.is_neg():
             t = t.resolve_conj().resolve_neg()
             strides = t.stride()
-    dev = t.device
-    if dev.type == "cuda":
+    if t.is_cuda:
+        dev = t.device
         device, index = _capi.GA_DEVICE_CUDA, dev.index if dev.index is not None else torch.cuda.current_device()
-    elif dev.type == "cpu":
+    elif t.is_cpu:
         device, index = _capi.GA_DEVICE_CPU, 0
     else:
+        dev = t.device
         raise make_error(Status.ERR_BACKEND_UNAVAILABLE,
                          "%s is on device %s; graphattn runs on cpu and cuda tensors" % (name, dev))
     return make_tensor(t.data_ptr(), code, device, index, t.shape, strides), t
@@ -157,7 +158,7 @@ def _eager(tensors):
         return False
     grad = torch.is_grad_enabled()
     for t in tensors:
-        if type(t) is not torch.Tensor or (grad and t.requires_grad) or t.device.type not in ("cpu", "cuda"):
+        if type(t) is not torch.Tensor or (grad and t.requires_grad) or not (t.is_cuda or t.is_cpu):
             return False
     return True
 
