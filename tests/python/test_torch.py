@@ -333,6 +333,25 @@ def test_many_calls_on_two_streams_agree():
 
 
 @needs_cuda
+def test_a_call_replays_from_a_cuda_graph():
+    """After the first call on a device (which uploads and probes, so it cannot be captured), a
+    call can be captured into a CUDA graph and replayed on new inputs (docs/gpu.md, CUDA graphs)."""
+    q, k, v = qkv(13, 1, 4096, 4096, 2, 2, 64, torch.bfloat16, "cuda")
+    g = ga.window(256) + ga.global_tokens([0, 4095])
+    out = torch.empty_like(q)
+    ga.attention(q, k, v, g, out=out)
+    torch.cuda.synchronize()
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        ga.attention(q, k, v, g, out=out)
+    q2, k2, v2 = qkv(14, 1, 4096, 4096, 2, 2, 64, torch.bfloat16, "cuda")
+    q.copy_(q2), k.copy_(k2), v.copy_(v2)
+    graph.replay()
+    torch.cuda.synchronize()
+    assert torch.equal(out, ga.attention(q2, k2, v2, g))
+
+
+@needs_cuda
 def test_tensors_on_a_non_current_device():
     if torch.cuda.device_count() < 2:
         pytest.skip("needs two GPUs")
