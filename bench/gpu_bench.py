@@ -26,7 +26,9 @@ FlexAttention is skipped where its mask build is known to take minutes or to run
 Output: one CSV row per (case, system, N) to --csv, and a table on stdout (last).
 Time = median of CUDA-event timings (peers.time_ms) of one call, host cost included; the window
 case also times graphattn and FA2 at N <= 2^24 as CUDA graphs of several calls (systems
-*_graph: GPU time per call). Useful TFLOP/s = 4 * edges * D * H / time."""
+*_graph: GPU time per call), and the Python package's own call (python/graphattn, system
+graphattn_pkg: what a user's eager call costs, host included). Useful TFLOP/s = 4 * edges * D *
+H / time."""
 import argparse
 import csv
 import ctypes
@@ -266,6 +268,28 @@ def run_graphattn(case, graph, N, q, k, v, edges, ref, in_place=False, note="", 
         return None
 
 
+def run_package_call(case, spec, N, q, k, v, edges, ref):
+    """The Python package's own call (python/graphattn: what users call, eager, out= given),
+    timed and checked like the shim's row: its host cost per call shows at small N."""
+    try:
+        if not os.environ.get("GRAPHATTN_LIBRARY"):
+            os.environ["GRAPHATTN_LIBRARY"] = ga._find_library()  # the library the shim loaded
+        sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "python"))
+        import graphattn as pkg
+        g = pkg.Graph(spec)
+        out = torch.empty_like(q)
+        ms = time_ms(lambda: pkg.attention(q, k, v, g, out=out), N)
+        err = max_error(out, ref)
+        ok = err <= TOL
+        if not ok:
+            FAILED.append("%s N=%d package call: max error %g" % (case, N, err))
+        record(case, "graphattn_pkg", N, edges, ms, err,
+               note="python/graphattn attention(out=): the package's call" + ("" if ok else " FAIL"))
+    except Exception as ex:  # noqa: BLE001
+        FAILED.append("%s N=%d package call: %r" % (case, N, ex))
+        record(case, "graphattn_pkg", N, edges, None, note="error: %s" % str(ex)[:200])
+
+
 def run_window_part(case, spec, N, q, k, v):
     """graphattn on a union's window part alone (issue 5 asks the union for <= 1.3x of it),
     checked like any run; returns its time in ms or None."""
@@ -372,6 +396,7 @@ def case_window(args, N, heads=1, dim=None, name=None, peers_too=True, heads_maj
         run_graphattn(name, g, N, q, k, v, edges, ref, in_place=in_place,
                       note=" ".join(x for x in (note, "out=q" if in_place else "") if x))
         if graph_rows:
+            run_package_call(name, "window:%d" % W, N, q, k, v, edges, ref)
             o1, ws = torch.empty_like(q), ga.workspace(g, q, k, v)
             systems = [("graphattn", lambda: ga.attention(g, q, k, v, out=o1, ws=ws))]
             if args.peers:
