@@ -966,17 +966,36 @@ static ga_graph *explicit_of(const char *spec, int64_t n, const char *extra) {
  * its persistent TMA form, or the warp-specialized one where there is enough work: in the tests'
  * sizes, seldom), pass 1 mma.sync (GRAPHATTN_NO_WGMMA set), pass 2 the Hopper kernel with
  * cp.async copies for plain intervals too (GRAPHATTN_NO_TMA set), pass 3 the Hopper kernel with
- * the warp-specialized kernel for every plain interval it takes (GRAPHATTN_WS=4). */
+ * the warp-specialized kernel for every plain interval it takes (GRAPHATTN_WS=4, or 3 where the
+ * process started with GRAPHATTN_WS=3). */
 static const char *tile_kernel_name(int pass) {
     return pass == 1 ? "mma.sync" : pass == 2 ? "wgmma cp.async" : pass == 3 ? "wgmma warp-specialized" : "wgmma";
+}
+/* GRAPHATTN_WS as the test process started with it: "3" or "4" makes pass 3 force that many
+ * consumers (bench/ws_ab.sh runs the tests so), and any value stays for the other passes */
+static const char *ws_started_with(void) {
+    static int read;
+    static char v[16];
+    if (!read) {
+        const char *e = getenv("GRAPHATTN_WS");
+        snprintf(v, sizeof v, "%s", e ? e : "");
+        read = 1;
+    }
+    return v;
+}
+static void ws_restore(void) {
+    const char *ws = ws_started_with();
+    if (ws[0]) setenv("GRAPHATTN_WS", ws, 1);
+    else unsetenv("GRAPHATTN_WS");
 }
 static int tile_kernel_select(int pass) {
     if (pass == 1) setenv("GRAPHATTN_NO_WGMMA", "1", 1);
     else unsetenv("GRAPHATTN_NO_WGMMA");
     if (pass == 2) setenv("GRAPHATTN_NO_TMA", "1", 1);
     else unsetenv("GRAPHATTN_NO_TMA");
-    if (pass == 3) setenv("GRAPHATTN_WS", "4", 1);
-    else unsetenv("GRAPHATTN_WS");
+    const char *ws = ws_started_with();
+    if (pass == 3) setenv("GRAPHATTN_WS", ws[0] == '3' || ws[0] == '4' ? ws : "4", 1);
+    else ws_restore();
     return pass == 1 || ga_cuda_testing_wgmma_available();
 }
 static void expect_path_calls(const char *what, int pass, long long ran, long long want);
@@ -1002,7 +1021,7 @@ static void expect_ws_calls(const char *what, int pass, long long ran, long long
 static void tile_kernel_reset(void) {
     unsetenv("GRAPHATTN_NO_WGMMA");
     unsetenv("GRAPHATTN_NO_TMA");
-    unsetenv("GRAPHATTN_WS");
+    ws_restore();
 }
 
 TEST(tile_engine_paths_match_reference) {
