@@ -205,6 +205,17 @@ def test_eager_calls_skip_the_operator_only_when_nothing_needs_it():
         assert not _torch_op._eager([q, q, q])
 
 
+def test_vmap_runs_the_operator_per_sample():
+    """torch.vmap has no batching rule for the operator: PyTorch's fallback calls it per sample
+    (with a performance warning), which must give the per-sample results."""
+    q, k, v = qkv(15, 3, 20, 20, 2, 2, 8)
+    g = ga.window(3)
+    with pytest.warns(UserWarning, match="batching rule"):
+        got = torch.vmap(lambda a, b, c: ga.attention(a[None], b[None], c[None], g)[0])(q, k, v)
+    for i in range(3):
+        assert torch.equal(got[i], ga.attention(q[i:i + 1], k[i:i + 1], v[i:i + 1], g)[0])
+
+
 def test_fake_tensors_go_through_the_operator():
     from torch._subclasses.fake_tensor import FakeTensorMode
 
