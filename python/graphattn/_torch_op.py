@@ -141,6 +141,7 @@ def _attention_out_fake(q, k, v, spec, handle, scale, return_lse, backend, num_t
 
 _function_mode_enabled = getattr(torch._C, "_is_torch_function_mode_enabled", None)
 _functorch_stack = getattr(getattr(torch._C, "_functorch", None), "peek_interpreter_stack", None)
+_profiler_enabled = getattr(getattr(torch._C, "_autograd", None), "_profiler_enabled", None)
 try:
     from torch.utils._python_dispatch import _get_current_dispatch_mode
 except ImportError:  # pragma: no cover (older torch)
@@ -150,13 +151,15 @@ except ImportError:  # pragma: no cover (older torch)
 def _eager(tensors):
     """True when a call may skip the operator and run directly: plain CPU/CUDA tensors in eager
     mode, nothing tracing or intercepting (torch.compile, a torch function or dispatch mode, a
-    torch.func transform such as vmap) and no autograd to record. The operator's dispatch costs tens of microseconds of host time per
+    torch.func transform such as vmap, the profiler, which then shows the operator's name) and
+    no autograd to record. The operator's dispatch costs tens of microseconds of host time per
     call; the direct call does the same work (bench/host_overhead.py). Anything else takes the
     operator, which keeps torch.compile, FakeTensor and the backward error working."""
     if (torch.compiler.is_compiling() or _function_mode_enabled is None or _get_current_dispatch_mode is None
-            or _functorch_stack is None):
+            or _functorch_stack is None or _profiler_enabled is None):
         return False
-    if _function_mode_enabled() or _get_current_dispatch_mode() is not None or _functorch_stack() is not None:
+    if (_function_mode_enabled() or _get_current_dispatch_mode() is not None or _functorch_stack() is not None
+            or _profiler_enabled()):
         return False
     grad = torch.is_grad_enabled()
     for t in tensors:

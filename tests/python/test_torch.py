@@ -205,6 +205,13 @@ def test_eager_calls_skip_the_operator_only_when_nothing_needs_it():
         assert not _torch_op._eager([q, q, q])
 
 
+def test_the_profiler_sees_the_operator():
+    q, k, v = qkv(16, 1, 20, 20, 2, 2, 8)
+    with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
+        ga.attention(q, k, v, ga.window(3))
+    assert any(e.name == "graphattn::attention" for e in prof.events())
+
+
 def test_vmap_runs_the_operator_per_sample():
     """torch.vmap has no batching rule for the operator: PyTorch's fallback calls it per sample
     (with a performance warning), which must give the per-sample results."""
