@@ -142,6 +142,10 @@ def _attention_out_fake(q, k, v, spec, handle, scale, return_lse, backend, num_t
 _function_mode_enabled = getattr(torch._C, "_is_torch_function_mode_enabled", None)
 _functorch_stack = getattr(getattr(torch._C, "_functorch", None), "peek_interpreter_stack", None)
 _profiler_enabled = getattr(getattr(torch._C, "_autograd", None), "_profiler_enabled", None)
+try:  # an in-place write must bump the tensor's version, as the operator (mutates_args) does
+    from torch.autograd.graph import increment_version as _increment_version
+except ImportError:  # pragma: no cover (older torch)
+    _increment_version = None
 try:
     from torch.utils._python_dispatch import _get_current_dispatch_mode
 except ImportError:  # pragma: no cover (older torch)
@@ -156,7 +160,7 @@ def _eager(tensors):
     call; the direct call does the same work (bench/host_overhead.py). Anything else takes the
     operator, which keeps torch.compile, FakeTensor and the backward error working."""
     if (torch.compiler.is_compiling() or _function_mode_enabled is None or _get_current_dispatch_mode is None
-            or _functorch_stack is None or _profiler_enabled is None):
+            or _functorch_stack is None or _profiler_enabled is None or _increment_version is None):
         return False
     if (_function_mode_enabled() or _get_current_dispatch_mode() is not None or _functorch_stack() is not None
             or _profiler_enabled()):
@@ -191,6 +195,8 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
             o = out
         lse = torch.empty(tuple(q.shape[:-1]), dtype=torch.float32, device=q.device) if return_lse else None
         _run(q, k, v, spec, handle, s, b, nt, o, lse)
+        if out is not None:  # written in place: autograd must see it (a saved tensor now stale)
+            _increment_version(out)
         return (o, lse) if return_lse else o
     if out is None:
         o, lse = torch.ops.graphattn.attention(q, k, v, spec, handle, s, bool(return_lse), b, nt)

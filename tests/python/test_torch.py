@@ -205,6 +205,18 @@ def test_eager_calls_skip_the_operator_only_when_nothing_needs_it():
         assert not _torch_op._eager([q, q, q])
 
 
+def test_writing_out_in_place_is_seen_by_autograd():
+    """out= writes a tensor in place: a backward that saved it must fail as for any in-place op."""
+    q, k, v = qkv(17, 1, 20, 20, 2, 2, 8)
+    w = torch.randn(1, 20, 2, 8, requires_grad=True)
+    out = torch.randn(1, 20, 2, 8)
+    y = (w * out).sum()
+    with torch.no_grad():
+        ga.attention(q, k, v, ga.window(3), out=out)
+    with pytest.raises(RuntimeError, match="inplace operation"):
+        y.backward()
+
+
 def test_the_profiler_sees_the_operator():
     q, k, v = qkv(16, 1, 20, 20, 2, 2, 8)
     with torch.profiler.profile(activities=[torch.profiler.ProfilerActivity.CPU]) as prof:
