@@ -617,6 +617,13 @@ struct TmaMaps {
 };
 
 #if GA_WGMMA_DEVICE
+/* The key tiles [kb, ke) that rows q0 .. qlast of a plain interval attend (none: kb == ke). */
+__device__ __forceinline__ void key_tiles(const TileArgs &a, int64_t q0, int64_t qlast, int64_t &kb, int64_t &ke) {
+    const int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
+    kb = klo / BK;
+    ke = khi >= klo ? khi / BK + 1 : kb;
+}
+
 /* The query tile t of the persistent walk: its (batch, head), rows and key tiles. */
 struct TileWork {
     int64_t b, h, hk, q0, qlast, kt_begin, kt_end;
@@ -629,9 +636,7 @@ __device__ __forceinline__ TileWork tile_work(const TileArgs &a, int64_t t) {
     w.hk = w.h / (a.H / a.Hkv);
     w.q0 = qt * 64;
     w.qlast = min(w.q0 + 64, a.nq) - 1;
-    const int64_t klo = max((int64_t)0, a.iv.lo(w.q0)), khi = min(a.nk - 1, a.iv.hi(w.qlast));
-    w.kt_begin = klo / BK;
-    w.kt_end = khi >= klo ? khi / BK + 1 : w.kt_begin;
+    key_tiles(a, w.q0, w.qlast, w.kt_begin, w.kt_end);
     return w;
 }
 
@@ -975,10 +980,10 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         w.h = bh - w.b * a.H;
         w.hk = w.h / (a.H / a.Hkv);
         w.qt0 = st * NC;
-        const int64_t q0 = w.qt0 * 64, qlast = min((w.qt0 + NC) * 64, a.nq) - 1;
-        const int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
-        w.kb = (int)(klo / BK);
-        w.ke = khi >= klo ? (int)(khi / BK + 1) : w.kb;
+        int64_t kb, ke;
+        key_tiles(a, w.qt0 * 64, min((w.qt0 + NC) * 64, a.nq) - 1, kb, ke);
+        w.kb = (int)kb;
+        w.ke = (int)ke;
         return w;
     };
 
@@ -1031,9 +1036,10 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         const int q0 = (int)(qt * 64), qlast = valid ? (int)min(qt * 64 + 64, a.nq) - 1 : q0;
         int mkb = w.ke, mke = w.ke; /* this consumer's key tiles (none past the last query tile) */
         if (valid) {
-            const int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
-            mkb = (int)(klo / BK);
-            mke = khi >= klo ? (int)(khi / BK + 1) : mkb;
+            int64_t kb, ke;
+            key_tiles(a, q0, qlast, kb, ke);
+            mkb = (int)kb;
+            mke = (int)ke;
         }
         mkb = __shfl_sync(0xffffffffu, mkb, 0);
         mke = __shfl_sync(0xffffffffu, mke, 0);
@@ -1257,9 +1263,10 @@ bool tma_map(CUtensorMap *m, int *perm, const void *base, ga_dtype dt, int64_t D
 
 long long g_tma_calls; /* ga_cuda_testing_tma_tile_calls */
 
-/* The TMA kernel, one instance, on maps already built (true, its status in *st). */
+/* The TMA kernel, one instance, on maps already built, on a device of `sms` SMs (true, its
+ * status in *st). */
 template <typename T, int D, int MINB, bool SPLIT, bool XK>
-bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaStream_t stream, char *err,
+bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int sms, int split_keys, cudaStream_t stream, char *err,
                    size_t err_size, ga_status *st) {
     *st = GA_OK;
     const size_t smem = tma_smem(D, sizeof(T), XK ? (a.nx_keys + 15) / 16 * 16 : 0);
@@ -1267,9 +1274,7 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int split_keys, cudaS
     static unsigned long long smem_set = 0;
     const void *fn = (const void *)tile_tma_kernel<T, D, MINB, SPLIT, XK>;
     cudaError_t e = set_smem_once(fn, (int)tma_smem(D, sizeof(T), XK ? GA_TILE_MAX_EXTRA : 0), &smem_set);
-    int dev = 0, sms = 0, per_sm = 0;
-    if (e == cudaSuccess) e = cudaGetDevice(&dev);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    int per_sm = 0;
     if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, 128, smem);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "TMA tile kernel: setup: %s", cudaGetErrorString(e));
@@ -1351,20 +1356,25 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         !tma_map(&maps.v, &maps.perm_v, a.v, dt, D, a.nk, a.Hkv, a.B, a.sv))
         return false;
     a.q_tiles = (a.nq + 63) / 64;
+    int dev = 0, sms = 0;
+    cudaError_t e = cudaGetDevice(&dev);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    if (e != cudaSuccess) {
+        snprintf(err, err_size, "TMA tile kernel: setup: %s", cudaGetErrorString(e));
+        *st = GA_ERR_CUDA;
+        return true;
+    }
+    const bool split = split_keys > 0 && fewest < split_keys;
     /* bf16/f16, D = 64, rows not split: the warp-specialized kernel where it has enough work */
     if constexpr (D == 64 && !XK) {
-        int dev = 0, sms = 0;
-        if (!(split_keys > 0 && fewest < split_keys) && cudaGetDevice(&dev) == cudaSuccess &&
-            cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess) {
-            const int nc = ws_consumers(a, sms);
-            if (nc == 3) return launch_ws_as<T, D, 3>(a, maps, sms, stream, err, err_size, st);
-            if (nc == 4) return launch_ws_as<T, D, 4>(a, maps, sms, stream, err, err_size, st);
-        }
+        const int nc = split ? 0 : ws_consumers(a, sms);
+        if (nc == 3) return launch_ws_as<T, D, 3>(a, maps, sms, stream, err, err_size, st);
+        if (nc == 4) return launch_ws_as<T, D, 4>(a, maps, sms, stream, err, err_size, st);
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
-    if (split_keys > 0 && fewest < split_keys)
-        return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true, XK>(a, maps, split_keys, stream, err, err_size, st);
-    return launch_tma_as<T, D, MINB, false, XK>(a, maps, split_keys, stream, err, err_size, st);
+    if (split)
+        return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true, XK>(a, maps, sms, split_keys, stream, err, err_size, st);
+    return launch_tma_as<T, D, MINB, false, XK>(a, maps, sms, split_keys, stream, err, err_size, st);
 }
 
 long long g_extra_calls;   /* ga_cuda_testing_extra_tile_calls */
