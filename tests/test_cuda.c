@@ -999,6 +999,11 @@ static int tile_kernel_select(int pass) {
     return pass == 1 || ga_cuda_testing_wgmma_available();
 }
 static void expect_path_calls(const char *what, int pass, long long ran, long long want);
+/* GA_EXPECT_WGMMA=1: this machine must run the Hopper kernels (scripts/gpu-check sets it) */
+static int wgmma_expected(void) {
+    const char *e = getenv("GA_EXPECT_WGMMA");
+    return e && atoi(e) == 1;
+}
 /* The TMA kernel ran `ran` times on kernel pass `pass`: at least `want` times on the Hopper pass
  * (where the Hopper kernel is expected, see expect_path_calls), never on the others. */
 static void expect_tma_calls(const char *what, int pass, long long ran, long long want) {
@@ -1015,7 +1020,7 @@ static void expect_ws_calls(const char *what, int pass, long long ran, long long
     printf("%s warp-specialized calls (%s): %lld\n", what, tile_kernel_name(pass), ran);
     if ((pass == 1 || pass == 2) && ran != 0)
         ga_test_fail(__FILE__, __LINE__, "warp-specialized kernel ran %lld times with %s asked", ran, tile_kernel_name(pass));
-    if (pass == 3 && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1 && ran < want)
+    if (pass == 3 && wgmma_expected() && ran < want)
         ga_test_fail(__FILE__, __LINE__, "%s: warp-specialized kernel ran %lld times, expected >= %lld", what, ran, want);
 }
 static void tile_kernel_reset(void) {
@@ -1154,7 +1159,7 @@ done:
 static void expect_path_calls(const char *what, int pass, long long ran, long long want) {
     printf("%s tile calls (%s): %lld\n", what, tile_kernel_name(pass), ran);
     if (pass == 1 && ran != 0) ga_test_fail(__FILE__, __LINE__, "%s path ran %lld times on mma.sync", what, ran);
-    if ((pass == 0 || pass == 3) && getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1 && ran < want)
+    if ((pass == 0 || pass == 3) && wgmma_expected() && ran < want)
         ga_test_fail(__FILE__, __LINE__, "%s path ran %lld times, expected >= %lld", what, ran, want);
 }
 
@@ -1339,7 +1344,7 @@ TEST(hopper_tile_kernel_is_used_where_expected) {
     NEED_GPU();
     const int avail = ga_cuda_testing_wgmma_available();
     printf("wgmma tile kernel available: %s\n", avail ? "yes" : "no");
-    if (getenv("GA_EXPECT_WGMMA") && atoi(getenv("GA_EXPECT_WGMMA")) == 1) EXPECT_TRUE(avail == 1);
+    if (wgmma_expected()) EXPECT_TRUE(avail == 1);
 }
 
 /* GA_FLAG_ACCUMULATE through the tile path: causal split into a band (tiles) and the rest below
