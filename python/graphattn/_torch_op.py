@@ -150,6 +150,9 @@ try:
     from torch.utils._python_dispatch import _get_current_dispatch_mode
 except ImportError:  # pragma: no cover (older torch)
     _get_current_dispatch_mode = None
+# a torch without one of these probes always takes the operator
+_EAGER_PROBES = None not in (_function_mode_enabled, _functorch_stack, _profiler_enabled, _increment_version,
+                             _get_current_dispatch_mode)
 
 
 def _eager(tensors):
@@ -159,8 +162,7 @@ def _eager(tensors):
     no autograd to record. The operator's dispatch costs tens of microseconds of host time per
     call; the direct call does the same work (bench/host_overhead.py). Anything else takes the
     operator, which keeps torch.compile, FakeTensor and the backward error working."""
-    if (torch.compiler.is_compiling() or _function_mode_enabled is None or _get_current_dispatch_mode is None
-            or _functorch_stack is None or _profiler_enabled is None or _increment_version is None):
+    if not _EAGER_PROBES or torch.compiler.is_compiling():
         return False
     if (_function_mode_enabled() or _get_current_dispatch_mode() is not None or _functorch_stack() is not None
             or _profiler_enabled()):
@@ -185,14 +187,15 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
     s = scale_value(scale)
     b = backend_value(backend)
     nt = int(num_threads or 0)
+    if out is not None:
+        if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, out)):
+            raise RuntimeError("graphattn.attention(out=...) does not support autograd (and graphattn is "
+                               "forward-only); call it under torch.no_grad()")
+        if out.dtype != q.dtype:
+            raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
+                                     "out has dtype %s but q has %s" % (out.dtype, q.dtype))
     if _eager([t for _, t in named]):
-        if out is None:
-            o = torch.empty(q.shape, dtype=q.dtype, device=q.device)
-        else:
-            if out.dtype != q.dtype:
-                raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
-                                         "out has dtype %s but q has %s" % (out.dtype, q.dtype))
-            o = out
+        o = torch.empty(q.shape, dtype=q.dtype, device=q.device) if out is None else out
         lse = torch.empty(tuple(q.shape[:-1]), dtype=torch.float32, device=q.device) if return_lse else None
         _run(q, k, v, spec, handle, s, b, nt, o, lse)
         if out is not None:  # written in place: autograd must see it (a saved tensor now stale)
@@ -201,12 +204,6 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
     if out is None:
         o, lse = torch.ops.graphattn.attention(q, k, v, spec, handle, s, bool(return_lse), b, nt)
     else:
-        if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, out)):
-            raise RuntimeError("graphattn.attention(out=...) does not support autograd (and graphattn is "
-                               "forward-only); call it under torch.no_grad()")
-        if out.dtype != q.dtype:
-            raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
-                                     "out has dtype %s but q has %s" % (out.dtype, q.dtype))
         lse = torch.ops.graphattn.attention_out(q, k, v, spec, handle, s, bool(return_lse), b, nt, out)
         o = out
     return (o, lse) if return_lse else o
