@@ -331,21 +331,35 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
         const RowWeights w = finish_row(m_run[r], l_run[r], a.accumulate, a.accumulate ? *lse_p : -INFINITY);
         const float lse = w.lse, w_new = w.w_new, w_old = w.w_old;
-        /* the thread's two adjacent columns as one 4-byte store where the row allows it */
+        /* the thread's two adjacent columns as one 4-byte store where the row allows it; the
+         * prior state's test is taken once per row, not per column pair (a branch each) */
         const bool pair = (reinterpret_cast<uintptr_t>(orow) & 3) == 0;
+        if (w_old > 0.f) { /* a prior state with no edges (lse -inf) contributes nothing */
 #pragma unroll
-        for (int d = 0; d < DTILES; d++) {
-            const int col = d * 8 + 2 * t4;
-            float x0 = o[4 * d + 2 * r] * w_new, x1 = o[4 * d + 2 * r + 1] * w_new;
-            if (w_old > 0.f) { /* a prior state with no edges (lse -inf) contributes nothing */
-                x0 += Pack<T>::to_float(orow[col]) * w_old;
-                x1 += Pack<T>::to_float(orow[col + 1]) * w_old;
+            for (int d = 0; d < DTILES; d++) {
+                const int col = d * 8 + 2 * t4;
+                const float x0 = o[4 * d + 2 * r] * w_new + Pack<T>::to_float(orow[col]) * w_old;
+                const float x1 = o[4 * d + 2 * r + 1] * w_new + Pack<T>::to_float(orow[col + 1]) * w_old;
+                if (pair) {
+                    *reinterpret_cast<uint32_t *>(orow + col) = Pack<T>::pack(x0, x1);
+                } else {
+                    orow[col] = Pack<T>::from_float(x0);
+                    orow[col + 1] = Pack<T>::from_float(x1);
+                }
             }
-            if (pair) {
-                *reinterpret_cast<uint32_t *>(orow + col) = Pack<T>::pack(x0, x1);
-            } else {
-                orow[col] = Pack<T>::from_float(x0);
-                orow[col + 1] = Pack<T>::from_float(x1);
+        } else if (pair) {
+#pragma unroll
+            for (int d = 0; d < DTILES; d++) {
+                const int col = d * 8 + 2 * t4;
+                *reinterpret_cast<uint32_t *>(orow + col) =
+                    Pack<T>::pack(o[4 * d + 2 * r] * w_new, o[4 * d + 2 * r + 1] * w_new);
+            }
+        } else {
+#pragma unroll
+            for (int d = 0; d < DTILES; d++) {
+                const int col = d * 8 + 2 * t4;
+                orow[col] = Pack<T>::from_float(o[4 * d + 2 * r] * w_new);
+                orow[col + 1] = Pack<T>::from_float(o[4 * d + 2 * r + 1] * w_new);
             }
         }
         if (lse_p && t4 == 0) *lse_p = lse;

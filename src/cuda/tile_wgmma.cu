@@ -917,10 +917,14 @@ __global__ void __launch_bounds__(128, MINB)
  * with it, arrives on the stage's empty barrier (4 NC arrivals), which the producer waits on
  * before reusing the stage. A consumer skips the tiles its rows do not attend (it still waits
  * for them and releases them). No warp of a consumer issues copies, so none waits for another
- * at a wgmma, and each consumer issues P V (j - 1) with Q K^T (j) and computes tile j's
- * exponentials under it (FlashAttention-3's overlap within a warpgroup).
+ * at a wgmma. A consumer waits for each tile's P V before the next Q K^T: the four consumers'
+ * tensor-core work interleaves on the SM instead (FlashAttention-3's overlap of P V (j - 1)
+ * with Q K^T (j) within a warpgroup held S and P together, spilled at 112 registers and ran
+ * 2-5% slower than this form with 8 stages: bench/RESULTS.md run 9). 8 K/V stages (193 KB of
+ * shared memory at NC = 4): with 4, the leading consumer waited for each copy until the
+ * trailing one released a stage (ncu: 22% of the stage waits retried).
  */
-constexpr int WS_STAGES = 4;
+constexpr int WS_STAGES = 8;
 
 #if GA_WGMMA_DEVICE
 __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
@@ -928,8 +932,8 @@ __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
 }
 #endif
 
-static inline size_t ws_smem(int64_t D, int64_t elem, int nc) {
-    return 1024 + (size_t)(2 * nc * 64 + 2 * WS_STAGES * BK) * D * elem + 8 * (2 * WS_STAGES + 4 * nc);
+static inline size_t ws_smem(int64_t D, int64_t elem, int nc, int stages) {
+    return 1024 + (size_t)(2 * nc * 64 + 2 * stages * BK) * D * elem + 8 * (2 * stages + 4 * nc);
 }
 
 /* NC >= 3: the producer is a whole warpgroup that gives its registers to the consumers
@@ -941,7 +945,7 @@ static inline size_t ws_smem(int64_t D, int64_t elem, int nc) {
 template <int NC> __host__ __device__ constexpr int ws_consumer_regs() { return NC >= 4 ? 112 : 160; }
 template <int NC> __host__ __device__ constexpr int ws_threads() { return 128 * NC + (NC >= 3 ? 128 : 32); }
 
-template <typename T, int D, int NC>
+template <typename T, int D, int NC, int ST = WS_STAGES>
 __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
 #if GA_WGMMA_DEVICE
     constexpr bool PWG = NC >= 3;
@@ -949,14 +953,14 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     constexpr uint32_t QBYTES = 64 * D * 2, KVBYTES = BK * D * 2;
     extern __shared__ __align__(1024) unsigned char smem_raw[];
     const uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [NC][2] */
-    const uint32_t sK = sQ + 2 * NC * QBYTES, sV = sK + WS_STAGES * KVBYTES;
-    const uint32_t sFull = sV + WS_STAGES * KVBYTES, sEmpty = sFull + 8 * WS_STAGES;
-    const uint32_t sQFull = sEmpty + 8 * WS_STAGES, sQEmpty = sQFull + 8 * 2 * NC; /* [NC][2] */
+    const uint32_t sK = sQ + 2 * NC * QBYTES, sV = sK + ST * KVBYTES;
+    const uint32_t sFull = sV + ST * KVBYTES, sEmpty = sFull + 8 * ST;
+    const uint32_t sQFull = sEmpty + 8 * ST, sQEmpty = sQFull + 8 * 2 * NC; /* [NC][2] */
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int64_t sup_bh = (a.q_tiles + NC - 1) / NC, nsup = sup_bh * a.B * a.H;
     if (tid == 0) {
-        for (int s = 0; s < WS_STAGES; s++) {
+        for (int s = 0; s < ST; s++) {
             mbar_init(sFull + 8 * s, 1);
             mbar_init(sEmpty + 8 * s, 4 * NC);
         }
@@ -1007,8 +1011,8 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
                                 (int)((w.qt0 + c) * 64), (int)w.h, (int)w.b);
                 }
                 for (int kt = w.kb; kt < w.ke; kt++, n++) {
-                    const uint32_t st = n % WS_STAGES, full = sFull + 8 * st;
-                    mbar_wait(sEmpty + 8 * st, ((n / WS_STAGES) & 1) ^ 1);
+                    const uint32_t st = n % ST, full = sFull + 8 * st;
+                    mbar_wait(sEmpty + 8 * st, ((n / ST) & 1) ^ 1);
                     mbar_expect_tx(full, 2 * KVBYTES);
 #pragma unroll
                     for (int hf = 0; hf < HALVES; hf++) {
@@ -1059,8 +1063,8 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         /* the tiles before this consumer's own: released at once (after their copies landed) */
         int kt = w.kb;
         for (; kt < w.ke && kt < mkb; kt++, n++) {
-            const uint32_t st = n % WS_STAGES;
-            mbar_wait(sFull + 8 * st, (n / WS_STAGES) & 1);
+            const uint32_t st = n % ST;
+            mbar_wait(sFull + 8 * st, (n / ST) & 1);
             if (lane == 0) mbar_arrive(sEmpty + 8 * st);
         }
         auto masked = [&](int k) { return !(k * BK >= full_lo && k * BK + BK - 1 <= full_hi); };
@@ -1068,49 +1072,35 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             mask_interval(s, (int64_t)k * BK, t4, a.nk, a.nq, row0, a.iv.lo(row0), a.iv.hi(row0), row1, a.iv.lo(row1),
                           a.iv.hi(row1));
         };
-        if (kt < mke) {
-            /* the first tile: S, softmax, P */
-            uint32_t prev = n % WS_STAGES;
-            mbar_wait(sFull + 8 * prev, (n / WS_STAGES) & 1);
-            issue_qk<T, D, 64, BK>(s, dq0, dk0 + prev * (KVBYTES >> 4));
+        for (; kt < mke; kt++, n++) { /* this consumer's tiles: S, softmax, P V, each waited for */
+            const uint32_t st = n % ST;
+            mbar_wait(sFull + 8 * st, (n / ST) & 1);
+            /* opaque here, so that the k-steps' Q descriptors are formed in the loop rather than
+             * hoisted (8 registers held across it) */
+            uint64_t dq = dq0;
+            asm volatile("" : "+l"(dq));
+            issue_qk<T, D, 64, BK>(s, dq, dk0 + st * (KVBYTES >> 4));
             wgmma_wait<0>();
             reg_fence<32>(s);
             if (masked(kt)) mask(kt);
             softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
-            /* then per tile j: Q K^T (j) and P V (j - 1) issued together; the exponentials of j
-             * run while P V (j - 1) does (FlashAttention-3's overlap within a warpgroup); o is
-             * rescaled and P replaced once P V (j - 1) is done */
-            for (kt++, n++; kt < mke; kt++, n++) {
-                const uint32_t st = n % WS_STAGES;
-                mbar_wait(sFull + 8 * st, (n / WS_STAGES) & 1);
-                issue_qk<T, D, 64, BK>(s, dq0, dk0 + st * (KVBYTES >> 4));
-                issue_pv<T, D>(o, pf, pfl, false, dv0 + prev * (KVBYTES >> 4));
-                wgmma_wait<1>(); /* S of tile j */
-                reg_fence<32>(s);
-                if (masked(kt)) mask(kt);
-                float corr[2], rs[2];
-                softmax_exp<8>(s, a.scale_log2, m_run, corr, rs);
-                wgmma_wait<0>(); /* P V of tile j - 1 */
-                reg_fence<D / 2>(o);
-                reg_fence_p(pf);
-                if (lane == 0) mbar_arrive(sEmpty + 8 * prev);
-                softmax_commit<T, DTILES, false>(s, corr, rs, l_run, o, pf, pfl);
-                prev = st;
-            }
-            issue_pv<T, D>(o, pf, pfl, false, dv0 + prev * (KVBYTES >> 4));
+            issue_pv<T, D>(o, pf, pfl, false, dv0 + st * (KVBYTES >> 4));
             wgmma_wait<0>();
             reg_fence<D / 2>(o);
             reg_fence_p(pf);
-            if (lane == 0) mbar_arrive(sEmpty + 8 * prev);
+            if (lane == 0) mbar_arrive(sEmpty + 8 * st);
         }
         /* the tiles after this consumer's own */
         for (; kt < w.ke; kt++, n++) {
-            const uint32_t st = n % WS_STAGES;
-            mbar_wait(sFull + 8 * st, (n / WS_STAGES) & 1);
+            const uint32_t st = n % ST;
+            mbar_wait(sFull + 8 * st, (n / ST) & 1);
             if (lane == 0) mbar_arrive(sEmpty + 8 * st);
         }
         if (lane == 0) mbar_arrive(sQEmpty + 8 * qbuf);
-        if (valid) epilogue<T, DTILES>(a, o, m_run, l_run, w.b, w.h, row0, row1, t4);
+        if (valid) {
+            const Sup we = sup_work(u); /* again, rather than (b, h) live through the key loop */
+            epilogue<T, DTILES>(a, o, m_run, l_run, we.b, we.h, row0, row1, t4);
+        }
     }
 #else
     (void)maps;
@@ -1263,11 +1253,31 @@ bool tma_map(CUtensorMap *m, int *perm, const void *base, ga_dtype dt, int64_t D
 
 long long g_tma_calls; /* ga_cuda_testing_tma_tile_calls */
 
-/* The TMA kernel, one instance, on maps already built, on a device of `sms` SMs (true, its
+/* Active CTAs per SM of one kernel instance with smem bytes of dynamic shared memory on device
+ * dev, asked of the runtime once per (device, smem) and kept (the query walks the function's
+ * attributes on every call: host time before each launch). `cache` is the instance's own table,
+ * one entry per device: smem << 16 | 1 << 15 | result, read and written atomically (two threads
+ * that miss at once both ask and store the same answer). */
+static cudaError_t occupancy_cached(const void *fn, int dev, size_t smem, unsigned long long *cache, int *per_sm) {
+    if (dev >= 0 && dev < 64) {
+        const unsigned long long c = __atomic_load_n(&cache[dev], __ATOMIC_RELAXED);
+        if ((c & (1ull << 15)) && (c >> 16) == smem) {
+            *per_sm = (int)(c & 0x7fff);
+            return cudaSuccess;
+        }
+    }
+    const cudaError_t e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(per_sm, fn, 128, smem);
+    if (e == cudaSuccess && dev >= 0 && dev < 64 && *per_sm >= 0 && *per_sm < (1 << 15))
+        __atomic_store_n(&cache[dev], ((unsigned long long)smem << 16) | (1ull << 15) | (unsigned)*per_sm,
+                         __ATOMIC_RELAXED);
+    return e;
+}
+
+/* The TMA kernel, one instance, on maps already built, on device dev of `sms` SMs (true, its
  * status in *st). */
 template <typename T, int D, int MINB, bool SPLIT, bool XK>
-bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int sms, int split_keys, cudaStream_t stream, char *err,
-                   size_t err_size, ga_status *st) {
+bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int dev, int sms, int split_keys, cudaStream_t stream,
+                   char *err, size_t err_size, ga_status *st) {
     *st = GA_OK;
     const size_t smem = tma_smem(D, sizeof(T), XK ? (a.nx_keys + 15) / 16 * 16 : 0);
     /* the attribute is the largest size (64 listed keys) so that it is set once per device */
@@ -1275,7 +1285,8 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int sms, int split_ke
     const void *fn = (const void *)tile_tma_kernel<T, D, MINB, SPLIT, XK>;
     cudaError_t e = set_smem_once(fn, (int)tma_smem(D, sizeof(T), XK ? GA_TILE_MAX_EXTRA : 0), &smem_set);
     int per_sm = 0;
-    if (e == cudaSuccess) e = cudaOccupancyMaxActiveBlocksPerMultiprocessor(&per_sm, fn, 128, smem);
+    static unsigned long long occupancy[64];
+    if (e == cudaSuccess) e = occupancy_cached(fn, dev, smem, occupancy, &per_sm);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "TMA tile kernel: setup: %s", cudaGetErrorString(e));
         *st = GA_ERR_CUDA;
@@ -1299,12 +1310,12 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int sms, int split_ke
 long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 
 /* The warp-specialized kernel, on maps already built. */
-template <typename T, int D, int NC>
+template <typename T, int D, int NC, int ST = WS_STAGES>
 bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
     *st = GA_OK;
-    const size_t smem = ws_smem(D, sizeof(T), NC);
+    const size_t smem = ws_smem(D, sizeof(T), NC, ST);
     static unsigned long long smem_set = 0;
-    const void *fn = (const void *)tile_ws_kernel<T, D, NC>;
+    const void *fn = (const void *)tile_ws_kernel<T, D, NC, ST>;
     cudaError_t e = set_smem_once(fn, (int)smem, &smem_set);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel: setup: %s", cudaGetErrorString(e));
@@ -1313,7 +1324,7 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t 
     }
     const int64_t nsup = (a.q_tiles + NC - 1) / NC * a.B * a.H;
     const int64_t grid = nsup < sms ? nsup : sms;
-    tile_ws_kernel<T, D, NC><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
+    tile_ws_kernel<T, D, NC, ST><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel launch: %s", cudaGetErrorString(e));
@@ -1328,9 +1339,10 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t 
 /* How many consumer warpgroups the warp-specialized kernel gets for these query tiles (0: the
  * TMA kernel runs them instead). GRAPHATTN_WS=0 turns it off, =3 or =4 forces that many; by
  * default 4 where every SM gets at least WS_MIN_WAVES super tiles (one CTA per SM and a super
- * tile of 256 rows balance worse than the TMA kernel's 64-row tiles on few of them; measured
- * from N = 2^20 on: bench/RESULTS.md run 8). */
-constexpr int64_t WS_MIN_WAVES = 8;
+ * tile of 256 rows balance worse than the TMA kernel's 64-row tiles on few of them; window:256
+ * in bench/RESULTS.md run 9: 7.75 super tiles per SM (2^18) 0.142 vs 0.148 ms, 1.9 (2^16) 0.050
+ * vs 0.049). */
+constexpr int64_t WS_MIN_WAVES = 4;
 static int ws_consumers(const TileArgs &a, int sms) {
     const char *env = getenv("GRAPHATTN_WS");
     if (env && env[0]) return env[0] == '3' ? 3 : env[0] == '4' ? 4 : 0;
@@ -1373,8 +1385,8 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
     if (split)
-        return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true, XK>(a, maps, sms, split_keys, stream, err, err_size, st);
-    return launch_tma_as<T, D, MINB, false, XK>(a, maps, sms, split_keys, stream, err, err_size, st);
+        return launch_tma_as<T, D, (MINB > 3 ? 3 : MINB), true, XK>(a, maps, dev, sms, split_keys, stream, err, err_size, st);
+    return launch_tma_as<T, D, MINB, false, XK>(a, maps, dev, sms, split_keys, stream, err, err_size, st);
 }
 
 long long g_extra_calls;   /* ga_cuda_testing_extra_tile_calls */
