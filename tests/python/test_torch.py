@@ -2,6 +2,8 @@
 and the SparseSelfAttention module. Skipped where torch is not installed; the CUDA tests are
 skipped without a GPU (or without the CUDA backend in the loaded library)."""
 import numpy as np
+import warnings
+
 import pytest
 
 torch = pytest.importorskip("torch")
@@ -225,11 +227,13 @@ def test_the_profiler_sees_the_operator():
 
 
 def test_vmap_runs_the_operator_per_sample():
-    """torch.vmap has no batching rule for the operator: PyTorch's fallback calls it per sample
-    (with a performance warning), which must give the per-sample results."""
+    """torch.vmap has no batching rule for the operator: PyTorch's fallback calls it per sample,
+    which must give the per-sample results. (Its performance warning is not checked: PyTorch 2.11
+    on the GPU machine logs it from C++ rather than raising a Python warning.)"""
     q, k, v = qkv(15, 3, 20, 20, 2, 2, 8)
     g = ga.window(3)
-    with pytest.warns(UserWarning, match="batching rule"):
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
         got = torch.vmap(lambda a, b, c: ga.attention(a[None], b[None], c[None], g)[0])(q, k, v)
     for i in range(3):
         assert torch.equal(got[i], ga.attention(q[i:i + 1], k[i:i + 1], v[i:i + 1], g)[0])
