@@ -1167,12 +1167,13 @@ static void expect_path_calls(const char *what, int pass, long long ran, long lo
  * (listed keys as extra 16-key sub-tiles, listed rows split over key chunks and merged):
  * Longformer's shape, tokens past Nq or Nk, tokens inside and outside the window, 64 tokens, the
  * last row listed, Nq != Nk, batches, GQA, D 64/128, output over q, a later component on the
- * edge engine, a prior state, and 65 tokens (too many: the edge engine takes them). Three
+ * edge engine, a prior state, and 65 tokens (too many: the edge engine takes them). Four
  * kernels: the Hopper one (the persistent TMA kernel where the walks are long, the cp.async one
- * where they are short), mma.sync (the edge engine always takes the global component), and the
- * Hopper kernel with GRAPHATTN_NO_TMA. Where the Hopper kernel runs (GA_EXPECT_WGMMA=1) the
- * listed-token path must have run, on the TMA kernel for the long walks (the first 9 cases
- * hold 6 of them) and never on it with GRAPHATTN_NO_TMA. */
+ * where they are short), mma.sync (the edge engine always takes the global component), the
+ * Hopper kernel with GRAPHATTN_NO_TMA, and the warp-specialized one (GRAPHATTN_WS=4: D 64
+ * without split rows). Where the Hopper kernel runs (GA_EXPECT_WGMMA=1) the listed-token path
+ * must have run, on the TMA kernels for the long walks (the first 9 cases hold 6 of them), never
+ * on them with GRAPHATTN_NO_TMA, and on the warp-specialized one for its 4 cases in pass 3. */
 TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
     NEED_GPU();
     char g64[700] = "window:40,0+global:", g65[700] = "window:300+global:", t64[700] = "window:150+global:";
@@ -1196,15 +1197,21 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
         {"window:120,130+global:1,2,3,1000,1001,4999", 5000, 5200, 1, 3, 3, 64, GA_BF16, 0},
         {"window:260+global:0,17,700,2500,2501", 2600, 2600, 3, 4, 2, 128, GA_BF16, 0},
         {"causal+global:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,4000", 4100, 4100, 1, 2, 2, 64, GA_F16, 0},
+        /* the warp-specialized kernel's listed keys reloaded per (batch, KV head): GQA, batches,
+         * listed rows in two super tiles, output over q */
+        {"window:300+global:5,77,2000,2999", 3000, 3000, 2, 4, 2, 64, GA_BF16, 1},
     };
-    for (int pass = 0; pass < 3; pass++) {
+    for (int pass = 0; pass < 4; pass++) {
         if (!tile_kernel_select(pass)) continue;
         const long long before = ga_cuda_testing_extra_tile_calls(), tma_before = ga_cuda_testing_tma_tile_calls();
+        const long long ws_before = ga_cuda_testing_ws_tile_calls();
         run_tile_cases("listed tokens", pass, cases, sizeof cases / sizeof *cases, 4100);
         run_after_prior("listed tokens", pass, "window:128,0+global:0,1,2", 1200, 3, 200);
         run_after_prior("listed tokens", pass, "window:200+global:0,1,2", 1200, 3, 300);
         expect_path_calls("listed-token", pass, ga_cuda_testing_extra_tile_calls() - before, 12);
         expect_tma_calls("listed-token TMA", pass, ga_cuda_testing_tma_tile_calls() - tma_before, 10);
+        /* D 64 with rows of 256 keys or more (bf16) or f16: window:256, both causal f16, window:300 */
+        expect_ws_calls("listed-token", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 4);
     }
     tile_kernel_reset();
 }

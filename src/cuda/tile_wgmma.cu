@@ -670,18 +670,18 @@ __device__ __forceinline__ void tma_box(uint32_t dst, const CUtensorMap *m, uint
                  : "memory");
 }
 
-/* XK: the listed keys' K and V rows of (batch b, KV head hk) into shared memory by all 128
- * threads (16-byte loads and stores, generic proxy: the caller fences and syncs), in sub-tiles
+/* XK: the listed keys' K and V rows of (batch b, KV head hk) into shared memory by NT threads
+ * (tid < NT; 16-byte loads and stores, generic proxy: the caller fences and syncs), in sub-tiles
  * of 16 rows, each 64-column block of a sub-tile 2048 bytes in the 128-byte swizzle; rows past
  * nx_keys are zeros. */
-template <typename T, int D>
+template <typename T, int D, int NT = 128>
 __device__ __forceinline__ void x_load(const TileArgs &a, int64_t b, int64_t hk, unsigned char *smem_raw, uint32_t sXK,
                                        uint32_t sXV, int xsub, int tid) {
     constexpr int CH = D / 8; /* 16-byte chunks per row */
     const uint32_t base = smem_addr(smem_raw);
     const T *K = static_cast<const T *>(a.k) + b * a.sk[0] + hk * a.sk[2];
     const T *V = static_cast<const T *>(a.v) + b * a.sv[0] + hk * a.sv[2];
-    for (int c = tid; c < xsub * 16 * CH; c += 128) {
+    for (int c = tid; c < xsub * 16 * CH; c += NT) {
         const int r = c / CH, cc = c % CH;
         const uint32_t off = (uint32_t)((r >> 4) * (D / 64) * 2048) + swz(r & 15, cc, 16);
         uint4 kx = make_uint4(0, 0, 0, 0), vx = kx;
@@ -930,10 +930,16 @@ constexpr int WS_STAGES = 8;
 __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
     asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
 }
+/* the NC consumer warpgroups alone (named barrier 1; the producer never takes part) */
+template <int NC> __device__ __forceinline__ void consumers_sync() {
+    asm volatile("bar.sync 1, %0;\n" ::"n"(128 * NC) : "memory");
+}
 #endif
 
-static inline size_t ws_smem(int64_t D, int64_t elem, int nc, int stages) {
-    return 1024 + (size_t)(2 * nc * 64 + 2 * stages * BK) * D * elem + 8 * (2 * stages + 4 * nc);
+/* Shared memory of the warp-specialized kernel: alignment slack, Q [NC][2], K and V [stages], the
+ * listed keys' K and V (XK: xrows, nx_keys rounded up to 16), the mbarriers. */
+static inline size_t ws_smem(int64_t D, int64_t elem, int nc, int stages, int64_t xrows) {
+    return 1024 + (size_t)(2 * nc * 64 + 2 * stages * BK + 2 * xrows) * D * elem + 8 * (2 * stages + 4 * nc);
 }
 
 /* NC >= 3: the producer is a whole warpgroup that gives its registers to the consumers
@@ -945,7 +951,7 @@ static inline size_t ws_smem(int64_t D, int64_t elem, int nc, int stages) {
 template <int NC> __host__ __device__ constexpr int ws_consumer_regs() { return NC >= 4 ? 112 : 160; }
 template <int NC> __host__ __device__ constexpr int ws_threads() { return 128 * NC + (NC >= 3 ? 128 : 32); }
 
-template <typename T, int D, int NC, int ST = WS_STAGES>
+template <typename T, int D, int NC, bool XK, int ST = WS_STAGES>
 __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
 #if GA_WGMMA_DEVICE
     constexpr bool PWG = NC >= 3;
@@ -954,7 +960,9 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     extern __shared__ __align__(1024) unsigned char smem_raw[];
     const uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [NC][2] */
     const uint32_t sK = sQ + 2 * NC * QBYTES, sV = sK + ST * KVBYTES;
-    const uint32_t sFull = sV + ST * KVBYTES, sEmpty = sFull + 8 * ST;
+    const int xsub = XK ? (a.nx_keys + 15) / 16 : 0; /* XK: the listed keys, sub-tiles of 16 rows */
+    const uint32_t sXK = sV + ST * KVBYTES, sXV = sXK + xsub * 16 * D * 2;
+    const uint32_t sFull = sXV + xsub * 16 * D * 2, sEmpty = sFull + 8 * ST;
     const uint32_t sQFull = sEmpty + 8 * ST, sQEmpty = sQFull + 8 * 2 * NC; /* [NC][2] */
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
@@ -1033,8 +1041,19 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     const uint64_t dk0 = desc_sw128(sK, 16, 1024), dv0 = desc_sw128(sV, BK * 128u, 1024);
     uint32_t pf[4][4], pfl[4][4];
     uint32_t n = 0, qi = 0;
+    int x_held = -1; /* XK: the (batch, KV head) whose listed keys are in shared memory */
     for (int64_t u = blockIdx.x; u < nsup; u += gridDim.x, qi++) {
         const Sup w = sup_work(u);
+        if constexpr (XK) { /* every consumer thread takes part (the super tile is the CTA's) */
+            const int bhk = (int)(w.b * a.Hkv + w.hk);
+            if (a.nx_keys > 0 && bhk != x_held) {
+                consumers_sync<NC>(); /* every consumer is past its wgmma on the old keys */
+                x_load<T, D, 128 * NC>(a, w.b, w.hk, smem_raw, sXK, sXV, xsub, tid);
+                fence_proxy_async();
+                consumers_sync<NC>();
+                x_held = bhk;
+            }
+        }
         const int64_t qt = w.qt0 + c;
         const bool valid = qt < a.q_tiles;
         const int q0 = (int)(qt * 64), qlast = valid ? (int)min(qt * 64 + 64, a.nq) - 1 : q0;
@@ -1090,6 +1109,40 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             reg_fence_p(pf);
             if (lane == 0) mbar_arrive(sEmpty + 8 * st);
         }
+        /* XK: the listed keys after the interval's tiles, 16 at a time (as in tile_tma_kernel:
+         * skipped where every row's interval holds them all; x_clear: only the columns past
+         * nx_keys need a mask) */
+        bool xlisted = false;
+        if constexpr (XK) {
+            xlisted = valid && a.nx_rows > 0 && qlast >= a.x_first && q0 <= a.xkeys[a.nx_rows - 1];
+            const bool xcomp = __shfl_sync(0xffffffffu, valid && a.nx_keys > 0 && !(a.x_first >= full_lo && a.x_last <= full_hi) ? 1 : 0, 0);
+            if (xcomp) {
+                const bool x_clear = !xlisted && (a.x_last < a.iv.lo(q0) || a.x_first > a.iv.hi(qlast));
+                const uint64_t dxk0 = desc_sw128(sXK, 16, 1024), dxv0 = desc_sw128(sXV, 2048u, 1024);
+                for (int j = 0; j < xsub; j++) {
+                    const uint32_t sub = j * HALVES * 2048u; /* sub-tile j: HALVES blocks of 16 rows x 128 bytes */
+                    float x[8];
+#pragma unroll
+                    for (int e = 0; e < 8; e++) x[e] = 0.f;
+                    issue_qk<T, D, 64, 16, 16>(x, dq0, dxk0 + (sub >> 4));
+                    wgmma_wait<0>();
+                    reg_fence<8>(x);
+                    if (x_clear) {
+                        if (16 * j + 16 > a.nx_keys) mask_cols16(x, j, t4, a.nx_keys);
+                    } else {
+                        const bool ok0 = row0 < a.nq && !(xlisted && listed_place(a, row0) >= 0);
+                        const bool ok1 = row1 < a.nq && !(xlisted && listed_place(a, row1) >= 0);
+                        mask_extra16(x, j, t4, a.xkeys, a.nx_keys, ok0, a.iv.lo(row0), a.iv.hi(row0), ok1,
+                                     a.iv.lo(row1), a.iv.hi(row1));
+                    }
+                    softmax_step<T, DTILES, false, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
+                    issue_pv<T, D, 1>(o, pf, pfl, false, dxv0 + (sub >> 4));
+                    wgmma_wait<0>();
+                    reg_fence<D / 2>(o);
+                    reg_fence_p(pf);
+                }
+            }
+        }
         /* the tiles after this consumer's own */
         for (; kt < w.ke; kt++, n++) {
             const uint32_t st = n % ST;
@@ -1099,7 +1152,16 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         if (lane == 0) mbar_arrive(sQEmpty + 8 * qbuf);
         if (valid) {
             const Sup we = sup_work(u); /* again, rather than (b, h) live through the key loop */
-            epilogue<T, DTILES>(a, o, m_run, l_run, we.b, we.h, row0, row1, t4);
+            const int xrow0 = XK && xlisted ? listed_place(a, row0) : -1;
+            const int xrow1 = XK && xlisted ? listed_place(a, row1) : -1;
+            if (XK && (xrow0 >= 0 || xrow1 >= 0)) { /* listed rows: their interval part goes to xmerge */
+                const bool skip[2] = {xrow0 >= 0, xrow1 >= 0};
+                epilogue<T, DTILES>(a, o, m_run, l_run, we.b, we.h, row0, row1, t4, skip);
+                if (xrow0 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, we.b, we.h, 0, a.nchunks, xrow0, t4);
+                if (xrow1 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, we.b, we.h, 1, a.nchunks, xrow1, t4);
+            } else {
+                epilogue<T, DTILES>(a, o, m_run, l_run, we.b, we.h, row0, row1, t4);
+            }
         }
     }
 #else
@@ -1310,13 +1372,13 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int dev, int sms, int
 long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 
 /* The warp-specialized kernel, on maps already built. */
-template <typename T, int D, int NC, int ST = WS_STAGES>
+template <typename T, int D, int NC, bool XK, int ST = WS_STAGES>
 bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
     *st = GA_OK;
-    const size_t smem = ws_smem(D, sizeof(T), NC, ST);
+    const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0);
     static unsigned long long smem_set = 0;
-    const void *fn = (const void *)tile_ws_kernel<T, D, NC, ST>;
-    cudaError_t e = set_smem_once(fn, (int)smem, &smem_set);
+    const void *fn = (const void *)tile_ws_kernel<T, D, NC, XK, ST>;
+    cudaError_t e = set_smem_once(fn, (int)ws_smem(D, sizeof(T), NC, ST, XK ? GA_TILE_MAX_EXTRA : 0), &smem_set);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel: setup: %s", cudaGetErrorString(e));
         *st = GA_ERR_CUDA;
@@ -1324,7 +1386,7 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t 
     }
     const int64_t nsup = (a.q_tiles + NC - 1) / NC * a.B * a.H;
     const int64_t grid = nsup < sms ? nsup : sms;
-    tile_ws_kernel<T, D, NC, ST><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
+    tile_ws_kernel<T, D, NC, XK, ST><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel launch: %s", cudaGetErrorString(e));
@@ -1378,10 +1440,10 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     }
     const bool split = split_keys > 0 && fewest < split_keys;
     /* bf16/f16, D = 64, rows not split: the warp-specialized kernel where it has enough work */
-    if constexpr (D == 64 && !XK) {
+    if constexpr (D == 64) {
         const int nc = split ? 0 : ws_consumers(a, sms);
-        if (nc == 3) return launch_ws_as<T, D, 3>(a, maps, sms, stream, err, err_size, st);
-        if (nc == 4) return launch_ws_as<T, D, 4>(a, maps, sms, stream, err, err_size, st);
+        if (nc == 3) return launch_ws_as<T, D, 3, XK>(a, maps, sms, stream, err, err_size, st);
+        if (nc == 4) return launch_ws_as<T, D, 4, XK>(a, maps, sms, stream, err, err_size, st);
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
     if (split)
