@@ -18,7 +18,8 @@
  * the interval (Longformer), and a bigbird component with blocks of a multiple of 64. Both add key
  * tiles to each query tile (listed keys; global and random key blocks), and both have rows that
  * attend every key, which run as a split-K pass (xmerge_kernel writes them). The listed keys' query
- * tiles run on the persistent TMA kernel where it takes the interval (its XK instances).
+ * tiles run on the persistent kernels where they take the interval (their XK instances: the
+ * warp-specialized one for D = 64 without split rows, else the TMA one).
  *
  * Compiled for every architecture in the build; the kernel body exists only in sm_90a code
  * (__CUDA_ARCH_FEAT_SM90_ALL). ga_tile_wgmma_available() asks the device, once, whether the code
@@ -1402,9 +1403,9 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t 
  * TMA kernel runs them instead). GRAPHATTN_WS=0 turns it off, =3 or =4 forces that many; by
  * default 4 where every SM gets at least WS_MIN_WAVES super tiles (one CTA per SM and a super
  * tile of 256 rows balance worse than the TMA kernel's 64-row tiles on few of them; window:256
- * in bench/RESULTS.md run 9: 7.75 super tiles per SM (2^18) 0.142 vs 0.148 ms, 1.9 (2^16) 0.050
- * vs 0.049). */
-constexpr int64_t WS_MIN_WAVES = 4;
+ * in bench/RESULTS.md run 9: 3.9 super tiles per SM (2^17) 0.0800 vs 0.0822 ms, 7.75 (2^18)
+ * 0.142 vs 0.146, but 1.9 (2^16) 0.0488 vs 0.0453). */
+constexpr int64_t WS_MIN_WAVES = 3;
 static int ws_consumers(const TileArgs &a, int sms) {
     const char *env = getenv("GRAPHATTN_WS");
     if (env && env[0]) return env[0] == '3' ? 3 : env[0] == '4' ? 4 : 0;
