@@ -1281,13 +1281,13 @@ TEST(persistent_tma_tiles_match_reference) {
 
 /* The tile paths' own randomized sweep against the fp64 reference, on the four kernel passes
  * (tile_kernel_select: Hopper, mma.sync, Hopper without TMA, warp-specialized): interval
- * components (window with random sides, causal, dense, blocks) alone, bf16/f16, D 32/64/128,
- * sizes around the 64-row tile edges, Nq != Nk, batches, GQA, strided layouts, output over q.
+ * components (window with random sides, causal, dense, blocks) alone, bf16/f16, D 32/64/128/256
+ * (256: the mma.sync kernel on every pass), sizes around the 64-row tile edges, Nq != Nk, batches, GQA, strided layouts, output over q.
  * GA_CUDA_TILE_SWEEP sets the case count per kernel (default 150). */
 TEST(tile_sweep_matches_reference) {
     NEED_GPU();
     static const int64_t sizes[] = {1, 2, 63, 64, 65, 127, 128, 129, 200, 255, 256, 257, 511, 700, 1025, 2049};
-    static const int64_t dims[] = {32, 64, 128};
+    static const int64_t dims[] = {32, 64, 128, 256};
     static const int64_t heads[][2] = {{1, 1}, {2, 2}, {4, 1}, {4, 2}};
     const char *env = getenv("GA_CUDA_TILE_SWEEP");
     const int ncases = env ? atoi(env) : 150;
@@ -1315,7 +1315,7 @@ TEST(tile_sweep_matches_reference) {
                     snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "%s%lld", t ? "," : "",
                              (long long)rng_int(&rng, span));
             }
-            const int64_t D = dims[rng_int(&rng, 3)];
+            const int64_t D = dims[rng_int(&rng, sizeof dims / sizeof *dims)];
             const ga_dtype dt = rng_int(&rng, 2) ? GA_BF16 : GA_F16;
             const int hh = (int)rng_int(&rng, 4);
             ga_graph *g = ga_test_parse(spec);

@@ -127,11 +127,14 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
     cp_async_wait<1>();
     if (kt_begin >= kt_end) cp_async_wait<0>();
     __syncthreads();
-    uint32_t qf[KSTEPS][4];
-    {
-        const int r = warp * 16 + (lane & 15), c = (lane >> 4) * 8;
+    /* Q fragments held in registers through the walk, except at D = 256 (64 registers more
+     * beside O's 128: they are read from shared memory again for each key tile instead) */
+    constexpr bool QREG = D <= 128;
+    uint32_t qf[QREG ? KSTEPS : 1][4];
+    const int qr = warp * 16 + (lane & 15), qc = (lane >> 4) * 8;
+    if constexpr (QREG) {
 #pragma unroll
-        for (int ks = 0; ks < KSTEPS; ks++) ldmatrix_x4(qf[ks], sQ + r * LD + ks * 16 + c);
+        for (int ks = 0; ks < KSTEPS; ks++) ldmatrix_x4(qf[ks], sQ + qr * LD + ks * 16 + qc);
     }
 
     float o[DTILES][4];
@@ -155,13 +158,16 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
         for (int n = 0; n < 8; n++) s[n][0] = s[n][1] = s[n][2] = s[n][3] = 0.f;
 #pragma unroll
         for (int ks = 0; ks < KSTEPS; ks++) {
+            uint32_t qtmp[4];
+            if constexpr (!QREG) ldmatrix_x4(qtmp, sQ + qr * LD + ks * 16 + qc);
+            const uint32_t *qk = QREG ? qf[QREG ? ks : 0] : qtmp;
 #pragma unroll
             for (int n2 = 0; n2 < 4; n2++) { /* two n-tiles per ldmatrix.x4 */
                 uint32_t kf[4];
                 const int r = n2 * 16 + (lane & 7) + ((lane >> 4) << 3), c = ks * 16 + ((lane >> 3) & 1) * 8;
                 ldmatrix_x4(kf, k_s + r * LD + c);
-                MmaType<T>::mma(s[2 * n2], qf[ks], kf);
-                MmaType<T>::mma(s[2 * n2 + 1], qf[ks], kf + 2);
+                MmaType<T>::mma(s[2 * n2], qk, kf);
+                MmaType<T>::mma(s[2 * n2 + 1], qk, kf + 2);
             }
         }
 
@@ -209,10 +215,12 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
     epilogue<T, DTILES>(a, &o[0][0], m_run, l_run, b, h, row0, row1, t4);
 }
 
+/* Shared memory of the kernel at head dim D: Q and two K/V stages, rows padded by 8 elements. */
+static inline size_t tile_smem(int64_t D) { return (size_t)(BQ + 4 * BK) * (size_t)(D + 8) * 2; }
+
 template <typename T, int D, bool LIST, bool SPLIT>
 ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_size) {
-    constexpr int LD = D + 8;
-    const size_t smem = (size_t)(BQ + 4 * BK) * LD * sizeof(T);
+    const size_t smem = tile_smem(D);
     static unsigned long long smem_set = 0;
     cudaError_t e = set_smem_once((const void *)tile_interval_kernel<T, D, LIST, SPLIT>, (int)smem, &smem_set);
     if (e != cudaSuccess) {
@@ -238,7 +246,17 @@ ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_s
 
 extern "C" int ga_tile_interval_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
-    if (c->D != 64 && c->D != 128 && c->D != 32) return 0;
+    if (c->D != 32 && c->D != 64 && c->D != 128 && c->D != 256) return 0;
+    /* D = 256 needs 165 KB of shared memory per CTA: more than some GPUs give one block (A100:
+     * 163 KB, consumer parts ~99 KB), where the edge engine keeps it (smaller D fit every GPU
+     * with bf16 mma.sync, sm_80 on) */
+    if (c->D == 256) {
+        int dev = 0, optin = 0;
+        if (cudaGetDevice(&dev) != cudaSuccess ||
+            cudaDeviceGetAttribute(&optin, cudaDevAttrMaxSharedMemoryPerBlockOptin, dev) != cudaSuccess ||
+            (size_t)optin < tile_smem(256))
+            return 0;
+    }
     if (c->kind != GA_TILE_WINDOW && c->kind != GA_TILE_CAUSAL && c->kind != GA_TILE_DENSE && c->kind != GA_TILE_BLOCKS &&
         c->kind != GA_TILE_LIST && c->kind != GA_TILE_BIGBIRD)
         return 0;
@@ -297,10 +315,12 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     if (c->dtype == GA_BF16) {
         if (c->D == 32) return GA_TILE_LAUNCH(__nv_bfloat16, 32);
         if (c->D == 64) return GA_TILE_LAUNCH(__nv_bfloat16, 64);
-        return GA_TILE_LAUNCH(__nv_bfloat16, 128);
+        if (c->D == 128) return GA_TILE_LAUNCH(__nv_bfloat16, 128);
+        return GA_TILE_LAUNCH(__nv_bfloat16, 256);
     }
     if (c->D == 32) return GA_TILE_LAUNCH(__half, 32);
     if (c->D == 64) return GA_TILE_LAUNCH(__half, 64);
-    return GA_TILE_LAUNCH(__half, 128);
+    if (c->D == 128) return GA_TILE_LAUNCH(__half, 128);
+    return GA_TILE_LAUNCH(__half, 256);
 #undef GA_TILE_LAUNCH
 }
