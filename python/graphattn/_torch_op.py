@@ -64,7 +64,11 @@ def _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse):
         if not isinstance(t, torch.Tensor):
             raise make_error(Status.ERR_DEVICE_MISMATCH,
                              "%s is %s; pass q, k, v (and out) all as torch tensors" % (name, type(t).__name__))
-    g = _graph_for_op(spec, handle)
+    _run_graph(_graph_for_op(spec, handle), q, k, v, scale, backend, num_threads, out, lse)
+
+
+def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse):
+    """The call itself, on torch tensors already checked to be tensors, with the Graph in hand."""
     qt, qa = _view(q, "q", False)
     kt, ka = _view(k, "k", False)
     vt, va = _view(v, "v", False)
@@ -72,7 +76,7 @@ def _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse):
     lt = None
     if lse is not None:
         lt = lse_tensor(lse.data_ptr(), _capi.GA_F32, ot.device, ot.device_index, tuple(q.shape))
-    if q.device.type == "cuda":
+    if q.is_cuda:
         dev = q.device
 
         def workspace(nbytes):
@@ -176,13 +180,15 @@ def _eager(tensors):
 
 def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
     """graphattn.attention for torch tensors (g is a Graph)."""
-    named = [("q", q), ("k", k), ("v", v)] + ([("out", out)] if out is not None else [])
-    for name, t in named:
+    tensors = (q, k, v) if out is None else (q, k, v, out)
+    for name, t in zip(("q", "k", "v", "out"), tensors):
         if not isinstance(t, torch.Tensor):
             raise make_error(Status.ERR_DEVICE_MISMATCH,
                              "q is a torch tensor but %s is %s; pass all as torch tensors (or all as NumPy "
                              "arrays)" % (name, type(t).__name__))
-    check_ranks([(name, t.shape) for name, t in named])
+    r = q.dim()
+    if not ((r == 3 or r == 4) and k.dim() == r and v.dim() == r and (out is None or out.dim() == r)):
+        check_ranks([(name, t.shape) for name, t in zip(("q", "k", "v", "out"), tensors)])  # raises
     spec, handle = g._op_key
     s = scale_value(scale)
     b = backend_value(backend)
@@ -194,10 +200,10 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
         if out.dtype != q.dtype:
             raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
                                      "out has dtype %s but q has %s" % (out.dtype, q.dtype))
-    if _eager([t for _, t in named]):
+    if _eager(tensors):
         o = torch.empty(q.shape, dtype=q.dtype, device=q.device) if out is None else out
         lse = torch.empty(tuple(q.shape[:-1]), dtype=torch.float32, device=q.device) if return_lse else None
-        _run(q, k, v, spec, handle, s, b, nt, o, lse)
+        _run_graph(g, q, k, v, s, b, nt, o, lse)
         if out is not None:  # written in place: autograd must see it (a saved tensor now stale)
             _increment_version(out)
         return (o, lse) if return_lse else o

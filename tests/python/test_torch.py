@@ -126,6 +126,21 @@ def test_errors_raise_and_write_nothing(device):
         ga.attention(q.double(), k.double(), v.double(), ga.window(1))
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_inputs_of_mixed_or_wrong_rank_raise_and_write_nothing(device):
+    """q, k, v and out must all be 3-D (N, H, D) or all 4-D (B, N, H, D); the error names them."""
+    q, k, v = qkv(7, 1, 16, 16, 2, 2, 8, torch.float32, device)
+    out = torch.full_like(q, 123.0)
+    cases = [((q[0], k, v), out, "3-D or all 4-D"), ((q, k, v[0]), out, "3-D or all 4-D"),
+             ((q, k, v), out[0], "3-D or all 4-D"), ((q[0, :, 0], k[0, :, 0], v[0, :, 0]), None, "expected"),
+             ((q[None], k[None], v[None]), None, "expected")]
+    for (a, b, c), o, words in cases:
+        with pytest.raises(ga.GraphAttnError, match=words) as e:
+            ga.attention(a, b, c, ga.window(1), out=o)
+        assert e.value.status == ga.Status.ERR_SHAPE_MISMATCH
+    assert (out == 123.0).all()
+
+
 def test_mixing_numpy_and_torch_raises():
     q, k, v = qkv(6, 1, 8, 8, 1, 1, 4)
     with pytest.raises(ga.GraphAttnError) as e:
