@@ -14,9 +14,12 @@ figure of issue 5's <= 1.3x targets.
   dense, causal  N = 2^16, H = 16, D = 128                      peers: SDPA flash (FA2), SDPA cuDNN
   window-h16  the 513-key window at N = 2^22 with H = 16            peers: FA2 window
   window-h16-bhnd  the same with each head's rows contiguous ((B, H, N, D) storage, transposed)
+  window-d256 the 513-key window at N = 2^20 with D = 256           peers: FA2 window; also graphattn
+              with GRAPHATTN_NO_TILES=1 (system graphattn_edges: the edge engine on the same inputs)
   longest     the 513-key window at N = 3 * 2^27 (402M tokens), D = 32, output over q  peers: none
               (at D = 64, Q/O, K and V alone need 154.6 GB: more than the H200's 143.8 GB)
-(dense, causal, window-h16, window-h16-bhnd and longest are not in the default --cases list: name them.)
+(dense, causal, window-h16, window-h16-bhnd, window-d256 and longest are not in the default --cases list:
+name them.)
 Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
 reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes
 the exit status 1. Peers are checked the same way and only reported.
@@ -366,7 +369,7 @@ class heads_and_dim:
         H, D = self.saved
 
 
-def case_window(args, N, heads=1, dim=None, name=None, peers_too=True, heads_major=False):
+def case_window(args, N, heads=1, dim=None, name=None, peers_too=True, heads_major=False, edge_row=False):
     """The 513-key window; heads = 16 is the "window-h16" case (issue 5: time per edge no worse
     than with one head), run beside FA2 only; "longest" is N = 3 * 2^27 at D = 32, no peers."""
     W = 256
@@ -395,6 +398,13 @@ def case_window(args, N, heads=1, dim=None, name=None, peers_too=True, heads_maj
         in_place = N >= (1 << 27)
         run_graphattn(name, g, N, q, k, v, edges, ref, in_place=in_place,
                       note=" ".join(x for x in (note, "out=q" if in_place else "") if x))
+        if edge_row:  # the same call on the edge engine (the library reads the variable per call)
+            os.environ["GRAPHATTN_NO_TILES"] = "1"
+            try:
+                run_graphattn(name, g, N, q, k, v, edges, ref, system="graphattn_edges",
+                              note=(note + " edge engine (GRAPHATTN_NO_TILES=1)").strip())
+            finally:
+                del os.environ["GRAPHATTN_NO_TILES"]
         if graph_rows:
             run_package_call(name, "window:%d" % W, N, q, k, v, edges, ref)
             o1, ws = torch.empty_like(q), ga.workspace(g, q, k, v)
@@ -580,6 +590,8 @@ def main():
             case_window(args, 1 << 22, heads=16)
         elif c == "window-h16-bhnd":
             case_window(args, 1 << 22, heads=16, name="window-h16-bhnd", heads_major=True)
+        elif c == "window-d256":
+            case_window(args, 1 << 20, dim=256, name="window-d256", edge_row=True)
         elif c == "longest":
             case_window(args, 3 << 27, dim=32, name="longest", peers_too=False)
         elif c == "csr-huge":

@@ -625,17 +625,44 @@ __device__ __forceinline__ void key_tiles(const TileArgs &a, int64_t q0, int64_t
     ke = khi >= klo ? khi / BK + 1 : kb;
 }
 
+/* Work item t of a walk over (batch, head) pairs of `per` items each, of `total` items in all:
+ * its index i within the pair, batch, head and KV head. In 32-bit arithmetic when total fits
+ * (always in practice: 2^31 query tiles are 2^37 rows): a 64-bit division is a ~70-instruction
+ * subroutine in SASS, and the persistent kernels split a work item 2-3 times per query tile
+ * (ncu, run 9: ~5 divisions per consumer warp per query tile). */
+struct BHItem {
+    int64_t i, b, h, hk;
+};
+__host__ __device__ __forceinline__ BHItem bh_item(int64_t t, int64_t per, int64_t total, int64_t H, int64_t Hkv) {
+    BHItem w;
+    if (total <= INT32_MAX && H <= INT32_MAX) {
+        const uint32_t t32 = (uint32_t)t, p32 = (uint32_t)per, H32 = (uint32_t)H;
+        const uint32_t bh = t32 / p32, b = bh / H32, h = bh - b * H32;
+        w.i = t32 - bh * p32;
+        w.b = b;
+        w.h = h;
+        w.hk = h / (H32 / (uint32_t)Hkv);
+    } else {
+        const int64_t bh = t / per;
+        w.i = t - bh * per;
+        w.b = bh / H;
+        w.h = bh - w.b * H;
+        w.hk = w.h / (H / Hkv);
+    }
+    return w;
+}
+
 /* The query tile t of the persistent walk: its (batch, head), rows and key tiles. */
 struct TileWork {
     int64_t b, h, hk, q0, qlast, kt_begin, kt_end;
 };
 __device__ __forceinline__ TileWork tile_work(const TileArgs &a, int64_t t) {
     TileWork w;
-    const int64_t qt = t % a.q_tiles, bh = t / a.q_tiles;
-    w.b = bh / a.H;
-    w.h = bh - w.b * a.H;
-    w.hk = w.h / (a.H / a.Hkv);
-    w.q0 = qt * 64;
+    const BHItem it = bh_item(t, a.q_tiles, a.q_tiles * a.B * a.H, a.H, a.Hkv);
+    w.b = it.b;
+    w.h = it.h;
+    w.hk = it.hk;
+    w.q0 = it.i * 64;
     w.qlast = min(w.q0 + 64, a.nq) - 1;
     key_tiles(a, w.q0, w.qlast, w.kt_begin, w.kt_end);
     return w;
@@ -988,11 +1015,11 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     };
     auto sup_work = [&](int64_t u) {
         Sup w;
-        const int64_t st = u % sup_bh, bh = u / sup_bh;
-        w.b = bh / a.H;
-        w.h = bh - w.b * a.H;
-        w.hk = w.h / (a.H / a.Hkv);
-        w.qt0 = st * NC;
+        const BHItem it = bh_item(u, sup_bh, nsup, a.H, a.Hkv);
+        w.b = it.b;
+        w.h = it.h;
+        w.hk = it.hk;
+        w.qt0 = it.i * NC;
         int64_t kb, ke;
         key_tiles(a, w.qt0 * 64, min((w.qt0 + NC) * 64, a.nq) - 1, kb, ke);
         w.kb = (int)kb;
