@@ -1029,6 +1029,33 @@ static void tile_kernel_reset(void) {
     ws_restore();
 }
 
+/* Head dim 256 runs on the mma.sync tile kernel (the Q fragments read from shared memory per key
+ * tile; 165 KB of shared memory, so only where a block gets that much): a window with a partial
+ * last tile, causal with Nq != Nk, blocks with batches and GQA in f16, output over q, and a
+ * window with bf16 rows of few keys (split P). On the H200 (GA_EXPECT_WGMMA=1) the kernel must
+ * have run for each of them. */
+TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
+    NEED_GPU();
+    const char *specs[] = {"window:100", "causal", "blocks:64", "window:150", "window:20"};
+    const long long before = ga_cuda_testing_mma_tile_calls();
+    for (int s = 0; s < 5; s++) {
+        ga_graph *g = ga_test_parse(specs[s]);
+        ASSERT_TRUE(g != NULL);
+        char name[96];
+        snprintf(name, sizeof name, "%s D=256", specs[s]);
+        case_cfg c = base_case(name, g, 700, 256, s == 2 ? GA_F16 : GA_BF16);
+        if (s == 1) c.nk = 900;
+        if (s == 2) c.B = 2, c.H = 4, c.Hkv = 2;
+        if (s == 3) c.in_place = 1;
+        c.seed = 300 + s;
+        run_case(&c);
+        ga_graph_destroy(g);
+    }
+    const long long ran = ga_cuda_testing_mma_tile_calls() - before;
+    printf("D = 256 mma.sync tile calls: %lld\n", ran);
+    if (wgmma_expected() && ran < 5) ga_test_fail(__FILE__, __LINE__, "mma.sync tile kernel ran %lld times for 5 cases", ran);
+}
+
 TEST(tile_engine_paths_match_reference) {
     NEED_GPU();
     for (int pass = 0; pass < 4; pass++) {

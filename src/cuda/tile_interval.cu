@@ -215,6 +215,8 @@ __global__ void __launch_bounds__(NTHREADS) tile_interval_kernel(const TileArgs 
     epilogue<T, DTILES>(a, &o[0][0], m_run, l_run, b, h, row0, row1, t4);
 }
 
+long long g_mma_calls; /* ga_cuda_testing_mma_tile_calls */
+
 /* Shared memory of the kernel at head dim D: Q and two K/V stages, rows padded by 8 elements. */
 static inline size_t tile_smem(int64_t D) { return (size_t)(BQ + 4 * BK) * (size_t)(D + 8) * 2; }
 
@@ -239,6 +241,7 @@ ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_s
         snprintf(err, err_size, "tile kernel launch: %s", cudaGetErrorString(e));
         return e == cudaErrorMemoryAllocation ? GA_ERR_OUT_OF_MEMORY : GA_ERR_CUDA;
     }
+    __atomic_fetch_add(&g_mma_calls, 1, __ATOMIC_RELAXED);
     return GA_OK;
 }
 
@@ -324,3 +327,5 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     return GA_TILE_LAUNCH(__half, 256);
 #undef GA_TILE_LAUNCH
 }
+
+extern "C" long long ga_cuda_testing_mma_tile_calls(void) { return __atomic_load_n(&g_mma_calls, __ATOMIC_RELAXED); }
