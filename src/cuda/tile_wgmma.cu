@@ -262,6 +262,38 @@ __device__ __forceinline__ int listed_place(const TileArgs &a, int64_t row) {
     }
     return lo < a.nx_rows && a.xkeys[lo] == row ? lo : -1;
 }
+
+/* Sub-tile j of the listed keys (XK), masked for this thread's two rows: with x_clear (no row of
+ * the query tile is listed and no listed key lies in its key range) only the columns past
+ * nx_keys; else per key (mask_extra16): a row keeps the listed keys outside its interval unless
+ * it is listed itself (xlisted: some row of the tile may be). */
+__device__ __forceinline__ void mask_listed_sub(const TileArgs &a, float *x, int j, int t4, bool x_clear, bool xlisted,
+                                                int64_t row0, int64_t row1) {
+    if (x_clear) {
+        if (16 * j + 16 > a.nx_keys) mask_cols16(x, j, t4, a.nx_keys);
+    } else {
+        const bool ok0 = row0 < a.nq && !(xlisted && listed_place(a, row0) >= 0);
+        const bool ok1 = row1 < a.nq && !(xlisted && listed_place(a, row1) >= 0);
+        mask_extra16(x, j, t4, a.xkeys, a.nx_keys, ok0, a.iv.lo(row0), a.iv.hi(row0), ok1, a.iv.lo(row1), a.iv.hi(row1));
+    }
+}
+
+/* The query tile's epilogue; with XK, listed rows leave out their output and write their interval
+ * part's raw state to partial slot nchunks instead (the listed-row pass and xmerge_kernel finish
+ * them). */
+template <typename T, int DTILES, bool XK>
+__device__ __forceinline__ void epilogue_listed(const TileArgs &a, const float *o, const float *m_run, float *l_run,
+                                                int64_t b, int64_t h, int64_t row0, int64_t row1, int t4, bool xlisted) {
+    const int xrow0 = XK && xlisted ? listed_place(a, row0) : -1, xrow1 = XK && xlisted ? listed_place(a, row1) : -1;
+    if (XK && (xrow0 >= 0 || xrow1 >= 0)) {
+        const bool skip[2] = {xrow0 >= 0, xrow1 >= 0};
+        epilogue<T, DTILES>(a, o, m_run, l_run, b, h, row0, row1, t4, skip);
+        if (xrow0 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, b, h, 0, a.nchunks, xrow0, t4);
+        if (xrow1 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, b, h, 1, a.nchunks, xrow1, t4);
+    } else {
+        epilogue<T, DTILES>(a, o, m_run, l_run, b, h, row0, row1, t4);
+    }
+}
 #endif
 
 /*
@@ -901,14 +933,7 @@ __global__ void __launch_bounds__(128, MINB)
                 reg_fence<D / 2>(o);
                 reg_fence_p(pf);
                 if (split) reg_fence_p(pfl);
-                if (x_clear) {
-                    if (16 * j + 16 > a.nx_keys) mask_cols16(x, j, t4, a.nx_keys);
-                } else {
-                    const bool ok0 = row0 < a.nq && !(xlisted && listed_place(a, row0) >= 0);
-                    const bool ok1 = row1 < a.nq && !(xlisted && listed_place(a, row1) >= 0);
-                    mask_extra16(x, j, t4, a.xkeys, a.nx_keys, ok0, a.iv.lo(row0), a.iv.hi(row0), ok1,
-                                 a.iv.lo(row1), a.iv.hi(row1));
-                }
+                mask_listed_sub(a, x, j, t4, x_clear, xlisted, row0, row1);
                 if (split) softmax_step<T, DTILES, true, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
                 else softmax_step<T, DTILES, false, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
                 issue_pv<T, D, 1>(o, pf, pfl, split, dxv0 + (sub >> 4));
@@ -918,15 +943,7 @@ __global__ void __launch_bounds__(128, MINB)
         reg_fence<D / 2>(o);
         reg_fence_p(pf);
         if (split) reg_fence_p(pfl);
-        const int xrow0 = XK && xlisted ? listed_place(a, row0) : -1, xrow1 = XK && xlisted ? listed_place(a, row1) : -1;
-        if (XK && (xrow0 >= 0 || xrow1 >= 0)) { /* listed rows: their interval part goes to xmerge */
-            const bool skip[2] = {xrow0 >= 0, xrow1 >= 0};
-            epilogue<T, DTILES>(a, o, m_run, l_run, b32, h32, row0, row1, t4, skip);
-            if (xrow0 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, b32, h32, 0, a.nchunks, xrow0, t4);
-            if (xrow1 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, b32, h32, 1, a.nchunks, xrow1, t4);
-        } else {
-            epilogue<T, DTILES>(a, o, m_run, l_run, b32, h32, row0, row1, t4);
-        }
+        epilogue_listed<T, DTILES, XK>(a, o, m_run, l_run, b32, h32, row0, row1, t4, xlisted);
     }
 #else
     (void)maps;
@@ -1155,14 +1172,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
                     issue_qk<T, D, 64, 16, 16>(x, dq0, dxk0 + (sub >> 4));
                     wgmma_wait<0>();
                     reg_fence<8>(x);
-                    if (x_clear) {
-                        if (16 * j + 16 > a.nx_keys) mask_cols16(x, j, t4, a.nx_keys);
-                    } else {
-                        const bool ok0 = row0 < a.nq && !(xlisted && listed_place(a, row0) >= 0);
-                        const bool ok1 = row1 < a.nq && !(xlisted && listed_place(a, row1) >= 0);
-                        mask_extra16(x, j, t4, a.xkeys, a.nx_keys, ok0, a.iv.lo(row0), a.iv.hi(row0), ok1,
-                                     a.iv.lo(row1), a.iv.hi(row1));
-                    }
+                    mask_listed_sub(a, x, j, t4, x_clear, xlisted, row0, row1);
                     softmax_step<T, DTILES, false, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
                     issue_pv<T, D, 1>(o, pf, pfl, false, dxv0 + (sub >> 4));
                     wgmma_wait<0>();
@@ -1180,16 +1190,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         if (lane == 0) mbar_arrive(sQEmpty + 8 * qbuf);
         if (valid) {
             const Sup we = sup_work(u); /* again, rather than (b, h) live through the key loop */
-            const int xrow0 = XK && xlisted ? listed_place(a, row0) : -1;
-            const int xrow1 = XK && xlisted ? listed_place(a, row1) : -1;
-            if (XK && (xrow0 >= 0 || xrow1 >= 0)) { /* listed rows: their interval part goes to xmerge */
-                const bool skip[2] = {xrow0 >= 0, xrow1 >= 0};
-                epilogue<T, DTILES>(a, o, m_run, l_run, we.b, we.h, row0, row1, t4, skip);
-                if (xrow0 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, we.b, we.h, 0, a.nchunks, xrow0, t4);
-                if (xrow1 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, we.b, we.h, 1, a.nchunks, xrow1, t4);
-            } else {
-                epilogue<T, DTILES>(a, o, m_run, l_run, we.b, we.h, row0, row1, t4);
-            }
+            epilogue_listed<T, DTILES, XK>(a, o, m_run, l_run, we.b, we.h, row0, row1, t4, xlisted);
         }
     }
 #else
