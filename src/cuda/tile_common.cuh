@@ -217,7 +217,7 @@ __device__ __forceinline__ void row_tree2(const float *s, float *out, Op op) {
     out[1] = b[0];
 }
 
-template <int NB = 8>
+template <int NB = 8, bool SUM = true> /* SUM = false: rs left unset (the caller sums P otherwise) */
 __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs) {
     static_assert(NB == 2 || NB == 4 || NB == 8, "tree reductions over a power of two");
     /* the max of the raw scores, scaled once (scale_log2 >= 0: the API takes scale >= 0) */
@@ -242,7 +242,7 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
     for (int n = 0; n < NB; n++)
 #pragma unroll
         for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -base[e >> 1]));
-    row_tree2<NB>(s, rs, [](float x, float y) { return x + y; });
+    if constexpr (SUM) row_tree2<NB>(s, rs, [](float x, float y) { return x + y; });
 }
 
 template <typename T, int DTILES, bool SPLIT, int NB = 8>

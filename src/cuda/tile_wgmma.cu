@@ -68,6 +68,13 @@ __device__ __forceinline__ void wgmma_ss_n64_bf16(float *d, uint64_t da, uint64_
                  : "l"(da), "l"(db), "r"(scale_d));
 }
 
+__device__ __forceinline__ void wgmma_rs_n8_bf16(float *d, const uint32_t *a, uint64_t db) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %9, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n8k16.f32.bf16.bf16 {%0,%1,%2,%3}, {%4,%5,%6,%7}, %8, p, 1, 1, 1;\n}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+}
+
 __device__ __forceinline__ void wgmma_rs_n64_bf16(float *d, const uint32_t *a, uint64_t db) {
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n64k16.f32.bf16.bf16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, {%32,%33,%34,%35}, %36, p, 1, 1, 1;\n}\n"
@@ -96,6 +103,13 @@ __device__ __forceinline__ void wgmma_ss_n64_f16(float *d, uint64_t da, uint64_t
                  : "l"(da), "l"(db), "r"(scale_d));
 }
 
+__device__ __forceinline__ void wgmma_rs_n8_f16(float *d, const uint32_t *a, uint64_t db) {
+    asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %9, 0;\n"
+                 "wgmma.mma_async.sync.aligned.m64n8k16.f32.f16.f16 {%0,%1,%2,%3}, {%4,%5,%6,%7}, %8, p, 1, 1, 1;\n}\n"
+                 : "+f"(d[0]), "+f"(d[1]), "+f"(d[2]), "+f"(d[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "l"(db), "r"(1));
+}
+
 __device__ __forceinline__ void wgmma_rs_n64_f16(float *d, const uint32_t *a, uint64_t db) {
     asm volatile("{\n.reg .pred p;\nsetp.ne.b32 p, %37, 0;\n"
                  "wgmma.mma_async.sync.aligned.m64n64k16.f32.f16.f16 {%0,%1,%2,%3,%4,%5,%6,%7,%8,%9,%10,%11,%12,%13,%14,%15,%16,%17,%18,%19,%20,%21,%22,%23,%24,%25,%26,%27,%28,%29,%30,%31}, {%32,%33,%34,%35}, %36, p, 1, 1, 1;\n}\n"
@@ -111,12 +125,14 @@ __device__ __forceinline__ void wgmma_rs_n128_f16(float *d, const uint32_t *a, u
 }
 
 
+
 template <typename T> struct Wg;
 template <> struct Wg<__nv_bfloat16> {
     static __device__ __forceinline__ void ss64(float *d, uint64_t a, uint64_t b, int sd) { wgmma_ss_n64_bf16(d, a, b, sd); }
     static __device__ __forceinline__ void ss16(float *d, uint64_t a, uint64_t b, int sd) { wgmma_ss_n16_bf16(d, a, b, sd); }
     template <int N> static __device__ __forceinline__ void rs(float *d, const uint32_t *a, uint64_t b) {
-        if (N == 64) wgmma_rs_n64_bf16(d, a, b);
+        if (N == 8) wgmma_rs_n8_bf16(d, a, b);
+        else if (N == 64) wgmma_rs_n64_bf16(d, a, b);
         else wgmma_rs_n128_bf16(d, a, b);
     }
 };
@@ -124,7 +140,8 @@ template <> struct Wg<__half> {
     static __device__ __forceinline__ void ss64(float *d, uint64_t a, uint64_t b, int sd) { wgmma_ss_n64_f16(d, a, b, sd); }
     static __device__ __forceinline__ void ss16(float *d, uint64_t a, uint64_t b, int sd) { wgmma_ss_n16_f16(d, a, b, sd); }
     template <int N> static __device__ __forceinline__ void rs(float *d, const uint32_t *a, uint64_t b) {
-        if (N == 64) wgmma_rs_n64_f16(d, a, b);
+        if (N == 8) wgmma_rs_n8_f16(d, a, b);
+        else if (N == 64) wgmma_rs_n64_f16(d, a, b);
         else wgmma_rs_n128_f16(d, a, b);
     }
 };
@@ -971,6 +988,8 @@ __global__ void __launch_bounds__(128, MINB)
  */
 constexpr int WS_STAGES = 8;
 
+constexpr uint32_t WS_ONES_BYTES = 2048; /* LS (below): the block of ones */
+
 #if GA_WGMMA_DEVICE
 __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
     asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
@@ -978,6 +997,36 @@ __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
 /* the NC consumer warpgroups alone (named barrier 1; the producer never takes part) */
 template <int NC> __device__ __forceinline__ void consumers_sync() {
     asm volatile("bar.sync 1, %0;\n" ::"n"(128 * NC) : "memory");
+}
+
+/* EXPERIMENT (LS, GRAPHATTN_WS_ROWSUM=1): the rows' sums of P by the tensor cores rather than by
+ * ~30 FADDs per thread per tile: P (the A fragments P V uses) times a 64 x 8 block of ones
+ * (wgmma m64n8k16 per k-step, into a 4-float accumulator; every column then holds the row sum).
+ * The ones block: WS_ONES_BYTES of ones, read through a no-swizzle descriptor with 128-byte
+ * strides, which stays inside it whatever the layout (all elements equal). */
+__device__ __forceinline__ uint64_t desc_ones(uint32_t addr) {
+    return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)(128 >> 4) << 16) | ((uint64_t)(128 >> 4) << 32);
+}
+/* softmax_step for LS: no row sums; o and the sum accumulator ls share the correction */
+template <typename T, int DTILES>
+__device__ __forceinline__ void softmax_step_ls(float *s, float scale_log2, float *m_run, float *o, float *ls,
+                                                uint32_t (*pf)[4]) {
+    float corr[2], rs[2];
+    softmax_exp<8, false>(s, scale_log2, m_run, corr, rs);
+    if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) {
+#pragma unroll
+        for (int d = 0; d < DTILES; d++) {
+            o[4 * d + 0] *= corr[0]; o[4 * d + 1] *= corr[0];
+            o[4 * d + 2] *= corr[1]; o[4 * d + 3] *= corr[1];
+        }
+        ls[0] *= corr[0]; ls[1] *= corr[0];
+        ls[2] *= corr[1]; ls[3] *= corr[1];
+    }
+#pragma unroll
+    for (int n = 0; n < 8; n++) {
+        pf[n >> 1][(n & 1) * 2 + 0] = Pack<T>::pack(s[4 * n + 0], s[4 * n + 1]);
+        pf[n >> 1][(n & 1) * 2 + 1] = Pack<T>::pack(s[4 * n + 2], s[4 * n + 3]);
+    }
 }
 #endif
 
@@ -996,7 +1045,7 @@ static inline size_t ws_smem(int64_t D, int64_t elem, int nc, int stages, int64_
 template <int NC> __host__ __device__ constexpr int ws_consumer_regs() { return NC >= 4 ? 112 : 160; }
 template <int NC> __host__ __device__ constexpr int ws_threads() { return 128 * NC + (NC >= 3 ? 128 : 32); }
 
-template <typename T, int D, int NC, bool XK, int ST = WS_STAGES>
+template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false>
 __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
 #if GA_WGMMA_DEVICE
     constexpr bool PWG = NC >= 3;
@@ -1009,6 +1058,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     const uint32_t sXK = sV + ST * KVBYTES, sXV = sXK + xsub * 16 * D * 2;
     const uint32_t sFull = sXV + xsub * 16 * D * 2, sEmpty = sFull + 8 * ST;
     const uint32_t sQFull = sEmpty + 8 * ST, sQEmpty = sQFull + 8 * 2 * NC; /* [NC][2] */
+    const uint32_t sOnes = (sQEmpty + 8 * 2 * NC + 1023u) & ~1023u; /* LS: WS_ONES_BYTES of ones */
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int64_t sup_bh = (a.q_tiles + NC - 1) / NC, nsup = sup_bh * a.B * a.H;
@@ -1022,6 +1072,12 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             mbar_init(sQEmpty + 8 * s, 4);
         }
         mbar_init_fence();
+    }
+    if constexpr (LS) {
+        const uint32_t one2 = std::is_same<T, __half>::value ? 0x3C003C00u : 0x3F803F80u;
+        for (uint32_t i = tid; i < WS_ONES_BYTES / 4; i += blockDim.x)
+            *reinterpret_cast<uint32_t *>(smem_raw + (sOnes + 4 * i - smem_addr(smem_raw))) = one2;
+        fence_proxy_async(); /* visible to the wgmma (async proxy) after the barrier below */
     }
     __syncthreads(); /* the last CTA-wide barrier: the roles part here */
 
@@ -1124,6 +1180,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         for (int j = 0; j < D / 2; j++) o[j] = 0.f;
         float s[32];
         float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
+        float ls[4] = {0.f, 0.f, 0.f, 0.f}; /* LS: the row sums' accumulator */
         /* the tiles before this consumer's own: released at once (after their copies landed) */
         int kt = w.kb;
         for (; kt < w.ke && kt < mkb; kt++, n++) {
@@ -1147,12 +1204,30 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             wgmma_wait<0>();
             reg_fence<32>(s);
             if (masked(kt)) mask(kt);
-            softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
-            issue_pv<T, D>(o, pf, pfl, false, dv0 + st * (KVBYTES >> 4));
-            wgmma_wait<0>();
+            if constexpr (LS) {
+                softmax_step_ls<T, DTILES>(s, a.scale_log2, m_run, o, ls, pf);
+                wgmma_fence();
+#pragma unroll
+                for (int kk = 0; kk < 4; kk++) {
+                    Wg<T>::template rs<D>(o, pf[kk], dv0 + st * (KVBYTES >> 4) + kk * (2048u >> 4));
+                    Wg<T>::template rs<8>(ls, pf[kk], desc_ones(sOnes));
+                }
+                wgmma_commit();
+                wgmma_wait<0>();
+                reg_fence<4>(ls);
+            } else {
+                softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
+                issue_pv<T, D>(o, pf, pfl, false, dv0 + st * (KVBYTES >> 4));
+                wgmma_wait<0>();
+            }
             reg_fence<D / 2>(o);
             reg_fence_p(pf);
             if (lane == 0) mbar_arrive(sEmpty + 8 * st);
+        }
+        if constexpr (LS) { /* every thread of a quad holds the row's whole sum; the epilogue adds
+                             * the quad's four values: a quarter each (exact) */
+            l_run[0] = ls[0] * 0.25f;
+            l_run[1] = ls[2] * 0.25f;
         }
         /* XK: the listed keys after the interval's tiles, 16 at a time (as in tile_tma_kernel:
          * skipped where every row's interval holds them all; x_clear: only the columns past
@@ -1401,13 +1476,14 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int dev, int sms, int
 long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 
 /* The warp-specialized kernel, on maps already built. */
-template <typename T, int D, int NC, bool XK, int ST = WS_STAGES>
+template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false>
 bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
     *st = GA_OK;
-    const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0);
+    const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
+    const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0) + extra;
     static unsigned long long smem_set = 0;
-    const void *fn = (const void *)tile_ws_kernel<T, D, NC, XK, ST>;
-    cudaError_t e = set_smem_once(fn, (int)ws_smem(D, sizeof(T), NC, ST, XK ? GA_TILE_MAX_EXTRA : 0), &smem_set);
+    const void *fn = (const void *)tile_ws_kernel<T, D, NC, XK, ST, LS>;
+    cudaError_t e = set_smem_once(fn, (int)(ws_smem(D, sizeof(T), NC, ST, XK ? GA_TILE_MAX_EXTRA : 0) + extra), &smem_set);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel: setup: %s", cudaGetErrorString(e));
         *st = GA_ERR_CUDA;
@@ -1415,7 +1491,7 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t 
     }
     const int64_t nsup = (a.q_tiles + NC - 1) / NC * a.B * a.H;
     const int64_t grid = nsup < sms ? nsup : sms;
-    tile_ws_kernel<T, D, NC, XK, ST><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
+    tile_ws_kernel<T, D, NC, XK, ST, LS><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel launch: %s", cudaGetErrorString(e));
@@ -1472,6 +1548,9 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     if constexpr (D == 64) {
         const int nc = split ? 0 : ws_consumers(a, sms);
         if (nc == 3) return launch_ws_as<T, D, 3, XK>(a, maps, sms, stream, err, err_size, st);
+        if constexpr (!XK) /* EXPERIMENT: row sums by the tensor cores */
+            if (nc == 4 && getenv("GRAPHATTN_WS_ROWSUM"))
+                return launch_ws_as<T, D, 4, XK, WS_STAGES, true>(a, maps, sms, stream, err, err_size, st);
         if (nc == 4) return launch_ws_as<T, D, 4, XK>(a, maps, sms, stream, err, err_size, st);
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
