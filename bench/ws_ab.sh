@@ -3,7 +3,7 @@
 # (GRAPHATTN_WS=0) and the default choice, on the window at 2^16..2^24 and f16 at 2^22.
 # Run on the GPU machine after building build-gpu (targets graphattn_cmd and test_cuda suffice).
 # TESTS=1 first runs the tile tests with each forced consumer count (NCS, default "4 3").
-# VARIANTS: extra environment settings (space-separated NAME=VALUE words, one variant per
+# VARIANTS (e.g. GRAPHATTN_WS_ROWSUM=0): extra environment settings (space-separated NAME=VALUE words, one variant per
 # comma-separated group) to test and time with GRAPHATTN_WS=4, for experiments on a branch.
 # Every call has a timeout (a kernel that hangs costs 60 s, not the whole device call) and each
 # number is printed as soon as it is measured.

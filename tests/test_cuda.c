@@ -1297,11 +1297,19 @@ TEST(persistent_tma_tiles_match_reference) {
     };
     for (int pass = 0; pass < 4; pass += pass == 0 ? 2 : 1) {
         if (!tile_kernel_select(pass)) continue;
-        const long long before = ga_cuda_testing_tma_tile_calls(), ws_before = ga_cuda_testing_ws_tile_calls();
+        const long long before = ga_cuda_testing_tma_tile_calls(), ws_before = ga_cuda_testing_ws_tile_calls(),
+                        rs_before = ga_cuda_testing_ws_rowsum_calls();
         run_tile_cases("TMA tiles", pass, cases, sizeof cases / sizeof *cases, 6100);
         run_after_prior("TMA tiles", pass, "window:300", 2000, 3, 400);
         expect_tma_calls("TMA", pass, ga_cuda_testing_tma_tile_calls() - before, (long long)(sizeof cases / sizeof *cases) + 1);
         expect_ws_calls("TMA", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 5);
+        /* without lse its four consumers sum P's rows on the tensor cores: case 8 (case 5, also
+         * without lse, splits bf16 P for its short first rows and runs on the TMA kernel); the
+         * lse cases (lse checked to 1e-5, which those sums miss) and the prior state must not */
+        const long long rs = ga_cuda_testing_ws_rowsum_calls() - rs_before;
+        printf("TMA row sums on the tensor cores (%s): %lld\n", tile_kernel_name(pass), rs);
+        if (pass == 3 && wgmma_expected() && ws_started_with()[0] != '3' && rs != 1)
+            ga_test_fail(__FILE__, __LINE__, "tensor-core row sums ran %lld times, expected 1 (case 8)", rs);
     }
     tile_kernel_reset();
 }
