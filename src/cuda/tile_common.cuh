@@ -245,11 +245,16 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
     if constexpr (SUM) row_tree2<NB>(s, rs, [](float x, float y) { return x + y; });
 }
 
-template <typename T, int DTILES, bool SPLIT, int NB = 8>
+/* LS: the row sums come from the tensor cores (tile_wgmma.cu's warp-specialized kernel: P times
+ * a block of ones into the accumulator ls, in the m64n8 layout: ls[0..1] row 0, ls[2..3] row 1);
+ * rs and l_run are then unused, and ls shares o's correction. */
+template <typename T, int DTILES, bool SPLIT, int NB = 8, bool LS = false>
 __device__ __forceinline__ void softmax_commit(const float *p, const float *corr, const float *rs, float *l_run, float *o,
-                                               uint32_t (*pf)[4], uint32_t (*pfl)[4]) {
-    l_run[0] = l_run[0] * corr[0] + rs[0];
-    l_run[1] = l_run[1] * corr[1] + rs[1];
+                                               uint32_t (*pf)[4], uint32_t (*pfl)[4], float *ls = nullptr) {
+    if constexpr (!LS) {
+        l_run[0] = l_run[0] * corr[0] + rs[0];
+        l_run[1] = l_run[1] * corr[1] + rs[1];
+    }
     /* once the running maxima settle (most tiles) the correction is exactly 1: skip the rescale
      * where no row of the warp needs it (a warp-uniform branch) */
     if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) {
@@ -257,6 +262,10 @@ __device__ __forceinline__ void softmax_commit(const float *p, const float *corr
         for (int d = 0; d < DTILES; d++) {
             o[4 * d + 0] *= corr[0]; o[4 * d + 1] *= corr[0];
             o[4 * d + 2] *= corr[1]; o[4 * d + 3] *= corr[1];
+        }
+        if constexpr (LS) {
+            ls[0] *= corr[0]; ls[1] *= corr[0];
+            ls[2] *= corr[1]; ls[3] *= corr[1];
         }
     }
 #pragma unroll
@@ -272,12 +281,12 @@ __device__ __forceinline__ void softmax_commit(const float *p, const float *corr
 
 /* Both halves at once (S is overwritten with P); NB < 8: a tile of only 8 NB keys (s[4 NB],
  * P in pf[0 .. NB/2)). */
-template <typename T, int DTILES, bool SPLIT, int NB = 8>
+template <typename T, int DTILES, bool SPLIT, int NB = 8, bool LS = false>
 __device__ __forceinline__ void softmax_step(float *s, float scale_log2, float *m_run, float *l_run, float *o,
-                                             uint32_t (*pf)[4], uint32_t (*pfl)[4]) {
+                                             uint32_t (*pf)[4], uint32_t (*pfl)[4], float *ls = nullptr) {
     float corr[2], rs[2];
-    softmax_exp<NB>(s, scale_log2, m_run, corr, rs);
-    softmax_commit<T, DTILES, SPLIT, NB>(s, corr, rs, l_run, o, pf, pfl);
+    softmax_exp<NB, !LS>(s, scale_log2, m_run, corr, rs);
+    softmax_commit<T, DTILES, SPLIT, NB, LS>(s, corr, rs, l_run, o, pf, pfl, ls);
 }
 
 /* The weights that finish one row: its state (running max m in the log2 domain, sum l; the

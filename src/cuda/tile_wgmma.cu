@@ -193,11 +193,15 @@ __device__ __forceinline__ void issue_qk(float *s, uint64_t dq, uint64_t dk) {
 /* O += P V, issued and committed: KS k-steps of 16 keys (2048 bytes; 4 for a 64-key tile, 1 for
  * a 16-key sub-tile of listed keys); V [keys][D] is the MN-major B operand; split adds the pass
  * over P - bf16(P) */
-template <typename T, int D, int KS = 4>
-__device__ __forceinline__ void issue_pv(float *o, uint32_t (*pf)[4], uint32_t (*pfl)[4], bool split, uint64_t dv) {
+template <typename T, int D, int KS = 4, bool LS = false>
+__device__ __forceinline__ void issue_pv(float *o, uint32_t (*pf)[4], uint32_t (*pfl)[4], bool split, uint64_t dv,
+                                         float *ls = nullptr, uint64_t d_ones = 0) {
     wgmma_fence();
 #pragma unroll
-    for (int kk = 0; kk < KS; kk++) Wg<T>::template rs<D>(o, pf[kk], dv + kk * (2048u >> 4));
+    for (int kk = 0; kk < KS; kk++) {
+        Wg<T>::template rs<D>(o, pf[kk], dv + kk * (2048u >> 4));
+        if constexpr (LS) Wg<T>::template rs<8>(ls, pf[kk], d_ones); /* LS: P's row sums (softmax_commit) */
+    }
     if (split) {
 #pragma unroll
         for (int kk = 0; kk < KS; kk++) Wg<T>::template rs<D>(o, pfl[kk], dv + kk * (2048u >> 4));
@@ -1007,27 +1011,6 @@ template <int NC> __device__ __forceinline__ void consumers_sync() {
 __device__ __forceinline__ uint64_t desc_ones(uint32_t addr) {
     return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)(128 >> 4) << 16) | ((uint64_t)(128 >> 4) << 32);
 }
-/* softmax_step for LS: no row sums; o and the sum accumulator ls share the correction */
-template <typename T, int DTILES>
-__device__ __forceinline__ void softmax_step_ls(float *s, float scale_log2, float *m_run, float *o, float *ls,
-                                                uint32_t (*pf)[4]) {
-    float corr[2], rs[2];
-    softmax_exp<8, false>(s, scale_log2, m_run, corr, rs);
-    if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) {
-#pragma unroll
-        for (int d = 0; d < DTILES; d++) {
-            o[4 * d + 0] *= corr[0]; o[4 * d + 1] *= corr[0];
-            o[4 * d + 2] *= corr[1]; o[4 * d + 3] *= corr[1];
-        }
-        ls[0] *= corr[0]; ls[1] *= corr[0];
-        ls[2] *= corr[1]; ls[3] *= corr[1];
-    }
-#pragma unroll
-    for (int n = 0; n < 8; n++) {
-        pf[n >> 1][(n & 1) * 2 + 0] = Pack<T>::pack(s[4 * n + 0], s[4 * n + 1]);
-        pf[n >> 1][(n & 1) * 2 + 1] = Pack<T>::pack(s[4 * n + 2], s[4 * n + 3]);
-    }
-}
 #endif
 
 /* Shared memory of the warp-specialized kernel: alignment slack, Q [NC][2], K and V [stages], the
@@ -1204,22 +1187,10 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             wgmma_wait<0>();
             reg_fence<32>(s);
             if (masked(kt)) mask(kt);
-            if constexpr (LS) {
-                softmax_step_ls<T, DTILES>(s, a.scale_log2, m_run, o, ls, pf);
-                wgmma_fence();
-#pragma unroll
-                for (int kk = 0; kk < 4; kk++) {
-                    Wg<T>::template rs<D>(o, pf[kk], dv0 + st * (KVBYTES >> 4) + kk * (2048u >> 4));
-                    Wg<T>::template rs<8>(ls, pf[kk], desc_ones(sOnes));
-                }
-                wgmma_commit();
-                wgmma_wait<0>();
-                reg_fence<4>(ls);
-            } else {
-                softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
-                issue_pv<T, D>(o, pf, pfl, false, dv0 + st * (KVBYTES >> 4));
-                wgmma_wait<0>();
-            }
+            softmax_step<T, DTILES, false, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
+            issue_pv<T, D, 4, LS>(o, pf, pfl, false, dv0 + st * (KVBYTES >> 4), ls, desc_ones(sOnes));
+            wgmma_wait<0>();
+            if constexpr (LS) reg_fence<4>(ls);
             reg_fence<D / 2>(o);
             reg_fence_p(pf);
             if (lane == 0) mbar_arrive(sEmpty + 8 * st);
