@@ -166,9 +166,17 @@ __device__ __forceinline__ void reg_fence_p(uint32_t (*p)[4]) {
 }
 
 /* Matrix descriptor, 128-byte swizzle: start address, leading and stride byte offsets (>> 4). */
-__device__ __forceinline__ uint64_t desc_sw128(uint32_t addr, uint32_t lbo, uint32_t sbo) {
-    return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)((lbo >> 4) & 0x3FFF) << 16) |
-           ((uint64_t)((sbo >> 4) & 0x3FFF) << 32) | (1ull << 62);
+/* Kept as two 32-bit words: the offsets a kernel adds (k-steps, stages) move only the start
+ * address in the low word (shared memory < 256 KB: no carry out of its 14 bits), so the high
+ * word stays a compile-time constant and ptxas forms each descriptor with one 32-bit add and
+ * one move to a uniform register, not a 64-bit add and two moves. */
+struct Desc {
+    uint32_t lo, hi;
+    __device__ __forceinline__ Desc operator+(uint32_t off) const { return Desc{lo + off, hi}; }
+    __device__ __forceinline__ operator uint64_t() const { return ((uint64_t)hi << 32) | lo; }
+};
+__device__ __forceinline__ Desc desc_sw128(uint32_t addr, uint32_t lbo, uint32_t sbo) {
+    return Desc{((addr & 0x3FFFF) >> 4) | (((lbo >> 4) & 0x3FFF) << 16), ((sbo >> 4) & 0x3FFF) | (1u << 30)};
 }
 /* byte offset of 16-byte chunk c of row r in a swizzled tile of R rows */
 __device__ __forceinline__ uint32_t swz(int r, int c, int R) {
@@ -179,12 +187,12 @@ __device__ __forceinline__ uint32_t swz(int r, int c, int R) {
  * for): k-steps of 16 along D (32 bytes along the 128-byte swizzled row; D = 128 is two 64-column
  * halves of BQ / BKEYS rows) */
 template <typename T, int D, int BQ, int BKEYS, int N = 64>
-__device__ __forceinline__ void issue_qk(float *s, uint64_t dq, uint64_t dk) {
+__device__ __forceinline__ void issue_qk(float *s, Desc dq, Desc dk) {
     wgmma_fence();
 #pragma unroll
     for (int ks = 0; ks < D / 16; ks++) {
         constexpr uint32_t qa = BQ * 128u, ka = BKEYS * 128u;
-        const uint64_t q = dq + (((ks >> 2) * qa + (ks & 3) * 32u) >> 4), k = dk + (((ks >> 2) * ka + (ks & 3) * 32u) >> 4);
+        const Desc q = dq + (((ks >> 2) * qa + (ks & 3) * 32u) >> 4), k = dk + (((ks >> 2) * ka + (ks & 3) * 32u) >> 4);
         if constexpr (N == 64) Wg<T>::ss64(s, q, k, ks > 0);
         else Wg<T>::ss16(s, q, k, ks > 0);
     }
@@ -194,8 +202,8 @@ __device__ __forceinline__ void issue_qk(float *s, uint64_t dq, uint64_t dk) {
  * a 16-key sub-tile of listed keys); V [keys][D] is the MN-major B operand; split adds the pass
  * over P - bf16(P) */
 template <typename T, int D, int KS = 4, bool LS = false>
-__device__ __forceinline__ void issue_pv(float *o, uint32_t (*pf)[4], uint32_t (*pfl)[4], bool split, uint64_t dv,
-                                         float *ls = nullptr, uint64_t d_ones = 0) {
+__device__ __forceinline__ void issue_pv(float *o, uint32_t (*pf)[4], uint32_t (*pfl)[4], bool split, Desc dv,
+                                         float *ls = nullptr, Desc d_ones = Desc{0, 0}) {
     wgmma_fence();
 #pragma unroll
     for (int kk = 0; kk < KS; kk++) {
@@ -244,6 +252,32 @@ __device__ __forceinline__ void mask_extra16(float *s, int j, int t4, const int6
             }
             if (!k0) s[4 * n + e] = -INFINITY;
             if (!k1) s[4 * n + 2 + e] = -INFINITY;
+        }
+}
+
+/* This thread's two rows' key intervals for the TMA kernels' masks, formed once per query tile
+ * (positions fit in 32 bits there: tma_map takes rows < 2^31 - 128): lo clamped to [-1, nk],
+ * hi to [-1, nk - 1], a row past nq holding hi = -1 (every key masked). */
+struct RowBounds {
+    int lo0, hi0, lo1, hi1;
+};
+__device__ __forceinline__ RowBounds row_bounds(const TileArgs &a, int64_t row0, int64_t row1) {
+    auto lo = [&](int64_t r) { return (int)max((int64_t)-1, min(a.nk, a.iv.lo(r))); };
+    auto hi = [&](int64_t r) { return r < a.nq ? (int)max((int64_t)-1, min(a.nk - 1, a.iv.hi(r))) : -1; };
+    return RowBounds{lo(row0), hi(row0), lo(row1), hi(row1)};
+}
+/* mask_interval on RowBounds: the bounds made relative to this thread's first column (2 t4) once,
+ * so that every element's test is two compares against a constant and a select. */
+__device__ __forceinline__ void mask_rows(float *s, int kbase, int t4, const RowBounds &rb) {
+    auto rel = [&](int x) { return max(-1, min(64, x - kbase)) - 2 * t4; };
+    const int a0 = rel(rb.lo0), b0 = rel(rb.hi0), a1 = rel(rb.lo1), b1 = rel(rb.hi1);
+#pragma unroll
+    for (int n = 0; n < 8; n++)
+#pragma unroll
+        for (int e = 0; e < 2; e++) {
+            const int c = n * 8 + e;
+            if (c < a0 || c > b0) s[4 * n + e] = -INFINITY;
+            if (c < a1 || c > b1) s[4 * n + 2 + e] = -INFINITY;
         }
 }
 
@@ -519,8 +553,8 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
     for (int i = 0; i < 32; i++) s[i] = 0.f;
     float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
     /* descriptors of this warpgroup's Q rows (8 whole 1024-byte groups in) and of stage 0 */
-    const uint64_t dq0 = desc_sw128(sQ + wg * 64 * 128, 16, 1024);
-    const uint64_t dk0 = desc_sw128(sK, 16, 1024), dv0 = desc_sw128(sV, BK * 128u, 1024);
+    const Desc dq0 = desc_sw128(sQ + wg * 64 * 128, 16, 1024);
+    const Desc dk0 = desc_sw128(sK, 16, 1024), dv0 = desc_sw128(sV, BK * 128u, 1024);
     uint32_t pf[4][4], pfl[4][4];
     /* XROWS: a warp whose 16 rows hold no listed row skips its softmax (its rows of O are never
      * read: an MMA row depends only on its own row of P), so a few listed rows cost little more
@@ -543,7 +577,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
             fence_proxy_async();
             __syncthreads();
             if (xcomp) {
-                const uint64_t soff = (uint64_t)(KVBYTES >> 4);
+                const uint32_t soff = KVBYTES >> 4;
                 const bool ok0 = row0 < a.nq && xrow0 < 0, ok1 = row1 < a.nq && xrow1 < 0;
                 const int64_t lo0 = a.iv.template lo<XBB || XROWS>(row0), hi0 = a.iv.template hi<XBB || XROWS>(row0), lo1 = a.iv.template lo<XBB || XROWS>(row1), hi1 = a.iv.template hi<XBB || XROWS>(row1);
                 for (int j = 0; 16 * j < a.nx_keys; j++) {
@@ -594,7 +628,7 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
             masked = !(kbase >= full_lo && kbase + BK - 1 <= full_hi);
         }
         if (attend) {
-            const uint64_t soff = (uint64_t)(stage * (KVBYTES >> 4)); /* descriptor addresses are >> 4 */
+            const uint32_t soff = (uint32_t)(stage * (KVBYTES >> 4)); /* descriptor addresses are >> 4 */
             issue_qk<T, D, BQ, BK>(s, dq0, dk0 + soff); /* S: 64 rows x 64 keys */
             wgmma_wait<0>();
             reg_fence<32>(s);
@@ -861,7 +895,7 @@ __global__ void __launch_bounds__(128, MINB)
         for (int s = 0; s < TMA_STAGES - 1; s++) produce();
     }
 
-    const uint64_t dk0 = desc_sw128(sK, 16, 1024), dv0 = desc_sw128(sV, BK * 128u, 1024);
+    const Desc dk0 = desc_sw128(sK, 16, 1024), dv0 = desc_sw128(sV, BK * 128u, 1024);
     uint32_t pf[4][4], pfl[4][4];
     uint32_t nc = 0; /* K/V tiles consumed: stage nc % TMA_STAGES, phase parity (nc / TMA_STAGES) & 1 */
     for (uint32_t i = 0; t < ntiles; t += tstep, i++) {
@@ -879,6 +913,7 @@ __global__ void __launch_bounds__(128, MINB)
         const bool split =
             SPLIT && __shfl_sync(0xffffffffu, min(a.iv.keys(q0), a.iv.keys(qlast)) < split_keys ? 1 : 0, 0) != 0;
         const int row0 = q0 + warp * 16 + g, row1 = row0 + 8;
+        const RowBounds rb = row_bounds(a, row0, row1);
 
         /* every warp is past the previous tile (its Q buffer and that buffer's barrier phase are free;
          * its wgmma have completed, so the listed keys' buffers are free too) */
@@ -901,7 +936,7 @@ __global__ void __launch_bounds__(128, MINB)
         const bool q_next = tid == 0 && t + tstep < ntiles;
         if (q_next && kt_begin == kt_end) q_load(t + tstep, (i + 1) & 1);
         mbar_wait(sBar + 8 * (TMA_STAGES + (i & 1)), (i >> 1) & 1);
-        const uint64_t dq0 = desc_sw128(sQ + (i & 1) * QBYTES, 16, 1024);
+        const Desc dq0 = desc_sw128(sQ + (i & 1) * QBYTES, 16, 1024);
 
         float o[D / 2];
 #pragma unroll
@@ -913,7 +948,7 @@ __global__ void __launch_bounds__(128, MINB)
             mbar_wait(sBar + 8 * st, (nc / TMA_STAGES) & 1);
             const int kbase = kt * BK;
             const bool masked = !(kbase >= full_lo && kbase + BK - 1 <= full_hi);
-            const uint64_t soff = (uint64_t)(st * (KVBYTES >> 4));
+            const uint32_t soff = (uint32_t)(st * (KVBYTES >> 4));
             issue_qk<T, D, 64, BK>(s, dq0, dk0 + soff);
             /* S of this tile and the previous tile's P V (issued last iteration, not waited for:
              * its latency runs under this tile's copy wait and Q K^T) */
@@ -928,9 +963,7 @@ __global__ void __launch_bounds__(128, MINB)
                 produce();
                 if (q_next && kt == kt_begin) q_load(t + tstep, (i + 1) & 1);
             }
-            if (masked)
-                mask_interval(s, kbase, t4, a.nk, a.nq, row0, a.iv.lo(row0), a.iv.hi(row0), row1, a.iv.lo(row1),
-                              a.iv.hi(row1));
+            if (masked) mask_rows(s, kbase, t4, rb);
             if (split) softmax_step<T, DTILES, true>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
             else softmax_step<T, DTILES, false>(s, a.scale_log2, m_run, l_run, o, pf, pfl);
             issue_pv<T, D>(o, pf, pfl, split, dv0 + soff); /* waited for at the next tile's S */
@@ -942,7 +975,7 @@ __global__ void __launch_bounds__(128, MINB)
          * past nx_keys need a mask. */
         if (XK && xcomp) {
             const bool x_clear = !xlisted && (a.x_last < a.iv.lo(q0) || a.x_first > a.iv.hi(qlast));
-            const uint64_t dxk0 = desc_sw128(sXK, 16, 1024), dxv0 = desc_sw128(sXV, 2048u, 1024);
+            const Desc dxk0 = desc_sw128(sXK, 16, 1024), dxv0 = desc_sw128(sXV, 2048u, 1024);
             for (int j = 0; j < xsub; j++) {
                 const uint32_t sub = j * HALVES * 2048u; /* sub-tile j: HALVES blocks of 16 rows x 128 bytes */
                 float x[8];
@@ -1008,8 +1041,8 @@ template <int NC> __device__ __forceinline__ void consumers_sync() {
  * (wgmma m64n8k16 per k-step, into a 4-float accumulator; every column then holds the row sum).
  * The ones block: WS_ONES_BYTES of ones, read through a no-swizzle descriptor with 128-byte
  * strides, which stays inside it whatever the layout (all elements equal). */
-__device__ __forceinline__ uint64_t desc_ones(uint32_t addr) {
-    return (uint64_t)((addr & 0x3FFFF) >> 4) | ((uint64_t)(128 >> 4) << 16) | ((uint64_t)(128 >> 4) << 32);
+__device__ __forceinline__ Desc desc_ones(uint32_t addr) {
+    return Desc{((addr & 0x3FFFF) >> 4) | ((128u >> 4) << 16), 128u >> 4};
 }
 #endif
 
@@ -1122,7 +1155,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     /* a consumer warpgroup; its values below are the same in all its threads (made visibly so
      * with shuffles: a wgmma under a branch ptxas cannot prove uniform serializes every wgmma) */
     const int c = __shfl_sync(0xffffffffu, warp >> 2, 0), cw = warp & 3, g = lane >> 2, t4 = lane & 3;
-    const uint64_t dk0 = desc_sw128(sK, 16, 1024), dv0 = desc_sw128(sV, BK * 128u, 1024);
+    const Desc dk0 = desc_sw128(sK, 16, 1024), dv0 = desc_sw128(sV, BK * 128u, 1024);
     uint32_t pf[4][4], pfl[4][4];
     uint32_t n = 0, qi = 0;
     int x_held = -1; /* XK: the (batch, KV head) whose listed keys are in shared memory */
@@ -1156,7 +1189,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         const int row0 = q0 + cw * 16 + g, row1 = row0 + 8;
         const uint32_t qbuf = 2 * c + (qi & 1);
         mbar_wait(sQFull + 8 * qbuf, (qi >> 1) & 1);
-        const uint64_t dq0 = desc_sw128(sQ + qbuf * QBYTES, 16, 1024);
+        const Desc dq0 = desc_sw128(sQ + qbuf * QBYTES, 16, 1024);
 
         float o[D / 2];
 #pragma unroll
@@ -1172,17 +1205,15 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             if (lane == 0) mbar_arrive(sEmpty + 8 * st);
         }
         auto masked = [&](int k) { return !(k * BK >= full_lo && k * BK + BK - 1 <= full_hi); };
-        auto mask = [&](int k) {
-            mask_interval(s, (int64_t)k * BK, t4, a.nk, a.nq, row0, a.iv.lo(row0), a.iv.hi(row0), row1, a.iv.lo(row1),
-                          a.iv.hi(row1));
-        };
+        const RowBounds rb = row_bounds(a, row0, row1);
+        auto mask = [&](int k) { mask_rows(s, k * BK, t4, rb); };
         for (; kt < mke; kt++, n++) { /* this consumer's tiles: S, softmax, P V, each waited for */
             const uint32_t st = n % ST;
             mbar_wait(sFull + 8 * st, (n / ST) & 1);
             /* opaque here, so that the k-steps' Q descriptors are formed in the loop rather than
              * hoisted (8 registers held across it) */
-            uint64_t dq = dq0;
-            asm volatile("" : "+l"(dq));
+            Desc dq = dq0;
+            asm volatile("" : "+r"(dq.lo));
             issue_qk<T, D, 64, BK>(s, dq, dk0 + st * (KVBYTES >> 4));
             wgmma_wait<0>();
             reg_fence<32>(s);
@@ -1209,7 +1240,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             const bool xcomp = __shfl_sync(0xffffffffu, valid && a.nx_keys > 0 && !(a.x_first >= full_lo && a.x_last <= full_hi) ? 1 : 0, 0);
             if (xcomp) {
                 const bool x_clear = !xlisted && (a.x_last < a.iv.lo(q0) || a.x_first > a.iv.hi(qlast));
-                const uint64_t dxk0 = desc_sw128(sXK, 16, 1024), dxv0 = desc_sw128(sXV, 2048u, 1024);
+                const Desc dxk0 = desc_sw128(sXK, 16, 1024), dxv0 = desc_sw128(sXV, 2048u, 1024);
                 for (int j = 0; j < xsub; j++) {
                     const uint32_t sub = j * HALVES * 2048u; /* sub-tile j: HALVES blocks of 16 rows x 128 bytes */
                     float x[8];
