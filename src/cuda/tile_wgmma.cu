@@ -1509,15 +1509,15 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t 
 
 /* How many consumer warpgroups the warp-specialized kernel gets for these query tiles (0: the
  * TMA kernel runs them instead). GRAPHATTN_WS=0 turns it off, =3 or =4 forces that many; by
- * default 4 where every SM gets at least WS_MIN_WAVES super tiles (one CTA per SM and a super
- * tile of 256 rows balance worse than the TMA kernel's 64-row tiles on few of them; window:256
- * in bench/RESULTS.md run 9: 3.9 super tiles per SM (2^17) 0.0800 vs 0.0822 ms, 7.75 (2^18)
- * 0.142 vs 0.146, but 1.9 (2^16) 0.0488 vs 0.0453). */
-constexpr int64_t WS_MIN_WAVES = 3;
+ * default 4 where the SMs get at least 1.5 super tiles each on average (one CTA per SM and a
+ * super tile of 256 rows balance worse than the TMA kernel's 64-row tiles on fewer). Kernel
+ * times under ncu, window:256 (bench/RESULTS.md run 11): 1.94 super tiles per SM (2^16) 33.4 vs
+ * 34.7 us, 3.9 (2^17) 63.1 vs 68.1, but 0.97 (2^15) 18.8 vs 18.9 (run 9, before the row sums
+ * and the cheaper masks, still had the TMA kernel ahead at 2^16). */
 static int ws_consumers(const TileArgs &a, int sms) {
     const char *env = getenv("GRAPHATTN_WS");
     if (env && env[0]) return env[0] == '3' ? 3 : env[0] == '4' ? 4 : 0;
-    return (a.q_tiles + 3) / 4 * a.B * a.H >= WS_MIN_WAVES * sms ? 4 : 0;
+    return 2 * ((a.q_tiles + 3) / 4 * a.B * a.H) >= 3 * (int64_t)sms ? 4 : 0;
 }
 
 /* Whether the warp-specialized kernel sums P's rows on the tensor cores (LS): only where the
