@@ -217,12 +217,23 @@ __device__ __forceinline__ void row_tree2(const float *s, float *out, Op op) {
     out[1] = b[0];
 }
 
-template <int NB = 8, bool SUM = true> /* SUM = false: rs left unset (the caller sums P otherwise) */
-__device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs) {
+/* SUM = false: rs left unset (the caller sums P otherwise). NBX > 0: a second block of scores x
+ * (NBX column pairs per row, the same rows: a sub-tile of listed keys) joins the step: one max
+ * over both, both exponentiated, rs their sum. */
+template <int NB = 8, bool SUM = true, int NBX = 0>
+__device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs,
+                                            float *x = nullptr) {
     static_assert(NB == 2 || NB == 4 || NB == 8, "tree reductions over a power of two");
+    static_assert(NBX == 0 || NBX == 2 || NBX == 4 || NBX == 8, "tree reductions over a power of two");
     /* the max of the raw scores, scaled once (scale_log2 >= 0: the API takes scale >= 0) */
     float mx[2];
     row_tree2<NB>(s, mx, [](float x, float y) { return fmaxf(x, y); });
+    if constexpr (NBX > 0) {
+        float mxx[2];
+        row_tree2<NBX>(x, mxx, [](float x, float y) { return fmaxf(x, y); });
+        mx[0] = fmaxf(mx[0], mxx[0]);
+        mx[1] = fmaxf(mx[1], mxx[1]);
+    }
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
@@ -242,7 +253,32 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
     for (int n = 0; n < NB; n++)
 #pragma unroll
         for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -base[e >> 1]));
-    if constexpr (SUM) row_tree2<NB>(s, rs, [](float x, float y) { return x + y; });
+    if constexpr (NBX > 0) {
+#pragma unroll
+        for (int n = 0; n < NBX; n++)
+#pragma unroll
+            for (int e = 0; e < 4; e++) x[4 * n + e] = fast_exp2(fmaf(x[4 * n + e], scale_log2, -base[e >> 1]));
+    }
+    if constexpr (SUM) {
+        row_tree2<NB>(s, rs, [](float x, float y) { return x + y; });
+        if constexpr (NBX > 0) {
+            float rsx[2];
+            row_tree2<NBX>(x, rsx, [](float x, float y) { return x + y; });
+            rs[0] += rsx[0];
+            rs[1] += rsx[1];
+        }
+    }
+}
+
+/* P (exponentiated scores, NB column pairs per row) as MMA A fragments pf[k-step][4]: 16 keys per
+ * k-step, the m16n8k16 A layout that wgmma's register operand shares. */
+template <typename T, int NB>
+__device__ __forceinline__ void pack_p(const float *p, uint32_t (*pf)[4]) {
+#pragma unroll
+    for (int n = 0; n < NB; n++) {
+        pf[n >> 1][(n & 1) * 2 + 0] = Pack<T>::pack(p[4 * n + 0], p[4 * n + 1]);
+        pf[n >> 1][(n & 1) * 2 + 1] = Pack<T>::pack(p[4 * n + 2], p[4 * n + 3]);
+    }
 }
 
 /* LS: the row sums come from the tensor cores (tile_wgmma.cu's warp-specialized kernel: P times
@@ -268,10 +304,9 @@ __device__ __forceinline__ void softmax_commit(const float *p, const float *corr
             ls[2] *= corr[1]; ls[3] *= corr[1];
         }
     }
+    pack_p<T, NB>(p, pf);
 #pragma unroll
     for (int n = 0; n < NB; n++) {
-        pf[n >> 1][(n & 1) * 2 + 0] = Pack<T>::pack(p[4 * n + 0], p[4 * n + 1]);
-        pf[n >> 1][(n & 1) * 2 + 1] = Pack<T>::pack(p[4 * n + 2], p[4 * n + 3]);
         if (SPLIT) {
             pfl[n >> 1][(n & 1) * 2 + 0] = Pack<T>::pack_rest(p[4 * n + 0], p[4 * n + 1], pf[n >> 1][(n & 1) * 2 + 0]);
             pfl[n >> 1][(n & 1) * 2 + 1] = Pack<T>::pack_rest(p[4 * n + 2], p[4 * n + 3], pf[n >> 1][(n & 1) * 2 + 1]);

@@ -158,9 +158,9 @@ template <int N> __device__ __forceinline__ void reg_fence(float *r) {
 }
 /* P fragments stay live (their registers unused for anything else) until the P V that reads
  * them has completed */
-__device__ __forceinline__ void reg_fence_p(uint32_t (*p)[4]) {
+template <int K = 4> __device__ __forceinline__ void reg_fence_p(uint32_t (*p)[4]) {
 #pragma unroll
-    for (int i = 0; i < 4; i++)
+    for (int i = 0; i < K; i++)
 #pragma unroll
         for (int j = 0; j < 4; j++) asm volatile("" : "+r"(p[i][j])::"memory");
 }
@@ -1207,7 +1207,21 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         auto masked = [&](int k) { return !(k * BK >= full_lo && k * BK + BK - 1 <= full_hi); };
         const RowBounds rb = row_bounds(a, row0, row1);
         auto mask = [&](int k) { mask_rows(s, k * BK, t4, rb); };
-        for (; kt < mke; kt++, n++) { /* this consumer's tiles: S, softmax, P V, each waited for */
+        /* XK: the listed keys, 16 at a time (as in tile_tma_kernel: skipped where every row's
+         * interval holds them all; x_clear: only the columns past nx_keys need a mask). One
+         * sub-tile of them (nx_keys <= 16: Longformer's global tokens) joins the last interval
+         * tile (xfuse): its Q K^T issued beside the tile's, one softmax over the 80 columns, its
+         * P V beside the tile's, rather than a chain of waits of its own after the walk. */
+        bool xlisted = false, xcomp = false, x_clear = false;
+        if constexpr (XK) {
+            xlisted = valid && a.nx_rows > 0 && qlast >= a.x_first && q0 <= a.xkeys[a.nx_rows - 1];
+            xcomp = __shfl_sync(0xffffffffu, valid && a.nx_keys > 0 && !(a.x_first >= full_lo && a.x_last <= full_hi) ? 1 : 0, 0);
+            x_clear = !xlisted && (a.x_last < a.iv.lo(q0) || a.x_first > a.iv.hi(qlast));
+        }
+        const bool xfuse = XK && xcomp && xsub == 1 && mke > mkb;
+        const Desc dxk0 = desc_sw128(sXK, 16, 1024), dxv0 = desc_sw128(sXV, 2048u, 1024);
+        const int loop_end = xfuse ? mke - 1 : mke; /* xfuse: the last tile after the loop */
+        for (; kt < loop_end; kt++, n++) { /* this consumer's tiles: S, softmax, P V, each waited for */
             const uint32_t st = n % ST;
             mbar_wait(sFull + 8 * st, (n / ST) & 1);
             /* opaque here, so that the k-steps' Q descriptors are formed in the loop rather than
@@ -1226,37 +1240,62 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             reg_fence_p(pf);
             if (lane == 0) mbar_arrive(sEmpty + 8 * st);
         }
+        if (XK && xfuse) { /* the last tile with the listed keys' sub-tile */
+            const uint32_t st = n % ST;
+            mbar_wait(sFull + 8 * st, (n / ST) & 1);
+            float x[8];
+            uint32_t pfx[1][4];
+            issue_qk<T, D, 64, BK>(s, dq0, dk0 + st * (KVBYTES >> 4));
+            issue_qk<T, D, 64, 16, 16>(x, dq0, dxk0);
+            wgmma_wait<0>();
+            reg_fence<32>(s);
+            reg_fence<8>(x);
+            if (masked(kt)) mask(kt);
+            mask_listed_sub(a, x, 0, t4, x_clear, xlisted, row0, row1);
+            float corr[2], rs[2];
+            softmax_exp<8, !LS, 2>(s, a.scale_log2, m_run, corr, rs, x);
+            softmax_commit<T, DTILES, false, 8, LS>(s, corr, rs, l_run, o, pf, pfl, ls);
+            pack_p<T, 2>(x, pfx);
+            wgmma_fence();
+#pragma unroll
+            for (int kk = 0; kk < 4; kk++) {
+                Wg<T>::template rs<D>(o, pf[kk], dv0 + st * (KVBYTES >> 4) + kk * (2048u >> 4));
+                if constexpr (LS) Wg<T>::template rs<8>(ls, pf[kk], desc_ones(sOnes));
+            }
+            Wg<T>::template rs<D>(o, pfx[0], dxv0);
+            if constexpr (LS) Wg<T>::template rs<8>(ls, pfx[0], desc_ones(sOnes));
+            wgmma_commit();
+            wgmma_wait<0>();
+            if constexpr (LS) reg_fence<4>(ls);
+            reg_fence<D / 2>(o);
+            reg_fence_p(pf);
+            reg_fence_p<1>(pfx);
+            if (lane == 0) mbar_arrive(sEmpty + 8 * st);
+            kt++;
+            n++;
+        }
+        if (XK && xcomp && !xfuse) {
+            for (int j = 0; j < xsub; j++) {
+                const uint32_t sub = j * HALVES * 2048u; /* sub-tile j: HALVES blocks of 16 rows x 128 bytes */
+                float x[8];
+#pragma unroll
+                for (int e = 0; e < 8; e++) x[e] = 0.f;
+                issue_qk<T, D, 64, 16, 16>(x, dq0, dxk0 + (sub >> 4));
+                wgmma_wait<0>();
+                reg_fence<8>(x);
+                mask_listed_sub(a, x, j, t4, x_clear, xlisted, row0, row1);
+                softmax_step<T, DTILES, false, 2, LS>(x, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
+                issue_pv<T, D, 1, LS>(o, pf, pfl, false, dxv0 + (sub >> 4), ls, desc_ones(sOnes));
+                wgmma_wait<0>();
+                if constexpr (LS) reg_fence<4>(ls);
+                reg_fence<D / 2>(o);
+                reg_fence_p(pf);
+            }
+        }
         if constexpr (LS) { /* every thread of a quad holds the row's whole sum; the epilogue adds
                              * the quad's four values: a quarter each (exact) */
             l_run[0] = ls[0] * 0.25f;
             l_run[1] = ls[2] * 0.25f;
-        }
-        /* XK: the listed keys after the interval's tiles, 16 at a time (as in tile_tma_kernel:
-         * skipped where every row's interval holds them all; x_clear: only the columns past
-         * nx_keys need a mask) */
-        bool xlisted = false;
-        if constexpr (XK) {
-            xlisted = valid && a.nx_rows > 0 && qlast >= a.x_first && q0 <= a.xkeys[a.nx_rows - 1];
-            const bool xcomp = __shfl_sync(0xffffffffu, valid && a.nx_keys > 0 && !(a.x_first >= full_lo && a.x_last <= full_hi) ? 1 : 0, 0);
-            if (xcomp) {
-                const bool x_clear = !xlisted && (a.x_last < a.iv.lo(q0) || a.x_first > a.iv.hi(qlast));
-                const Desc dxk0 = desc_sw128(sXK, 16, 1024), dxv0 = desc_sw128(sXV, 2048u, 1024);
-                for (int j = 0; j < xsub; j++) {
-                    const uint32_t sub = j * HALVES * 2048u; /* sub-tile j: HALVES blocks of 16 rows x 128 bytes */
-                    float x[8];
-#pragma unroll
-                    for (int e = 0; e < 8; e++) x[e] = 0.f;
-                    issue_qk<T, D, 64, 16, 16>(x, dq0, dxk0 + (sub >> 4));
-                    wgmma_wait<0>();
-                    reg_fence<8>(x);
-                    mask_listed_sub(a, x, j, t4, x_clear, xlisted, row0, row1);
-                    softmax_step<T, DTILES, false, 2>(x, a.scale_log2, m_run, l_run, o, pf, pfl);
-                    issue_pv<T, D, 1>(o, pf, pfl, false, dxv0 + (sub >> 4));
-                    wgmma_wait<0>();
-                    reg_fence<D / 2>(o);
-                    reg_fence_p(pf);
-                }
-            }
         }
         /* the tiles after this consumer's own */
         for (; kt < w.ke; kt++, n++) {
@@ -1564,9 +1603,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     if constexpr (D == 64) {
         const int nc = split ? 0 : ws_consumers(a, sms);
         if (nc == 3) return launch_ws_as<T, D, 3, XK>(a, maps, sms, stream, err, err_size, st);
-        if constexpr (!XK)
-            if (nc == 4 && ws_rowsum(a))
-                return launch_ws_as<T, D, 4, XK, WS_STAGES, true>(a, maps, sms, stream, err, err_size, st);
+        if (nc == 4 && ws_rowsum(a)) return launch_ws_as<T, D, 4, XK, WS_STAGES, true>(a, maps, sms, stream, err, err_size, st);
         if (nc == 4) return launch_ws_as<T, D, 4, XK>(a, maps, sms, stream, err, err_size, st);
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
