@@ -1,0 +1,56 @@
+/* row_ranges.c -- see row_ranges.h. One pass over the rows: a row is an interval when its
+ * (strictly increasing) columns run from first to last without a gap, i.e. last - first + 1
+ * equals its edge count. */
+#include "graph/row_ranges.h"
+
+#include <string.h>
+
+#include "common/alloc.h"
+#include "common/error.h"
+
+void ga_row_ranges_free(ga_row_ranges *r) {
+    if (!r) return;
+    ga_free(r->lo);
+    ga_free(r->hi);
+    ga_free(r->tile_min);
+    memset(r, 0, sizeof *r);
+}
+
+ga_status ga_row_ranges_build(const ga_component *c, int *ok, ga_row_ranges *r) {
+    GA_FAIL_IF(!c || !ok || !r, GA_ERR_NULL_POINTER, "row ranges: NULL argument");
+    GA_FAIL_IF(c->kind != GA_COMP_CSR, GA_ERR_INTERNAL, "row ranges: component is not explicit");
+    memset(r, 0, sizeof *r);
+    *ok = 0;
+    const int64_t n = c->nrows;
+    /* a cheap test first: the edges of interval rows number at least one per row */
+    if (n < 1 || c->row_ptr[n] < n) return GA_OK;
+    const int64_t tiles = (n + GA_RANGES_TILE - 1) / GA_RANGES_TILE;
+    r->lo = (int64_t *)ga_malloc((size_t)n * sizeof(int64_t));
+    r->hi = (int64_t *)ga_malloc((size_t)n * sizeof(int64_t));
+    r->tile_min = (int64_t *)ga_malloc((size_t)tiles * sizeof(int64_t));
+    if (!r->lo || !r->hi || !r->tile_min) {
+        ga_row_ranges_free(r);
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "row ranges: cannot allocate %lld rows", (long long)n);
+    }
+    r->nrows = n;
+    r->min_keys = INT64_MAX;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t a = c->row_ptr[i], b = c->row_ptr[i + 1];
+        if (b == a) break; /* an empty row */
+        const int64_t lo = ga_csr_col(c, a), hi = ga_csr_col(c, b - 1), keys = b - a;
+        if (hi - lo + 1 != keys) break;                            /* a gap */
+        if (i > 0 && (lo < r->lo[i - 1] || hi < r->hi[i - 1])) break; /* not monotone */
+        r->lo[i] = lo;
+        r->hi[i] = hi;
+        const int64_t t = i / GA_RANGES_TILE;
+        if (i % GA_RANGES_TILE == 0 || keys < r->tile_min[t]) r->tile_min[t] = keys;
+        if (keys < r->min_keys) r->min_keys = keys;
+        if (i == n - 1) *ok = 1;
+    }
+    if (!*ok) {
+        ga_row_ranges_free(r);
+        return GA_OK;
+    }
+    r->mid_keys = r->hi[n / 2] - r->lo[n / 2] + 1;
+    return GA_OK;
+}

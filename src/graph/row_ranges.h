@@ -1,0 +1,38 @@
+/* row_ranges.h -- explicit graphs whose rows are key intervals.
+ *
+ * A CSR component whose every row is a nonempty run of consecutive keys [lo_i, hi_i], with lo
+ * and hi nondecreasing in i (a band, causal, document blocks of any sizes, their causal
+ * variants, ...), is an interval component given by two arrays: the CUDA backend then runs it on
+ * the interval kernels (per-row bounds read from the arrays) instead of the explicit graph's
+ * bitmap tiles. Built once per graph in O(rows) time (each row's first and last column). */
+#ifndef GA_GRAPH_ROW_RANGES_H
+#define GA_GRAPH_ROW_RANGES_H
+
+#include <stdint.h>
+
+#include "graph/component.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* Rows per query tile of the per-tile minimum below (the tile kernels' query tile). */
+#define GA_RANGES_TILE 64
+
+typedef struct ga_row_ranges {
+    int64_t nrows;
+    int64_t *lo, *hi;    /* nrows each: row i attends keys lo[i] .. hi[i] */
+    int64_t *tile_min;   /* ceil(nrows / GA_RANGES_TILE): the fewest keys of a row in each tile */
+    int64_t min_keys;    /* the fewest keys of any row */
+    int64_t mid_keys;    /* the keys of row nrows / 2 */
+} ga_row_ranges;
+
+/* *ok = 1 and r filled (arrays owned by r, free with ga_row_ranges_free) when the CSR component
+ * csr has interval rows as above; *ok = 0 and r zeroed otherwise (including an empty row). */
+ga_status ga_row_ranges_build(const ga_component *csr, int *ok, ga_row_ranges *r);
+void ga_row_ranges_free(ga_row_ranges *r);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

@@ -1,0 +1,149 @@
+/* Explicit graphs whose rows are key intervals (graph/row_ranges.h): found exactly when every row
+ * is a nonempty run of consecutive keys with both ends nondecreasing, and then the arrays give
+ * back each row's first and last key and the per-tile fewest keys. */
+#include <stdlib.h>
+
+#include "graph/graph.h"
+#include "graph/row_ranges.h"
+#include "test.h"
+
+/* One CSR component holding the edges of `spec` over n x n (int64 or int32 columns). */
+static ga_graph *csr_of(const char *spec, int64_t n, int wide) {
+    ga_graph *src, *g;
+    if (ga_graph_parse(spec, &src) != GA_OK) return NULL;
+    int64_t edges;
+    ga_graph_count_edges(src, n, n, &edges);
+    int64_t *ptr = malloc((size_t)(n + 1) * 8), *col = malloc((size_t)(edges + 1) * 8);
+    ga_graph_to_csr(src, n, n, ptr, col, edges);
+    ga_graph_destroy(src);
+    ga_graph_create(&g);
+    if (wide) ga_graph_add_csr(g, n, n, ptr, col, GA_INDEX_INT64);
+    else {
+        int32_t *c32 = malloc((size_t)(edges + 1) * 4);
+        for (int64_t e = 0; e < edges; e++) c32[e] = (int32_t)col[e];
+        ga_graph_add_csr(g, n, n, ptr, c32, GA_INDEX_INT32);
+        free(c32);
+    }
+    free(ptr);
+    free(col);
+    return g;
+}
+
+/* The ranges of c against its own rows, entry by entry. */
+static void check_ranges(const char *what, const ga_component *c, const ga_row_ranges *r) {
+    const int64_t n = c->nrows;
+    int64_t fewest = INT64_MAX;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t a = c->row_ptr[i], b = c->row_ptr[i + 1];
+        if (r->lo[i] != ga_csr_col(c, a) || r->hi[i] != ga_csr_col(c, b - 1)) {
+            ga_test_fail(__FILE__, __LINE__, "%s: row %lld: ranges [%lld, %lld], csr [%lld, %lld]", what, (long long)i,
+                         (long long)r->lo[i], (long long)r->hi[i], (long long)ga_csr_col(c, a),
+                         (long long)ga_csr_col(c, b - 1));
+            return;
+        }
+        if (b - a < fewest) fewest = b - a;
+    }
+    EXPECT_EQ_I64(r->min_keys, fewest);
+    EXPECT_EQ_I64(r->mid_keys, c->row_ptr[n / 2 + 1] - c->row_ptr[n / 2]);
+    for (int64_t t = 0; t * GA_RANGES_TILE < n; t++) {
+        int64_t m = INT64_MAX;
+        for (int64_t i = t * GA_RANGES_TILE; i < n && i < (t + 1) * GA_RANGES_TILE; i++)
+            if (c->row_ptr[i + 1] - c->row_ptr[i] < m) m = c->row_ptr[i + 1] - c->row_ptr[i];
+        if (r->tile_min[t] != m) {
+            ga_test_fail(__FILE__, __LINE__, "%s: tile %lld: fewest keys %lld, want %lld", what, (long long)t,
+                         (long long)r->tile_min[t], (long long)m);
+            return;
+        }
+    }
+}
+
+static void expect_ranges(const char *spec, int64_t n, int wide, int want) {
+    ga_graph *g = csr_of(spec, n, wide);
+    ASSERT_TRUE(g != NULL);
+    ga_row_ranges r;
+    int ok = -1;
+    ASSERT_OK(ga_row_ranges_build(&g->comps[0], &ok, &r));
+    if (ok != want)
+        ga_test_fail(__FILE__, __LINE__, "%s at N = %lld (%s columns): interval rows %d, want %d", spec, (long long)n,
+                     wide ? "int64" : "int32", ok, want);
+    else if (ok)
+        check_ranges(spec, &g->comps[0], &r);
+    else
+        EXPECT_TRUE(r.lo == NULL && r.hi == NULL && r.tile_min == NULL);
+    ga_row_ranges_free(&r);
+    ga_graph_destroy(g);
+}
+
+TEST(bands_causal_dense_and_blocks_are_interval_rows) {
+    static const char *specs[] = {"window:5", "window:3,0", "window:0,7", "window:0", "window:300", "causal",
+                                  "dense", "blocks:7", "blocks:64", "blocks:1000"};
+    static const int64_t sizes[] = {1, 2, 63, 64, 65, 129, 700};
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++)
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) expect_ranges(specs[s], sizes[k], (int)(k % 2), 1);
+}
+
+TEST(gaps_empty_rows_and_non_monotone_rows_are_not) {
+    /* dilated: gaps; a global row attends every key, the next far fewer (hi decreases); random
+     * keys: gaps; window + global token 50: row 50 attends all keys */
+    expect_ranges("dilated:4,2", 100, 1, 0);
+    expect_ranges("window:2+global:0", 100, 1, 0);
+    expect_ranges("window:2+global:50", 100, 0, 0);
+    expect_ranges("random:3,7", 100, 1, 0);
+    /* a row with no edges */
+    int64_t ptr[5] = {0, 2, 2, 4, 6}, col[6] = {0, 1, 2, 3, 3, 4};
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_csr(g, 4, 5, ptr, col, GA_INDEX_INT64));
+    ga_row_ranges r;
+    int ok = -1;
+    ASSERT_OK(ga_row_ranges_build(&g->comps[0], &ok, &r));
+    EXPECT_EQ_I64(ok, 0);
+    ga_graph_destroy(g);
+    /* both ends nondecreasing, but every row skips a key */
+    int64_t ptr3[4] = {0, 2, 4, 6}, col3[6] = {0, 2, 1, 3, 2, 4};
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_csr(g, 3, 5, ptr3, col3, GA_INDEX_INT64));
+    ASSERT_OK(ga_row_ranges_build(&g->comps[0], &ok, &r));
+    EXPECT_EQ_I64(ok, 0);
+    ga_graph_destroy(g);
+    /* lo decreasing: row 1 starts before row 0 */
+    int64_t ptr2[3] = {0, 2, 5}, col2[5] = {3, 4, 2, 3, 4};
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_csr(g, 2, 5, ptr2, col2, GA_INDEX_INT64));
+    ASSERT_OK(ga_row_ranges_build(&g->comps[0], &ok, &r));
+    EXPECT_EQ_I64(ok, 0);
+    ga_graph_destroy(g);
+}
+
+/* Documents of varying lengths packed in one sequence: every row attends its own document
+ * (block-diagonal), or its document up to itself (causal within documents). */
+TEST(packed_documents_are_interval_rows) {
+    static const int64_t ends[] = {5, 17, 18, 40, 41, 200, 203, 333};
+    const int64_t n = 333, nd = (int64_t)(sizeof ends / sizeof *ends);
+    for (int causal = 0; causal < 2; causal++) {
+        int64_t *ptr = malloc((n + 1) * 8), *col = malloc((size_t)(n * n) * 8), e = 0;
+        int64_t start = 0, d = 0;
+        for (int64_t i = 0; i < n; i++) {
+            while (i >= ends[d]) start = ends[d++];
+            ptr[i] = e;
+            const int64_t last = causal ? i : ends[d] - 1;
+            for (int64_t j = start; j <= last; j++) col[e++] = j;
+        }
+        ptr[n] = e;
+        (void)nd;
+        ga_graph *g;
+        ASSERT_OK(ga_graph_create(&g));
+        ASSERT_OK(ga_graph_add_csr(g, n, n, ptr, col, GA_INDEX_INT64));
+        ga_row_ranges r;
+        int ok = -1;
+        ASSERT_OK(ga_row_ranges_build(&g->comps[0], &ok, &r));
+        EXPECT_EQ_I64(ok, 1);
+        if (ok) {
+            check_ranges(causal ? "causal documents" : "documents", &g->comps[0], &r);
+            EXPECT_EQ_I64(r.min_keys, 1); /* the one-token documents (and causal first rows) */
+        }
+        ga_row_ranges_free(&r);
+        ga_graph_destroy(g);
+        free(ptr), free(col);
+    }
+}
