@@ -70,6 +70,9 @@ long long ga_cuda_testing_ws_tile_calls(void);
 long long ga_cuda_testing_ws_rowsum_calls(void);
 /* How many forward calls ran a component on the mma.sync tile kernel (tile_interval.cu); 0 without CUDA. */
 long long ga_cuda_testing_mma_tile_calls(void);
+/* How many forward calls ran an explicit first component with interval rows as ranges on the
+ * interval tile kernels (forward.cu); 0 without CUDA. */
+long long ga_cuda_testing_ranges_calls(void);
 
 #ifdef __cplusplus
 }

@@ -1243,6 +1243,86 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
     tile_kernel_reset();
 }
 
+/* Documents of varying lengths packed in one sequence of n tokens (document d ends before
+ * ends[d]; the last end is n): every row attends its own document, or (causal) its document up
+ * to itself. An explicit graph whose rows are key intervals with nondecreasing ends. */
+static ga_graph *documents_csr(int64_t n, const int64_t *ends, int causal) {
+    int64_t *ptr = malloc((size_t)(n + 1) * 8), e = 0, start = 0, d = 0, edges = 0;
+    for (int64_t i = 0, s0 = 0, dd = 0; i < n; i++) {
+        while (i >= ends[dd]) s0 = ends[dd++];
+        edges += (causal ? i : ends[dd] - 1) - s0 + 1;
+    }
+    int64_t *col = malloc((size_t)edges * 8);
+    for (int64_t i = 0; i < n; i++) {
+        while (i >= ends[d]) start = ends[d++];
+        ptr[i] = e;
+        for (int64_t j = start, last = causal ? i : ends[d] - 1; j <= last; j++) col[e++] = j;
+    }
+    ptr[n] = e;
+    ga_graph *g = NULL;
+    if (ga_graph_create(&g) != GA_OK || ga_graph_add_csr(g, n, n, ptr, col, GA_INDEX_INT64) != GA_OK)
+        ga_test_fail(__FILE__, __LINE__, "documents_csr: %s", ga_last_error_detail());
+    free(ptr), free(col);
+    return g;
+}
+
+/* An explicit graph whose rows are key intervals with nondecreasing ends (a band, causal,
+ * packed documents and their causal form) runs as ranges on the interval tile kernels: on the
+ * Hopper kernels (TMA and warp-specialized among them), on mma.sync, with a later component on
+ * the edge engine, output over q, short documents (bf16 P split); and with GRAPHATTN_NO_RANGES=1
+ * it keeps the bitmap tiles. Every case against the fp64 reference; the ranges path must have
+ * run for each case (on a GPU with the tile kernels). */
+TEST(csr_with_interval_rows_runs_as_ranges_and_matches_reference) {
+    NEED_GPU();
+    static const int64_t ends_a[] = {5, 17, 18, 40, 41, 700, 703, 1500, 1501, 3000};
+    static const int64_t ends_b[] = {300, 301, 1200, 2500};
+    enum { NCASES = 7 };
+    for (int pass = 0; pass < 4; pass++) {
+        if (!tile_kernel_select(pass)) continue;
+        const long long before = ga_cuda_testing_ranges_calls();
+        for (int k = 0; k < NCASES; k++) {
+            ga_graph *g = NULL;
+            const char *name = "";
+            int64_t n = 0, D = 64;
+            ga_dtype dt = GA_BF16;
+            int in_place = 0;
+            switch (k) {
+            case 0: g = explicit_of("window:256", n = 9000, NULL); name = "csr(window:256) N=9000"; break;
+            case 1: g = explicit_of("causal", n = 2000, NULL); name = "csr(causal) N=2000 f16 D=128"; dt = GA_F16; D = 128; break;
+            case 2: g = documents_csr(n = 3000, ends_a, 0); name = "packed documents N=3000 (1-token ones among them)"; break;
+            case 3: g = documents_csr(n = 2500, ends_b, 1); name = "causal documents N=2500 f16"; dt = GA_F16; break;
+            case 4: g = explicit_of("window:100", n = 703, NULL); name = "csr(window:100) N=703 D=32"; D = 32; break;
+            case 5: g = explicit_of("blocks:64", n = 1000, "window:2"); name = "csr(blocks:64)+window:2 N=1000"; break;
+            default: g = explicit_of("window:300,0", n = 4000, NULL); name = "csr(window:300,0) N=4000, output over q"; in_place = 1; break;
+            }
+            ASSERT_TRUE(g != NULL);
+            char label[200];
+            snprintf(label, sizeof label, "ranges (%s): %s", tile_kernel_name(pass), name);
+            case_cfg c = base_case(label, g, n, D, dt);
+            c.in_place = in_place;
+            c.with_lse = k % 3 != 2;
+            c.seed = 1700 + (uint64_t)k;
+            run_case(&c);
+            ga_graph_destroy(g);
+        }
+        const long long ran = ga_cuda_testing_ranges_calls() - before;
+        printf("ranges calls (%s): %lld\n", tile_kernel_name(pass), ran);
+        if (ran != NCASES)
+            ga_test_fail(__FILE__, __LINE__, "%s: the ranges path ran %lld times, expected %d", tile_kernel_name(pass), ran,
+                         NCASES);
+    }
+    tile_kernel_reset();
+    /* the bitmap tiles, as before ranges */
+    setenv("GRAPHATTN_NO_RANGES", "1", 1);
+    const long long before = ga_cuda_testing_ranges_calls();
+    ga_graph *g = documents_csr(3000, ends_a, 0);
+    case_cfg c = base_case("GRAPHATTN_NO_RANGES=1: packed documents N=3000", g, 3000, 64, GA_BF16);
+    run_case(&c);
+    ga_graph_destroy(g);
+    unsetenv("GRAPHATTN_NO_RANGES");
+    EXPECT_EQ_I64(ga_cuda_testing_ranges_calls() - before, 0);
+}
+
 /* A bigbird component first in the union runs on the Hopper tiles where its block size is a
  * multiple of 64 (global and random key blocks as listed tiles, the window blocks as the
  * interval, the global query blocks split over key chunks and merged): block 64 and 128, no

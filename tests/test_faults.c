@@ -16,6 +16,7 @@
 
 #include "common/alloc.h"
 #include "graph/graph.h"
+#include "graph/row_ranges.h"
 #include "graph/tile_plan.h"
 #include "io/npy.h"
 #include "test.h"
@@ -803,5 +804,65 @@ TEST(tile_plan_build_survives_every_allocation_failure) {
     fault_call fc = {"ga_tile_plan_build (explicit graph)", &c, plan_prepare, plan_run, plan_check_failed,
                      plan_check_succeeded};
     EXPECT_TRUE(sweep(&fc) >= 8);
+    ga_graph_destroy(c.g);
+}
+
+typedef struct ranges_ctx {
+    ga_graph *g;
+    ga_row_ranges r;
+    int ok;
+    uint64_t in_sum;
+} ranges_ctx;
+
+static uint64_t ranges_input_sum(const ranges_ctx *c) {
+    const ga_component *k = &c->g->comps[0];
+    return checksum(k->row_ptr, (size_t)(k->nrows + 1) * sizeof(int64_t)) ^
+           checksum(k->col, (size_t)k->nnz * sizeof(int64_t));
+}
+static void ranges_prepare(void *p) {
+    ranges_ctx *c = p;
+    memset(&c->r, 0xA5, sizeof c->r);
+    c->ok = -1;
+}
+static ga_status ranges_run(void *p) {
+    ranges_ctx *c = p;
+    return ga_row_ranges_build(&c->g->comps[0], &c->ok, &c->r);
+}
+static void ranges_check_failed(void *p, const char *where) {
+    ranges_ctx *c = p;
+    ga_row_ranges zero;
+    memset(&zero, 0, sizeof zero);
+    CHECK(ranges_input_sum(c) == c->in_sum, where, "the component changed");
+    CHECK(c->ok == 0 && memcmp(&c->r, &zero, sizeof zero) == 0, where, "the ranges are not left empty (ok %d)", c->ok);
+}
+static void ranges_check_succeeded(void *p, const char *where) {
+    ranges_ctx *c = p;
+    CHECK(ranges_input_sum(c) == c->in_sum, where, "the component changed");
+    CHECK(c->ok == 1 && c->r.nrows == c->g->comps[0].nrows && c->r.lo[0] == 0 && c->r.min_keys == 41, where,
+          "ranges differ: ok %d, %lld rows, fewest keys %lld", c->ok, (long long)c->r.nrows, (long long)c->r.min_keys);
+    ga_row_ranges_free(&c->r);
+}
+
+TEST(row_ranges_build_survives_every_allocation_failure) {
+    /* a 200 x 200 window of half-width 40 as CSR: interval rows, the fewest keys 41 (row 0) */
+    const int64_t n = 200, w = 40;
+    int64_t *ptr = malloc(sizeof(int64_t) * (size_t)(n + 1)), *col = malloc(sizeof(int64_t) * (size_t)(n * (2 * w + 1)));
+    int64_t nnz = 0;
+    ptr[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        for (int64_t j = i - w; j <= i + w; j++)
+            if (j >= 0 && j < n) col[nnz++] = j;
+        ptr[i + 1] = nnz;
+    }
+    ranges_ctx c;
+    memset(&c, 0, sizeof c);
+    ASSERT_OK(ga_graph_create(&c.g));
+    ASSERT_OK(ga_graph_add_csr(c.g, n, n, ptr, col, GA_INDEX_INT64));
+    free(ptr);
+    free(col);
+    c.in_sum = ranges_input_sum(&c);
+    fault_call fc = {"ga_row_ranges_build (explicit graph)", &c, ranges_prepare, ranges_run, ranges_check_failed,
+                     ranges_check_succeeded};
+    EXPECT_TRUE(sweep(&fc) >= 3);
     ga_graph_destroy(c.g);
 }

@@ -99,6 +99,13 @@ typedef struct ga_cuda_dgraph {
     const int64_t *tile_ptr, *tile_kt, *tile_mask;
     const uint64_t *masks;
     ga_graph *residual;
+    /* ranges = 1: the explicit first component's rows are key intervals with nondecreasing ends
+     * (graph/row_ranges.h); it then runs as an interval component on these device arrays (row
+     * bounds, per-64-row-tile fewest keys) and has no tile plan. GRAPHATTN_NO_RANGES=1 at the
+     * graph's first call on a device keeps the bitmap-tile plan instead. */
+    int ranges;
+    const int64_t *rlo, *rhi, *rmin;
+    int64_t rmin_keys, rmid_keys;
     struct ga_cuda_dgraph *next;
 } ga_cuda_dgraph;
 

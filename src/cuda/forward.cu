@@ -59,6 +59,9 @@ static int ga_tile_kind(const ga_component *c) {
 
 static size_t ga_round256(size_t x) { return (x + 255) / 256 * 256; }
 
+static long long g_ranges_calls; /* ga_cuda_testing_ranges_calls */
+extern "C" long long ga_cuda_testing_ranges_calls(void) { return __atomic_load_n(&g_ranges_calls, __ATOMIC_RELAXED); }
+
 static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s) {
     GA_FAIL_IF(p->D < 1 || p->D > GA_CUDA_MAX_HEAD_DIM, GA_ERR_UNSUPPORTED_HEAD_DIM,
                "CUDA backend: head dimension %lld is outside [1, %d]", (long long)p->D, GA_CUDA_MAX_HEAD_DIM);
@@ -117,7 +120,12 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
         } else {
             const ga_cuda_dgraph *d;
             GA_TRY(ga_cuda_graph_tiles(g, device, &d));
-            if (d->ntiles > 0) {
+            if (d->ranges) { /* interval rows: the interval kernels, bounds from the arrays */
+                t->kind = GA_TILE_RANGES;
+                t->rlo = d->rlo; t->rhi = d->rhi; t->rmin = d->rmin;
+                t->rmin_keys = d->rmin_keys; t->rmid_keys = d->rmid_keys;
+                s->tiles = 1;
+            } else if (d->ntiles > 0) {
                 s->tiles = 1;
                 t->tile_ptr = d->tile_ptr; t->tile_kt = d->tile_kt; t->tile_mask = d->tile_mask; t->masks = d->masks;
                 if (d->residual)
@@ -266,6 +274,7 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
         sc.tile.accumulate = (flags & GA_FLAG_ACCUMULATE) != 0;
         s = ga_tile_interval_run(&sc.tile, err, sizeof err);
         if (s != GA_OK) s = ga_raise(s, __FILE__, __LINE__, "%s", err);
+        else if (sc.tile.kind == GA_TILE_RANGES) __atomic_fetch_add(&g_ranges_calls, 1, __ATOMIC_RELAXED);
     }
     if (own_ws) {
         cudaError_t fe = cudaFreeAsync(ws, stream);

@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "cuda/cuda_common.cuh"
+#include "graph/row_ranges.h"
 #include "graph/tile_plan.h"
 
 /* A (row, component) pair is heavy when it has more slots than the threshold; the threshold is
@@ -374,7 +375,39 @@ ga_status ga_cuda_graph_device(const ga_graph *graph, int device, const ga_cuda_
  * of useful rates ~50x at 4096 edges per tile), so blocks of >= 1/16 density are cheaper as tiles. */
 #define GA_TILE_DENSITY 0.0625
 
+/* Interval rows (graph/row_ranges.h): their bounds and per-tile fewest keys on the device. *ok =
+ * 0 when the rows are not intervals (nothing uploaded). */
+static ga_status ga_ranges_build(const ga_graph *g, ga_cuda_dgraph *d, int *ok) {
+    ga_row_ranges rr;
+    GA_TRY(ga_row_ranges_build(&g->comps[0], ok, &rr));
+    if (!*ok) return GA_OK;
+    const int64_t n = rr.nrows, tiles = (n + GA_RANGES_TILE - 1) / GA_RANGES_TILE;
+    void *a = NULL;
+    ga_status s = ga_dgraph_upload(d, rr.lo, (size_t)n * sizeof(int64_t), &a);
+    d->rlo = (const int64_t *)a;
+    if (s == GA_OK) s = ga_dgraph_upload(d, rr.hi, (size_t)n * sizeof(int64_t), &a);
+    d->rhi = (const int64_t *)a;
+    if (s == GA_OK) s = ga_dgraph_upload(d, rr.tile_min, (size_t)tiles * sizeof(int64_t), &a);
+    d->rmin = (const int64_t *)a;
+    if (s == GA_OK) {
+        d->ranges = 1;
+        d->rmin_keys = rr.min_keys;
+        d->rmid_keys = rr.mid_keys;
+    }
+    ga_row_ranges_free(&rr);
+    return s;
+}
+
 static ga_status ga_tiles_build(const ga_graph *g, ga_cuda_dgraph *d) {
+    if (getenv("GRAPHATTN_NO_RANGES") == NULL) {
+        int ok = 0;
+        GA_TRY(ga_ranges_build(g, d, &ok));
+        if (ok) {
+            d->ntiles = 0;
+            d->tiles_state = 1;
+            return GA_OK;
+        }
+    }
     ga_tile_plan tp;
     GA_TRY(ga_tile_plan_build(&g->comps[0], GA_TILE_DENSITY, &tp));
     ga_status s = GA_OK;

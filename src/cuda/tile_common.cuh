@@ -29,6 +29,10 @@ struct Interval {
     int64_t a, b; /* window: left, right; blocks: block size; bigbird: block size, window blocks */
     int64_t gb, g, nbk; /* bigbird: global blocks (parameter; min(parameter, key blocks)), key blocks */
     int64_t nq, nk;
+    /* ranges: row i attends [rlo[i], rhi[i]] (device arrays; a row past nq reads row nq - 1's);
+     * rmin: the fewest keys of a row per 64-row tile; kmin / kmid: of any row / of row nq / 2 */
+    const int64_t *rlo, *rhi, *rmin;
+    int64_t kmin, kmid;
     /* bigbird: the window blocks [max(g, qb - b), min(nbk - 1, qb + b)] of query block qb; a global
      * query row (qb < gb) has the empty interval [nk, -1] (all its keys come from elsewhere) */
     /* BB = false: the kinds other than bigbird only (kernels that never see bigbird leave its
@@ -39,6 +43,7 @@ struct Interval {
         switch (kind) {
         case GA_TILE_WINDOW: return d - a;
         case GA_TILE_BLOCKS: return (i / a) * a;
+        case GA_TILE_RANGES: return rlo[i < nq ? i : nq - 1];
         default: return 0; /* causal, dense */
         }
     }
@@ -49,8 +54,25 @@ struct Interval {
         case GA_TILE_WINDOW: return d + b;
         case GA_TILE_CAUSAL: return d;
         case GA_TILE_BLOCKS: return (i / a) * a + a - 1;
+        case GA_TILE_RANGES: return rhi[i < nq ? i : nq - 1];
         default: return nk - 1;
         }
+    }
+    /* The fewest keys of a row in [r0, r1] (r0 <= r1 < nq): at an end of the range for the
+     * implicit kinds; from the per-tile minima for ranges (the host, which cannot read them,
+     * gets the fewest of any row). */
+    template <bool BB = false> __host__ __device__ __forceinline__ int64_t fewest_keys(int64_t r0, int64_t r1) const {
+        if (kind == GA_TILE_RANGES) {
+#ifdef __CUDA_ARCH__
+            int64_t m = rmin[r0 / 64];
+            for (int64_t t = r0 / 64 + 1; t <= r1 / 64; t++) m = rmin[t] < m ? rmin[t] : m;
+            return m;
+#else
+            return kmin;
+#endif
+        }
+        const int64_t k0 = keys<BB>(r0), k1 = keys<BB>(r1);
+        return k0 < k1 ? k0 : k1;
     }
     /* how many keys row i attends (its range clipped to [0, nk)) */
     template <bool BB = false> __host__ __device__ __forceinline__ int64_t keys(int64_t i) const {

@@ -261,7 +261,7 @@ extern "C" int ga_tile_interval_supported(const ga_tile_interval_call *c) {
             return 0;
     }
     if (c->kind != GA_TILE_WINDOW && c->kind != GA_TILE_CAUSAL && c->kind != GA_TILE_DENSE && c->kind != GA_TILE_BLOCKS &&
-        c->kind != GA_TILE_LIST && c->kind != GA_TILE_BIGBIRD)
+        c->kind != GA_TILE_LIST && c->kind != GA_TILE_BIGBIRD && c->kind != GA_TILE_RANGES)
         return 0;
     /* cp.async moves 16-byte chunks: every row start must be 16-byte aligned */
     const void *ptrs[3] = {c->q, c->k, c->v};
@@ -286,6 +286,8 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     a.accumulate = c->accumulate;
     a.iv.kind = c->kind; a.iv.a = c->p0; a.iv.b = c->p1; a.iv.nq = c->nq; a.iv.nk = c->nk;
     a.iv.gb = a.iv.g = a.iv.nbk = 0;
+    a.iv.rlo = c->rlo; a.iv.rhi = c->rhi; a.iv.rmin = c->rmin;
+    a.iv.kmin = c->rmin_keys; a.iv.kmid = c->rmid_keys;
     if (c->kind == GA_TILE_BIGBIRD && c->p0 > 0) {
         a.iv.gb = c->p2;
         a.iv.nbk = (c->nk + c->p0 - 1) / c->p0;
@@ -301,6 +303,7 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     case GA_TILE_WINDOW: min_keys = (c->p0 < c->p1 ? c->p0 : c->p1) + 1; break;
     case GA_TILE_DENSE: min_keys = c->nk; break;
     case GA_TILE_BLOCKS: min_keys = c->p0 < c->nk ? c->p0 : c->nk; break;
+    case GA_TILE_RANGES: min_keys = c->rmin_keys; break;
     default: min_keys = 0; /* causal (row 0 has one key), explicit graphs (any degree) */
     }
     const bool split = min_keys < GA_TILE_SPLIT_KEYS && c->dtype == GA_BF16;

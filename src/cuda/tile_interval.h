@@ -14,8 +14,11 @@ extern "C" {
 
 /* GA_TILE_LIST: the tiles of an explicit graph's plan (graph/tile_plan.h), given as device
  * arrays in tile_ptr / tile_kt / tile_mask / masks. */
+/* GA_TILE_RANGES: an explicit graph whose rows are key intervals with nondecreasing ends
+ * (graph/row_ranges.h), run as an interval component with per-row bounds from device arrays. */
 enum { GA_TILE_WINDOW = 0, GA_TILE_CAUSAL = 1, GA_TILE_DENSE = 2, GA_TILE_BLOCKS = 3, GA_TILE_LIST = 4,
-       GA_TILE_BIGBIRD = 5 /* Hopper kernel only, block size a multiple of 64 (ga_tile_bigbird_supported) */ };
+       GA_TILE_BIGBIRD = 5 /* Hopper kernel only, block size a multiple of 64 (ga_tile_bigbird_supported) */,
+       GA_TILE_RANGES = 6 };
 
 typedef struct ga_tile_interval_call {
     int kind;          /* GA_TILE_* */
@@ -33,6 +36,10 @@ typedef struct ga_tile_interval_call {
     void *stream;
     const int64_t *tile_ptr, *tile_kt, *tile_mask; /* GA_TILE_LIST: device copies of the plan */
     const uint64_t *masks;
+    /* GA_TILE_RANGES: device arrays of each row's first and last key and of each 64-row tile's
+     * fewest keys; the fewest keys of any row and the middle row's (host values) */
+    const int64_t *rlo, *rhi, *rmin;
+    int64_t rmin_keys, rmid_keys;
     /* Listed tokens: a global component right after the interval one, run by the Hopper kernel
      * (ga_tile_extra_supported). Every row that is not listed attends the listed keys outside
      * its interval (16-key sub-tiles before each query tile's interval tiles); every listed row

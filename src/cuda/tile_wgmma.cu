@@ -443,9 +443,8 @@ __global__ void __launch_bounds__(128 * WGS, MINB)
         /* keys every row of this warpgroup attends: tiles inside need no mask */
         full_lo = wlast - w0 == 63 ? a.iv.template lo<XBB || XROWS>(wlast) : INT64_MAX;
         full_hi = min(a.iv.template hi<XBB || XROWS>(w0), a.nk - 1);
-        /* fewest keys of a row in these rows: at an end of the range for every interval kind */
-        split = has_rows && split_keys > 0 &&
-                min(a.iv.template keys<XBB || XROWS>(w0), a.iv.template keys<XBB || XROWS>(wlast)) < split_keys;
+        /* fewest keys of a row in these rows */
+        split = has_rows && split_keys > 0 && a.iv.template fewest_keys<XBB || XROWS>(w0, wlast) < split_keys;
         row0 = w0 + warp * 16 + g;
         row1 = row0 + 8;
     }
@@ -911,7 +910,7 @@ __global__ void __launch_bounds__(128, MINB)
         /* SPLIT: an instance for graphs where some tile needs it (the rest leave P V's second pass
          * and its registers out) */
         const bool split =
-            SPLIT && __shfl_sync(0xffffffffu, min(a.iv.keys(q0), a.iv.keys(qlast)) < split_keys ? 1 : 0, 0) != 0;
+            SPLIT && __shfl_sync(0xffffffffu, a.iv.fewest_keys(q0, qlast) < split_keys ? 1 : 0, 0) != 0;
         const int row0 = q0 + warp * 16 + g, row1 = row0 + 8;
         const RowBounds rb = row_bounds(a, row0, row1);
 
@@ -1578,12 +1577,12 @@ template <typename T, int D, int MINB, bool XK>
 bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
     if (getenv("GRAPHATTN_NO_TMA")) return false;
     const ga_dtype dt = std::is_same<T, __half>::value ? GA_F16 : GA_BF16;
-    /* the fewest keys of a row: at the first or the last row for every interval kind */
-    const int64_t first = a.iv.keys(0), last = a.iv.keys(a.nq - 1), fewest = first < last ? first : last;
+    /* the fewest keys of a row: at the first or the last row for the implicit kinds */
+    const int64_t fewest = a.iv.fewest_keys(0, a.nq - 1);
     /* short walks (under 3 key tiles per query tile in the middle of the sequence) run faster on
      * the cp.async kernel (H200: window:32 1.43 vs 1.54 ms, blocks:128 1.07 vs 1.17 ms at 2^22;
      * window:256 0.90x and causal/dense 0.99x of its time on this one: bench/RESULTS.md run 5) */
-    if (a.iv.keys(a.nq / 2) < 3 * BK) return false;
+    if ((a.iv.kind == GA_TILE_RANGES ? a.iv.kmid : a.iv.keys(a.nq / 2)) < 3 * BK) return false;
     TmaMaps maps;
     if (!tma_map(&maps.q, &maps.perm_q, a.q, dt, D, a.nq, a.H, a.B, a.sq) ||
         !tma_map(&maps.k, &maps.perm_k, a.k, dt, D, a.nk, a.Hkv, a.B, a.sk) ||
@@ -1775,7 +1774,7 @@ int ga_tile_wgmma_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
     if (c->D != 64 && c->D != 128) return 0;
     return c->kind == GA_TILE_WINDOW || c->kind == GA_TILE_CAUSAL || c->kind == GA_TILE_DENSE ||
-           c->kind == GA_TILE_BLOCKS || c->kind == GA_TILE_BIGBIRD;
+           c->kind == GA_TILE_BLOCKS || c->kind == GA_TILE_BIGBIRD || c->kind == GA_TILE_RANGES;
 }
 
 ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStream_t s, char *err, size_t err_size) {

@@ -68,6 +68,7 @@ long long ga_cuda_testing_tma_tile_calls(void) { return 0; }
 long long ga_cuda_testing_ws_tile_calls(void) { return 0; }
 long long ga_cuda_testing_ws_rowsum_calls(void) { return 0; }
 long long ga_cuda_testing_mma_tile_calls(void) { return 0; }
+long long ga_cuda_testing_ranges_calls(void) { return 0; }
 ga_status ga_cuda_testing_mem_info(size_t *free_bytes, size_t *total_bytes) {
     if (free_bytes) *free_bytes = 0;
     if (total_bytes) *total_bytes = 0;
