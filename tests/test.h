@@ -23,6 +23,10 @@ int ga_test_failures(void); /* failures recorded so far in the running test */
 /* ga_graph_parse(spec) or NULL after recording a failure that names the spec */
 ga_graph *ga_test_parse_at(const char *file, int line, const char *spec);
 #define ga_test_parse(spec) ga_test_parse_at(__FILE__, __LINE__, (spec))
+/* One explicit (CSR) component holding the edges of `spec` over n x n, int64 columns (wide) or
+ * int32; NULL after recording a failure. */
+ga_graph *ga_test_csr_of_at(const char *file, int line, const char *spec, int64_t n, int wide);
+#define ga_test_csr_of(spec, n, wide) ga_test_csr_of_at(__FILE__, __LINE__, (spec), (n), (wide))
 
 #define TEST(name)                                                                                   \
     static void ga_test_##name(void);                                                                \

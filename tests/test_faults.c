@@ -743,6 +743,10 @@ TEST(npy_load_survives_every_allocation_failure) {
     free(c);
 }
 
+/* A 200 x 200 window of half-width 40 as one explicit (CSR, int64) component, built before any
+ * fault is armed. */
+static ga_graph *window_csr_200(void) { return ga_test_csr_of("window:40", 200, 1); }
+
 typedef struct plan_ctx {
     ga_graph *g;
     ga_tile_plan plan;
@@ -750,8 +754,9 @@ typedef struct plan_ctx {
     uint64_t in_sum;
 } plan_ctx;
 
-static uint64_t plan_input_sum(const plan_ctx *c) {
-    const ga_component *k = &c->g->comps[0];
+/* The first component's CSR arrays (int64 columns), to see that a build left them alone. */
+static uint64_t csr_sum(const ga_graph *g) {
+    const ga_component *k = &g->comps[0];
     return checksum(k->row_ptr, (size_t)(k->nrows + 1) * sizeof(int64_t)) ^
            checksum(k->col, (size_t)k->nnz * sizeof(int64_t));
 }
@@ -764,12 +769,12 @@ static void plan_check_failed(void *p, const char *where) {
     plan_ctx *c = p;
     ga_tile_plan zero;
     memset(&zero, 0, sizeof zero);
-    CHECK(plan_input_sum(c) == c->in_sum, where, "the component changed");
+    CHECK(csr_sum(c->g) == c->in_sum, where, "the component changed");
     CHECK(memcmp(&c->plan, &zero, sizeof zero) == 0, where, "the plan is not left empty");
 }
 static void plan_check_succeeded(void *p, const char *where) {
     plan_ctx *c = p;
-    CHECK(plan_input_sum(c) == c->in_sum, where, "the component changed");
+    CHECK(csr_sum(c->g) == c->in_sum, where, "the component changed");
     CHECK(c->plan.ntiles == c->want_ntiles && c->plan.res_nnz == c->want_res_nnz &&
               c->plan.tile_edges == c->want_tile_edges,
           where, "plan differs: %lld tiles, %lld residual (want %lld, %lld)", (long long)c->plan.ntiles,
@@ -779,22 +784,11 @@ static void plan_check_succeeded(void *p, const char *where) {
 
 TEST(tile_plan_build_survives_every_allocation_failure) {
     /* a 200 x 200 window of half-width 40 as CSR: dense tiles plus a residual */
-    const int64_t n = 200, w = 40;
-    int64_t *ptr = malloc(sizeof(int64_t) * (size_t)(n + 1)), *col = malloc(sizeof(int64_t) * (size_t)(n * (2 * w + 1)));
-    int64_t nnz = 0;
-    ptr[0] = 0;
-    for (int64_t i = 0; i < n; i++) {
-        for (int64_t j = i - w; j <= i + w; j++)
-            if (j >= 0 && j < n) col[nnz++] = j;
-        ptr[i + 1] = nnz;
-    }
     plan_ctx c;
     memset(&c, 0, sizeof c);
-    ASSERT_OK(ga_graph_create(&c.g));
-    ASSERT_OK(ga_graph_add_csr(c.g, n, n, ptr, col, GA_INDEX_INT64));
-    free(ptr);
-    free(col);
-    c.in_sum = plan_input_sum(&c);
+    c.g = window_csr_200();
+    ASSERT_TRUE(c.g != NULL);
+    c.in_sum = csr_sum(c.g);
     ASSERT_OK(ga_tile_plan_build(&c.g->comps[0], 0.25, &c.plan));
     c.want_ntiles = c.plan.ntiles;
     c.want_res_nnz = c.plan.res_nnz;
@@ -814,11 +808,6 @@ typedef struct ranges_ctx {
     uint64_t in_sum;
 } ranges_ctx;
 
-static uint64_t ranges_input_sum(const ranges_ctx *c) {
-    const ga_component *k = &c->g->comps[0];
-    return checksum(k->row_ptr, (size_t)(k->nrows + 1) * sizeof(int64_t)) ^
-           checksum(k->col, (size_t)k->nnz * sizeof(int64_t));
-}
 static void ranges_prepare(void *p) {
     ranges_ctx *c = p;
     memset(&c->r, 0xA5, sizeof c->r);
@@ -832,12 +821,12 @@ static void ranges_check_failed(void *p, const char *where) {
     ranges_ctx *c = p;
     ga_row_ranges zero;
     memset(&zero, 0, sizeof zero);
-    CHECK(ranges_input_sum(c) == c->in_sum, where, "the component changed");
+    CHECK(csr_sum(c->g) == c->in_sum, where, "the component changed");
     CHECK(c->ok == 0 && memcmp(&c->r, &zero, sizeof zero) == 0, where, "the ranges are not left empty (ok %d)", c->ok);
 }
 static void ranges_check_succeeded(void *p, const char *where) {
     ranges_ctx *c = p;
-    CHECK(ranges_input_sum(c) == c->in_sum, where, "the component changed");
+    CHECK(csr_sum(c->g) == c->in_sum, where, "the component changed");
     CHECK(c->ok == 1 && c->r.nrows == c->g->comps[0].nrows && c->r.lo[0] == 0 && c->r.min_keys == 41, where,
           "ranges differ: ok %d, %lld rows, fewest keys %lld", c->ok, (long long)c->r.nrows, (long long)c->r.min_keys);
     ga_row_ranges_free(&c->r);
@@ -845,22 +834,11 @@ static void ranges_check_succeeded(void *p, const char *where) {
 
 TEST(row_ranges_build_survives_every_allocation_failure) {
     /* a 200 x 200 window of half-width 40 as CSR: interval rows, the fewest keys 41 (row 0) */
-    const int64_t n = 200, w = 40;
-    int64_t *ptr = malloc(sizeof(int64_t) * (size_t)(n + 1)), *col = malloc(sizeof(int64_t) * (size_t)(n * (2 * w + 1)));
-    int64_t nnz = 0;
-    ptr[0] = 0;
-    for (int64_t i = 0; i < n; i++) {
-        for (int64_t j = i - w; j <= i + w; j++)
-            if (j >= 0 && j < n) col[nnz++] = j;
-        ptr[i + 1] = nnz;
-    }
     ranges_ctx c;
     memset(&c, 0, sizeof c);
-    ASSERT_OK(ga_graph_create(&c.g));
-    ASSERT_OK(ga_graph_add_csr(c.g, n, n, ptr, col, GA_INDEX_INT64));
-    free(ptr);
-    free(col);
-    c.in_sum = ranges_input_sum(&c);
+    c.g = window_csr_200();
+    ASSERT_TRUE(c.g != NULL);
+    c.in_sum = csr_sum(c.g);
     fault_call fc = {"ga_row_ranges_build (explicit graph)", &c, ranges_prepare, ranges_run, ranges_check_failed,
                      ranges_check_succeeded};
     EXPECT_TRUE(sweep(&fc) >= 3);

@@ -71,3 +71,27 @@ ga_graph *ga_test_parse_at(const char *file, int line, const char *spec) {
     }
     return g;
 }
+
+ga_graph *ga_test_csr_of_at(const char *file, int line, const char *spec, int64_t n, int wide) {
+    ga_graph *src = ga_test_parse_at(file, line, spec), *g = NULL;
+    if (!src) return NULL;
+    int64_t edges = 0;
+    ga_graph_count_edges(src, n, n, &edges);
+    int64_t *ptr = malloc((size_t)(n + 1) * 8), *col = malloc((size_t)(edges + 1) * 8);
+    int32_t *c32 = wide ? NULL : malloc((size_t)(edges + 1) * 4);
+    ga_status st = ga_graph_to_csr(src, n, n, ptr, col, edges);
+    ga_graph_destroy(src);
+    if (st == GA_OK) st = ga_graph_create(&g);
+    if (st == GA_OK && wide) st = ga_graph_add_csr(g, n, n, ptr, col, GA_INDEX_INT64);
+    if (st == GA_OK && !wide) {
+        for (int64_t e = 0; e < edges; e++) c32[e] = (int32_t)col[e];
+        st = ga_graph_add_csr(g, n, n, ptr, c32, GA_INDEX_INT32);
+    }
+    free(ptr), free(col), free(c32);
+    if (st != GA_OK) {
+        ga_test_fail(file, line, "csr of %s over %lld: %s", spec, (long long)n, ga_last_error_detail());
+        ga_graph_destroy(g);
+        return NULL;
+    }
+    return g;
+}

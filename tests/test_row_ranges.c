@@ -7,28 +7,6 @@
 #include "graph/row_ranges.h"
 #include "test.h"
 
-/* One CSR component holding the edges of `spec` over n x n (int64 or int32 columns). */
-static ga_graph *csr_of(const char *spec, int64_t n, int wide) {
-    ga_graph *src, *g;
-    if (ga_graph_parse(spec, &src) != GA_OK) return NULL;
-    int64_t edges;
-    ga_graph_count_edges(src, n, n, &edges);
-    int64_t *ptr = malloc((size_t)(n + 1) * 8), *col = malloc((size_t)(edges + 1) * 8);
-    ga_graph_to_csr(src, n, n, ptr, col, edges);
-    ga_graph_destroy(src);
-    ga_graph_create(&g);
-    if (wide) ga_graph_add_csr(g, n, n, ptr, col, GA_INDEX_INT64);
-    else {
-        int32_t *c32 = malloc((size_t)(edges + 1) * 4);
-        for (int64_t e = 0; e < edges; e++) c32[e] = (int32_t)col[e];
-        ga_graph_add_csr(g, n, n, ptr, c32, GA_INDEX_INT32);
-        free(c32);
-    }
-    free(ptr);
-    free(col);
-    return g;
-}
-
 /* The ranges of c against its own rows, entry by entry. */
 static void check_ranges(const char *what, const ga_component *c, const ga_row_ranges *r) {
     const int64_t n = c->nrows;
@@ -58,7 +36,7 @@ static void check_ranges(const char *what, const ga_component *c, const ga_row_r
 }
 
 static void expect_ranges(const char *spec, int64_t n, int wide, int want) {
-    ga_graph *g = csr_of(spec, n, wide);
+    ga_graph *g = ga_test_csr_of(spec, n, wide);
     ASSERT_TRUE(g != NULL);
     ga_row_ranges r;
     int ok = -1;

@@ -6,30 +6,8 @@
 #include "graph/tile_plan.h"
 #include "test.h"
 
-/* Materialize a graph of one spec-built component as a CSR component (int64 or int32 cols). */
-static ga_graph *csr_of(const char *spec, int64_t n, int wide) {
-    ga_graph *src, *g;
-    if (ga_graph_parse(spec, &src) != GA_OK) return NULL;
-    int64_t edges;
-    ga_graph_count_edges(src, n, n, &edges);
-    int64_t *ptr = malloc((size_t)(n + 1) * 8), *col = malloc((size_t)(edges + 1) * 8);
-    ga_graph_to_csr(src, n, n, ptr, col, edges);
-    ga_graph_destroy(src);
-    ga_graph_create(&g);
-    if (wide) ga_graph_add_csr(g, n, n, ptr, col, GA_INDEX_INT64);
-    else {
-        int32_t *c32 = malloc((size_t)(edges + 1) * 4);
-        for (int64_t e = 0; e < edges; e++) c32[e] = (int32_t)col[e];
-        ga_graph_add_csr(g, n, n, ptr, c32, GA_INDEX_INT32);
-        free(c32);
-    }
-    free(ptr);
-    free(col);
-    return g;
-}
-
 static void check_plan(const char *spec, int64_t n, double threshold, int wide, int64_t want_min_tiles) {
-    ga_graph *g = csr_of(spec, n, wide);
+    ga_graph *g = ga_test_csr_of(spec, n, wide);
     ASSERT_TRUE(g != NULL);
     const ga_component *c = &g->comps[0];
     ga_tile_plan p;
@@ -89,7 +67,7 @@ TEST(sizes_not_multiple_of_the_tile_keep_every_edge) {
 }
 
 TEST(scattered_edges_stay_residual) {
-    ga_graph *g = csr_of("random:3,5", 500, 1);
+    ga_graph *g = ga_test_csr_of("random:3,5", 500, 1);
     ASSERT_TRUE(g != NULL);
     ga_tile_plan p;
     ASSERT_OK(ga_tile_plan_build(&g->comps[0], 0.1, &p));
@@ -101,7 +79,7 @@ TEST(scattered_edges_stay_residual) {
 }
 
 TEST(threshold_above_one_disables_tiles) {
-    ga_graph *g = csr_of("dense", 130, 1);
+    ga_graph *g = ga_test_csr_of("dense", 130, 1);
     ga_tile_plan p;
     ASSERT_OK(ga_tile_plan_build(&g->comps[0], 2.0, &p));
     EXPECT_EQ_I64(p.ntiles, 0);
