@@ -3,7 +3,8 @@
 
 Cases (H=1, D=64, bf16, batch 1; graphattn through bench/ga_torch.py on torch tensors):
   window      |i-j| <= 256 (513 keys), N = 2^16 .. 2^28          peers: FA2 window, FlexAttention (narrow mask)
-  csr         the same window stored as an explicit CSR, N = 2^20  peers: none (the paper's CSR kernel: 1017 ms)
+  csr         the same window stored as an explicit CSR, N = 2^20  peers: none (the paper's CSR kernel: 1017 ms);
+              also graphattn with GRAPHATTN_NO_RANGES=1 (system graphattn_bitmap: the bitmap tiles)
   longformer  window 256 + 16 global tokens (0..15), N = 2^18, 2^20  peers: FA2 window part, Flex (create_block_mask)
   random      window 64 + 16 random keys per query, N = 2^18 .. 2^22  peers: FA2 window part, Flex
   bigbird     bigbird:64,3,2,3 (block 64), N = 2^18, 2^20          peers: Flex
@@ -18,8 +19,11 @@ figure of issue 5's <= 1.3x targets.
               with GRAPHATTN_NO_TILES=1 (system graphattn_edges: the edge engine on the same inputs)
   longest     the 513-key window at N = 3 * 2^27 (402M tokens), D = 32, output over q  peers: none
               (at D = 64, Q/O, K and V alone need 154.6 GB: more than the H200's 143.8 GB)
-(dense, causal, window-h16, window-h16-bhnd, window-d256 and longest are not in the default --cases list:
-name them.)
+  documents, documents-causal  documents of 512-4096 tokens packed in N = 2^18, each token attending
+              its own document (causal: up to itself), as an explicit CSR   peers: FA2 varlen
+              (cu_seqlens), Flex (document mask_mod)
+(dense, causal, window-h16, window-h16-bhnd, window-d256, longest and the documents are not in the
+default --cases list: name them.)
 Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
 reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes
 the exit status 1. Peers are checked the same way and only reported.
@@ -432,6 +436,76 @@ def case_csr(args, N, W=256, name="csr"):
         run_peer("csr", "paper_csr", N, edges, None, None)
     run_graphattn(name, g, N, q, k, v, edges, ref,
                   note="window %d as csr, int32 cols, %s edges; host build %.1fs" % (W, "%.3g" % edges, built))
+    del g
+    if name == "csr":  # the bitmap tiles, as before interval rows ran as ranges (read at a graph's first call)
+        os.environ["GRAPHATTN_NO_RANGES"] = "1"
+        try:
+            g = ga.Graph.csr(row_ptr, window_csr(N, W)[1], N)
+            run_graphattn(name, g, N, q, k, v, edges, ref, system="graphattn_bitmap",
+                          note="the same csr on the bitmap tiles (GRAPHATTN_NO_RANGES=1)")
+            del g
+        finally:
+            del os.environ["GRAPHATTN_NO_RANGES"]
+    del q, k, v
+    torch.cuda.empty_cache()
+
+
+def document_ends(N, lo=512, hi=4096, seed=3):
+    """Packed documents: lengths drawn uniformly in [lo, hi] until N tokens (the last one cut)."""
+    rng = np.random.default_rng(seed)
+    ends, at = [], 0
+    while at < N:
+        at = min(N, at + int(rng.integers(lo, hi + 1)))
+        ends.append(at)
+    return np.array(ends, dtype=np.int64)
+
+
+def case_documents(args, N, causal):
+    """Documents of 512-4096 tokens packed in one sequence: every token attends its own document
+    (causal: up to itself). graphattn takes it as an explicit CSR (rows are key intervals: the
+    ranges path); FA2 as variable-length sequences (cu_seqlens); Flex with a document mask_mod."""
+    name = "documents-causal" if causal else "documents"
+    ends = document_ends(N)
+    starts = np.concatenate([[0], ends[:-1]])
+    doc = np.repeat(np.arange(len(ends)), ends - starts)
+    first = starts[doc]
+    last = np.arange(N, dtype=np.int64) if causal else ends[doc] - 1
+    deg = last - first + 1
+    row_ptr = np.zeros(N + 1, dtype=np.int64)
+    np.cumsum(deg, out=row_ptr[1:])
+    edges = int(row_ptr[-1])
+    col = np.empty(edges, dtype=np.int32)
+    for d in range(len(ends)):  # one block per document (its rows' runs, built as a grid)
+        a, b = int(starts[d]), int(ends[d])
+        i = np.arange(a, b, dtype=np.int64)[:, None]
+        j = np.arange(a, b, dtype=np.int64)[None, :]
+        keep = (j <= i) if causal else np.ones((b - a, b - a), dtype=bool)
+        col[row_ptr[a]:row_ptr[b]] = np.broadcast_to(j, (b - a, b - a))[keep]
+    g = ga.Graph.csr(row_ptr, col, N)
+    del col
+    q, k, v = qkv(N)
+    keys_of = lambda i: np.arange(first[i], last[i] + 1, dtype=np.int64)  # noqa: E731
+    ref = reference(g, N, q, k, v, sample_rows(N, extra=[int(x) for x in starts[:3]] + [int(ends[-1]) - 1]),
+                    keys_of=keys_of)
+    note = "%d documents of 512-4096 tokens" % len(ends)
+    if args.peers:
+        cu = torch.tensor(np.concatenate([[0], ends]), dtype=torch.int32, device="cuda")
+        mx = int((ends - starts).max())
+
+        def fa2_varlen():
+            o = torch.ops.aten._flash_attention_forward(q[0], k[0], v[0], cu, cu, mx, mx, 0.0, causal, False)[0]
+            return o.unsqueeze(0)
+        run_peer(name, "fa2_varlen", N, edges, fa2_varlen, ref, note="cu_seqlens")
+        if args.flex_masks:
+            dq = torch.tensor(doc, dtype=torch.int32, device="cuda")
+
+            def mm(b, h, qi, ki):
+                same = dq[qi] == dq[ki]
+                return (same & (ki <= qi)) if causal else same
+            fn, build = flex_with_build(mm, N, q, k, v)
+            run_peer(name, "flex", N, edges, fn, ref, note=build)
+            del dq
+    run_graphattn(name, g, N, q, k, v, edges, ref, note=note + " (explicit csr)")
     del q, k, v, g
     torch.cuda.empty_cache()
 
@@ -594,6 +668,10 @@ def main():
             case_window(args, 1 << 20, dim=256, name="window-d256", edge_row=True)
         elif c == "longest":
             case_window(args, 3 << 27, dim=32, name="longest", peers_too=False)
+        elif c == "documents":
+            case_documents(args, 1 << 18, causal=False)
+        elif c == "documents-causal":
+            case_documents(args, 1 << 18, causal=True)
         elif c == "csr-huge":
             case_csr(args, 1 << 22, W=300, name="csr-huge")
         else:
