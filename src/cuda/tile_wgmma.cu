@@ -771,6 +771,13 @@ __device__ __forceinline__ void mbar_wait(uint32_t bar, uint32_t parity) {
                      : "memory");
     } while (!done);
 }
+/* The three tensor maps fetched into the TMA unit's descriptor cache ahead of the first copy
+ * (otherwise that copy waits for the 128-byte descriptor's load from parameter memory). */
+__device__ __forceinline__ void prefetch_maps(const TmaMaps &m) {
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(&m.q)) : "memory");
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(&m.k)) : "memory");
+    asm volatile("prefetch.tensormap [%0];\n" ::"l"(reinterpret_cast<uint64_t>(&m.v)) : "memory");
+}
 /* one box of a 4-d tensor map into shared memory; coordinates (col, then row/head/batch in the
  * map's order given by perm) */
 __device__ __forceinline__ void tma_box(uint32_t dst, const CUtensorMap *m, uint32_t bar, int perm, int col, int row,
@@ -885,6 +892,7 @@ __global__ void __launch_bounds__(128, MINB)
     };
 
     if (tid == 0) {
+        prefetch_maps(maps);
         for (int s = 0; s < TMA_STAGES + 2; s++) mbar_init(sBar + 8 * s, 1);
         mbar_init_fence();
         p_loads = 0;
@@ -1078,6 +1086,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int64_t sup_bh = (a.q_tiles + NC - 1) / NC, nsup = sup_bh * a.B * a.H;
     if (tid == 0) {
+        prefetch_maps(maps);
         for (int s = 0; s < ST; s++) {
             mbar_init(sFull + 8 * s, 1);
             mbar_init(sEmpty + 8 * s, 4 * NC);
