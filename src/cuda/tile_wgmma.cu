@@ -1195,6 +1195,20 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         const int full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
         const int full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
         const int row0 = q0 + cw * 16 + g, row1 = row0 + 8;
+        /* the rows' bounds before any wait (ranges: loads, issued together with the ones above
+         * rather than after the barriers; the listed-key instances keep them below, where their
+         * registers are free) */
+        const RowBounds rb_early = XK ? RowBounds{0, 0, 0, 0} : row_bounds(a, row0, row1); /* XK: registers */
+        if (!XK && a.iv.kind == GA_TILE_RANGES && cw == 0 && lane < 8 && u + gridDim.x < nsup) {
+            /* ranges: the next super tile's bounds (this consumer's 64 rows: 4 lines of each
+             * array) into L2 now, so that its loads above do not wait for DRAM */
+            const BHItem nx = bh_item(u + gridDim.x, sup_bh, nsup, a.H, a.Hkv);
+            const int64_t r = (nx.i * NC + c) * 64 + (lane & 3) * 16;
+            if (r < a.nq) {
+                const int64_t *p = (lane < 4 ? a.iv.rlo : a.iv.rhi) + r;
+                asm volatile("prefetch.global.L2 [%0];\n" ::"l"(p));
+            }
+        }
         const uint32_t qbuf = 2 * c + (qi & 1);
         mbar_wait(sQFull + 8 * qbuf, (qi >> 1) & 1);
         const Desc dq0 = desc_sw128(sQ + qbuf * QBYTES, 16, 1024);
@@ -1213,7 +1227,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             if (lane == 0) mbar_arrive(sEmpty + 8 * st);
         }
         auto masked = [&](int k) { return !(k * BK >= full_lo && k * BK + BK - 1 <= full_hi); };
-        const RowBounds rb = row_bounds(a, row0, row1);
+        const RowBounds rb = XK ? row_bounds(a, row0, row1) : rb_early;
         auto mask = [&](int k) { mask_rows(s, k * BK, t4, rb); };
         /* XK: the listed keys, 16 at a time (as in tile_tma_kernel: skipped where every row's
          * interval holds them all; x_clear: only the columns past nx_keys need a mask). One
