@@ -74,6 +74,8 @@ struct Interval {
         const int64_t k0 = keys<BB>(r0), k1 = keys<BB>(r1);
         return k0 < k1 ? k0 : k1;
     }
+    /* The keys of the middle row (nq / 2), on the host too (ranges: the value kept with the arrays). */
+    __host__ __device__ __forceinline__ int64_t mid_keys() const { return kind == GA_TILE_RANGES ? kmid : keys(nq / 2); }
     /* how many keys row i attends (its range clipped to [0, nk)) */
     template <bool BB = false> __host__ __device__ __forceinline__ int64_t keys(int64_t i) const {
         const int64_t l = lo<BB>(i) > 0 ? lo<BB>(i) : 0, h = hi<BB>(i) < nk - 1 ? hi<BB>(i) : nk - 1;

@@ -1605,7 +1605,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     /* short walks (under 3 key tiles per query tile in the middle of the sequence) run faster on
      * the cp.async kernel (H200: window:32 1.43 vs 1.54 ms, blocks:128 1.07 vs 1.17 ms at 2^22;
      * window:256 0.90x and causal/dense 0.99x of its time on this one: bench/RESULTS.md run 5) */
-    if ((a.iv.kind == GA_TILE_RANGES ? a.iv.kmid : a.iv.keys(a.nq / 2)) < 3 * BK) return false;
+    if (a.iv.mid_keys() < 3 * BK) return false;
     TmaMaps maps;
     if (!tma_map(&maps.q, &maps.perm_q, a.q, dt, D, a.nq, a.H, a.B, a.sq) ||
         !tma_map(&maps.k, &maps.perm_k, a.k, dt, D, a.nk, a.Hkv, a.B, a.sk) ||
