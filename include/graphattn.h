@@ -155,7 +155,8 @@ typedef enum ga_component_kind {
     GA_COMP_GLOBAL = 6,  /* listed tokens attend to all keys; all queries attend to listed tokens */
     GA_COMP_RANDOM = 7,  /* r keys per query chosen by a seeded hash (see ga_graph_add_random) */
     GA_COMP_BIGBIRD = 8, /* block-level window + global + random (see ga_graph_add_bigbird) */
-    GA_COMP_CSR = 9      /* explicit edges (CSR, or COO converted to CSR) */
+    GA_COMP_CSR = 9,     /* explicit edges (CSR, or COO converted to CSR) */
+    GA_COMP_DOCUMENTS = 10 /* i' and j in the same packed document (see ga_graph_add_documents) */
 } ga_component_kind;
 
 typedef enum ga_index_type { GA_INDEX_INT32 = 0, GA_INDEX_INT64 = 1 } ga_index_type;
@@ -191,6 +192,13 @@ GA_API ga_status ga_graph_add_random(ga_graph *graph, int64_t r, uint64_t seed);
  *  ga_graph_add_random over [0, nbk) with row index qb. block >= 1, the others >= 0. */
 GA_API ga_status ga_graph_add_bigbird(ga_graph *graph, int64_t block, int64_t window_blocks,
                                       int64_t global_blocks, int64_t random_blocks, uint64_t seed);
+/** Packed documents (sequences concatenated in one): the sorted, strictly increasing positions
+ *  `bounds` (each >= 0) cut the keys [0, Nk) into documents [b_k, b_k+1); listing 0, or positions
+ *  >= Nk, changes nothing, so FlashAttention's cu_seqlens (0, ends..., total) works as is. Query i,
+ *  at key position i' = i + (Nk - Nq), attends every key of the document holding i' (causal != 0:
+ *  only those <= i'); rows with i' < 0 have none. The list is copied; count >= 1. O(count)
+ *  memory, whatever N. */
+GA_API ga_status ga_graph_add_documents(ga_graph *graph, const int64_t *bounds, int64_t count, int causal);
 
 /** Explicit edges in CSR form, validated in full before anything is stored:
  *  row_ptr has nrows+1 int64 entries, row_ptr[0] == 0, non-decreasing, row_ptr[nrows] = nnz;
@@ -207,7 +215,8 @@ GA_API ga_status ga_graph_add_coo(ga_graph *graph, int64_t nrows, int64_t ncols,
 /** Parse a graph spec (the grammar the command line and Python use):
  *    SPEC := COMPONENT ('+' COMPONENT)*
  *    dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O
- *    | global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | csr:PTR.npy,IDX.npy | coo:ROW.npy,COL.npy
+ *    | global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | documents:B1,B2,...
+ *    | causal_documents:B1,B2,... | csr:PTR.npy,IDX.npy | coo:ROW.npy,COL.npy
  *  Whitespace around tokens is ignored. csr/coo read .npy files (int64 row_ptr; int32 or int64
  *  indices). On a syntax error returns GA_ERR_SPEC_SYNTAX and the detail names the offending part
  *  and its character offset. */

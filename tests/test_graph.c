@@ -43,6 +43,14 @@ static int in_list(const int64_t *l, int64_t n, int64_t x) {
     return 0;
 }
 
+/* documents: i' and j in one document iff no bound b has min(i', j) < b <= max(i', j) */
+static int same_document(const int64_t *bounds, int64_t n, int64_t x, int64_t y) {
+    const int64_t lo = x < y ? x : y, hi = x < y ? y : x;
+    for (int64_t t = 0; t < n; t++)
+        if (bounds[t] > lo && bounds[t] <= hi) return 0;
+    return 1;
+}
+
 static int brute(const spec_t *s, int64_t i, int64_t j, int64_t nq, int64_t nk) {
     int64_t d = i + (nk - nq); /* bottom-right aligned diagonal */
     switch (s->kind) {
@@ -63,6 +71,7 @@ static int brute(const spec_t *s, int64_t i, int64_t j, int64_t nq, int64_t nk) 
         if (qb < s->c || kb < s->c) return 1;
         return random_brute(s->seed, qb, kb, nbk, s->d);
     }
+    case GA_COMP_DOCUMENTS: return d >= 0 && same_document(s->list, s->nlist, d, j) && (!s->a || j <= d);
     }
     return -1;
 }
@@ -78,6 +87,7 @@ static ga_status add(ga_graph *g, const spec_t *s) {
     case GA_COMP_GLOBAL: return ga_graph_add_global(g, s->list, s->nlist);
     case GA_COMP_RANDOM: return ga_graph_add_random(g, s->a, s->seed);
     case GA_COMP_BIGBIRD: return ga_graph_add_bigbird(g, s->a, s->b, s->c, s->d, s->seed);
+    case GA_COMP_DOCUMENTS: return ga_graph_add_documents(g, s->list, s->nlist, (int)s->a);
     }
     return GA_ERR_INTERNAL;
 }
@@ -201,6 +211,45 @@ TEST(bigbird_matches_brute_force) {
         spec_t s = {GA_COMP_BIGBIRD, p[e][0], p[e][1], p[e][2], p[e][3], 99 + (uint64_t)e, NULL, 0};
         check_all_sizes(&s);
     }
+}
+
+TEST(documents_match_brute_force_bidirectional_and_causal) {
+    /* one document; cu_seqlens-style lists with 0 and a bound past every size; single-token
+     * documents; bounds only near the end */
+    static const int64_t l1[] = {5}, l2[] = {0, 3, 4, 9, 1000}, l3[] = {1, 2, 3, 4, 5, 6, 7, 8, 9, 10},
+                         l4[] = {30, 31, 66}, l5[] = {0};
+    const struct { const int64_t *l; int64_t n; } lists[] = {{l1, 1}, {l2, 5}, {l3, 10}, {l4, 3}, {l5, 1}};
+    for (int e = 0; e < 5; e++)
+        for (int causal = 0; causal < 2; causal++) {
+            spec_t s = {GA_COMP_DOCUMENTS, causal, 0, 0, 0, 0, lists[e].l, lists[e].n};
+            check_all_sizes(&s);
+        }
+}
+
+TEST(documents_in_unions_count_each_edge_once) {
+    static const int64_t b[] = {0, 10, 17, 40}, gl[] = {0, 12};
+    spec_t docs_global[] = {{GA_COMP_DOCUMENTS, 0, 0, 0, 0, 0, b, 4}, {GA_COMP_GLOBAL, 0, 0, 0, 0, 0, gl, 2}};
+    spec_t window_docs[] = {{GA_COMP_WINDOW, 3, 0, 0, 0, 0, NULL, 0}, {GA_COMP_DOCUMENTS, 1, 0, 0, 0, 0, b, 4}};
+    for (int z = 0; z < NSIZES; z++) {
+        check_union(window_docs, 2, sizes[z][0], sizes[z][1]);
+        if ((sizes[z][0] > sizes[z][1] ? sizes[z][0] : sizes[z][1]) > 12) check_union(docs_global, 2, sizes[z][0], sizes[z][1]);
+    }
+}
+
+TEST(documents_reject_bad_bounds_and_store_nothing) {
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    static const int64_t down[] = {4, 4}, neg[] = {-1, 3}, ok[] = {0, 8};
+    EXPECT_STATUS(ga_graph_add_documents(g, down, 2, 0), GA_ERR_BAD_PARAMETER);
+    EXPECT_STATUS(ga_graph_add_documents(g, neg, 2, 1), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_STATUS(ga_graph_add_documents(g, ok, 0, 0), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_add_documents(g, NULL, 2, 0), GA_ERR_NULL_POINTER);
+    EXPECT_STATUS(ga_graph_add_documents(NULL, ok, 2, 0), GA_ERR_NULL_POINTER);
+    EXPECT_EQ_I64(ga_graph_component_count(g), 0);
+    ASSERT_OK(ga_graph_add_documents(g, ok, 2, 1));
+    EXPECT_EQ_I64(ga_graph_component_count(g), 1);
+    EXPECT_EQ_I64(ga_graph_component_kind(g, 0), GA_COMP_DOCUMENTS);
+    ga_graph_destroy(g);
 }
 
 TEST(union_counts_each_edge_once) {
@@ -442,6 +491,10 @@ TEST(spec_builds_the_same_graph_as_the_api) {
                   api_edges(build_many, 64));
     EXPECT_EQ_I64(spec_edges("dense", 10), 100);
     EXPECT_EQ_I64(spec_edges("causal", 10), 55);
+    /* documents of 3, 4 and 3 tokens over 10: 9 + 16 + 9; causal 6 + 10 + 6 */
+    EXPECT_EQ_I64(spec_edges("documents:3,7", 10), 34);
+    EXPECT_EQ_I64(spec_edges("documents: 0, 3, 7, 10", 10), 34);
+    EXPECT_EQ_I64(spec_edges("causal_documents:0,3,7,10", 10), 22);
 }
 
 TEST(spec_errors_name_the_offending_part) {
@@ -456,6 +509,8 @@ TEST(spec_errors_name_the_offending_part) {
         {"window:4 + dilated:3", GA_ERR_SPEC_SYNTAX, "offset 11"},
         {"window:-1", GA_ERR_BAD_PARAMETER, "window:-1"},
         {"global:1,,2", GA_ERR_SPEC_SYNTAX, "empty argument"},
+        {"documents:5,3", GA_ERR_BAD_PARAMETER, "strictly increasing"},
+        {"causal_documents", GA_ERR_SPEC_SYNTAX, "missing arguments"},
         {"window:99999999999999999999999", GA_ERR_SPEC_SYNTAX, "out of range"},
         {"csr:only_one.npy", GA_ERR_SPEC_SYNTAX, "two .npy paths"},
         {"csr:/nonexistent/a.npy,/nonexistent/b.npy", GA_ERR_IO, "a.npy"},

@@ -55,7 +55,8 @@ static int ga_is_range_kind(const ga_component *c) {
     case GA_COMP_DENSE:
     case GA_COMP_CAUSAL:
     case GA_COMP_WINDOW:
-    case GA_COMP_BLOCKS: return 1;
+    case GA_COMP_BLOCKS:
+    case GA_COMP_DOCUMENTS: return 1;
     case GA_COMP_DILATED: return c->p[GA_P_STEP] == 1;
     case GA_COMP_LONGNET: return c->p[GA_P_RATE] == 1;
     default: return 0;
@@ -99,6 +100,7 @@ static void ga_plan_row(const ga_component *c, int64_t i, int64_t nq, int64_t nk
     case GA_COMP_CAUSAL:
     case GA_COMP_WINDOW:
     case GA_COMP_BLOCKS:
+    case GA_COMP_DOCUMENTS:
         pl->lo[0] = r.base;
         pl->hi[0] = r.base + r.count;
         break;
@@ -138,7 +140,8 @@ static int ga_contig_range(const ga_component *c, int64_t i, int64_t nq, int64_t
     case GA_COMP_DENSE:
     case GA_COMP_CAUSAL:
     case GA_COMP_WINDOW:
-    case GA_COMP_BLOCKS: {
+    case GA_COMP_BLOCKS:
+    case GA_COMP_DOCUMENTS: {
         ga_row r = ga_comp_row(c, i, nq, nk);
         *lo = r.base;
         *hi = r.base + r.count;

@@ -32,7 +32,7 @@ typedef struct ga_component {
     int64_t nrows;    /* csr: rows; global: number of tokens */
     int64_t ncols;    /* csr: columns */
     int64_t nnz;      /* csr: edges; csr p[0] = 1 when ncols is only a lower bound (from files) */
-    const int64_t *list;    /* global: sorted unique tokens (host or device copy) */
+    const int64_t *list;    /* global: sorted unique tokens; documents: their bounds (host or device copy) */
     const int64_t *row_ptr; /* csr (host or device copy) */
     const void *col;        /* csr: int32 or int64 (host or device copy) */
 } ga_component;
@@ -44,7 +44,8 @@ enum {
     GA_P_BLOCK = 0,                                  /* blocks, bigbird */
     GA_P_SEGMENT = 0, GA_P_RATE = 1, GA_P_OFFSET = 2, /* longnet */
     GA_P_R = 0,                                      /* random */
-    GA_P_WB = 1, GA_P_GB = 2, GA_P_RB = 3            /* bigbird: window, global, random blocks */
+    GA_P_WB = 1, GA_P_GB = 2, GA_P_RB = 3,           /* bigbird: window, global, random blocks */
+    GA_P_CAUSAL = 0                                  /* documents: 1 = causal inside each document */
 };
 
 /* A row cursor: everything ga_comp_key needs, computed once per row. */
@@ -111,6 +112,15 @@ GA_HD int64_t ga_list_lower(const int64_t *list, int64_t n, int64_t x) {
         if (list[mid] < x) lo = mid + 1; else hi = mid;
     }
     return lo;
+}
+
+/* Documents: the keys [*lo, *hi] of the document holding key position pos (0 <= pos < nk), cut
+ * by the sorted bounds list (bounds 0 and >= nk cut nothing); causal: hi = pos. */
+GA_HD void ga_document_of(const int64_t *bounds, int64_t n, int64_t pos, int64_t nk, int causal, int64_t *lo,
+                          int64_t *hi) {
+    const int64_t k = ga_list_lower(bounds, n, pos + 1); /* bounds <= pos */
+    *lo = k > 0 ? bounds[k - 1] : 0;
+    *hi = causal ? pos : (k < n ? ga_min64(bounds[k], nk) : nk) - 1;
 }
 
 GA_HD int64_t ga_csr_col(const ga_component *c, int64_t e) {
@@ -183,6 +193,13 @@ GA_HD ga_row ga_comp_row(const ga_component *c, int64_t i, int64_t nq, int64_t n
     case GA_COMP_CSR:
         if (i < c->nrows) { r.base = c->row_ptr[i]; r.count = c->row_ptr[i + 1] - r.base; }
         break;
+    case GA_COMP_DOCUMENTS:
+        if (diag >= 0 && diag < nk) {
+            int64_t lo, hi;
+            ga_document_of(c->list, c->nrows, diag, nk, (int)c->p[GA_P_CAUSAL], &lo, &hi);
+            r.base = lo; r.count = hi - lo + 1;
+        }
+        break;
     default:
         break;
     }
@@ -196,6 +213,7 @@ GA_HD int64_t ga_comp_key(const ga_component *c, const ga_row *r, int64_t t) {
         return t;
     case GA_COMP_WINDOW:
     case GA_COMP_BLOCKS:
+    case GA_COMP_DOCUMENTS:
         return r->base + t;
     case GA_COMP_DILATED:
     case GA_COMP_LONGNET:
@@ -255,6 +273,11 @@ GA_HD int ga_comp_contains(const ga_component *c, int64_t i, int64_t j, int64_t 
         if (qb < c->p[GA_P_GB] || kb < c->p[GA_P_GB]) return 1;
         if (kb - qb <= c->p[GA_P_WB] && qb - kb <= c->p[GA_P_WB]) return 1;
         return ga_random_has(c->seed, qb, kb, nbk, c->p[GA_P_RB]);
+    }
+    case GA_COMP_DOCUMENTS: {
+        int64_t lo, hi;
+        ga_document_of(c->list, c->nrows, diag, nk, (int)c->p[GA_P_CAUSAL], &lo, &hi);
+        return diag >= 0 && j >= lo && j <= hi;
     }
     case GA_COMP_CSR: {
         if (i >= c->nrows) return 0;

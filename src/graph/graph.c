@@ -150,6 +150,31 @@ ga_status ga_graph_add_global(ga_graph *g, const int64_t *tokens, int64_t count)
     return ga_graph_push(g, &c);
 }
 
+ga_status ga_graph_add_documents(ga_graph *g, const int64_t *bounds, int64_t count, int causal) {
+    ga_clear_error();
+    GA_NEED_GRAPH(g, "ga_graph_add_documents");
+    GA_FAIL_IF(!bounds, GA_ERR_NULL_POINTER, "documents: bounds is NULL");
+    GA_FAIL_IF(count < 1 || count > ((int64_t)1 << 40), GA_ERR_BAD_SIZE, "documents: count must be >= 1, got %lld",
+               (long long)count);
+    for (int64_t t = 0; t < count; t++) {
+        GA_FAIL_IF(bounds[t] < 0, GA_ERR_INDEX_OUT_OF_RANGE, "documents: bound %lld is negative (%lld)", (long long)t,
+                   (long long)bounds[t]);
+        GA_FAIL_IF(t > 0 && bounds[t] <= bounds[t - 1], GA_ERR_BAD_PARAMETER,
+                   "documents: bounds must be strictly increasing, but bound %lld (%lld) follows %lld", (long long)t,
+                   (long long)bounds[t], (long long)bounds[t - 1]);
+    }
+    int64_t *list = ga_malloc((size_t)count * sizeof *list);
+    GA_FAIL_IF(!list, GA_ERR_OUT_OF_MEMORY, "documents: out of memory copying %lld bounds", (long long)count);
+    memcpy(list, bounds, (size_t)count * sizeof *list);
+    ga_component c;
+    memset(&c, 0, sizeof c);
+    c.kind = GA_COMP_DOCUMENTS;
+    c.p[GA_P_CAUSAL] = causal != 0;
+    c.list = list;
+    c.nrows = count;
+    return ga_graph_push(g, &c);
+}
+
 ga_status ga_graph_add_random(ga_graph *g, int64_t r, uint64_t seed) {
     ga_clear_error();
     GA_NEED_GRAPH(g, "ga_graph_add_random");

@@ -2,6 +2,7 @@
  *
  *   SPEC := COMPONENT ('+' COMPONENT)*
  *   COMPONENT := dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O
+ *              | documents:B1,B2,... | causal_documents:B1,B2,...
  *              | global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | csr:PTR.npy,IDX.npy
  *              | coo:ROW.npy,COL.npy
  *
@@ -189,10 +190,18 @@ static ga_status ga_spec_component(ga_graph *g, const ga_spec_part *p) {
         ga_free(list);
         return st;
     }
+    if (ga_name_is(p, "documents") || ga_name_is(p, "causal_documents")) {
+        int64_t *list = ga_malloc(GA_SPEC_MAX_ARGS * sizeof *list);
+        GA_FAIL_IF(!list, GA_ERR_OUT_OF_MEMORY, "graph spec: out of memory");
+        n = ga_spec_ints(p, list, GA_SPEC_MAX_ARGS, &st);
+        if (n > 0) st = ga_graph_add_documents(g, list, n, ga_name_is(p, "causal_documents"));
+        ga_free(list);
+        return st;
+    }
     if (ga_name_is(p, "csr")) return ga_spec_explicit(g, p, 1);
     if (ga_name_is(p, "coo")) return ga_spec_explicit(g, p, 0);
     return ga_spec_error(p, "unknown component (expected dense, causal, window, dilated, blocks, longnet, "
-                            "global, random, bigbird, csr or coo)");
+                            "global, random, bigbird, documents, causal_documents, csr or coo)");
 }
 
 ga_status ga_graph_parse(const char *spec, ga_graph **out) {
