@@ -282,6 +282,24 @@ TEST(dense_and_causal_match_reference_with_bottom_right_alignment) {
         }
 }
 
+TEST(packed_documents_match_reference_bidirectional_and_causal) {
+    /* documents of 1 to ~100 tokens, cu_seqlens-style (0 and the total listed), Nq != Nk too,
+     * and with global tokens after them */
+    static const int64_t b1[] = {0, 1, 50, 51, 130, 251}, b2[] = {97}, b3[] = {3, 4, 5, 64, 65, 200, 1000};
+    const struct { const int64_t *b; int64_t n; int64_t nq, nk; } cs[] = {
+        {b1, 6, 251, 251}, {b2, 1, 129, 127}, {b3, 7, 127, 251}, {b1, 6, 67, 251}};
+    static const int64_t gl[] = {0, 77};
+    for (int t = 0; t < COUNT(cs); t++)
+        for (int causal = 0; causal < 2; causal++) {
+            ga_graph *g = graph_new();
+            ga_graph_add_documents(g, cs[t].b, cs[t].n, causal);
+            if (t == 3) ga_graph_add_global(g, gl, 2);
+            acase c = mk(cs[t].nq, cs[t].nk, dims[(t * 2 + causal) % COUNT(dims)], dtypes[(t + causal) % 3], 900 + t * 2 + causal);
+            run_case(causal ? "causal_documents" : "documents", g, c, NULL, NULL);
+            ga_graph_destroy(g);
+        }
+}
+
 TEST(blocks_dilated_and_longnet_match_reference) {
     for (int t = 0; t < 6; t++) {
         const int64_t nq = sizes[3 + t % 4], nk = sizes[3 + (t + 1) % 4];

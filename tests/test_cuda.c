@@ -1323,6 +1323,37 @@ TEST(csr_with_interval_rows_runs_as_ranges_and_matches_reference) {
     EXPECT_EQ_I64(ga_cuda_testing_ranges_calls() - before, 0);
 }
 
+/* A documents component (packed sequences: bounds, not edges) runs as ranges on every interval
+ * tile kernel, its rows' bounds built once per (Nq, Nk): bidirectional and causal, cu_seqlens
+ * style (0 and the total listed) with 1-token documents, GQA, Nq < Nk, output over q, D 32 and
+ * 128, a global component after it (edge engine); with Nq > Nk (rows without keys) it runs on
+ * the edge engine. Every case against the fp64 reference; the ranges path must have run for
+ * each case with Nq <= Nk (on a GPU with the tile kernels). */
+TEST(documents_run_as_ranges_on_the_tiles_and_match_reference) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"documents:0,5,17,18,40,41,700,703,1500,1501,3000", 3000, 3000, 1, 1, 1, 64, GA_BF16, 0},
+        {"causal_documents:300,301,1200,2500", 2500, 2500, 2, 2, 1, 64, GA_F16, 0},
+        {"documents:1000,2000", 2000, 3000, 1, 1, 1, 128, GA_BF16, 0},
+        {"causal_documents:64,128,1000", 1100, 1100, 1, 2, 2, 32, GA_BF16, 1},
+        {"documents:500,1500+global:0,7", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0},
+        {"documents:4096", 9000, 9000, 1, 1, 1, 64, GA_BF16, 0},
+        {"documents:700", 1500, 1000, 1, 1, 1, 64, GA_BF16, 0},
+    };
+    const int with_ranges = 6; /* all but the last (Nq > Nk) */
+    for (int pass = 0; pass < 4; pass++) {
+        if (!tile_kernel_select(pass)) continue;
+        const long long before = ga_cuda_testing_ranges_calls();
+        run_tile_cases("documents", pass, cases, sizeof cases / sizeof *cases, 5300);
+        const long long ran = ga_cuda_testing_ranges_calls() - before;
+        printf("documents as ranges (%s): %lld\n", tile_kernel_name(pass), ran);
+        if (ran != with_ranges)
+            ga_test_fail(__FILE__, __LINE__, "%s: the ranges path ran %lld times, expected %d", tile_kernel_name(pass), ran,
+                         with_ranges);
+    }
+    tile_kernel_reset();
+}
+
 /* A bigbird component first in the union runs on the Hopper tiles where its block size is a
  * multiple of 64 (global and random key blocks as listed tiles, the window blocks as the
  * interval, the global query blocks split over key chunks and merged): block 64 and 128, no

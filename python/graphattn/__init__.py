@@ -16,14 +16,14 @@ from ._capi import Status
 from ._errors import (GraphAttnError, GraphAttnIOError, GraphAttnMemoryError, GraphAttnRuntimeError,
                       GraphAttnTypeError, GraphAttnValueError)
 from .attention import attention
-from .graph import (Graph, bigbird, blocks, causal, coo, csr, dense, dilated, global_tokens, graph, longnet,
-                    random_keys, window)
+from .graph import (Graph, bigbird, blocks, causal, coo, csr, dense, dilated, documents, global_tokens, graph,
+                    longnet, random_keys, window)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "attention", "graph", "Graph", "dense", "causal", "window", "dilated", "blocks", "longnet", "global_tokens",
-    "random_keys", "bigbird", "csr", "coo", "GraphAttnError", "GraphAttnValueError", "GraphAttnTypeError",
+    "random_keys", "bigbird", "documents", "csr", "coo", "GraphAttnError", "GraphAttnValueError", "GraphAttnTypeError",
     "GraphAttnMemoryError", "GraphAttnIOError", "GraphAttnRuntimeError", "Status", "library_version",
     "library_path", "backends", "cuda_device_count", "hash64",
 ]  # plus SparseSelfAttention and graphattn.nn, which import torch on first access

@@ -57,7 +57,7 @@ BACKENDS = {"auto": 0, "cpu": 1, "reference": 2, "cpu-reference": 2, "cuda": 3}
 
 COMPONENT_KIND_NAMES = {
     0: "dense", 1: "causal", 2: "window", 3: "dilated", 4: "blocks", 5: "longnet",
-    6: "global", 7: "random", 8: "bigbird", 9: "csr",
+    6: "global", 7: "random", 8: "bigbird", 9: "csr", 10: "documents",
 }
 
 # ---- structs ---------------------------------------------------------------------------------
@@ -148,6 +148,7 @@ _PROTOTYPES = {
     "ga_graph_add_blocks": (ctypes.c_int, [_P, _I64]),
     "ga_graph_add_longnet": (ctypes.c_int, [_P, _I64, _I64, _I64]),
     "ga_graph_add_global": (ctypes.c_int, [_P, c_int64_p, _I64]),
+    "ga_graph_add_documents": (ctypes.c_int, [_P, c_int64_p, _I64, ctypes.c_int]),
     "ga_graph_add_random": (ctypes.c_int, [_P, _I64, ctypes.c_uint64]),
     "ga_graph_add_bigbird": (ctypes.c_int, [_P, _I64, _I64, _I64, _I64, ctypes.c_uint64]),
     "ga_graph_add_csr": (ctypes.c_int, [_P, _I64, _I64, c_int64_p, _P, ctypes.c_int]),

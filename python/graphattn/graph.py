@@ -84,6 +84,8 @@ def _part_spec(part):
         return kind
     if kind == "global":
         return "global:" + ",".join(str(int(t)) for t in part[1])
+    if kind == "documents":
+        return ("causal_documents:" if part[2] else "documents:") + ",".join(str(int(t)) for t in part[1])
     if kind in ("csr", "coo"):
         return None
     return kind + ":" + ",".join(str(x) for x in part[1:])
@@ -99,6 +101,10 @@ def _part_repr(part):
         toks = [int(t) for t in part[1][:8]]
         more = ", ..." if len(part[1]) > 8 else ""
         return "global_tokens([%s%s])" % (", ".join(map(str, toks)), more)
+    if kind == "documents":
+        b = [int(t) for t in part[1][:8]]
+        more = ", ..." if len(part[1]) > 8 else ""
+        return "documents([%s%s]%s)" % (", ".join(map(str, b)), more, ", causal=True" if part[2] else "")
     return _part_spec(part)
 
 
@@ -119,6 +125,8 @@ def _add_part(h, part):
     elif kind == "global":
         toks = part[1]
         check(C.ga_graph_add_global(h, _ptr64(toks), toks.size))
+    elif kind == "documents":
+        check(C.ga_graph_add_documents(h, _ptr64(part[1]), part[1].size, 1 if part[2] else 0))
     elif kind == "random":
         check(C.ga_graph_add_random(h, part[1], part[2]))
     elif kind == "bigbird":
@@ -152,7 +160,7 @@ def _build(parts):
 
 
 _PART_KINDS = frozenset(("spec", "dense", "causal", "window", "dilated", "blocks", "longnet", "global", "random",
-                         "bigbird", "csr", "coo"))
+                         "bigbird", "documents", "csr", "coo"))
 
 
 class Graph:
@@ -328,7 +336,8 @@ def _one(*part):
 def graph(spec):
     """A graph from a spec string, the grammar of the command line:
     dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O |
-    global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | csr:PTR.npy,IDX.npy | coo:ROW.npy,COL.npy,
+    global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | documents:B1,B2,... |
+    causal_documents:B1,B2,... | csr:PTR.npy,IDX.npy | coo:ROW.npy,COL.npy,
     joined with '+'. A Graph passed in is returned as it is."""
     if isinstance(spec, Graph):
         return spec
@@ -375,6 +384,15 @@ def global_tokens(tokens):
     """Global tokens: each listed token attends to every key and every query attends to it."""
     toks = np.unique(_index_array(tokens, "global tokens", allow_int32=False))  # as the library stores them
     return _one("global", toks)
+
+
+def documents(bounds, causal=False):
+    """Packed documents: the sorted, strictly increasing positions `bounds` (>= 0) cut the keys into
+    documents; each query attends the keys of its own document (causal=True: those up to its own
+    position). FlashAttention's cu_seqlens (0, ends..., total) works as is. The bounds are copied:
+    O(documents) memory, whatever the sequence length."""
+    b = _index_array(bounds, "document bounds", allow_int32=False)
+    return _one("documents", b, bool(causal))
 
 
 def random_keys(r, seed=0):

@@ -82,6 +82,16 @@ typedef struct ga_cuda_plan {
     struct ga_cuda_plan *next;
 } ga_cuda_plan;
 
+/* A documents first component's row bounds over one (Nq, Nk) (graph/row_ranges.h), on the
+ * device: ok = 0 when its rows are not all nonempty (Nq > Nk; nothing uploaded). */
+typedef struct ga_cuda_ranges {
+    int64_t nq, nk;
+    int ok;
+    const int64_t *rlo, *rhi, *rmin;
+    int64_t kmin, kmid;
+    struct ga_cuda_ranges *next;
+} ga_cuda_ranges;
+
 /* The device copy of a graph on one device. */
 typedef struct ga_cuda_dgraph {
     int device;
@@ -106,6 +116,9 @@ typedef struct ga_cuda_dgraph {
     int ranges;
     const int64_t *rlo, *rhi, *rmin;
     int64_t rmin_keys, rmid_keys;
+    /* a documents first component: its row bounds per (Nq, Nk) seen, kept until the graph dies
+     * (a kernel in flight may still read the arrays of an earlier shape) */
+    ga_cuda_ranges *doc_ranges;
     struct ga_cuda_dgraph *next;
 } ga_cuda_dgraph;
 
@@ -118,6 +131,9 @@ ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int6
 ga_status ga_cuda_graph_device(const ga_graph *graph, int device, const ga_cuda_dgraph **dg);
 /* The tile plan of the graph's first (explicit) component on `device`, built on first use. */
 ga_status ga_cuda_graph_tiles(const ga_graph *graph, int device, const ga_cuda_dgraph **dg);
+/* The row bounds of the graph's first (documents) component over nq x nk on `device`, built on
+ * first use of that shape. */
+ga_status ga_cuda_graph_doc_ranges(const ga_graph *graph, int device, int64_t nq, int64_t nk, const ga_cuda_ranges **r);
 
 /* Everything the edge kernels read, by value. Strides are in elements, for (batch, token, head). */
 typedef struct ga_edge_params {

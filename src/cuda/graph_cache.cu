@@ -42,6 +42,11 @@ static void ga_dgraph_free(ga_cuda_dgraph *d) {
         ga_free(p);
         p = n;
     }
+    for (ga_cuda_ranges *r = d->doc_ranges; r;) {
+        ga_cuda_ranges *n = r->next;
+        ga_free(r);
+        r = n;
+    }
     ga_free(d->allocs);
     ga_free(d->hcomps);
     ga_graph_destroy(d->residual);
@@ -95,7 +100,7 @@ static ga_status ga_dgraph_build(const ga_graph *g, int device, ga_cuda_dgraph *
     for (int64_t c = 0; c < g->count && s == GA_OK; c++) {
         ga_component *k = &host[c];
         void *p;
-        if (k->kind == GA_COMP_GLOBAL) {
+        if (k->kind == GA_COMP_GLOBAL || k->kind == GA_COMP_DOCUMENTS) {
             s = ga_dgraph_upload(d, k->list, (size_t)k->nrows * sizeof(int64_t), &p);
             k->list = (const int64_t *)p;
         } else if (k->kind == GA_COMP_CSR) {
@@ -185,6 +190,20 @@ static void ga_comp_bounds(const ga_component *c, int64_t nq, int64_t nk, int64_
         break;
     }
     case GA_COMP_CSR: m = INT64_MAX; avg = (double)c->nnz / (double)(c->nrows ? c->nrows : 1); break;
+    case GA_COMP_DOCUMENTS: { /* the longest document inside [0, nk); its rows' mean keys */
+        int64_t prev = 0;
+        double sq = 0;
+        m = 0;
+        for (int64_t t = 0; t <= c->nrows; t++) {
+            const int64_t b = t < c->nrows ? ga_min64(c->list[t], nk) : nk;
+            if (b <= prev) continue;
+            m = ga_max64(m, b - prev);
+            sq += (double)(b - prev) * (double)(b - prev);
+            prev = b;
+        }
+        avg = sq / (double)nk * (c->p[GA_P_CAUSAL] ? 0.5 : 1.0);
+        break;
+    }
     default: m = INT64_MAX; avg = (double)nk; break;
     }
     *umax = m;
@@ -456,5 +475,53 @@ ga_status ga_cuda_graph_tiles(const ga_graph *graph, int device, const ga_cuda_d
     pthread_mutex_unlock(&cache->mutex);
     if (s != GA_OK) return s;
     *dg = d;
+    return GA_OK;
+}
+
+ga_status ga_cuda_graph_doc_ranges(const ga_graph *graph, int device, int64_t nq, int64_t nk, const ga_cuda_ranges **out) {
+    GA_FAIL_IF(graph->count < 1 || graph->comps[0].kind != GA_COMP_DOCUMENTS, GA_ERR_INTERNAL,
+               "CUDA backend: document ranges asked for a graph whose first component is not documents");
+    ga_cuda_cache *cache;
+    GA_TRY(ga_cuda_cache_of(graph, &cache));
+    pthread_mutex_lock(&cache->mutex);
+    ga_cuda_dgraph *d = NULL;
+    ga_status s = ga_cuda_cache_device(graph, cache, device, &d);
+    ga_cuda_ranges *r = NULL;
+    if (s == GA_OK) {
+        for (r = d->doc_ranges; r && !(r->nq == nq && r->nk == nk); r = r->next) {}
+        if (!r) {
+            ga_row_ranges rr;
+            int ok = 0;
+            s = ga_row_ranges_documents(&graph->comps[0], nq, nk, &ok, &rr);
+            ga_cuda_ranges *n = s == GA_OK ? (ga_cuda_ranges *)ga_calloc(1, sizeof *n) : NULL;
+            if (s == GA_OK && !n) s = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "CUDA backend: out of host memory");
+            if (s == GA_OK && ok) {
+                const int64_t tiles = (nq + GA_RANGES_TILE - 1) / GA_RANGES_TILE;
+                void *a = NULL;
+                s = ga_dgraph_upload(d, rr.lo, (size_t)nq * sizeof(int64_t), &a);
+                n->rlo = (const int64_t *)a;
+                if (s == GA_OK) s = ga_dgraph_upload(d, rr.hi, (size_t)nq * sizeof(int64_t), &a);
+                n->rhi = (const int64_t *)a;
+                if (s == GA_OK) s = ga_dgraph_upload(d, rr.tile_min, (size_t)tiles * sizeof(int64_t), &a);
+                n->rmin = (const int64_t *)a;
+                n->kmin = rr.min_keys;
+                n->kmid = rr.mid_keys;
+            }
+            if (ok) ga_row_ranges_free(&rr);
+            if (s == GA_OK) {
+                n->nq = nq;
+                n->nk = nk;
+                n->ok = ok;
+                n->next = d->doc_ranges;
+                d->doc_ranges = n;
+                r = n;
+            } else {
+                ga_free(n); /* arrays already uploaded stay in d's allocations until the graph dies */
+            }
+        }
+    }
+    pthread_mutex_unlock(&cache->mutex);
+    if (s != GA_OK) return s;
+    *out = r;
     return GA_OK;
 }

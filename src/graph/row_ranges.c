@@ -54,3 +54,34 @@ ga_status ga_row_ranges_build(const ga_component *c, int *ok, ga_row_ranges *r) 
     r->mid_keys = r->hi[n / 2] - r->lo[n / 2] + 1;
     return GA_OK;
 }
+
+ga_status ga_row_ranges_documents(const ga_component *c, int64_t nq, int64_t nk, int *ok, ga_row_ranges *r) {
+    GA_FAIL_IF(!c || !ok || !r, GA_ERR_NULL_POINTER, "row ranges: NULL argument");
+    GA_FAIL_IF(c->kind != GA_COMP_DOCUMENTS, GA_ERR_INTERNAL, "row ranges: component is not documents");
+    memset(r, 0, sizeof *r);
+    *ok = 0;
+    if (nq < 1 || nk < 1 || nq > nk) return GA_OK; /* nq > nk: the first rows have no keys */
+    const int64_t tiles = (nq + GA_RANGES_TILE - 1) / GA_RANGES_TILE;
+    r->lo = (int64_t *)ga_malloc((size_t)nq * sizeof(int64_t));
+    r->hi = (int64_t *)ga_malloc((size_t)nq * sizeof(int64_t));
+    r->tile_min = (int64_t *)ga_malloc((size_t)tiles * sizeof(int64_t));
+    if (!r->lo || !r->hi || !r->tile_min) {
+        ga_row_ranges_free(r);
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "row ranges: cannot allocate %lld rows", (long long)nq);
+    }
+    r->nrows = nq;
+    r->min_keys = INT64_MAX;
+    const int causal = (int)c->p[GA_P_CAUSAL];
+    for (int64_t i = 0; i < nq; i++) { /* bounds are nondecreasing in the row: no check needed */
+        int64_t lo, hi;
+        ga_document_of(c->list, c->nrows, i + (nk - nq), nk, causal, &lo, &hi);
+        const int64_t keys = hi - lo + 1, t = i / GA_RANGES_TILE;
+        r->lo[i] = lo;
+        r->hi[i] = hi;
+        if (i % GA_RANGES_TILE == 0 || keys < r->tile_min[t]) r->tile_min[t] = keys;
+        if (keys < r->min_keys) r->min_keys = keys;
+    }
+    r->mid_keys = r->hi[nq / 2] - r->lo[nq / 2] + 1;
+    *ok = 1;
+    return GA_OK;
+}

@@ -31,6 +31,10 @@ typedef struct ga_row_ranges {
  * csr has interval rows as above; *ok = 0 and r zeroed otherwise (including an empty row). */
 ga_status ga_row_ranges_build(const ga_component *csr, int *ok, ga_row_ranges *r);
 void ga_row_ranges_free(ga_row_ranges *r);
+/* The same arrays for a documents component over nq x nk (each row's document, or its causal
+ * part), O(nq log documents); *ok = 0 (nothing allocated) when nq > nk (rows before the first
+ * key have none). */
+ga_status ga_row_ranges_documents(const ga_component *docs, int64_t nq, int64_t nk, int *ok, ga_row_ranges *r);
 
 #ifdef __cplusplus
 }

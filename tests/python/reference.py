@@ -83,6 +83,13 @@ def mask_of(part, nq, nk):
             for blk in random_choice(seed, row // b, nbk, rb):
                 m[row, blk * b:(blk + 1) * b] = True
         return m
+    if kind == "documents":
+        # ("documents", bounds, causal): one document per run of positions between bounds
+        b = np.asarray(part[1], dtype=np.int64)
+        doc_j = np.searchsorted(b, j, side="right")
+        doc_d = np.searchsorted(b, np.maximum(d, 0), side="right")
+        m = (d >= 0) & (doc_j == doc_d)
+        return m & (j <= d) if part[2] else m
     if kind == "csr":
         indptr, indices = part[1], part[2]
         m = np.zeros((nq, nk), dtype=bool)
