@@ -463,7 +463,8 @@ def document_ends(N, lo=512, hi=4096, seed=3):
 def case_documents(args, N, causal):
     """Documents of 512-4096 tokens packed in one sequence: every token attends its own document
     (causal: up to itself). graphattn takes it as an explicit CSR (rows are key intervals: the
-    ranges path); FA2 as variable-length sequences (cu_seqlens); Flex with a document mask_mod."""
+    ranges path) and as the documents component (the bounds alone: row bounds built per shape, the
+    same kernels); FA2 as variable-length sequences (cu_seqlens); Flex with a document mask_mod."""
     name = "documents-causal" if causal else "documents"
     ends = document_ends(N)
     starts = np.concatenate([[0], ends[:-1]])
@@ -506,7 +507,12 @@ def case_documents(args, N, causal):
             run_peer(name, "flex", N, edges, fn, ref, note=build)
             del dq
     run_graphattn(name, g, N, q, k, v, edges, ref, note=note + " (explicit csr)")
-    del q, k, v, g
+    # the same graph as the implicit documents component: the bounds alone (cu_seqlens as is)
+    spec = ("causal_documents:" if causal else "documents:") + ",".join(str(int(e)) for e in np.concatenate([[0], ends]))
+    gd = ga.Graph(spec)
+    run_graphattn(name, gd, N, q, k, v, edges, ref, system="graphattn_docs",
+                  note=note + " (documents component, %d bounds)" % (len(ends) + 1))
+    del q, k, v, g, gd
     torch.cuda.empty_cache()
 
 

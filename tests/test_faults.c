@@ -231,7 +231,7 @@ static ga_graph *four_component_graph(void) {
 
 /* ---- adding a component to an existing graph --------------------------------------------- */
 
-typedef enum add_kind { ADD_CSR, ADD_COO, ADD_GLOBAL } add_kind;
+typedef enum add_kind { ADD_CSR, ADD_COO, ADD_GLOBAL, ADD_DOCUMENTS } add_kind;
 
 typedef struct add_ctx {
     add_kind kind;
@@ -240,16 +240,18 @@ typedef struct add_ctx {
     ga_graph *g;
     csr_image before, want; /* the graph's edges before, and after a successful add */
     int64_t toks[64];
+    int64_t bounds[5]; /* documents: 0 and GN listed, as in cu_seqlens */
 } add_ctx;
 
 static uint64_t add_inputs_sum(const add_ctx *c) {
-    return checksum(&c->e, sizeof c->e) ^ checksum(c->toks, sizeof c->toks);
+    return checksum(&c->e, sizeof c->e) ^ checksum(c->toks, sizeof c->toks) ^ checksum(c->bounds, sizeof c->bounds);
 }
 
 static ga_status add_call(add_ctx *c) {
     switch (c->kind) {
     case ADD_CSR: return ga_graph_add_csr(c->g, GN, GN, c->e.ptr, c->e.col, GA_INDEX_INT64);
     case ADD_COO: return ga_graph_add_coo(c->g, GN, GN, c->e.nnz, c->e.coo_row, c->e.coo_col, GA_INDEX_INT32);
+    case ADD_DOCUMENTS: return ga_graph_add_documents(c->g, c->bounds, 5, 1);
     default: return ga_graph_add_global(c->g, c->toks, 64);
     }
 }
@@ -284,6 +286,7 @@ static void add_sweep(add_kind kind, const char *name) {
     c->kind = kind;
     make_edges(&c->e);
     for (int t = 0; t < 64; t++) c->toks[t] = (t * 37) % GN; /* duplicates: sorted and de-duplicated */
+    for (int t = 0; t < 5; t++) c->bounds[t] = t * GN / 4;
     c->in_sum = add_inputs_sum(c);
     c->g = four_component_graph();
     ASSERT_TRUE(graph_image(c->g, &c->before));
@@ -300,6 +303,9 @@ static void add_sweep(add_kind kind, const char *name) {
 TEST(add_csr_survives_every_allocation_failure) { add_sweep(ADD_CSR, "ga_graph_add_csr (5th component)"); }
 TEST(add_coo_survives_every_allocation_failure) { add_sweep(ADD_COO, "ga_graph_add_coo (int32, a 40-key row)"); }
 TEST(add_global_survives_every_allocation_failure) { add_sweep(ADD_GLOBAL, "ga_graph_add_global (64 tokens)"); }
+TEST(add_documents_survives_every_allocation_failure) {
+    add_sweep(ADD_DOCUMENTS, "ga_graph_add_documents (4 causal documents)");
+}
 
 /* ---- ga_graph_create ---------------------------------------------------------------------- */
 

@@ -125,3 +125,32 @@ TEST(packed_documents_are_interval_rows) {
         free(ptr), free(col);
     }
 }
+
+/* A documents component gives the same arrays as the explicit CSR of its edges (built from the
+ * generators over N x N), without the edges: bidirectional and causal, 1-token documents,
+ * cu_seqlens-style lists; with Nq > Nk (rows before the first key have none) it gives none. */
+TEST(documents_give_the_ranges_of_their_csr) {
+    static const char *specs[] = {"documents:0,1,2,64,65,130,700", "causal_documents:0,1,2,64,65,130,700",
+                                  "documents:63", "causal_documents:500,1000", "documents:0,1000"};
+    static const int64_t sizes[] = {1, 2, 64, 129, 700};
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++)
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++) {
+            const int64_t n = sizes[k];
+            ga_graph *docs = NULL, *csr = ga_test_csr_of(specs[s], n, 0);
+            ASSERT_OK(ga_graph_parse(specs[s], &docs));
+            ASSERT_TRUE(csr != NULL);
+            ga_row_ranges r;
+            int ok = -1;
+            ASSERT_OK(ga_row_ranges_documents(&docs->comps[0], n, n, &ok, &r));
+            char what[120];
+            snprintf(what, sizeof what, "%s at N = %lld", specs[s], (long long)n);
+            if (ok != 1) ga_test_fail(__FILE__, __LINE__, "%s: no ranges", what);
+            else check_ranges(what, &csr->comps[0], &r);
+            ga_row_ranges_free(&r);
+            /* Nq = n + 1 > Nk = n: the first row has no key */
+            ASSERT_OK(ga_row_ranges_documents(&docs->comps[0], n + 1, n, &ok, &r));
+            EXPECT_TRUE(ok == 0 && r.lo == NULL && r.hi == NULL && r.tile_min == NULL);
+            ga_graph_destroy(docs);
+            ga_graph_destroy(csr);
+        }
+}
