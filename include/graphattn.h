@@ -192,12 +192,12 @@ GA_API ga_status ga_graph_add_random(ga_graph *graph, int64_t r, uint64_t seed);
  *  ga_graph_add_random over [0, nbk) with row index qb. block >= 1, the others >= 0. */
 GA_API ga_status ga_graph_add_bigbird(ga_graph *graph, int64_t block, int64_t window_blocks,
                                       int64_t global_blocks, int64_t random_blocks, uint64_t seed);
-/** Packed documents (sequences concatenated in one): the sorted, strictly increasing positions
- *  `bounds` (each >= 0) cut the keys [0, Nk) into documents [b_k, b_k+1); listing 0, or positions
- *  >= Nk, changes nothing, so FlashAttention's cu_seqlens (0, ends..., total) works as is. Query i,
- *  at key position i' = i + (Nk - Nq), attends every key of the document holding i' (causal != 0:
- *  only those <= i'); rows with i' < 0 have none. The list is copied; count >= 1. O(count)
- *  memory, whatever N. */
+/** Packed documents (sequences concatenated in one): the nondecreasing positions `bounds` (each
+ *  >= 0) cut the keys [0, Nk) into documents [b_k, b_k+1); listing 0, positions >= Nk, or a
+ *  position twice (an empty sequence) changes nothing, so FlashAttention's cu_seqlens (0, ends...,
+ *  total) works as is. Query i, at key position i' = i + (Nk - Nq), attends every key of the
+ *  document holding i' (causal != 0: only those <= i'); rows with i' < 0 have none. The list is
+ *  copied; 1 <= count <= 2^40. O(count) memory, whatever N. */
 GA_API ga_status ga_graph_add_documents(ga_graph *graph, const int64_t *bounds, int64_t count, int causal);
 
 /** Explicit edges in CSR form, validated in full before anything is stored:

@@ -115,7 +115,8 @@ GA_HD int64_t ga_list_lower(const int64_t *list, int64_t n, int64_t x) {
 }
 
 /* Documents: the keys [*lo, *hi] of the document holding key position pos (0 <= pos < nk), cut
- * by the sorted bounds list (bounds 0 and >= nk cut nothing); causal: hi = pos. */
+ * by the nondecreasing bounds list (bounds 0 and >= nk, and repeats, cut nothing more); causal:
+ * hi = pos. */
 GA_HD void ga_document_of(const int64_t *bounds, int64_t n, int64_t pos, int64_t nk, int causal, int64_t *lo,
                           int64_t *hi) {
     const int64_t k = ga_list_lower(bounds, n, pos + 1); /* bounds <= pos */

@@ -154,13 +154,13 @@ ga_status ga_graph_add_documents(ga_graph *g, const int64_t *bounds, int64_t cou
     ga_clear_error();
     GA_NEED_GRAPH(g, "ga_graph_add_documents");
     GA_FAIL_IF(!bounds, GA_ERR_NULL_POINTER, "documents: bounds is NULL");
-    GA_FAIL_IF(count < 1 || count > ((int64_t)1 << 40), GA_ERR_BAD_SIZE, "documents: count must be >= 1, got %lld",
+    GA_FAIL_IF(count < 1 || count > ((int64_t)1 << 40), GA_ERR_BAD_SIZE, "documents: count must be in [1, 2^40], got %lld",
                (long long)count);
     for (int64_t t = 0; t < count; t++) {
         GA_FAIL_IF(bounds[t] < 0, GA_ERR_INDEX_OUT_OF_RANGE, "documents: bound %lld is negative (%lld)", (long long)t,
                    (long long)bounds[t]);
-        GA_FAIL_IF(t > 0 && bounds[t] <= bounds[t - 1], GA_ERR_BAD_PARAMETER,
-                   "documents: bounds must be strictly increasing, but bound %lld (%lld) follows %lld", (long long)t,
+        GA_FAIL_IF(t > 0 && bounds[t] < bounds[t - 1], GA_ERR_BAD_PARAMETER,
+                   "documents: bounds must be nondecreasing, but bound %lld (%lld) follows %lld", (long long)t,
                    (long long)bounds[t], (long long)bounds[t - 1]);
     }
     int64_t *list = ga_malloc((size_t)count * sizeof *list);
