@@ -1352,6 +1352,29 @@ TEST(documents_run_as_ranges_on_the_tiles_and_match_reference) {
                          with_ranges);
     }
     tile_kernel_reset();
+    /* one graph over several shapes: its row bounds cached per (Nq, Nk), found again, not mixed up */
+    ga_graph *g = ga_test_parse("causal_documents:0,700,1500,2999");
+    ASSERT_TRUE(g != NULL);
+    static const int64_t shapes[][2] = {{2000, 3000}, {3000, 3000}, {2000, 3000}, {3000, 3001}};
+    for (int s = 0; s < 4; s++) {
+        char name[120];
+        snprintf(name, sizeof name, "documents, one graph, shape %d: Nq=%lld Nk=%lld", s, (long long)shapes[s][0],
+                 (long long)shapes[s][1]);
+        case_cfg c = base_case(name, g, shapes[s][0], 64, GA_BF16);
+        c.nk = shapes[s][1];
+        c.seed = 5400 + (uint64_t)s;
+        run_case(&c);
+    }
+    ga_graph_destroy(g);
+    /* GRAPHATTN_NO_RANGES=1: the edge engine */
+    setenv("GRAPHATTN_NO_RANGES", "1", 1);
+    const long long before = ga_cuda_testing_ranges_calls();
+    g = ga_test_parse("documents:0,700,1500");
+    case_cfg c = base_case("GRAPHATTN_NO_RANGES=1: documents N=2000", g, 2000, 64, GA_BF16);
+    run_case(&c);
+    ga_graph_destroy(g);
+    unsetenv("GRAPHATTN_NO_RANGES");
+    EXPECT_EQ_I64(ga_cuda_testing_ranges_calls() - before, 0);
 }
 
 /* A bigbird component first in the union runs on the Hopper tiles where its block size is a

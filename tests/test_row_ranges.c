@@ -154,3 +154,30 @@ TEST(documents_give_the_ranges_of_their_csr) {
             ga_graph_destroy(csr);
         }
 }
+
+/* With Nq < Nk, row i sits at key position i + (Nk - Nq): the arrays against the generator's rows. */
+TEST(documents_ranges_align_rows_bottom_right_when_nq_is_below_nk) {
+    static const char *specs[] = {"documents:0,100,101,300,650", "causal_documents:0,100,101,300,650"};
+    static const int64_t shapes[][2] = {{1, 700}, {64, 700}, {129, 700}, {700, 701}};
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++)
+        for (size_t k = 0; k < sizeof shapes / sizeof *shapes; k++) {
+            const int64_t nq = shapes[k][0], nk = shapes[k][1];
+            ga_graph *g = NULL;
+            ASSERT_OK(ga_graph_parse(specs[s], &g));
+            ga_row_ranges r;
+            int ok = -1;
+            ASSERT_OK(ga_row_ranges_documents(&g->comps[0], nq, nk, &ok, &r));
+            EXPECT_EQ_I64(ok, 1);
+            for (int64_t i = 0; ok == 1 && i < nq; i++) {
+                const ga_row row = ga_comp_row(&g->comps[0], i, nq, nk);
+                if (r.lo[i] != row.base || r.hi[i] != row.base + row.count - 1) {
+                    ga_test_fail(__FILE__, __LINE__, "%s Nq=%lld Nk=%lld row %lld: ranges [%lld, %lld], generator [%lld, %lld]",
+                                 specs[s], (long long)nq, (long long)nk, (long long)i, (long long)r.lo[i],
+                                 (long long)r.hi[i], (long long)row.base, (long long)(row.base + row.count - 1));
+                    break;
+                }
+            }
+            ga_row_ranges_free(&r);
+            ga_graph_destroy(g);
+        }
+}

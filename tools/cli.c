@@ -511,7 +511,9 @@ const char cli_spec_help[] =
     "  global:I1,I2,...      listed tokens attend to all keys and all queries attend to them\n"
     "  random:R,SEED         R keys per query from a seeded hash (ga_hash64, splitmix64)\n"
     "  bigbird:B,W,G,R,SEED  blocks of B tokens: W window blocks each side, G global blocks, R random\n"
-    "  documents:B1,B2,...   packed documents: the sorted bounds B cut the keys; j in the document of i\n"
-    "  causal_documents:B1,B2,...  the same, causal inside each document (j <= i)\n"
+    "  documents:B1,B2,...   packed documents: the sorted bounds cut the keys; j in the document of i\n"
+    "                        (i' = i + Nk - Nq when Nq != Nk); cu_seqlens works as is\n"
+    "  causal_documents:B1,B2,...\n"
+    "                        the same, causal inside each document (j <= i)\n"
     "  csr:PTR.npy,IDX.npy   explicit CSR (int64 row offsets; int32 or int64 sorted column indices)\n"
     "  coo:ROW.npy,COL.npy   explicit COO pairs (int32 or int64)\n";

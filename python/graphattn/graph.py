@@ -75,6 +75,9 @@ def _index_type(a):
     return _capi.GA_INDEX_INT32 if a.dtype == np.int32 else _capi.GA_INDEX_INT64
 
 
+_SPEC_MAX_ARGS = 4096  # the most integers one spec component holds (src/graph/spec.c)
+
+
 def _part_spec(part):
     """The spec text of one component, or None for explicit arrays."""
     kind = part[0]
@@ -82,6 +85,8 @@ def _part_spec(part):
         return part[1]
     if kind in ("dense", "causal"):
         return kind
+    if kind in ("global", "documents") and len(part[1]) > _SPEC_MAX_ARGS:
+        return None  # past the spec grammar's list limit: named by a handle instead
     if kind == "global":
         return "global:" + ",".join(str(int(t)) for t in part[1])
     if kind == "documents":
@@ -387,10 +392,12 @@ def global_tokens(tokens):
 
 
 def documents(bounds, causal=False):
-    """Packed documents: the sorted, strictly increasing positions `bounds` (>= 0) cut the keys into
-    documents; each query attends the keys of its own document (causal=True: those up to its own
-    position). FlashAttention's cu_seqlens (0, ends..., total) works as is. The bounds are copied:
-    O(documents) memory, whatever the sequence length."""
+    """Packed documents: the nondecreasing positions `bounds` (>= 0) cut the keys into documents;
+    each query attends the keys of its own document (causal=True: those up to its own position).
+    FlashAttention's cu_seqlens (0, ends..., total; a NumPy array, a list or a torch tensor on any
+    device) works as is. The bounds are copied: O(documents) memory, whatever the sequence length."""
+    if hasattr(bounds, "detach") and hasattr(bounds, "cpu"):  # a torch tensor (cu_seqlens), on any device
+        bounds = bounds.detach().cpu().numpy()
     b = _index_array(bounds, "document bounds", allow_int32=False)
     return _one("documents", b, bool(causal))
 

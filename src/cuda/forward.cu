@@ -52,7 +52,7 @@ static int ga_tile_kind(const ga_component *c) {
     case GA_COMP_DENSE: return GA_TILE_DENSE;
     case GA_COMP_BLOCKS: return GA_TILE_BLOCKS;
     case GA_COMP_CSR:
-    case GA_COMP_DOCUMENTS: return GA_TILE_LIST; /* settled below: ranges, bitmap tiles or none */
+    case GA_COMP_DOCUMENTS: return GA_TILE_LIST; /* settled below: ranges (or bitmap tiles for csr) or none */
     case GA_COMP_BIGBIRD: return GA_TILE_BIGBIRD;
     default: return -1;
     }
@@ -119,6 +119,7 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
                 }
             }
         } else if (g->comps[0].kind == GA_COMP_DOCUMENTS) {
+            if (getenv("GRAPHATTN_NO_RANGES") == NULL) { /* (=1: the edge engine, for comparisons) */
             const ga_cuda_ranges *r;
             GA_TRY(ga_cuda_graph_doc_ranges(g, device, p->nq, p->nk, &r));
             if (r->ok) { /* the documents' row bounds: the interval kernels, as for ranges */
@@ -126,6 +127,7 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
                 t->rlo = r->rlo; t->rhi = r->rhi; t->rmin = r->rmin;
                 t->rmin_keys = r->kmin; t->rmid_keys = r->kmid;
                 s->tiles = 1;
+            }
             }
         } else {
             const ga_cuda_dgraph *d;

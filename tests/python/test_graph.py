@@ -275,3 +275,25 @@ def test_graph_class_takes_a_spec_string_or_a_graph():
         with pytest.raises(TypeError) as e:
             ga.Graph(bad)
         assert "spec string" in str(e.value)
+
+
+def test_documents_take_cu_seqlens_as_is_with_empty_sequences_and_tensors():
+    # cu_seqlens of sequences 5, 0 (empty), 9 and 6 tokens: the repeat cuts nothing more
+    cu = np.array([0, 5, 5, 14, 20])
+    g = ga.documents(cu, causal=True)
+    want = union_mask([("documents", [0, 5, 14, 20], True)], 20, 20)
+    assert g.to_dense(20).tolist() == want.tolist()
+    assert ga.graph(g.spec).to_dense(20).tolist() == want.tolist()
+    torch = pytest.importorskip("torch")
+    gt = ga.documents(torch.tensor(cu, dtype=torch.int32), causal=True)
+    assert gt.to_dense(20).tolist() == want.tolist()
+
+
+def test_documents_past_the_spec_list_limit_are_named_by_handle():
+    bounds = np.arange(0, 5000 * 3, 3)  # 5000 bounds: more than one spec component holds
+    g = ga.documents(bounds)
+    assert g.spec is None
+    n = 60
+    assert g.to_dense(n).tolist() == union_mask([("documents", bounds.tolist(), False)], n, n).tolist()
+    with pytest.raises(ga.GraphAttnValueError):
+        ga.documents([3, 2])
