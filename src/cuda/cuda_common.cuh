@@ -82,8 +82,10 @@ typedef struct ga_cuda_plan {
     struct ga_cuda_plan *next;
 } ga_cuda_plan;
 
-/* A documents first component's row bounds over one (Nq, Nk) (graph/row_ranges.h), on the
- * device: ok = 0 when its rows are not all nonempty (Nq > Nk; nothing uploaded). */
+/* Row bounds of a first component whose rows are key intervals (graph/row_ranges.h) on the
+ * device: each row's first and last key, each 64-row tile's fewest keys, and (host values) the
+ * fewest keys of any row and the middle row's. ok = 0: the rows are not intervals (nothing
+ * uploaded). nq, nk, next: a documents component's bounds are kept per shape. */
 typedef struct ga_cuda_ranges {
     int64_t nq, nk;
     int ok;
@@ -109,13 +111,11 @@ typedef struct ga_cuda_dgraph {
     const int64_t *tile_ptr, *tile_kt, *tile_mask;
     const uint64_t *masks;
     ga_graph *residual;
-    /* ranges = 1: the explicit first component's rows are key intervals with nondecreasing ends
+    /* ranges.ok: the explicit first component's rows are key intervals with nondecreasing ends
      * (graph/row_ranges.h); it then runs as an interval component on these device arrays (row
      * bounds, per-64-row-tile fewest keys) and has no tile plan. GRAPHATTN_NO_RANGES=1 at the
      * graph's first call on a device keeps the bitmap-tile plan instead. */
-    int ranges;
-    const int64_t *rlo, *rhi, *rmin;
-    int64_t rmin_keys, rmid_keys;
+    ga_cuda_ranges ranges;
     /* a documents first component: its row bounds per (Nq, Nk) seen, kept until the graph dies
      * (a kernel in flight may still read the arrays of an earlier shape) */
     ga_cuda_ranges *doc_ranges;

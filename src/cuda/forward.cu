@@ -60,6 +60,13 @@ static int ga_tile_kind(const ga_component *c) {
 
 static size_t ga_round256(size_t x) { return (x + 255) / 256 * 256; }
 
+/* The first component's interval rows (bounds on the device) as the tiles' interval. */
+static void ga_tile_use_ranges(ga_tile_interval_call *t, const ga_cuda_ranges *r) {
+    t->kind = GA_TILE_RANGES;
+    t->rlo = r->rlo; t->rhi = r->rhi; t->rmin = r->rmin;
+    t->rmin_keys = r->kmin; t->rmid_keys = r->kmid;
+}
+
 static long long g_ranges_calls; /* ga_cuda_testing_ranges_calls */
 extern "C" long long ga_cuda_testing_ranges_calls(void) { return __atomic_load_n(&g_ranges_calls, __ATOMIC_RELAXED); }
 
@@ -123,19 +130,15 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
             const ga_cuda_ranges *r;
             GA_TRY(ga_cuda_graph_doc_ranges(g, device, p->nq, p->nk, &r));
             if (r->ok) { /* the documents' row bounds: the interval kernels, as for ranges */
-                t->kind = GA_TILE_RANGES;
-                t->rlo = r->rlo; t->rhi = r->rhi; t->rmin = r->rmin;
-                t->rmin_keys = r->kmin; t->rmid_keys = r->kmid;
+                ga_tile_use_ranges(t, r);
                 s->tiles = 1;
             }
             }
         } else {
             const ga_cuda_dgraph *d;
             GA_TRY(ga_cuda_graph_tiles(g, device, &d));
-            if (d->ranges) { /* interval rows: the interval kernels, bounds from the arrays */
-                t->kind = GA_TILE_RANGES;
-                t->rlo = d->rlo; t->rhi = d->rhi; t->rmin = d->rmin;
-                t->rmin_keys = d->rmin_keys; t->rmid_keys = d->rmid_keys;
+            if (d->ranges.ok) { /* interval rows: the interval kernels, bounds from the arrays */
+                ga_tile_use_ranges(t, &d->ranges);
                 s->tiles = 1;
             } else if (d->ntiles > 0) {
                 s->tiles = 1;

@@ -394,34 +394,40 @@ ga_status ga_cuda_graph_device(const ga_graph *graph, int device, const ga_cuda_
  * of useful rates ~50x at 4096 edges per tile), so blocks of >= 1/16 density are cheaper as tiles. */
 #define GA_TILE_DENSITY 0.0625
 
-/* Interval rows (graph/row_ranges.h): their bounds and per-tile fewest keys on the device. *ok =
- * 0 when the rows are not intervals (nothing uploaded). */
-static ga_status ga_ranges_build(const ga_graph *g, ga_cuda_dgraph *d, int *ok) {
-    ga_row_ranges rr;
-    GA_TRY(ga_row_ranges_build(&g->comps[0], ok, &rr));
-    if (!*ok) return GA_OK;
-    const int64_t n = rr.nrows, tiles = (n + GA_RANGES_TILE - 1) / GA_RANGES_TILE;
+/* Host row ranges (ok: built) to the device, into r (r->ok set only when all of it is there);
+ * frees rr's arrays either way. */
+static ga_status ga_ranges_upload(ga_cuda_dgraph *d, int ok, ga_row_ranges *rr, ga_cuda_ranges *r) {
+    if (!ok) return GA_OK;
+    const int64_t n = rr->nrows, tiles = (n + GA_RANGES_TILE - 1) / GA_RANGES_TILE;
     void *a = NULL;
-    ga_status s = ga_dgraph_upload(d, rr.lo, (size_t)n * sizeof(int64_t), &a);
-    d->rlo = (const int64_t *)a;
-    if (s == GA_OK) s = ga_dgraph_upload(d, rr.hi, (size_t)n * sizeof(int64_t), &a);
-    d->rhi = (const int64_t *)a;
-    if (s == GA_OK) s = ga_dgraph_upload(d, rr.tile_min, (size_t)tiles * sizeof(int64_t), &a);
-    d->rmin = (const int64_t *)a;
+    ga_status s = ga_dgraph_upload(d, rr->lo, (size_t)n * sizeof(int64_t), &a);
+    r->rlo = (const int64_t *)a;
+    if (s == GA_OK) s = ga_dgraph_upload(d, rr->hi, (size_t)n * sizeof(int64_t), &a);
+    r->rhi = (const int64_t *)a;
+    if (s == GA_OK) s = ga_dgraph_upload(d, rr->tile_min, (size_t)tiles * sizeof(int64_t), &a);
+    r->rmin = (const int64_t *)a;
     if (s == GA_OK) {
-        d->ranges = 1;
-        d->rmin_keys = rr.min_keys;
-        d->rmid_keys = rr.mid_keys;
+        r->ok = 1;
+        r->kmin = rr->min_keys;
+        r->kmid = rr->mid_keys;
     }
-    ga_row_ranges_free(&rr);
+    ga_row_ranges_free(rr);
     return s;
+}
+
+/* Interval rows of an explicit first component (graph/row_ranges.h) into d->ranges (ok = 0 when
+ * the rows are not intervals: nothing uploaded). */
+static ga_status ga_ranges_build(const ga_graph *g, ga_cuda_dgraph *d) {
+    ga_row_ranges rr;
+    int ok = 0;
+    GA_TRY(ga_row_ranges_build(&g->comps[0], &ok, &rr));
+    return ga_ranges_upload(d, ok, &rr, &d->ranges);
 }
 
 static ga_status ga_tiles_build(const ga_graph *g, ga_cuda_dgraph *d) {
     if (getenv("GRAPHATTN_NO_RANGES") == NULL) {
-        int ok = 0;
-        GA_TRY(ga_ranges_build(g, d, &ok));
-        if (ok) {
+        GA_TRY(ga_ranges_build(g, d));
+        if (d->ranges.ok) {
             d->ntiles = 0;
             d->tiles_state = 1;
             return GA_OK;
@@ -494,24 +500,14 @@ ga_status ga_cuda_graph_doc_ranges(const ga_graph *graph, int device, int64_t nq
             int ok = 0;
             s = ga_row_ranges_documents(&graph->comps[0], nq, nk, &ok, &rr);
             ga_cuda_ranges *n = s == GA_OK ? (ga_cuda_ranges *)ga_calloc(1, sizeof *n) : NULL;
-            if (s == GA_OK && !n) s = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "CUDA backend: out of host memory");
-            if (s == GA_OK && ok) {
-                const int64_t tiles = (nq + GA_RANGES_TILE - 1) / GA_RANGES_TILE;
-                void *a = NULL;
-                s = ga_dgraph_upload(d, rr.lo, (size_t)nq * sizeof(int64_t), &a);
-                n->rlo = (const int64_t *)a;
-                if (s == GA_OK) s = ga_dgraph_upload(d, rr.hi, (size_t)nq * sizeof(int64_t), &a);
-                n->rhi = (const int64_t *)a;
-                if (s == GA_OK) s = ga_dgraph_upload(d, rr.tile_min, (size_t)tiles * sizeof(int64_t), &a);
-                n->rmin = (const int64_t *)a;
-                n->kmin = rr.min_keys;
-                n->kmid = rr.mid_keys;
+            if (s == GA_OK && !n) {
+                if (ok) ga_row_ranges_free(&rr);
+                s = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "CUDA backend: out of host memory");
             }
-            if (ok) ga_row_ranges_free(&rr);
+            if (s == GA_OK) s = ga_ranges_upload(d, ok, &rr, n);
             if (s == GA_OK) {
                 n->nq = nq;
                 n->nk = nk;
-                n->ok = ok;
                 n->next = d->doc_ranges;
                 d->doc_ranges = n;
                 r = n;
