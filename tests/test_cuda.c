@@ -1377,6 +1377,40 @@ TEST(documents_run_as_ranges_on_the_tiles_and_match_reference) {
     EXPECT_EQ_I64(ga_cuda_testing_ranges_calls() - before, 0);
 }
 
+/* Ranges (documents here; an explicit CSR of interval rows shares the path) give the
+ * warp-specialized kernel a work order: each (batch, head)'s super tiles heaviest first, handed
+ * out to the CTAs in snake rounds, heads inner. With 1 and 3 CTAs (GRAPHATTN_MAX_CTAS) every CTA
+ * takes several rounds, forwards and backwards: mixed document lengths, causal with batches,
+ * heads and GQA, Nq < Nk, bf16 (rows of 256 keys or more: no split P) and f16, output over q, a
+ * partial last super tile; and with listed keys, which keep the plain stride. Every row is
+ * checked against the fp64 reference (the output starts poisoned: a super tile skipped or taken
+ * twice shows); on the H200 the ordered kernel must have run for each case but the listed one. */
+TEST(ranges_work_order_hands_out_every_super_tile_once) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"documents:0,5,17,700,703,1500,1501,3000,7000", 9000, 9000, 1, 1, 1, 64, GA_F16, 0},
+        {"causal_documents:300,301,1200,2500,2600", 4000, 4000, 2, 2, 1, 64, GA_F16, 0},
+        {"documents:1000,2000,2300", 2000, 3000, 1, 3, 3, 64, GA_BF16, 0},
+        {"causal_documents:0,900,5000+global:0,7,4000", 6000, 6000, 1, 2, 1, 64, GA_F16, 0},
+        {"documents:0,300,1000,1700", 3001, 3001, 1, 1, 1, 64, GA_BF16, 1},
+    };
+    const int n = (int)(sizeof cases / sizeof *cases);
+    for (int ctas = 1; ctas <= 3; ctas += 2) {
+        char cap[8];
+        snprintf(cap, sizeof cap, "%d", ctas);
+        setenv("GRAPHATTN_MAX_CTAS", cap, 1);
+        tile_kernel_select(3); /* GRAPHATTN_WS=4 */
+        const long long before = ga_cuda_testing_ws_ordered_calls();
+        run_tile_cases(ctas == 1 ? "work order, 1 CTA" : "work order, 3 CTAs", 3, cases, (size_t)n, 5500 + (uint64_t)ctas);
+        const long long ran = ga_cuda_testing_ws_ordered_calls() - before;
+        printf("work order (%d CTAs): %lld of %d calls ordered\n", ctas, ran, n);
+        if (wgmma_expected() && ran != n - 1)
+            ga_test_fail(__FILE__, __LINE__, "%d CTAs: the ordered kernel ran %lld times, expected %d", ctas, ran, n - 1);
+    }
+    unsetenv("GRAPHATTN_MAX_CTAS");
+    tile_kernel_reset();
+}
+
 /* A bigbird component first in the union runs on the Hopper tiles where its block size is a
  * multiple of 64 (global and random key blocks as listed tiles, the window blocks as the
  * interval, the global query blocks split over key chunks and merged): block 64 and 128, no

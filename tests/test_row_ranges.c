@@ -3,6 +3,7 @@
  * back each row's first and last key and the per-tile fewest keys. */
 #include <stdlib.h>
 
+#include "common/alloc.h"
 #include "graph/graph.h"
 #include "graph/row_ranges.h"
 #include "test.h"
@@ -180,4 +181,88 @@ TEST(documents_ranges_align_rows_bottom_right_when_nq_is_below_nk) {
             ga_row_ranges_free(&r);
             ga_graph_destroy(g);
         }
+}
+
+/* The units' order for the persistent kernels: heaviest first (the 64-key tiles each 64-row tile
+ * spans, summed over the unit), equal work in row order. Two causal documents of 256 and 768
+ * tokens in units of 128 rows: unit u's tiles span 2u+1 and 2u+2 key tiles from its document's
+ * start, so the works are 3 7 | 3 7 11 15 19 23. */
+TEST(units_are_ordered_heaviest_first_ties_in_row_order) {
+    ga_graph *g = NULL;
+    ASSERT_OK(ga_graph_parse("causal_documents:0,256,1024", &g));
+    ga_row_ranges r;
+    int ok = -1;
+    ASSERT_OK(ga_row_ranges_documents(&g->comps[0], 1024, 1024, &ok, &r));
+    ASSERT_TRUE(ok == 1);
+    int64_t *order = NULL, n = -1;
+    ASSERT_OK(ga_row_ranges_order(&r, 128, &order, &n));
+    static const int64_t want[] = {7, 6, 5, 4, 1, 3, 0, 2};
+    EXPECT_EQ_I64(n, 8);
+    for (int64_t i = 0; i < n && i < 8; i++)
+        if (order[i] != want[i]) {
+            ga_test_fail(__FILE__, __LINE__, "order[%lld] = %lld, want %lld", (long long)i, (long long)order[i],
+                         (long long)want[i]);
+            break;
+        }
+    ga_free(order);
+    /* rows per unit that is not a whole number of 64-row tiles: refused, nothing allocated */
+    EXPECT_STATUS(ga_row_ranges_order(&r, 100, &order, &n), GA_ERR_INTERNAL);
+    EXPECT_TRUE(order == NULL && n == 0);
+    ga_row_ranges_free(&r);
+    ga_graph_destroy(g);
+}
+
+/* Against a brute-force count from the CSR's own rows, for mixed documents, a band and a short
+ * last unit: the order is a permutation of the units with nonincreasing work, ties ascending. */
+TEST(units_order_is_a_permutation_by_nonincreasing_work) {
+    static const char *specs[] = {"documents:0,1,2,64,65,130,700,1500", "causal_documents:0,300,301,1200",
+                                  "window:100", "causal"};
+    static const int64_t sizes[] = {1, 63, 256, 700, 1500};
+    static const int64_t units_rows[] = {64, 256};
+    for (size_t s = 0; s < sizeof specs / sizeof *specs; s++)
+        for (size_t k = 0; k < sizeof sizes / sizeof *sizes; k++)
+            for (size_t w = 0; w < 2; w++) {
+                const int64_t nr = sizes[k], rows = units_rows[w];
+                ga_graph *csr = ga_test_csr_of(specs[s], nr, 0);
+                ASSERT_TRUE(csr != NULL);
+                const ga_component *c = &csr->comps[0];
+                ga_row_ranges r;
+                int ok = -1;
+                ASSERT_OK(ga_row_ranges_build(c, &ok, &r));
+                ASSERT_TRUE(ok == 1);
+                int64_t *order = NULL, n = -1;
+                ASSERT_OK(ga_row_ranges_order(&r, rows, &order, &n));
+                const int64_t units = (nr + rows - 1) / rows;
+                EXPECT_EQ_I64(n, units);
+                int64_t *work = (int64_t *)calloc((size_t)units, sizeof *work);
+                char *seen = (char *)calloc((size_t)units, 1);
+                for (int64_t t = 0; t * 64 < nr; t++) { /* key tiles spanned by each 64-row tile */
+                    int64_t lo = INT64_MAX, hi = -1;
+                    for (int64_t i = t * 64; i < nr && i < t * 64 + 64; i++) {
+                        const int64_t a = ga_csr_col(c, c->row_ptr[i]), b = ga_csr_col(c, c->row_ptr[i + 1] - 1);
+                        lo = a < lo ? a : lo;
+                        hi = b > hi ? b : hi;
+                    }
+                    work[t * 64 / rows] += hi / 64 - lo / 64 + 1;
+                }
+                for (int64_t i = 0; i < n; i++) {
+                    const int64_t u = order[i];
+                    const int bad = u < 0 || u >= units || seen[u] ||
+                                    (i > 0 && (work[u] > work[order[i - 1]] ||
+                                               (work[u] == work[order[i - 1]] && u < order[i - 1])));
+                    if (bad) {
+                        ga_test_fail(__FILE__, __LINE__, "%s N=%lld rows %lld: order[%lld] = %lld (work %lld) after %lld",
+                                     specs[s], (long long)nr, (long long)rows, (long long)i, (long long)u,
+                                     (long long)(u >= 0 && u < units ? work[u] : -1),
+                                     (long long)(i > 0 ? order[i - 1] : -1));
+                        break;
+                    }
+                    seen[u] = 1;
+                }
+                free(work);
+                free(seen);
+                ga_free(order);
+                ga_row_ranges_free(&r);
+                ga_graph_destroy(csr);
+            }
 }

@@ -91,6 +91,9 @@ typedef struct ga_cuda_ranges {
     int ok;
     const int64_t *rlo, *rhi, *rmin;
     int64_t kmin, kmid;
+    /* the units of GA_RANGES_ORDER_ROWS rows heaviest first (ga_row_ranges_order), norder of them */
+    const int64_t *order;
+    int64_t norder;
     struct ga_cuda_ranges *next;
 } ga_cuda_ranges;
 

@@ -65,6 +65,7 @@ static void ga_tile_use_ranges(ga_tile_interval_call *t, const ga_cuda_ranges *r
     t->kind = GA_TILE_RANGES;
     t->rlo = r->rlo; t->rhi = r->rhi; t->rmin = r->rmin;
     t->rmin_keys = r->kmin; t->rmid_keys = r->kmid;
+    t->unit_order = r->order; t->unit_order_n = r->norder;
 }
 
 static long long g_ranges_calls; /* ga_cuda_testing_ranges_calls */

@@ -406,6 +406,12 @@ static ga_status ga_ranges_upload(ga_cuda_dgraph *d, int ok, ga_row_ranges *rr, 
     r->rhi = (const int64_t *)a;
     if (s == GA_OK) s = ga_dgraph_upload(d, rr->tile_min, (size_t)tiles * sizeof(int64_t), &a);
     r->rmin = (const int64_t *)a;
+    int64_t *order = NULL, norder = 0;
+    if (s == GA_OK) s = ga_row_ranges_order(rr, GA_RANGES_ORDER_ROWS, &order, &norder);
+    if (s == GA_OK) s = ga_dgraph_upload(d, order, (size_t)norder * sizeof(int64_t), &a);
+    r->order = (const int64_t *)a;
+    r->norder = norder;
+    ga_free(order);
     if (s == GA_OK) {
         r->ok = 1;
         r->kmin = rr->min_keys;

@@ -107,6 +107,9 @@ struct TileArgs {
     float *xpart_o, *xpart_ml;    /* listed rows' raw partial states: [B H][chunk][row] x (D | m, l);
                                    * chunks [0, nchunks) from the listed-row pass, chunk nchunks:
                                    * the rows' own interval part from the query tiles */
+    /* ranges, optional: the super tiles of 256 rows (per batch and head) heaviest first, n of them */
+    const int64_t *unit_order;
+    int64_t unit_order_n;
 };
 
 template <typename T> struct Pack;

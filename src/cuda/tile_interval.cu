@@ -288,6 +288,8 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     a.iv.gb = a.iv.g = a.iv.nbk = 0;
     a.iv.rlo = c->rlo; a.iv.rhi = c->rhi; a.iv.rmin = c->rmin;
     a.iv.kmin = c->rmin_keys; a.iv.kmid = c->rmid_keys;
+    a.unit_order = c->kind == GA_TILE_RANGES ? c->unit_order : NULL;
+    a.unit_order_n = a.unit_order ? c->unit_order_n : 0;
     if (c->kind == GA_TILE_BIGBIRD && c->p0 > 0) {
         a.iv.gb = c->p2;
         a.iv.nbk = (c->nk + c->p0 - 1) / c->p0;

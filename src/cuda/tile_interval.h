@@ -40,6 +40,10 @@ typedef struct ga_tile_interval_call {
      * fewest keys; the fewest keys of any row and the middle row's (host values) */
     const int64_t *rlo, *rhi, *rmin;
     int64_t rmin_keys, rmid_keys;
+    /* GA_TILE_RANGES, optional: the units of GA_RANGES_ORDER_ROWS query rows heaviest first
+     * (unit_order_n of them; the warp-specialized kernel hands them out in this order) */
+    const int64_t *unit_order;
+    int64_t unit_order_n;
     /* Listed tokens: a global component right after the interval one, run by the Hopper kernel
      * (ga_tile_extra_supported). Every row that is not listed attends the listed keys outside
      * its interval (16-key sub-tiles before each query tile's interval tiles); every listed row

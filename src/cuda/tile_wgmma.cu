@@ -39,6 +39,7 @@
 #include "backend.h"
 #include "cuda/tile_common.cuh"
 #include "graph/component.h"
+#include "graph/row_ranges.h"
 
 #if defined(__CUDA_ARCH__) && defined(__CUDA_ARCH_FEAT_SM90_ALL)
 #define GA_WGMMA_DEVICE 1
@@ -1085,6 +1086,34 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int64_t sup_bh = (a.q_tiles + NC - 1) / NC, nsup = sup_bh * a.B * a.H;
+    /* The CTA's r-th super tile. Plainly blockIdx.x + r gridDim.x; with a work order (ranges
+     * without listed keys: unit_order, the super tiles of one (batch, head) heaviest first) the
+     * r-th index runs over the order with the heads inner, and the CTAs take each round in turn
+     * forwards and backwards (snake), so that the heavy super tiles spread over the CTAs first and
+     * the light ones even out their ends: documents of mixed lengths (causal or not) vary several
+     * times in work per super tile, which the plain stride leaves ~1.2-1.6x uneven in the last
+     * CTA's total (bench/RESULTS.md run 13). Not with listed keys (loaded per head, and the
+     * instances' registers: the order costs them 24-128 more bytes of spills). */
+    const bool ordered = !XK && a.unit_order != nullptr;
+    /* the super tile of the plain stride's u0 = blockIdx.x + r gridDim.x (r: the CTA's round):
+     * u0 itself, or with the order the entry j of the snake (every full round of the odd ones
+     * backwards; a last partial round forwards, so that each CTA keeps the plain stride's count) */
+    auto unit_of = [&](int64_t u0, int64_t r) -> int64_t {
+        if (!ordered) return u0;
+        const int64_t G = gridDim.x, b = blockIdx.x;
+        const int64_t j = (r & 1) && (r + 1) * G <= nsup ? u0 + G - 1 - 2 * b : u0;
+        const int64_t BH = a.B * a.H;
+        int64_t i, bh;
+        if (nsup <= INT32_MAX) { /* 32-bit division (see bh_item) */
+            const uint32_t q = (uint32_t)j / (uint32_t)BH;
+            i = q;
+            bh = (uint32_t)j - q * (uint32_t)BH;
+        } else {
+            i = j / BH;
+            bh = j - i * BH;
+        }
+        return bh * sup_bh + a.unit_order[i];
+    };
     if (tid == 0) {
         prefetch_maps(maps);
         for (int s = 0; s < ST; s++) {
@@ -1131,8 +1160,8 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     if (warp >= 4 * NC) { /* the producer: lane 0 of its first warp issues everything */
         if (warp == 4 * NC && lane == 0) {
             uint32_t n = 0, qi = 0;
-            for (int64_t u = blockIdx.x; u < nsup; u += gridDim.x, qi++) {
-                const Sup w = sup_work(u);
+            for (int64_t u0 = blockIdx.x; u0 < nsup; u0 += gridDim.x, qi++) {
+                const Sup w = sup_work(unit_of(u0, qi));
                 const uint32_t qb = qi & 1, qph = ((qi >> 1) & 1) ^ 1;
                 for (int c = 0; c < NC; c++) { /* past the last query tile: zeros (out of bounds) */
                     const uint32_t full = sQFull + 8 * (2 * c + qb);
@@ -1167,7 +1196,8 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     uint32_t pf[4][4], pfl[4][4];
     uint32_t n = 0, qi = 0;
     int x_held = -1; /* XK: the (batch, KV head) whose listed keys are in shared memory */
-    for (int64_t u = blockIdx.x; u < nsup; u += gridDim.x, qi++) {
+    for (int64_t u0 = blockIdx.x; u0 < nsup; u0 += gridDim.x, qi++) {
+        const int64_t u = unit_of(u0, qi);
         const Sup w = sup_work(u);
         if constexpr (XK) { /* every consumer thread takes part (the super tile is the CTA's) */
             const int bhk = (int)(w.b * a.Hkv + w.hk);
@@ -1199,10 +1229,11 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
          * rather than after the barriers; the listed-key instances keep them below, where their
          * registers are free) */
         const RowBounds rb_early = XK ? RowBounds{0, 0, 0, 0} : row_bounds(a, row0, row1); /* XK: registers */
-        if (!XK && a.iv.kind == GA_TILE_RANGES && cw == 0 && lane < 8 && u + gridDim.x < nsup) {
+        if (!XK && a.iv.kind == GA_TILE_RANGES && cw == 0 && lane < 8 && u0 + gridDim.x < nsup) {
+            const int64_t u_next = unit_of(u0 + gridDim.x, qi + 1);
             /* ranges: the next super tile's bounds (this consumer's 64 rows: 4 lines of each
              * array) into L2 now, so that its loads above do not wait for DRAM */
-            const BHItem nx = bh_item(u + gridDim.x, sup_bh, nsup, a.H, a.Hkv);
+            const BHItem nx = bh_item(u_next, sup_bh, nsup, a.H, a.Hkv);
             const int64_t r = (nx.i * NC + c) * 64 + (lane & 3) * 16;
             if (r < a.nq) {
                 const int64_t *p = (lane < 4 ? a.iv.rlo : a.iv.rhi) + r;
@@ -1538,11 +1569,19 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int dev, int sms, int
 
 long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 long long g_ws_rowsum_calls; /* ga_cuda_testing_ws_rowsum_calls */
+long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
 
 /* The warp-specialized kernel, on maps already built. */
 template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false>
-bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
+bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
     *st = GA_OK;
+    /* the ranges' work order where it is for this kernel's super tiles (GRAPHATTN_NO_ORDER=1: the
+     * plain stride, for comparisons) */
+    TileArgs a = args;
+    const char *no_order = getenv("GRAPHATTN_NO_ORDER");
+    if (a.unit_order && (XK || NC * 64 != GA_RANGES_ORDER_ROWS || a.unit_order_n != (a.q_tiles + NC - 1) / NC ||
+                         (no_order && no_order[0] == '1')))
+        a.unit_order = NULL;
     const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
     const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0) + extra;
     static unsigned long long smem_set = 0;
@@ -1554,7 +1593,10 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t 
         return true;
     }
     const int64_t nsup = (a.q_tiles + NC - 1) / NC * a.B * a.H;
-    const int64_t grid = nsup < sms ? nsup : sms;
+    int64_t grid = nsup < sms ? nsup : sms;
+    /* GRAPHATTN_MAX_CTAS=n: at most n CTAs (tests: several rounds of super tiles per CTA on small inputs) */
+    const char *cap = getenv("GRAPHATTN_MAX_CTAS");
+    if (cap && atoll(cap) > 0 && atoll(cap) < grid) grid = atoll(cap);
     tile_ws_kernel<T, D, NC, XK, ST, LS><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
@@ -1565,6 +1607,7 @@ bool launch_ws_as(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t 
     __atomic_fetch_add(&g_tma_calls, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&g_ws_calls, 1, __ATOMIC_RELAXED);
     if (LS) __atomic_fetch_add(&g_ws_rowsum_calls, 1, __ATOMIC_RELAXED);
+    if (a.unit_order) __atomic_fetch_add(&g_ws_ordered_calls, 1, __ATOMIC_RELAXED);
     return true;
 }
 
@@ -1812,4 +1855,5 @@ extern "C" long long ga_cuda_testing_extra_tile_calls(void) { return __atomic_lo
 extern "C" long long ga_cuda_testing_tma_tile_calls(void) { return __atomic_load_n(&g_tma_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_tile_calls(void) { return __atomic_load_n(&g_ws_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_rowsum_calls(void) { return __atomic_load_n(&g_ws_rowsum_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_ws_ordered_calls(void) { return __atomic_load_n(&g_ws_ordered_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }

@@ -3,6 +3,7 @@
  * equals its edge count. */
 #include "graph/row_ranges.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "common/alloc.h"
@@ -83,5 +84,47 @@ ga_status ga_row_ranges_documents(const ga_component *c, int64_t nq, int64_t nk,
     }
     r->mid_keys = r->hi[nq / 2] - r->lo[nq / 2] + 1;
     *ok = 1;
+    return GA_OK;
+}
+
+typedef struct {
+    int64_t work, unit;
+} ga_unit_work;
+
+static int ga_unit_work_cmp(const void *x, const void *y) {
+    const ga_unit_work *a = (const ga_unit_work *)x, *b = (const ga_unit_work *)y;
+    if (a->work != b->work) return a->work > b->work ? -1 : 1; /* heaviest first */
+    return a->unit < b->unit ? -1 : a->unit > b->unit;         /* then in row order */
+}
+
+ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t **order, int64_t *n) {
+    GA_FAIL_IF(!r || !order || !n, GA_ERR_NULL_POINTER, "row ranges order: NULL argument");
+    *order = NULL;
+    *n = 0;
+    GA_FAIL_IF(rows < GA_RANGES_TILE || rows % GA_RANGES_TILE != 0, GA_ERR_INTERNAL,
+               "row ranges order: %lld rows per unit is not a multiple of %d", (long long)rows, GA_RANGES_TILE);
+    const int64_t units = (r->nrows + rows - 1) / rows;
+    if (units < 1) return GA_OK;
+    ga_unit_work *w = (ga_unit_work *)ga_malloc((size_t)units * sizeof *w);
+    int64_t *o = (int64_t *)ga_malloc((size_t)units * sizeof *o);
+    if (!w || !o) {
+        ga_free(w);
+        ga_free(o);
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "row ranges order: cannot allocate %lld units", (long long)units);
+    }
+    for (int64_t u = 0; u < units; u++) {
+        int64_t work = 0;
+        for (int64_t r0 = u * rows; r0 < (u + 1) * rows && r0 < r->nrows; r0 += GA_RANGES_TILE) {
+            const int64_t r1 = (r0 + GA_RANGES_TILE < r->nrows ? r0 + GA_RANGES_TILE : r->nrows) - 1;
+            work += r->hi[r1] / GA_RANGES_TILE - r->lo[r0] / GA_RANGES_TILE + 1;
+        }
+        w[u].work = work;
+        w[u].unit = u;
+    }
+    qsort(w, (size_t)units, sizeof *w, ga_unit_work_cmp);
+    for (int64_t u = 0; u < units; u++) o[u] = w[u].unit;
+    ga_free(w);
+    *order = o;
+    *n = units;
     return GA_OK;
 }

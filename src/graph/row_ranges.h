@@ -18,6 +18,9 @@ extern "C" {
 
 /* Rows per query tile of the per-tile minimum below (the tile kernels' query tile). */
 #define GA_RANGES_TILE 64
+/* Rows per unit of the work order below as the CUDA backend uploads it: the warp-specialized
+ * tile kernel's super tile (4 consumer warpgroups of 64 rows), the kernel that follows it. */
+#define GA_RANGES_ORDER_ROWS 256
 
 typedef struct ga_row_ranges {
     int64_t nrows;
@@ -35,6 +38,15 @@ void ga_row_ranges_free(ga_row_ranges *r);
  * part), O(nq log documents); *ok = 0 (nothing allocated) when nq > nk (rows before the first
  * key have none). */
 ga_status ga_row_ranges_documents(const ga_component *docs, int64_t nq, int64_t nk, int *ok, ga_row_ranges *r);
+
+/* The order in which a persistent kernel should take r's units of `rows` consecutive rows (a
+ * multiple of GA_RANGES_TILE; the last unit may be short): by descending work, estimated as the
+ * 64-key tiles that each of the unit's 64-row tiles spans (lo of its first row to hi of its
+ * last), summed; equal work in row order. Heaviest first, so that a kernel handing units out in
+ * this order (heaviest first, lightest last) ends its CTAs together where the units' work varies
+ * (documents of mixed lengths, their causal form: the work of a unit grows along its document).
+ * *order: ceil(nrows / rows) unit indices (ga_free); *n their count. */
+ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t **order, int64_t *n);
 
 #ifdef __cplusplus
 }
