@@ -1380,11 +1380,12 @@ TEST(documents_run_as_ranges_on_the_tiles_and_match_reference) {
 /* Ranges (documents here; an explicit CSR of interval rows shares the path) give the
  * warp-specialized kernel a work order: each (batch, head)'s super tiles heaviest first, handed
  * out to the CTAs in snake rounds, heads inner. With 1 and 3 CTAs (GRAPHATTN_MAX_CTAS) every CTA
- * takes several rounds, forwards and backwards: mixed document lengths, causal with batches,
+ * takes several rounds, forwards and backwards (GRAPHATTN_ORDER=1: the order even where its
+ * estimate for 132 CTAs says it would not pay): mixed document lengths, causal with batches,
  * heads and GQA, Nq < Nk, bf16 (rows of 256 keys or more: no split P) and f16, output over q, a
- * partial last super tile; and with listed keys, which keep the plain stride. Every row is
+ * partial last super tile, a global component after (on the edge engine, merged). Every row is
  * checked against the fp64 reference (the output starts poisoned: a super tile skipped or taken
- * twice shows); on the H200 the ordered kernel must have run for each case but the listed one. */
+ * twice shows); on the H200 the ordered kernel must have run for each case. */
 TEST(ranges_work_order_hands_out_every_super_tile_once) {
     NEED_GPU();
     const tile_case cases[] = {
@@ -1399,14 +1400,20 @@ TEST(ranges_work_order_hands_out_every_super_tile_once) {
         char cap[8];
         snprintf(cap, sizeof cap, "%d", ctas);
         setenv("GRAPHATTN_MAX_CTAS", cap, 1);
+        setenv("GRAPHATTN_ORDER", "1", 1);
         tile_kernel_select(3); /* GRAPHATTN_WS=4 */
         const long long before = ga_cuda_testing_ws_ordered_calls();
         run_tile_cases(ctas == 1 ? "work order, 1 CTA" : "work order, 3 CTAs", 3, cases, (size_t)n, 5500 + (uint64_t)ctas);
         const long long ran = ga_cuda_testing_ws_ordered_calls() - before;
         printf("work order (%d CTAs): %lld of %d calls ordered\n", ctas, ran, n);
-        if (wgmma_expected() && ran != n - 1)
-            ga_test_fail(__FILE__, __LINE__, "%d CTAs: the ordered kernel ran %lld times, expected %d", ctas, ran, n - 1);
+        if (wgmma_expected() && ran != n)
+            ga_test_fail(__FILE__, __LINE__, "%d CTAs: the ordered kernel ran %lld times, expected %d", ctas, ran, n);
     }
+    /* unforced, these small inputs (fewer super tiles than SMs) gain nothing from it: not used */
+    unsetenv("GRAPHATTN_ORDER");
+    const long long before = ga_cuda_testing_ws_ordered_calls();
+    run_tile_cases("work order, unforced", 3, cases, 1, 5600);
+    EXPECT_EQ_I64(ga_cuda_testing_ws_ordered_calls() - before, 0);
     unsetenv("GRAPHATTN_MAX_CTAS");
     tile_kernel_reset();
 }

@@ -1,7 +1,9 @@
 /* Explicit graphs whose rows are key intervals (graph/row_ranges.h): found exactly when every row
  * is a nonempty run of consecutive keys with both ends nondecreasing, and then the arrays give
  * back each row's first and last key and the per-tile fewest keys. */
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "common/alloc.h"
 #include "graph/graph.h"
@@ -195,7 +197,8 @@ TEST(units_are_ordered_heaviest_first_ties_in_row_order) {
     ASSERT_OK(ga_row_ranges_documents(&g->comps[0], 1024, 1024, &ok, &r));
     ASSERT_TRUE(ok == 1);
     int64_t *order = NULL, n = -1;
-    ASSERT_OK(ga_row_ranges_order(&r, 128, &order, &n));
+    double gain = 0;
+    ASSERT_OK(ga_row_ranges_order(&r, 128, 2, &order, &n, &gain));
     static const int64_t want[] = {7, 6, 5, 4, 1, 3, 0, 2};
     EXPECT_EQ_I64(n, 8);
     for (int64_t i = 0; i < n && i < 8; i++)
@@ -205,8 +208,13 @@ TEST(units_are_ordered_heaviest_first_ties_in_row_order) {
             break;
         }
     ga_free(order);
-    /* rows per unit that is not a whole number of 64-row tiles: refused, nothing allocated */
-    EXPECT_STATUS(ga_row_ranges_order(&r, 100, &order, &n), GA_ERR_INTERNAL);
+    /* 2 CTAs: the plain stride gives CTA 1 units 1 3 5 7 (7 + 7 + 15 + 23 = 52); the snake over
+     * the order 23 19 | 15 11 | 7 7 | 3 3 gives each CTA 44 */
+    EXPECT_NEAR(gain, 52.0 / 44.0, 1e-12);
+    /* rows per unit that is not a whole number of 64-row tiles, or no CTA: refused, nothing allocated */
+    EXPECT_STATUS(ga_row_ranges_order(&r, 100, 2, &order, &n, NULL), GA_ERR_INTERNAL);
+    EXPECT_TRUE(order == NULL && n == 0);
+    EXPECT_STATUS(ga_row_ranges_order(&r, 128, 0, &order, &n, &gain), GA_ERR_INTERNAL);
     EXPECT_TRUE(order == NULL && n == 0);
     ga_row_ranges_free(&r);
     ga_graph_destroy(g);
@@ -231,7 +239,7 @@ TEST(units_order_is_a_permutation_by_nonincreasing_work) {
                 ASSERT_OK(ga_row_ranges_build(c, &ok, &r));
                 ASSERT_TRUE(ok == 1);
                 int64_t *order = NULL, n = -1;
-                ASSERT_OK(ga_row_ranges_order(&r, rows, &order, &n));
+                ASSERT_OK(ga_row_ranges_order(&r, rows, 3, &order, &n, NULL));
                 const int64_t units = (nr + rows - 1) / rows;
                 EXPECT_EQ_I64(n, units);
                 int64_t *work = (int64_t *)calloc((size_t)units, sizeof *work);
@@ -265,4 +273,45 @@ TEST(units_order_is_a_permutation_by_nonincreasing_work) {
                 ga_row_ranges_free(&r);
                 ga_graph_destroy(csr);
             }
+}
+
+/* What the order is worth: about nothing for a band (every unit the same work but the first and
+ * last), a lot for documents of mixed lengths in their causal form (the work of a unit grows along
+ * its document), as the kernel's 132 CTAs would take them. */
+TEST(the_order_pays_for_mixed_documents_not_for_a_band) {
+    ga_graph *band = ga_test_csr_of("window:256", 1 << 16, 0);
+    ASSERT_TRUE(band != NULL);
+    ga_row_ranges r;
+    int ok = -1;
+    ASSERT_OK(ga_row_ranges_build(&band->comps[0], &ok, &r));
+    ASSERT_TRUE(ok == 1);
+    int64_t *order = NULL, n = 0;
+    double gain = 0;
+    ASSERT_OK(ga_row_ranges_order(&r, 256, 132, &order, &n, &gain));
+    printf("band: gain %.3f\n", gain);
+    EXPECT_TRUE(gain < 1.03);
+    ga_free(order);
+    ga_row_ranges_free(&r);
+    ga_graph_destroy(band);
+    /* documents of 512 .. 4096 tokens (a fixed pseudo-random draw) packed in 2^18 */
+    char spec[4096] = "causal_documents:0";
+    uint64_t x = 12345;
+    for (int64_t at = 0; at < (1 << 18);) {
+        x = x * 6364136223846793005ULL + 1442695040888963407ULL;
+        at += 512 + (int64_t)((x >> 33) % 3585);
+        if (at > (1 << 18)) at = 1 << 18;
+        snprintf(spec + strlen(spec), sizeof spec - strlen(spec), ",%lld", (long long)at);
+    }
+    for (int causal = 1; causal >= 0; causal--) {
+        ga_graph *docs = NULL;
+        ASSERT_OK(ga_graph_parse(causal ? spec : spec + 7, &docs));
+        ASSERT_OK(ga_row_ranges_documents(&docs->comps[0], 1 << 18, 1 << 18, &ok, &r));
+        ASSERT_TRUE(ok == 1);
+        ASSERT_OK(ga_row_ranges_order(&r, 256, 132, &order, &n, &gain));
+        printf("%s documents: gain %.3f\n", causal ? "causal" : "bidirectional", gain);
+        EXPECT_TRUE(gain > 1.1);
+        ga_free(order);
+        ga_row_ranges_free(&r);
+        ga_graph_destroy(docs);
+    }
 }

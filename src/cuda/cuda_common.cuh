@@ -91,9 +91,11 @@ typedef struct ga_cuda_ranges {
     int ok;
     const int64_t *rlo, *rhi, *rmin;
     int64_t kmin, kmid;
-    /* the units of GA_RANGES_ORDER_ROWS rows heaviest first (ga_row_ranges_order), norder of them */
+    /* the units of GA_RANGES_ORDER_ROWS rows heaviest first (ga_row_ranges_order), norder of
+     * them, and its estimated gain over the plain stride on this device's SMs */
     const int64_t *order;
     int64_t norder;
+    double order_gain;
     struct ga_cuda_ranges *next;
 } ga_cuda_ranges;
 

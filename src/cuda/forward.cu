@@ -65,7 +65,12 @@ static void ga_tile_use_ranges(ga_tile_interval_call *t, const ga_cuda_ranges *r
     t->kind = GA_TILE_RANGES;
     t->rlo = r->rlo; t->rhi = r->rhi; t->rmin = r->rmin;
     t->rmin_keys = r->kmin; t->rmid_keys = r->kmid;
-    t->unit_order = r->order; t->unit_order_n = r->norder;
+    /* the work order where its estimate says it pays (>= 3%; a band's is ~1.0, and the order costs
+     * a band ~5%: bench/RESULTS.md run 13); GRAPHATTN_ORDER=0 never, =1 always (comparisons) */
+    const char *env = getenv("GRAPHATTN_ORDER");
+    const int use = env && env[0] == '0' ? 0 : env && env[0] == '1' ? 1 : r->order_gain >= 1.03;
+    t->unit_order = use ? r->order : NULL;
+    t->unit_order_n = use ? r->norder : 0;
 }
 
 static long long g_ranges_calls; /* ga_cuda_testing_ranges_calls */

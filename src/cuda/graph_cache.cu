@@ -406,8 +406,14 @@ static ga_status ga_ranges_upload(ga_cuda_dgraph *d, int ok, ga_row_ranges *rr, 
     r->rhi = (const int64_t *)a;
     if (s == GA_OK) s = ga_dgraph_upload(d, rr->tile_min, (size_t)tiles * sizeof(int64_t), &a);
     r->rmin = (const int64_t *)a;
+    /* the work order, and what it is worth to the kernel's CTAs (one per SM) by its estimate */
     int64_t *order = NULL, norder = 0;
-    if (s == GA_OK) s = ga_row_ranges_order(rr, GA_RANGES_ORDER_ROWS, &order, &norder);
+    int sms = 0;
+    if (s == GA_OK && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d->device) != cudaSuccess) {
+        (void)cudaGetLastError();
+        sms = 132;
+    }
+    if (s == GA_OK) s = ga_row_ranges_order(rr, GA_RANGES_ORDER_ROWS, sms > 0 ? sms : 132, &order, &norder, &r->order_gain);
     if (s == GA_OK) s = ga_dgraph_upload(d, order, (size_t)norder * sizeof(int64_t), &a);
     r->order = (const int64_t *)a;
     r->norder = norder;

@@ -1196,8 +1196,12 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
     uint32_t pf[4][4], pfl[4][4];
     uint32_t n = 0, qi = 0;
     int x_held = -1; /* XK: the (batch, KV head) whose listed keys are in shared memory */
+    /* ordered: each super tile's index read a round ahead, off the critical path of the next one
+     * (its row bounds' loads depend on it) */
+    int64_t u_ahead = ordered && blockIdx.x < nsup ? unit_of(blockIdx.x, 0) : 0;
     for (int64_t u0 = blockIdx.x; u0 < nsup; u0 += gridDim.x, qi++) {
-        const int64_t u = unit_of(u0, qi);
+        const int64_t u = ordered ? u_ahead : u0;
+        if (ordered) u_ahead = u0 + gridDim.x < nsup ? unit_of(u0 + gridDim.x, qi + 1) : 0;
         const Sup w = sup_work(u);
         if constexpr (XK) { /* every consumer thread takes part (the super tile is the CTA's) */
             const int bhk = (int)(w.b * a.Hkv + w.hk);
@@ -1230,7 +1234,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
          * registers are free) */
         const RowBounds rb_early = XK ? RowBounds{0, 0, 0, 0} : row_bounds(a, row0, row1); /* XK: registers */
         if (!XK && a.iv.kind == GA_TILE_RANGES && cw == 0 && lane < 8 && u0 + gridDim.x < nsup) {
-            const int64_t u_next = unit_of(u0 + gridDim.x, qi + 1);
+            const int64_t u_next = ordered ? u_ahead : u0 + gridDim.x;
             /* ranges: the next super tile's bounds (this consumer's 64 rows: 4 lines of each
              * array) into L2 now, so that its loads above do not wait for DRAM */
             const BHItem nx = bh_item(u_next, sup_bh, nsup, a.H, a.Hkv);
@@ -1575,12 +1579,9 @@ long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
 template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false>
 bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
     *st = GA_OK;
-    /* the ranges' work order where it is for this kernel's super tiles (GRAPHATTN_NO_ORDER=1: the
-     * plain stride, for comparisons) */
+    /* the ranges' work order where it is for this kernel's super tiles */
     TileArgs a = args;
-    const char *no_order = getenv("GRAPHATTN_NO_ORDER");
-    if (a.unit_order && (XK || NC * 64 != GA_RANGES_ORDER_ROWS || a.unit_order_n != (a.q_tiles + NC - 1) / NC ||
-                         (no_order && no_order[0] == '1')))
+    if (a.unit_order && (XK || NC * 64 != GA_RANGES_ORDER_ROWS || a.unit_order_n != (a.q_tiles + NC - 1) / NC))
         a.unit_order = NULL;
     const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
     const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0) + extra;

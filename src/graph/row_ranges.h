@@ -45,8 +45,12 @@ ga_status ga_row_ranges_documents(const ga_component *docs, int64_t nq, int64_t 
  * last), summed; equal work in row order. Heaviest first, so that a kernel handing units out in
  * this order (heaviest first, lightest last) ends its CTAs together where the units' work varies
  * (documents of mixed lengths, their causal form: the work of a unit grows along its document).
- * *order: ceil(nrows / rows) unit indices (ga_free); *n their count. */
-ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t **order, int64_t *n);
+ * *order: ceil(nrows / rows) unit indices (ga_free); *n their count. *gain (may be NULL): what
+ * the order is worth to `ctas` CTAs, by the same estimate: the busiest CTA's work when CTA b
+ * takes units b, b + ctas, ... over its work when the CTAs take the order in snake rounds (the
+ * odd full rounds backwards, as the kernel does); about 1 where the units' work is even (a band). */
+ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t ctas, int64_t **order, int64_t *n,
+                              double *gain);
 
 #ifdef __cplusplus
 }
