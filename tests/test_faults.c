@@ -853,35 +853,50 @@ TEST(row_ranges_build_survives_every_allocation_failure) {
 
 typedef struct order_ctx {
     ga_row_ranges r;
-    int64_t *order, n;
+    int64_t *order, *work, n;
     double gain;
 } order_ctx;
 
 static void order_prepare(void *p) {
     order_ctx *c = p;
-    c->order = (int64_t *)&c->n; /* a sentinel: must come back NULL or a fresh array */
+    c->order = c->work = (int64_t *)&c->n; /* sentinels: must come back NULL or fresh arrays */
     c->n = -1;
-    c->gain = -1;
 }
 static ga_status order_run(void *p) {
     order_ctx *c = p;
-    return ga_row_ranges_order(&c->r, 64, 3, &c->order, &c->n, &c->gain);
+    return ga_row_ranges_order(&c->r, 64, &c->order, &c->work, &c->n);
 }
 static void order_check_failed(void *p, const char *where) {
     order_ctx *c = p;
-    CHECK(c->order == NULL && c->n == 0, where, "the order is not left empty (%lld units)", (long long)c->n);
+    CHECK(c->order == NULL && c->work == NULL && c->n == 0, where, "the order is not left empty (%lld units)",
+          (long long)c->n);
 }
 static void order_check_succeeded(void *p, const char *where) {
     order_ctx *c = p;
     int seen = 0;
     for (int64_t i = 0; i < c->n; i++) seen |= c->order[i] >= 0 && c->order[i] < 4 ? 1 << c->order[i] : 0;
-    CHECK(c->n == 4 && seen == 15 && c->gain > 0, where, "order differs: %lld units, units seen 0x%x, gain %g",
-          (long long)c->n, seen, c->gain);
+    CHECK(c->n == 4 && seen == 15 && c->work[0] > 0, where, "order differs: %lld units, units seen 0x%x", (long long)c->n,
+          seen);
     ga_free(c->order);
+    ga_free(c->work);
+}
+
+static const int64_t gain_order[] = {3, 1, 2, 0}, gain_work[] = {1, 2, 3, 4};
+static void gain_prepare(void *p) { ((order_ctx *)p)->gain = -1; }
+static ga_status gain_run(void *p) {
+    return ga_row_ranges_order_gain(gain_order, gain_work, 4, 2, 3, &((order_ctx *)p)->gain);
+}
+static void gain_check_failed(void *p, const char *where) {
+    const double g = ((order_ctx *)p)->gain;
+    CHECK(g == 1.0, where, "gain %g on failure, want 1", g);
+}
+static void gain_check_succeeded(void *p, const char *where) {
+    const double g = ((order_ctx *)p)->gain;
+    CHECK(g > 0, where, "gain %g", g);
 }
 
 TEST(row_ranges_order_survives_every_allocation_failure) {
-    /* the 200-row window's ranges in units of 64 rows: 4 units, for 3 CTAs */
+    /* the 200-row window's ranges in units of 64 rows: 4 units */
     order_ctx c;
     memset(&c, 0, sizeof c);
     ga_graph *g = window_csr_200();
@@ -889,9 +904,12 @@ TEST(row_ranges_order_survives_every_allocation_failure) {
     int ok = 0;
     ASSERT_OK(ga_row_ranges_build(&g->comps[0], &ok, &c.r));
     ASSERT_TRUE(ok == 1);
-    fault_call fc = {"ga_row_ranges_order (4 units, 3 CTAs)", &c, order_prepare, order_run, order_check_failed,
+    fault_call fc = {"ga_row_ranges_order (4 units)", &c, order_prepare, order_run, order_check_failed,
                      order_check_succeeded};
     EXPECT_TRUE(sweep(&fc) >= 3);
+    fault_call fg = {"ga_row_ranges_order_gain (4 units x 2, 3 CTAs)", &c, gain_prepare, gain_run, gain_check_failed,
+                     gain_check_succeeded};
+    EXPECT_TRUE(sweep(&fg) >= 1);
     ga_row_ranges_free(&c.r);
     ga_graph_destroy(g);
 }

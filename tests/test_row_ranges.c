@@ -196,9 +196,11 @@ TEST(units_are_ordered_heaviest_first_ties_in_row_order) {
     int ok = -1;
     ASSERT_OK(ga_row_ranges_documents(&g->comps[0], 1024, 1024, &ok, &r));
     ASSERT_TRUE(ok == 1);
-    int64_t *order = NULL, n = -1;
+    int64_t *order = NULL, *work = NULL, n = -1;
     double gain = 0;
-    ASSERT_OK(ga_row_ranges_order(&r, 128, 2, &order, &n, &gain));
+    ASSERT_OK(ga_row_ranges_order(&r, 128, &order, &work, &n));
+    static const int64_t want_work[] = {3, 7, 3, 7, 11, 15, 19, 23};
+    for (int64_t u = 0; u < n && u < 8; u++) EXPECT_EQ_I64(work[u], want_work[u]);
     static const int64_t want[] = {7, 6, 5, 4, 1, 3, 0, 2};
     EXPECT_EQ_I64(n, 8);
     for (int64_t i = 0; i < n && i < 8; i++)
@@ -207,15 +209,25 @@ TEST(units_are_ordered_heaviest_first_ties_in_row_order) {
                          (long long)want[i]);
             break;
         }
-    ga_free(order);
     /* 2 CTAs: the plain stride gives CTA 1 units 1 3 5 7 (7 + 7 + 15 + 23 = 52); the snake over
      * the order 23 19 | 15 11 | 7 7 | 3 3 gives each CTA 44 */
+    ASSERT_OK(ga_row_ranges_order_gain(order, work, n, 1, 2, &gain));
     EXPECT_NEAR(gain, 52.0 / 44.0, 1e-12);
+    /* 2 copies (batch x heads) on 3 CTAs: plain, copies outer: the 16 works 3 7 3 7 11 15 19 23 3 7
+     * ... by CTA b = u % 3: 3+7+19+7+15, 7+11+23+3+11, 3+15+3+7+19+23 = 51, 55, 70; the order, copies
+     * inner: 23 23 19 | 19 15 15 (back) | 11 11 7 | 7 7 7 (back) | 3 3 3 | 3 (partial, forwards):
+     * 23+15+11+7+3+3, 23+15+11+7+3, 19+19+7+7+3 = 62, 59, 55 */
+    ASSERT_OK(ga_row_ranges_order_gain(order, work, n, 2, 3, &gain));
+    EXPECT_NEAR(gain, 70.0 / 62.0, 1e-12);
+    /* more CTAs than units: each takes one either way */
+    ASSERT_OK(ga_row_ranges_order_gain(order, work, n, 1, 132, &gain));
+    EXPECT_NEAR(gain, 1.0, 1e-12);
+    ga_free(order);
+    ga_free(work);
     /* rows per unit that is not a whole number of 64-row tiles, or no CTA: refused, nothing allocated */
-    EXPECT_STATUS(ga_row_ranges_order(&r, 100, 2, &order, &n, NULL), GA_ERR_INTERNAL);
-    EXPECT_TRUE(order == NULL && n == 0);
-    EXPECT_STATUS(ga_row_ranges_order(&r, 128, 0, &order, &n, &gain), GA_ERR_INTERNAL);
-    EXPECT_TRUE(order == NULL && n == 0);
+    EXPECT_STATUS(ga_row_ranges_order(&r, 100, &order, &work, &n), GA_ERR_INTERNAL);
+    EXPECT_TRUE(order == NULL && work == NULL && n == 0);
+    EXPECT_STATUS(ga_row_ranges_order_gain(want, want_work, 8, 1, 0, &gain), GA_ERR_INTERNAL);
     ga_row_ranges_free(&r);
     ga_graph_destroy(g);
 }
@@ -238,8 +250,8 @@ TEST(units_order_is_a_permutation_by_nonincreasing_work) {
                 int ok = -1;
                 ASSERT_OK(ga_row_ranges_build(c, &ok, &r));
                 ASSERT_TRUE(ok == 1);
-                int64_t *order = NULL, n = -1;
-                ASSERT_OK(ga_row_ranges_order(&r, rows, 3, &order, &n, NULL));
+                int64_t *order = NULL, *uwork = NULL, n = -1;
+                ASSERT_OK(ga_row_ranges_order(&r, rows, &order, &uwork, &n));
                 const int64_t units = (nr + rows - 1) / rows;
                 EXPECT_EQ_I64(n, units);
                 int64_t *work = (int64_t *)calloc((size_t)units, sizeof *work);
@@ -267,17 +279,26 @@ TEST(units_order_is_a_permutation_by_nonincreasing_work) {
                     }
                     seen[u] = 1;
                 }
+                for (int64_t u = 0; u < units && u < n; u++)
+                    if (uwork[u] != work[u]) {
+                        ga_test_fail(__FILE__, __LINE__, "%s N=%lld rows %lld: unit %lld work %lld, want %lld", specs[s],
+                                     (long long)nr, (long long)rows, (long long)u, (long long)uwork[u], (long long)work[u]);
+                        break;
+                    }
                 free(work);
                 free(seen);
                 ga_free(order);
+                ga_free(uwork);
                 ga_row_ranges_free(&r);
                 ga_graph_destroy(csr);
             }
 }
 
-/* What the order is worth: about nothing for a band (every unit the same work but the first and
- * last), a lot for documents of mixed lengths in their causal form (the work of a unit grows along
- * its document), as the kernel's 132 CTAs would take them. */
+/* What the order is worth to 132 CTAs: about nothing for a band (every unit the same work but
+ * the first and last), something for documents of mixed lengths and more in their causal form
+ * (the work of a unit grows along its document); and with heads: a shorter pack (128 units, no
+ * more than the CTAs) gains nothing alone but does with 4 heads, where the plain stride takes the
+ * heads one after another. */
 TEST(the_order_pays_for_mixed_documents_not_for_a_band) {
     ga_graph *band = ga_test_csr_of("window:256", 1 << 16, 0);
     ASSERT_TRUE(band != NULL);
@@ -285,12 +306,14 @@ TEST(the_order_pays_for_mixed_documents_not_for_a_band) {
     int ok = -1;
     ASSERT_OK(ga_row_ranges_build(&band->comps[0], &ok, &r));
     ASSERT_TRUE(ok == 1);
-    int64_t *order = NULL, n = 0;
+    int64_t *order = NULL, *work = NULL, n = 0;
     double gain = 0;
-    ASSERT_OK(ga_row_ranges_order(&r, 256, 132, &order, &n, &gain));
+    ASSERT_OK(ga_row_ranges_order(&r, 256, &order, &work, &n));
+    ASSERT_OK(ga_row_ranges_order_gain(order, work, n, 1, 132, &gain));
     printf("band: gain %.3f\n", gain);
     EXPECT_TRUE(gain < 1.03);
     ga_free(order);
+    ga_free(work);
     ga_row_ranges_free(&r);
     ga_graph_destroy(band);
     /* documents of 512 .. 4096 tokens (a fixed pseudo-random draw) packed in 2^18 */
@@ -307,10 +330,23 @@ TEST(the_order_pays_for_mixed_documents_not_for_a_band) {
         ASSERT_OK(ga_graph_parse(causal ? spec : spec + 7, &docs));
         ASSERT_OK(ga_row_ranges_documents(&docs->comps[0], 1 << 18, 1 << 18, &ok, &r));
         ASSERT_TRUE(ok == 1);
-        ASSERT_OK(ga_row_ranges_order(&r, 256, 132, &order, &n, &gain));
+        ASSERT_OK(ga_row_ranges_order(&r, 256, &order, &work, &n));
+        ASSERT_OK(ga_row_ranges_order_gain(order, work, n, 1, 132, &gain));
         printf("%s documents: gain %.3f\n", causal ? "causal" : "bidirectional", gain);
+        EXPECT_TRUE(gain > 1.05);
+        ga_free(order);
+        ga_free(work);
+        ga_row_ranges_free(&r);
+        /* the first 2^15 rows: 128 units, fewer than the CTAs; then 4 heads */
+        ASSERT_OK(ga_row_ranges_documents(&docs->comps[0], 1 << 15, 1 << 15, &ok, &r));
+        ASSERT_OK(ga_row_ranges_order(&r, 256, &order, &work, &n));
+        ASSERT_OK(ga_row_ranges_order_gain(order, work, n, 1, 132, &gain));
+        EXPECT_NEAR(gain, 1.0, 1e-12);
+        ASSERT_OK(ga_row_ranges_order_gain(order, work, n, 4, 132, &gain));
+        printf("%s documents, 2^15 rows, 4 heads: gain %.3f\n", causal ? "causal" : "bidirectional", gain);
         EXPECT_TRUE(gain > 1.1);
         ga_free(order);
+        ga_free(work);
         ga_row_ranges_free(&r);
         ga_graph_destroy(docs);
     }

@@ -92,10 +92,14 @@ typedef struct ga_cuda_ranges {
     const int64_t *rlo, *rhi, *rmin;
     int64_t kmin, kmid;
     /* the units of GA_RANGES_ORDER_ROWS rows heaviest first (ga_row_ranges_order), norder of
-     * them, and its estimated gain over the plain stride on this device's SMs */
+     * them: on the device, and on the host with each unit's estimated work (owned); the device's
+     * SMs; whether the order pays for the last batch x heads asked (order_bh, 0: none yet) */
     const int64_t *order;
     int64_t norder;
-    double order_gain;
+    int64_t *horder, *hwork;
+    int sms;
+    int64_t order_bh;
+    int order_pays;
     struct ga_cuda_ranges *next;
 } ga_cuda_ranges;
 
@@ -139,6 +143,9 @@ ga_status ga_cuda_graph_tiles(const ga_graph *graph, int device, const ga_cuda_d
 /* The row bounds of the graph's first (documents) component over nq x nk on `device`, built on
  * first use of that shape. */
 ga_status ga_cuda_graph_doc_ranges(const ga_graph *graph, int device, int64_t nq, int64_t nk, const ga_cuda_ranges **r);
+/* Whether r's work order pays (>= 3% by ga_row_ranges_order_gain) for bh = batch x heads copies
+ * on r's device's SMs; computed once per bh (the last one kept), under the graph's cache lock. */
+ga_status ga_cuda_ranges_order_pays(const ga_graph *graph, const ga_cuda_ranges *r, int64_t bh, int *pays);
 
 /* Everything the edge kernels read, by value. Strides are in elements, for (batch, token, head). */
 typedef struct ga_edge_params {

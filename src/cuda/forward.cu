@@ -60,17 +60,20 @@ static int ga_tile_kind(const ga_component *c) {
 
 static size_t ga_round256(size_t x) { return (x + 255) / 256 * 256; }
 
-/* The first component's interval rows (bounds on the device) as the tiles' interval. */
-static void ga_tile_use_ranges(ga_tile_interval_call *t, const ga_cuda_ranges *r) {
+/* The first component's interval rows (bounds on the device) as the tiles' interval, with the
+ * work order where its estimate for this call's batch x heads says it pays (>= 3%; a band's is
+ * ~1.0, and forced on a band the order cost it 3%: bench/RESULTS.md run 13d);
+ * GRAPHATTN_ORDER=0 never, =1 always (comparisons). */
+static ga_status ga_tile_use_ranges(ga_tile_interval_call *t, const ga_graph *g, const ga_cuda_ranges *r, int64_t bh) {
     t->kind = GA_TILE_RANGES;
     t->rlo = r->rlo; t->rhi = r->rhi; t->rmin = r->rmin;
     t->rmin_keys = r->kmin; t->rmid_keys = r->kmid;
-    /* the work order where its estimate says it pays (>= 3%; a band's is ~1.0, and the order costs
-     * a band ~5%: bench/RESULTS.md run 13); GRAPHATTN_ORDER=0 never, =1 always (comparisons) */
     const char *env = getenv("GRAPHATTN_ORDER");
-    const int use = env && env[0] == '0' ? 0 : env && env[0] == '1' ? 1 : r->order_gain >= 1.03;
+    int use = env && env[0] == '0' ? 0 : env && env[0] == '1' ? 1 : -1;
+    if (use < 0) GA_TRY(ga_cuda_ranges_order_pays(g, r, bh, &use));
     t->unit_order = use ? r->order : NULL;
     t->unit_order_n = use ? r->norder : 0;
+    return GA_OK;
 }
 
 static long long g_ranges_calls; /* ga_cuda_testing_ranges_calls */
@@ -136,7 +139,7 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
             const ga_cuda_ranges *r;
             GA_TRY(ga_cuda_graph_doc_ranges(g, device, p->nq, p->nk, &r));
             if (r->ok) { /* the documents' row bounds: the interval kernels, as for ranges */
-                ga_tile_use_ranges(t, r);
+                GA_TRY(ga_tile_use_ranges(t, g, r, BH));
                 s->tiles = 1;
             }
             }
@@ -144,7 +147,7 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
             const ga_cuda_dgraph *d;
             GA_TRY(ga_cuda_graph_tiles(g, device, &d));
             if (d->ranges.ok) { /* interval rows: the interval kernels, bounds from the arrays */
-                ga_tile_use_ranges(t, &d->ranges);
+                GA_TRY(ga_tile_use_ranges(t, g, &d->ranges, BH));
                 s->tiles = 1;
             } else if (d->ntiles > 0) {
                 s->tiles = 1;

@@ -42,8 +42,12 @@ static void ga_dgraph_free(ga_cuda_dgraph *d) {
         ga_free(p);
         p = n;
     }
+    ga_free(d->ranges.horder);
+    ga_free(d->ranges.hwork);
     for (ga_cuda_ranges *r = d->doc_ranges; r;) {
         ga_cuda_ranges *n = r->next;
+        ga_free(r->horder);
+        ga_free(r->hwork);
         ga_free(r);
         r = n;
     }
@@ -406,18 +410,28 @@ static ga_status ga_ranges_upload(ga_cuda_dgraph *d, int ok, ga_row_ranges *rr, 
     r->rhi = (const int64_t *)a;
     if (s == GA_OK) s = ga_dgraph_upload(d, rr->tile_min, (size_t)tiles * sizeof(int64_t), &a);
     r->rmin = (const int64_t *)a;
-    /* the work order, and what it is worth to the kernel's CTAs (one per SM) by its estimate */
-    int64_t *order = NULL, norder = 0;
+    /* the work order (kept on the host too, with the units' work: whether it pays depends on the
+     * call's batch x heads) and the device's SMs (the kernel's CTAs) */
+    int64_t *order = NULL, *work = NULL, norder = 0;
+    if (s == GA_OK) s = ga_row_ranges_order(rr, GA_RANGES_ORDER_ROWS, &order, &work, &norder);
+    a = NULL;
+    if (s == GA_OK) s = ga_dgraph_upload(d, order, (size_t)norder * sizeof(int64_t), &a);
     int sms = 0;
     if (s == GA_OK && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, d->device) != cudaSuccess) {
         (void)cudaGetLastError();
-        sms = 132;
+        sms = 0;
     }
-    if (s == GA_OK) s = ga_row_ranges_order(rr, GA_RANGES_ORDER_ROWS, sms > 0 ? sms : 132, &order, &norder, &r->order_gain);
-    if (s == GA_OK) s = ga_dgraph_upload(d, order, (size_t)norder * sizeof(int64_t), &a);
-    r->order = (const int64_t *)a;
-    r->norder = norder;
-    ga_free(order);
+    if (s == GA_OK) {
+        r->order = (const int64_t *)a;
+        r->norder = norder;
+        r->horder = order;
+        r->hwork = work;
+        r->sms = sms > 0 ? sms : 132;
+        r->order_bh = 0;
+    } else {
+        ga_free(order);
+        ga_free(work);
+    }
     if (s == GA_OK) {
         r->ok = 1;
         r->kmin = rr->min_keys;
@@ -532,4 +546,25 @@ ga_status ga_cuda_graph_doc_ranges(const ga_graph *graph, int device, int64_t nq
     if (s != GA_OK) return s;
     *out = r;
     return GA_OK;
+}
+
+ga_status ga_cuda_ranges_order_pays(const ga_graph *graph, const ga_cuda_ranges *rc, int64_t bh, int *pays) {
+    *pays = 0;
+    if (!rc->ok || !rc->horder || rc->norder < 1 || bh < 1) return GA_OK;
+    ga_cuda_ranges *r = (ga_cuda_ranges *)rc; /* its decision cache, under the lock */
+    ga_cuda_cache *cache;
+    GA_TRY(ga_cuda_cache_of(graph, &cache));
+    pthread_mutex_lock(&cache->mutex);
+    ga_status s = GA_OK;
+    if (r->order_bh != bh) {
+        double gain = 1.0;
+        s = ga_row_ranges_order_gain(r->horder, r->hwork, r->norder, bh, r->sms, &gain);
+        if (s == GA_OK) {
+            r->order_pays = gain >= 1.03;
+            r->order_bh = bh;
+        }
+    }
+    if (s == GA_OK) *pays = r->order_pays;
+    pthread_mutex_unlock(&cache->mutex);
+    return s;
 }

@@ -97,62 +97,66 @@ static int ga_unit_work_cmp(const void *x, const void *y) {
     return a->unit < b->unit ? -1 : a->unit > b->unit;         /* then in row order */
 }
 
-/* The busiest CTA's work when `ctas` CTAs take the units w[0 .. units) in rounds (CTA b the b-th
- * of each; snake: the odd full rounds backwards). */
-static int64_t ga_busiest_cta(const ga_unit_work *w, int64_t units, int64_t ctas, int snake, int64_t *load) {
-    memset(load, 0, (size_t)ctas * sizeof *load);
-    for (int64_t j = 0; j < units; j++) {
-        const int64_t r = j / ctas, b = j - r * ctas;
-        load[snake && (r & 1) && (r + 1) * ctas <= units ? ctas - 1 - b : b] += w[j].work;
-    }
+static int64_t ga_max_load(const int64_t *load, int64_t ctas) {
     int64_t m = 0;
     for (int64_t b = 0; b < ctas; b++) m = load[b] > m ? load[b] : m;
     return m;
 }
 
-ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t ctas, int64_t **order, int64_t *n,
-                              double *gain) {
-    GA_FAIL_IF(!r || !order || !n, GA_ERR_NULL_POINTER, "row ranges order: NULL argument");
+ga_status ga_row_ranges_order_gain(const int64_t *order, const int64_t *work, int64_t n, int64_t bh, int64_t ctas,
+                                   double *gain) {
+    GA_FAIL_IF(!order || !work || !gain, GA_ERR_NULL_POINTER, "row ranges order gain: NULL argument");
+    *gain = 1.0;
+    GA_FAIL_IF(n < 1 || bh < 1 || ctas < 1 || n > INT64_MAX / bh, GA_ERR_INTERNAL,
+               "row ranges order gain: %lld units x %lld on %lld CTAs", (long long)n, (long long)bh, (long long)ctas);
+    const int64_t total = n * bh, G = ctas < total ? ctas : total;
+    int64_t *load = (int64_t *)ga_calloc((size_t)G, sizeof *load);
+    GA_FAIL_IF(!load, GA_ERR_OUT_OF_MEMORY, "row ranges order gain: cannot allocate %lld CTAs", (long long)G);
+    for (int64_t u = 0; u < total; u++) load[u % G] += work[u % n]; /* copies outer: unit u % n */
+    const int64_t plain = ga_max_load(load, G);
+    memset(load, 0, (size_t)G * sizeof *load);
+    for (int64_t j = 0; j < total; j++) { /* copies inner: the order's entry j / bh */
+        const int64_t r = j / G, b = j - r * G;
+        load[(r & 1) && (r + 1) * G <= total ? G - 1 - b : b] += work[order[j / bh]];
+    }
+    const int64_t snake = ga_max_load(load, G);
+    ga_free(load);
+    *gain = snake > 0 ? (double)plain / (double)snake : 1.0;
+    return GA_OK;
+}
+
+ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t **order, int64_t **work, int64_t *n) {
+    GA_FAIL_IF(!r || !order || !work || !n, GA_ERR_NULL_POINTER, "row ranges order: NULL argument");
     *order = NULL;
+    *work = NULL;
     *n = 0;
-    if (gain) *gain = 1.0;
     GA_FAIL_IF(rows < GA_RANGES_TILE || rows % GA_RANGES_TILE != 0, GA_ERR_INTERNAL,
                "row ranges order: %lld rows per unit is not a multiple of %d", (long long)rows, GA_RANGES_TILE);
-    GA_FAIL_IF(ctas < 1, GA_ERR_INTERNAL, "row ranges order: %lld CTAs", (long long)ctas);
     const int64_t units = (r->nrows + rows - 1) / rows;
     if (units < 1) return GA_OK;
     ga_unit_work *w = (ga_unit_work *)ga_malloc((size_t)units * sizeof *w);
     int64_t *o = (int64_t *)ga_malloc((size_t)units * sizeof *o);
-    if (!w || !o) {
+    int64_t *wk = (int64_t *)ga_malloc((size_t)units * sizeof *wk);
+    if (!w || !o || !wk) {
         ga_free(w);
         ga_free(o);
+        ga_free(wk);
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "row ranges order: cannot allocate %lld units", (long long)units);
     }
     for (int64_t u = 0; u < units; u++) {
-        int64_t work = 0;
+        int64_t sum = 0;
         for (int64_t r0 = u * rows; r0 < (u + 1) * rows && r0 < r->nrows; r0 += GA_RANGES_TILE) {
             const int64_t r1 = (r0 + GA_RANGES_TILE < r->nrows ? r0 + GA_RANGES_TILE : r->nrows) - 1;
-            work += r->hi[r1] / GA_RANGES_TILE - r->lo[r0] / GA_RANGES_TILE + 1;
+            sum += r->hi[r1] / GA_RANGES_TILE - r->lo[r0] / GA_RANGES_TILE + 1;
         }
-        w[u].work = work;
+        w[u].work = wk[u] = sum;
         w[u].unit = u;
     }
-    int64_t *load = gain ? (int64_t *)ga_malloc((size_t)ctas * sizeof *load) : NULL;
-    if (gain && !load) {
-        ga_free(w);
-        ga_free(o);
-        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "row ranges order: cannot allocate %lld CTAs", (long long)ctas);
-    }
-    const int64_t plain = gain ? ga_busiest_cta(w, units, ctas, 0, load) : 0;
     qsort(w, (size_t)units, sizeof *w, ga_unit_work_cmp);
     for (int64_t u = 0; u < units; u++) o[u] = w[u].unit;
-    if (gain) {
-        const int64_t snake = ga_busiest_cta(w, units, ctas, 1, load);
-        *gain = snake > 0 ? (double)plain / (double)snake : 1.0;
-    }
-    ga_free(load);
     ga_free(w);
     *order = o;
+    *work = wk;
     *n = units;
     return GA_OK;
 }

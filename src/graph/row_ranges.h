@@ -43,14 +43,19 @@ ga_status ga_row_ranges_documents(const ga_component *docs, int64_t nq, int64_t 
  * multiple of GA_RANGES_TILE; the last unit may be short): by descending work, estimated as the
  * 64-key tiles that each of the unit's 64-row tiles spans (lo of its first row to hi of its
  * last), summed; equal work in row order. Heaviest first, so that a kernel handing units out in
- * this order (heaviest first, lightest last) ends its CTAs together where the units' work varies
- * (documents of mixed lengths, their causal form: the work of a unit grows along its document).
- * *order: ceil(nrows / rows) unit indices (ga_free); *n their count. *gain (may be NULL): what
- * the order is worth to `ctas` CTAs, by the same estimate: the busiest CTA's work when CTA b
- * takes units b, b + ctas, ... over its work when the CTAs take the order in snake rounds (the
- * odd full rounds backwards, as the kernel does); about 1 where the units' work is even (a band). */
-ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t ctas, int64_t **order, int64_t *n,
-                              double *gain);
+ * this order ends its CTAs together where the units' work varies (documents of mixed lengths,
+ * their causal form: the work of a unit grows along its document). *order: ceil(nrows / rows)
+ * unit indices, *work: each unit's estimate in row order (both ga_free); *n their count. */
+ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t **order, int64_t **work, int64_t *n);
+
+/* What that order is worth, by the same estimate, to a persistent kernel of `ctas` CTAs (capped
+ * at the units in all) over bh copies of the n units (batch x heads): the busiest CTA's work
+ * when CTA b takes units b, b + ctas, ... with the copies outer (each in row order), over its
+ * work when the CTAs take the order with the copies inner, in snake rounds (odd full rounds
+ * backwards, a last partial round forwards), as the CUDA kernel does. About 1 where the units'
+ * work is even (a band) or there are no more units than CTAs. */
+ga_status ga_row_ranges_order_gain(const int64_t *order, const int64_t *work, int64_t n, int64_t bh, int64_t ctas,
+                                   double *gain);
 
 #ifdef __cplusplus
 }
