@@ -135,13 +135,13 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
                 }
             }
         } else if (g->comps[0].kind == GA_COMP_DOCUMENTS) {
-            if (getenv("GRAPHATTN_NO_RANGES") == NULL) { /* (=1: the edge engine, for comparisons) */
-            const ga_cuda_ranges *r;
-            GA_TRY(ga_cuda_graph_doc_ranges(g, device, p->nq, p->nk, &r));
-            if (r->ok) { /* the documents' row bounds: the interval kernels, as for ranges */
+            /* the documents' row bounds: the interval kernels, as for ranges (GRAPHATTN_NO_RANGES=1:
+             * the edge engine, for comparisons) */
+            const ga_cuda_ranges *r = NULL;
+            if (getenv("GRAPHATTN_NO_RANGES") == NULL) GA_TRY(ga_cuda_graph_doc_ranges(g, device, p->nq, p->nk, &r));
+            if (r && r->ok) {
                 GA_TRY(ga_tile_use_ranges(t, g, r, BH));
                 s->tiles = 1;
-            }
             }
         } else {
             const ga_cuda_dgraph *d;

@@ -29,6 +29,12 @@ typedef struct ga_cuda_cache {
 /* Creating the cache of a graph is rare: one lock for all graphs is enough. */
 static pthread_mutex_t ga_cuda_cache_create_mutex = PTHREAD_MUTEX_INITIALIZER;
 
+/* The host arrays of ranges r (its device arrays are d's allocations). */
+static void ga_ranges_free_host(ga_cuda_ranges *r) {
+    ga_free(r->horder);
+    ga_free(r->hwork);
+}
+
 static void ga_dgraph_free(ga_cuda_dgraph *d) {
     int previous = -1;
     if (cudaGetDevice(&previous) != cudaSuccess) previous = -1;
@@ -42,12 +48,10 @@ static void ga_dgraph_free(ga_cuda_dgraph *d) {
         ga_free(p);
         p = n;
     }
-    ga_free(d->ranges.horder);
-    ga_free(d->ranges.hwork);
+    ga_ranges_free_host(&d->ranges);
     for (ga_cuda_ranges *r = d->doc_ranges; r;) {
         ga_cuda_ranges *n = r->next;
-        ga_free(r->horder);
-        ga_free(r->hwork);
+        ga_ranges_free_host(r);
         ga_free(r);
         r = n;
     }
@@ -428,14 +432,12 @@ static ga_status ga_ranges_upload(ga_cuda_dgraph *d, int ok, ga_row_ranges *rr, 
         r->hwork = work;
         r->sms = sms > 0 ? sms : 132;
         r->order_bh = 0;
-    } else {
-        ga_free(order);
-        ga_free(work);
-    }
-    if (s == GA_OK) {
         r->ok = 1;
         r->kmin = rr->min_keys;
         r->kmid = rr->mid_keys;
+    } else {
+        ga_free(order);
+        ga_free(work);
     }
     ga_row_ranges_free(rr);
     return s;

@@ -17,14 +17,8 @@ void ga_row_ranges_free(ga_row_ranges *r) {
     memset(r, 0, sizeof *r);
 }
 
-ga_status ga_row_ranges_build(const ga_component *c, int *ok, ga_row_ranges *r) {
-    GA_FAIL_IF(!c || !ok || !r, GA_ERR_NULL_POINTER, "row ranges: NULL argument");
-    GA_FAIL_IF(c->kind != GA_COMP_CSR, GA_ERR_INTERNAL, "row ranges: component is not explicit");
-    memset(r, 0, sizeof *r);
-    *ok = 0;
-    const int64_t n = c->nrows;
-    /* a cheap test first: the edges of interval rows number at least one per row */
-    if (n < 1 || c->row_ptr[n] < n) return GA_OK;
+/* r's arrays for n >= 1 rows (r zeroed before; left zeroed on failure), the fewest keys not yet set. */
+static ga_status ga_row_ranges_alloc(ga_row_ranges *r, int64_t n) {
     const int64_t tiles = (n + GA_RANGES_TILE - 1) / GA_RANGES_TILE;
     r->lo = (int64_t *)ga_malloc((size_t)n * sizeof(int64_t));
     r->hi = (int64_t *)ga_malloc((size_t)n * sizeof(int64_t));
@@ -35,17 +29,34 @@ ga_status ga_row_ranges_build(const ga_component *c, int *ok, ga_row_ranges *r) 
     }
     r->nrows = n;
     r->min_keys = INT64_MAX;
+    return GA_OK;
+}
+
+/* Row i (rows taken in order) attends keys lo .. hi: its bounds, its tile's and the fewest keys. */
+static void ga_row_ranges_put(ga_row_ranges *r, int64_t i, int64_t lo, int64_t hi) {
+    const int64_t keys = hi - lo + 1, t = i / GA_RANGES_TILE;
+    r->lo[i] = lo;
+    r->hi[i] = hi;
+    if (i % GA_RANGES_TILE == 0 || keys < r->tile_min[t]) r->tile_min[t] = keys;
+    if (keys < r->min_keys) r->min_keys = keys;
+}
+
+ga_status ga_row_ranges_build(const ga_component *c, int *ok, ga_row_ranges *r) {
+    GA_FAIL_IF(!c || !ok || !r, GA_ERR_NULL_POINTER, "row ranges: NULL argument");
+    GA_FAIL_IF(c->kind != GA_COMP_CSR, GA_ERR_INTERNAL, "row ranges: component is not explicit");
+    memset(r, 0, sizeof *r);
+    *ok = 0;
+    const int64_t n = c->nrows;
+    /* a cheap test first: the edges of interval rows number at least one per row */
+    if (n < 1 || c->row_ptr[n] < n) return GA_OK;
+    GA_TRY(ga_row_ranges_alloc(r, n));
     for (int64_t i = 0; i < n; i++) {
         const int64_t a = c->row_ptr[i], b = c->row_ptr[i + 1];
         if (b == a) break; /* an empty row */
         const int64_t lo = ga_csr_col(c, a), hi = ga_csr_col(c, b - 1), keys = b - a;
         if (hi - lo + 1 != keys) break;                            /* a gap */
         if (i > 0 && (lo < r->lo[i - 1] || hi < r->hi[i - 1])) break; /* not monotone */
-        r->lo[i] = lo;
-        r->hi[i] = hi;
-        const int64_t t = i / GA_RANGES_TILE;
-        if (i % GA_RANGES_TILE == 0 || keys < r->tile_min[t]) r->tile_min[t] = keys;
-        if (keys < r->min_keys) r->min_keys = keys;
+        ga_row_ranges_put(r, i, lo, hi);
         if (i == n - 1) *ok = 1;
     }
     if (!*ok) {
@@ -62,25 +73,12 @@ ga_status ga_row_ranges_documents(const ga_component *c, int64_t nq, int64_t nk,
     memset(r, 0, sizeof *r);
     *ok = 0;
     if (nq < 1 || nk < 1 || nq > nk) return GA_OK; /* nq > nk: the first rows have no keys */
-    const int64_t tiles = (nq + GA_RANGES_TILE - 1) / GA_RANGES_TILE;
-    r->lo = (int64_t *)ga_malloc((size_t)nq * sizeof(int64_t));
-    r->hi = (int64_t *)ga_malloc((size_t)nq * sizeof(int64_t));
-    r->tile_min = (int64_t *)ga_malloc((size_t)tiles * sizeof(int64_t));
-    if (!r->lo || !r->hi || !r->tile_min) {
-        ga_row_ranges_free(r);
-        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "row ranges: cannot allocate %lld rows", (long long)nq);
-    }
-    r->nrows = nq;
-    r->min_keys = INT64_MAX;
+    GA_TRY(ga_row_ranges_alloc(r, nq));
     const int causal = (int)c->p[GA_P_CAUSAL];
     for (int64_t i = 0; i < nq; i++) { /* bounds are nondecreasing in the row: no check needed */
         int64_t lo, hi;
         ga_document_of(c->list, c->nrows, i + (nk - nq), nk, causal, &lo, &hi);
-        const int64_t keys = hi - lo + 1, t = i / GA_RANGES_TILE;
-        r->lo[i] = lo;
-        r->hi[i] = hi;
-        if (i % GA_RANGES_TILE == 0 || keys < r->tile_min[t]) r->tile_min[t] = keys;
-        if (keys < r->min_keys) r->min_keys = keys;
+        ga_row_ranges_put(r, i, lo, hi);
     }
     r->mid_keys = r->hi[nq / 2] - r->lo[nq / 2] + 1;
     *ok = 1;
