@@ -246,9 +246,10 @@ __device__ __forceinline__ void row_tree2(const float *s, float *out, Op op) {
 
 /* SUM = false: rs left unset (the caller sums P otherwise). NBX > 0: a second block of scores x
  * (NBX column pairs per row, the same rows: a sub-tile of listed keys) joins the step: one max
- * over both, both exponentiated, rs their sum. */
+ * over both, both exponentiated, rs their sum. Returns whether a reference may have moved (false:
+ * every corr of the warp is exactly 1, and softmax_commit skips the rescale without a vote). */
 template <int NB = 8, bool SUM = true, int NBX = 0>
-__device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs,
+__device__ __forceinline__ bool softmax_exp(float *s, float scale_log2, float *m_run, float *corr, float *rs,
                                             float *x = nullptr) {
     static_assert(NB == 2 || NB == 4 || NB == 8, "tree reductions over a power of two");
     static_assert(NBX == 0 || NBX == 2 || NBX == 4 || NBX == 8, "tree reductions over a power of two");
@@ -261,20 +262,41 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
         mx[0] = fmaxf(mx[0], mxx[0]);
         mx[1] = fmaxf(mx[1], mxx[1]);
     }
-#pragma unroll
-    for (int r = 0; r < 2; r++) {
-        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
-        mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
-        const float m_new = mx[r] == -INFINITY ? -INFINITY : mx[r] * scale_log2; /* -inf * 0 is NaN */
-        /* keep the old reference unless the row's max outgrew it by the slack (-inf: none yet) */
-        mx[r] = m_new > m_run[r] + GA_TILE_MAX_SLACK ? m_new : m_run[r];
-    }
+    /* Once the references settle (most tiles), no row's max outgrows its reference by the slack;
+     * one vote on this thread's own maxima then replaces the quad's shuffles, the slack rule and
+     * the correction. The same result as the full step below, bit for bit: the quad's max is one
+     * of its four lanes' maxima (fmaxf returns an operand, NaN only from all NaN) and the four
+     * lanes hold the same m_run, so when no lane's max passes the test, neither does the quad's,
+     * and the full step would keep mx = m_run, base = m_run (finite) and corr = exp2(+0) = 1
+     * exactly (ex2.approx's special case), and skip the rescale. m_run must be finite: -inf (no
+     * key yet) takes base 0 and corr 0, +inf gives corr NaN. The product needs no -inf guard:
+     * -inf * scale_log2 is -inf or (scale 0) NaN, and neither compares greater, as the guarded
+     * -inf of the full step does not (likewise +inf * 0 = NaN, which the full step keeps too).
+     * base and corr are set in each branch: deriving them after the join from the new m_run
+     * (fewer lines) raised the register pressure of tile_ws_kernel's XK consumers into spills. */
+    const bool settled = __all_sync(0xffffffffu, fabsf(m_run[0]) < INFINITY && fabsf(m_run[1]) < INFINITY &&
+                                                     !(mx[0] * scale_log2 > m_run[0] + GA_TILE_MAX_SLACK) &&
+                                                     !(mx[1] * scale_log2 > m_run[1] + GA_TILE_MAX_SLACK));
     float base[2];
+    if (settled) {
+        base[0] = m_run[0];
+        base[1] = m_run[1];
+        corr[0] = corr[1] = 1.f;
+    } else {
 #pragma unroll
-    for (int r = 0; r < 2; r++) {
-        base[r] = mx[r] == -INFINITY ? 0.f : mx[r]; /* a row with nothing yet: avoid inf - inf */
-        corr[r] = fast_exp2(m_run[r] - base[r]);
-        m_run[r] = mx[r];
+        for (int r = 0; r < 2; r++) {
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 1));
+            mx[r] = fmaxf(mx[r], __shfl_xor_sync(0xffffffffu, mx[r], 2));
+            const float m_new = mx[r] == -INFINITY ? -INFINITY : mx[r] * scale_log2; /* -inf * 0 is NaN */
+            /* keep the old reference unless the row's max outgrew it by the slack (-inf: none yet) */
+            mx[r] = m_new > m_run[r] + GA_TILE_MAX_SLACK ? m_new : m_run[r];
+        }
+#pragma unroll
+        for (int r = 0; r < 2; r++) {
+            base[r] = mx[r] == -INFINITY ? 0.f : mx[r]; /* a row with nothing yet: avoid inf - inf */
+            corr[r] = fast_exp2(m_run[r] - base[r]);
+            m_run[r] = mx[r];
+        }
     }
 #pragma unroll
     for (int n = 0; n < NB; n++)
@@ -295,6 +317,7 @@ __device__ __forceinline__ void softmax_exp(float *s, float scale_log2, float *m
             rs[1] += rsx[1];
         }
     }
+    return !settled;
 }
 
 /* P (exponentiated scores, NB column pairs per row) as MMA A fragments pf[k-step][4]: 16 keys per
@@ -308,19 +331,22 @@ __device__ __forceinline__ void pack_p(const float *p, uint32_t (*pf)[4]) {
     }
 }
 
-/* LS: the row sums come from the tensor cores (tile_wgmma.cu's warp-specialized kernel: P times
- * a block of ones into the accumulator ls, in the m64n8 layout: ls[0..1] row 0, ls[2..3] row 1);
- * rs and l_run are then unused, and ls shares o's correction. */
+/* moved: softmax_exp's answer (false: every corr of the warp is 1, no rescale, no vote). LS: the row
+ * sums come from the tensor cores (tile_wgmma.cu's warp-specialized kernel: P times a block of ones
+ * into the accumulator ls, in the m64n8 layout: ls[0..1] row 0, ls[2..3] row 1); rs and l_run are
+ * then unused, and ls shares o's correction. */
 template <typename T, int DTILES, bool SPLIT, int NB = 8, bool LS = false>
-__device__ __forceinline__ void softmax_commit(const float *p, const float *corr, const float *rs, float *l_run, float *o,
-                                               uint32_t (*pf)[4], uint32_t (*pfl)[4], float *ls = nullptr) {
+__device__ __forceinline__ void softmax_commit(const float *p, const float *corr, bool moved, const float *rs,
+                                               float *l_run, float *o, uint32_t (*pf)[4], uint32_t (*pfl)[4],
+                                               float *ls = nullptr) {
     if constexpr (!LS) {
         l_run[0] = l_run[0] * corr[0] + rs[0];
         l_run[1] = l_run[1] * corr[1] + rs[1];
     }
     /* once the running maxima settle (most tiles) the correction is exactly 1: skip the rescale
-     * where no row of the warp needs it (a warp-uniform branch) */
-    if (__any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) {
+     * where no row of the warp needs it (a warp-uniform branch; softmax_exp's vote already tells
+     * the settled tiles, the rest ask whether a row's reference did move) */
+    if (moved && __any_sync(0xffffffffu, corr[0] != 1.f || corr[1] != 1.f)) {
 #pragma unroll
         for (int d = 0; d < DTILES; d++) {
             o[4 * d + 0] *= corr[0]; o[4 * d + 1] *= corr[0];
@@ -347,8 +373,8 @@ template <typename T, int DTILES, bool SPLIT, int NB = 8, bool LS = false>
 __device__ __forceinline__ void softmax_step(float *s, float scale_log2, float *m_run, float *l_run, float *o,
                                              uint32_t (*pf)[4], uint32_t (*pfl)[4], float *ls = nullptr) {
     float corr[2], rs[2];
-    softmax_exp<NB, !LS>(s, scale_log2, m_run, corr, rs);
-    softmax_commit<T, DTILES, SPLIT, NB, LS>(s, corr, rs, l_run, o, pf, pfl, ls);
+    const bool moved = softmax_exp<NB, !LS>(s, scale_log2, m_run, corr, rs);
+    softmax_commit<T, DTILES, SPLIT, NB, LS>(s, corr, moved, rs, l_run, o, pf, pfl, ls);
 }
 
 /* The weights that finish one row: its state (running max m in the log2 domain, sum l; the

@@ -1310,8 +1310,8 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             if (masked(kt)) mask(kt);
             mask_listed_sub(a, x, 0, t4, x_clear, xlisted, row0, row1);
             float corr[2], rs[2];
-            softmax_exp<8, !LS, 2>(s, a.scale_log2, m_run, corr, rs, x);
-            softmax_commit<T, DTILES, false, 8, LS>(s, corr, rs, l_run, o, pf, pfl, ls);
+            const bool moved = softmax_exp<8, !LS, 2>(s, a.scale_log2, m_run, corr, rs, x);
+            softmax_commit<T, DTILES, false, 8, LS>(s, corr, moved, rs, l_run, o, pf, pfl, ls);
             pack_p<T, 2>(x, pfx);
             wgmma_fence();
 #pragma unroll
