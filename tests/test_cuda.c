@@ -1029,6 +1029,61 @@ static void tile_kernel_reset(void) {
     ws_restore();
 }
 
+/* Calls queued back to back on one stream, each reading the previous one's output as its
+ * queries and the later ones writing over what an earlier one read (X -> Y -> X -> Y), give
+ * bit for bit what the same calls give with the host waiting after each, on the
+ * warp-specialized kernel (GRAPHATTN_WS=4): whatever overlaps one call's end with the next
+ * one's start (a dependent launch was tried, bench/RESULTS.md run 14d) must not let a call read
+ * before the previous one has written, nor write before it has read. */
+TEST(back_to_back_calls_see_each_others_writes) {
+    NEED_GPU();
+    if (!ga_cuda_testing_wgmma_available()) {
+        printf("no Hopper tile kernel here: nothing to queue on the warp-specialized kernel\n");
+        return;
+    }
+    ga_graph *g = ga_test_parse("window:256");
+    ASSERT_TRUE(g != NULL);
+    const int64_t n = 8192, H = 2, D = 64;
+    dtensor x, y, k, v;
+    ASSERT_OK(dtensor_alloc(&x, GA_BF16, 0, 1, n, H, D));
+    ASSERT_OK(dtensor_alloc(&y, GA_BF16, 0, 1, n, H, D));
+    ASSERT_OK(dtensor_alloc(&k, GA_BF16, 0, 1, n, H, D));
+    ASSERT_OK(dtensor_alloc(&v, GA_BF16, 0, 1, n, H, D));
+    float *scratch = malloc((size_t)(n * H * D) * 4);
+    const size_t bytes = (size_t)x.elems * x.esize;
+    void *want = malloc(bytes);
+    uint64_t rng = 11;
+    fill_random(&k, scratch, &rng, 3), fill_random(&v, scratch, &rng, 3);
+    ASSERT_OK(dtensor_upload(&k));
+    ASSERT_OK(dtensor_upload(&v));
+    ga_options opt;
+    ga_options_init(&opt);
+    setenv("GRAPHATTN_WS", "4", 1);
+    const long long ws_before = ga_cuda_testing_ws_tile_calls();
+    for (int variant = 0; variant < 2; variant++) { /* 0: the host waits after each call; 1: queued */
+        uint64_t r = 7;
+        fill_random(&x, scratch, &r, 3);
+        ASSERT_OK(dtensor_upload(&x));
+        ASSERT_OK(dtensor_poison(&y));
+        for (int c = 0; c < 4; c++) {
+            dtensor *in = c % 2 ? &y : &x, *out = c % 2 ? &x : &y;
+            ASSERT_OK(ga_attention_forward(g, &in->t, &k.t, &v.t, &out->t, NULL, &opt, NULL, 0));
+            if (variant == 0) ASSERT_OK(ga_cuda_testing_sync());
+        }
+        ASSERT_OK(dtensor_download(&y));
+        if (variant == 0) memcpy(want, y.host, bytes);
+        else if (memcmp(want, y.host, bytes) != 0)
+            ga_test_fail(__FILE__, __LINE__, "queued calls differ from the waited ones");
+    }
+    ws_restore();
+    const long long ran = ga_cuda_testing_ws_tile_calls() - ws_before;
+    printf("warp-specialized calls: %lld\n", ran);
+    if (wgmma_expected() && ran < 8) ga_test_fail(__FILE__, __LINE__, "warp-specialized kernel ran %lld of 8 calls", ran);
+    free(want), free(scratch);
+    dtensor_free(&x), dtensor_free(&y), dtensor_free(&k), dtensor_free(&v);
+    ga_graph_destroy(g);
+}
+
 /* Head dim 256 runs on the mma.sync tile kernel (the Q fragments read from shared memory per key
  * tile; 165 KB of shared memory, so only where a block gets that much): a window with a partial
  * last tile, causal with Nq != Nk, blocks with batches and GQA in f16, output over q, and a
