@@ -1298,6 +1298,18 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
     tile_kernel_reset();
 }
 
+/* One case of graph g (taken and destroyed) over n tokens with GRAPHATTN_NO_RANGES=1, against
+ * the fp64 reference: the ranges path must not run. */
+static void run_without_ranges(const char *name, ga_graph *g, int64_t n) {
+    setenv("GRAPHATTN_NO_RANGES", "1", 1);
+    const long long before = ga_cuda_testing_ranges_calls();
+    case_cfg c = base_case(name, g, n, 64, GA_BF16);
+    run_case(&c);
+    ga_graph_destroy(g);
+    unsetenv("GRAPHATTN_NO_RANGES");
+    EXPECT_EQ_I64(ga_cuda_testing_ranges_calls() - before, 0);
+}
+
 /* Documents of varying lengths packed in one sequence of n tokens (document d ends before
  * ends[d]; the last end is n): every row attends its own document, or (causal) its document up
  * to itself. An explicit graph whose rows are key intervals with nondecreasing ends. */
@@ -1368,14 +1380,7 @@ TEST(csr_with_interval_rows_runs_as_ranges_and_matches_reference) {
     }
     tile_kernel_reset();
     /* the bitmap tiles, as before ranges */
-    setenv("GRAPHATTN_NO_RANGES", "1", 1);
-    const long long before = ga_cuda_testing_ranges_calls();
-    ga_graph *g = documents_csr(3000, ends_a, 0);
-    case_cfg c = base_case("GRAPHATTN_NO_RANGES=1: packed documents N=3000", g, 3000, 64, GA_BF16);
-    run_case(&c);
-    ga_graph_destroy(g);
-    unsetenv("GRAPHATTN_NO_RANGES");
-    EXPECT_EQ_I64(ga_cuda_testing_ranges_calls() - before, 0);
+    run_without_ranges("GRAPHATTN_NO_RANGES=1: packed documents N=3000", documents_csr(3000, ends_a, 0), 3000);
 }
 
 /* A documents component (packed sequences: bounds, not edges) runs as ranges on every interval
@@ -1422,14 +1427,7 @@ TEST(documents_run_as_ranges_on_the_tiles_and_match_reference) {
     }
     ga_graph_destroy(g);
     /* GRAPHATTN_NO_RANGES=1: the edge engine */
-    setenv("GRAPHATTN_NO_RANGES", "1", 1);
-    const long long before = ga_cuda_testing_ranges_calls();
-    g = ga_test_parse("documents:0,700,1500");
-    case_cfg c = base_case("GRAPHATTN_NO_RANGES=1: documents N=2000", g, 2000, 64, GA_BF16);
-    run_case(&c);
-    ga_graph_destroy(g);
-    unsetenv("GRAPHATTN_NO_RANGES");
-    EXPECT_EQ_I64(ga_cuda_testing_ranges_calls() - before, 0);
+    run_without_ranges("GRAPHATTN_NO_RANGES=1: documents N=2000", ga_test_parse("documents:0,700,1500"), 2000);
 }
 
 /* Ranges (documents here; an explicit CSR of interval rows shares the path) give the

@@ -359,23 +359,29 @@ static ga_status ga_cuda_cache_device(const ga_graph *graph, ga_cuda_cache *cach
     return GA_OK;
 }
 
+/* The device copy of the graph on `device` with its cache locked: on GA_OK the caller holds
+ * (*cache)->mutex and unlocks it; on an error nothing is held. */
+static ga_status ga_cuda_lock_device(const ga_graph *graph, int device, ga_cuda_cache **cache, ga_cuda_dgraph **d) {
+    GA_TRY(ga_cuda_cache_of(graph, cache));
+    pthread_mutex_lock(&(*cache)->mutex);
+    const ga_status s = ga_cuda_cache_device(graph, *cache, device, d);
+    if (s != GA_OK) pthread_mutex_unlock(&(*cache)->mutex);
+    return s;
+}
+
 ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int64_t nk, int first_comp,
                              const ga_cuda_dgraph **dg, const ga_cuda_plan **plan) {
     ga_cuda_cache *cache;
-    GA_TRY(ga_cuda_cache_of(graph, &cache));
-    pthread_mutex_lock(&cache->mutex);
-    ga_cuda_dgraph *d = NULL;
-    ga_status s = ga_cuda_cache_device(graph, cache, device, &d);
-    ga_cuda_plan *p = NULL;
-    if (s == GA_OK) {
-        p = d->plans;
-        while (p && (p->nq != nq || p->nk != nk || p->first_comp != first_comp)) p = p->next;
-        if (!p) {
-            s = ga_plan_build(graph, d, nq, nk, first_comp, &p);
-            if (s == GA_OK) {
-                p->next = d->plans;
-                d->plans = p;
-            }
+    ga_cuda_dgraph *d;
+    GA_TRY(ga_cuda_lock_device(graph, device, &cache, &d));
+    ga_status s = GA_OK;
+    ga_cuda_plan *p = d->plans;
+    while (p && (p->nq != nq || p->nk != nk || p->first_comp != first_comp)) p = p->next;
+    if (!p) {
+        s = ga_plan_build(graph, d, nq, nk, first_comp, &p);
+        if (s == GA_OK) {
+            p->next = d->plans;
+            d->plans = p;
         }
     }
     pthread_mutex_unlock(&cache->mutex);
@@ -387,12 +393,9 @@ ga_status ga_cuda_graph_plan(const ga_graph *graph, int device, int64_t nq, int6
 
 ga_status ga_cuda_graph_device(const ga_graph *graph, int device, const ga_cuda_dgraph **dg) {
     ga_cuda_cache *cache;
-    GA_TRY(ga_cuda_cache_of(graph, &cache));
-    pthread_mutex_lock(&cache->mutex);
-    ga_cuda_dgraph *d = NULL;
-    const ga_status s = ga_cuda_cache_device(graph, cache, device, &d);
+    ga_cuda_dgraph *d;
+    GA_TRY(ga_cuda_lock_device(graph, device, &cache, &d));
     pthread_mutex_unlock(&cache->mutex);
-    if (s != GA_OK) return s;
     *dg = d;
     return GA_OK;
 }
@@ -501,11 +504,9 @@ ga_status ga_cuda_graph_tiles(const ga_graph *graph, int device, const ga_cuda_d
     GA_FAIL_IF(graph->count < 1 || graph->comps[0].kind != GA_COMP_CSR, GA_ERR_INTERNAL,
                "CUDA backend: tiles asked for a graph whose first component is not explicit");
     ga_cuda_cache *cache;
-    GA_TRY(ga_cuda_cache_of(graph, &cache));
-    pthread_mutex_lock(&cache->mutex);
-    ga_cuda_dgraph *d = NULL;
-    ga_status s = ga_cuda_cache_device(graph, cache, device, &d);
-    if (s == GA_OK && d->tiles_state == 0) s = ga_tiles_build(graph, d);
+    ga_cuda_dgraph *d;
+    GA_TRY(ga_cuda_lock_device(graph, device, &cache, &d));
+    const ga_status s = d->tiles_state == 0 ? ga_tiles_build(graph, d) : GA_OK;
     pthread_mutex_unlock(&cache->mutex);
     if (s != GA_OK) return s;
     *dg = d;
@@ -516,32 +517,29 @@ ga_status ga_cuda_graph_doc_ranges(const ga_graph *graph, int device, int64_t nq
     GA_FAIL_IF(graph->count < 1 || graph->comps[0].kind != GA_COMP_DOCUMENTS, GA_ERR_INTERNAL,
                "CUDA backend: document ranges asked for a graph whose first component is not documents");
     ga_cuda_cache *cache;
-    GA_TRY(ga_cuda_cache_of(graph, &cache));
-    pthread_mutex_lock(&cache->mutex);
-    ga_cuda_dgraph *d = NULL;
-    ga_status s = ga_cuda_cache_device(graph, cache, device, &d);
-    ga_cuda_ranges *r = NULL;
-    if (s == GA_OK) {
-        for (r = d->doc_ranges; r && !(r->nq == nq && r->nk == nk); r = r->next) {}
-        if (!r) {
-            ga_row_ranges rr;
-            int ok = 0;
-            s = ga_row_ranges_documents(&graph->comps[0], nq, nk, &ok, &rr);
-            ga_cuda_ranges *n = s == GA_OK ? (ga_cuda_ranges *)ga_calloc(1, sizeof *n) : NULL;
-            if (s == GA_OK && !n) {
-                if (ok) ga_row_ranges_free(&rr);
-                s = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "CUDA backend: out of host memory");
-            }
-            if (s == GA_OK) s = ga_ranges_upload(d, ok, &rr, n);
-            if (s == GA_OK) {
-                n->nq = nq;
-                n->nk = nk;
-                n->next = d->doc_ranges;
-                d->doc_ranges = n;
-                r = n;
-            } else {
-                ga_free(n); /* arrays already uploaded stay in d's allocations until the graph dies */
-            }
+    ga_cuda_dgraph *d;
+    GA_TRY(ga_cuda_lock_device(graph, device, &cache, &d));
+    ga_status s = GA_OK;
+    ga_cuda_ranges *r = d->doc_ranges;
+    while (r && !(r->nq == nq && r->nk == nk)) r = r->next;
+    if (!r) {
+        ga_row_ranges rr;
+        int ok = 0;
+        s = ga_row_ranges_documents(&graph->comps[0], nq, nk, &ok, &rr);
+        ga_cuda_ranges *n = s == GA_OK ? (ga_cuda_ranges *)ga_calloc(1, sizeof *n) : NULL;
+        if (s == GA_OK && !n) {
+            if (ok) ga_row_ranges_free(&rr);
+            s = ga_raise(GA_ERR_OUT_OF_MEMORY, __FILE__, __LINE__, "CUDA backend: out of host memory");
+        }
+        if (s == GA_OK) s = ga_ranges_upload(d, ok, &rr, n);
+        if (s == GA_OK) {
+            n->nq = nq;
+            n->nk = nk;
+            n->next = d->doc_ranges;
+            d->doc_ranges = n;
+            r = n;
+        } else {
+            ga_free(n); /* arrays already uploaded stay in d's allocations until the graph dies */
         }
     }
     pthread_mutex_unlock(&cache->mutex);

@@ -1596,8 +1596,9 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     const int64_t nsup = (a.q_tiles + NC - 1) / NC * a.B * a.H;
     int64_t grid = nsup < sms ? nsup : sms;
     /* GRAPHATTN_MAX_CTAS=n: at most n CTAs (tests: several rounds of super tiles per CTA on small inputs) */
-    const char *cap = getenv("GRAPHATTN_MAX_CTAS");
-    if (cap && atoll(cap) > 0 && atoll(cap) < grid) grid = atoll(cap);
+    const char *cap_env = getenv("GRAPHATTN_MAX_CTAS");
+    const long long cap = cap_env ? atoll(cap_env) : 0;
+    if (cap > 0 && cap < grid) grid = cap;
     tile_ws_kernel<T, D, NC, XK, ST, LS><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
