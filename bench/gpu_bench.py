@@ -569,20 +569,22 @@ def case_bigbird(args, N, B=64, WB=3, GB=2, RB=3, seed=5):
     torch.cuda.empty_cache()
 
 
-def case_dense(args, N, causal):
+def case_dense(args, N, causal, heads=16, dim=128, name=None):
     """Dense or causal attention through the same engine, H = 16, D = 128 (issue 5: within 1.3x
-    of SDPA's FA2 kernel); peers: SDPA flash (FA2) and cuDNN. Errors on head 0's sampled rows."""
-    name = "causal" if causal else "dense"
-    with heads_and_dim(16, 128):
+    of SDPA's FA2 kernel; causal-d256: H = 8, D = 256); peers: SDPA flash (FA2) and cuDNN. Errors
+    on head 0's sampled rows."""
+    graph = "causal" if causal else "dense"
+    name = name or graph
+    with heads_and_dim(heads, dim):
         q, k, v = qkv(N)
-        g = ga.Graph(name)
+        g = ga.Graph(graph)
         edges = N * (N + 1) // 2 if causal else N * N
         keys = lambda i: np.arange(0, i + 1 if causal else N, dtype=np.int64)  # noqa: E731
         ref = reference(g, N, q, k, v, sample_rows(N), keys_of=keys)
         if args.peers:
             for backend, label in (("FLASH_ATTENTION", "sdpa_flash"), ("CUDNN_ATTENTION", "sdpa_cudnn")):
                 run_peer(name, label, N, edges, lambda b=backend: peers.sdpa(q, k, v, causal, b), ref)
-        run_graphattn(name, g, N, q, k, v, edges, ref, note="H=16 D=128")
+        run_graphattn(name, g, N, q, k, v, edges, ref, note="H=%d D=%d" % (heads, dim))
         del q, k, v
         torch.cuda.empty_cache()
 
@@ -670,6 +672,8 @@ def main():
             case_window(args, 1 << 22, heads=16)
         elif c == "window-h16-bhnd":
             case_window(args, 1 << 22, heads=16, name="window-h16-bhnd", heads_major=True)
+        elif c == "causal-d256":
+            case_dense(args, 1 << 15, causal=True, heads=8, dim=256, name="causal-d256")
         elif c == "window-d256":
             case_window(args, 1 << 20, dim=256, name="window-d256", edge_row=True)
         elif c == "longest":

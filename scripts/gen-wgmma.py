@@ -27,6 +27,6 @@ out = []
 for ty, tn in (("bf16", "bf16"), ("f16", "f16")):
     for n in (16, 64):
         out.append(ss(n, ty, f"wgmma_ss_n{n}_{tn}"))
-    for n in (8, 64, 128):
+    for n in (8, 64, 128, 256):
         out.append(rs(n, ty, f"wgmma_rs_n{n}_{tn}"))
 print("\n".join(out))

@@ -1089,28 +1089,6 @@ TEST(back_to_back_calls_see_each_others_writes) {
  * last tile, causal with Nq != Nk, blocks with batches and GQA in f16, output over q, and a
  * window with bf16 rows of few keys (split P). On the H200 (GA_EXPECT_WGMMA=1) the kernel must
  * have run for each of them. */
-TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
-    NEED_GPU();
-    const char *specs[] = {"window:100", "causal", "blocks:64", "window:150", "window:20"};
-    const long long before = ga_cuda_testing_mma_tile_calls();
-    for (int s = 0; s < 5; s++) {
-        ga_graph *g = ga_test_parse(specs[s]);
-        ASSERT_TRUE(g != NULL);
-        char name[96];
-        snprintf(name, sizeof name, "%s D=256", specs[s]);
-        case_cfg c = base_case(name, g, 700, 256, s == 2 ? GA_F16 : GA_BF16);
-        if (s == 1) c.nk = 900;
-        if (s == 2) c.B = 2, c.H = 4, c.Hkv = 2;
-        if (s == 3) c.in_place = 1;
-        c.seed = 300 + s;
-        run_case(&c);
-        ga_graph_destroy(g);
-    }
-    const long long ran = ga_cuda_testing_mma_tile_calls() - before;
-    printf("D = 256 mma.sync tile calls: %lld\n", ran);
-    if (wgmma_expected() && ran < 5) ga_test_fail(__FILE__, __LINE__, "mma.sync tile kernel ran %lld times for 5 cases", ran);
-}
-
 TEST(tile_engine_paths_match_reference) {
     NEED_GPU();
     for (int pass = 0; pass < 4; pass++) {
@@ -1501,6 +1479,41 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
     tile_kernel_reset();
 }
 
+/* Head dim 256 on the tiles: on the Hopper passes the persistent TMA kernel takes the plain
+ * intervals whose middle row walks 192 keys or more (split bf16 P where a row has fewer than 256
+ * keys, causal rows bottom-right aligned, output over q, GQA, several query tiles per CTA, f16,
+ * documents as ranges); the short walks (window:20, blocks:64) stay on mma.sync, which takes all
+ * of them on the mma.sync and no-TMA passes. Every row against the fp64 reference. */
+TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"window:100", 700, 700, 1, 1, 1, 256, GA_BF16, 0},
+        {"causal", 700, 900, 1, 1, 1, 256, GA_BF16, 0},
+        {"blocks:64", 700, 700, 2, 4, 2, 256, GA_F16, 0},
+        {"window:150", 700, 700, 1, 1, 1, 256, GA_BF16, 1},
+        {"window:20", 700, 700, 1, 1, 1, 256, GA_BF16, 0},
+        {"window:300", 3000, 3000, 2, 3, 3, 256, GA_BF16, 0},
+        {"window:300,0", 2500, 2500, 1, 4, 2, 256, GA_F16, 1},
+        {"dense", 500, 700, 1, 2, 1, 256, GA_F16, 0},
+        {"documents:0,700,1500,2200", 3000, 3000, 1, 1, 1, 256, GA_BF16, 0},
+    };
+    const long long long_walks = 7; /* all but blocks:64 and window:20 */
+    for (int pass = 0; pass < 4; pass++) {
+        if (!tile_kernel_select(pass)) continue;
+        const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
+        run_tile_cases("D = 256", pass, cases, sizeof cases / sizeof *cases, 7100);
+        expect_tma_calls("D = 256 TMA", pass, ga_cuda_testing_tma_tile_calls() - tma_before, long_walks);
+        const long long mma = ga_cuda_testing_mma_tile_calls() - mma_before;
+        printf("D = 256 mma.sync tile calls (%s): %lld\n", tile_kernel_name(pass), mma);
+        const long long mma_want =
+            (pass == 0 || pass == 3) && ga_cuda_testing_wgmma_available() ? 2 : (long long)(sizeof cases / sizeof *cases);
+        if (mma != mma_want)
+            ga_test_fail(__FILE__, __LINE__, "%s: mma.sync tile kernel ran %lld times, expected %lld",
+                         tile_kernel_name(pass), mma, mma_want);
+    }
+    tile_kernel_reset();
+}
+
 /* Plain intervals with long enough walks run on the persistent TMA kernel (several query tiles
  * per CTA, K/V and Q by bulk tensor copies completing on mbarriers): more query tiles than CTAs,
  * the split-P instance (rows with under 256 keys) and the plain one, D 64/128, f16, batches and
@@ -1545,7 +1558,8 @@ TEST(persistent_tma_tiles_match_reference) {
 /* The tile paths' own randomized sweep against the fp64 reference, on the four kernel passes
  * (tile_kernel_select: Hopper, mma.sync, Hopper without TMA, warp-specialized): interval
  * components (window with random sides, causal, dense, blocks) alone, bf16/f16, D 32/64/128/256
- * (256: the mma.sync kernel on every pass), sizes around the 64-row tile edges, Nq != Nk, batches, GQA, strided layouts, output over q.
+ * (256: the TMA kernel on the Hopper passes where the walk is long enough, else mma.sync), sizes
+ * around the 64-row tile edges, Nq != Nk, batches, GQA, strided layouts, output over q.
  * GA_CUDA_TILE_SWEEP sets the case count per kernel (default 150). */
 TEST(tile_sweep_matches_reference) {
     NEED_GPU();

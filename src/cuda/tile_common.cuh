@@ -484,7 +484,9 @@ int ga_tile_wgmma_available(void);
 int ga_tile_wgmma_supported(const ga_tile_interval_call *c);
 /* The listed tokens' fields of a (chunking, workspace pointers) from the call. */
 void ga_tile_extra_setup(const ga_tile_interval_call *c, ga_tile::TileArgs *a);
+/* *ran = false: nothing launched, the mma.sync kernel is to run the call (D = 256 where the TMA
+ * kernel does not take it); else the call's status. */
 ga_status ga_tile_wgmma_run(const ga_tile::TileArgs &a, int64_t D, ga_dtype dt, cudaStream_t s, char *err,
-                            size_t err_size);
+                            size_t err_size, bool *ran);
 
 #endif

@@ -310,7 +310,9 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     }
     const bool split = min_keys < GA_TILE_SPLIT_KEYS && c->dtype == GA_BF16;
     if (!list && ga_tile_wgmma_supported(c) && ga_tile_wgmma_available()) {
-        return ga_tile_wgmma_run(a, c->D, c->dtype, s, err, err_size);
+        bool ran = false;
+        const ga_status st = ga_tile_wgmma_run(a, c->D, c->dtype, s, err, err_size, &ran);
+        if (ran) return st;
     }
     if (c->nx > 0 || c->kind == GA_TILE_BIGBIRD) { /* the dispatcher asks ga_tile_extra/bigbird_supported first */
         snprintf(err, err_size, "tile kernel: listed tokens and bigbird need the Hopper tile kernel");
