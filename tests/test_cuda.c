@@ -1479,11 +1479,13 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
     tile_kernel_reset();
 }
 
-/* Head dim 256 on the tiles: on the Hopper passes the persistent TMA kernel takes the plain
- * intervals whose middle row walks 192 keys or more (split bf16 P where a row has fewer than 256
- * keys, causal rows bottom-right aligned, output over q, GQA, several query tiles per CTA, f16,
- * documents as ranges); the short walks (window:20, blocks:64) stay on mma.sync, which takes all
- * of them on the mma.sync and no-TMA passes. Every row against the fp64 reference. */
+/* Head dim 256 on the tiles: on the Hopper passes the persistent kernels take the plain
+ * intervals whose middle row walks 192 keys or more: the warp-specialized one (one consumer
+ * warpgroup) where no row is split, the TMA one where bf16 P is split (a row with fewer than 256
+ * keys) and for all of them with GRAPHATTN_WS=0 (causal rows bottom-right aligned, output over q,
+ * GQA, several query tiles per CTA, f16, documents as ranges); the short walks (window:20,
+ * blocks:64) stay on mma.sync, which takes all of them on the mma.sync and no-TMA passes. Every
+ * row against the fp64 reference. */
 TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
     NEED_GPU();
     const tile_case cases[] = {
@@ -1498,11 +1500,23 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
         {"documents:0,700,1500,2200", 3000, 3000, 1, 1, 1, 256, GA_BF16, 0},
     };
     const long long long_walks = 7; /* all but blocks:64 and window:20 */
-    for (int pass = 0; pass < 4; pass++) {
+    const long long unsplit = 4;    /* of those, rows of 256 keys or more, or f16: the warp-specialized kernel */
+    /* the four kernel passes, then the Hopper pass again with GRAPHATTN_WS=0 (the TMA kernel for all seven) */
+    for (int p = 0; p < 5; p++) {
+        const int pass = p == 4 ? 0 : p;
         if (!tile_kernel_select(pass)) continue;
-        const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
-        run_tile_cases("D = 256", pass, cases, sizeof cases / sizeof *cases, 7100);
+        if (p == 4) setenv("GRAPHATTN_WS", "0", 1);
+        const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls(),
+                        ws_before = ga_cuda_testing_ws_tile_calls();
+        run_tile_cases(p == 4 ? "D = 256, GRAPHATTN_WS=0" : "D = 256", pass, cases, sizeof cases / sizeof *cases, 7100);
         expect_tma_calls("D = 256 TMA", pass, ga_cuda_testing_tma_tile_calls() - tma_before, long_walks);
+        const long long ws = ga_cuda_testing_ws_tile_calls() - ws_before;
+        printf("D = 256 warp-specialized calls (%s%s): %lld\n", tile_kernel_name(pass), p == 4 ? ", GRAPHATTN_WS=0" : "", ws);
+        const long long ws_want =
+            (pass == 0 || pass == 3) && p != 4 && ws_started_with()[0] != '0' && ga_cuda_testing_wgmma_available() ? unsplit : 0;
+        if (ws != ws_want)
+            ga_test_fail(__FILE__, __LINE__, "%s: warp-specialized kernel ran %lld times, expected %lld",
+                         tile_kernel_name(pass), ws, ws_want);
         const long long mma = ga_cuda_testing_mma_tile_calls() - mma_before;
         printf("D = 256 mma.sync tile calls (%s): %lld\n", tile_kernel_name(pass), mma);
         const long long mma_want =

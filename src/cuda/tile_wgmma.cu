@@ -1033,9 +1033,9 @@ __global__ void __launch_bounds__(128, MINB)
 }
 
 /*
- * Warp-specialized persistent kernel (plain intervals, bf16/f16, D = 64, rows not split; chosen
- * by ws_consumers): NC consumer warpgroups and a producer warpgroup per CTA (NC = 2: a producer
- * warp), one CTA per SM. A CTA's unit of work is a super tile, NC consecutive query tiles of one
+ * Warp-specialized persistent kernel (plain intervals, bf16/f16, rows not split; D = 64 with NC
+ * chosen by ws_consumers, D = 256 with NC = 1 and 2 stages): NC consumer warpgroups and a
+ * producer warpgroup per CTA (NC <= 2: a producer warp), one CTA per SM. A CTA's unit of work is a super tile, NC consecutive query tiles of one
  * (batch, head); consumer c takes the c-th. The producer's first thread loads every consumer's Q
  * (two buffers each) and the union of the super tile's K/V tiles into WS_STAGES stages, each
  * load completing on the stage's full barrier; each consumer warp waits on every stage and, done
@@ -1690,6 +1690,16 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         if (nc == 3) return launch_ws_as<T, D, 3, XK>(a, maps, sms, stream, err, err_size, st);
         if (nc == 4 && ws_rowsum(a)) return launch_ws_as<T, D, 4, XK, WS_STAGES, true>(a, maps, sms, stream, err, err_size, st);
         if (nc == 4) return launch_ws_as<T, D, 4, XK>(a, maps, sms, stream, err, err_size, st);
+    }
+    /* D = 256, rows not split: the warp-specialized kernel with one consumer warpgroup (64 rows,
+     * two 64 KB K/V stages) beside a producer warp: no CTA barrier per key tile and no copies
+     * issued from a consumer warp (H200, window 513: 2^20 2.19 -> 1.82 ms, 2^22 8.63 -> 7.32;
+     * bench/RESULTS.md run 15). GRAPHATTN_WS=0: the TMA kernel. */
+    if constexpr (D == 256) {
+        const char *ws = getenv("GRAPHATTN_WS");
+        if (!split && !(ws && ws[0] == '0'))
+            return ws_rowsum(a) ? launch_ws_as<T, D, 1, XK, 2, true>(a, maps, sms, stream, err, err_size, st)
+                                : launch_ws_as<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
     if (split)
