@@ -1034,8 +1034,9 @@ __global__ void __launch_bounds__(128, MINB)
 
 /*
  * Warp-specialized persistent kernel (plain intervals, bf16/f16, rows not split; D = 64 with NC
- * chosen by ws_consumers, D = 256 with NC = 1 and 2 stages): NC consumer warpgroups and a
- * producer warpgroup per CTA (NC <= 2: a producer warp), one CTA per SM. A CTA's unit of work is a super tile, NC consecutive query tiles of one
+ * chosen by ws_consumers, D = 128 with NC = 3 and 3 stages, D = 256 with NC = 1 and 2 stages):
+ * NC consumer warpgroups and a producer warpgroup per CTA (NC <= 2: a producer warp), one CTA
+ * per SM. A CTA's unit of work is a super tile, NC consecutive query tiles of one
  * (batch, head); consumer c takes the c-th. The producer's first thread loads every consumer's Q
  * (two buffers each) and the union of the super tile's K/V tiles into WS_STAGES stages, each
  * load completing on the stage's full barrier; each consumer warp waits on every stage and, done
@@ -1638,9 +1639,15 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
  * times under ncu, window:256 (bench/RESULTS.md run 11): 1.94 super tiles per SM (2^16) 33.4 vs
  * 34.7 us, 3.9 (2^17) 63.1 vs 68.1, but 0.97 (2^15) 18.8 vs 18.9 (run 9, before the row sums
  * and the cheaper masks, still had the TMA kernel ahead at 2^16). */
-static int ws_consumers(const TileArgs &a, int sms) {
+/* GRAPHATTN_WS: -1 unset or empty (the defaults below), 0 off (any other value), 3 or 4 */
+static int ws_env() {
     const char *env = getenv("GRAPHATTN_WS");
-    if (env && env[0]) return env[0] == '3' ? 3 : env[0] == '4' ? 4 : 0;
+    if (!env || !env[0]) return -1;
+    return env[0] == '3' ? 3 : env[0] == '4' ? 4 : 0;
+}
+static int ws_consumers(const TileArgs &a, int sms) {
+    const int env = ws_env();
+    if (env >= 0) return env;
     return 2 * ((a.q_tiles + 3) / 4 * a.B * a.H) >= 3 * (int64_t)sms ? 4 : 0;
 }
 
@@ -1696,10 +1703,22 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
      * issued from a consumer warp (H200, window 513: 2^20 2.19 -> 1.82 ms, 2^22 8.63 -> 7.32;
      * bench/RESULTS.md run 15). GRAPHATTN_WS=0: the TMA kernel. */
     if constexpr (D == 256) {
-        const char *ws = getenv("GRAPHATTN_WS");
-        if (!split && !(ws && ws[0] == '0'))
+        if (!split && ws_env() != 0)
             return ws_rowsum(a) ? launch_ws_as<T, D, 1, XK, 2, true>(a, maps, sms, stream, err, err_size, st)
                                 : launch_ws_as<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
+    }
+    /* D = 128, rows not split, no listed keys (their 32 KB do not fit beside): three consumer
+     * warpgroups (192-row super tiles, 160 registers each) and a producer warpgroup, 3 stages of
+     * 32 KB, where the SMs get at least 1.5 super tiles each (as for D = 64; forced by
+     * GRAPHATTN_WS=3 or 4, off with 0). H200, H = 16 at 2^16: dense bf16 82.2 -> 63.4 ms, causal
+     * f16 43.9 -> 34.3; window 513 at 2^22 3.57 -> 2.70 (two consumers, 4 stages: 68.3, 35.4,
+     * 3.02; bench/RESULTS.md run 15). */
+    if constexpr (D == 128 && !XK) {
+        const int env = ws_env();
+        const int64_t nsup = (a.q_tiles + 2) / 3 * a.B * a.H;
+        if (!split && (env > 0 || (env < 0 && 2 * nsup >= 3 * (int64_t)sms)))
+            return ws_rowsum(a) ? launch_ws_as<T, D, 3, XK, 3, true>(a, maps, sms, stream, err, err_size, st)
+                                : launch_ws_as<T, D, 3, XK, 3>(a, maps, sms, stream, err, err_size, st);
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
     if (split)
