@@ -15,6 +15,7 @@ figure of issue 5's <= 1.3x targets.
   dense, causal  N = 2^16, H = 16, D = 128                      peers: SDPA flash (FA2), SDPA cuDNN
   window-h16  the 513-key window at N = 2^22 with H = 16            peers: FA2 window
   window-h16-bhnd  the same with each head's rows contiguous ((B, H, N, D) storage, transposed)
+  causal-d256 causal, H = 8, D = 256 at N = 2^15 (bf16: split P)     peers: SDPA flash and cuDNN
   window-d256 the 513-key window at N = 2^20 with D = 256           peers: FA2 window; also graphattn
               with GRAPHATTN_NO_TILES=1 (system graphattn_edges: the edge engine on the same inputs)
   longest     the 513-key window at N = 3 * 2^27 (402M tokens), D = 32, output over q  peers: none
@@ -22,7 +23,7 @@ figure of issue 5's <= 1.3x targets.
   documents, documents-causal  documents of 512-4096 tokens packed in N = 2^18, each token attending
               its own document (causal: up to itself), as an explicit CSR   peers: FA2 varlen
               (cu_seqlens), Flex (document mask_mod)
-(dense, causal, window-h16, window-h16-bhnd, window-d256, longest and the documents are not in the
+(dense, causal, window-h16, window-h16-bhnd, causal-d256, window-d256, longest and the documents are not in the
 default --cases list: name them.)
 Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
 reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes

@@ -1084,11 +1084,6 @@ TEST(back_to_back_calls_see_each_others_writes) {
     ga_graph_destroy(g);
 }
 
-/* Head dim 256 runs on the mma.sync tile kernel (the Q fragments read from shared memory per key
- * tile; 165 KB of shared memory, so only where a block gets that much): a window with a partial
- * last tile, causal with Nq != Nk, blocks with batches and GQA in f16, output over q, and a
- * window with bf16 rows of few keys (split P). On the H200 (GA_EXPECT_WGMMA=1) the kernel must
- * have run for each of them. */
 TEST(tile_engine_paths_match_reference) {
     NEED_GPU();
     for (int pass = 0; pass < 4; pass++) {
@@ -1482,25 +1477,33 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
 /* Head dim 256 on the tiles: on the Hopper passes the persistent kernels take the plain
  * intervals whose middle row walks 192 keys or more: the warp-specialized one (one consumer
  * warpgroup) where no row is split, the TMA one where bf16 P is split (a row with fewer than 256
- * keys) and for all of them with GRAPHATTN_WS=0 (causal rows bottom-right aligned, output over q,
- * GQA, several query tiles per CTA, f16, documents as ranges); the short walks (window:20,
- * blocks:64) stay on mma.sync, which takes all of them on the mma.sync and no-TMA passes. Every
- * row against the fp64 reference. */
+ * keys) and for all of them with GRAPHATTN_WS=0 (causal rows bottom-right aligned, causal in
+ * f16 unsplit, output over q, GQA, several query tiles per CTA, f16 and bf16 without lse,
+ * documents as ranges); the short walks (window:20, blocks:64) stay on mma.sync, which takes all
+ * of them on the mma.sync and no-TMA passes. Every row against the fp64 reference; the call
+ * counts where the Hopper kernels are expected (GA_EXPECT_WGMMA=1). */
 TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
     NEED_GPU();
     const tile_case cases[] = {
+        /* run_tile_cases: cases 2, 5 and 8 without lse (row sums on the tensor cores where the
+         * warp-specialized kernel takes them: f16 and bf16) */
         {"window:100", 700, 700, 1, 1, 1, 256, GA_BF16, 0},
         {"causal", 700, 900, 1, 1, 1, 256, GA_BF16, 0},
-        {"blocks:64", 700, 700, 2, 4, 2, 256, GA_F16, 0},
+        {"window:300,0", 2500, 2500, 1, 4, 2, 256, GA_F16, 1},
         {"window:150", 700, 700, 1, 1, 1, 256, GA_BF16, 1},
         {"window:20", 700, 700, 1, 1, 1, 256, GA_BF16, 0},
         {"window:300", 3000, 3000, 2, 3, 3, 256, GA_BF16, 0},
-        {"window:300,0", 2500, 2500, 1, 4, 2, 256, GA_F16, 1},
+        {"blocks:64", 700, 700, 2, 4, 2, 256, GA_F16, 0},
         {"dense", 500, 700, 1, 2, 1, 256, GA_F16, 0},
         {"documents:0,700,1500,2200", 3000, 3000, 1, 1, 1, 256, GA_BF16, 0},
+        {"causal", 1500, 1500, 1, 2, 1, 256, GA_F16, 0},
     };
-    const long long long_walks = 7; /* all but blocks:64 and window:20 */
-    const long long unsplit = 4;    /* of those, rows of 256 keys or more, or f16: the warp-specialized kernel */
+    const long long long_walks = 8; /* all but blocks:64 and window:20 */
+    const long long unsplit = 5;    /* of those, rows of 256 keys or more, or f16: the warp-specialized kernel */
+    /* the warp-specialized kernel is on by default unless GRAPHATTN_WS started as 0 (or another
+     * value that is not 3 or 4); pass 3 forces it */
+    const char *ws0 = ws_started_with();
+    const int ws_default = !ws0[0] || ws0[0] == '3' || ws0[0] == '4';
     /* the four kernel passes, then the Hopper pass again with GRAPHATTN_WS=0 (the TMA kernel for all seven) */
     for (int p = 0; p < 5; p++) {
         const int pass = p == 4 ? 0 : p;
@@ -1512,16 +1515,16 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
         expect_tma_calls("D = 256 TMA", pass, ga_cuda_testing_tma_tile_calls() - tma_before, long_walks);
         const long long ws = ga_cuda_testing_ws_tile_calls() - ws_before;
         printf("D = 256 warp-specialized calls (%s%s): %lld\n", tile_kernel_name(pass), p == 4 ? ", GRAPHATTN_WS=0" : "", ws);
-        const long long ws_want =
-            (pass == 0 || pass == 3) && p != 4 && ws_started_with()[0] != '0' && ga_cuda_testing_wgmma_available() ? unsplit : 0;
-        if (ws != ws_want)
+        const long long ws_want = pass == 3 || (pass == 0 && p != 4 && ws_default) ? unsplit : 0;
+        if (wgmma_expected() && ws != ws_want)
             ga_test_fail(__FILE__, __LINE__, "%s: warp-specialized kernel ran %lld times, expected %lld",
                          tile_kernel_name(pass), ws, ws_want);
+        /* the mma.sync counts where the Hopper kernels run (elsewhere D = 256 needs 165 KB of shared
+         * memory per block for mma.sync, or takes the edge engine) */
         const long long mma = ga_cuda_testing_mma_tile_calls() - mma_before;
         printf("D = 256 mma.sync tile calls (%s): %lld\n", tile_kernel_name(pass), mma);
-        const long long mma_want =
-            (pass == 0 || pass == 3) && ga_cuda_testing_wgmma_available() ? 2 : (long long)(sizeof cases / sizeof *cases);
-        if (mma != mma_want)
+        const long long mma_want = pass == 0 || pass == 3 ? 2 : (long long)(sizeof cases / sizeof *cases);
+        if (wgmma_expected() && mma != mma_want)
             ga_test_fail(__FILE__, __LINE__, "%s: mma.sync tile kernel ran %lld times, expected %lld",
                          tile_kernel_name(pass), mma, mma_want);
     }
@@ -1534,9 +1537,9 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
  * GQA (tensor maps over (D, rows, heads, batch) in either stride order), Nq != Nk, a partial
  * last tile, output over q, a prior state, and a graph with key tiles for only some query tiles.
  * Compared with GRAPHATTN_NO_TMA (the cp.async kernel) and GRAPHATTN_WS=4 (the warp-specialized
- * kernel for every case it takes: bf16 rows of 256 keys or more and f16, D 64) on the same
- * cases; on the Hopper machine the TMA kernels must have run for every case, the
- * warp-specialized one for its 5 (f16 and bf16, GQA, Nq != Nk, output over q, a prior state). */
+ * kernel for every case it takes: bf16 rows of 256 keys or more and f16, D 64 and 128) on the
+ * same cases; on the Hopper machine the TMA kernels must have run for every case, the
+ * warp-specialized one for its 6 (f16 and bf16, GQA, Nq != Nk, output over q, a prior state). */
 TEST(persistent_tma_tiles_match_reference) {
     NEED_GPU();
     const tile_case cases[] = {
@@ -1557,7 +1560,7 @@ TEST(persistent_tma_tiles_match_reference) {
         run_tile_cases("TMA tiles", pass, cases, sizeof cases / sizeof *cases, 6100);
         run_after_prior("TMA tiles", pass, "window:300", 2000, 3, 400);
         expect_tma_calls("TMA", pass, ga_cuda_testing_tma_tile_calls() - before, (long long)(sizeof cases / sizeof *cases) + 1);
-        expect_ws_calls("TMA", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 5);
+        expect_ws_calls("TMA", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 6);
         /* without lse its consumers sum P's rows on the tensor cores: case 2 (D 128) and case 8
          * (D 64 with four consumers; the three-consumer D 64 instance has no row sums) (case 5,
          * also without lse, splits bf16 P for its short first rows and runs on the TMA kernel);
@@ -1573,7 +1576,8 @@ TEST(persistent_tma_tiles_match_reference) {
 /* The tile paths' own randomized sweep against the fp64 reference, on the four kernel passes
  * (tile_kernel_select: Hopper, mma.sync, Hopper without TMA, warp-specialized): interval
  * components (window with random sides, causal, dense, blocks) alone, bf16/f16, D 32/64/128/256
- * (256: the TMA kernel on the Hopper passes where the walk is long enough, else mma.sync), sizes
+ * (256: the warp-specialized or TMA kernel on the Hopper passes where the walk is long enough,
+ * else mma.sync), sizes
  * around the 64-row tile edges, Nq != Nk, batches, GQA, strided layouts, output over q.
  * GA_CUDA_TILE_SWEEP sets the case count per kernel (default 150). */
 TEST(tile_sweep_matches_reference) {

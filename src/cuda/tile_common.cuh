@@ -5,7 +5,7 @@
  * state and writes (out, lse).
  *
  * tile_interval.cu: mma.sync (sm_80+), every interval kind and explicit tile lists.
- * tile_wgmma.cu:    Hopper warpgroup MMA (sm_90a), interval kinds, D = 64 and 128.
+ * tile_wgmma.cu:    Hopper warpgroup MMA (sm_90a), interval kinds, D = 64, 128 and 256.
  *
  * Accumulator layout (mma.sync m16n8 and wgmma m64nN alike): the thread with lane = 4 g + t4 in
  * warp w holds, for each 8-column block n, the elements (row 16 w + g, cols 8 n + 2 t4 + {0,1})

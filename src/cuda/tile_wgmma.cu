@@ -9,7 +9,7 @@
  * Q, K and V tiles live in shared memory in the 128-byte swizzled layout that wgmma's matrix
  * descriptors name: rows of 64 elements (128 bytes), the 16-byte chunk c of row r stored at chunk
  * c ^ (r % 8), 8-row groups 1024 bytes apart; D = 128 is two such 64-column halves (D = 256 four,
- * on the persistent TMA kernel alone: one CTA per SM, 192 KB of tiles, 232 registers). K/V tiles are
+ * on the persistent kernels alone: one CTA per SM, 192 KB of tiles). K/V tiles are
  * double-buffered with cp.async. Several CTAs per SM overlap one CTA's softmax with another's MMA.
  *
  * bf16 P is split into bf16(P) + bf16(P - bf16(P)) (two P V passes) only in query tiles where
@@ -1702,13 +1702,14 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
      * two 64 KB K/V stages) beside a producer warp: no CTA barrier per key tile and no copies
      * issued from a consumer warp (H200, window 513: 2^20 2.19 -> 1.82 ms, 2^22 8.63 -> 7.32;
      * bench/RESULTS.md run 15). GRAPHATTN_WS=0: the TMA kernel. */
-    if constexpr (D == 256) {
+    if constexpr (D == 256 && !XK) {
         if (!split && ws_env() != 0)
             return ws_rowsum(a) ? launch_ws_as<T, D, 1, XK, 2, true>(a, maps, sms, stream, err, err_size, st)
                                 : launch_ws_as<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
     }
-    /* D = 128, rows not split, no listed keys (their 32 KB do not fit beside): three consumer
-     * warpgroups (192-row super tiles, 160 registers each) and a producer warpgroup, 3 stages of
+    /* D = 128, rows not split, no listed keys (their 32 KB would not fit beside the row sums'
+     * ones block): three consumer warpgroups (192-row super tiles, 160 registers each) and a
+     * producer warpgroup, 3 stages of
      * 32 KB, where the SMs get at least 1.5 super tiles each (as for D = 64; forced by
      * GRAPHATTN_WS=3 or 4, off with 0). H200, H = 16 at 2^16: dense bf16 82.2 -> 63.4 ms, causal
      * f16 43.9 -> 34.3; window 513 at 2^22 3.57 -> 2.70 (two consumers, 4 stages: 68.3, 35.4,
@@ -1887,11 +1888,11 @@ void ga_tile_extra_setup(const ga_tile_interval_call *c, TileArgs *a) {
 
 int ga_tile_wgmma_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
-    /* D = 256: plain intervals on the TMA kernel alone (ga_tile_wgmma_run may still decline:
-     * short walks, layouts the copy engine cannot describe); listed keys' shared memory and the
-     * cp.async kernel's double-buffered tiles do not fit beside its 192 KB of tiles */
-    if (c->D == 256) return c->nx == 0 && c->kind != GA_TILE_BIGBIRD;
-    if (c->D != 64 && c->D != 128) return 0;
+    /* D = 256: plain intervals on the persistent kernels alone (ga_tile_wgmma_run may still
+     * decline: short walks, layouts the copy engine cannot describe); listed keys' shared memory
+     * and the cp.async kernel's double-buffered tiles do not fit beside their 192 KB of tiles */
+    if (c->D == 256 && (c->nx != 0 || c->kind == GA_TILE_BIGBIRD)) return 0;
+    if (c->D != 64 && c->D != 128 && c->D != 256) return 0;
     return c->kind == GA_TILE_WINDOW || c->kind == GA_TILE_CAUSAL || c->kind == GA_TILE_DENSE ||
            c->kind == GA_TILE_BLOCKS || c->kind == GA_TILE_BIGBIRD || c->kind == GA_TILE_RANGES;
 }
