@@ -1632,23 +1632,27 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     return true;
 }
 
-/* How many consumer warpgroups the warp-specialized kernel gets for these query tiles (0: the
- * TMA kernel runs them instead). GRAPHATTN_WS=0 turns it off, =3 or =4 forces that many; by
- * default 4 where the SMs get at least 1.5 super tiles each on average (one CTA per SM and a
- * super tile of 256 rows balance worse than the TMA kernel's 64-row tiles on fewer). Kernel
- * times under ncu, window:256 (bench/RESULTS.md run 11): 1.94 super tiles per SM (2^16) 33.4 vs
- * 34.7 us, 3.9 (2^17) 63.1 vs 68.1, but 0.97 (2^15) 18.8 vs 18.9 (run 9, before the row sums
- * and the cheaper masks, still had the TMA kernel ahead at 2^16). */
 /* GRAPHATTN_WS: -1 unset or empty (the defaults below), 0 off (any other value), 3 or 4 */
 static int ws_env() {
     const char *env = getenv("GRAPHATTN_WS");
     if (!env || !env[0]) return -1;
     return env[0] == '3' ? 3 : env[0] == '4' ? 4 : 0;
 }
+/* Whether super tiles of nc query tiles give the SMs at least 1.5 each on average: one CTA per
+ * SM and super tiles of 64 nc rows balance worse than the TMA kernel's 64-row tiles on fewer.
+ * Kernel times under ncu, window:256, four consumers (bench/RESULTS.md run 11): 1.94 super tiles
+ * per SM (2^16) 33.4 vs 34.7 us, 3.9 (2^17) 63.1 vs 68.1, but 0.97 (2^15) 18.8 vs 18.9 (run 9,
+ * before the row sums and the cheaper masks, still had the TMA kernel ahead at 2^16). */
+static bool ws_enough(const TileArgs &a, int sms, int nc) {
+    return 2 * ((a.q_tiles + nc - 1) / nc * a.B * a.H) >= 3 * (int64_t)sms;
+}
+/* How many consumer warpgroups the warp-specialized kernel gets at D = 64 (0: the TMA kernel runs
+ * the query tiles instead): GRAPHATTN_WS=0 turns it off, =3 or =4 forces that many; by default
+ * 4 where ws_enough. */
 static int ws_consumers(const TileArgs &a, int sms) {
     const int env = ws_env();
     if (env >= 0) return env;
-    return 2 * ((a.q_tiles + 3) / 4 * a.B * a.H) >= 3 * (int64_t)sms ? 4 : 0;
+    return ws_enough(a, sms, 4) ? 4 : 0;
 }
 
 /* Whether the warp-specialized kernel sums P's rows on the tensor cores (LS): only where the
@@ -1661,6 +1665,14 @@ static bool ws_rowsum(const TileArgs &a) {
     if (a.lse || a.accumulate) return false;
     const char *env = getenv("GRAPHATTN_WS_ROWSUM");
     return !(env && env[0] == '0');
+}
+
+/* launch_ws_as with P's row sums on the tensor cores where ws_rowsum allows them */
+template <typename T, int D, int NC, bool XK, int ST>
+bool launch_ws_sums(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size,
+                    ga_status *st) {
+    return ws_rowsum(a) ? launch_ws_as<T, D, NC, XK, ST, true>(a, maps, sms, stream, err, err_size, st)
+                        : launch_ws_as<T, D, NC, XK, ST>(a, maps, sms, stream, err, err_size, st);
 }
 
 /* The persistent TMA kernel, when the copy engine can describe Q, K and V and the query tiles'
@@ -1695,31 +1707,25 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     if constexpr (D == 64) {
         const int nc = split ? 0 : ws_consumers(a, sms);
         if (nc == 3) return launch_ws_as<T, D, 3, XK>(a, maps, sms, stream, err, err_size, st);
-        if (nc == 4 && ws_rowsum(a)) return launch_ws_as<T, D, 4, XK, WS_STAGES, true>(a, maps, sms, stream, err, err_size, st);
-        if (nc == 4) return launch_ws_as<T, D, 4, XK>(a, maps, sms, stream, err, err_size, st);
+        if (nc == 4) return launch_ws_sums<T, D, 4, XK, WS_STAGES>(a, maps, sms, stream, err, err_size, st);
     }
     /* D = 256, rows not split: the warp-specialized kernel with one consumer warpgroup (64 rows,
      * two 64 KB K/V stages) beside a producer warp: no CTA barrier per key tile and no copies
      * issued from a consumer warp (H200, window 513: 2^20 2.19 -> 1.82 ms, 2^22 8.63 -> 7.32;
      * bench/RESULTS.md run 15). GRAPHATTN_WS=0: the TMA kernel. */
     if constexpr (D == 256 && !XK) {
-        if (!split && ws_env() != 0)
-            return ws_rowsum(a) ? launch_ws_as<T, D, 1, XK, 2, true>(a, maps, sms, stream, err, err_size, st)
-                                : launch_ws_as<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
+        if (!split && ws_env() != 0) return launch_ws_sums<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
     }
     /* D = 128, rows not split, no listed keys (their 32 KB would not fit beside the row sums'
      * ones block): three consumer warpgroups (192-row super tiles, 160 registers each) and a
-     * producer warpgroup, 3 stages of
-     * 32 KB, where the SMs get at least 1.5 super tiles each (as for D = 64; forced by
+     * producer warpgroup, 3 stages of 32 KB, where ws_enough (as for D = 64; forced by
      * GRAPHATTN_WS=3 or 4, off with 0). H200, H = 16 at 2^16: dense bf16 82.2 -> 63.4 ms, causal
      * f16 43.9 -> 34.3; window 513 at 2^22 3.57 -> 2.70 (two consumers, 4 stages: 68.3, 35.4,
      * 3.02; bench/RESULTS.md run 15). */
     if constexpr (D == 128 && !XK) {
         const int env = ws_env();
-        const int64_t nsup = (a.q_tiles + 2) / 3 * a.B * a.H;
-        if (!split && (env > 0 || (env < 0 && 2 * nsup >= 3 * (int64_t)sms)))
-            return ws_rowsum(a) ? launch_ws_as<T, D, 3, XK, 3, true>(a, maps, sms, stream, err, err_size, st)
-                                : launch_ws_as<T, D, 3, XK, 3>(a, maps, sms, stream, err, err_size, st);
+        if (!split && (env > 0 || (env < 0 && ws_enough(a, sms, 3))))
+            return launch_ws_sums<T, D, 3, XK, 3>(a, maps, sms, stream, err, err_size, st);
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
     if (split)
