@@ -68,6 +68,8 @@ long long ga_cuda_testing_tma_tile_calls(void);
 long long ga_cuda_testing_ws_tile_calls(void);
 /* How many of those summed P's rows on the tensor cores (calls without lse; tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_rowsum_calls(void);
+/* How many of those ran at D = 256 with two consumer warpgroups (tile_wgmma.cu); 0 without CUDA. */
+long long ga_cuda_testing_ws_pair_calls(void);
 /* How many of those took their super tiles in a ranges work order (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_ordered_calls(void);
 /* How many forward calls ran a component on the mma.sync tile kernel (tile_interval.cu); 0 without CUDA. */

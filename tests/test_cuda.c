@@ -1499,7 +1499,12 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
         {"causal", 1500, 1500, 1, 2, 1, 256, GA_F16, 0},
     };
     const long long long_walks = 8; /* all but blocks:64 and window:20 */
-    const long long unsplit = 5;    /* of those, rows of 256 keys or more, or f16: the warp-specialized kernel */
+    const long long on_ws = 8;      /* of those, all on the warp-specialized kernel (split P too) */
+    const long long unsplit = 5;    /* of those, rows of 256 keys or more, or f16: two consumers where forced */
+    /* GRAPHATTN_WS256 at the start: unset or 2, pass 3 (GRAPHATTN_WS forced) runs the unsplit ones
+     * with two consumers; 1 keeps one consumer */
+    const char *w256 = getenv("GRAPHATTN_WS256");
+    const long long pair_forced = !w256 || !w256[0] || w256[0] == '2' ? unsplit : 0;
     /* the warp-specialized kernel is on by default unless GRAPHATTN_WS started as 0 (or another
      * value that is not 3 or 4); pass 3 forces it */
     const char *ws0 = ws_started_with();
@@ -1510,15 +1515,22 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
         if (!tile_kernel_select(pass)) continue;
         if (p == 4) setenv("GRAPHATTN_WS", "0", 1);
         const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls(),
-                        ws_before = ga_cuda_testing_ws_tile_calls();
+                        ws_before = ga_cuda_testing_ws_tile_calls(), pair_before = ga_cuda_testing_ws_pair_calls();
         run_tile_cases(p == 4 ? "D = 256, GRAPHATTN_WS=0" : "D = 256", pass, cases, sizeof cases / sizeof *cases, 7100);
         expect_tma_calls("D = 256 TMA", pass, ga_cuda_testing_tma_tile_calls() - tma_before, long_walks);
         const long long ws = ga_cuda_testing_ws_tile_calls() - ws_before;
         printf("D = 256 warp-specialized calls (%s%s): %lld\n", tile_kernel_name(pass), p == 4 ? ", GRAPHATTN_WS=0" : "", ws);
-        const long long ws_want = pass == 3 || (pass == 0 && p != 4 && ws_default) ? unsplit : 0;
+        const long long ws_want = pass == 3 || (pass == 0 && p != 4 && ws_default) ? on_ws : 0;
         if (wgmma_expected() && ws != ws_want)
             ga_test_fail(__FILE__, __LINE__, "%s: warp-specialized kernel ran %lld times, expected %lld",
                          tile_kernel_name(pass), ws, ws_want);
+        /* two consumers: where forced (pass 3); on pass 0 these small cases may take either */
+        const long long pair = ga_cuda_testing_ws_pair_calls() - pair_before;
+        printf("D = 256 two-consumer calls (%s%s): %lld\n", tile_kernel_name(pass), p == 4 ? ", GRAPHATTN_WS=0" : "", pair);
+        const long long pair_want = pass == 3 ? pair_forced : 0;
+        if (wgmma_expected() && (pass != 0 || p == 4) && pair != pair_want)
+            ga_test_fail(__FILE__, __LINE__, "%s: two-consumer D = 256 kernel ran %lld times, expected %lld",
+                         tile_kernel_name(pass), pair, pair_want);
         /* the mma.sync counts where the Hopper kernels run (elsewhere D = 256 needs 165 KB of shared
          * memory per block for mma.sync, or takes the edge engine) */
         const long long mma = ga_cuda_testing_mma_tile_calls() - mma_before;

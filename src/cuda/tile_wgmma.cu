@@ -1073,10 +1073,10 @@ __device__ __forceinline__ Desc desc_ones(uint32_t addr) {
 }
 #endif
 
-/* Shared memory of the warp-specialized kernel: alignment slack, Q [NC][2], K and V [stages], the
+/* Shared memory of the warp-specialized kernel: alignment slack, Q [NC][qb], K and V [stages], the
  * listed keys' K and V (XK: xrows, nx_keys rounded up to 16), the mbarriers. */
-static inline size_t ws_smem(int64_t D, int64_t elem, int nc, int stages, int64_t xrows) {
-    return 1024 + (size_t)(2 * nc * 64 + 2 * stages * BK + 2 * xrows) * D * elem + 8 * (2 * stages + 4 * nc);
+static inline size_t ws_smem(int64_t D, int64_t elem, int nc, int stages, int64_t xrows, int qb = 2) {
+    return 1024 + (size_t)(qb * nc * 64 + 2 * stages * BK + 2 * xrows) * D * elem + 8 * (2 * stages + 2 * qb * nc);
 }
 
 /* NC >= 3: the producer is a whole warpgroup that gives its registers to the consumers
@@ -1085,23 +1085,32 @@ static inline size_t ws_smem(int64_t D, int64_t elem, int nc, int stages, int64_
  * sub-partition an extra warp and, at NC = 4, the consumers 96 registers. At NC = 4 the launch
  * gives each of the 640 threads 96 registers, and the producer frees (96 - 24) x 128 of them:
  * 112 per consumer thread is the most they can take (asking for 120 hung in setmaxnreg.inc). */
-template <int NC> __host__ __device__ constexpr int ws_consumer_regs() { return NC >= 4 ? 112 : 160; }
-template <int NC> __host__ __device__ constexpr int ws_threads() { return 128 * NC + (NC >= 3 ? 128 : 32); }
+template <int NC, int D = 64> __host__ __device__ constexpr bool ws_pwg() { return NC >= 3 || (NC == 2 && D == 256); }
+/* D = 256 with two consumers: the launch gives 168 registers each to 384 threads; the producer's
+ * (168 - 24) x 128 take the consumers to 240 */
+template <int NC, int D = 64> __host__ __device__ constexpr int ws_consumer_regs() { return NC >= 4 ? 112 : NC == 3 ? 160 : 240; }
+template <int NC, int D = 64> __host__ __device__ constexpr int ws_threads() { return 128 * NC + (ws_pwg<NC, D>() ? 128 : 32); }
 
-template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false>
-__global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
+/* QB: Q buffers per consumer (2: the next super tile's Q loads during this one; 1: after it, where
+ * shared memory is short: D = 256 with two consumers) */
+template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2>
+__global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
 #if GA_WGMMA_DEVICE
-    constexpr bool PWG = NC >= 3;
+    /* SPLIT (bf16): query tiles with a row of fewer than GA_TILE_SPLIT_KEYS keys add the P V pass
+     * over P - bf16(P), as the TMA kernel does (fp32 row sums: the tensor cores' sums would see
+     * bf16(P) alone; no listed keys: their fused tile issues its P V by hand) */
+    static_assert(!SPLIT || (!XK && !LS && std::is_same<T, __nv_bfloat16>::value), "split P: bf16, no listed keys, fp32 sums");
+    constexpr bool PWG = ws_pwg<NC, D>();
     constexpr int DTILES = D / 8, HALVES = D / 64;
     constexpr uint32_t QBYTES = 64 * D * 2, KVBYTES = BK * D * 2;
     extern __shared__ __align__(1024) unsigned char smem_raw[];
-    const uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [NC][2] */
-    const uint32_t sK = sQ + 2 * NC * QBYTES, sV = sK + ST * KVBYTES;
+    const uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [NC][QB] */
+    const uint32_t sK = sQ + QB * NC * QBYTES, sV = sK + ST * KVBYTES;
     const int xsub = XK ? (a.nx_keys + 15) / 16 : 0; /* XK: the listed keys, sub-tiles of 16 rows */
     const uint32_t sXK = sV + ST * KVBYTES, sXV = sXK + xsub * 16 * D * 2;
     const uint32_t sFull = sXV + xsub * 16 * D * 2, sEmpty = sFull + 8 * ST;
-    const uint32_t sQFull = sEmpty + 8 * ST, sQEmpty = sQFull + 8 * 2 * NC; /* [NC][2] */
-    const uint32_t sOnes = (sQEmpty + 8 * 2 * NC + 1023u) & ~1023u; /* LS: WS_ONES_BYTES of ones */
+    const uint32_t sQFull = sEmpty + 8 * ST, sQEmpty = sQFull + 8 * QB * NC; /* [NC][QB] */
+    const uint32_t sOnes = (sQEmpty + 8 * QB * NC + 1023u) & ~1023u; /* LS: WS_ONES_BYTES of ones */
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int64_t sup_bh = (a.q_tiles + NC - 1) / NC, nsup = sup_bh * a.B * a.H;
@@ -1139,7 +1148,7 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             mbar_init(sFull + 8 * s, 1);
             mbar_init(sEmpty + 8 * s, 4 * NC);
         }
-        for (int s = 0; s < 2 * NC; s++) {
+        for (int s = 0; s < QB * NC; s++) {
             mbar_init(sQFull + 8 * s, 1);
             mbar_init(sQEmpty + 8 * s, 4);
         }
@@ -1174,21 +1183,21 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
 
     if (PWG) {
         if (warp >= 4 * NC) asm volatile("setmaxnreg.dec.sync.aligned.u32 24;\n" ::: "memory");
-        else asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(ws_consumer_regs<NC>()) : "memory");
+        else asm volatile("setmaxnreg.inc.sync.aligned.u32 %0;\n" ::"n"(ws_consumer_regs<NC, D>()) : "memory");
     }
     if (warp >= 4 * NC) { /* the producer: lane 0 of its first warp issues everything */
         if (warp == 4 * NC && lane == 0) {
             uint32_t n = 0, qi = 0;
             for (int64_t u0 = blockIdx.x; u0 < nsup; u0 += gridDim.x, qi++) {
                 const Sup w = sup_work(unit_of(u0, qi));
-                const uint32_t qb = qi & 1, qph = ((qi >> 1) & 1) ^ 1;
+                const uint32_t qb = qi % QB, qph = ((qi / QB) & 1) ^ 1;
                 for (int c = 0; c < NC; c++) { /* past the last query tile: zeros (out of bounds) */
-                    const uint32_t full = sQFull + 8 * (2 * c + qb);
-                    mbar_wait(sQEmpty + 8 * (2 * c + qb), qph);
+                    const uint32_t full = sQFull + 8 * (QB * c + qb);
+                    mbar_wait(sQEmpty + 8 * (QB * c + qb), qph);
                     mbar_expect_tx(full, QBYTES);
 #pragma unroll
                     for (int hf = 0; hf < HALVES; hf++)
-                        tma_box(sQ + (2 * c + qb) * QBYTES + hf * 64 * 128, &maps.q, full, maps.perm_q, hf * 64,
+                        tma_box(sQ + (QB * c + qb) * QBYTES + hf * 64 * 128, &maps.q, full, maps.perm_q, hf * 64,
                                 (int)((w.qt0 + c) * 64), (int)w.h, (int)w.b);
                 }
                 for (int kt = w.kb; kt < w.ke; kt++, n++) {
@@ -1244,6 +1253,8 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
         }
         mkb = __shfl_sync(0xffffffffu, mkb, 0);
         mke = __shfl_sync(0xffffffffu, mke, 0);
+        const bool split =
+            SPLIT && __shfl_sync(0xffffffffu, valid && a.iv.fewest_keys(q0, qlast) < GA_TILE_SPLIT_KEYS ? 1 : 0, 0) != 0;
         auto clampk = [&](int64_t x) { return (int)max((int64_t)-1, min(a.nk, x)); };
         const int full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
         const int full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
@@ -1263,8 +1274,8 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
                 asm volatile("prefetch.global.L2 [%0];\n" ::"l"(p));
             }
         }
-        const uint32_t qbuf = 2 * c + (qi & 1);
-        mbar_wait(sQFull + 8 * qbuf, (qi >> 1) & 1);
+        const uint32_t qbuf = QB * c + qi % QB;
+        mbar_wait(sQFull + 8 * qbuf, (qi / QB) & 1);
         const Desc dq0 = desc_sw128(sQ + qbuf * QBYTES, 16, 1024);
 
         float o[D / 2];
@@ -1308,12 +1319,14 @@ __global__ void __launch_bounds__(ws_threads<NC>(), 1) tile_ws_kernel(const __gr
             wgmma_wait<0>();
             reg_fence<32>(s);
             if (masked(kt)) mask(kt);
-            softmax_step<T, DTILES, false, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
-            issue_pv<T, D, 4, LS>(o, pf, pfl, false, dv0 + st * (KVBYTES >> 4), ls, desc_ones(sOnes));
+            if (SPLIT && split) softmax_step<T, DTILES, true, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
+            else softmax_step<T, DTILES, false, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
+            issue_pv<T, D, 4, LS>(o, pf, pfl, SPLIT && split, dv0 + st * (KVBYTES >> 4), ls, desc_ones(sOnes));
             wgmma_wait<0>();
             if constexpr (LS) reg_fence<4>(ls);
             reg_fence<D / 2>(o);
             reg_fence_p(pf);
+            if (SPLIT && split) reg_fence_p(pfl);
             if (lane == 0) mbar_arrive(sEmpty + 8 * st);
         }
         if (XK && xfuse) { /* the last tile with the listed keys' sub-tile */
@@ -1593,9 +1606,10 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int dev, int sms, int
 long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 long long g_ws_rowsum_calls; /* ga_cuda_testing_ws_rowsum_calls */
 long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
+long long g_ws_pair_calls;    /* ga_cuda_testing_ws_pair_calls: D = 256, two consumers */
 
 /* The warp-specialized kernel, on maps already built. */
-template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false>
+template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2>
 bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
     *st = GA_OK;
     /* the ranges' work order where it is for this kernel's super tiles */
@@ -1603,10 +1617,10 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     if (a.unit_order && (XK || NC * 64 != GA_RANGES_ORDER_ROWS || a.unit_order_n != (a.q_tiles + NC - 1) / NC))
         a.unit_order = NULL;
     const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
-    const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0) + extra;
+    const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0, QB) + extra;
     static unsigned long long smem_set = 0;
-    const void *fn = (const void *)tile_ws_kernel<T, D, NC, XK, ST, LS>;
-    cudaError_t e = set_smem_once(fn, (int)(ws_smem(D, sizeof(T), NC, ST, XK ? GA_TILE_MAX_EXTRA : 0) + extra), &smem_set);
+    const void *fn = (const void *)tile_ws_kernel<T, D, NC, XK, ST, LS, SPLIT, QB>;
+    cudaError_t e = set_smem_once(fn, (int)(ws_smem(D, sizeof(T), NC, ST, XK ? GA_TILE_MAX_EXTRA : 0, QB) + extra), &smem_set);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel: setup: %s", cudaGetErrorString(e));
         *st = GA_ERR_CUDA;
@@ -1618,7 +1632,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     const char *cap_env = getenv("GRAPHATTN_MAX_CTAS");
     const long long cap = cap_env ? atoll(cap_env) : 0;
     if (cap > 0 && cap < grid) grid = cap;
-    tile_ws_kernel<T, D, NC, XK, ST, LS><<<(unsigned)grid, ws_threads<NC>(), smem, stream>>>(maps, a);
+    tile_ws_kernel<T, D, NC, XK, ST, LS, SPLIT, QB><<<(unsigned)grid, ws_threads<NC, D>(), smem, stream>>>(maps, a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel launch: %s", cudaGetErrorString(e));
@@ -1668,11 +1682,11 @@ static bool ws_rowsum(const TileArgs &a) {
 }
 
 /* launch_ws_as with P's row sums on the tensor cores where ws_rowsum allows them */
-template <typename T, int D, int NC, bool XK, int ST>
+template <typename T, int D, int NC, bool XK, int ST, int QB = 2>
 bool launch_ws_sums(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size,
                     ga_status *st) {
-    return ws_rowsum(a) ? launch_ws_as<T, D, NC, XK, ST, true>(a, maps, sms, stream, err, err_size, st)
-                        : launch_ws_as<T, D, NC, XK, ST>(a, maps, sms, stream, err, err_size, st);
+    return ws_rowsum(a) ? launch_ws_as<T, D, NC, XK, ST, true, false, QB>(a, maps, sms, stream, err, err_size, st)
+                        : launch_ws_as<T, D, NC, XK, ST, false, false, QB>(a, maps, sms, stream, err, err_size, st);
 }
 
 /* The persistent TMA kernel, when the copy engine can describe Q, K and V and the query tiles'
@@ -1705,16 +1719,36 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     const bool split = split_keys > 0 && fewest < split_keys;
     /* bf16/f16, D = 64, rows not split: the warp-specialized kernel where it has enough work */
     if constexpr (D == 64) {
+        if constexpr (!XK && std::is_same<T, __nv_bfloat16>::value)
+            if (split && ws_consumers(a, sms) == 4)
+                return launch_ws_as<T, D, 4, XK, WS_STAGES, false, true>(a, maps, sms, stream, err, err_size, st);
         const int nc = split ? 0 : ws_consumers(a, sms);
         if (nc == 3) return launch_ws_as<T, D, 3, XK>(a, maps, sms, stream, err, err_size, st);
         if (nc == 4) return launch_ws_sums<T, D, 4, XK, WS_STAGES>(a, maps, sms, stream, err, err_size, st);
     }
-    /* D = 256, rows not split: the warp-specialized kernel with one consumer warpgroup (64 rows,
-     * two 64 KB K/V stages) beside a producer warp: no CTA barrier per key tile and no copies
-     * issued from a consumer warp (H200, window 513: 2^20 2.19 -> 1.82 ms, 2^22 8.63 -> 7.32;
-     * bench/RESULTS.md run 15). GRAPHATTN_WS=0: the TMA kernel. */
+    /* D = 256: the warp-specialized kernel (GRAPHATTN_WS=0: the TMA kernel). No CTA barrier per key
+     * tile and no copies issued from a consumer warp (H200, window 513, one consumer: 2^20 2.19 ->
+     * 1.82 ms, 2^22 8.63 -> 7.32; bench/RESULTS.md run 15).
+     * - rows not split: two consumer warpgroups (128-row super tiles, one Q buffer each, 240
+     *   registers each) beside a producer warpgroup, 2 stages of 64 KB, where ws_enough (forced by
+     *   GRAPHATTN_WS=3/4 or GRAPHATTN_WS256=2); one consumer and a producer warp otherwise
+     *   (GRAPHATTN_WS256=1 forces it). One consumer's softmax runs under the other's tensor-core
+     *   work: window 256 at 2^20 1.84 -> 1.23 ms, at 2^22 7.3 -> 4.89 (run 16).
+     * - split rows (bf16): one consumer (P twice does not fit two consumers' registers). */
     if constexpr (D == 256 && !XK) {
-        if (!split && ws_env() != 0) return launch_ws_sums<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
+        const int env = ws_env();
+        if constexpr (std::is_same<T, __nv_bfloat16>::value)
+            if (split && env != 0) return launch_ws_as<T, D, 1, XK, 2, false, true>(a, maps, sms, stream, err, err_size, st);
+        if (!split && env != 0) {
+            const char *e256 = getenv("GRAPHATTN_WS256");
+            const bool pair = e256 && e256[0] ? e256[0] == '2' : env > 0 || ws_enough(a, sms, 2);
+            if (pair) {
+                const bool ran = launch_ws_sums<T, D, 2, XK, 2, 1>(a, maps, sms, stream, err, err_size, st);
+                if (ran && *st == GA_OK) __atomic_fetch_add(&g_ws_pair_calls, 1, __ATOMIC_RELAXED);
+                return ran;
+            }
+            return launch_ws_sums<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
+        }
     }
     /* D = 128, rows not split, no listed keys (their 32 KB would not fit beside the row sums'
      * ones block): three consumer warpgroups (192-row super tiles, 160 registers each) and a
@@ -1724,7 +1758,10 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
      * 3.02; bench/RESULTS.md run 15). */
     if constexpr (D == 128 && !XK) {
         const int env = ws_env();
-        if (!split && (env > 0 || (env < 0 && ws_enough(a, sms, 3))))
+        const bool on = env > 0 || (env < 0 && ws_enough(a, sms, 3));
+        if constexpr (std::is_same<T, __nv_bfloat16>::value)
+            if (split && on) return launch_ws_as<T, D, 3, XK, 3, false, true>(a, maps, sms, stream, err, err_size, st);
+        if (!split && on)
             return launch_ws_sums<T, D, 3, XK, 3>(a, maps, sms, stream, err, err_size, st);
     }
     /* the split instance holds P twice: fewer CTAs per SM rather than spills */
@@ -1923,5 +1960,6 @@ extern "C" long long ga_cuda_testing_extra_tile_calls(void) { return __atomic_lo
 extern "C" long long ga_cuda_testing_tma_tile_calls(void) { return __atomic_load_n(&g_tma_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_tile_calls(void) { return __atomic_load_n(&g_ws_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_rowsum_calls(void) { return __atomic_load_n(&g_ws_rowsum_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_ws_pair_calls(void) { return __atomic_load_n(&g_ws_pair_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_ordered_calls(void) { return __atomic_load_n(&g_ws_ordered_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }
