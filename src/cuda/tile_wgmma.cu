@@ -1033,12 +1033,14 @@ __global__ void __launch_bounds__(128, MINB)
 }
 
 /*
- * Warp-specialized persistent kernel (plain intervals, bf16/f16, rows not split; D = 64 with NC
- * chosen by ws_consumers, D = 128 with NC = 3 and 3 stages, D = 256 with NC = 1 and 2 stages):
- * NC consumer warpgroups and a producer warpgroup per CTA (NC <= 2: a producer warp), one CTA
- * per SM. A CTA's unit of work is a super tile, NC consecutive query tiles of one
+ * Warp-specialized persistent kernel (plain intervals, bf16/f16; bf16 rows of fewer than 256 keys
+ * split P in instances of their own (SPLIT); D = 64 with NC chosen by ws_consumers, D = 128 with
+ * NC = 3 and 3 stages, D = 256 with NC = 2 (one Q buffer each) where ws_enough, else NC = 1, and
+ * 2 stages): NC consumer warpgroups and a producer warpgroup per CTA (NC <= 2: a producer warp,
+ * but a warpgroup at D = 256 with two consumers, whose registers setmaxnreg moves), one CTA per
+ * SM. A CTA's unit of work is a super tile, NC consecutive query tiles of one
  * (batch, head); consumer c takes the c-th. The producer's first thread loads every consumer's Q
- * (two buffers each) and the union of the super tile's K/V tiles into WS_STAGES stages, each
+ * (QB buffers each) and the union of the super tile's K/V tiles into ST stages, each
  * load completing on the stage's full barrier; each consumer warp waits on every stage and, done
  * with it, arrives on the stage's empty barrier (4 NC arrivals), which the producer waits on
  * before reusing the stage. A consumer skips the tiles its rows do not attend (it still waits
@@ -1717,7 +1719,9 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         return true;
     }
     const bool split = split_keys > 0 && fewest < split_keys;
-    /* bf16/f16, D = 64, rows not split: the warp-specialized kernel where it has enough work */
+    /* bf16/f16, D = 64: the warp-specialized kernel where it has enough work; split rows (bf16) with
+     * four consumers only (H200, causal H 16 at 2^16 23.6 -> 21.2 ms, window:128 at 2^22 1.64 ->
+     * 1.43, though this instance spills 96/92 bytes; bench/RESULTS.md run 16) */
     if constexpr (D == 64) {
         if constexpr (!XK && std::is_same<T, __nv_bfloat16>::value)
             if (split && ws_consumers(a, sms) == 4)
@@ -1733,8 +1737,9 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
      *   registers each) beside a producer warpgroup, 2 stages of 64 KB, where ws_enough (forced by
      *   GRAPHATTN_WS=3/4 or GRAPHATTN_WS256=2); one consumer and a producer warp otherwise
      *   (GRAPHATTN_WS256=1 forces it). One consumer's softmax runs under the other's tensor-core
-     *   work: window 256 at 2^20 1.84 -> 1.23 ms, at 2^22 7.3 -> 4.89 (run 16).
-     * - split rows (bf16): one consumer (P twice does not fit two consumers' registers). */
+     *   work: window 513 at 2^20 1.84 -> 1.23 ms, at 2^22 7.3 -> 4.89 (run 16).
+     * - split rows (bf16): one consumer (causal H 8 at 2^15 11.6 -> 9.0 ms against the TMA
+     *   kernel, run 16; two consumers with P twice not tried). */
     if constexpr (D == 256 && !XK) {
         const int env = ws_env();
         if constexpr (std::is_same<T, __nv_bfloat16>::value)
@@ -1755,7 +1760,8 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
      * producer warpgroup, 3 stages of 32 KB, where ws_enough (as for D = 64; forced by
      * GRAPHATTN_WS=3 or 4, off with 0). H200, H = 16 at 2^16: dense bf16 82.2 -> 63.4 ms, causal
      * f16 43.9 -> 34.3; window 513 at 2^22 3.57 -> 2.70 (two consumers, 4 stages: 68.3, 35.4,
-     * 3.02; bench/RESULTS.md run 15). */
+     * 3.02; bench/RESULTS.md run 15). Split rows (bf16) too, in an instance of their own: causal
+     * H 16 at 2^16 42.9 -> 31.1 ms (run 16). */
     if constexpr (D == 128 && !XK) {
         const int env = ws_env();
         const bool on = env > 0 || (env < 0 && ws_enough(a, sms, 3));
