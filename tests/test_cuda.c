@@ -1509,7 +1509,7 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
      * value that is not 3 or 4); pass 3 forces it */
     const char *ws0 = ws_started_with();
     const int ws_default = !ws0[0] || ws0[0] == '3' || ws0[0] == '4';
-    /* the four kernel passes, then the Hopper pass again with GRAPHATTN_WS=0 (the TMA kernel for all seven) */
+    /* the four kernel passes, then the Hopper pass again with GRAPHATTN_WS=0 (the TMA kernel for all eight long walks) */
     for (int p = 0; p < 5; p++) {
         const int pass = p == 4 ? 0 : p;
         if (!tile_kernel_select(pass)) continue;
@@ -1549,9 +1549,10 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
  * GQA (tensor maps over (D, rows, heads, batch) in either stride order), Nq != Nk, a partial
  * last tile, output over q, a prior state, and a graph with key tiles for only some query tiles.
  * Compared with GRAPHATTN_NO_TMA (the cp.async kernel) and GRAPHATTN_WS=4 (the warp-specialized
- * kernel for every case it takes: bf16 rows of 256 keys or more and f16, D 64 and 128) on the
- * same cases; on the Hopper machine the TMA kernels must have run for every case, the
- * warp-specialized one for its 6 (f16 and bf16, GQA, Nq != Nk, output over q, a prior state). */
+ * kernel for every case it takes: D 64 and 128, f16 and bf16, split P included since run 16) on
+ * the same cases; on the Hopper machine the TMA kernels must have run for every case, the
+ * warp-specialized one for at least the 6 it took before split P moved there (f16 and bf16, GQA,
+ * Nq != Nk, output over q, a prior state). */
 TEST(persistent_tma_tiles_match_reference) {
     NEED_GPU();
     const tile_case cases[] = {
@@ -1575,7 +1576,8 @@ TEST(persistent_tma_tiles_match_reference) {
         expect_ws_calls("TMA", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 6);
         /* without lse its consumers sum P's rows on the tensor cores: case 2 (D 128) and case 8
          * (D 64 with four consumers; the three-consumer D 64 instance has no row sums) (case 5,
-         * also without lse, splits bf16 P for its short first rows and runs on the TMA kernel);
+         * also without lse, splits bf16 P for its short first rows: the warp-specialized split
+         * instance, or with three consumers the TMA kernel, neither with row sums);
          * the lse cases (lse checked to 1e-5, which those sums miss) and the prior state must not */
         const long long rs = ga_cuda_testing_ws_rowsum_calls() - rs_before, rs_want = ws_started_with()[0] == '3' ? 1 : 2;
         printf("TMA row sums on the tensor cores (%s): %lld\n", tile_kernel_name(pass), rs);
