@@ -382,11 +382,15 @@ def test_many_calls_on_two_streams_agree():
 
 
 @needs_cuda
-def test_a_call_replays_from_a_cuda_graph():
+@pytest.mark.parametrize("make", [lambda: ga.window(256) + ga.global_tokens([0, 4095]),
+                                  lambda: ga.bigbird(64, 3, 2, 3, seed=5)], ids=["longformer", "bigbird"])
+def test_a_call_replays_from_a_cuda_graph(make):
     """After the first call on a device (which uploads and probes, so it cannot be captured), a
-    call can be captured into a CUDA graph and replayed on new inputs (docs/gpu.md, CUDA graphs)."""
+    call can be captured into a CUDA graph and replayed on new inputs (docs/gpu.md, CUDA graphs):
+    Longformer's shape (listed rows: a pass, the query tiles, a merge) and BigBird (its own
+    listed-row pass and random blocks), as bench/gpu_bench.py's graph timings capture them."""
     q, k, v = qkv(13, 1, 4096, 4096, 2, 2, 64, torch.bfloat16, "cuda")
-    g = ga.window(256) + ga.global_tokens([0, 4095])
+    g = make()
     out = torch.empty_like(q)
     ga.attention(q, k, v, g, out=out)
     torch.cuda.synchronize()
