@@ -1081,7 +1081,7 @@ static inline size_t ws_smem(int64_t D, int64_t elem, int nc, int stages, int64_
     return 1024 + (size_t)(qb * nc * 64 + 2 * stages * BK + 2 * xrows) * D * elem + 8 * (2 * stages + 2 * qb * nc);
 }
 
-/* NC >= 3: the producer is a whole warpgroup that gives its registers to the consumers
+/* NC >= 3 (and two consumers at D = 256): the producer is a whole warpgroup that gives its registers to the consumers
  * (setmaxnreg: 24 for the producer, ws_consumer_regs for each consumer thread: one warp of
  * each role per SM sub-partition, 16K registers each); a lone producer warp would leave one
  * sub-partition an extra warp and, at NC = 4, the consumers 96 registers. At NC = 4 the launch
