@@ -15,8 +15,14 @@ if [ $# -eq 0 ]; then set -- bench/patches/*.patch; fi
 rm -rf build-p && mkdir build-p
 tar --exclude='./build*' --exclude='./.git' -cf - . | tar -x -C build-p
 scripts=()
+# GNU patch where there is one; else git apply, which outside a repository (the GPU machine's
+# copy has no .git) applies relative to the current folder
+apply() {
+  if command -v patch >/dev/null; then patch -p1 -s --dry-run < "../$1" >/dev/null && patch -p1 -s < "../$1"
+  else git apply "../$1"; fi
+}
 for p in "$@"; do
-  if ! (cd build-p && patch -p1 -s --dry-run < "../$p" >/dev/null && patch -p1 -s < "../$p"); then
+  if ! (cd build-p && apply "$p"); then
     echo "run-all: $p does not apply; stopping" >&2
     exit 1
   fi
