@@ -1475,9 +1475,9 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
 }
 
 /* Head dim 256 on the tiles: on the Hopper passes the persistent kernels take the plain
- * intervals whose middle row walks 192 keys or more: the warp-specialized one (one consumer
- * warpgroup) where no row is split, the TMA one where bf16 P is split (a row with fewer than 256
- * keys) and for all of them with GRAPHATTN_WS=0 (causal rows bottom-right aligned, causal in
+ * intervals whose middle row walks 192 keys or more: the warp-specialized one for all of them
+ * (split P included; two consumer warpgroups for the unsplit ones where forced, one otherwise
+ * in these small cases), the TMA one for all of them with GRAPHATTN_WS=0 (causal rows bottom-right aligned, causal in
  * f16 unsplit, output over q, GQA, several query tiles per CTA, f16 and bf16 without lse,
  * documents as ranges); the short walks (window:20, blocks:64) stay on mma.sync, which takes all
  * of them on the mma.sync and no-TMA passes. Every row against the fp64 reference; the call

@@ -1644,6 +1644,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     __atomic_fetch_add(&g_tma_calls, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&g_ws_calls, 1, __ATOMIC_RELAXED);
     if (LS) __atomic_fetch_add(&g_ws_rowsum_calls, 1, __ATOMIC_RELAXED);
+    if (D == 256 && NC == 2) __atomic_fetch_add(&g_ws_pair_calls, 1, __ATOMIC_RELAXED);
     if (a.unit_order) __atomic_fetch_add(&g_ws_ordered_calls, 1, __ATOMIC_RELAXED);
     return true;
 }
@@ -1747,11 +1748,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         if (!split && env != 0) {
             const char *e256 = getenv("GRAPHATTN_WS256");
             const bool pair = e256 && e256[0] ? e256[0] == '2' : env > 0 || ws_enough(a, sms, 2);
-            if (pair) {
-                const bool ran = launch_ws_sums<T, D, 2, XK, 2, 1>(a, maps, sms, stream, err, err_size, st);
-                if (ran && *st == GA_OK) __atomic_fetch_add(&g_ws_pair_calls, 1, __ATOMIC_RELAXED);
-                return ran;
-            }
+            if (pair) return launch_ws_sums<T, D, 2, XK, 2, 1>(a, maps, sms, stream, err, err_size, st);
             return launch_ws_sums<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
         }
     }
