@@ -237,15 +237,23 @@ def graph_ms(fn, N):
     return ms
 
 
-def run_graph_timing(case, N, edges, systems):
+def run_graph_timing(case, N, edges, systems, ratio=None):
     """Rows `<system>_graph`: the same call's GPU time per call (graph_ms), for the small-N end of
-    the time-per-edge figure, where a call's host cost (Python, launch) is a large part of it."""
-    for system, fn in systems:
+    the time-per-edge figure, where a call's host cost (Python, launch) is a large part of it.
+    systems: (system, fn) or (system, fn, its own edges). ratio = (system, base): that row also
+    notes its time over base's (base timed first, in the same list)."""
+    timed = {}
+    for system, fn, *own in systems:
+        e = own[0] if own else edges
         try:
             ms = graph_ms(fn, N)
-            record(case, system + "_graph", N, edges, ms, note="CUDA graph replay: GPU time per call")
+            timed[system] = ms
+            note = "CUDA graph replay: GPU time per call"
+            if ratio and system == ratio[0] and ratio[1] in timed:
+                note += "; %.2fx its window part" % (ms / timed[ratio[1]])
+            record(case, system + "_graph", N, e, ms, note=note)
         except Exception as ex:  # noqa: BLE001
-            record(case, system + "_graph", N, edges, None, note="error: %s" % str(ex)[:160])
+            record(case, system + "_graph", N, e, None, note="error: %s" % str(ex)[:160])
         torch.cuda.synchronize()
 
 
@@ -303,24 +311,18 @@ def run_package_call(case, spec, N, q, k, v, edges, ref):
 
 
 def run_union_graph_timing(case, N, part_spec, g, q, k, v, edges):
-    """Rows `graphattn_part_graph` and `graphattn_graph`: a union and its window part as CUDA-graph
-    replays (graph_ms), GPU time per call without the host's per-call cost, which differs
+    """Rows `graphattn_part_graph` and `graphattn_graph` (run_graph_timing): a union and its window
+    part as CUDA-graph replays, GPU time per call without the host's per-call cost, which differs
     between them (the union's call plans more and launches more kernels), with the ratio."""
     gp = ga.Graph(part_spec)
-    timed = {}
+    systems = []
     for system, graph, e in (("graphattn_part", gp, gp.edges(N, N)), ("graphattn", g, edges)):
         try:
-            out = torch.empty_like(q)
-            ws = ga.workspace(graph, q, k, v)
-            timed[system] = (graph_ms(lambda gr=graph, o=out, w=ws: ga.attention(gr, q, k, v, out=o, ws=w), N), e)
+            out, ws = torch.empty_like(q), ga.workspace(graph, q, k, v)
+            systems.append((system, lambda gr=graph, o=out, w=ws: ga.attention(gr, q, k, v, out=o, ws=w), e))
         except Exception as ex:  # noqa: BLE001
             record(case, system + "_graph", N, e, None, note="error: %s" % str(ex)[:160])
-        torch.cuda.synchronize()
-    for system, (ms, e) in timed.items():
-        note = "CUDA graph replay: GPU time per call"
-        if system == "graphattn" and "graphattn_part" in timed:
-            note += "; %.2fx its window part" % (ms / timed["graphattn_part"][0])
-        record(case, system + "_graph", N, e, ms, note=note)
+    run_graph_timing(case, N, edges, systems, ratio=("graphattn", "graphattn_part"))
 
 
 def run_window_part(case, spec, N, q, k, v):
