@@ -1176,7 +1176,8 @@ static void run_tile_cases(const char *label, int pass, const tile_case *cases, 
 
 /* `spec` over N x N merged into a prior state: the prior is an explicit graph of the keys
  * r + offset of rows r >= first_row that `spec` does not hold; the reference is both in one. */
-static void run_after_prior(const char *label, int pass, const char *spec, int64_t N, int64_t first_row, int64_t offset) {
+static void run_after_prior_d(const char *label, int pass, const char *spec, int64_t N, int64_t first_row, int64_t offset,
+                              int64_t D) {
     ga_graph *g = ga_test_parse(spec), *all = ga_test_parse(spec), *prior = NULL;
     int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)N * 8), e = 0;
     if (!g || !all || !ptr || !col) {
@@ -1198,7 +1199,7 @@ static void run_after_prior(const char *label, int pass, const char *spec, int64
     }
     char name[200];
     snprintf(name, sizeof name, "%s (%s): %s after a prior state", label, tile_kernel_name(pass), spec);
-    case_cfg c = base_case(name, g, N, 64, GA_BF16);
+    case_cfg c = base_case(name, g, N, D, GA_BF16);
     c.accumulate = 1;
     c.prior = prior;
     c.reference = all;
@@ -1206,6 +1207,9 @@ static void run_after_prior(const char *label, int pass, const char *spec, int64
 done:
     free(ptr), free(col);
     ga_graph_destroy(g), ga_graph_destroy(all), ga_graph_destroy(prior);
+}
+static void run_after_prior(const char *label, int pass, const char *spec, int64_t N, int64_t first_row, int64_t offset) {
+    run_after_prior_d(label, pass, spec, N, first_row, offset, 64);
 }
 
 /* After the cases of one kernel: the Hopper kernel's path for them ran `ran` times; it must not
@@ -1474,10 +1478,69 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
     tile_kernel_reset();
 }
 
+/* Head dims that are multiples of 8 between 32 and 256, other than 64 and 128, run on the
+ * persistent Hopper kernels padded with zero columns (the copy engine fills the columns past D,
+ * the epilogue writes D of them): D 48 on the 64-column kernels, 80 / 96 / 112 on the 128-column
+ * ones, 160 / 192 on the 256-column ones; windows, causal with Nq != Nk, dense with batches and
+ * GQA, documents as ranges, output over q, f16 and bf16, with and without lse (the outputs are
+ * poisoned first: a padded column written over the next row, or a real one left out, fails),
+ * the edges of the range (40: a 64-column box over an 80-byte row; 136; 248), rows padded in
+ * memory (B 2: a column past D would land in the next head's), and D 96 merged into a prior
+ * state (the epilogue reads the prior output: D columns). A short walk (window:20) and every
+ * other kernel pass take the edge engine; on the H200 the TMA kernels must have run the long
+ * walks on the Hopper passes (11: the prior's own one-key rows take the edge engine), mma.sync
+ * never. */
+TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"window:300", 2000, 2000, 1, 2, 1, 96, GA_BF16, 0},
+        {"causal", 1300, 1500, 1, 2, 2, 80, GA_F16, 0},
+        {"dense", 700, 900, 2, 4, 2, 48, GA_BF16, 0},
+        {"window:256", 3000, 3000, 1, 1, 1, 160, GA_BF16, 1},
+        {"window:300,0", 2500, 2500, 1, 2, 1, 192, GA_F16, 0},
+        {"documents:0,700,1500,2200", 3000, 3000, 1, 1, 1, 112, GA_BF16, 0},
+        {"window:20", 700, 700, 1, 1, 1, 96, GA_BF16, 0},
+        {"window:300", 1500, 1500, 1, 1, 1, 40, GA_BF16, 0},
+        {"causal", 1400, 1400, 1, 2, 1, 136, GA_BF16, 0},
+        {"window:256", 1200, 1200, 1, 2, 2, 248, GA_F16, 0},
+    };
+    const long long long_walks = 11; /* the table but window:20 (9), the padded layout, the prior */
+    for (int pass = 0; pass < 4; pass++) {
+        if (!tile_kernel_select(pass)) continue;
+        const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
+        run_tile_cases("padded D", pass, cases, sizeof cases / sizeof *cases, 7300);
+        { /* rows padded in memory, two batches */
+            ga_graph *g = ga_test_parse("window:300");
+            char name[160];
+            snprintf(name, sizeof name, "padded D (%s): window:300 D=96 padded layout B=2", tile_kernel_name(pass));
+            case_cfg c = base_case(name, g, 1800, 96, GA_BF16);
+            c.B = 2;
+            c.H = 2;
+            c.Hkv = 1;
+            c.layout = LAYOUT_PADDED;
+            c.seed = 7350;
+            run_case(&c);
+            ga_graph_destroy(g);
+        }
+        run_after_prior_d("padded D", pass, "window:300", 2000, 3, 400, 96);
+        const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, mma = ga_cuda_testing_mma_tile_calls() - mma_before;
+        printf("padded D: TMA calls (%s): %lld, mma.sync calls: %lld\n", tile_kernel_name(pass), tma, mma);
+        if (mma != 0) ga_test_fail(__FILE__, __LINE__, "%s: a padded head dim ran on mma.sync (%lld calls)", tile_kernel_name(pass), mma);
+        /* the Hopper passes (the TMA kernel, or the warp-specialized one forced) take all six; the
+         * mma.sync pass and the one without TMA leave them all to the edge engine */
+        if (pass == 1 || pass == 2) {
+            if (tma != 0) ga_test_fail(__FILE__, __LINE__, "%s: TMA kernels ran %lld times", tile_kernel_name(pass), tma);
+        } else if (wgmma_expected() && tma != long_walks) {
+            ga_test_fail(__FILE__, __LINE__, "%s: TMA kernels ran %lld times, expected %lld", tile_kernel_name(pass), tma, long_walks);
+        }
+    }
+    tile_kernel_reset();
+}
+
 /* Head dim 256 on the tiles: on the Hopper passes the persistent kernels take the plain
  * intervals whose middle row walks 192 keys or more: the warp-specialized one for all of them
- * (split P included; two consumer warpgroups for the unsplit ones where forced, one otherwise
- * in these small cases), the TMA one for all of them with GRAPHATTN_WS=0 (causal rows bottom-right aligned, causal in
+ * (split P included; two consumer warpgroups for all of them where forced, split rows too,
+ * one otherwise in these small cases), the TMA one for all of them with GRAPHATTN_WS=0 (causal rows bottom-right aligned, causal in
  * f16 unsplit, output over q, GQA, several query tiles per CTA, f16 and bf16 without lse,
  * documents as ranges); the short walks (window:20, blocks:64) stay on mma.sync, which takes all
  * of them on the mma.sync and no-TMA passes. Every row against the fp64 reference; the call
@@ -1500,11 +1563,10 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
     };
     const long long long_walks = 8; /* all but blocks:64 and window:20 */
     const long long on_ws = 8;      /* of those, all on the warp-specialized kernel (split P too) */
-    const long long unsplit = 5;    /* of those, rows of 256 keys or more, or f16: two consumers where forced */
-    /* GRAPHATTN_WS256 at the start: unset or 2, pass 3 (GRAPHATTN_WS forced) runs the unsplit ones
-     * with two consumers; 1 keeps one consumer */
+    /* GRAPHATTN_WS256 at the start: unset or 2, pass 3 (GRAPHATTN_WS forced) runs all eight on
+     * two consumers, split rows (bf16, P twice) and unsplit ones alike; 1 keeps one consumer */
     const char *w256 = getenv("GRAPHATTN_WS256");
-    const long long pair_forced = !w256 || !w256[0] || w256[0] == '2' ? unsplit : 0;
+    const long long pair_forced = !w256 || !w256[0] || w256[0] == '2' ? on_ws : 0;
     /* the warp-specialized kernel is on by default unless GRAPHATTN_WS started as 0 (or another
      * value that is not 3 or 4); pass 3 forces it */
     const char *ws0 = ws_started_with();

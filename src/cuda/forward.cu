@@ -141,15 +141,15 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
             if (getenv("GRAPHATTN_NO_RANGES") == NULL) GA_TRY(ga_cuda_graph_doc_ranges(g, device, p->nq, p->nk, &r));
             if (r && r->ok) {
                 GA_TRY(ga_tile_use_ranges(t, g, r, BH));
-                s->tiles = 1;
+                s->tiles = ga_tile_padded_d(t->D) == t->D || ga_tile_interval_supported(t); /* padded: now as ranges */
             }
         } else {
             const ga_cuda_dgraph *d;
             GA_TRY(ga_cuda_graph_tiles(g, device, &d));
             if (d->ranges.ok) { /* interval rows: the interval kernels, bounds from the arrays */
                 GA_TRY(ga_tile_use_ranges(t, g, &d->ranges, BH));
-                s->tiles = 1;
-            } else if (d->ntiles > 0) {
+                s->tiles = ga_tile_padded_d(t->D) == t->D || ga_tile_interval_supported(t); /* padded: now as ranges */
+            } else if (d->ntiles > 0 && ga_tile_padded_d(t->D) == t->D) { /* bitmap tiles: mma.sync, no padding */
                 s->tiles = 1;
                 t->tile_ptr = d->tile_ptr; t->tile_kt = d->tile_kt; t->tile_mask = d->tile_mask; t->masks = d->masks;
                 if (d->residual)

@@ -89,6 +89,8 @@ struct TileArgs {
     float *lse;
     int64_t sq[3], sk[3], sv[3], so[3], sl[3]; /* strides (elements) of B, N, H */
     int64_t B, H, Hkv, nq, nk;
+    int64_t d_cols;      /* the head dim the epilogue writes: the kernel's D, or less where the
+                          * persistent kernels pad a head dim with zero columns (ga_tile_padded_d) */
     int64_t q_tiles;     /* ceil(nq / rows per CTA) */
     float scale_log2;    /* scale * log2(e) */
     int accumulate;      /* merge into the prior (out, lse) */
@@ -415,7 +417,10 @@ __device__ __forceinline__ void quad_sum2(float *l_run) {
 /* Finish the two rows this thread holds: row sums across the quad (l_run is left reduced),
  * normalize, merge a prior state when accumulating, write out and lse. A row with skip[r] set is
  * left for the caller (listed rows of tile_wgmma.cu). */
-template <typename T, int DTILES>
+/* PAD: the persistent Hopper kernels, which may run a head dim padded with zero columns: only
+ * a.d_cols columns are written (a compile-time choice: the check cost the cp.async kernel
+ * registers and spills) */
+template <typename T, int DTILES, bool PAD = false>
 __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, const float *m_run, float *l_run,
                                          int64_t b, int64_t h, int64_t row0, int64_t row1, int t4,
                                          const bool *skip = nullptr) {
@@ -434,6 +439,7 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         if (w_old > 0.f) { /* a prior state with no edges (lse -inf) contributes nothing */
 #pragma unroll
             for (int d = 0; d < DTILES; d++) {
+                if (PAD && d * 8 >= a.d_cols) break; /* padded columns (warp-uniform) */
                 const int col = d * 8 + 2 * t4;
                 const float x0 = o[4 * d + 2 * r] * w_new + Pack<T>::to_float(orow[col]) * w_old;
                 const float x1 = o[4 * d + 2 * r + 1] * w_new + Pack<T>::to_float(orow[col + 1]) * w_old;
@@ -447,6 +453,7 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         } else if (pair) {
 #pragma unroll
             for (int d = 0; d < DTILES; d++) {
+                if (PAD && d * 8 >= a.d_cols) break;
                 const int col = d * 8 + 2 * t4;
                 *reinterpret_cast<uint32_t *>(orow + col) =
                     Pack<T>::pack(o[4 * d + 2 * r] * w_new, o[4 * d + 2 * r + 1] * w_new);
@@ -454,6 +461,7 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         } else {
 #pragma unroll
             for (int d = 0; d < DTILES; d++) {
+                if (PAD && d * 8 >= a.d_cols) break;
                 const int col = d * 8 + 2 * t4;
                 orow[col] = Pack<T>::from_float(o[4 * d + 2 * r] * w_new);
                 orow[col + 1] = Pack<T>::from_float(o[4 * d + 2 * r + 1] * w_new);
@@ -480,8 +488,11 @@ static inline bool grid_for(int64_t blocks, dim3 *grid) {
 /* Hopper tiles (tile_wgmma.cu): 1 when the wgmma kernel runs on the current device (an sm_90a
  * build on a compute capability 9.0 device, and GRAPHATTN_NO_WGMMA unset), else 0. */
 int ga_tile_wgmma_available(void);
-/* 1 when the wgmma kernel takes this call (interval kind, bf16/fp16, D 64 or 128). */
+/* 1 when the wgmma kernel takes this call (interval kind, bf16/fp16, D 64, 128 or 256, or a head
+ * dim it pads: ga_tile_padded_d). */
 int ga_tile_wgmma_supported(const ga_tile_interval_call *c);
+/* The kernels' arguments from the call (ga_tile_interval_run; the padded head dims' check). */
+void ga_tile_args_fill(const ga_tile_interval_call *c, ga_tile::TileArgs *a);
 /* The listed tokens' fields of a (chunking, workspace pointers) from the call. */
 void ga_tile_extra_setup(const ga_tile_interval_call *c, ga_tile::TileArgs *a);
 /* *ran = false: nothing launched, the mma.sync kernel is to run the call (D = 256 where the TMA

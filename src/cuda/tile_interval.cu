@@ -249,7 +249,10 @@ ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_s
 
 extern "C" int ga_tile_interval_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
-    if (c->D != 32 && c->D != 64 && c->D != 128 && c->D != 256) return 0;
+    /* other head dims that are multiples of 8 between 32 and 256: zero-padded on the persistent
+     * Hopper kernels where they take the call (ga_tile_wgmma_supported checks), else the edge engine */
+    const bool padded = ga_tile_padded_d(c->D) != c->D;
+    if (!padded && c->D != 32 && c->D != 64 && c->D != 128 && c->D != 256) return 0;
     /* D = 256 needs 165 KB of shared memory per CTA: more than some GPUs give one block (A100:
      * 163 KB, consumer parts ~99 KB), where the edge engine keeps it (smaller D fit every GPU
      * with bf16 mma.sync, sm_80 on) */
@@ -271,16 +274,19 @@ extern "C" int ga_tile_interval_supported(const ga_tile_interval_call *c) {
         for (int d = 0; d < 3; d++)
             if (strides[t][d] % 8) return 0;
     }
+    /* explicit graphs: only as ranges (forward.cu asks again after ga_tile_use_ranges) */
+    if (padded) return ga_tile_wgmma_available() && (c->kind == GA_TILE_LIST || ga_tile_wgmma_supported(c));
     return 1;
 }
 
-extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *err, size_t err_size) {
-    TileArgs a;
+void ga_tile_args_fill(const ga_tile_interval_call *c, TileArgs *ap) {
+    TileArgs &a = *ap;
     a.q = c->q; a.k = c->k; a.v = c->v; a.out = c->out; a.lse = c->lse;
     for (int d = 0; d < 3; d++) {
         a.sq[d] = c->sq[d]; a.sk[d] = c->sk[d]; a.sv[d] = c->sv[d]; a.so[d] = c->so[d]; a.sl[d] = c->sl[d];
     }
     a.B = c->B; a.H = c->H; a.Hkv = c->Hkv; a.nq = c->nq; a.nk = c->nk;
+    a.d_cols = c->D;
     a.q_tiles = (c->nq + BQ - 1) / BQ;
     a.scale_log2 = (float)(c->scale * 1.4426950408889634);
     a.accumulate = c->accumulate;
@@ -296,6 +302,11 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
         a.iv.g = c->p2 < a.iv.nbk ? c->p2 : a.iv.nbk;
     }
     a.tile_ptr = c->tile_ptr; a.tile_kt = c->tile_kt; a.tile_mask = c->tile_mask; a.masks = c->masks;
+}
+
+extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *err, size_t err_size) {
+    TileArgs a;
+    ga_tile_args_fill(c, &a);
     ga_tile_extra_setup(c, &a);
     const bool list = c->kind == GA_TILE_LIST;
     cudaStream_t s = (cudaStream_t)c->stream;
@@ -309,10 +320,16 @@ extern "C" ga_status ga_tile_interval_run(const ga_tile_interval_call *c, char *
     default: min_keys = 0; /* causal (row 0 has one key), explicit graphs (any degree) */
     }
     const bool split = min_keys < GA_TILE_SPLIT_KEYS && c->dtype == GA_BF16;
-    if (!list && ga_tile_wgmma_supported(c) && ga_tile_wgmma_available()) {
+    const bool padded = ga_tile_padded_d(c->D) != c->D; /* the plan already asked the persistent kernels */
+    if (!list && (padded || ga_tile_wgmma_supported(c)) && ga_tile_wgmma_available()) {
         bool ran = false;
         const ga_status st = ga_tile_wgmma_run(a, c->D, c->dtype, s, err, err_size, &ran);
         if (ran) return st;
+    }
+    if (padded) { /* ga_tile_interval_supported took it for those kernels alone */
+        snprintf(err, err_size, "tile kernel: head dim %lld runs padded on the persistent Hopper kernels only, which declined",
+                 (long long)c->D);
+        return GA_ERR_INTERNAL;
     }
     if (c->nx > 0 || c->kind == GA_TILE_BIGBIRD) { /* the dispatcher asks ga_tile_extra/bigbird_supported first */
         snprintf(err, err_size, "tile kernel: listed tokens and bigbird need the Hopper tile kernel");

@@ -61,8 +61,15 @@ typedef struct ga_tile_interval_call {
 /* Most listed tokens the tile kernels take (one key tile). */
 #define GA_TILE_MAX_EXTRA 64
 
-/* 1 when the tile kernel handles this call (dtype, head dim, kind, 16-byte alignment). */
+/* 1 when the tile kernel handles this call (dtype, head dim, kind, 16-byte alignment). A padded
+ * head dim (below) is taken only where the persistent Hopper kernels take the call; explicit
+ * graphs (GA_TILE_LIST) pass provisionally and are asked again once they are ranges. */
 int ga_tile_interval_supported(const ga_tile_interval_call *call);
+/* The kernel head dim that takes head dim D with zero columns (a multiple of 8 strictly between
+ * 32 and 256, not 64 or 128: the next of 64, 128, 256), else D itself. Only the persistent Hopper
+ * kernels pad: the copy engine fills the columns past D with zeros (Q K^T unchanged, P V's extra
+ * columns never written). */
+int64_t ga_tile_padded_d(int64_t D);
 /* 1 when listed tokens (xkeys, nx) can run with this call's tiles: the Hopper kernel takes the
  * call, nx <= GA_TILE_MAX_EXTRA and the workspace stays below 1 GiB. */
 int ga_tile_extra_supported(const ga_tile_interval_call *call);

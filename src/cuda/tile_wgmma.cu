@@ -355,17 +355,17 @@ __device__ __forceinline__ void mask_listed_sub(const TileArgs &a, float *x, int
 /* The query tile's epilogue; with XK, listed rows leave out their output and write their interval
  * part's raw state to partial slot nchunks instead (the listed-row pass and xmerge_kernel finish
  * them). */
-template <typename T, int DTILES, bool XK>
+template <typename T, int DTILES, bool XK, bool PAD = false>
 __device__ __forceinline__ void epilogue_listed(const TileArgs &a, const float *o, const float *m_run, float *l_run,
                                                 int64_t b, int64_t h, int64_t row0, int64_t row1, int t4, bool xlisted) {
     const int xrow0 = XK && xlisted ? listed_place(a, row0) : -1, xrow1 = XK && xlisted ? listed_place(a, row1) : -1;
     if (XK && (xrow0 >= 0 || xrow1 >= 0)) {
         const bool skip[2] = {xrow0 >= 0, xrow1 >= 0};
-        epilogue<T, DTILES>(a, o, m_run, l_run, b, h, row0, row1, t4, skip);
+        epilogue<T, DTILES, PAD>(a, o, m_run, l_run, b, h, row0, row1, t4, skip);
         if (xrow0 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, b, h, 0, a.nchunks, xrow0, t4);
         if (xrow1 >= 0) write_partial_state<DTILES>(a, o, m_run, l_run, b, h, 1, a.nchunks, xrow1, t4);
     } else {
-        epilogue<T, DTILES>(a, o, m_run, l_run, b, h, row0, row1, t4);
+        epilogue<T, DTILES, PAD>(a, o, m_run, l_run, b, h, row0, row1, t4);
     }
 }
 #endif
@@ -1023,7 +1023,7 @@ __global__ void __launch_bounds__(128, MINB)
         reg_fence<D / 2>(o);
         reg_fence_p(pf);
         if (split) reg_fence_p(pfl);
-        epilogue_listed<T, DTILES, XK>(a, o, m_run, l_run, b32, h32, row0, row1, t4, xlisted);
+        epilogue_listed<T, DTILES, XK, true>(a, o, m_run, l_run, b32, h32, row0, row1, t4, xlisted);
     }
 #else
     (void)maps;
@@ -1397,7 +1397,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         if (lane == 0) mbar_arrive(sQEmpty + 8 * qbuf);
         if (valid) {
             const Sup we = sup_work(u); /* again, rather than (b, h) live through the key loop */
-            epilogue_listed<T, DTILES, XK>(a, o, m_run, l_run, we.b, we.h, row0, row1, t4, xlisted);
+            epilogue_listed<T, DTILES, XK, true>(a, o, m_run, l_run, we.b, we.h, row0, row1, t4, xlisted);
         }
     }
 #else
@@ -1706,9 +1706,11 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
      * window:256 0.90x and causal/dense 0.99x of its time on this one: bench/RESULTS.md run 5) */
     if (a.iv.mid_keys() < 3 * BK) return false;
     TmaMaps maps;
-    if (!tma_map(&maps.q, &maps.perm_q, a.q, dt, D, a.nq, a.H, a.B, a.sq) ||
-        !tma_map(&maps.k, &maps.perm_k, a.k, dt, D, a.nk, a.Hkv, a.B, a.sk) ||
-        !tma_map(&maps.v, &maps.perm_v, a.v, dt, D, a.nk, a.Hkv, a.B, a.sv))
+    /* the maps span the real head dim (a.d_cols: D, or less where padded): the copy engine fills
+     * the columns past it with zeros */
+    if (!tma_map(&maps.q, &maps.perm_q, a.q, dt, a.d_cols, a.nq, a.H, a.B, a.sq) ||
+        !tma_map(&maps.k, &maps.perm_k, a.k, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sk) ||
+        !tma_map(&maps.v, &maps.perm_v, a.v, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sv))
         return false;
     a.q_tiles = (a.nq + 63) / 64;
     int dev = 0, sms = 0;
@@ -1739,17 +1741,23 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
      *   GRAPHATTN_WS=3/4 or GRAPHATTN_WS256=2); one consumer and a producer warp otherwise
      *   (GRAPHATTN_WS256=1 forces it). One consumer's softmax runs under the other's tensor-core
      *   work: window 513 at 2^20 1.84 -> 1.23 ms, at 2^22 7.3 -> 4.89 (run 16).
-     * - split rows (bf16): one consumer (causal H 8 at 2^15 11.6 -> 9.0 ms against the TMA
-     *   kernel, run 16; two consumers with P twice not tried). */
+     * - split rows (bf16): the same choice, each consumer holding P twice. One consumer: causal
+     *   H 8 at 2^15 11.6 -> 9.0 ms against the TMA kernel (run 16); two: 9.0 -> 8.1, and
+     *   window:100 at 2^20 1.65 -> 1.10 (run 17). */
     if constexpr (D == 256 && !XK) {
         const int env = ws_env();
-        if constexpr (std::is_same<T, __nv_bfloat16>::value)
-            if (split && env != 0) return launch_ws_as<T, D, 1, XK, 2, false, true>(a, maps, sms, stream, err, err_size, st);
-        if (!split && env != 0) {
+        if (env != 0) {
             const char *e256 = getenv("GRAPHATTN_WS256");
             const bool pair = e256 && e256[0] ? e256[0] == '2' : env > 0 || ws_enough(a, sms, 2);
-            if (pair) return launch_ws_sums<T, D, 2, XK, 2, 1>(a, maps, sms, stream, err, err_size, st);
-            return launch_ws_sums<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
+            if constexpr (std::is_same<T, __nv_bfloat16>::value)
+                if (split) {
+                    if (pair) return launch_ws_as<T, D, 2, XK, 2, false, true, 1>(a, maps, sms, stream, err, err_size, st);
+                    return launch_ws_as<T, D, 1, XK, 2, false, true>(a, maps, sms, stream, err, err_size, st);
+                }
+            if (!split) {
+                if (pair) return launch_ws_sums<T, D, 2, XK, 2, 1>(a, maps, sms, stream, err, err_size, st);
+                return launch_ws_sums<T, D, 1, XK, 2>(a, maps, sms, stream, err, err_size, st);
+            }
         }
     }
     /* D = 128, rows not split, no listed keys (their 32 KB would not fit beside the row sums'
@@ -1932,8 +1940,31 @@ void ga_tile_extra_setup(const ga_tile_interval_call *c, TileArgs *a) {
     a->xpart_ml = (float *)(w + round256(R * D * 4));
 }
 
+int64_t ga_tile_padded_d(int64_t D) {
+    if (D % 8 != 0 || D <= 32 || D >= 256 || D == 64 || D == 128) return D;
+    return D < 64 ? 64 : D < 128 ? 128 : 256;
+}
+
+/* A padded head dim runs on the persistent kernels alone (launch_tma): plain intervals and
+ * ranges without listed keys, walks long enough for them, tensor maps the copy engine takes (the
+ * same tests launch_tma makes, asked before the tiles are chosen over the edge engine). */
+static int padded_takes(const ga_tile_interval_call *c) {
+    if (c->nx != 0 || getenv("GRAPHATTN_NO_TMA")) return 0;
+    if (c->kind != GA_TILE_WINDOW && c->kind != GA_TILE_CAUSAL && c->kind != GA_TILE_DENSE && c->kind != GA_TILE_BLOCKS &&
+        c->kind != GA_TILE_RANGES)
+        return 0;
+    TileArgs a;
+    ga_tile_args_fill(c, &a);
+    if (a.iv.mid_keys() < 3 * BK) return 0;
+    TmaMaps maps;
+    return tma_map(&maps.q, &maps.perm_q, c->q, c->dtype, c->D, c->nq, c->H, c->B, c->sq) &&
+           tma_map(&maps.k, &maps.perm_k, c->k, c->dtype, c->D, c->nk, c->Hkv, c->B, c->sk) &&
+           tma_map(&maps.v, &maps.perm_v, c->v, c->dtype, c->D, c->nk, c->Hkv, c->B, c->sv);
+}
+
 int ga_tile_wgmma_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
+    if (ga_tile_padded_d(c->D) != c->D) return padded_takes(c);
     /* D = 256: plain intervals on the persistent kernels alone (ga_tile_wgmma_run may still
      * decline: short walks, layouts the copy engine cannot describe); listed keys' shared memory
      * and the cp.async kernel's double-buffered tiles do not fit beside their 192 KB of tiles */
@@ -1947,6 +1978,22 @@ ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStrea
                             bool *ran) {
     const int split_keys = dt == GA_BF16 ? GA_TILE_SPLIT_KEYS : 0;
     *ran = true;
+    const int64_t Dk = ga_tile_padded_d(D);
+    if (Dk != D) { /* zero columns up to the kernel's head dim; the persistent kernels alone */
+        TileArgs p = a;
+        p.d_cols = D;
+        ga_status st = GA_OK;
+        if (Dk == 64)
+            *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 64, 4, false>(p, split_keys, s, err, err_size, &st)
+                                 : launch_tma<__half, 64, 4, false>(p, 0, s, err, err_size, &st);
+        else if (Dk == 128)
+            *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 128, 1, false>(p, split_keys, s, err, err_size, &st)
+                                 : launch_tma<__half, 128, 1, false>(p, 0, s, err, err_size, &st);
+        else
+            *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 256, 1, false>(p, split_keys, s, err, err_size, &st)
+                                 : launch_tma<__half, 256, 1, false>(p, 0, s, err, err_size, &st);
+        return st;
+    }
     if (D == 256) {
         ga_status st = GA_OK;
         *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 256, 1, false>(a, split_keys, s, err, err_size, &st)
