@@ -20,12 +20,14 @@ without the host's cost; random's edge-engine part is not captured).
   causal-d256 causal, H = 8, D = 256 at N = 2^15 (bf16: split P)     peers: SDPA flash and cuDNN
   window-d256 the 513-key window at N = 2^20 with D = 256           peers: FA2 window; also graphattn
               with GRAPHATTN_NO_TILES=1 (system graphattn_edges: the edge engine on the same inputs)
+  window-d96  the same with D = 96 (on Hopper: padded to the D = 128 kernels)  peers: FA2 window, Flex;
+              also graphattn_edges
   longest     the 513-key window at N = 3 * 2^27 (402M tokens), D = 32, output over q  peers: none
               (at D = 64, Q/O, K and V alone need 154.6 GB: more than the H200's 143.8 GB)
   documents, documents-causal  documents of 512-4096 tokens packed in N = 2^18, each token attending
               its own document (causal: up to itself), as an explicit CSR   peers: FA2 varlen
               (cu_seqlens), Flex (document mask_mod)
-(dense, causal, window-h16, window-h16-bhnd, causal-d256, window-d256, longest and the documents are not in the
+(dense, causal, window-h16, window-h16-bhnd, causal-d256, window-d256, window-d96, longest and the documents are not in the
 default --cases list: name them.)
 Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
 reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes
@@ -708,6 +710,8 @@ def main():
             case_dense(args, 1 << 15, causal=True, heads=8, dim=256, name="causal-d256")
         elif c == "window-d256":
             case_window(args, 1 << 20, dim=256, name="window-d256", edge_row=True)
+        elif c == "window-d96":
+            case_window(args, 1 << 20, dim=96, name="window-d96", edge_row=True)
         elif c == "longest":
             case_window(args, 3 << 27, dim=32, name="longest", peers_too=False)
         elif c == "documents":

@@ -71,6 +71,22 @@ def test_head_dims(device, d):
 
 
 @pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("d", [48, 96, 160])
+def test_head_dims_between_the_kernel_sizes(device, d):
+    """Multiples of 8 between 32 and 256: on Hopper the tensor-core kernels of the next size
+    padded with zero columns (walks of 300 keys a side reach them); elsewhere the edge engine.
+    The same answer, lse included; out is a view of D columns into rows of D + 8, whose last 8
+    (where a padded column would land) must keep their NaNs."""
+    q, k, v = qkv(21, 1, 1000, 1000, 2, 1, d, torch.bfloat16, device)
+    buf = torch.full((1, 1000, 2, d + 8), float("nan"), dtype=torch.bfloat16, device=device)
+    out = buf[..., :d]
+    res, lse = ga.attention(q, k, v, ga.window(300), out=out, return_lse=True)
+    assert res.data_ptr() == out.data_ptr()
+    assert torch.isnan(buf[..., d:]).all(), "a column past D was written"
+    check(out, lse, q, k, v, [("window", 300, 300)], "bfloat16")
+
+
+@pytest.mark.parametrize("device", DEVICES)
 def test_three_dimensional_layout_and_nq_ne_nk(device):
     q, k, v = qkv(3, 1, 40, 70, 2, 2, 32, torch.float16, device)
     q, k, v = q[0], k[0], v[0]
