@@ -1526,8 +1526,8 @@ TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
         const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, mma = ga_cuda_testing_mma_tile_calls() - mma_before;
         printf("padded D: TMA calls (%s): %lld, mma.sync calls: %lld\n", tile_kernel_name(pass), tma, mma);
         if (mma != 0) ga_test_fail(__FILE__, __LINE__, "%s: a padded head dim ran on mma.sync (%lld calls)", tile_kernel_name(pass), mma);
-        /* the Hopper passes (the TMA kernel, or the warp-specialized one forced) take all six; the
-         * mma.sync pass and the one without TMA leave them all to the edge engine */
+        /* the Hopper passes (the TMA kernel, or the warp-specialized one forced) take exactly the
+         * eleven long walks; the mma.sync pass and the one without TMA leave all to the edge engine */
         if (pass == 1 || pass == 2) {
             if (tma != 0) ga_test_fail(__FILE__, __LINE__, "%s: TMA kernels ran %lld times", tile_kernel_name(pass), tma);
         } else if (wgmma_expected() && tma != long_walks) {
