@@ -18,7 +18,7 @@ without the host's cost; random's edge-engine part is not captured).
   window-h16  the 513-key window at N = 2^22 with H = 16            peers: FA2 window
   window-h16-bhnd  the same with each head's rows contiguous ((B, H, N, D) storage, transposed)
   causal-d256 causal, H = 8, D = 256 at N = 2^15 (bf16: split P)     peers: SDPA flash and cuDNN
-  window-d256 the 513-key window at N = 2^20 with D = 256           peers: FA2 window; also graphattn
+  window-d256 the 513-key window at N = 2^20 with D = 256           peers: FA2 window, Flex; also graphattn
               with GRAPHATTN_NO_TILES=1 (system graphattn_edges: the edge engine on the same inputs)
   window-d96  the same with D = 96 (on Hopper: padded to the D = 128 kernels)  peers: FA2 window, Flex;
               also graphattn_edges

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
-# One GPU call for wip/padded-d: head dims that are multiples of 8 between 32 and 256 (not 64 or
-# 128) on the persistent Hopper kernels, padded with zero columns. The new test and the tile
-# sweep (whose random head dims include 80), memcheck and racecheck on the new test, then the
+# One GPU call for the padded head dims (landed in dcd5fc0; bench/RESULTS.md run 17a): multiples of
+# 8 between 32 and 256 (not 64 or 128) on the persistent Hopper kernels, padded with zero columns.
+# The padded test and the every-kind sweep, memcheck and racecheck on the padded test, then the
 # window at D 96 / 160 / 48 against the edge engine (GRAPHATTN_NO_TILES=1) and against the next
 # kernel head dim (what the padding costs).
 set -u
