@@ -1742,7 +1742,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
      *   (GRAPHATTN_WS256=1 forces it). One consumer's softmax runs under the other's tensor-core
      *   work: window 513 at 2^20 1.84 -> 1.23 ms, at 2^22 7.3 -> 4.89 (run 16).
      * - split rows (bf16): the same choice, each consumer holding P twice. One consumer: causal
-     *   H 8 at 2^15 11.6 -> 9.0 ms against the TMA kernel (run 16); two: 9.0 -> 8.1, and
+     *   H 8 at 2^15 11.6 -> 9.0 ms against the TMA kernel (run 16); two: 9.0-9.2 -> 8.2, and
      *   window:100 at 2^20 1.65 -> 1.10 (run 17). */
     if constexpr (D == 256 && !XK) {
         const int env = ws_env();
