@@ -79,6 +79,13 @@ static ga_status ga_tile_use_ranges(ga_tile_interval_call *t, const ga_graph *g,
 static long long g_ranges_calls; /* ga_cuda_testing_ranges_calls */
 extern "C" long long ga_cuda_testing_ranges_calls(void) { return __atomic_load_n(&g_ranges_calls, __ATOMIC_RELAXED); }
 
+/* Whether the tiles take a call just made ranges (ga_tile_use_ranges: an explicit graph with
+ * interval rows, or documents): a padded head dim is asked again now, since only the persistent
+ * Hopper kernels pad and they take ranges, which the first ask could not see. */
+static int ranges_take(const ga_tile_interval_call *t) {
+    return ga_tile_padded_d(t->D) == t->D || ga_tile_interval_supported(t);
+}
+
 static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s) {
     GA_FAIL_IF(p->D < 1 || p->D > GA_CUDA_MAX_HEAD_DIM, GA_ERR_UNSUPPORTED_HEAD_DIM,
                "CUDA backend: head dimension %lld is outside [1, %d]", (long long)p->D, GA_CUDA_MAX_HEAD_DIM);
@@ -141,14 +148,14 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
             if (getenv("GRAPHATTN_NO_RANGES") == NULL) GA_TRY(ga_cuda_graph_doc_ranges(g, device, p->nq, p->nk, &r));
             if (r && r->ok) {
                 GA_TRY(ga_tile_use_ranges(t, g, r, BH));
-                s->tiles = ga_tile_padded_d(t->D) == t->D || ga_tile_interval_supported(t); /* padded: now as ranges */
+                s->tiles = ranges_take(t);
             }
         } else {
             const ga_cuda_dgraph *d;
             GA_TRY(ga_cuda_graph_tiles(g, device, &d));
             if (d->ranges.ok) { /* interval rows: the interval kernels, bounds from the arrays */
                 GA_TRY(ga_tile_use_ranges(t, g, &d->ranges, BH));
-                s->tiles = ga_tile_padded_d(t->D) == t->D || ga_tile_interval_supported(t); /* padded: now as ranges */
+                s->tiles = ranges_take(t);
             } else if (d->ntiles > 0 && ga_tile_padded_d(t->D) == t->D) { /* bitmap tiles: mma.sync, no padding */
                 s->tiles = 1;
                 t->tile_ptr = d->tile_ptr; t->tile_kt = d->tile_kt; t->tile_mask = d->tile_mask; t->masks = d->masks;

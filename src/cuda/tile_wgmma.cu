@@ -1692,26 +1692,29 @@ bool launch_ws_sums(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_
                         : launch_ws_as<T, D, NC, XK, ST, false, false, QB>(a, maps, sms, stream, err, err_size, st);
 }
 
-/* The persistent TMA kernel, when the copy engine can describe Q, K and V and the query tiles'
- * walks are long enough to gain from it (true, its status in *st); else false and nothing
+/* Whether the persistent kernels take these query tiles, their tensor maps then in *maps:
+ * GRAPHATTN_NO_TMA unset, walks long enough, and Q, K and V described by the copy engine. Short
+ * walks (under 3 key tiles per query tile in the middle of the sequence) run faster on the
+ * cp.async kernel (H200: window:32 1.43 vs 1.54 ms, blocks:128 1.07 vs 1.17 ms at 2^22;
+ * window:256 0.90x and causal/dense 0.99x of its time on this one: bench/RESULTS.md run 5). The
+ * maps span the real head dim (a.d_cols: D, or less where padded): the copy engine fills the
+ * columns past it with zeros. launch_tma, and padded_takes before the tiles are chosen. */
+static bool tma_takes(const TileArgs &a, ga_dtype dt, TmaMaps *maps) {
+    if (getenv("GRAPHATTN_NO_TMA") || a.iv.mid_keys() < 3 * BK) return false;
+    return tma_map(&maps->q, &maps->perm_q, a.q, dt, a.d_cols, a.nq, a.H, a.B, a.sq) &&
+           tma_map(&maps->k, &maps->perm_k, a.k, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sk) &&
+           tma_map(&maps->v, &maps->perm_v, a.v, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sv);
+}
+
+/* The persistent TMA kernel, when tma_takes (true, its status in *st); else false and nothing
  * launched. */
 template <typename T, int D, int MINB, bool XK>
 bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
-    if (getenv("GRAPHATTN_NO_TMA")) return false;
     const ga_dtype dt = std::is_same<T, __half>::value ? GA_F16 : GA_BF16;
+    TmaMaps maps;
+    if (!tma_takes(a, dt, &maps)) return false;
     /* the fewest keys of a row: at the first or the last row for the implicit kinds */
     const int64_t fewest = a.iv.fewest_keys(0, a.nq - 1);
-    /* short walks (under 3 key tiles per query tile in the middle of the sequence) run faster on
-     * the cp.async kernel (H200: window:32 1.43 vs 1.54 ms, blocks:128 1.07 vs 1.17 ms at 2^22;
-     * window:256 0.90x and causal/dense 0.99x of its time on this one: bench/RESULTS.md run 5) */
-    if (a.iv.mid_keys() < 3 * BK) return false;
-    TmaMaps maps;
-    /* the maps span the real head dim (a.d_cols: D, or less where padded): the copy engine fills
-     * the columns past it with zeros */
-    if (!tma_map(&maps.q, &maps.perm_q, a.q, dt, a.d_cols, a.nq, a.H, a.B, a.sq) ||
-        !tma_map(&maps.k, &maps.perm_k, a.k, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sk) ||
-        !tma_map(&maps.v, &maps.perm_v, a.v, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sv))
-        return false;
     a.q_tiles = (a.nq + 63) / 64;
     int dev = 0, sms = 0;
     cudaError_t e = cudaGetDevice(&dev);
@@ -1946,20 +1949,17 @@ int64_t ga_tile_padded_d(int64_t D) {
 }
 
 /* A padded head dim runs on the persistent kernels alone (launch_tma): plain intervals and
- * ranges without listed keys, walks long enough for them, tensor maps the copy engine takes (the
- * same tests launch_tma makes, asked before the tiles are chosen over the edge engine). */
+ * ranges without listed keys where tma_takes (the test launch_tma makes, asked before the tiles
+ * are chosen over the edge engine). */
 static int padded_takes(const ga_tile_interval_call *c) {
-    if (c->nx != 0 || getenv("GRAPHATTN_NO_TMA")) return 0;
+    if (c->nx != 0) return 0;
     if (c->kind != GA_TILE_WINDOW && c->kind != GA_TILE_CAUSAL && c->kind != GA_TILE_DENSE && c->kind != GA_TILE_BLOCKS &&
         c->kind != GA_TILE_RANGES)
         return 0;
     TileArgs a;
     ga_tile_args_fill(c, &a);
-    if (a.iv.mid_keys() < 3 * BK) return 0;
     TmaMaps maps;
-    return tma_map(&maps.q, &maps.perm_q, c->q, c->dtype, c->D, c->nq, c->H, c->B, c->sq) &&
-           tma_map(&maps.k, &maps.perm_k, c->k, c->dtype, c->D, c->nk, c->Hkv, c->B, c->sk) &&
-           tma_map(&maps.v, &maps.perm_v, c->v, c->dtype, c->D, c->nk, c->Hkv, c->B, c->sv);
+    return tma_takes(a, c->dtype, &maps);
 }
 
 int ga_tile_wgmma_supported(const ga_tile_interval_call *c) {
@@ -1978,26 +1978,20 @@ ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStrea
                             bool *ran) {
     const int split_keys = dt == GA_BF16 ? GA_TILE_SPLIT_KEYS : 0;
     *ran = true;
+    /* D = 256, and padded head dims (zero columns up to the kernel's head dim Dk; a.d_cols = D
+     * from ga_tile_args_fill): the persistent kernels alone */
     const int64_t Dk = ga_tile_padded_d(D);
-    if (Dk != D) { /* zero columns up to the kernel's head dim; the persistent kernels alone */
-        TileArgs p = a;
-        p.d_cols = D;
+    if (Dk != D || D == 256) {
         ga_status st = GA_OK;
         if (Dk == 64)
-            *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 64, 4, false>(p, split_keys, s, err, err_size, &st)
-                                 : launch_tma<__half, 64, 4, false>(p, 0, s, err, err_size, &st);
+            *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 64, 4, false>(a, split_keys, s, err, err_size, &st)
+                                 : launch_tma<__half, 64, 4, false>(a, 0, s, err, err_size, &st);
         else if (Dk == 128)
-            *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 128, 1, false>(p, split_keys, s, err, err_size, &st)
-                                 : launch_tma<__half, 128, 1, false>(p, 0, s, err, err_size, &st);
+            *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 128, 1, false>(a, split_keys, s, err, err_size, &st)
+                                 : launch_tma<__half, 128, 1, false>(a, 0, s, err, err_size, &st);
         else
-            *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 256, 1, false>(p, split_keys, s, err, err_size, &st)
-                                 : launch_tma<__half, 256, 1, false>(p, 0, s, err, err_size, &st);
-        return st;
-    }
-    if (D == 256) {
-        ga_status st = GA_OK;
-        *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 256, 1, false>(a, split_keys, s, err, err_size, &st)
-                             : launch_tma<__half, 256, 1, false>(a, 0, s, err, err_size, &st);
+            *ran = dt == GA_BF16 ? launch_tma<__nv_bfloat16, 256, 1, false>(a, split_keys, s, err, err_size, &st)
+                                 : launch_tma<__half, 256, 1, false>(a, 0, s, err, err_size, &st);
         return st;
     }
     if (dt == GA_BF16) return D == 64 ? launch_wgs<__nv_bfloat16, 64>(a, split_keys, s, err, err_size)
