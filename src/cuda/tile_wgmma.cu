@@ -1045,10 +1045,12 @@ __global__ void __launch_bounds__(128, MINB)
  * with it, arrives on the stage's empty barrier (4 NC arrivals), which the producer waits on
  * before reusing the stage. A consumer skips the tiles its rows do not attend (it still waits
  * for them and releases them). No warp of a consumer issues copies, so none waits for another
- * at a wgmma. A consumer waits for each tile's P V before the next Q K^T: the four consumers'
- * tensor-core work interleaves on the SM instead (FlashAttention-3's overlap of P V (j - 1)
- * with Q K^T (j) within a warpgroup held S and P together, spilled at 112 registers and ran
- * 2-5% slower than this form with 8 stages: bench/RESULTS.md run 9). 8 K/V stages (193 KB of
+ * at a wgmma. At D = 128 (PIPE below) a consumer issues each tile's P V and the next tile's
+ * Q K^T back to back and waits for both; elsewhere it waits for each tile's P V before the
+ * next Q K^T, and the consumers' tensor-core work interleaves on the SM instead
+ * (FlashAttention-3's overlap of P V (j - 1) with Q K^T (j) within a warpgroup held S and P
+ * together, spilled at 112 registers and ran 2-5% slower than this form with 8 stages:
+ * bench/RESULTS.md run 9). 8 K/V stages (193 KB of
  * shared memory at NC = 4): with 4, the leading consumer waited for each copy until the
  * trailing one released a stage (ncu: 22% of the stage waits retried).
  */
@@ -1310,26 +1312,58 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         const bool xfuse = XK && xcomp && xsub == 1 && mke > mkb;
         const Desc dxk0 = desc_sw128(sXK, 16, 1024), dxv0 = desc_sw128(sXV, 2048u, 1024);
         const int loop_end = xfuse ? mke - 1 : mke; /* xfuse: the last tile after the loop */
-        for (; kt < loop_end; kt++, n++) { /* this consumer's tiles: S, softmax, P V, each waited for */
-            const uint32_t st = n % ST;
-            mbar_wait(sFull + 8 * st, (n / ST) & 1);
+        /* this consumer's tiles: S, softmax, P V. PIPE: the next tile's Q K^T issued right
+         * behind this tile's P V (S is dead once the softmax has made P, so the two share no
+         * register), so that the tensor cores run them back to back instead of the warpgroup
+         * seeing P V finish before it issues the next Q K^T; one wait for both at the end of the
+         * iteration, which then releases the tile's stage. Nothing stays in flight across the
+         * loop's branch: products running across it made ptxas serialize every wgmma (C7518).
+         * Without PIPE each product is waited for in turn. H200 (bench/RESULTS.md run 18a),
+         * D = 128, three consumers: dense bf16 H 16 at 2^16 64.3 -> 62.6 ms, causal f16 34.6 ->
+         * 32.7, window 513 at 2^22 2.73 -> 2.76 (1% slower); at D = 64 (four consumers, 8
+         * stages), where four warpgroups already cover each other's waits, the window went 2.7%
+         * slower (2^22 1.72 -> 1.77 ms) and causal bf16 stayed at 20.9, so only D = 128. Not with
+         * listed keys (their instances then spill 236 bytes instead of 76), nor in the split-P
+         * instances (ptxas then serializes every wgmma: C7515), nor with 2 stages (the next
+         * tile's copy would hide behind one softmax only). */
+        constexpr bool PIPE = D == 128 && !XK && !SPLIT && ST >= 3;
+        /* the tile at position nn: wait for its copy; issue its Q K^T */
+        auto landed = [&](uint32_t nn) { mbar_wait(sFull + 8 * (nn % ST), (nn / ST) & 1); };
+        auto qk_of = [&](uint32_t nn) {
             /* opaque here, so that the k-steps' Q descriptors are formed in the loop rather than
              * hoisted (8 registers held across it) */
             Desc dq = dq0;
             asm volatile("" : "+r"(dq.lo));
-            issue_qk<T, D, 64, BK>(s, dq, dk0 + st * (KVBYTES >> 4));
-            wgmma_wait<0>();
-            reg_fence<32>(s);
-            if (masked(kt)) mask(kt);
-            if (SPLIT && split) softmax_step<T, DTILES, true, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
-            else softmax_step<T, DTILES, false, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
-            issue_pv<T, D, 4, LS>(o, pf, pfl, SPLIT && split, dv0 + st * (KVBYTES >> 4), ls, desc_ones(sOnes));
-            wgmma_wait<0>();
+            issue_qk<T, D, 64, BK>(s, dq, dk0 + (nn % ST) * (KVBYTES >> 4));
+        };
+        auto pv_fence = [&]() {
             if constexpr (LS) reg_fence<4>(ls);
             reg_fence<D / 2>(o);
             reg_fence_p(pf);
             if (SPLIT && split) reg_fence_p(pfl);
-            if (lane == 0) mbar_arrive(sEmpty + 8 * st);
+        };
+        if (PIPE && kt < loop_end) { /* the first tile's Q K^T */
+            landed(n);
+            qk_of(n);
+            wgmma_wait<0>();
+        }
+        for (; kt < loop_end; kt++, n++) {
+            if constexpr (!PIPE) {
+                landed(n);
+                qk_of(n);
+                wgmma_wait<0>();
+            }
+            reg_fence<32>(s);
+            if (masked(kt)) mask(kt);
+            if (SPLIT && split) softmax_step<T, DTILES, true, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
+            else softmax_step<T, DTILES, false, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
+            const bool next = PIPE && kt + 1 < loop_end;
+            if (next) landed(n + 1); /* before the products: no wait loop while they run */
+            issue_pv<T, D, 4, LS>(o, pf, pfl, SPLIT && split, dv0 + (n % ST) * (KVBYTES >> 4), ls, desc_ones(sOnes));
+            if (next) qk_of(n + 1);
+            wgmma_wait<0>(); /* this tile's P V (PIPE: and the next tile's Q K^T) */
+            pv_fence();
+            if (lane == 0) mbar_arrive(sEmpty + 8 * (n % ST));
         }
         if (XK && xfuse) { /* the last tile with the listed keys' sub-tile */
             const uint32_t st = n % ST;
