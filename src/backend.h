@@ -70,6 +70,9 @@ long long ga_cuda_testing_ws_tile_calls(void);
 long long ga_cuda_testing_ws_rowsum_calls(void);
 /* How many of those ran at D = 256 with two consumer warpgroups (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_pair_calls(void);
+/* How many calls the warp-specialized kernel ran in parts (split rows at the ends, ws_parts in
+ * tile_wgmma.cu); 0 without CUDA. */
+long long ga_cuda_testing_ws_parts_calls(void);
 /* How many of those took their super tiles in a ranges work order (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_ordered_calls(void);
 /* How many forward calls ran a component on the mma.sync tile kernel (tile_interval.cu); 0 without CUDA. */

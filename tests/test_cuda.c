@@ -1641,11 +1641,57 @@ TEST(persistent_tma_tiles_match_reference) {
          * also without lse, splits bf16 P for its short first rows: the warp-specialized split
          * instance, or with three consumers the TMA kernel, neither with row sums);
          * the lse cases (lse checked to 1e-5, which those sums miss) and the prior state must not */
-        const long long rs = ga_cuda_testing_ws_rowsum_calls() - rs_before, rs_want = ws_started_with()[0] == '3' ? 1 : 2;
+        const long long rs = ga_cuda_testing_ws_rowsum_calls() - rs_before, rs_want = ws_started_with()[0] == '3' ? 1 : 3;
         printf("TMA row sums on the tensor cores (%s): %lld\n", tile_kernel_name(pass), rs);
         if (pass == 3 && wgmma_expected() && rs != rs_want)
             ga_test_fail(__FILE__, __LINE__, "tensor-core row sums ran %lld times, expected %lld (cases 2 and 8)", rs, rs_want);
     }
+    tile_kernel_reset();
+}
+
+/* bf16 calls whose short rows (under 256 keys, split P) are only the first and/or last query
+ * tiles run in parts on the warp-specialized kernel: the tiles between them on the unsplit
+ * instance, the ends on the split one (ws_parts). Causal (the first 256 rows), a window with two
+ * short ends (three launches), causal bottom-right aligned with Nq < Nk, output over q with
+ * batches and GQA, no lse (the middle's row sums on the tensor cores), a prior state; and two
+ * calls that must not take parts: a window whose every row is short, and a causal call too
+ * short for its middle to be most of it. D 128 takes parts only with GRAPHATTN_WS_PARTS=1, and
+ * none take them with =0; all against the fp64 reference, on the Hopper pass (default launch
+ * choice) and with GRAPHATTN_WS=4, where on the H200 the parts calls must be exactly these. */
+TEST(split_rows_run_in_parts_and_match_reference) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"causal", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0},       /* parts: the first 4 tiles split */
+        {"window:150", 4100, 4100, 1, 1, 1, 64, GA_BF16, 0},   /* parts: both ends split */
+        {"causal", 2000, 2000, 2, 4, 2, 64, GA_BF16, 1},       /* parts, no lse, output over q */
+        {"window:200,0", 3000, 3300, 1, 2, 2, 64, GA_BF16, 0}, /* every row short: no parts */
+        {"causal", 3000, 3100, 1, 1, 1, 64, GA_BF16, 0},       /* parts: rows 0-154 short */
+        {"causal", 400, 400, 1, 1, 1, 64, GA_BF16, 0},         /* 4 of 7 tiles short: no parts */
+        {"causal", 2500, 2500, 1, 2, 1, 128, GA_BF16, 0},      /* D 128: parts with =1 only */
+    };
+    const char *modes[] = {"", "1", "0"}; /* GRAPHATTN_WS_PARTS: unset, 1, 0 */
+    for (int pass = 0; pass < 4; pass += 3) {
+        if (!tile_kernel_select(pass)) continue;
+        for (int m = 0; m < 3; m++) {
+            if (modes[m][0]) setenv("GRAPHATTN_WS_PARTS", modes[m], 1);
+            else unsetenv("GRAPHATTN_WS_PARTS");
+            char label[64];
+            snprintf(label, sizeof label, "split rows, GRAPHATTN_WS_PARTS=%s", modes[m][0] ? modes[m] : "(unset)");
+            const long long before = ga_cuda_testing_ws_parts_calls();
+            run_tile_cases(label, pass, cases, sizeof cases / sizeof *cases, 7300 + 100 * (uint64_t)m);
+            run_after_prior(label, pass, "window:150", 3000, 3, 400);
+            const long long ran = ga_cuda_testing_ws_parts_calls() - before;
+            /* D 64: cases 0, 1, 2, 4 and the prior state (four consumers only: none where
+             * GRAPHATTN_WS=3 started); D 128: case 6, with =1 */
+            const long long d64 = ws_started_with()[0] == '3' ? 0 : 5;
+            const long long want = m == 2 ? 0 : m == 1 ? d64 + 1 : d64;
+            printf("%s: calls in parts (%s): %lld\n", label, tile_kernel_name(pass), ran);
+            if (pass == 3 && wgmma_expected() && ran != want)
+                ga_test_fail(__FILE__, __LINE__, "%s: %lld calls ran in parts on the warp-specialized kernel, expected %lld",
+                             label, ran, want);
+        }
+    }
+    unsetenv("GRAPHATTN_WS_PARTS");
     tile_kernel_reset();
 }
 

@@ -92,6 +92,8 @@ struct TileArgs {
     int64_t d_cols;      /* the head dim the epilogue writes: the kernel's D, or less where the
                           * persistent kernels pad a head dim with zero columns (ga_tile_padded_d) */
     int64_t q_tiles;     /* ceil(nq / rows per CTA) */
+    int64_t qt_base;     /* the warp-specialized kernel: its query tiles are [qt_base, q_tiles) of
+                          * each (batch, head) (0: all; ws_parts launches a call's tiles in parts) */
     float scale_log2;    /* scale * log2(e) */
     int accumulate;      /* merge into the prior (out, lse) */
     Interval iv;

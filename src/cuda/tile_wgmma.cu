@@ -1117,7 +1117,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     const uint32_t sOnes = (sQEmpty + 8 * QB * NC + 1023u) & ~1023u; /* LS: WS_ONES_BYTES of ones */
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-    const int64_t sup_bh = (a.q_tiles + NC - 1) / NC, nsup = sup_bh * a.B * a.H;
+    const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC, nsup = sup_bh * a.B * a.H;
     /* The CTA's r-th super tile. Plainly blockIdx.x + r gridDim.x; with a work order (ranges
      * without listed keys: unit_order, the super tiles of one (batch, head) heaviest first) the
      * r-th index runs over the order with the heads inner, and the CTAs take each round in turn
@@ -1177,9 +1177,9 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         w.b = it.b;
         w.h = it.h;
         w.hk = it.hk;
-        w.qt0 = it.i * NC;
+        w.qt0 = a.qt_base + it.i * NC;
         int64_t kb, ke;
-        key_tiles(a, w.qt0 * 64, min((w.qt0 + NC) * 64, a.nq) - 1, kb, ke);
+        key_tiles(a, w.qt0 * 64, min(min(w.qt0 + NC, a.q_tiles) * 64, a.nq) - 1, kb, ke);
         w.kb = (int)kb;
         w.ke = (int)ke;
         return w;
@@ -1272,7 +1272,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             /* ranges: the next super tile's bounds (this consumer's 64 rows: 4 lines of each
              * array) into L2 now, so that its loads above do not wait for DRAM */
             const BHItem nx = bh_item(u_next, sup_bh, nsup, a.H, a.Hkv);
-            const int64_t r = (nx.i * NC + c) * 64 + (lane & 3) * 16;
+            const int64_t r = (a.qt_base + nx.i * NC + c) * 64 + (lane & 3) * 16;
             if (r < a.nq) {
                 const int64_t *p = (lane < 4 ? a.iv.rlo : a.iv.rhi) + r;
                 asm volatile("prefetch.global.L2 [%0];\n" ::"l"(p));
@@ -1643,6 +1643,7 @@ long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 long long g_ws_rowsum_calls; /* ga_cuda_testing_ws_rowsum_calls */
 long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
 long long g_ws_pair_calls;    /* ga_cuda_testing_ws_pair_calls: D = 256, two consumers */
+long long g_ws_parts_calls;   /* ga_cuda_testing_ws_parts_calls */
 
 /* The warp-specialized kernel, on maps already built. */
 template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2>
@@ -1650,7 +1651,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     *st = GA_OK;
     /* the ranges' work order where it is for this kernel's super tiles */
     TileArgs a = args;
-    if (a.unit_order && (XK || NC * 64 != GA_RANGES_ORDER_ROWS || a.unit_order_n != (a.q_tiles + NC - 1) / NC))
+    if (a.unit_order && (XK || NC * 64 != GA_RANGES_ORDER_ROWS || a.qt_base != 0 || a.unit_order_n != (a.q_tiles + NC - 1) / NC))
         a.unit_order = NULL;
     const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
     const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0, QB) + extra;
@@ -1662,7 +1663,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
         *st = GA_ERR_CUDA;
         return true;
     }
-    const int64_t nsup = (a.q_tiles + NC - 1) / NC * a.B * a.H;
+    const int64_t nsup = (a.q_tiles - a.qt_base + NC - 1) / NC * a.B * a.H;
     int64_t grid = nsup < sms ? nsup : sms;
     /* GRAPHATTN_MAX_CTAS=n: at most n CTAs (tests: several rounds of super tiles per CTA on small inputs) */
     const char *cap_env = getenv("GRAPHATTN_MAX_CTAS");
@@ -1726,6 +1727,30 @@ bool launch_ws_sums(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_
                         : launch_ws_as<T, D, NC, XK, ST, false, false, QB>(a, maps, sms, stream, err, err_size, st);
 }
 
+/* ws_parts' launches, in order on the stream: the query tiles [p, e) of every (batch, head) on
+ * the unsplit instance, then [0, p) and [e, q_tiles) on the split one. Each launch writes its own
+ * rows and reads only its own rows of Q (output over Q stays safe). */
+template <typename T, int D, int NC, int ST>
+bool launch_ws_parts(const TileArgs &a, const TmaMaps &maps, int sms, int64_t p, int64_t e, cudaStream_t stream, char *err,
+                     size_t err_size, ga_status *st) {
+    TileArgs part = a;
+    part.qt_base = p;
+    part.q_tiles = e;
+    launch_ws_sums<T, D, NC, false, ST>(part, maps, sms, stream, err, err_size, st);
+    if (*st == GA_OK && p > 0) {
+        part.qt_base = 0;
+        part.q_tiles = p;
+        launch_ws_as<T, D, NC, false, ST, false, true>(part, maps, sms, stream, err, err_size, st);
+    }
+    if (*st == GA_OK && e < a.q_tiles) {
+        part.qt_base = e;
+        part.q_tiles = a.q_tiles;
+        launch_ws_as<T, D, NC, false, ST, false, true>(part, maps, sms, stream, err, err_size, st);
+    }
+    if (*st == GA_OK) __atomic_fetch_add(&g_ws_parts_calls, 1, __ATOMIC_RELAXED);
+    return true;
+}
+
 /* Whether the persistent kernels take these query tiles, their tensor maps then in *maps:
  * GRAPHATTN_NO_TMA unset, walks long enough, and Q, K and V described by the copy engine. Short
  * walks (under 3 key tiles per query tile in the middle of the sequence) run faster on the
@@ -1738,6 +1763,34 @@ static bool tma_takes(const TileArgs &a, ga_dtype dt, TmaMaps *maps) {
     return tma_map(&maps->q, &maps->perm_q, a.q, dt, a.d_cols, a.nq, a.H, a.B, a.sq) &&
            tma_map(&maps->k, &maps->perm_k, a.k, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sk) &&
            tma_map(&maps->v, &maps->perm_v, a.v, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sv);
+}
+
+/* Split rows in parts. A bf16 call with a row of fewer than GA_TILE_SPLIT_KEYS keys takes the
+ * split-P instance for all its query tiles, though it splits only the tiles that hold such a
+ * row; where those are the first and/or the last few (causal: the first 256 rows; a window with
+ * a short side: its ends), the tiles between them [*p, *e) can run on the unsplit instance
+ * (row sums on the tensor cores where the call allows them) in a launch of their own, and the
+ * ends on the split one. Plain intervals (window, causal, dense, blocks) only, whose keys per
+ * row rise, stay, then fall along the rows: the tiles with no short row are then one run, found
+ * from both ends (at most 64 tiles each way), and taken when they are most of the call.
+ * GRAPHATTN_WS_PARTS=0 turns it off; =1 turns it on at D = 128 too (default: D = 64 alone). */
+static bool ws_parts(const TileArgs &a, int D, int64_t *p, int64_t *e) {
+    const char *env = getenv("GRAPHATTN_WS_PARTS");
+    if (env && env[0] == '0') return false;
+    if (D != 64 && !(env && env[0] == '1')) return false;
+    const int k = a.iv.kind;
+    if (k != GA_TILE_WINDOW && k != GA_TILE_CAUSAL && k != GA_TILE_DENSE && k != GA_TILE_BLOCKS) return false;
+    const int64_t nt = a.q_tiles, cap = 64;
+    auto short_rows = [&](int64_t t) {
+        return a.iv.fewest_keys(t * 64, (t + 1) * 64 < a.nq ? (t + 1) * 64 - 1 : a.nq - 1) < GA_TILE_SPLIT_KEYS;
+    };
+    int64_t lo = 0, hi = nt;
+    while (lo < nt && lo < cap && short_rows(lo)) lo++;
+    while (hi > lo && nt - hi < cap && short_rows(hi - 1)) hi--;
+    if (hi <= lo || short_rows(lo) || short_rows(hi - 1)) return false;
+    *p = lo;
+    *e = hi;
+    return 2 * (hi - lo) >= nt;
 }
 
 /* The persistent TMA kernel, when tma_takes (true, its status in *st); else false and nothing
@@ -1759,13 +1812,19 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         return true;
     }
     const bool split = split_keys > 0 && fewest < split_keys;
+    int64_t p0 = 0, p1 = 0; /* ws_parts: the tiles with no short row */
+    (void)p0;
+    (void)p1;
     /* bf16/f16, D = 64: the warp-specialized kernel where it has enough work; split rows (bf16) with
      * four consumers only (H200, causal H 16 at 2^16 23.6 -> 21.2 ms, window:128 at 2^22 1.64 ->
      * 1.43, though this instance spills 96/92 bytes; bench/RESULTS.md run 16) */
     if constexpr (D == 64) {
         if constexpr (!XK && std::is_same<T, __nv_bfloat16>::value)
-            if (split && ws_consumers(a, sms) == 4)
+            if (split && ws_consumers(a, sms) == 4) {
+                if (ws_parts(a, D, &p0, &p1))
+                    return launch_ws_parts<T, D, 4, WS_STAGES>(a, maps, sms, p0, p1, stream, err, err_size, st);
                 return launch_ws_as<T, D, 4, XK, WS_STAGES, false, true>(a, maps, sms, stream, err, err_size, st);
+            }
         const int nc = split ? 0 : ws_consumers(a, sms);
         if (nc == 3) return launch_ws_as<T, D, 3, XK>(a, maps, sms, stream, err, err_size, st);
         if (nc == 4) return launch_ws_sums<T, D, 4, XK, WS_STAGES>(a, maps, sms, stream, err, err_size, st);
@@ -1808,7 +1867,11 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         const int env = ws_env();
         const bool on = env > 0 || (env < 0 && ws_enough(a, sms, 3));
         if constexpr (std::is_same<T, __nv_bfloat16>::value)
-            if (split && on) return launch_ws_as<T, D, 3, XK, 3, false, true>(a, maps, sms, stream, err, err_size, st);
+            if (split && on) {
+                if (ws_parts(a, D, &p0, &p1))
+                    return launch_ws_parts<T, D, 3, 3>(a, maps, sms, p0, p1, stream, err, err_size, st);
+                return launch_ws_as<T, D, 3, XK, 3, false, true>(a, maps, sms, stream, err, err_size, st);
+            }
         if (!split && on)
             return launch_ws_sums<T, D, 3, XK, 3>(a, maps, sms, stream, err, err_size, st);
     }
@@ -2039,5 +2102,6 @@ extern "C" long long ga_cuda_testing_tma_tile_calls(void) { return __atomic_load
 extern "C" long long ga_cuda_testing_ws_tile_calls(void) { return __atomic_load_n(&g_ws_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_rowsum_calls(void) { return __atomic_load_n(&g_ws_rowsum_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_pair_calls(void) { return __atomic_load_n(&g_ws_pair_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_ws_parts_calls(void) { return __atomic_load_n(&g_ws_parts_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_ordered_calls(void) { return __atomic_load_n(&g_ws_ordered_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }
