@@ -1817,7 +1817,9 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     (void)p1;
     /* bf16/f16, D = 64: the warp-specialized kernel where it has enough work; split rows (bf16) with
      * four consumers only (H200, causal H 16 at 2^16 23.6 -> 21.2 ms, window:128 at 2^22 1.64 ->
-     * 1.43, though this instance spills 96/92 bytes; bench/RESULTS.md run 16) */
+     * 1.43, though this instance spills 96/92 bytes; bench/RESULTS.md run 16; three consumers
+     * were slower, run 18a), and where only the ends split, in parts (ws_parts: causal H 16
+     * 21.1 -> 18.8 ms, window:150 at 2^22 1.87 -> 1.56; run 18b) */
     if constexpr (D == 64) {
         if constexpr (!XK && std::is_same<T, __nv_bfloat16>::value)
             if (split && ws_consumers(a, sms) == 4) {
