@@ -62,9 +62,10 @@ int ga_cuda_testing_wgmma_available(void);
 long long ga_cuda_testing_extra_tile_calls(void);
 /* How many forward calls ran a bigbird component on the Hopper tiles (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_bigbird_tile_calls(void);
-/* How many forward calls ran plain intervals on the persistent TMA kernel (tile_wgmma.cu); 0 without CUDA. */
+/* How many launches ran plain intervals on the persistent TMA kernel (tile_wgmma.cu): one per
+ * forward call, or two or three for a call in parts (ga_cuda_testing_ws_parts_calls); 0 without CUDA. */
 long long ga_cuda_testing_tma_tile_calls(void);
-/* How many of those ran on the warp-specialized kernel (tile_wgmma.cu); 0 without CUDA. */
+/* How many of those launches ran on the warp-specialized kernel (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_tile_calls(void);
 /* How many of those summed P's rows on the tensor cores (calls without lse; tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_rowsum_calls(void);
@@ -73,6 +74,9 @@ long long ga_cuda_testing_ws_pair_calls(void);
 /* How many calls the warp-specialized kernel ran in parts (split rows at the ends, ws_parts in
  * tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_parts_calls(void);
+/* The query tiles [*p, *e) of the last call run in parts: the ones that ran on the unsplit
+ * instance (0, 0 before any; without CUDA). */
+void ga_cuda_testing_ws_parts_last(long long *p, long long *e);
 /* How many of those took their super tiles in a ranges work order (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_ordered_calls(void);
 /* How many forward calls ran a component on the mma.sync tile kernel (tile_interval.cu); 0 without CUDA. */

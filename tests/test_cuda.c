@@ -1147,31 +1147,32 @@ typedef struct tile_case {
     int in_place;
 } tile_case;
 
-static void run_tile_cases(const char *label, int pass, const tile_case *cases, size_t n, uint64_t seed0) {
-    for (size_t i = 0; i < n; i++) {
-        const tile_case *t = &cases[i];
-        ga_graph *g = ga_test_parse(t->spec);
-        if (!g) {
-            ga_test_fail(__FILE__, __LINE__, "%s: cannot parse %s", label, t->spec);
-            continue;
-        }
-        char name[240];
-        snprintf(name, sizeof name, "%s (%s): %.60s%s Nq=%lld Nk=%lld B=%lld H=%lld Hkv=%lld D=%lld %s%s", label,
-                 tile_kernel_name(pass), t->spec, strlen(t->spec) > 60 ? "..." : "", (long long)t->nq,
-                 (long long)t->nk, (long long)t->B, (long long)t->H, (long long)t->Hkv, (long long)t->D,
-                 dt_name(t->dt), t->in_place ? " in-place" : "");
-        case_cfg c = base_case(name, g, t->nq, t->D, t->dt);
-        c.nk = t->in_place ? t->nq : t->nk;
-        c.B = t->B;
-        c.H = t->H;
-        c.Hkv = t->Hkv;
-        c.in_place = t->in_place;
-        c.caller_workspace = i % 2;
-        c.with_lse = i % 3 != 2;
-        c.seed = seed0 + i;
-        run_case(&c);
-        ga_graph_destroy(g);
+/* case i of a table (i sets the workspace, lse and seed choices, as in run_tile_cases) */
+static void run_tile_case(const char *label, int pass, const tile_case *t, size_t i, uint64_t seed0) {
+    ga_graph *g = ga_test_parse(t->spec);
+    if (!g) {
+        ga_test_fail(__FILE__, __LINE__, "%s: cannot parse %s", label, t->spec);
+        return;
     }
+    char name[240];
+    snprintf(name, sizeof name, "%s (%s): %.60s%s Nq=%lld Nk=%lld B=%lld H=%lld Hkv=%lld D=%lld %s%s", label,
+             tile_kernel_name(pass), t->spec, strlen(t->spec) > 60 ? "..." : "", (long long)t->nq,
+             (long long)t->nk, (long long)t->B, (long long)t->H, (long long)t->Hkv, (long long)t->D,
+             dt_name(t->dt), t->in_place ? " in-place" : "");
+    case_cfg c = base_case(name, g, t->nq, t->D, t->dt);
+    c.nk = t->in_place ? t->nq : t->nk;
+    c.B = t->B;
+    c.H = t->H;
+    c.Hkv = t->Hkv;
+    c.in_place = t->in_place;
+    c.caller_workspace = i % 2;
+    c.with_lse = i % 3 != 2;
+    c.seed = seed0 + i;
+    run_case(&c);
+    ga_graph_destroy(g);
+}
+static void run_tile_cases(const char *label, int pass, const tile_case *cases, size_t n, uint64_t seed0) {
+    for (size_t i = 0; i < n; i++) run_tile_case(label, pass, &cases[i], i, seed0);
 }
 
 /* `spec` over N x N merged into a prior state: the prior is an explicit graph of the keys
@@ -1642,7 +1643,10 @@ TEST(persistent_tma_tiles_match_reference) {
          * ws_parts; its split ends have no row sums; with three consumers the TMA kernel takes
          * it whole); the lse cases (lse checked to 1e-5, which those sums miss) and the prior
          * state must not */
-        const long long rs = ga_cuda_testing_ws_rowsum_calls() - rs_before, rs_want = ws_started_with()[0] == '3' ? 1 : 3;
+        const char *parts_env = getenv("GRAPHATTN_WS_PARTS");
+        const int parts_off = parts_env && parts_env[0] == '0';
+        const long long rs = ga_cuda_testing_ws_rowsum_calls() - rs_before,
+                        rs_want = ws_started_with()[0] == '3' ? 1 : parts_off ? 2 : 3;
         printf("TMA row sums on the tensor cores (%s): %lld\n", tile_kernel_name(pass), rs);
         if (pass == 3 && wgmma_expected() && rs != rs_want)
             ga_test_fail(__FILE__, __LINE__, "tensor-core row sums ran %lld times, expected %lld (cases 2, 8 and 5's middle)", rs, rs_want);
@@ -1653,46 +1657,72 @@ TEST(persistent_tma_tiles_match_reference) {
 /* bf16 calls whose short rows (under 256 keys, split P) are only the first and/or last query
  * tiles run in parts on the warp-specialized kernel: the tiles between them on the unsplit
  * instance, the ends on the split one (ws_parts). Causal (the first 256 rows), a window with two
- * short ends (three launches), causal bottom-right aligned with Nq < Nk, output over q with
- * batches and GQA, no lse (the middle's row sums on the tensor cores), a prior state; and two
- * calls that must not take parts: a window whose every row is short, and a causal call too
- * short for its middle to be most of it. D 128 takes parts only with GRAPHATTN_WS_PARTS=1, and
- * none take them with =0; all against the fp64 reference, on the Hopper pass (default launch
- * choice) and with GRAPHATTN_WS=4, where on the H200 the parts calls must be exactly these. */
+ * short ends (three launches), causal bottom-right aligned with Nq < Nk, blocks with a short last
+ * block, output over q with batches and GQA, no lse (the middle's row sums on the tensor cores),
+ * a prior state; and two calls that must not take parts: a window whose every row is short, and
+ * a causal call too short for its middle to be most of it. D 128 takes parts only with
+ * GRAPHATTN_WS_PARTS=1, none take them with =0. All against the fp64 reference on the Hopper
+ * pass (default launch choice) and with GRAPHATTN_WS=4, where on the H200 each call must have
+ * run in parts or not as listed, with the middle tiles [p, e) listed and one warp-specialized
+ * launch per part. */
 TEST(split_rows_run_in_parts_and_match_reference) {
     NEED_GPU();
-    const tile_case cases[] = {
-        {"causal", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0},       /* parts: the first 4 tiles split */
-        {"window:150", 4100, 4100, 1, 1, 1, 64, GA_BF16, 0},   /* parts: both ends split */
-        {"causal", 2000, 2000, 2, 4, 2, 64, GA_BF16, 1},       /* parts, no lse, output over q */
-        {"window:200,0", 3000, 3300, 1, 2, 2, 64, GA_BF16, 0}, /* every row short: no parts */
-        {"causal", 3000, 3100, 1, 1, 1, 64, GA_BF16, 0},       /* parts: rows 0-154 short */
-        {"causal", 400, 400, 1, 1, 1, 64, GA_BF16, 0},         /* 4 of 7 tiles short: no parts */
-        {"causal", 2500, 2500, 1, 2, 1, 128, GA_BF16, 0},      /* D 128: parts with =1 only */
+    typedef struct {
+        tile_case t;
+        long long p, e; /* the unsplit middle [p, e) of query tiles; p < 0: never in parts */
+    } parts_case;
+    const parts_case cases[] = {
+        {{"causal", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0}, 4, 47},       /* rows 0-254 short */
+        {{"window:150", 4100, 4100, 1, 1, 1, 64, GA_BF16, 0}, 2, 62},   /* rows 0-104, 3995-4099 */
+        {{"causal", 2000, 2000, 2, 4, 2, 64, GA_BF16, 1}, 4, 32},       /* no lse, output over q */
+        {{"window:200,0", 3000, 3300, 1, 2, 2, 64, GA_BF16, 0}, -1, 0}, /* every row short */
+        {{"causal", 3000, 3100, 1, 1, 1, 64, GA_BF16, 0}, 3, 47},       /* rows 0-154 short */
+        {{"causal", 400, 400, 1, 1, 1, 64, GA_BF16, 0}, -1, 0},         /* 4 of 7 tiles short */
+        {{"causal", 2500, 2500, 1, 2, 1, 128, GA_BF16, 0}, 4, 40},      /* D 128: with =1 only */
+        {{"blocks:300", 3100, 3100, 1, 1, 1, 64, GA_BF16, 0}, 0, 46},   /* rows 3000-3099 short */
     };
-    const char *modes[] = {"", "1", "0"}; /* GRAPHATTN_WS_PARTS: unset, 1, 0 */
+    const size_t n = sizeof cases / sizeof *cases;
+    /* GRAPHATTN_WS_PARTS as the process started with it, restored at the end */
+    const char *env0 = getenv("GRAPHATTN_WS_PARTS");
+    char started[16];
+    snprintf(started, sizeof started, "%s", env0 ? env0 : "");
+    const char *modes[] = {"", "1", "0"};
+    const int ws3 = ws_started_with()[0] == '3'; /* D 64 split rows then run on the TMA kernel */
     for (int pass = 0; pass < 4; pass += 3) {
         if (!tile_kernel_select(pass)) continue;
+        const int check = pass == 3 && wgmma_expected();
         for (int m = 0; m < 3; m++) {
             if (modes[m][0]) setenv("GRAPHATTN_WS_PARTS", modes[m], 1);
             else unsetenv("GRAPHATTN_WS_PARTS");
             char label[64];
             snprintf(label, sizeof label, "split rows, GRAPHATTN_WS_PARTS=%s", modes[m][0] ? modes[m] : "(unset)");
-            const long long before = ga_cuda_testing_ws_parts_calls();
-            run_tile_cases(label, pass, cases, sizeof cases / sizeof *cases, 7300 + 100 * (uint64_t)m);
-            run_after_prior(label, pass, "window:150", 3000, 3, 400);
-            const long long ran = ga_cuda_testing_ws_parts_calls() - before;
-            /* D 64: cases 0, 1, 2, 4 and the prior state (four consumers only: none where
-             * GRAPHATTN_WS=3 started); D 128: case 6, with =1 */
-            const long long d64 = ws_started_with()[0] == '3' ? 0 : 5;
-            const long long want = m == 2 ? 0 : m == 1 ? d64 + 1 : d64;
-            printf("%s: calls in parts (%s): %lld\n", label, tile_kernel_name(pass), ran);
-            if (pass == 3 && wgmma_expected() && ran != want)
-                ga_test_fail(__FILE__, __LINE__, "%s: %lld calls ran in parts on the warp-specialized kernel, expected %lld",
-                             label, ran, want);
+            for (size_t i = 0; i <= n; i++) { /* i == n: the prior state */
+                const int d128 = i < n && cases[i].t.D == 128;
+                const long long p = i < n ? cases[i].p : 2, e = i < n ? cases[i].e : 45;
+                const long long nt = i < n ? (cases[i].t.nq + 63) / 64 : (3000 + 63) / 64;
+                const long long parts0 = ga_cuda_testing_ws_parts_calls(), ws0 = ga_cuda_testing_ws_tile_calls();
+                if (i < n) run_tile_case(label, pass, &cases[i].t, i, 7300 + 100 * (uint64_t)m);
+                else run_after_prior(label, pass, "window:150", 3000, 3, 400);
+                const long long parts = ga_cuda_testing_ws_parts_calls() - parts0, ws = ga_cuda_testing_ws_tile_calls() - ws0;
+                const int want = p >= 0 && m != 2 && (d128 ? m == 1 : !ws3);
+                long long gp = -1, ge = -1;
+                ga_cuda_testing_ws_parts_last(&gp, &ge);
+                const char *what = i < n ? cases[i].t.spec : "window:150 after a prior state";
+                if (!check) continue;
+                if (parts != want)
+                    ga_test_fail(__FILE__, __LINE__, "%s, case %zu (%s): %lld calls in parts, expected %d", label, i, what,
+                                 parts, want);
+                else if (want && (gp != p || ge != e))
+                    ga_test_fail(__FILE__, __LINE__, "%s, case %zu (%s): middle tiles [%lld, %lld), expected [%lld, %lld)",
+                                 label, i, what, gp, ge, p, e);
+                else if (want && ws != 1 + (p > 0) + (e < nt))
+                    ga_test_fail(__FILE__, __LINE__, "%s, case %zu (%s): %lld warp-specialized launches, expected %lld",
+                                 label, i, what, ws, 1 + (long long)(p > 0) + (long long)(e < nt));
+            }
         }
     }
-    unsetenv("GRAPHATTN_WS_PARTS");
+    if (started[0]) setenv("GRAPHATTN_WS_PARTS", started, 1);
+    else unsetenv("GRAPHATTN_WS_PARTS");
     tile_kernel_reset();
 }
 

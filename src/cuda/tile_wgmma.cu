@@ -1644,6 +1644,7 @@ long long g_ws_rowsum_calls; /* ga_cuda_testing_ws_rowsum_calls */
 long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
 long long g_ws_pair_calls;    /* ga_cuda_testing_ws_pair_calls: D = 256, two consumers */
 long long g_ws_parts_calls;   /* ga_cuda_testing_ws_parts_calls */
+long long g_ws_parts_p, g_ws_parts_e; /* ga_cuda_testing_ws_parts_last: the last parts call's [p, e) */
 
 /* The warp-specialized kernel, on maps already built. */
 template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2>
@@ -1734,6 +1735,7 @@ template <typename T, int D, int NC, int ST>
 bool launch_ws_parts(const TileArgs &a, const TmaMaps &maps, int sms, int64_t p, int64_t e, cudaStream_t stream, char *err,
                      size_t err_size, ga_status *st) {
     TileArgs part = a;
+    part.unit_order = NULL; /* ws_parts takes no ranges; their work order spans whole calls */
     part.qt_base = p;
     part.q_tiles = e;
     launch_ws_sums<T, D, NC, false, ST>(part, maps, sms, stream, err, err_size, st);
@@ -1747,7 +1749,11 @@ bool launch_ws_parts(const TileArgs &a, const TmaMaps &maps, int sms, int64_t p,
         part.q_tiles = a.q_tiles;
         launch_ws_as<T, D, NC, false, ST, false, true>(part, maps, sms, stream, err, err_size, st);
     }
-    if (*st == GA_OK) __atomic_fetch_add(&g_ws_parts_calls, 1, __ATOMIC_RELAXED);
+    if (*st == GA_OK) {
+        __atomic_store_n(&g_ws_parts_p, (long long)p, __ATOMIC_RELAXED);
+        __atomic_store_n(&g_ws_parts_e, (long long)e, __ATOMIC_RELAXED);
+        __atomic_fetch_add(&g_ws_parts_calls, 1, __ATOMIC_RELAXED);
+    }
     return true;
 }
 
@@ -2105,5 +2111,9 @@ extern "C" long long ga_cuda_testing_ws_tile_calls(void) { return __atomic_load_
 extern "C" long long ga_cuda_testing_ws_rowsum_calls(void) { return __atomic_load_n(&g_ws_rowsum_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_pair_calls(void) { return __atomic_load_n(&g_ws_pair_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_parts_calls(void) { return __atomic_load_n(&g_ws_parts_calls, __ATOMIC_RELAXED); }
+extern "C" void ga_cuda_testing_ws_parts_last(long long *p, long long *e) {
+    *p = __atomic_load_n(&g_ws_parts_p, __ATOMIC_RELAXED);
+    *e = __atomic_load_n(&g_ws_parts_e, __ATOMIC_RELAXED);
+}
 extern "C" long long ga_cuda_testing_ws_ordered_calls(void) { return __atomic_load_n(&g_ws_ordered_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }

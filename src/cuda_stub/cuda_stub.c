@@ -69,6 +69,10 @@ long long ga_cuda_testing_ws_tile_calls(void) { return 0; }
 long long ga_cuda_testing_ws_rowsum_calls(void) { return 0; }
 long long ga_cuda_testing_ws_pair_calls(void) { return 0; }
 long long ga_cuda_testing_ws_parts_calls(void) { return 0; }
+void ga_cuda_testing_ws_parts_last(long long *p, long long *e) {
+    *p = 0;
+    *e = 0;
+}
 long long ga_cuda_testing_ws_ordered_calls(void) { return 0; }
 long long ga_cuda_testing_mma_tile_calls(void) { return 0; }
 long long ga_cuda_testing_ranges_calls(void) { return 0; }
