@@ -1660,7 +1660,7 @@ TEST(persistent_tma_tiles_match_reference) {
  * short ends (three launches), causal bottom-right aligned with Nq < Nk, blocks with a short last
  * block, output over q with batches and GQA, no lse (the middle's row sums on the tensor cores),
  * a prior state; and two calls that must not take parts: a window whose every row is short, and
- * a causal call too short for its middle to be most of it. D 128 takes parts only with
+ * a causal call too short for its middle to be most of it. D 128 and 256 take parts only with
  * GRAPHATTN_WS_PARTS=1, none take them with =0. All against the fp64 reference on the Hopper
  * pass (default launch choice) and with GRAPHATTN_WS=4, where on the H200 each call must have
  * run in parts or not as listed, with the middle tiles [p, e) listed and one warp-specialized
@@ -1680,6 +1680,7 @@ TEST(split_rows_run_in_parts_and_match_reference) {
         {{"causal", 400, 400, 1, 1, 1, 64, GA_BF16, 0}, -1, 0},         /* 4 of 7 tiles short */
         {{"causal", 2500, 2500, 1, 2, 1, 128, GA_BF16, 0}, 4, 40},      /* D 128: with =1 only */
         {{"blocks:300", 3100, 3100, 1, 1, 1, 64, GA_BF16, 0}, 0, 46},   /* rows 3000-3099 short */
+        {{"causal", 2500, 2500, 1, 2, 1, 256, GA_BF16, 0}, 4, 40},      /* D 256 (two consumers): =1 only */
     };
     const size_t n = sizeof cases / sizeof *cases;
     /* GRAPHATTN_WS_PARTS as the process started with it, restored at the end */
@@ -1697,14 +1698,14 @@ TEST(split_rows_run_in_parts_and_match_reference) {
             char label[64];
             snprintf(label, sizeof label, "split rows, GRAPHATTN_WS_PARTS=%s", modes[m][0] ? modes[m] : "(unset)");
             for (size_t i = 0; i <= n; i++) { /* i == n: the prior state */
-                const int d128 = i < n && cases[i].t.D == 128;
+                const int d64 = i == n || cases[i].t.D == 64;
                 const long long p = i < n ? cases[i].p : 2, e = i < n ? cases[i].e : 45;
                 const long long nt = i < n ? (cases[i].t.nq + 63) / 64 : (3000 + 63) / 64;
                 const long long parts0 = ga_cuda_testing_ws_parts_calls(), ws0 = ga_cuda_testing_ws_tile_calls();
                 if (i < n) run_tile_case(label, pass, &cases[i].t, i, 7300 + 100 * (uint64_t)m);
                 else run_after_prior(label, pass, "window:150", 3000, 3, 400);
                 const long long parts = ga_cuda_testing_ws_parts_calls() - parts0, ws = ga_cuda_testing_ws_tile_calls() - ws0;
-                const int want = p >= 0 && m != 2 && (d128 ? m == 1 : !ws3);
+                const int want = p >= 0 && m != 2 && (d64 ? !ws3 : m == 1);
                 long long gp = -1, ge = -1;
                 ga_cuda_testing_ws_parts_last(&gp, &ge);
                 const char *what = i < n ? cases[i].t.spec : "window:150 after a prior state";

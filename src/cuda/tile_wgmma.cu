@@ -1731,23 +1731,23 @@ bool launch_ws_sums(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_
 /* ws_parts' launches, in order on the stream: the query tiles [p, e) of every (batch, head) on
  * the unsplit instance, then [0, p) and [e, q_tiles) on the split one. Each launch writes its own
  * rows and reads only its own rows of Q (output over Q stays safe). */
-template <typename T, int D, int NC, int ST>
+template <typename T, int D, int NC, int ST, int QB = 2>
 bool launch_ws_parts(const TileArgs &a, const TmaMaps &maps, int sms, int64_t p, int64_t e, cudaStream_t stream, char *err,
                      size_t err_size, ga_status *st) {
     TileArgs part = a;
     part.unit_order = NULL; /* ws_parts takes no ranges; their work order spans whole calls */
     part.qt_base = p;
     part.q_tiles = e;
-    launch_ws_sums<T, D, NC, false, ST>(part, maps, sms, stream, err, err_size, st);
+    launch_ws_sums<T, D, NC, false, ST, QB>(part, maps, sms, stream, err, err_size, st);
     if (*st == GA_OK && p > 0) {
         part.qt_base = 0;
         part.q_tiles = p;
-        launch_ws_as<T, D, NC, false, ST, false, true>(part, maps, sms, stream, err, err_size, st);
+        launch_ws_as<T, D, NC, false, ST, false, true, QB>(part, maps, sms, stream, err, err_size, st);
     }
     if (*st == GA_OK && e < a.q_tiles) {
         part.qt_base = e;
         part.q_tiles = a.q_tiles;
-        launch_ws_as<T, D, NC, false, ST, false, true>(part, maps, sms, stream, err, err_size, st);
+        launch_ws_as<T, D, NC, false, ST, false, true, QB>(part, maps, sms, stream, err, err_size, st);
     }
     if (*st == GA_OK) {
         __atomic_store_n(&g_ws_parts_p, (long long)p, __ATOMIC_RELAXED);
@@ -1779,7 +1779,8 @@ static bool tma_takes(const TileArgs &a, ga_dtype dt, TmaMaps *maps) {
  * ends on the split one. Plain intervals (window, causal, dense, blocks) only, whose keys per
  * row rise, stay, then fall along the rows: the tiles with no short row are then one run, found
  * from both ends (at most 64 tiles each way), and taken when they are most of the call.
- * GRAPHATTN_WS_PARTS=0 turns it off; =1 turns it on at D = 128 too (default: D = 64 alone). */
+ * GRAPHATTN_WS_PARTS=0 turns it off; =1 turns it on at D = 128 and 256 (two consumers) too
+ * (default: D = 64 alone). */
 static bool ws_parts(const TileArgs &a, int D, int64_t *p, int64_t *e) {
     const char *env = getenv("GRAPHATTN_WS_PARTS");
     if (env && env[0] == '0') return false;
@@ -1855,6 +1856,8 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
             const bool pair = e256 && e256[0] ? e256[0] == '2' : env > 0 || ws_enough(a, sms, 2);
             if constexpr (std::is_same<T, __nv_bfloat16>::value)
                 if (split) {
+                    if (pair && ws_parts(a, D, &p0, &p1))
+                        return launch_ws_parts<T, D, 2, 2, 1>(a, maps, sms, p0, p1, stream, err, err_size, st);
                     if (pair) return launch_ws_as<T, D, 2, XK, 2, false, true, 1>(a, maps, sms, stream, err, err_size, st);
                     return launch_ws_as<T, D, 1, XK, 2, false, true>(a, maps, sms, stream, err, err_size, st);
                 }
