@@ -77,6 +77,9 @@ long long ga_cuda_testing_ws_parts_calls(void);
 /* The query tiles [*p, *e) of the last call run in parts: the ones that ran on the unsplit
  * instance (0, 0 before any; without CUDA). */
 void ga_cuda_testing_ws_parts_last(long long *p, long long *e);
+/* How many ranges calls (with their work order) ran in parts the same way (ws_ranges_parts in
+ * tile_wgmma.cu); 0 without CUDA. */
+long long ga_cuda_testing_ws_ranges_parts_calls(void);
 /* How many of those took their super tiles in a ranges work order (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_ordered_calls(void);
 /* How many forward calls ran a component on the mma.sync tile kernel (tile_interval.cu); 0 without CUDA. */

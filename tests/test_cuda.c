@@ -1727,6 +1727,60 @@ TEST(split_rows_run_in_parts_and_match_reference) {
     tile_kernel_reset();
 }
 
+/* Ranges with their work order (documents here) run bf16 split rows in parts too: the super
+ * tiles with a row of fewer than 256 keys (each document's first rows) on the split instance,
+ * the others on the unsplit one (ws_ranges_parts), each launch in the order's order. Causal
+ * documents, output over q with batches, GQA and no lse (the long units' row sums on the tensor
+ * cores), documents with short ones among long ones; and two calls that must not run in parts:
+ * every super tile short, and f16 (never split). With the order forced (GRAPHATTN_ORDER=1), on
+ * the warp-specialized pass with all CTAs and with 3 (several rounds in each launch), and with
+ * GRAPHATTN_WS_PARTS=0; every row against the fp64 reference (outputs start poisoned: a super
+ * tile skipped shows), and on the H200 each call must have run in parts or not as listed. */
+TEST(ranges_split_rows_run_in_parts_and_match_reference) {
+    NEED_GPU();
+    typedef struct {
+        tile_case t;
+        int parts;
+    } rcase;
+    const rcase cases[] = {
+        {{"causal_documents:0,700,1200,2999", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0}, 1},
+        {{"causal_documents:0,2000,4000", 6000, 6000, 2, 2, 1, 64, GA_BF16, 1}, 1},
+        {{"causal_documents:0,3000", 5000, 5000, 1, 4, 2, 64, GA_BF16, 0}, 1}, /* no lse */
+        {{"documents:0,100,200,300,400", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0}, 1},
+        {{"causal_documents:0,300,600,900,1200,1500,1800", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0}, 0},
+        {{"causal_documents:0,1000", 3000, 3000, 1, 1, 1, 64, GA_F16, 0}, 0},
+    };
+    const size_t n = sizeof cases / sizeof *cases;
+    const char *env0 = getenv("GRAPHATTN_WS_PARTS");
+    char started[16];
+    snprintf(started, sizeof started, "%s", env0 ? env0 : "");
+    const int ws3 = ws_started_with()[0] == '3';
+    setenv("GRAPHATTN_ORDER", "1", 1);
+    tile_kernel_select(3); /* GRAPHATTN_WS=4 */
+    for (int m = 0; m < 3; m++) { /* all CTAs; 3 CTAs; GRAPHATTN_WS_PARTS=0 */
+        if (m == 1) setenv("GRAPHATTN_MAX_CTAS", "3", 1);
+        else unsetenv("GRAPHATTN_MAX_CTAS");
+        if (m == 2) setenv("GRAPHATTN_WS_PARTS", "0", 1);
+        else unsetenv("GRAPHATTN_WS_PARTS");
+        const char *label = m == 0 ? "ranges in parts" : m == 1 ? "ranges in parts, 3 CTAs" : "ranges, GRAPHATTN_WS_PARTS=0";
+        for (size_t i = 0; i < n; i++) {
+            const long long before = ga_cuda_testing_ws_ranges_parts_calls();
+            run_tile_case(label, 3, &cases[i].t, i, 7600 + 10 * (uint64_t)m);
+            const long long ran = ga_cuda_testing_ws_ranges_parts_calls() - before;
+            const int want = cases[i].parts && m != 2 && !ws3;
+            printf("%s: %s: %lld in parts\n", label, cases[i].t.spec, ran);
+            if (wgmma_expected() && ran != want)
+                ga_test_fail(__FILE__, __LINE__, "%s, case %zu (%s): %lld calls in parts, expected %d", label, i,
+                             cases[i].t.spec, ran, want);
+        }
+    }
+    unsetenv("GRAPHATTN_MAX_CTAS");
+    unsetenv("GRAPHATTN_ORDER");
+    if (started[0]) setenv("GRAPHATTN_WS_PARTS", started, 1);
+    else unsetenv("GRAPHATTN_WS_PARTS");
+    tile_kernel_reset();
+}
+
 /* The tile paths' own randomized sweep against the fp64 reference, on the four kernel passes
  * (tile_kernel_select: Hopper, mma.sync, Hopper without TMA, warp-specialized): interval
  * components (window with random sides, causal, dense, blocks) alone, bf16/f16, D 32/64/128/256

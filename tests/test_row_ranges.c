@@ -232,6 +232,52 @@ TEST(units_are_ordered_heaviest_first_ties_in_row_order) {
     ga_graph_destroy(g);
 }
 
+/* The order split for bf16 split rows: the units with a row of fewer than split_keys keys first,
+ * then the rest, each in the order's order. The two causal documents above (256 and 768 tokens,
+ * units of 128 rows, order 7 6 5 4 1 3 0 2): units 0-3 hold each document's first 256 rows
+ * (fewer than 256 keys), units 4-7 do not. */
+TEST(split_order_puts_the_units_with_short_rows_first_in_the_orders_order) {
+    ga_graph *g = NULL;
+    ASSERT_OK(ga_graph_parse("causal_documents:0,256,1024", &g));
+    ga_row_ranges r;
+    int ok = -1;
+    ASSERT_OK(ga_row_ranges_documents(&g->comps[0], 1024, 1024, &ok, &r));
+    ASSERT_TRUE(ok == 1);
+    int64_t *order = NULL, *work = NULL, n = -1;
+    ASSERT_OK(ga_row_ranges_order(&r, 128, &order, &work, &n));
+    EXPECT_EQ_I64(n, 8);
+    static const struct {
+        int64_t split_keys, nshort, want[8];
+    } cases[] = {
+        {256, 4, {1, 3, 0, 2, 7, 6, 5, 4}},
+        {130, 4, {1, 3, 0, 2, 7, 6, 5, 4}}, /* unit 1's first tile starts at 129 keys */
+        {129, 2, {0, 2, 7, 6, 5, 4, 1, 3}}, /* units 1 and 3: 129 keys and more */
+        {1, 0, {7, 6, 5, 4, 1, 3, 0, 2}},   /* no row has fewer than 1 key */
+        {1025, 8, {7, 6, 5, 4, 1, 3, 0, 2}},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        int64_t *sorder = NULL, nshort = -1;
+        ASSERT_OK(ga_row_ranges_split_order(&r, order, n, 128, cases[c].split_keys, &sorder, &nshort));
+        EXPECT_EQ_I64(nshort, cases[c].nshort);
+        for (int64_t i = 0; i < 8; i++)
+            if (sorder[i] != cases[c].want[i]) {
+                ga_test_fail(__FILE__, __LINE__, "split_keys %lld: sorder[%lld] = %lld, want %lld",
+                             (long long)cases[c].split_keys, (long long)i, (long long)sorder[i],
+                             (long long)cases[c].want[i]);
+                break;
+            }
+        ga_free(sorder);
+    }
+    /* a unit count that does not match the rows: refused, nothing allocated */
+    int64_t *sorder = NULL, nshort = -1;
+    EXPECT_STATUS(ga_row_ranges_split_order(&r, order, 7, 128, 256, &sorder, &nshort), GA_ERR_INTERNAL);
+    EXPECT_TRUE(sorder == NULL && nshort == 0);
+    ga_free(order);
+    ga_free(work);
+    ga_row_ranges_free(&r);
+    ga_graph_destroy(g);
+}
+
 /* Against a brute-force count from the CSR's own rows, for mixed documents, a band and a short
  * last unit: the order is a permutation of the units with nonincreasing work, ties ascending. */
 TEST(units_order_is_a_permutation_by_nonincreasing_work) {

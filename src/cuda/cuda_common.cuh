@@ -96,6 +96,10 @@ typedef struct ga_cuda_ranges {
      * SMs; whether the order pays for the last batch x heads asked (order_bh, 0: none yet) */
     const int64_t *order;
     int64_t norder;
+    /* the same units, those with a row of fewer than GA_TILE_SPLIT_KEYS keys first (nshort of
+     * them; ga_row_ranges_split_order), on the device */
+    const int64_t *sorder;
+    int64_t nshort;
     int64_t *horder, *hwork;
     int sms;
     int64_t order_bh;

@@ -73,6 +73,8 @@ static ga_status ga_tile_use_ranges(ga_tile_interval_call *t, const ga_graph *g,
     if (use < 0) GA_TRY(ga_cuda_ranges_order_pays(g, r, bh, &use));
     t->unit_order = use ? r->order : NULL;
     t->unit_order_n = use ? r->norder : 0;
+    t->unit_sorder = use ? r->sorder : NULL;
+    t->unit_nshort = use ? r->nshort : 0;
     return GA_OK;
 }
 

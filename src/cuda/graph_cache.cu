@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "cuda/cuda_common.cuh"
+#include "cuda/tile_interval.h"
 #include "graph/row_ranges.h"
 #include "graph/tile_plan.h"
 
@@ -419,8 +420,12 @@ static ga_status ga_ranges_upload(ga_cuda_dgraph *d, int ok, ga_row_ranges *rr, 
     r->rmin = (const int64_t *)a;
     /* the work order (kept on the host too, with the units' work: whether it pays depends on the
      * call's batch x heads) and the device's SMs (the kernel's CTAs) */
-    int64_t *order = NULL, *work = NULL, norder = 0;
+    int64_t *order = NULL, *work = NULL, norder = 0, *sorder = NULL, nshort = 0;
     if (s == GA_OK) s = ga_row_ranges_order(rr, GA_RANGES_ORDER_ROWS, &order, &work, &norder);
+    if (s == GA_OK) s = ga_row_ranges_split_order(rr, order, norder, GA_RANGES_ORDER_ROWS, GA_TILE_SPLIT_KEYS, &sorder, &nshort);
+    void *sa = NULL;
+    if (s == GA_OK) s = ga_dgraph_upload(d, sorder, (size_t)norder * sizeof(int64_t), &sa);
+    ga_free(sorder); /* the device's copy alone is used */
     a = NULL;
     if (s == GA_OK) s = ga_dgraph_upload(d, order, (size_t)norder * sizeof(int64_t), &a);
     int sms = 0;
@@ -431,6 +436,8 @@ static ga_status ga_ranges_upload(ga_cuda_dgraph *d, int ok, ga_row_ranges *rr, 
     if (s == GA_OK) {
         r->order = (const int64_t *)a;
         r->norder = norder;
+        r->sorder = (const int64_t *)sa;
+        r->nshort = nshort;
         r->horder = order;
         r->hwork = work;
         r->sms = sms > 0 ? sms : 132;

@@ -114,6 +114,12 @@ struct TileArgs {
     /* ranges, optional: the super tiles of 256 rows (per batch and head) heaviest first, n of them */
     const int64_t *unit_order;
     int64_t unit_order_n;
+    /* the warp-specialized kernel takes entries [unit_first, unit_first + unit_order_n) of
+     * unit_order; unit_total: the call's whole count (ws_ranges_parts launches parts of it) */
+    int64_t unit_first, unit_total;
+    /* the units with a short row (fewer than GA_TILE_SPLIT_KEYS keys) first, unit_nshort of them */
+    const int64_t *unit_sorder;
+    int64_t unit_nshort;
 };
 
 template <typename T> struct Pack;
@@ -485,8 +491,6 @@ static inline bool grid_for(int64_t blocks, dim3 *grid) {
 
 } // namespace ga_tile
 
-/* bf16 P is split into two 16-bit halves where a row has fewer keys than this (tile_interval.cu) */
-#define GA_TILE_SPLIT_KEYS 256
 /* Hopper tiles (tile_wgmma.cu): 1 when the wgmma kernel runs on the current device (an sm_90a
  * build on a compute capability 9.0 device, and GRAPHATTN_NO_WGMMA unset), else 0. */
 int ga_tile_wgmma_available(void);

@@ -297,6 +297,10 @@ void ga_tile_args_fill(const ga_tile_interval_call *c, TileArgs *ap) {
     a.iv.kmin = c->rmin_keys; a.iv.kmid = c->rmid_keys;
     a.unit_order = c->kind == GA_TILE_RANGES ? c->unit_order : NULL;
     a.unit_order_n = a.unit_order ? c->unit_order_n : 0;
+    a.unit_first = 0;
+    a.unit_total = a.unit_order_n;
+    a.unit_sorder = a.unit_order ? c->unit_sorder : NULL;
+    a.unit_nshort = a.unit_sorder ? c->unit_nshort : 0;
     if (c->kind == GA_TILE_BIGBIRD && c->p0 > 0) {
         a.iv.gb = c->p2;
         a.iv.nbk = (c->nk + c->p0 - 1) / c->p0;

@@ -20,6 +20,9 @@ enum { GA_TILE_WINDOW = 0, GA_TILE_CAUSAL = 1, GA_TILE_DENSE = 2, GA_TILE_BLOCKS
        GA_TILE_BIGBIRD = 5 /* Hopper kernel only, block size a multiple of 64 (ga_tile_bigbird_supported) */,
        GA_TILE_RANGES = 6 };
 
+/* bf16 P is split into two 16-bit halves where a row has fewer keys than this (tile_interval.cu) */
+#define GA_TILE_SPLIT_KEYS 256
+
 typedef struct ga_tile_interval_call {
     int kind;          /* GA_TILE_* */
     int64_t p0, p1;    /* window: left, right; blocks: block size; bigbird: block size, window blocks */
@@ -44,6 +47,10 @@ typedef struct ga_tile_interval_call {
      * (unit_order_n of them; the warp-specialized kernel hands them out in this order) */
     const int64_t *unit_order;
     int64_t unit_order_n;
+    /* the same units with those holding a row of fewer than GA_TILE_SPLIT_KEYS keys first
+     * (unit_nshort of them; ga_row_ranges_split_order): bf16 split rows in two launches */
+    const int64_t *unit_sorder;
+    int64_t unit_nshort;
     /* Listed tokens: a global component right after the interval one, run by the Hopper kernel
      * (ga_tile_extra_supported). Every row that is not listed attends the listed keys outside
      * its interval (16-key sub-tiles before each query tile's interval tiles); every listed row

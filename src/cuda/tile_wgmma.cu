@@ -1117,7 +1117,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     const uint32_t sOnes = (sQEmpty + 8 * QB * NC + 1023u) & ~1023u; /* LS: WS_ONES_BYTES of ones */
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
-    const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC, nsup = sup_bh * a.B * a.H;
+    const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC, nsup_all = sup_bh * a.B * a.H;
     /* The CTA's r-th super tile. Plainly blockIdx.x + r gridDim.x; with a work order (ranges
      * without listed keys: unit_order, the super tiles of one (batch, head) heaviest first) the
      * r-th index runs over the order with the heads inner, and the CTAs take each round in turn
@@ -1127,6 +1127,9 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
      * CTA's total (bench/RESULTS.md run 13). Not with listed keys (loaded per head, and the
      * instances' registers: the order costs them 24-128 more bytes of spills). */
     const bool ordered = !XK && a.unit_order != nullptr;
+    /* the super tiles this launch takes: all, or with the order its entries [unit_first,
+     * unit_first + unit_order_n) per (batch, head) (ws_ranges_parts launches parts of it) */
+    const int64_t nsup = ordered ? a.unit_order_n * a.B * a.H : nsup_all;
     /* the super tile of the plain stride's u0 = blockIdx.x + r gridDim.x (r: the CTA's round):
      * u0 itself, or with the order the entry j of the snake (every full round of the odd ones
      * backwards; a last partial round forwards, so that each CTA keeps the plain stride's count) */
@@ -1144,7 +1147,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             i = j / BH;
             bh = j - i * BH;
         }
-        return bh * sup_bh + a.unit_order[i];
+        return bh * sup_bh + a.unit_order[a.unit_first + i];
     };
     if (tid == 0) {
         prefetch_maps(maps);
@@ -1173,7 +1176,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     };
     auto sup_work = [&](int64_t u) {
         Sup w;
-        const BHItem it = bh_item(u, sup_bh, nsup, a.H, a.Hkv);
+        const BHItem it = bh_item(u, sup_bh, nsup_all, a.H, a.Hkv);
         w.b = it.b;
         w.h = it.h;
         w.hk = it.hk;
@@ -1271,7 +1274,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             const int64_t u_next = ordered ? u_ahead : u0 + gridDim.x;
             /* ranges: the next super tile's bounds (this consumer's 64 rows: 4 lines of each
              * array) into L2 now, so that its loads above do not wait for DRAM */
-            const BHItem nx = bh_item(u_next, sup_bh, nsup, a.H, a.Hkv);
+            const BHItem nx = bh_item(u_next, sup_bh, nsup_all, a.H, a.Hkv);
             const int64_t r = (a.qt_base + nx.i * NC + c) * 64 + (lane & 3) * 16;
             if (r < a.nq) {
                 const int64_t *p = (lane < 4 ? a.iv.rlo : a.iv.rhi) + r;
@@ -1645,6 +1648,7 @@ long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
 long long g_ws_pair_calls;    /* ga_cuda_testing_ws_pair_calls: D = 256, two consumers */
 long long g_ws_parts_calls;   /* ga_cuda_testing_ws_parts_calls */
 long long g_ws_parts_p, g_ws_parts_e; /* ga_cuda_testing_ws_parts_last: the last parts call's [p, e) */
+long long g_ws_ranges_parts_calls;    /* ga_cuda_testing_ws_ranges_parts_calls */
 
 /* The warp-specialized kernel, on maps already built. */
 template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2>
@@ -1652,7 +1656,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     *st = GA_OK;
     /* the ranges' work order where it is for this kernel's super tiles */
     TileArgs a = args;
-    if (a.unit_order && (XK || NC * 64 != GA_RANGES_ORDER_ROWS || a.qt_base != 0 || a.unit_order_n != (a.q_tiles + NC - 1) / NC))
+    if (a.unit_order && (XK || NC * 64 != GA_RANGES_ORDER_ROWS || a.qt_base != 0 || a.unit_total != (a.q_tiles + NC - 1) / NC))
         a.unit_order = NULL;
     const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
     const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0, QB) + extra;
@@ -1664,7 +1668,8 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
         *st = GA_ERR_CUDA;
         return true;
     }
-    const int64_t nsup = (a.q_tiles - a.qt_base + NC - 1) / NC * a.B * a.H;
+    const int64_t nsup = (a.unit_order ? a.unit_order_n : (a.q_tiles - a.qt_base + NC - 1) / NC) * a.B * a.H;
+    if (nsup < 1) return true; /* an empty part (ws_ranges_parts launches none) */
     int64_t grid = nsup < sms ? nsup : sms;
     /* GRAPHATTN_MAX_CTAS=n: at most n CTAs (tests: several rounds of super tiles per CTA on small inputs) */
     const char *cap_env = getenv("GRAPHATTN_MAX_CTAS");
@@ -1757,6 +1762,40 @@ bool launch_ws_parts(const TileArgs &a, const TmaMaps &maps, int sms, int64_t p,
     return true;
 }
 
+/* Split rows in parts for ranges (explicit interval rows, documents) with their work order:
+ * the order's units (super tiles of 4 query tiles) that hold a row of fewer than
+ * GA_TILE_SPLIT_KEYS keys (causal documents: each document's first 256 rows) run on the split
+ * instance, the others on the unsplit one, in launches of their own; each takes its units in
+ * the order's order (unit_sorder: the short ones first, ga_row_ranges_split_order). Taken when
+ * the units without a short row are most of the call; GRAPHATTN_WS_PARTS=0 turns it off. */
+static bool ws_ranges_parts(const TileArgs &a, int nc) {
+    const char *env = getenv("GRAPHATTN_WS_PARTS");
+    if (env && env[0] == '0') return false;
+    if (a.iv.kind != GA_TILE_RANGES || !a.unit_order || !a.unit_sorder || nc * 64 != GA_RANGES_ORDER_ROWS) return false;
+    if (a.unit_total != (a.q_tiles + nc - 1) / nc || a.unit_nshort < 1 || a.unit_nshort >= a.unit_total) return false;
+    return 2 * (a.unit_total - a.unit_nshort) >= a.unit_total;
+}
+
+/* ws_ranges_parts' launches, in order on the stream: the units without a short row on the
+ * unsplit instance, then the others on the split one. Each writes its own super tiles' rows
+ * and reads only their Q. */
+template <typename T, int D, int NC, int ST>
+bool launch_ws_ranges_parts(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t stream, char *err,
+                            size_t err_size, ga_status *st) {
+    TileArgs part = a;
+    part.unit_order = a.unit_sorder;
+    part.unit_first = a.unit_nshort;
+    part.unit_order_n = a.unit_total - a.unit_nshort;
+    launch_ws_sums<T, D, NC, false, ST>(part, maps, sms, stream, err, err_size, st);
+    if (*st == GA_OK) {
+        part.unit_first = 0;
+        part.unit_order_n = a.unit_nshort;
+        launch_ws_as<T, D, NC, false, ST, false, true>(part, maps, sms, stream, err, err_size, st);
+    }
+    if (*st == GA_OK) __atomic_fetch_add(&g_ws_ranges_parts_calls, 1, __ATOMIC_RELAXED);
+    return true;
+}
+
 /* Whether the persistent kernels take these query tiles, their tensor maps then in *maps:
  * GRAPHATTN_NO_TMA unset, walks long enough, and Q, K and V described by the copy engine. Short
  * walks (under 3 key tiles per query tile in the middle of the sequence) run faster on the
@@ -1832,6 +1871,8 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
             if (split && ws_consumers(a, sms) == 4) {
                 if (ws_parts(a, D, &p0, &p1))
                     return launch_ws_parts<T, D, 4, WS_STAGES>(a, maps, sms, p0, p1, stream, err, err_size, st);
+                if (ws_ranges_parts(a, 4))
+                    return launch_ws_ranges_parts<T, D, 4, WS_STAGES>(a, maps, sms, stream, err, err_size, st);
                 return launch_ws_as<T, D, 4, XK, WS_STAGES, false, true>(a, maps, sms, stream, err, err_size, st);
             }
         const int nc = split ? 0 : ws_consumers(a, sms);
@@ -2114,6 +2155,9 @@ extern "C" long long ga_cuda_testing_ws_tile_calls(void) { return __atomic_load_
 extern "C" long long ga_cuda_testing_ws_rowsum_calls(void) { return __atomic_load_n(&g_ws_rowsum_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_pair_calls(void) { return __atomic_load_n(&g_ws_pair_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_parts_calls(void) { return __atomic_load_n(&g_ws_parts_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_ws_ranges_parts_calls(void) {
+    return __atomic_load_n(&g_ws_ranges_parts_calls, __ATOMIC_RELAXED);
+}
 extern "C" void ga_cuda_testing_ws_parts_last(long long *p, long long *e) {
     *p = __atomic_load_n(&g_ws_parts_p, __ATOMIC_RELAXED);
     *e = __atomic_load_n(&g_ws_parts_e, __ATOMIC_RELAXED);

@@ -158,3 +158,28 @@ ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t **or
     *n = units;
     return GA_OK;
 }
+
+ga_status ga_row_ranges_split_order(const ga_row_ranges *r, const int64_t *order, int64_t n, int64_t rows,
+                                    int64_t split_keys, int64_t **sorder, int64_t *nshort) {
+    GA_FAIL_IF(!r || !order || !sorder || !nshort, GA_ERR_NULL_POINTER, "row ranges split order: NULL argument");
+    *sorder = NULL;
+    *nshort = 0;
+    GA_FAIL_IF(rows < GA_RANGES_TILE || rows % GA_RANGES_TILE != 0 || n != (r->nrows + rows - 1) / rows, GA_ERR_INTERNAL,
+               "row ranges split order: %lld units of %lld rows over %lld rows", (long long)n, (long long)rows,
+               (long long)r->nrows);
+    if (n < 1) return GA_OK;
+    int64_t *o = (int64_t *)ga_malloc((size_t)n * sizeof *o);
+    GA_FAIL_IF(!o, GA_ERR_OUT_OF_MEMORY, "row ranges split order: cannot allocate %lld units", (long long)n);
+    const int64_t tiles = (r->nrows + GA_RANGES_TILE - 1) / GA_RANGES_TILE, per = rows / GA_RANGES_TILE;
+    int64_t k = 0;
+    for (int pass = 0; pass < 2; pass++) /* the units with a short row first, then the others */
+        for (int64_t i = 0; i < n; i++) {
+            const int64_t u = order[i];
+            int has_short = 0;
+            for (int64_t t = u * per; t < (u + 1) * per && t < tiles; t++) has_short |= r->tile_min[t] < split_keys;
+            if (has_short == (pass == 0)) o[k++] = u;
+            if (pass == 0 && i == n - 1) *nshort = k;
+        }
+    *sorder = o;
+    return GA_OK;
+}

@@ -57,6 +57,13 @@ ga_status ga_row_ranges_order(const ga_row_ranges *r, int64_t rows, int64_t **or
 ga_status ga_row_ranges_order_gain(const int64_t *order, const int64_t *work, int64_t n, int64_t bh, int64_t ctas,
                                    double *gain);
 
+/* The same units as `order` (n of them, each of `rows` rows) split in two: first those with a
+ * row of fewer than split_keys keys (*nshort of them), then the rest, each part in order's
+ * order. A kernel can then run the two parts in launches of their own (bf16 split rows: the
+ * part without short rows on a kernel that needs no split). *sorder: n units (ga_free). */
+ga_status ga_row_ranges_split_order(const ga_row_ranges *r, const int64_t *order, int64_t n, int64_t rows,
+                                    int64_t split_keys, int64_t **sorder, int64_t *nshort);
+
 #ifdef __cplusplus
 }
 #endif
