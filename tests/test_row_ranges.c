@@ -185,17 +185,28 @@ TEST(documents_ranges_align_rows_bottom_right_when_nq_is_below_nk) {
         }
 }
 
+/* Two causal documents of 256 and 768 tokens (1024 x 1024) and their row ranges in *r; NULL
+ * (a failure recorded) if either step fails. */
+static ga_graph *two_documents(ga_row_ranges *r) {
+    ga_graph *g = NULL;
+    int ok = -1;
+    if (ga_graph_parse("causal_documents:0,256,1024", &g) != GA_OK ||
+        ga_row_ranges_documents(&g->comps[0], 1024, 1024, &ok, r) != GA_OK || ok != 1) {
+        ga_test_fail(__FILE__, __LINE__, "two documents: %s", ga_last_error_detail());
+        ga_graph_destroy(g);
+        return NULL;
+    }
+    return g;
+}
+
 /* The units' order for the persistent kernels: heaviest first (the 64-key tiles each 64-row tile
  * spans, summed over the unit), equal work in row order. Two causal documents of 256 and 768
  * tokens in units of 128 rows: unit u's tiles span 2u+1 and 2u+2 key tiles from its document's
  * start, so the works are 3 7 | 3 7 11 15 19 23. */
 TEST(units_are_ordered_heaviest_first_ties_in_row_order) {
-    ga_graph *g = NULL;
-    ASSERT_OK(ga_graph_parse("causal_documents:0,256,1024", &g));
     ga_row_ranges r;
-    int ok = -1;
-    ASSERT_OK(ga_row_ranges_documents(&g->comps[0], 1024, 1024, &ok, &r));
-    ASSERT_TRUE(ok == 1);
+    ga_graph *g = two_documents(&r);
+    ASSERT_TRUE(g != NULL);
     int64_t *order = NULL, *work = NULL, n = -1;
     double gain = 0;
     ASSERT_OK(ga_row_ranges_order(&r, 128, &order, &work, &n));
@@ -237,12 +248,9 @@ TEST(units_are_ordered_heaviest_first_ties_in_row_order) {
  * units of 128 rows, order 7 6 5 4 1 3 0 2): units 0-3 hold each document's first 256 rows
  * (fewer than 256 keys), units 4-7 do not. */
 TEST(split_order_puts_the_units_with_short_rows_first_in_the_orders_order) {
-    ga_graph *g = NULL;
-    ASSERT_OK(ga_graph_parse("causal_documents:0,256,1024", &g));
     ga_row_ranges r;
-    int ok = -1;
-    ASSERT_OK(ga_row_ranges_documents(&g->comps[0], 1024, 1024, &ok, &r));
-    ASSERT_TRUE(ok == 1);
+    ga_graph *g = two_documents(&r);
+    ASSERT_TRUE(g != NULL);
     int64_t *order = NULL, *work = NULL, n = -1;
     ASSERT_OK(ga_row_ranges_order(&r, 128, &order, &work, &n));
     EXPECT_EQ_I64(n, 8);
