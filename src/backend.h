@@ -80,6 +80,9 @@ void ga_cuda_testing_ws_parts_last(long long *p, long long *e);
 /* How many ranges calls (with their work order) ran in parts the same way (ws_ranges_parts in
  * tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_ranges_parts_calls(void);
+/* The last such call's unsplit launch: entries [*first, *first + *n) of the split order (the
+ * units with a short row are [0, *first)); 0, 0 before any (and without CUDA). */
+void ga_cuda_testing_ws_ranges_parts_last(long long *first, long long *n);
 /* How many of those took their super tiles in a ranges work order (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_ordered_calls(void);
 /* How many forward calls ran a component on the mma.sync tile kernel (tile_interval.cu); 0 without CUDA. */

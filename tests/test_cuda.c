@@ -1731,29 +1731,38 @@ TEST(split_rows_run_in_parts_and_match_reference) {
  * tiles with a row of fewer than 256 keys (each document's first rows) on the split instance,
  * the others on the unsplit one (ws_ranges_parts), each launch in the order's order. Causal
  * documents, output over q with batches, GQA and no lse (the long units' row sums on the tensor
- * cores), documents with short ones among long ones; and two calls that must not run in parts:
- * every super tile short, and f16 (never split). With the order forced (GRAPHATTN_ORDER=1), on
- * the warp-specialized pass with all CTAs and with 3 (several rounds in each launch), and with
- * GRAPHATTN_WS_PARTS=0; every row against the fp64 reference (outputs start poisoned: a super
- * tile skipped shows), and on the H200 each call must have run in parts or not as listed. */
+ * cores), short documents among long ones, Nq < Nk, a prior state; and two calls that must not
+ * run in parts: every super tile short (documents of 400 tokens), and f16 (never split). With
+ * the order forced (GRAPHATTN_ORDER=1), on the warp-specialized pass with all CTAs and with 3
+ * (several rounds in each launch), and with GRAPHATTN_WS_PARTS=0; every row against the fp64
+ * reference (outputs start poisoned: a super tile skipped shows). On the H200 each call must
+ * have run in parts or not as listed, in exactly two ordered launches, the unsplit one over
+ * the listed count of units without a short row (per batch and head; the split order itself is
+ * test_row_ranges' split_order_puts_the_units_with_short_rows_first_in_the_orders_order). */
 TEST(ranges_split_rows_run_in_parts_and_match_reference) {
     NEED_GPU();
     typedef struct {
         tile_case t;
-        int parts;
+        long long nshort; /* units of 256 rows with a short row; -1: not in parts */
     } rcase;
     const rcase cases[] = {
-        {{"causal_documents:0,700,1200,2999", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0}, 1},
-        {{"causal_documents:0,2000,4000", 6000, 6000, 2, 2, 1, 64, GA_BF16, 1}, 1},
-        {{"causal_documents:0,3000", 5000, 5000, 1, 4, 2, 64, GA_BF16, 0}, 1}, /* no lse */
-        {{"documents:0,100,200,300,400", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0}, 1},
-        {{"causal_documents:0,300,600,900,1200,1500,1800", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0}, 0},
-        {{"causal_documents:0,1000", 3000, 3000, 1, 1, 1, 64, GA_F16, 0}, 0},
+        {{"causal_documents:0,700,1200,2999", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0}, 6},
+        {{"causal_documents:0,2000,4000", 6000, 6000, 2, 2, 1, 64, GA_BF16, 1}, 5},
+        {{"causal_documents:0,3000", 5000, 5000, 1, 4, 2, 64, GA_BF16, 0}, 3}, /* no lse */
+        {{"documents:0,100,200,300,400", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0}, 2},
+        {{"causal_documents:0,400,800,1200,1600", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0}, -1}, /* all 8 short */
+        {{"causal_documents:0,1000", 3000, 3000, 1, 1, 1, 64, GA_F16, 0}, -1},
+        {{"causal_documents:0,1500,3000", 4000, 4500, 1, 2, 2, 64, GA_BF16, 0}, 4},
     };
     const size_t n = sizeof cases / sizeof *cases;
-    const char *env0 = getenv("GRAPHATTN_WS_PARTS");
-    char started[16];
-    snprintf(started, sizeof started, "%s", env0 ? env0 : "");
+    static const char *names[] = {"GRAPHATTN_WS_PARTS", "GRAPHATTN_ORDER", "GRAPHATTN_MAX_CTAS"};
+    char started[3][16];
+    int had[3];
+    for (int v = 0; v < 3; v++) {
+        const char *e = getenv(names[v]);
+        had[v] = e != NULL;
+        snprintf(started[v], sizeof started[v], "%s", e ? e : "");
+    }
     const int ws3 = ws_started_with()[0] == '3';
     setenv("GRAPHATTN_ORDER", "1", 1);
     tile_kernel_select(3); /* GRAPHATTN_WS=4 */
@@ -1763,21 +1772,31 @@ TEST(ranges_split_rows_run_in_parts_and_match_reference) {
         if (m == 2) setenv("GRAPHATTN_WS_PARTS", "0", 1);
         else unsetenv("GRAPHATTN_WS_PARTS");
         const char *label = m == 0 ? "ranges in parts" : m == 1 ? "ranges in parts, 3 CTAs" : "ranges, GRAPHATTN_WS_PARTS=0";
-        for (size_t i = 0; i < n; i++) {
-            const long long before = ga_cuda_testing_ws_ranges_parts_calls();
-            run_tile_case(label, 3, &cases[i].t, i, 7600 + 10 * (uint64_t)m);
-            const long long ran = ga_cuda_testing_ws_ranges_parts_calls() - before;
-            const int want = cases[i].parts && m != 2 && !ws3;
-            printf("%s: %s: %lld in parts\n", label, cases[i].t.spec, ran);
-            if (wgmma_expected() && ran != want)
-                ga_test_fail(__FILE__, __LINE__, "%s, case %zu (%s): %lld calls in parts, expected %d", label, i,
-                             cases[i].t.spec, ran, want);
+        for (size_t i = 0; i <= n; i++) { /* i == n: causal_documents:0,2000 over 3000 after a prior state */
+            const long long nshort = i < n ? cases[i].nshort : 3, units = ((i < n ? cases[i].t.nq : 3000) + 255) / 256;
+            const char *what = i < n ? cases[i].t.spec : "causal_documents:0,2000 after a prior state";
+            const long long before = ga_cuda_testing_ws_ranges_parts_calls(), ord0 = ga_cuda_testing_ws_ordered_calls();
+            if (i < n) run_tile_case(label, 3, &cases[i].t, i, 7600 + 10 * (uint64_t)m);
+            else run_after_prior_d(label, 3, "causal_documents:0,2000", 3000, 3, 400, 64);
+            const long long ran = ga_cuda_testing_ws_ranges_parts_calls() - before, ord = ga_cuda_testing_ws_ordered_calls() - ord0;
+            long long first = -1, count = -1;
+            ga_cuda_testing_ws_ranges_parts_last(&first, &count);
+            const int want = nshort >= 0 && m != 2 && !ws3;
+            printf("%s: %s: %lld in parts, %lld ordered launches\n", label, what, ran, ord);
+            if (!wgmma_expected()) continue;
+            if (ran != want)
+                ga_test_fail(__FILE__, __LINE__, "%s, case %zu (%s): %lld calls in parts, expected %d", label, i, what, ran, want);
+            else if (want && (ord != 2 || first != nshort || count != units - nshort))
+                ga_test_fail(__FILE__, __LINE__,
+                             "%s, case %zu (%s): %lld ordered launches, the unsplit one over units [%lld, +%lld); expected 2, "
+                             "[%lld, +%lld)",
+                             label, i, what, ord, first, count, nshort, units - nshort);
         }
     }
-    unsetenv("GRAPHATTN_MAX_CTAS");
-    unsetenv("GRAPHATTN_ORDER");
-    if (started[0]) setenv("GRAPHATTN_WS_PARTS", started, 1);
-    else unsetenv("GRAPHATTN_WS_PARTS");
+    for (int v = 0; v < 3; v++) {
+        if (had[v]) setenv(names[v], started[v], 1);
+        else unsetenv(names[v]);
+    }
     tile_kernel_reset();
 }
 

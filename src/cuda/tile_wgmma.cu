@@ -1649,6 +1649,7 @@ long long g_ws_pair_calls;    /* ga_cuda_testing_ws_pair_calls: D = 256, two con
 long long g_ws_parts_calls;   /* ga_cuda_testing_ws_parts_calls */
 long long g_ws_parts_p, g_ws_parts_e; /* ga_cuda_testing_ws_parts_last: the last parts call's [p, e) */
 long long g_ws_ranges_parts_calls;    /* ga_cuda_testing_ws_ranges_parts_calls */
+long long g_ws_rparts_first, g_ws_rparts_n; /* ga_cuda_testing_ws_ranges_parts_last: the unsplit launch's slice */
 
 /* The warp-specialized kernel, on maps already built. */
 template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2>
@@ -1771,7 +1772,8 @@ bool launch_ws_parts(const TileArgs &a, const TmaMaps &maps, int sms, int64_t p,
 static bool ws_ranges_parts(const TileArgs &a, int nc) {
     const char *env = getenv("GRAPHATTN_WS_PARTS");
     if (env && env[0] == '0') return false;
-    if (a.iv.kind != GA_TILE_RANGES || !a.unit_order || !a.unit_sorder || nc * 64 != GA_RANGES_ORDER_ROWS) return false;
+    if (a.iv.kind != GA_TILE_RANGES || !a.unit_order || !a.unit_sorder || nc * 64 != GA_RANGES_ORDER_ROWS || a.qt_base != 0)
+        return false;
     if (a.unit_total != (a.q_tiles + nc - 1) / nc || a.unit_nshort < 1 || a.unit_nshort >= a.unit_total) return false;
     return 2 * (a.unit_total - a.unit_nshort) >= a.unit_total;
 }
@@ -1792,7 +1794,11 @@ bool launch_ws_ranges_parts(const TileArgs &a, const TmaMaps &maps, int sms, cud
         part.unit_order_n = a.unit_nshort;
         launch_ws_as<T, D, NC, false, ST, false, true>(part, maps, sms, stream, err, err_size, st);
     }
-    if (*st == GA_OK) __atomic_fetch_add(&g_ws_ranges_parts_calls, 1, __ATOMIC_RELAXED);
+    if (*st == GA_OK) {
+        __atomic_store_n(&g_ws_rparts_first, (long long)a.unit_nshort, __ATOMIC_RELAXED);
+        __atomic_store_n(&g_ws_rparts_n, (long long)(a.unit_total - a.unit_nshort), __ATOMIC_RELAXED);
+        __atomic_fetch_add(&g_ws_ranges_parts_calls, 1, __ATOMIC_RELAXED);
+    }
     return true;
 }
 
@@ -2157,6 +2163,10 @@ extern "C" long long ga_cuda_testing_ws_pair_calls(void) { return __atomic_load_
 extern "C" long long ga_cuda_testing_ws_parts_calls(void) { return __atomic_load_n(&g_ws_parts_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_ranges_parts_calls(void) {
     return __atomic_load_n(&g_ws_ranges_parts_calls, __ATOMIC_RELAXED);
+}
+extern "C" void ga_cuda_testing_ws_ranges_parts_last(long long *first, long long *n) {
+    *first = __atomic_load_n(&g_ws_rparts_first, __ATOMIC_RELAXED);
+    *n = __atomic_load_n(&g_ws_rparts_n, __ATOMIC_RELAXED);
 }
 extern "C" void ga_cuda_testing_ws_parts_last(long long *p, long long *e) {
     *p = __atomic_load_n(&g_ws_parts_p, __ATOMIC_RELAXED);

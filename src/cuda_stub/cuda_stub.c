@@ -70,6 +70,10 @@ long long ga_cuda_testing_ws_rowsum_calls(void) { return 0; }
 long long ga_cuda_testing_ws_pair_calls(void) { return 0; }
 long long ga_cuda_testing_ws_parts_calls(void) { return 0; }
 long long ga_cuda_testing_ws_ranges_parts_calls(void) { return 0; }
+void ga_cuda_testing_ws_ranges_parts_last(long long *first, long long *n) {
+    *first = 0;
+    *n = 0;
+}
 void ga_cuda_testing_ws_parts_last(long long *p, long long *e) {
     *p = 0;
     *e = 0;
