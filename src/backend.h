@@ -63,13 +63,14 @@ long long ga_cuda_testing_extra_tile_calls(void);
 /* How many forward calls ran a bigbird component on the Hopper tiles (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_bigbird_tile_calls(void);
 /* How many launches ran plain intervals on the persistent TMA kernel (tile_wgmma.cu): one per
- * forward call, or two or three for a call in parts (ga_cuda_testing_ws_parts_calls); 0 without CUDA. */
+ * forward call, or two or three for a call in parts (ws_parts: ga_cuda_testing_ws_parts_calls),
+ * two for a ranges call in parts (ga_cuda_testing_ws_ranges_parts_calls); 0 without CUDA. */
 long long ga_cuda_testing_tma_tile_calls(void);
 /* How many of those launches ran on the warp-specialized kernel (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_tile_calls(void);
-/* How many of those summed P's rows on the tensor cores (calls without lse; tile_wgmma.cu); 0 without CUDA. */
+/* How many of those launches summed P's rows on the tensor cores (calls without lse; tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_rowsum_calls(void);
-/* How many of those ran at D = 256 with two consumer warpgroups (tile_wgmma.cu); 0 without CUDA. */
+/* How many warp-specialized launches ran at D = 256 with two consumer warpgroups (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_pair_calls(void);
 /* How many calls the warp-specialized kernel ran in parts (split rows at the ends, ws_parts in
  * tile_wgmma.cu); 0 without CUDA. */
@@ -83,7 +84,8 @@ long long ga_cuda_testing_ws_ranges_parts_calls(void);
 /* The last such call's unsplit launch: entries [*first, *first + *n) of the split order (the
  * units with a short row are [0, *first)); 0, 0 before any (and without CUDA). */
 void ga_cuda_testing_ws_ranges_parts_last(long long *first, long long *n);
-/* How many of those took their super tiles in a ranges work order (tile_wgmma.cu); 0 without CUDA. */
+/* How many warp-specialized launches took their super tiles in a ranges work order (two per
+ * ranges call in parts; tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_ordered_calls(void);
 /* How many forward calls ran a component on the mma.sync tile kernel (tile_interval.cu); 0 without CUDA. */
 long long ga_cuda_testing_mma_tile_calls(void);
