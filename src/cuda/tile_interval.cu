@@ -263,8 +263,7 @@ extern "C" int ga_tile_interval_supported(const ga_tile_interval_call *c) {
             (size_t)optin < tile_smem(256))
             return 0;
     }
-    if (c->kind != GA_TILE_WINDOW && c->kind != GA_TILE_CAUSAL && c->kind != GA_TILE_DENSE && c->kind != GA_TILE_BLOCKS &&
-        c->kind != GA_TILE_LIST && c->kind != GA_TILE_BIGBIRD && c->kind != GA_TILE_RANGES)
+    if (!ga_tile_kind_is_interval(c->kind) && c->kind != GA_TILE_LIST && c->kind != GA_TILE_BIGBIRD && c->kind != GA_TILE_RANGES)
         return 0;
     /* cp.async moves 16-byte chunks: every row start must be 16-byte aligned */
     const void *ptrs[3] = {c->q, c->k, c->v};

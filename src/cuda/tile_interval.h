@@ -20,6 +20,12 @@ enum { GA_TILE_WINDOW = 0, GA_TILE_CAUSAL = 1, GA_TILE_DENSE = 2, GA_TILE_BLOCKS
        GA_TILE_BIGBIRD = 5 /* Hopper kernel only, block size a multiple of 64 (ga_tile_bigbird_supported) */,
        GA_TILE_RANGES = 6 };
 
+/* The implicit interval kinds (window, causal, dense, blocks): each row's keys one interval from
+ * the row's index alone, their count rising, holding, then falling along the rows. */
+static inline int ga_tile_kind_is_interval(int kind) {
+    return kind == GA_TILE_WINDOW || kind == GA_TILE_CAUSAL || kind == GA_TILE_DENSE || kind == GA_TILE_BLOCKS;
+}
+
 /* bf16 P is split into two 16-bit halves where a row has fewer keys than this (tile_interval.cu) */
 #define GA_TILE_SPLIT_KEYS 256
 

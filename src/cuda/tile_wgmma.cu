@@ -1691,6 +1691,13 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     return true;
 }
 
+/* GRAPHATTN_WS_PARTS (split rows in parts: ws_parts, ws_ranges_parts): -1 unset or empty (the
+ * defaults), 0 off, 1 on at every head dim that has them (any other value: as unset) */
+static int ws_parts_env() {
+    const char *env = getenv("GRAPHATTN_WS_PARTS");
+    return env && (env[0] == '0' || env[0] == '1') ? env[0] - '0' : -1;
+}
+
 /* GRAPHATTN_WS: -1 unset or empty (the defaults below), 0 off (any other value), 3 or 4 */
 static int ws_env() {
     const char *env = getenv("GRAPHATTN_WS");
@@ -1770,8 +1777,7 @@ bool launch_ws_parts(const TileArgs &a, const TmaMaps &maps, int sms, int64_t p,
  * the order's order (unit_sorder: the short ones first, ga_row_ranges_split_order). Taken when
  * the units without a short row are most of the call; GRAPHATTN_WS_PARTS=0 turns it off. */
 static bool ws_ranges_parts(const TileArgs &a, int nc) {
-    const char *env = getenv("GRAPHATTN_WS_PARTS");
-    if (env && env[0] == '0') return false;
+    if (ws_parts_env() == 0) return false;
     if (a.iv.kind != GA_TILE_RANGES || !a.unit_order || !a.unit_sorder || nc * 64 != GA_RANGES_ORDER_ROWS || a.qt_base != 0)
         return false;
     if (a.unit_total != (a.q_tiles + nc - 1) / nc || a.unit_nshort < 1 || a.unit_nshort >= a.unit_total) return false;
@@ -1827,11 +1833,9 @@ static bool tma_takes(const TileArgs &a, ga_dtype dt, TmaMaps *maps) {
  * GRAPHATTN_WS_PARTS=0 turns it off; =1 turns it on at D = 128 and 256 (two consumers) too
  * (default: D = 64 alone). */
 static bool ws_parts(const TileArgs &a, int D, int64_t *p, int64_t *e) {
-    const char *env = getenv("GRAPHATTN_WS_PARTS");
-    if (env && env[0] == '0') return false;
-    if (D != 64 && !(env && env[0] == '1')) return false;
-    const int k = a.iv.kind;
-    if (k != GA_TILE_WINDOW && k != GA_TILE_CAUSAL && k != GA_TILE_DENSE && k != GA_TILE_BLOCKS) return false;
+    const int env = ws_parts_env();
+    if (env == 0 || (D != 64 && env != 1)) return false;
+    if (!ga_tile_kind_is_interval(a.iv.kind)) return false;
     const int64_t nt = a.q_tiles, cap = 64;
     auto short_rows = [&](int64_t t) {
         return a.iv.fewest_keys(t * 64, (t + 1) * 64 < a.nq ? (t + 1) * 64 - 1 : a.nq - 1) < GA_TILE_SPLIT_KEYS;
@@ -1864,9 +1868,6 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         return true;
     }
     const bool split = split_keys > 0 && fewest < split_keys;
-    int64_t p0 = 0, p1 = 0; /* ws_parts: the tiles with no short row */
-    (void)p0;
-    (void)p1;
     /* bf16/f16, D = 64: the warp-specialized kernel where it has enough work; split rows (bf16) with
      * four consumers only (H200, causal H 16 at 2^16 23.6 -> 21.2 ms, window:128 at 2^22 1.64 ->
      * 1.43, though this instance spills 96/92 bytes; bench/RESULTS.md run 16; three consumers
@@ -1875,6 +1876,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     if constexpr (D == 64) {
         if constexpr (!XK && std::is_same<T, __nv_bfloat16>::value)
             if (split && ws_consumers(a, sms) == 4) {
+                int64_t p0, p1; /* ws_parts: the tiles with no short row */
                 if (ws_parts(a, D, &p0, &p1))
                     return launch_ws_parts<T, D, 4, WS_STAGES>(a, maps, sms, p0, p1, stream, err, err_size, st);
                 if (ws_ranges_parts(a, 4))
@@ -1903,6 +1905,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
             const bool pair = e256 && e256[0] ? e256[0] == '2' : env > 0 || ws_enough(a, sms, 2);
             if constexpr (std::is_same<T, __nv_bfloat16>::value)
                 if (split) {
+                    int64_t p0, p1;
                     if (pair && ws_parts(a, D, &p0, &p1))
                         return launch_ws_parts<T, D, 2, 2, 1>(a, maps, sms, p0, p1, stream, err, err_size, st);
                     if (pair) return launch_ws_as<T, D, 2, XK, 2, false, true, 1>(a, maps, sms, stream, err, err_size, st);
@@ -1926,6 +1929,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         const bool on = env > 0 || (env < 0 && ws_enough(a, sms, 3));
         if constexpr (std::is_same<T, __nv_bfloat16>::value)
             if (split && on) {
+                int64_t p0, p1;
                 if (ws_parts(a, D, &p0, &p1))
                     return launch_ws_parts<T, D, 3, 3>(a, maps, sms, p0, p1, stream, err, err_size, st);
                 return launch_ws_as<T, D, 3, XK, 3, false, true>(a, maps, sms, stream, err, err_size, st);
@@ -2108,9 +2112,7 @@ int64_t ga_tile_padded_d(int64_t D) {
  * are chosen over the edge engine). */
 static int padded_takes(const ga_tile_interval_call *c) {
     if (c->nx != 0) return 0;
-    if (c->kind != GA_TILE_WINDOW && c->kind != GA_TILE_CAUSAL && c->kind != GA_TILE_DENSE && c->kind != GA_TILE_BLOCKS &&
-        c->kind != GA_TILE_RANGES)
-        return 0;
+    if (!ga_tile_kind_is_interval(c->kind) && c->kind != GA_TILE_RANGES) return 0;
     TileArgs a;
     ga_tile_args_fill(c, &a);
     TmaMaps maps;
@@ -2125,8 +2127,7 @@ int ga_tile_wgmma_supported(const ga_tile_interval_call *c) {
      * and the cp.async kernel's double-buffered tiles do not fit beside their 192 KB of tiles */
     if (c->D == 256 && (c->nx != 0 || c->kind == GA_TILE_BIGBIRD)) return 0;
     if (c->D != 64 && c->D != 128 && c->D != 256) return 0;
-    return c->kind == GA_TILE_WINDOW || c->kind == GA_TILE_CAUSAL || c->kind == GA_TILE_DENSE ||
-           c->kind == GA_TILE_BLOCKS || c->kind == GA_TILE_BIGBIRD || c->kind == GA_TILE_RANGES;
+    return ga_tile_kind_is_interval(c->kind) || c->kind == GA_TILE_BIGBIRD || c->kind == GA_TILE_RANGES;
 }
 
 ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStream_t s, char *err, size_t err_size,

@@ -172,14 +172,15 @@ ga_status ga_row_ranges_split_order(const ga_row_ranges *r, const int64_t *order
     GA_FAIL_IF(!o, GA_ERR_OUT_OF_MEMORY, "row ranges split order: cannot allocate %lld units", (long long)n);
     const int64_t tiles = (r->nrows + GA_RANGES_TILE - 1) / GA_RANGES_TILE, per = rows / GA_RANGES_TILE;
     int64_t k = 0;
-    for (int pass = 0; pass < 2; pass++) /* the units with a short row first, then the others */
+    for (int pass = 0; pass < 2; pass++) { /* the units with a short row first, then the others */
         for (int64_t i = 0; i < n; i++) {
             const int64_t u = order[i];
             int has_short = 0;
             for (int64_t t = u * per; t < (u + 1) * per && t < tiles; t++) has_short |= r->tile_min[t] < split_keys;
             if (has_short == (pass == 0)) o[k++] = u;
-            if (pass == 0 && i == n - 1) *nshort = k;
         }
+        if (pass == 0) *nshort = k;
+    }
     *sorder = o;
     return GA_OK;
 }
