@@ -971,6 +971,26 @@ static ga_graph *explicit_of(const char *spec, int64_t n, const char *extra) {
 static const char *tile_kernel_name(int pass) {
     return pass == 1 ? "mma.sync" : pass == 2 ? "wgmma cp.async" : pass == 3 ? "wgmma warp-specialized" : "wgmma";
 }
+/* An environment variable as a test found it, to put back once it has changed it. */
+typedef struct {
+    const char *name;
+    int set;
+    char value[64];
+} env_saved;
+static env_saved env_save(const char *name) {
+    env_saved s = {name, 0, ""};
+    const char *e = getenv(name);
+    if (e) {
+        s.set = 1;
+        snprintf(s.value, sizeof s.value, "%s", e);
+    }
+    return s;
+}
+static void env_restore(const env_saved *s) {
+    if (s->set) setenv(s->name, s->value, 1);
+    else unsetenv(s->name);
+}
+
 /* GRAPHATTN_WS as the test process started with it: "3" or "4" makes pass 3 force that many
  * consumers (bench/ws_ab.sh runs the tests so), and any value stays for the other passes */
 static const char *ws_started_with(void) {
@@ -1683,10 +1703,7 @@ TEST(split_rows_run_in_parts_and_match_reference) {
         {{"causal", 2500, 2500, 1, 2, 1, 256, GA_BF16, 0}, 4, 40},      /* D 256 (two consumers): =1 only */
     };
     const size_t n = sizeof cases / sizeof *cases;
-    /* GRAPHATTN_WS_PARTS as the process started with it, restored at the end */
-    const char *env0 = getenv("GRAPHATTN_WS_PARTS");
-    char started[16];
-    snprintf(started, sizeof started, "%s", env0 ? env0 : "");
+    const env_saved parts0 = env_save("GRAPHATTN_WS_PARTS"); /* restored at the end */
     const char *modes[] = {"", "1", "0"};
     const int ws3 = ws_started_with()[0] == '3'; /* D 64 split rows then run on the TMA kernel */
     for (int pass = 0; pass < 4; pass += 3) {
@@ -1722,8 +1739,7 @@ TEST(split_rows_run_in_parts_and_match_reference) {
             }
         }
     }
-    if (started[0]) setenv("GRAPHATTN_WS_PARTS", started, 1);
-    else unsetenv("GRAPHATTN_WS_PARTS");
+    env_restore(&parts0);
     tile_kernel_reset();
 }
 
@@ -1755,14 +1771,7 @@ TEST(ranges_split_rows_run_in_parts_and_match_reference) {
         {{"causal_documents:0,1500,3000", 4000, 4500, 1, 2, 2, 64, GA_BF16, 0}, 4},
     };
     const size_t n = sizeof cases / sizeof *cases;
-    static const char *names[] = {"GRAPHATTN_WS_PARTS", "GRAPHATTN_ORDER", "GRAPHATTN_MAX_CTAS"};
-    char started[3][16];
-    int had[3];
-    for (int v = 0; v < 3; v++) {
-        const char *e = getenv(names[v]);
-        had[v] = e != NULL;
-        snprintf(started[v], sizeof started[v], "%s", e ? e : "");
-    }
+    const env_saved saved[] = {env_save("GRAPHATTN_WS_PARTS"), env_save("GRAPHATTN_ORDER"), env_save("GRAPHATTN_MAX_CTAS")};
     const int ws3 = ws_started_with()[0] == '3';
     setenv("GRAPHATTN_ORDER", "1", 1);
     tile_kernel_select(3); /* GRAPHATTN_WS=4 */
@@ -1793,10 +1802,7 @@ TEST(ranges_split_rows_run_in_parts_and_match_reference) {
                              label, i, what, ord, first, count, nshort, units - nshort);
         }
     }
-    for (int v = 0; v < 3; v++) {
-        if (had[v]) setenv(names[v], started[v], 1);
-        else unsetenv(names[v]);
-    }
+    for (size_t v = 0; v < sizeof saved / sizeof *saved; v++) env_restore(&saved[v]);
     tile_kernel_reset();
 }
 
