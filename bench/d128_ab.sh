@@ -13,10 +13,7 @@ cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DGRAPHATTN_CUDA=ON >/dev/nul
 tail -1 /tmp/build-d128.log
 G=build-gpu/tools/graphattn
 [ -x $G ] || { tail -30 /tmp/build-d128.log; exit 1; }
-b() { # label args...
-  local l=$1; shift
-  timeout 60 $G bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"
-}
+. bench/ab_lib.sh
 for r in 1 2; do for v in default rowsum0 parts1 both; do
   unset GRAPHATTN_WS_ROWSUM GRAPHATTN_WS_PARTS
   case $v in
@@ -25,9 +22,9 @@ for r in 1 2; do for v in default rowsum0 parts1 both; do
     both) export GRAPHATTN_WS_ROWSUM=0 GRAPHATTN_WS_PARTS=1 ;;
   esac
   echo "== $v round $r"
-  b "dense bf16 D128 H16" --graph dense --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 5
-  b "causal bf16 D128 H16" --graph causal --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 5
-  b "causal f16 D128 H16" --graph causal --n 2^16 --heads 16 --dim 128 --dtype f16 --repeats 5
-  b "window D128" --graph window:256 --n 2^22 --dim 128 --dtype bf16 --repeats 10
-  b "window D64 (LS reference)" --graph window:256 --n 2^22 --dim 64 --dtype bf16 --repeats 10
+  ab_bench "dense bf16 D128 H16" --graph dense --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 5
+  ab_bench "causal bf16 D128 H16" --graph causal --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 5
+  ab_bench "causal f16 D128 H16" --graph causal --n 2^16 --heads 16 --dim 128 --dtype f16 --repeats 5
+  ab_bench "window D128" --graph window:256 --n 2^22 --dim 128 --dtype bf16 --repeats 10
+  ab_bench "window D64 (LS reference)" --graph window:256 --n 2^22 --dim 64 --dtype bf16 --repeats 10
 done; done

@@ -14,19 +14,16 @@ echo "== smoke: the new test, a short tile sweep"
 GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=60 timeout 150 $T split_rows_run_in_parts_and_match_reference tile_sweep_matches_reference 2>&1 \
   | grep -E "FAIL|passed,|sweep:|fail|in parts" | head -20 | tee /tmp/smoke.txt
 grep -qE "FAIL|[1-9][0-9]* failed" /tmp/smoke.txt && { echo "smoke failed: no timings"; exit 1; }
-b() { # label args...
-  local l=$1; shift
-  timeout 60 $G bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"
-}
+. bench/ab_lib.sh
 for r in 1 2; do for v in 0 default 1; do
   if [ $v = default ]; then unset GRAPHATTN_WS_PARTS; else export GRAPHATTN_WS_PARTS=$v; fi
   echo "== GRAPHATTN_WS_PARTS=$v round $r"
-  b "causal bf16 D64 H16" --graph causal --n 2^16 --heads 16 --dim 64 --dtype bf16 --repeats 5
-  b "causal bf16 D64 H4" --graph causal --n 2^17 --heads 4 --dim 64 --dtype bf16 --repeats 5
-  b "window:150 bf16 D64" --graph window:150 --n 2^22 --dim 64 --dtype bf16 --repeats 10
-  b "causal bf16 D128 H16" --graph causal --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 5
-  [ $v = 1 ] && b "window:150 bf16 D128" --graph window:150 --n 2^22 --dim 128 --dtype bf16 --repeats 10
-  [ $r = 1 ] && [ $v = 0 ] && b "causal f16 D64 H16 (no split)" --graph causal --n 2^16 --heads 16 --dim 64 --dtype f16 --repeats 5
+  ab_bench "causal bf16 D64 H16" --graph causal --n 2^16 --heads 16 --dim 64 --dtype bf16 --repeats 5
+  ab_bench "causal bf16 D64 H4" --graph causal --n 2^17 --heads 4 --dim 64 --dtype bf16 --repeats 5
+  ab_bench "window:150 bf16 D64" --graph window:150 --n 2^22 --dim 64 --dtype bf16 --repeats 10
+  ab_bench "causal bf16 D128 H16" --graph causal --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 5
+  [ $v = 1 ] && ab_bench "window:150 bf16 D128" --graph window:150 --n 2^22 --dim 128 --dtype bf16 --repeats 10
+  [ $r = 1 ] && [ $v = 0 ] && ab_bench "causal f16 D64 H16 (no split)" --graph causal --n 2^16 --heads 16 --dim 64 --dtype f16 --repeats 5
 done; done
 unset GRAPHATTN_WS_PARTS
 echo "== the longer tests"
