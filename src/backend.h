@@ -87,6 +87,10 @@ void ga_cuda_testing_ws_ranges_parts_last(long long *first, long long *n);
 /* How many warp-specialized launches took their super tiles in a ranges work order (two per
  * ranges call in parts; tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_ordered_calls(void);
+/* The warp-specialized kernel's division by a launch-fixed divisor (FastDiv, tile_common.cuh), on
+ * the host: *q = n / d by its multiply-high and shift (n < 2^31, 1 <= d < 2^31). 1 when the
+ * build has CUDA, else 0 (*q untouched). */
+int ga_cuda_testing_fastdiv(uint32_t n, uint32_t d, uint32_t *q);
 /* How many forward calls ran a component on the mma.sync tile kernel (tile_interval.cu); 0 without CUDA. */
 long long ga_cuda_testing_mma_tile_calls(void);
 /* How many forward calls ran an explicit first component with interval rows as ranges on the

@@ -37,7 +37,15 @@ struct Interval {
      * query row (qb < gb) has the empty interval [nk, -1] (all its keys come from elsewhere) */
     /* BB = false: the kinds other than bigbird only (kernels that never see bigbird leave its
      * case out: one 64-bit division less in their register budget) */
+    /* window, causal and dense (affine = 1; ga_tile_args_fill): lo(i) = i + lo_off and hi(i) = i +
+     * hi_off, one add instead of the switch below (which the persistent kernels evaluate ~10
+     * times per query tile: ncu, bench/RESULTS.md run 19). Like a window's, these bounds are not
+     * clipped to [0, nk): causal and dense take lo_off = -2^61, dense hi_off = 2^61, and every
+     * caller clips (keys, key_tiles, row_bounds, the masks' relative bounds). */
+    int affine;
+    int64_t lo_off, hi_off;
     template <bool BB = false> __host__ __device__ __forceinline__ int64_t lo(int64_t i) const {
+        if (affine) return i + lo_off;
         int64_t d = i + (nk - nq);
         if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? nk : (g > i / a - b ? g : i / a - b) * a;
         switch (kind) {
@@ -48,6 +56,7 @@ struct Interval {
         }
     }
     template <bool BB = false> __host__ __device__ __forceinline__ int64_t hi(int64_t i) const {
+        if (affine) return i + hi_off;
         int64_t d = i + (nk - nq);
         if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? -1 : (nbk - 1 < i / a + b ? nbk - 1 : i / a + b) * a + a - 1;
         switch (kind) {
@@ -80,6 +89,30 @@ struct Interval {
     template <bool BB = false> __host__ __device__ __forceinline__ int64_t keys(int64_t i) const {
         const int64_t l = lo<BB>(i) > 0 ? lo<BB>(i) : 0, h = hi<BB>(i) < nk - 1 ? hi<BB>(i) : nk - 1;
         return h >= l ? h - l + 1 : 0;
+    }
+};
+
+/* Division by a divisor fixed for a launch (the warp-specialized kernel's work-item splits, ~6
+ * per consumer per query tile): a multiply-high and a shift instead of a 32-bit division's ~15
+ * instructions (two of them on the MUFU and conversion pipe). For dividends n < 2^31 and divisors
+ * 1 <= d < 2^31: with l = ceil(log2 d) and m = ceil(2^(31 + l) / d) (< 2^32), n / d =
+ * umulhi(n, m) >> (l - 1), since m d - 2^(31 + l) < d <= 2^l and n < 2^31 keep n (m d - 2^(31 + l))
+ * under 2^(31 + l); d = 1 returns n. */
+struct FastDiv {
+    uint32_t d, m, s;
+    __host__ __device__ void init(uint32_t div) {
+        d = div;
+        uint32_t l = 0;
+        while (l < 31 && (1u << l) < div) l++;
+        m = div > 1 ? (uint32_t)(((1ull << (31 + l)) + div - 1) / div) : 0u;
+        s = l > 0 ? l - 1 : 0;
+    }
+    __host__ __device__ __forceinline__ uint32_t div(uint32_t n) const {
+#ifdef __CUDA_ARCH__
+        return d == 1 ? n : __umulhi(n, m) >> s;
+#else
+        return d == 1 ? n : (uint32_t)(((uint64_t)n * m) >> 32) >> s;
+#endif
     }
 };
 
@@ -120,6 +153,10 @@ struct TileArgs {
     /* the units with a short row (fewer than GA_TILE_SPLIT_KEYS keys) first, unit_nshort of them */
     const int64_t *unit_sorder;
     int64_t unit_nshort;
+    /* the warp-specialized kernel (set by its launcher): fd_ok when its super tiles and heads fit
+     * 31 bits, then the divisors by super tiles per (batch, head), H and H / Hkv */
+    int fd_ok;
+    FastDiv fd_sup, fd_h, fd_grp;
 };
 
 template <typename T> struct Pack;
@@ -428,11 +465,10 @@ __device__ __forceinline__ void quad_sum2(float *l_run) {
 /* PAD: the persistent Hopper kernels, which may run a head dim padded with zero columns: only
  * a.d_cols columns are written (a compile-time choice: the check cost the cp.async kernel
  * registers and spills) */
-template <typename T, int DTILES, bool PAD = false>
-__device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, const float *m_run, float *l_run,
-                                         int64_t b, int64_t h, int64_t row0, int64_t row1, int t4,
-                                         const bool *skip = nullptr) {
-    quad_sum2(l_run);
+template <typename T, int DTILES, bool PAD>
+__device__ __forceinline__ void epilogue_rows(const TileArgs &a, const float *o, const float *m_run, const float *l_run,
+                                              int64_t b, int64_t h, int64_t row0, int64_t row1, int t4,
+                                              const bool *skip) {
 #pragma unroll
     for (int r = 0; r < 2; r++) {
         const int64_t row = r ? row1 : row0;
@@ -477,6 +513,17 @@ __device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, cons
         }
         if (lse_p && t4 == 0) *lse_p = lse;
     }
+}
+/* PAD is taken only where the call's head dim is padded (a.d_cols < the kernel's D): the
+ * full-width rows need no per-column-block test (a compare and a branch each, 16 per row pair at
+ * D = 64 in SASS) */
+template <typename T, int DTILES, bool PAD = false>
+__device__ __forceinline__ void epilogue(const TileArgs &a, const float *o, const float *m_run, float *l_run,
+                                         int64_t b, int64_t h, int64_t row0, int64_t row1, int t4,
+                                         const bool *skip = nullptr) {
+    quad_sum2(l_run);
+    if (PAD && a.d_cols < DTILES * 8) epilogue_rows<T, DTILES, true>(a, o, m_run, l_run, b, h, row0, row1, t4, skip);
+    else epilogue_rows<T, DTILES, false>(a, o, m_run, l_run, b, h, row0, row1, t4, skip);
 }
 
 /* The grid: (query tile, batch, head) with the tiles of one head consecutive (L2 reuse of K/V);

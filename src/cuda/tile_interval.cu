@@ -292,6 +292,12 @@ void ga_tile_args_fill(const ga_tile_interval_call *c, TileArgs *ap) {
     a.accumulate = c->accumulate;
     a.iv.kind = c->kind; a.iv.a = c->p0; a.iv.b = c->p1; a.iv.nq = c->nq; a.iv.nk = c->nk;
     a.iv.gb = a.iv.g = a.iv.nbk = 0;
+    {
+        const int64_t d = c->nk - c->nq, unbounded = (int64_t)1 << 61;
+        a.iv.affine = c->kind == GA_TILE_WINDOW || c->kind == GA_TILE_CAUSAL || c->kind == GA_TILE_DENSE;
+        a.iv.lo_off = c->kind == GA_TILE_WINDOW ? d - c->p0 : -unbounded;
+        a.iv.hi_off = c->kind == GA_TILE_WINDOW ? d + c->p1 : c->kind == GA_TILE_CAUSAL ? d : unbounded;
+    }
     a.iv.rlo = c->rlo; a.iv.rhi = c->rhi; a.iv.rmin = c->rmin;
     a.iv.kmin = c->rmin_keys; a.iv.kmid = c->rmid_keys;
     a.unit_order = c->kind == GA_TILE_RANGES ? c->unit_order : NULL;

@@ -757,6 +757,19 @@ __host__ __device__ __forceinline__ BHItem bh_item(int64_t t, int64_t per, int64
     return w;
 }
 
+/* bh_item by the launch's FastDivs where fd_ok (the warp-specialized kernel: `per` is its super
+ * tiles per (batch, head)) */
+__device__ __forceinline__ BHItem bh_item_fd(const TileArgs &a, int64_t t, int64_t per, int64_t total) {
+    if (!a.fd_ok) return bh_item(t, per, total, a.H, a.Hkv);
+    const uint32_t t32 = (uint32_t)t, bh = a.fd_sup.div(t32), b = a.fd_h.div(bh), h = bh - b * (uint32_t)a.H;
+    BHItem w;
+    w.i = t32 - bh * (uint32_t)per;
+    w.b = b;
+    w.h = h;
+    w.hk = a.fd_grp.div(h);
+    return w;
+}
+
 /* The query tile t of the persistent walk: its (batch, head), rows and key tiles. */
 struct TileWork {
     int64_t b, h, hk, q0, qlast, kt_begin, kt_end;
@@ -1176,7 +1189,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     };
     auto sup_work = [&](int64_t u) {
         Sup w;
-        const BHItem it = bh_item(u, sup_bh, nsup_all, a.H, a.Hkv);
+        const BHItem it = bh_item_fd(a, u, sup_bh, nsup_all);
         w.b = it.b;
         w.h = it.h;
         w.hk = it.hk;
@@ -1274,7 +1287,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             const int64_t u_next = ordered ? u_ahead : u0 + gridDim.x;
             /* ranges: the next super tile's bounds (this consumer's 64 rows: 4 lines of each
              * array) into L2 now, so that its loads above do not wait for DRAM */
-            const BHItem nx = bh_item(u_next, sup_bh, nsup_all, a.H, a.Hkv);
+            const BHItem nx = bh_item_fd(a, u_next, sup_bh, nsup_all);
             const int64_t r = (a.qt_base + nx.i * NC + c) * 64 + (lane & 3) * 16;
             if (r < a.nq) {
                 const int64_t *p = (lane < 4 ? a.iv.rlo : a.iv.rhi) + r;
@@ -1671,6 +1684,15 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     }
     const int64_t nsup = (a.unit_order ? a.unit_order_n : (a.q_tiles - a.qt_base + NC - 1) / NC) * a.B * a.H;
     if (nsup < 1) return true; /* an empty part (ws_ranges_parts launches none) */
+    {
+        const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC; /* as the kernel counts them */
+        a.fd_ok = sup_bh * a.B * a.H <= INT32_MAX && a.H <= INT32_MAX;
+        if (a.fd_ok) {
+            a.fd_sup.init((uint32_t)sup_bh);
+            a.fd_h.init((uint32_t)a.H);
+            a.fd_grp.init((uint32_t)(a.H / a.Hkv));
+        }
+    }
     int64_t grid = nsup < sms ? nsup : sms;
     /* GRAPHATTN_MAX_CTAS=n: at most n CTAs (tests: several rounds of super tiles per CTA on small inputs) */
     const char *cap_env = getenv("GRAPHATTN_MAX_CTAS");
@@ -1737,6 +1759,11 @@ static bool ws_rowsum(const TileArgs &a) {
 template <typename T, int D, int NC, bool XK, int ST, int QB = 2>
 bool launch_ws_sums(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size,
                     ga_status *st) {
+    /* Not at D = 128, where the softmax is not what bounds the kernel and the ones-block products
+     * cost more than the FADDs they save: fp32 sums there were 2-3% faster (H200, bench/RESULTS.md
+     * run 19b: dense bf16 H 16 at 2^16 62.7 / 62.3 -> 61.3 / 61.2 ms, causal f16 32.8 / 33.1 ->
+     * 31.4 / 32.0, window 513 at 2^22 2.79 / 2.78 -> 2.71 / 2.71). */
+    if constexpr (D == 128) return launch_ws_as<T, D, NC, XK, ST, false, false, QB>(a, maps, sms, stream, err, err_size, st);
     return ws_rowsum(a) ? launch_ws_as<T, D, NC, XK, ST, true, false, QB>(a, maps, sms, stream, err, err_size, st)
                         : launch_ws_as<T, D, NC, XK, ST, false, false, QB>(a, maps, sms, stream, err, err_size, st);
 }
@@ -1917,8 +1944,8 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
             }
         }
     }
-    /* D = 128, rows not split, no listed keys (their 32 KB would not fit beside the row sums'
-     * ones block): three consumer warpgroups (192-row super tiles, 160 registers each) and a
+    /* D = 128, rows not split, no listed keys (their 32 KB would not fit beside the stages and
+     * the mbarriers): three consumer warpgroups (192-row super tiles, 160 registers each) and a
      * producer warpgroup, 3 stages of 32 KB, where ws_enough (as for D = 64; forced by
      * GRAPHATTN_WS=3 or 4, off with 0). H200, H = 16 at 2^16: dense bf16 82.2 -> 63.4 ms, causal
      * f16 43.9 -> 34.3; window 513 at 2^22 3.57 -> 2.70 (two consumers, 4 stages: 68.3, 35.4,
@@ -2172,6 +2199,12 @@ extern "C" void ga_cuda_testing_ws_ranges_parts_last(long long *first, long long
 extern "C" void ga_cuda_testing_ws_parts_last(long long *p, long long *e) {
     *p = __atomic_load_n(&g_ws_parts_p, __ATOMIC_RELAXED);
     *e = __atomic_load_n(&g_ws_parts_e, __ATOMIC_RELAXED);
+}
+extern "C" int ga_cuda_testing_fastdiv(uint32_t n, uint32_t d, uint32_t *q) {
+    ga_tile::FastDiv f;
+    f.init(d);
+    *q = f.div(n);
+    return 1;
 }
 extern "C" long long ga_cuda_testing_ws_ordered_calls(void) { return __atomic_load_n(&g_ws_ordered_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }

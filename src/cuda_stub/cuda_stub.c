@@ -62,6 +62,12 @@ ga_status ga_cuda_testing_stream_sync(void *stream) {
     GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
 }
 int ga_cuda_testing_wgmma_available(void) { return 0; }
+int ga_cuda_testing_fastdiv(uint32_t n, uint32_t d, uint32_t *q) {
+    (void)n;
+    (void)d;
+    (void)q;
+    return 0;
+}
 long long ga_cuda_testing_extra_tile_calls(void) { return 0; }
 long long ga_cuda_testing_bigbird_tile_calls(void) { return 0; }
 long long ga_cuda_testing_tma_tile_calls(void) { return 0; }
