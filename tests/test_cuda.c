@@ -1626,20 +1626,11 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
     tile_kernel_reset();
 }
 
-/* Plain intervals with long enough walks run on the persistent TMA kernel (several query tiles
- * per CTA, K/V and Q by bulk tensor copies completing on mbarriers): more query tiles than CTAs,
- * the split-P instance (rows with under 256 keys) and the plain one, D 64/128, f16, batches and
- * GQA (tensor maps over (D, rows, heads, batch) in either stride order), Nq != Nk, a partial
- * last tile, output over q, a prior state, and a graph with key tiles for only some query tiles.
- * Compared with GRAPHATTN_NO_TMA (the cp.async kernel) and GRAPHATTN_WS=4 (the warp-specialized
- * kernel for every case it takes: D 64 and 128, f16 and bf16, split P included since run 16) on
- * the same cases; on the Hopper machine the TMA kernels must have run for every case, the
- * warp-specialized one for at least the 6 it took before split P moved there (f16 and bf16, GQA,
- * Nq != Nk, output over q, a prior state). */
 /* The warp-specialized kernel splits its work items by launch-fixed divisors with a multiply-high
  * and a shift (FastDiv): the quotient must equal n / d for every dividend below 2^31, so the
  * divisors here include 1, powers of two and their neighbours up to 2^31 - 1, and the dividends
- * the edges of each quotient (k d - 1, k d, k d + 1) and 2^31 - 1. Host code: runs without a GPU. */
+ * the edges of each quotient (k d - 1, k d, k d + 1) and 2^31 - 1. Host code (the #else of
+ * FastDiv::div): runs without a GPU; the kernels' __umulhi path is covered by the GPU tests. */
 TEST(fast_division_matches_integer_division) {
     uint32_t q = 0;
     if (!ga_cuda_testing_fastdiv(7, 3, &q)) TEST_SKIP("built without CUDA");
@@ -1682,6 +1673,16 @@ TEST(fast_division_matches_integer_division) {
     EXPECT_EQ_I64(bad, 0);
 }
 
+/* Plain intervals with long enough walks run on the persistent TMA kernel (several query tiles
+ * per CTA, K/V and Q by bulk tensor copies completing on mbarriers): more query tiles than CTAs,
+ * the split-P instance (rows with under 256 keys) and the plain one, D 64/128, f16, batches and
+ * GQA (tensor maps over (D, rows, heads, batch) in either stride order), Nq != Nk, a partial
+ * last tile, output over q, a prior state, and a graph with key tiles for only some query tiles.
+ * Compared with GRAPHATTN_NO_TMA (the cp.async kernel) and GRAPHATTN_WS=4 (the warp-specialized
+ * kernel for every case it takes: D 64 and 128, f16 and bf16, split P included since run 16) on
+ * the same cases; on the Hopper machine the TMA kernels must have run for every case, the
+ * warp-specialized one for at least the 6 it took before split P moved there (f16 and bf16, GQA,
+ * Nq != Nk, output over q, a prior state). */
 TEST(persistent_tma_tiles_match_reference) {
     NEED_GPU();
     const tile_case cases[] = {

@@ -758,12 +758,12 @@ __host__ __device__ __forceinline__ BHItem bh_item(int64_t t, int64_t per, int64
 }
 
 /* bh_item by the launch's FastDivs where fd_ok (the warp-specialized kernel: `per` is its super
- * tiles per (batch, head)) */
+ * tiles per (batch, head), the divisor of fd_sup; `per` and `total` serve the fallback) */
 __device__ __forceinline__ BHItem bh_item_fd(const TileArgs &a, int64_t t, int64_t per, int64_t total) {
     if (!a.fd_ok) return bh_item(t, per, total, a.H, a.Hkv);
     const uint32_t t32 = (uint32_t)t, bh = a.fd_sup.div(t32), b = a.fd_h.div(bh), h = bh - b * (uint32_t)a.H;
     BHItem w;
-    w.i = t32 - bh * (uint32_t)per;
+    w.i = t32 - bh * a.fd_sup.d; /* = per (launch_ws_as sets fd_sup to it) */
     w.b = b;
     w.h = h;
     w.hk = a.fd_grp.div(h);
@@ -1764,8 +1764,9 @@ bool launch_ws_sums(const TileArgs &a, const TmaMaps &maps, int sms, cudaStream_
      * run 19b: dense bf16 H 16 at 2^16 62.7 / 62.3 -> 61.3 / 61.2 ms, causal f16 32.8 / 33.1 ->
      * 31.4 / 32.0, window 513 at 2^22 2.79 / 2.78 -> 2.71 / 2.71). */
     if constexpr (D == 128) return launch_ws_as<T, D, NC, XK, ST, false, false, QB>(a, maps, sms, stream, err, err_size, st);
-    return ws_rowsum(a) ? launch_ws_as<T, D, NC, XK, ST, true, false, QB>(a, maps, sms, stream, err, err_size, st)
-                        : launch_ws_as<T, D, NC, XK, ST, false, false, QB>(a, maps, sms, stream, err, err_size, st);
+    else /* (else: no LS instances compiled at D = 128) */
+        return ws_rowsum(a) ? launch_ws_as<T, D, NC, XK, ST, true, false, QB>(a, maps, sms, stream, err, err_size, st)
+                            : launch_ws_as<T, D, NC, XK, ST, false, false, QB>(a, maps, sms, stream, err, err_size, st);
 }
 
 /* ws_parts' launches, in order on the stream: the query tiles [p, e) of every (batch, head) on
@@ -1944,8 +1945,8 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
             }
         }
     }
-    /* D = 128, rows not split, no listed keys (their 32 KB would not fit beside the stages and
-     * the mbarriers): three consumer warpgroups (192-row super tiles, 160 registers each) and a
+    /* D = 128, rows not split, no listed keys (their 32 KB did not fit beside the row sums' ones
+     * block, which D = 128 no longer has since run 19; not tried since): three consumer warpgroups (192-row super tiles, 160 registers each) and a
      * producer warpgroup, 3 stages of 32 KB, where ws_enough (as for D = 64; forced by
      * GRAPHATTN_WS=3 or 4, off with 0). H200, H = 16 at 2^16: dense bf16 82.2 -> 63.4 ms, causal
      * f16 43.9 -> 34.3; window 513 at 2^22 3.57 -> 2.70 (two consumers, 4 stages: 68.3, 35.4,
