@@ -37,31 +37,27 @@ struct Interval {
      * query row (qb < gb) has the empty interval [nk, -1] (all its keys come from elsewhere) */
     /* BB = false: the kinds other than bigbird only (kernels that never see bigbird leave its
      * case out: one 64-bit division less in their register budget) */
-    /* window, causal and dense (affine = 1; ga_tile_args_fill): lo(i) = i + lo_off and hi(i) = i +
-     * hi_off, one add instead of the switch below (which the persistent kernels evaluate ~10
-     * times per query tile: ncu, bench/RESULTS.md run 19). Like a window's, these bounds are not
-     * clipped to [0, nk): causal and dense take lo_off = -2^61, dense hi_off = 2^61, and every
-     * caller clips (keys, key_tiles, row_bounds, the masks' relative bounds). */
+    /* window, causal and dense (affine = 1; ga_tile_args_fill, the one place their bounds are
+     * written): lo(i) = i + lo_off and hi(i) = i + hi_off, one add instead of a switch over kinds
+     * (which the persistent kernels evaluate ~10 times per query tile: ncu, bench/RESULTS.md run
+     * 19). Like a window's, these bounds are not clipped to [0, nk): causal and dense take lo_off =
+     * -2^61, dense hi_off = 2^61, and every caller clips (keys, key_tiles, row_bounds, the masks'
+     * relative bounds). The other kinds below. */
     int affine;
     int64_t lo_off, hi_off;
     template <bool BB = false> __host__ __device__ __forceinline__ int64_t lo(int64_t i) const {
         if (affine) return i + lo_off;
-        int64_t d = i + (nk - nq);
         if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? nk : (g > i / a - b ? g : i / a - b) * a;
         switch (kind) {
-        case GA_TILE_WINDOW: return d - a;
         case GA_TILE_BLOCKS: return (i / a) * a;
         case GA_TILE_RANGES: return rlo[i < nq ? i : nq - 1];
-        default: return 0; /* causal, dense */
+        default: return 0;
         }
     }
     template <bool BB = false> __host__ __device__ __forceinline__ int64_t hi(int64_t i) const {
         if (affine) return i + hi_off;
-        int64_t d = i + (nk - nq);
         if (BB && kind == GA_TILE_BIGBIRD) return i / a < gb ? -1 : (nbk - 1 < i / a + b ? nbk - 1 : i / a + b) * a + a - 1;
         switch (kind) {
-        case GA_TILE_WINDOW: return d + b;
-        case GA_TILE_CAUSAL: return d;
         case GA_TILE_BLOCKS: return (i / a) * a + a - 1;
         case GA_TILE_RANGES: return rhi[i < nq ? i : nq - 1];
         default: return nk - 1;

@@ -1682,16 +1682,14 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
         *st = GA_ERR_CUDA;
         return true;
     }
-    const int64_t nsup = (a.unit_order ? a.unit_order_n : (a.q_tiles - a.qt_base + NC - 1) / NC) * a.B * a.H;
+    const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC; /* super tiles per (batch, head), as the kernel counts them */
+    const int64_t nsup = (a.unit_order ? a.unit_order_n : sup_bh) * a.B * a.H;
     if (nsup < 1) return true; /* an empty part (ws_ranges_parts launches none) */
-    {
-        const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC; /* as the kernel counts them */
-        a.fd_ok = sup_bh * a.B * a.H <= INT32_MAX && a.H <= INT32_MAX;
-        if (a.fd_ok) {
-            a.fd_sup.init((uint32_t)sup_bh);
-            a.fd_h.init((uint32_t)a.H);
-            a.fd_grp.init((uint32_t)(a.H / a.Hkv));
-        }
+    a.fd_ok = sup_bh * a.B * a.H <= INT32_MAX && a.H <= INT32_MAX;
+    if (a.fd_ok) {
+        a.fd_sup.init((uint32_t)sup_bh);
+        a.fd_h.init((uint32_t)a.H);
+        a.fd_grp.init((uint32_t)(a.H / a.Hkv));
     }
     int64_t grid = nsup < sms ? nsup : sms;
     /* GRAPHATTN_MAX_CTAS=n: at most n CTAs (tests: several rounds of super tiles per CTA on small inputs) */
