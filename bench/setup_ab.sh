@@ -27,16 +27,16 @@ GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=150 timeout 200 $T fast_division_matches_in
   head_dim_256_runs_on_the_tiles_and_matches_reference 2>&1 | grep -E "FAIL|passed,|fail|expected|row sums" | head -20 | tee /tmp/t.txt
 grep -qE "FAIL|[1-9][0-9]* failed" /tmp/t.txt && { echo "tests failed: no timings"; exit 1; }
 GRAPHATTN_WS=3 GA_EXPECT_WGMMA=1 timeout 60 $T persistent_tma_tiles_match_reference 2>&1 | grep -E "FAIL|passed,|row sums" | head -5
-b() { local l=$1 g=$2; shift 2; timeout 60 "$g" bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"; }
+. bench/ab_lib.sh
 for r in 1 2; do for t in main branch; do
   G=$M; [ $t = branch ] && G=$B
   echo "== $t round $r"
-  b "window 2^20" $G --graph window:256 --n 2^20 --dim 64 --dtype bf16 --repeats 20
-  b "window 2^22" $G --graph window:256 --n 2^22 --dim 64 --dtype bf16 --repeats 10
-  b "window 2^24" $G --graph window:256 --n 2^24 --dim 64 --dtype bf16 --repeats 5
-  b "window H16 2^22" $G --graph window:256 --n 2^22 --heads 16 --dim 64 --dtype bf16 --repeats 3
-  b "causal bf16 D64 H16" $G --graph causal --n 2^16 --heads 16 --dim 64 --dtype bf16 --repeats 5
-  b "dense bf16 D128 H16" $G --graph dense --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 3
-  b "causal f16 D128 H16" $G --graph causal --n 2^16 --heads 16 --dim 128 --dtype f16 --repeats 3
+  ab_bench "window 2^20" --graph window:256 --n 2^20 --dim 64 --dtype bf16 --repeats 20
+  ab_bench "window 2^22" --graph window:256 --n 2^22 --dim 64 --dtype bf16 --repeats 10
+  ab_bench "window 2^24" --graph window:256 --n 2^24 --dim 64 --dtype bf16 --repeats 5
+  ab_bench "window H16 2^22" --graph window:256 --n 2^22 --heads 16 --dim 64 --dtype bf16 --repeats 3
+  ab_bench "causal bf16 D64 H16" --graph causal --n 2^16 --heads 16 --dim 64 --dtype bf16 --repeats 5
+  ab_bench "dense bf16 D128 H16" --graph dense --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 3
+  ab_bench "causal f16 D128 H16" --graph causal --n 2^16 --heads 16 --dim 128 --dtype f16 --repeats 3
 done; done
 G=$B timeout 150 bash bench/ncu_source.sh 2>&1 | tail -6
