@@ -1696,28 +1696,35 @@ TEST(persistent_tma_tiles_match_reference) {
         {"window:300", 3100, 3000, 2, 4, 2, 64, GA_F16, 1},
         {"window:260,280", 2900, 2900, 2, 4, 1, 64, GA_BF16, 0},
     };
-    for (int pass = 0; pass < 4; pass += pass == 0 ? 2 : 1) {
+    /* pass 4: pass 3 again with P's row sums on the tensor cores (GRAPHATTN_WS_ROWSUM=1; off by
+     * default since run 20a) */
+    for (int p4 = 0; p4 < 5; p4 += p4 == 0 ? 2 : 1) {
+        const int pass = p4 == 4 ? 3 : p4, sums = p4 == 4;
         if (!tile_kernel_select(pass)) continue;
+        if (sums) setenv("GRAPHATTN_WS_ROWSUM", "1", 1);
+        else unsetenv("GRAPHATTN_WS_ROWSUM");
         const long long before = ga_cuda_testing_tma_tile_calls(), ws_before = ga_cuda_testing_ws_tile_calls(),
                         rs_before = ga_cuda_testing_ws_rowsum_calls();
-        run_tile_cases("TMA tiles", pass, cases, sizeof cases / sizeof *cases, 6100);
+        run_tile_cases(sums ? "TMA tiles, tensor-core row sums" : "TMA tiles", pass, cases, sizeof cases / sizeof *cases, 6100);
         run_after_prior("TMA tiles", pass, "window:300", 2000, 3, 400);
         expect_tma_calls("TMA", pass, ga_cuda_testing_tma_tile_calls() - before, (long long)(sizeof cases / sizeof *cases) + 1);
         expect_ws_calls("TMA", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 6);
-        /* without lse its D 64 consumers sum P's rows on the tensor cores: case 8 (four
-         * consumers; the three-consumer D 64 instance has no row sums) and the unsplit middle of
-         * case 5 (bf16, no lse, its short rows the first 4 tiles: in parts, ws_parts; its split
-         * ends have no row sums; with three consumers the TMA kernel takes it whole); not case 2
-         * (D 128 keeps fp32 sums), and the lse cases (lse checked to 1e-5, which those sums miss)
-         * and the prior state must not */
+        /* by default no call sums P's rows on the tensor cores. With GRAPHATTN_WS_ROWSUM=1, calls
+         * without lse have their D 64 consumers do it: case 8 (four consumers; the three-consumer
+         * D 64 instance has no row sums) and the unsplit middle of case 5 (bf16, no lse, its
+         * short rows the first 4 tiles: in parts, ws_parts; its split ends have no row sums; with
+         * three consumers the TMA kernel takes it whole); not case 2 (D 128 keeps fp32 sums), and
+         * the lse cases (lse checked to 1e-5, which those sums miss) and the prior state must not */
         const char *parts_env = getenv("GRAPHATTN_WS_PARTS");
         const int parts_off = parts_env && parts_env[0] == '0';
         const long long rs = ga_cuda_testing_ws_rowsum_calls() - rs_before,
-                        rs_want = ws_started_with()[0] == '3' ? 0 : parts_off ? 1 : 2;
-        printf("TMA row sums on the tensor cores (%s): %lld\n", tile_kernel_name(pass), rs);
+                        rs_want = !sums || ws_started_with()[0] == '3' ? 0 : parts_off ? 1 : 2;
+        printf("TMA row sums on the tensor cores (%s%s): %lld\n", tile_kernel_name(pass), sums ? ", GRAPHATTN_WS_ROWSUM=1" : "", rs);
         if (pass == 3 && wgmma_expected() && rs != rs_want)
-            ga_test_fail(__FILE__, __LINE__, "tensor-core row sums ran %lld times, expected %lld (cases 8 and 5's middle)", rs, rs_want);
+            ga_test_fail(__FILE__, __LINE__, "tensor-core row sums ran %lld times, expected %lld (%s)", rs, rs_want,
+                         sums ? "cases 8 and 5's middle" : "none by default");
     }
+    unsetenv("GRAPHATTN_WS_ROWSUM");
     tile_kernel_reset();
 }
 

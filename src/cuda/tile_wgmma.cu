@@ -1265,24 +1265,68 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         const bool valid = qt < a.q_tiles;
         const int q0 = (int)(qt * 64), qlast = valid ? (int)min(qt * 64 + 64, a.nq) - 1 : q0;
         int mkb = w.ke, mke = w.ke; /* this consumer's key tiles (none past the last query tile) */
-        if (valid) {
-            int64_t kb, ke;
-            key_tiles(a, q0, qlast, kb, ke);
-            mkb = (int)kb;
-            mke = (int)ke;
-        }
-        mkb = __shfl_sync(0xffffffffu, mkb, 0);
-        mke = __shfl_sync(0xffffffffu, mke, 0);
-        const bool split =
-            SPLIT && __shfl_sync(0xffffffffu, valid && a.iv.fewest_keys(q0, qlast) < GA_TILE_SPLIT_KEYS ? 1 : 0, 0) != 0;
-        auto clampk = [&](int64_t x) { return (int)max((int64_t)-1, min(a.nk, x)); };
-        const int full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
-        const int full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
+        int full_lo, full_hi;
         const int row0 = q0 + cw * 16 + g, row1 = row0 + 8;
         /* the rows' bounds before any wait (ranges: loads, issued together with the ones above
          * rather than after the barriers; the listed-key instances keep them below, where their
          * registers are free) */
-        const RowBounds rb_early = XK ? RowBounds{0, 0, 0, 0} : row_bounds(a, row0, row1); /* XK: registers */
+        RowBounds rb_early = RowBounds{0, 0, 0, 0};
+        bool split;
+        /* Two copies of the generic bounds, in two orders: D = 64 without listed keys as measured
+         * with the 32-bit bounds beside them (bench/RESULTS.md run 20a), the others as before that
+         * change, since at D = 128 the same source in the new order changed ptxas's allocation in
+         * the key loop and made dense bf16 H 16 4% slower (62.4 against 60.0 ms, run 20a) */
+        if constexpr (!XK && D <= 64) {
+            if (a.iv.affine) {
+                /* window, causal, dense: every bound below from two 64-bit sums, lo and hi of row
+                 * q0 clipped to [-128, nk + 64], then rows q0 + d (d < 64) in 32 bits: a base below
+                 * -128 stays below -1 for 63 rows more and one above nk + 64 above nk, so each
+                 * bound clips as it did from 64 bits (key_tiles' klo alike: lo(q0) <= nk - 1 -
+                 * left <= nk here) */
+                const int nk = (int)a.nk, nq = (int)a.nq;
+                const int lb = (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.lo_off));
+                const int hb = (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.hi_off));
+                auto clo = [&](int d) { return max(-1, min(nk, lb + d)); };     /* lo(q0 + d) in [-1, nk] */
+                auto chi = [&](int d) { return max(-1, min(nk - 1, hb + d)); }; /* hi(q0 + d) in [-1, nk - 1] */
+                if (valid) {
+                    const int klo = max(0, clo(0)), khi = chi(qlast - q0);
+                    mkb = klo >> 6;
+                    mke = khi >= klo ? (khi >> 6) + 1 : mkb;
+                }
+                full_lo = qlast - q0 == 63 ? clo(63) : INT32_MAX;
+                full_hi = chi(0);
+                rb_early = RowBounds{clo(row0 - q0), row0 < nq ? chi(row0 - q0) : -1, clo(row1 - q0),
+                                     row1 < nq ? chi(row1 - q0) : -1};
+            } else {
+                if (valid) {
+                    int64_t kb, ke;
+                    key_tiles(a, q0, qlast, kb, ke);
+                    mkb = (int)kb;
+                    mke = (int)ke;
+                }
+                auto clampk = [&](int64_t x) { return (int)max((int64_t)-1, min(a.nk, x)); };
+                full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
+                full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
+                rb_early = row_bounds(a, row0, row1);
+            }
+            mkb = __shfl_sync(0xffffffffu, mkb, 0);
+            mke = __shfl_sync(0xffffffffu, mke, 0);
+            split = SPLIT && __shfl_sync(0xffffffffu, valid && a.iv.fewest_keys(q0, qlast) < GA_TILE_SPLIT_KEYS ? 1 : 0, 0) != 0;
+        } else {
+            if (valid) {
+                int64_t kb, ke;
+                key_tiles(a, q0, qlast, kb, ke);
+                mkb = (int)kb;
+                mke = (int)ke;
+            }
+            mkb = __shfl_sync(0xffffffffu, mkb, 0);
+            mke = __shfl_sync(0xffffffffu, mke, 0);
+            split = SPLIT && __shfl_sync(0xffffffffu, valid && a.iv.fewest_keys(q0, qlast) < GA_TILE_SPLIT_KEYS ? 1 : 0, 0) != 0;
+            auto clampk = [&](int64_t x) { return (int)max((int64_t)-1, min(a.nk, x)); };
+            full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
+            full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
+            if (!XK) rb_early = row_bounds(a, row0, row1); /* XK: below (registers) */
+        }
         if (!XK && a.iv.kind == GA_TILE_RANGES && cw == 0 && lane < 8 && u0 + gridDim.x < nsup) {
             const int64_t u_next = ordered ? u_ahead : u0 + gridDim.x;
             /* ranges: the next super tile's bounds (this consumer's 64 rows: 4 lines of each
@@ -1741,16 +1785,18 @@ static int ws_consumers(const TileArgs &a, int sms) {
     return ws_enough(a, sms, 4) ? 4 : 0;
 }
 
-/* Whether the warp-specialized kernel sums P's rows on the tensor cores (LS): only where the
- * call asks for no lse (and merges into no prior state, which needs one). Those sums add the
- * bf16/f16-rounded P that P V weights V with, so the output is the same convex combination of V
- * rows (no worse), but the sum is off by ~1e-4 relative against fp32 sums, and lse = m + log l
- * must stay within 1e-5 (test_cuda's bound). H200 (bench/RESULTS.md run 10): 2^22 1.858 ->
- * 1.801 ms, 2^24 7.31 -> 7.10. GRAPHATTN_WS_ROWSUM=0 turns it off (for comparisons). */
+/* Whether the warp-specialized kernel sums P's rows on the tensor cores (LS): only where
+ * GRAPHATTN_WS_ROWSUM=1 asks for it and the call asks for no lse (and merges into no prior state,
+ * which needs one). Those sums add the bf16/f16-rounded P that P V weights V with, so the output
+ * is the same convex combination of V rows (no worse), but the sum is off by ~1e-4 relative
+ * against fp32 sums, and lse = m + log l must stay within 1e-5 (test_cuda's bound). They were
+ * the default from run 10 (2^22 1.858 -> 1.801 ms, 2^24 7.31 -> 7.10) until the key loop had
+ * changed enough that fp32 sums were faster (H200, bench/RESULTS.md run 20a, two rounds each:
+ * window 513 at 2^22 1.615 / 1.616 -> 1.573 / 1.584 ms, 2^24 6.30 / 6.32 -> 6.24 / 6.19). */
 static bool ws_rowsum(const TileArgs &a) {
     if (a.lse || a.accumulate) return false;
     const char *env = getenv("GRAPHATTN_WS_ROWSUM");
-    return !(env && env[0] == '0');
+    return env && env[0] == '1';
 }
 
 /* launch_ws_as with P's row sums on the tensor cores where ws_rowsum allows them */
