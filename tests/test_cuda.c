@@ -1569,7 +1569,8 @@ TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
 TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
     NEED_GPU();
     const tile_case cases[] = {
-        /* run_tile_cases: cases 2, 5 and 8 without lse (row sums on the tensor cores where the
+        /* run_tile_cases: cases 2, 5 and 8 without lse (with GRAPHATTN_WS_ROWSUM=1, as CTest's
+         * cuda.with_tensor_core_row_sums runs this test, row sums on the tensor cores where the
          * warp-specialized kernel takes them: f16 and bf16) */
         {"window:100", 700, 700, 1, 1, 1, 256, GA_BF16, 0},
         {"causal", 700, 900, 1, 1, 1, 256, GA_BF16, 0},
@@ -1697,7 +1698,8 @@ TEST(persistent_tma_tiles_match_reference) {
         {"window:260,280", 2900, 2900, 2, 4, 1, 64, GA_BF16, 0},
     };
     /* pass 4: pass 3 again with P's row sums on the tensor cores (GRAPHATTN_WS_ROWSUM=1; off by
-     * default since run 20a) */
+     * default since run 20a); the process's own setting is restored after */
+    const env_saved rowsum_env = env_save("GRAPHATTN_WS_ROWSUM");
     for (int p4 = 0; p4 < 5; p4 += p4 == 0 ? 2 : 1) {
         const int pass = p4 == 4 ? 3 : p4, sums = p4 == 4;
         if (!tile_kernel_select(pass)) continue;
@@ -1724,7 +1726,7 @@ TEST(persistent_tma_tiles_match_reference) {
             ga_test_fail(__FILE__, __LINE__, "tensor-core row sums ran %lld times, expected %lld (%s)", rs, rs_want,
                          sums ? "cases 8 and 5's middle" : "none by default");
     }
-    unsetenv("GRAPHATTN_WS_ROWSUM");
+    env_restore(&rowsum_env);
     tile_kernel_reset();
 }
 
@@ -1732,8 +1734,8 @@ TEST(persistent_tma_tiles_match_reference) {
  * tiles run in parts on the warp-specialized kernel: the tiles between them on the unsplit
  * instance, the ends on the split one (ws_parts). Causal (the first 256 rows), a window with two
  * short ends (three launches), causal bottom-right aligned with Nq < Nk, blocks with a short last
- * block, output over q with batches and GQA, no lse (the middle's row sums on the tensor cores),
- * a prior state; and two calls that must not take parts: a window whose every row is short, and
+ * block, output over q with batches and GQA, no lse (with GRAPHATTN_WS_ROWSUM=1 the middle's row
+ * sums on the tensor cores), a prior state; and two calls that must not take parts: a window whose every row is short, and
  * a causal call too short for its middle to be most of it. D 128 and 256 take parts only with
  * GRAPHATTN_WS_PARTS=1, none take them with =0. All against the fp64 reference on the Hopper
  * pass (default launch choice) and with GRAPHATTN_WS=4, where on the H200 each call must have
@@ -1800,8 +1802,8 @@ TEST(split_rows_run_in_parts_and_match_reference) {
 /* Ranges with their work order (documents here) run bf16 split rows in parts too: the super
  * tiles with a row of fewer than 256 keys (each document's first rows) on the split instance,
  * the others on the unsplit one (ws_ranges_parts), each launch in the order's order. Causal
- * documents, output over q with batches, GQA and no lse (the long units' row sums on the tensor
- * cores), short documents among long ones, Nq < Nk, a prior state; and two calls that must not
+ * documents, output over q with batches, GQA and no lse (with GRAPHATTN_WS_ROWSUM=1 the long
+ * units' row sums on the tensor cores), short documents among long ones, Nq < Nk, a prior state; and two calls that must not
  * run in parts: every super tile short (documents of 400 tokens), and f16 (never split). With
  * the order forced (GRAPHATTN_ORDER=1), on the warp-specialized pass with all CTAs and with 3
  * (several rounds in each launch), and with GRAPHATTN_WS_PARTS=0; every row against the fp64

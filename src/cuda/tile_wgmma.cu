@@ -1282,7 +1282,8 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                  * q0 clipped to [-128, nk + 64], then rows q0 + d (d < 64) in 32 bits: a base below
                  * -128 stays below -1 for 63 rows more and one above nk + 64 above nk, so each
                  * bound clips as it did from 64 bits (key_tiles' klo alike: lo(q0) <= nk - 1 -
-                 * left <= nk here) */
+                 * left <= nk here). In int: nk < 2^31 - 129 (tma_map takes no more rows, and
+                 * without its maps no TMA kernel runs), so hb + 63 <= nk + 127 does not overflow */
                 const int nk = (int)a.nk, nq = (int)a.nq;
                 const int lb = (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.lo_off));
                 const int hb = (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.hi_off));
@@ -1792,7 +1793,8 @@ static int ws_consumers(const TileArgs &a, int sms) {
  * against fp32 sums, and lse = m + log l must stay within 1e-5 (test_cuda's bound). They were
  * the default from run 10 (2^22 1.858 -> 1.801 ms, 2^24 7.31 -> 7.10) until the key loop had
  * changed enough that fp32 sums were faster (H200, bench/RESULTS.md run 20a, two rounds each:
- * window 513 at 2^22 1.615 / 1.616 -> 1.573 / 1.584 ms, 2^24 6.30 / 6.32 -> 6.24 / 6.19). */
+ * window 513 at 2^22 1.615 / 1.616 -> 1.573 / 1.584 ms, 2^24 6.30 / 6.32 -> 6.24 / 6.19, 0.9-2.6%
+ * per round). The D = 256 and listed-key instances follow without an A/B of their own. */
 static bool ws_rowsum(const TileArgs &a) {
     if (a.lse || a.accumulate) return false;
     const char *env = getenv("GRAPHATTN_WS_ROWSUM");
