@@ -5,3 +5,26 @@ ab_bench() {
   local l=$1; shift
   timeout 60 "$G" bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"
 }
+# ab_build MAIN_DIR: this tree's build-gpu (everything) and MAIN_DIR's (the tool alone) built side
+# by side (Release, CUDA); sets T (this tree's test_cuda), B (its tool) and M (main's tool). Fails
+# (after the build logs' tails) when one of them is missing.
+ab_build() {
+  local cfg="-DCMAKE_BUILD_TYPE=Release -DGRAPHATTN_CUDA=ON"
+  (cmake -S . -B build-gpu $cfg >/dev/null && cmake --build build-gpu -j10) > /tmp/build-this.log 2>&1 &
+  (cd "$1" && cmake -S . -B build-gpu $cfg >/dev/null && cmake --build build-gpu -j6 --target graphattn_cmd) \
+    > /tmp/build-main.log 2>&1 &
+  wait
+  tail -1 /tmp/build-this.log; tail -1 /tmp/build-main.log
+  T=build-gpu/tests/test_cuda B=build-gpu/tools/graphattn M=$1/build-gpu/tools/graphattn
+  [ -x "$T" ] && [ -x "$M" ] || { tail -n 30 /tmp/build-this.log /tmp/build-main.log; return 1; }
+}
+# ab_rounds NAME CASES: two rounds, each running the function CASES (ab_bench calls) with G set to
+# main's tool (M) and then to this tree's (B), under "== main round R" / "== NAME round R"
+ab_rounds() {
+  local r t
+  for r in 1 2; do for t in main "$1"; do
+    G=$M; [ "$t" = main ] || G=$B
+    echo "== $t round $r"
+    "$2"
+  done; done
+}

@@ -10,13 +10,8 @@
 # medians, ms), then D 64's row sums on and off on the patched tree (two rounds), then ncu's
 # per-instruction view of the patched kernel (bench/ncu_source.sh).
 set -u
-cfg="-DCMAKE_BUILD_TYPE=Release -DGRAPHATTN_CUDA=ON"
-(cmake -S . -B build-gpu $cfg >/dev/null && cmake --build build-gpu -j10) > /tmp/build-p.log 2>&1 &
-(cd .. && cmake -S . -B build-gpu $cfg >/dev/null && cmake --build build-gpu -j6 --target graphattn_cmd) > /tmp/build-m.log 2>&1 &
-wait
-tail -1 /tmp/build-p.log; tail -1 /tmp/build-m.log
-T=build-gpu/tests/test_cuda B=build-gpu/tools/graphattn M=../build-gpu/tools/graphattn
-[ -x $T ] && [ -x $M ] || { tail -30 /tmp/build-p.log /tmp/build-m.log; exit 1; }
+. bench/ab_lib.sh
+ab_build .. || exit 1
 echo "== tests (patched tree)"
 GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=300 timeout 240 $T persistent_tma_tiles_match_reference tile_sweep_matches_reference \
   randomized_sweep_matches_reference split_rows_run_in_parts_and_match_reference unequal_query_and_key_counts_align_bottom_right \
@@ -25,17 +20,15 @@ GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=300 timeout 240 $T persistent_tma_tiles_mat
   tile_engine_accumulates_into_a_prior_state 2>&1 | grep -E "FAIL|passed,|fail|expected" | head -20 | tee /tmp/t.txt
 grep -qE "FAIL|[1-9][0-9]* failed" /tmp/t.txt && { echo "tests failed: no timings"; exit 1; }
 GRAPHATTN_MAX_CTAS=3 GA_EXPECT_WGMMA=1 timeout 60 $T persistent_tma_tiles_match_reference split_rows_run_in_parts_and_match_reference 2>&1 | grep -E "FAIL|passed," | head -5
-. bench/ab_lib.sh
-for r in 1 2; do for t in main patched; do
-  G=$M; [ $t = patched ] && G=$B
-  echo "== $t round $r"
+cases() {
   ab_bench "window 2^20" --graph window:256 --n 2^20 --dim 64 --dtype bf16 --repeats 20
   ab_bench "window 2^22" --graph window:256 --n 2^22 --dim 64 --dtype bf16 --repeats 10
   ab_bench "window 2^24" --graph window:256 --n 2^24 --dim 64 --dtype bf16 --repeats 5
   ab_bench "window H16 2^22" --graph window:256 --n 2^22 --heads 16 --dim 64 --dtype bf16 --repeats 3
   ab_bench "causal f16 D64 H16" --graph causal --n 2^16 --heads 16 --dim 64 --dtype f16 --repeats 5
   ab_bench "dense bf16 D128 H16" --graph dense --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 3
-done; done
+}
+ab_rounds patched cases
 echo "== patched tree, D 64: row sums on the tensor cores (default) against fp32 (GRAPHATTN_WS_ROWSUM=0; run 19b's open question)"
 G=$B
 for r in 1 2; do for v in default 0; do

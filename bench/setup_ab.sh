@@ -12,14 +12,8 @@
 # then ncu's per-instruction view of this tree's kernel.
 # Usage (repository root, GPU machine): timeout 590 bash bench/setup_ab.sh
 set -u
-cfg="-DCMAKE_BUILD_TYPE=Release -DGRAPHATTN_CUDA=ON"
-(cmake -S . -B build-gpu $cfg >/dev/null && cmake --build build-gpu -j10) > /tmp/build-branch.log 2>&1 &
-(cd build-src-main && cmake -S . -B build-gpu $cfg >/dev/null && cmake --build build-gpu -j6 --target graphattn_cmd) \
-  > /tmp/build-main.log 2>&1 &
-wait
-tail -1 /tmp/build-branch.log; tail -1 /tmp/build-main.log
-T=build-gpu/tests/test_cuda B=build-gpu/tools/graphattn M=build-src-main/build-gpu/tools/graphattn
-[ -x $T ] && [ -x $M ] || { tail -30 /tmp/build-branch.log /tmp/build-main.log; exit 1; }
+. bench/ab_lib.sh
+ab_build build-src-main || exit 1
 echo "== tests (this tree)"
 GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=150 timeout 200 $T fast_division_matches_integer_division persistent_tma_tiles_match_reference \
   tile_sweep_matches_reference randomized_sweep_matches_reference split_rows_run_in_parts_and_match_reference \
@@ -27,10 +21,7 @@ GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=150 timeout 200 $T fast_division_matches_in
   head_dim_256_runs_on_the_tiles_and_matches_reference 2>&1 | grep -E "FAIL|passed,|fail|expected|row sums" | head -20 | tee /tmp/t.txt
 grep -qE "FAIL|[1-9][0-9]* failed" /tmp/t.txt && { echo "tests failed: no timings"; exit 1; }
 GRAPHATTN_WS=3 GA_EXPECT_WGMMA=1 timeout 60 $T persistent_tma_tiles_match_reference 2>&1 | grep -E "FAIL|passed,|row sums" | head -5
-. bench/ab_lib.sh
-for r in 1 2; do for t in main branch; do
-  G=$M; [ $t = branch ] && G=$B
-  echo "== $t round $r"
+cases() {
   ab_bench "window 2^20" --graph window:256 --n 2^20 --dim 64 --dtype bf16 --repeats 20
   ab_bench "window 2^22" --graph window:256 --n 2^22 --dim 64 --dtype bf16 --repeats 10
   ab_bench "window 2^24" --graph window:256 --n 2^24 --dim 64 --dtype bf16 --repeats 5
@@ -38,5 +29,6 @@ for r in 1 2; do for t in main branch; do
   ab_bench "causal bf16 D64 H16" --graph causal --n 2^16 --heads 16 --dim 64 --dtype bf16 --repeats 5
   ab_bench "dense bf16 D128 H16" --graph dense --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 3
   ab_bench "causal f16 D128 H16" --graph causal --n 2^16 --heads 16 --dim 128 --dtype f16 --repeats 3
-done; done
+}
+ab_rounds branch cases
 G=$B timeout 150 bash bench/ncu_source.sh 2>&1 | tail -6
