@@ -1272,11 +1272,12 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
          * registers are free) */
         RowBounds rb_early = RowBounds{0, 0, 0, 0};
         bool split;
-        /* Two copies of the generic bounds, in two orders: D = 64 without listed keys as measured
-         * with the 32-bit bounds beside them (bench/RESULTS.md run 20a), the others as before that
-         * change, since at D = 128 the same source in the new order changed ptxas's allocation in
-         * the key loop and made dense bf16 H 16 4% slower (62.4 against 60.0 ms, run 20a) */
-        if constexpr (!XK && D <= 64) {
+        /* Two copies of the generic bounds, in two orders: D = 64 as measured with the 32-bit
+         * bounds beside them (bench/RESULTS.md run 20a; the listed-key instances since run 21a,
+         * which form their rows' bounds below), the others as before that change, since at
+         * D = 128 the same source in the new order changed ptxas's allocation in the key loop and
+         * made dense bf16 H 16 4% slower (62.4 against 60.0 ms, run 20a) */
+        if constexpr (D <= 64) {
             if (a.iv.affine) {
                 /* window, causal, dense: every bound below from two 64-bit sums, lo and hi of row
                  * q0 clipped to [-128, nk + 64], then rows q0 + d (d < 64) in 32 bits: a base below
@@ -1296,8 +1297,9 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                 }
                 full_lo = qlast - q0 == 63 ? clo(63) : INT32_MAX;
                 full_hi = chi(0);
-                rb_early = RowBounds{clo(row0 - q0), row0 < nq ? chi(row0 - q0) : -1, clo(row1 - q0),
-                                     row1 < nq ? chi(row1 - q0) : -1};
+                if constexpr (!XK) /* XK: below (registers) */
+                    rb_early = RowBounds{clo(row0 - q0), row0 < nq ? chi(row0 - q0) : -1, clo(row1 - q0),
+                                         row1 < nq ? chi(row1 - q0) : -1};
             } else {
                 if (valid) {
                     int64_t kb, ke;
@@ -1308,7 +1310,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                 auto clampk = [&](int64_t x) { return (int)max((int64_t)-1, min(a.nk, x)); };
                 full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
                 full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
-                rb_early = row_bounds(a, row0, row1);
+                if constexpr (!XK) rb_early = row_bounds(a, row0, row1); /* XK: below (registers) */
             }
             mkb = __shfl_sync(0xffffffffu, mkb, 0);
             mke = __shfl_sync(0xffffffffu, mke, 0);
@@ -1794,7 +1796,8 @@ static int ws_consumers(const TileArgs &a, int sms) {
  * the default from run 10 (2^22 1.858 -> 1.801 ms, 2^24 7.31 -> 7.10) until the key loop had
  * changed enough that fp32 sums were faster (H200, bench/RESULTS.md run 20a, two rounds each:
  * window 513 at 2^22 1.615 / 1.616 -> 1.573 / 1.584 ms, 2^24 6.30 / 6.32 -> 6.24 / 6.19, 0.9-2.6%
- * per round). The D = 256 and listed-key instances follow without an A/B of their own. */
+ * per round). The D = 256 and listed-key instances too: fp32 sums 1.6-3.6% faster for Longformer
+ * and 2.2-2.6% on the D = 256 window, causal D = 256 within 0.4% (run 21a). */
 static bool ws_rowsum(const TileArgs &a) {
     if (a.lse || a.accumulate) return false;
     const char *env = getenv("GRAPHATTN_WS_ROWSUM");
