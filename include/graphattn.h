@@ -161,7 +161,11 @@ typedef enum ga_component_kind {
 
 typedef enum ga_index_type { GA_INDEX_INT32 = 0, GA_INDEX_INT64 = 1 } ga_index_type;
 
-/** Create an empty graph. Free it with ga_graph_destroy. */
+/** Create an empty graph (*graph; NULL on failure). Free it with ga_graph_destroy.
+ *  Limits, checked where a value is given: Nq and Nk in [1, 2^40] (at call time); window, dilated
+ *  and bigbird extents and their products at most 2^50; random r and bigbird random blocks at
+ *  most 2^22; global and documents lists at most 2^40 entries (4096 inside a spec string); coo
+ *  nnz at most 2^56. */
 GA_API ga_status ga_graph_create(ga_graph **graph);
 /** Free a graph and everything it owns (host and device copies). NULL is a no-op. */
 GA_API void ga_graph_destroy(ga_graph *graph);
@@ -212,7 +216,8 @@ GA_API ga_status ga_graph_add_csr(ga_graph *graph, int64_t nrows, int64_t ncols,
 GA_API ga_status ga_graph_add_coo(ga_graph *graph, int64_t nrows, int64_t ncols, int64_t nnz, const void *row,
                                   const void *col, ga_index_type index_type);
 
-/** Parse a graph spec (the grammar the command line and Python use):
+/** Parse a graph spec (the grammar the command line and Python use) into a new graph (*graph;
+ *  NULL on any failure, so ga_graph_destroy(*graph) is always safe):
  *    SPEC := COMPONENT ('+' COMPONENT)*
  *    dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O
  *    | global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | documents:B1,B2,...
@@ -231,7 +236,8 @@ GA_API int ga_graph_component_kind(const ga_graph *graph, int64_t index);
  *  tokens in range). The forward call does this too. */
 GA_API ga_status ga_graph_check(const ga_graph *graph, int64_t nq, int64_t nk);
 
-/** Number of (de-duplicated) edges of the graph over Nq x Nk. O(edges) time for most graphs. */
+/** Number of (de-duplicated) edges of the graph over Nq x Nk. O(edges) time for most graphs.
+ *  GA_ERR_OVERFLOW where the count does not fit in int64 (Nq and Nk may each be up to 2^40). */
 GA_API ga_status ga_graph_count_edges(const ga_graph *graph, int64_t nq, int64_t nk, int64_t *edges);
 
 typedef struct ga_degree_stats {
@@ -243,8 +249,9 @@ typedef struct ga_degree_stats {
 } ga_degree_stats;
 GA_API ga_status ga_graph_degree_stats(const ga_graph *graph, int64_t nq, int64_t nk, ga_degree_stats *stats);
 
-/** The sorted key list of one query row: writes at most `capacity` keys to `keys` and the row's
- *  full degree to *degree (call with capacity 0 to size the buffer). */
+/** The sorted key list of one query row: writes the row's degree to *degree and, when they fit
+ *  (degree <= capacity), its keys in increasing order to `keys`; when they do not, nothing to
+ *  `keys` (call with capacity 0 to size the buffer). */
 GA_API ga_status ga_graph_row(const ga_graph *graph, int64_t nq, int64_t nk, int64_t row, int64_t *keys,
                               int64_t capacity, int64_t *degree);
 
@@ -275,12 +282,17 @@ typedef enum ga_backend {
  *  union. Requires lse. */
 #define GA_FLAG_ACCUMULATE 1u
 
+/** The most CPU threads a call may ask for (ga_options.num_threads; GA_ERR_BAD_PARAMETER above).
+ *  OpenMP itself exits the process when it cannot create a thread, so the library bounds what it
+ *  asks for. */
+#define GA_MAX_THREADS 1024
+
 typedef struct ga_options {
     double scale;       /* softmax scale; 0 means 1/sqrt(D) */
     unsigned flags;     /* GA_FLAG_* */
     ga_backend backend; /* GA_BACKEND_AUTO by default */
     void *stream;       /* cudaStream_t for the CUDA backend; NULL = default stream */
-    int num_threads;    /* CPU threads; 0 = OpenMP default */
+    int num_threads;    /* CPU threads, at most GA_MAX_THREADS; 0 = OpenMP default */
 } ga_options;
 
 /** Fill options with the defaults (scale from D, no flags, auto backend, default stream). */

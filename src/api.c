@@ -319,8 +319,9 @@ static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga
                opt.flags & ~(unsigned)GA_FLAG_ACCUMULATE);
     GA_FAIL_IF(need_out && (opt.flags & GA_FLAG_ACCUMULATE) && !lse, GA_ERR_BAD_PARAMETER,
                "options: GA_FLAG_ACCUMULATE needs lse (the prior state is (out, lse))");
-    GA_FAIL_IF(opt.num_threads < 0, GA_ERR_BAD_PARAMETER, "options: num_threads = %d must be >= 0",
-               opt.num_threads);
+    GA_FAIL_IF(opt.num_threads < 0 || opt.num_threads > GA_MAX_THREADS, GA_ERR_BAD_PARAMETER,
+               "options: num_threads = %d must be in [0, %d] (0: OpenMP's default)", opt.num_threads,
+               GA_MAX_THREADS);
 
     /* graph against the sizes */
     GA_TRY(ga_graph_check(graph, Nq, Nk));
@@ -469,8 +470,9 @@ ga_status ga_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *o
     GA_FAIL_IF(ga_overlap(ela, elb), GA_ERR_ALIASING, "lse_a overlaps lse_b");
     GA_FAIL_IF(opt.flags != 0, GA_ERR_BAD_PARAMETER, "options: flags 0x%x mean nothing to ga_merge_states",
                opt.flags);
-    GA_FAIL_IF(opt.num_threads < 0, GA_ERR_BAD_PARAMETER, "options: num_threads = %d must be >= 0",
-               opt.num_threads);
+    GA_FAIL_IF(opt.num_threads < 0 || opt.num_threads > GA_MAX_THREADS, GA_ERR_BAD_PARAMETER,
+               "options: num_threads = %d must be in [0, %d] (0: OpenMP's default)", opt.num_threads,
+               GA_MAX_THREADS);
 
     if (backend == GA_BACKEND_CUDA) return ga_cuda_merge_states(out_a, lse_a, out_b, lse_b, opt.stream);
     return ga_cpu_merge_states(out_a, lse_a, out_b, lse_b, opt.num_threads);

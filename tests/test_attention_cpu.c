@@ -569,6 +569,52 @@ TEST(large_logits_stay_finite_and_correct) {
     ga_graph_destroy(g);
 }
 
+TEST(nan_inputs_make_their_rows_nan_on_both_cpu_backends) {
+    /* A NaN in q row 10 and one in key 40's K: the fp64 reference's softmax gives NaN in row 10 and
+     * in every row that attends key 40 (36..44 under window:4), and so must the fast backend,
+     * rather than dropping the NaN from the row's max (which made row 10 look like a row without
+     * edges: out 0, lse -inf). Every other row stays finite and matches. */
+    const int64_t N = 64, D = 16;
+    ga_graph *g = graph_new();
+    ga_graph_add_window(g, 4, 4);
+    rng r = {2024};
+    ga_tensor q = make_tensor(GA_F32, 1, N, 1, D, 0), k = make_tensor(GA_F32, 1, N, 1, D, 0),
+              v = make_tensor(GA_F32, 1, N, 1, D, 0);
+    fill_normal(&q, &r, 1.0);
+    fill_normal(&k, &r, 1.0);
+    fill_normal(&v, &r, 1.0);
+    for (int64_t d = 0; d < D; d++) set(&q, 0, 10, 0, d, NAN);
+    set(&k, 0, 40, 0, 3, NAN);
+    ga_tensor out[2], lse[2];
+    const ga_backend be[2] = {GA_BACKEND_CPU_REFERENCE, GA_BACKEND_CPU};
+    for (int t = 0; t < 2; t++) {
+        out[t] = make_tensor(GA_F32, 1, N, 1, D, 0);
+        lse[t] = make_tensor(GA_F32, 1, N, 1, 1, 0);
+        ga_options o;
+        ga_options_init(&o);
+        o.backend = be[t];
+        EXPECT_STATUS(ga_attention_forward(g, &q, &k, &v, &out[t], &lse[t], &o, NULL, 0), GA_OK);
+    }
+    for (int64_t i = 0; i < N; i++) {
+        const int want_nan = i == 10 || (i >= 36 && i <= 44);
+        for (int t = 0; t < 2; t++) {
+            const float l = get(&lse[t], 0, i, 0, 0), o0 = get(&out[t], 0, i, 0, 0);
+            if (want_nan != (isnan(l) && isnan(o0)) || (!want_nan && !(isfinite(l) && isfinite(o0))))
+                ga_test_fail(__FILE__, __LINE__, "%s: row %lld: lse %g out[0] %g, want %s",
+                             t ? "cpu" : "reference", (long long)i, l, o0, want_nan ? "NaN" : "finite");
+        }
+        if (!want_nan) EXPECT_NEAR(get(&out[1], 0, i, 0, 5), get(&out[0], 0, i, 0, 5), 1e-5);
+    }
+    for (int t = 0; t < 2; t++) {
+        free(out[t].data);
+        free(lse[t].data);
+    }
+    free(q.data);
+    free(k.data);
+    free(v.data);
+    ga_graph_destroy(g);
+}
+
 TEST(explicit_scale_is_used) {
     ga_graph *g = graph_new();
     ga_graph_add_window(g, 10, 10);

@@ -286,6 +286,41 @@ TEST(window_counts_edges_in_closed_form_at_large_n) {
     ga_graph_destroy(g);
 }
 
+TEST(edge_counts_past_int64_are_overflow_and_below_it_exact) {
+    /* dense over Nk = 2^40 keys: (2^23 - 1) rows have 2^63 - 2^40 edges, which int64 holds; 2^23
+     * rows have 2^63 and 2^24 rows 2^64, which it does not (the sum used to wrap silently) */
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_dense(g));
+    const int64_t nk = (int64_t)1 << 40, rows = ((int64_t)1 << 23) - 1;
+    int64_t edges = -1;
+    ASSERT_OK(ga_graph_count_edges(g, rows, nk, &edges));
+    EXPECT_EQ_I64(edges, rows * nk);
+    edges = -7;
+    EXPECT_STATUS(ga_graph_count_edges(g, rows + 1, nk, &edges), GA_ERR_OVERFLOW);
+    EXPECT_STATUS(ga_graph_count_edges(g, (int64_t)1 << 24, nk, &edges), GA_ERR_OVERFLOW);
+    EXPECT_EQ_I64(edges, -7);
+    ga_graph_destroy(g);
+}
+
+TEST(row_writes_its_keys_only_when_they_all_fit) {
+    /* global:9 + window:1 over 10 x 10, row 5: keys {4, 5, 6, 9} (the generator yields 9 first) */
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    const int64_t tok[] = {9};
+    ASSERT_OK(ga_graph_add_global(g, tok, 1));
+    ASSERT_OK(ga_graph_add_window(g, 1, 1));
+    int64_t keys[4] = {-7, -7, -7, -7}, degree = 0;
+    ASSERT_OK(ga_graph_row(g, 10, 10, 5, keys, 2, &degree));
+    EXPECT_EQ_I64(degree, 4);
+    for (int x = 0; x < 4; x++) EXPECT_EQ_I64(keys[x], -7);
+    ASSERT_OK(ga_graph_row(g, 10, 10, 5, keys, 4, &degree));
+    EXPECT_EQ_I64(degree, 4);
+    const int64_t want[] = {4, 5, 6, 9};
+    for (int x = 0; x < 4; x++) EXPECT_EQ_I64(keys[x], want[x]);
+    ga_graph_destroy(g);
+}
+
 /* ---- explicit graphs ------------------------------------------------------------------------ */
 
 TEST(csr_component_matches_its_arrays) {
@@ -518,11 +553,13 @@ TEST(spec_errors_name_the_offending_part) {
         {"documents:5,3", GA_ERR_BAD_PARAMETER, "nondecreasing"},
         {"causal_documents", GA_ERR_SPEC_SYNTAX, "missing arguments"},
         {"window:99999999999999999999999", GA_ERR_SPEC_SYNTAX, "out of range"},
+        {"bigbird:2251799813685248,1,0,0,1", GA_ERR_BAD_PARAMETER, "block must be in [1, 2^50]"},
+        {"dilated:1,2251799813685248", GA_ERR_BAD_PARAMETER, "step must be in [1, 2^50]"},
         {"csr:only_one.npy", GA_ERR_SPEC_SYNTAX, "two .npy paths"},
         {"csr:/nonexistent/a.npy,/nonexistent/b.npy", GA_ERR_IO, "a.npy"},
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        ga_graph *g = NULL;
+        ga_graph *g = (ga_graph *)&cases[c]; /* not NULL: a failed parse must set it to NULL */
         ga_status st = ga_graph_parse(cases[c].spec, &g);
         if (st != cases[c].want || !strstr(ga_last_error_detail(), cases[c].needle))
             ga_test_fail(__FILE__, __LINE__, "spec '%s': got %s with detail '%s'; want %s mentioning '%s'",

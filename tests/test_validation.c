@@ -311,6 +311,15 @@ TEST(negative_thread_count_is_bad_parameter) {
     EXPECT_REJECTED(call(), GA_ERR_BAD_PARAMETER);
 }
 
+TEST(thread_count_above_the_cap_is_bad_parameter) {
+    /* OpenMP exits the process when it cannot create a thread: the library asks for at most
+     * GA_MAX_THREADS */
+    setup();
+    fx.opt.num_threads = GA_MAX_THREADS + 1;
+    EXPECT_REJECTED(call(), GA_ERR_BAD_PARAMETER);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "[0, 1024]") != NULL);
+}
+
 TEST(explicit_graph_of_another_size_is_graph_mismatch) {
     setup();
     const int64_t ptr[] = {0, 1, 1, 1, 1, 1};
@@ -561,14 +570,27 @@ TEST(csr_and_coo_files_with_bad_edges_fail_to_parse_with_their_own_status) {
         ASSERT_OK(cases[c].idx64 ? ga_npy_save(pb, GA_NPY_I64, 1, &cases[c].ni, cases[c].idx)
                                  : ga_npy_save(pb, GA_NPY_I32, 1, &cases[c].ni, i32));
         snprintf(spec, sizeof spec, "window:1 + %s:%s,%s", cases[c].kind, pa, pb);
-        ga_graph *g = (ga_graph *)(void *)&fx; /* poison: must stay */
+        ga_graph *g = (ga_graph *)(void *)&fx; /* poison: a failed parse sets it to NULL */
         ga_status st = ga_graph_parse(spec, &g);
         if (st != cases[c].want)
             ga_test_fail(__FILE__, __LINE__, "case %zu (%s): got %s (%s), want %s", c, cases[c].kind,
                          ga_status_string(st), ga_last_error_detail(), ga_status_string(cases[c].want));
         if (st == GA_OK) ga_graph_destroy(g);
-        else EXPECT_TRUE(g == (ga_graph *)(void *)&fx);
+        else EXPECT_TRUE(g == NULL);
     }
+    /* coo files give their rows as the largest row index + 1: tensors with more rows than that are
+     * refused with a message that says why (the last rows cannot be given without an edge) */
+    const int64_t n2 = 2, rows[2] = {0, 1}, cols[2] = {0, 5};
+    ASSERT_OK(ga_npy_save(pa, GA_NPY_I64, 1, &n2, rows));
+    ASSERT_OK(ga_npy_save(pb, GA_NPY_I64, 1, &n2, cols));
+    snprintf(spec, sizeof spec, "coo:%s,%s", pa, pb);
+    ga_graph *g = NULL;
+    ASSERT_OK(ga_graph_parse(spec, &g));
+    EXPECT_STATUS(ga_graph_check(g, 2, 8), GA_OK);
+    EXPECT_STATUS(ga_graph_check(g, 8, 8), GA_ERR_GRAPH_MISMATCH);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "largest row index is 1") != NULL);
+    EXPECT_STATUS(ga_graph_check(g, 2, 4), GA_ERR_GRAPH_MISMATCH); /* column 5 needs Nk >= 6 */
+    ga_graph_destroy(g);
     unlink(pa);
     unlink(pb);
 }

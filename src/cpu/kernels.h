@@ -114,12 +114,13 @@ static inline void ga_transpose_tile(const float *src, int64_t lds, int64_t rows
 }
 
 #ifdef GA_CPU_AVX2
-/* exp(x) for x <= 0 (x = -inf gives 0): Cody-Waite reduction to r in [-ln2/2, ln2/2] and a
- * degree-7 polynomial, about 1 ulp; results below the normal range flush to 0. */
+/* exp(x) for x <= 0 (x = -inf gives 0, NaN gives NaN): Cody-Waite reduction to r in
+ * [-ln2/2, ln2/2] and a degree-7 polynomial, about 1 ulp; results below the normal range flush
+ * to 0. */
 static inline __m256 ga_exp_nonpos_256(__m256 x) {
     const __m256 lo = _mm256_set1_ps(-87.33654f);
     const __m256 under = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
-    x = _mm256_max_ps(x, lo);
+    x = _mm256_max_ps(lo, x); /* maxps returns its second operand where either is NaN: NaN stays */
     const __m256 n = _mm256_round_ps(_mm256_mul_ps(x, _mm256_set1_ps(1.44269504088896341f)),
                                      _MM_FROUND_TO_NEAREST_INT | _MM_FROUND_NO_EXC);
     __m256 r = _mm256_fnmadd_ps(n, _mm256_set1_ps(0.693359375f), x);
@@ -150,15 +151,23 @@ static inline float ga_hmax256(__m256 v) {
 }
 #endif
 
-/* max of x[0..n), n % 8 == 0 */
+/* max of x[0..n), n % 8 == 0; NaN if any x[c] is NaN (a NaN score makes its row's softmax NaN,
+ * as in the fp64 reference, rather than dropping out of it) */
 static inline float ga_vmax(const float *x, int64_t n) {
 #ifdef GA_CPU_AVX2
-    __m256 m = _mm256_set1_ps(-INFINITY);
-    for (int64_t c = 0; c < n; c += 8) m = _mm256_max_ps(m, _mm256_loadu_ps(x + c));
-    return ga_hmax256(m);
+    __m256 m = _mm256_set1_ps(-INFINITY), nan = _mm256_setzero_ps();
+    for (int64_t c = 0; c < n; c += 8) {
+        const __m256 v = _mm256_loadu_ps(x + c);
+        m = _mm256_max_ps(m, v);
+        nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+    }
+    return _mm256_movemask_ps(nan) ? NAN : ga_hmax256(m);
 #else
     float m = -INFINITY;
-    for (int64_t c = 0; c < n; c++) m = x[c] > m ? x[c] : m;
+    for (int64_t c = 0; c < n; c++) {
+        if (isnan(x[c])) return NAN;
+        m = x[c] > m ? x[c] : m;
+    }
     return m;
 #endif
 }

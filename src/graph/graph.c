@@ -21,6 +21,7 @@ static void ga_component_free(ga_component *c) {
 ga_status ga_graph_create(ga_graph **graph) {
     ga_clear_error();
     GA_FAIL_IF(!graph, GA_ERR_NULL_POINTER, "ga_graph_create: graph is NULL");
+    *graph = NULL;
     ga_graph *g = ga_calloc(1, sizeof *g);
     GA_FAIL_IF(!g, GA_ERR_OUT_OF_MEMORY, "ga_graph_create: out of memory");
     *graph = g;
@@ -96,7 +97,7 @@ ga_status ga_graph_add_dilated(ga_graph *g, int64_t w, int64_t step) {
     GA_NEED_GRAPH(g, "ga_graph_add_dilated");
     GA_FAIL_IF(w < 0 || w > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER, "dilated: w must be in [0, 2^50], got %lld",
                (long long)w);
-    GA_FAIL_IF(step < 1 || step > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER, "dilated: step must be >= 1, got %lld",
+    GA_FAIL_IF(step < 1 || step > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER, "dilated: step must be in [1, 2^50], got %lld",
                (long long)step);
     int64_t span;
     GA_FAIL_IF(ga_mul_overflow(w, step, &span) || span > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER,
@@ -130,7 +131,7 @@ ga_status ga_graph_add_global(ga_graph *g, const int64_t *tokens, int64_t count)
     ga_clear_error();
     GA_NEED_GRAPH(g, "ga_graph_add_global");
     GA_FAIL_IF(!tokens, GA_ERR_NULL_POINTER, "global: tokens is NULL");
-    GA_FAIL_IF(count < 1 || count > ((int64_t)1 << 40), GA_ERR_BAD_SIZE, "global: count must be >= 1, got %lld",
+    GA_FAIL_IF(count < 1 || count > ((int64_t)1 << 40), GA_ERR_BAD_SIZE, "global: count must be in [1, 2^40], got %lld",
                (long long)count);
     for (int64_t t = 0; t < count; t++)
         GA_FAIL_IF(tokens[t] < 0, GA_ERR_INDEX_OUT_OF_RANGE, "global: token %lld is negative (%lld)", (long long)t,
@@ -187,12 +188,12 @@ ga_status ga_graph_add_bigbird(ga_graph *g, int64_t block, int64_t window_blocks
                                int64_t random_blocks, uint64_t seed) {
     ga_clear_error();
     GA_NEED_GRAPH(g, "ga_graph_add_bigbird");
-    GA_FAIL_IF(block < 1 || block > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER, "bigbird: block must be >= 1, got %lld",
+    GA_FAIL_IF(block < 1 || block > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER, "bigbird: block must be in [1, 2^50], got %lld",
                (long long)block);
     GA_FAIL_IF(window_blocks < 0 || window_blocks > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER,
-               "bigbird: window blocks must be >= 0, got %lld", (long long)window_blocks);
+               "bigbird: window blocks must be in [0, 2^50], got %lld", (long long)window_blocks);
     GA_FAIL_IF(global_blocks < 0 || global_blocks > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER,
-               "bigbird: global blocks must be >= 0, got %lld", (long long)global_blocks);
+               "bigbird: global blocks must be in [0, 2^50], got %lld", (long long)global_blocks);
     GA_FAIL_IF(random_blocks < 0 || random_blocks > GA_RANDOM_MAX_R, GA_ERR_BAD_PARAMETER,
                "bigbird: random blocks must be in [0, 2^22], got %lld", (long long)random_blocks);
     return ga_add_simple(g, GA_COMP_BIGBIRD, block, window_blocks, global_blocks, random_blocks, seed);
@@ -327,7 +328,7 @@ ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nn
     GA_FAIL_IF(nrows < 1 || nrows > ((int64_t)1 << 50), GA_ERR_BAD_SIZE, "coo: nrows must be in [1, 2^50], got %lld",
                (long long)nrows);
     GA_FAIL_IF(ncols < 1, GA_ERR_BAD_SIZE, "coo: ncols must be >= 1, got %lld", (long long)ncols);
-    GA_FAIL_IF(nnz < 0 || nnz > ((int64_t)1 << 56), GA_ERR_BAD_SIZE, "coo: nnz must be >= 0, got %lld",
+    GA_FAIL_IF(nnz < 0 || nnz > ((int64_t)1 << 56), GA_ERR_BAD_SIZE, "coo: nnz must be in [0, 2^56], got %lld",
                (long long)nnz);
     GA_FAIL_IF(nnz > 0 && (!row || !col), GA_ERR_NULL_POINTER, "coo: row or col is NULL");
     GA_FAIL_IF(it != GA_INDEX_INT32 && it != GA_INDEX_INT64, GA_ERR_BAD_DTYPE, "coo: unknown index type %d", (int)it);
@@ -422,6 +423,11 @@ ga_status ga_graph_check(const ga_graph *g, int64_t nq, int64_t nk) {
         const ga_component *k = &g->comps[c];
         if (k->kind == GA_COMP_CSR) {
             int ncols_ok = k->p[0] ? k->ncols <= nk : k->ncols == nk; /* p[0]: ncols is a lower bound */
+            /* p[1]: rows from a coo spec's files, which cannot say that the last rows have no edges */
+            GA_FAIL_IF(k->p[1] && k->nrows < nq && ncols_ok, GA_ERR_GRAPH_MISMATCH,
+                       "graph component %lld (coo): its largest row index is %lld but the tensors have Nq=%lld "
+                       "rows; a coo file pair cannot give rows after the last one with an edge (a csr pair can)",
+                       (long long)c, (long long)k->nrows - 1, (long long)nq);
             GA_FAIL_IF(k->nrows != nq || !ncols_ok, GA_ERR_GRAPH_MISMATCH,
                        "graph component %lld (explicit) is %lld x %lld but the tensors are Nq=%lld x Nk=%lld",
                        (long long)c, (long long)k->nrows, (long long)k->ncols, (long long)nq, (long long)nk);
@@ -506,16 +512,27 @@ ga_status ga_graph_count_edges(const ga_graph *g, int64_t nq, int64_t nk, int64_
 ga_status ga_graph_degree_stats(const ga_graph *g, int64_t nq, int64_t nk, ga_degree_stats *stats) {
     GA_TRY(ga_graph_check(g, nq, nk));
     GA_FAIL_IF(!stats, GA_ERR_NULL_POINTER, "ga_graph_degree_stats: stats is NULL");
-    int64_t total = 0, mn = INT64_MAX, mx = 0, empty = 0;
-#pragma omp parallel for schedule(dynamic, 1024) reduction(+ : total, empty) reduction(min : mn) reduction(max : mx)
+    /* The edge count can exceed int64 (nq and nk up to 2^40 each): the exact sum modulo 2^64 in
+     * uint64 beside an fp64 one. fp64's relative error here is at most nq * 2^-53 <= 2^-13, so
+     * below 2^63.5 in fp64 the true sum is below 2^64 and the uint64 one is exact; above it the
+     * true sum is above 2^63. */
+    uint64_t total = 0;
+    double approx = 0;
+    int64_t mn = INT64_MAX, mx = 0, empty = 0;
+#pragma omp parallel for schedule(dynamic, 1024) reduction(+ : total, approx, empty) reduction(min : mn) \
+    reduction(max : mx)
     for (int64_t i = 0; i < nq; i++) {
         int64_t d = ga_graph_row_degree(g, nq, nk, i);
-        total += d;
+        total += (uint64_t)d;
+        approx += (double)d;
         if (d < mn) mn = d;
         if (d > mx) mx = d;
         if (d == 0) empty++;
     }
-    stats->edges = total;
+    GA_FAIL_IF(approx >= 0x1.6a09e667f3bcdp+63 /* 2^63.5 */ || total > (uint64_t)INT64_MAX, GA_ERR_OVERFLOW,
+               "the graph has %.4g edges at Nq=%lld, Nk=%lld: more than int64 counts", approx, (long long)nq,
+               (long long)nk);
+    stats->edges = (int64_t)total;
     stats->min_degree = mn;
     stats->max_degree = mx;
     stats->empty_rows = empty;
@@ -542,10 +559,17 @@ ga_status ga_graph_row(const ga_graph *g, int64_t nq, int64_t nk, int64_t row, i
     GA_FAIL_IF(capacity > 0 && !keys, GA_ERR_NULL_POINTER, "ga_graph_row: keys is NULL");
     GA_FAIL_IF(row < 0 || row >= nq, GA_ERR_INDEX_OUT_OF_RANGE, "ga_graph_row: row %lld is out of range [0, %lld)",
                (long long)row, (long long)nq);
-    ga_collect c = {keys, capacity, 0};
-    ga_graph_for_each_edge(g, nq, nk, row, ga_collect_edge, &c);
-    if (c.n > 0 && c.n <= capacity) qsort(keys, (size_t)c.n, sizeof *keys, ga_cmp_i64);
-    *degree = c.n;
+    /* the degree first: keys are written only when all of them fit (a prefix in generator order
+     * would be neither sorted nor the row's first keys) */
+    const int64_t d = ga_graph_row_degree(g, nq, nk, row);
+    if (d <= capacity && d > 0) {
+        ga_collect c = {keys, capacity, 0};
+        ga_graph_for_each_edge(g, nq, nk, row, ga_collect_edge, &c);
+        GA_FAIL_IF(c.n != d, GA_ERR_INTERNAL, "ga_graph_row: row %lld has %lld edges but its degree is %lld",
+                   (long long)row, (long long)c.n, (long long)d);
+        qsort(keys, (size_t)c.n, sizeof *keys, ga_cmp_i64);
+    }
+    *degree = d;
     return GA_OK;
 }
 

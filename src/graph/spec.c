@@ -63,7 +63,11 @@ static int64_t ga_spec_ints(const ga_spec_part *p, int64_t *vals, int64_t max, g
             return -1;
         }
         if (errno == ERANGE) { *st = ga_spec_error(p, "integer out of range"); return -1; }
-        if (n >= max) { *st = ga_spec_error(p, "too many arguments"); return -1; }
+        if (n >= max) {
+            *st = ga_spec_error(p, max == GA_SPEC_MAX_ARGS ? "too many arguments (a spec lists at most 4096)"
+                                                           : "too many arguments");
+            return -1;
+        }
         vals[n++] = v;
         if (!comma) break;
         s = comma + 1;
@@ -139,7 +143,10 @@ static ga_status ga_spec_explicit(ga_graph *g, const ga_spec_part *p, int is_csr
                 if (c >= ncols) ncols = ga_bound_after(c);
             }
             st = ga_graph_add_coo(g, nrows, ncols, na, a, b, ta);
-            if (st == GA_OK) g->comps[g->count - 1].p[0] = 1; /* ncols is only a lower bound */
+            if (st == GA_OK) { /* ncols is only a lower bound; nrows came from the largest row index */
+                g->comps[g->count - 1].p[0] = 1;
+                g->comps[g->count - 1].p[1] = 1;
+            }
         }
     }
     ga_free(a); ga_free(b); ga_free(pa); ga_free(pb);
@@ -208,6 +215,7 @@ ga_status ga_graph_parse(const char *spec, ga_graph **out) {
     ga_clear_error();
     GA_FAIL_IF(!spec, GA_ERR_NULL_POINTER, "ga_graph_parse: spec is NULL");
     GA_FAIL_IF(!out, GA_ERR_NULL_POINTER, "ga_graph_parse: graph is NULL");
+    *out = NULL;
     ga_graph *g;
     GA_TRY(ga_graph_create(&g));
     const char *s = spec;
