@@ -77,7 +77,7 @@ typedef enum ga_status {
     GA_ERR_BACKEND_UNAVAILABLE = 20,  /* asked for a backend that is not compiled in or has no device */
     GA_ERR_CUDA = 21,                 /* the CUDA runtime reported an error (detail has its text) */
     GA_ERR_SPEC_SYNTAX = 22,          /* a graph spec string does not parse (detail points at it) */
-    GA_ERR_IO = 23,                   /* a file could not be opened or read */
+    GA_ERR_IO = 23,                   /* a file could not be opened, read or written */
     GA_ERR_FILE_FORMAT = 24,          /* a file (e.g. .npy) is malformed or has the wrong dtype/shape */
     GA_ERR_EMPTY_GRAPH = 25,          /* the graph has no components */
     GA_ERR_INTERNAL = 26,             /* a bug in graphattn: please report it */
@@ -161,7 +161,8 @@ typedef enum ga_component_kind {
 
 typedef enum ga_index_type { GA_INDEX_INT32 = 0, GA_INDEX_INT64 = 1 } ga_index_type;
 
-/** Create an empty graph (*graph; NULL on failure). Free it with ga_graph_destroy.
+/** Create an empty graph in *graph. Free it with ga_graph_destroy. On failure *graph is left as it
+ *  was (as every rejected call leaves its outputs), so start from NULL to destroy unconditionally.
  *  Limits, checked where a value is given: Nq and Nk in [1, 2^40] (at call time); window, dilated
  *  and bigbird extents and their products at most 2^50; random r and bigbird random blocks at
  *  most 2^22; global and documents lists at most 2^40 entries (4096 inside a spec string); coo
@@ -216,8 +217,8 @@ GA_API ga_status ga_graph_add_csr(ga_graph *graph, int64_t nrows, int64_t ncols,
 GA_API ga_status ga_graph_add_coo(ga_graph *graph, int64_t nrows, int64_t ncols, int64_t nnz, const void *row,
                                   const void *col, ga_index_type index_type);
 
-/** Parse a graph spec (the grammar the command line and Python use) into a new graph (*graph;
- *  NULL on any failure, so ga_graph_destroy(*graph) is always safe):
+/** Parse a graph spec (the grammar the command line and Python use) into a new graph in *graph
+ *  (left as it was on any failure, like ga_graph_create's):
  *    SPEC := COMPONENT ('+' COMPONENT)*
  *    dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O
  *    | global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | documents:B1,B2,...

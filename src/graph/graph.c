@@ -21,7 +21,6 @@ static void ga_component_free(ga_component *c) {
 ga_status ga_graph_create(ga_graph **graph) {
     ga_clear_error();
     GA_FAIL_IF(!graph, GA_ERR_NULL_POINTER, "ga_graph_create: graph is NULL");
-    *graph = NULL;
     ga_graph *g = ga_calloc(1, sizeof *g);
     GA_FAIL_IF(!g, GA_ERR_OUT_OF_MEMORY, "ga_graph_create: out of memory");
     *graph = g;

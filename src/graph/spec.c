@@ -215,7 +215,6 @@ ga_status ga_graph_parse(const char *spec, ga_graph **out) {
     ga_clear_error();
     GA_FAIL_IF(!spec, GA_ERR_NULL_POINTER, "ga_graph_parse: spec is NULL");
     GA_FAIL_IF(!out, GA_ERR_NULL_POINTER, "ga_graph_parse: graph is NULL");
-    *out = NULL;
     ga_graph *g;
     GA_TRY(ga_graph_create(&g));
     const char *s = spec;
