@@ -2,10 +2,12 @@
  * its own message and status, never a crash or an out-of-bounds read (run under ASan to see). */
 #define _POSIX_C_SOURCE 200809L
 #include <dirent.h>
+#include <fcntl.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "graph/graph.h"
 #include "io/npy.h"
 #include "test.h"
@@ -417,6 +419,128 @@ TEST(save_replaces_an_existing_file) {
     EXPECT_EQ_I64(a.count, 1);
     EXPECT_EQ_I64(((int64_t *)a.data)[0], 8);
     ga_npy_free(&a);
+    EXPECT_EQ_I64(scratch_entries(), 1);
+    scratch_remove();
+}
+
+/* Where staged outputs go (npy.h, "Output targets"). */
+
+static void path_in_scratch(char *buf, size_t size, const char *name) { snprintf(buf, size, "%s/%s", scratch, name); }
+
+TEST(save_through_a_symlink_replaces_its_target_and_keeps_the_link) {
+    scratch_make();
+    char target[512], link[512], fresh[512], fresh_link[512];
+    path_in_scratch(target, sizeof target, "t.npy");
+    path_in_scratch(link, sizeof link, "l.npy");
+    path_in_scratch(fresh, sizeof fresh, "new.npy");
+    path_in_scratch(fresh_link, sizeof fresh_link, "new_link.npy");
+    int64_t s1[1] = {3}, s2[1] = {1};
+    int64_t v[3] = {7, 8, 9};
+    ASSERT_OK(ga_npy_save(target, GA_NPY_I64, 1, s1, v));
+    ASSERT_TRUE(symlink("t.npy", link) == 0); /* relative: from the link's directory */
+    ASSERT_OK(ga_npy_save(link, GA_NPY_I64, 1, s2, v + 2));
+    struct stat st;
+    ASSERT_TRUE(lstat(link, &st) == 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    ga_npy_array a;
+    ASSERT_OK(ga_npy_load(target, &a));
+    EXPECT_EQ_I64(a.count, 1);
+    EXPECT_EQ_I64(((int64_t *)a.data)[0], 9);
+    ga_npy_free(&a);
+    /* a link to a file not there yet: the file is created, the link kept */
+    ASSERT_TRUE(symlink(fresh, fresh_link) == 0);
+    ASSERT_OK(ga_npy_save(fresh_link, GA_NPY_I64, 1, s1, v));
+    ASSERT_TRUE(lstat(fresh_link, &st) == 0);
+    EXPECT_TRUE(S_ISLNK(st.st_mode));
+    ASSERT_TRUE(lstat(fresh, &st) == 0);
+    EXPECT_TRUE(S_ISREG(st.st_mode));
+    EXPECT_EQ_I64(scratch_entries(), 4); /* no temporary file left */
+    scratch_remove();
+}
+
+TEST(save_into_a_fifo_writes_in_place_and_keeps_the_fifo) {
+    scratch_make();
+    char fifo[512];
+    path_in_scratch(fifo, sizeof fifo, "pipe");
+    ASSERT_TRUE(mkfifo(fifo, 0600) == 0);
+    int rd = open(fifo, O_RDONLY | O_NONBLOCK); /* a reader, so that the writer's open does not wait */
+    ASSERT_TRUE(rd >= 0);
+    int64_t shape[1] = {4};
+    int64_t v[4] = {1, 2, 3, 4};
+    char *staged = (char *)1;
+    ASSERT_OK(ga_npy_save_staged(fifo, GA_NPY_I64, 1, shape, v, &staged));
+    EXPECT_TRUE(staged == NULL); /* written in place: nothing to rename */
+    ASSERT_OK(ga_npy_commit(&staged, fifo));
+    unsigned char buf[256];
+    ssize_t n = read(rd, buf, sizeof buf);
+    close(rd);
+    EXPECT_EQ_I64(n, 128 + 32); /* a 128-byte header and 4 int64 */
+    ga_npy_array a;
+    ASSERT_OK(ga_npy_parse(buf, n > 0 ? (size_t)n : 0, "pipe", &a));
+    EXPECT_EQ_I64(((int64_t *)a.data)[3], 4);
+    ga_npy_free(&a);
+    struct stat st;
+    ASSERT_TRUE(lstat(fifo, &st) == 0);
+    EXPECT_TRUE(S_ISFIFO(st.st_mode));
+    EXPECT_EQ_I64(scratch_entries(), 1);
+    scratch_remove();
+}
+
+TEST(output_target_rejects_directories_and_missing_directories) {
+    scratch_make();
+    char dir[512], in_missing[512], link[512], target_of[512];
+    path_in_scratch(dir, sizeof dir, "d");
+    path_in_scratch(in_missing, sizeof in_missing, "missing/o.npy");
+    path_in_scratch(link, sizeof link, "l.npy");
+    ASSERT_TRUE(mkdir(dir, 0700) == 0);
+    ASSERT_TRUE(symlink("missing/o.npy", link) == 0);
+    char *target = (char *)1;
+    int in_place = 7;
+    EXPECT_STATUS(ga_npy_output_target(dir, &target, &in_place), GA_ERR_IO);
+    EXPECT_DETAIL_HAS("Is a directory");
+    EXPECT_TRUE(target == NULL);
+    EXPECT_STATUS(ga_npy_output_target(in_missing, &target, &in_place), GA_ERR_IO);
+    EXPECT_DETAIL_HAS("No such file or directory");
+    EXPECT_STATUS(ga_npy_output_target(link, &target, &in_place), GA_ERR_IO);
+    EXPECT_DETAIL_HAS("a symbolic link to");
+    int64_t shape[1] = {1}, v[1] = {5};
+    char *staged = NULL;
+    EXPECT_STATUS(ga_npy_save_staged(dir, GA_NPY_I64, 1, shape, v, &staged), GA_ERR_IO);
+    EXPECT_TRUE(staged == NULL);
+    /* a target that can be written: itself, not written in place */
+    path_in_scratch(target_of, sizeof target_of, "o.npy");
+    ASSERT_OK(ga_npy_output_target(target_of, &target, &in_place));
+    EXPECT_TRUE(target && !strcmp(target, target_of));
+    EXPECT_EQ_I64(in_place, 0);
+    ga_free(target);
+    EXPECT_EQ_I64(scratch_entries(), 2); /* d and l.npy: nothing created */
+    rmdir(dir);
+    scratch_remove();
+}
+
+TEST(staged_files_of_one_target_get_distinct_names) {
+    scratch_make();
+    char path[512];
+    path_in_scratch(path, sizeof path, "o.csv");
+    int fd1, fd2;
+    char *s1 = NULL, *s2 = NULL;
+    ASSERT_OK(ga_npy_stage_fd(path, &fd1, &s1));
+    ASSERT_OK(ga_npy_stage_fd(path, &fd2, &s2));
+    ASSERT_TRUE(s1 && s2);
+    EXPECT_TRUE(strcmp(s1, s2) != 0);
+    EXPECT_TRUE(strncmp(s1, path, strlen(path)) == 0 && strstr(s1 + strlen(path), ".tmp.") != NULL);
+    EXPECT_TRUE(write(fd1, "one\n", 4) == 4);
+    EXPECT_TRUE(write(fd2, "two\n", 4) == 4);
+    close(fd1);
+    close(fd2);
+    ga_npy_discard(&s1);
+    ASSERT_OK(ga_npy_commit(&s2, path));
+    char buf[8] = {0};
+    FILE *f = fopen(path, "r");
+    ASSERT_TRUE(f != NULL);
+    EXPECT_TRUE(fread(buf, 1, sizeof buf - 1, f) == 4);
+    fclose(f);
+    EXPECT_TRUE(!strcmp(buf, "two\n"));
     EXPECT_EQ_I64(scratch_entries(), 1);
     scratch_remove();
 }

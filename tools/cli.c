@@ -1,18 +1,22 @@
 /* cli.c -- shared pieces of the graphattn command (see cli.h). */
-#define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* POSIX.1-2008 with realpath */
 #include "cli.h"
 
+#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "common/alloc.h"
 #include "common/error.h"
 #include "common/half.h"
 #include "device.h"
+#include "io/npy.h"
 
 /* ---- options ------------------------------------------------------------------------------ */
 
@@ -127,6 +131,17 @@ int cli_int64(const char *cmd, const char *opt, const char *text, int64_t min, i
     return 0;
 }
 
+int cli_threads(const char *cmd, const char *text, int *out) {
+    int64_t v;
+    if (cli_int64(cmd, "threads", text, 0, &v) != 0) return -1;
+    if (v > GA_MAX_THREADS) {
+        cli_usage(cmd, "--threads: at most %d (got %lld)", GA_MAX_THREADS, (long long)v);
+        return -1;
+    }
+    *out = (int)v;
+    return 0;
+}
+
 int cli_double(const char *cmd, const char *opt, const char *text, double *out) {
     char *end;
     errno = 0;
@@ -213,15 +228,14 @@ const char *cli_grouped(int64_t v, char *buf, size_t size) {
 int cli_text_open(const char *cmd, const char *path, cli_text *t) {
     memset(t, 0, sizeof *t);
     t->path = path;
-    size_t n = strlen(path) + 48;
-    t->tmp = malloc(n);
-    if (!t->tmp) return cli_error(cmd, "out of memory");
-    snprintf(t->tmp, n, "%s.tmp.%ld", path, (long)getpid());
-    t->f = fopen(t->tmp, "w");
+    int fd;
+    ga_status s = ga_npy_stage_fd(path, &fd, &t->tmp);
+    if (s != GA_OK) return cli_fail(cmd, s, "cannot write '%s'", path);
+    t->f = fdopen(fd, "w");
     if (!t->f) {
         int err = errno;
-        free(t->tmp);
-        t->tmp = NULL;
+        close(fd);
+        ga_npy_discard(&t->tmp);
         return cli_error(cmd, "cannot write '%s': %s", path, strerror(err));
     }
     return CLI_OK;
@@ -229,27 +243,149 @@ int cli_text_open(const char *cmd, const char *path, cli_text *t) {
 
 int cli_text_commit(const char *cmd, cli_text *t) {
     if (!t->f) return CLI_OK;
-    int bad = ferror(t->f);
-    if (fclose(t->f) != 0) bad = 1;
+    int bad = ferror(t->f), err = EIO;
+    if (fclose(t->f) != 0 && !bad) {
+        bad = 1;
+        err = errno;
+    }
     t->f = NULL;
-    int err = errno;
-    if (bad || rename(t->tmp, t->path) != 0) {
-        if (!bad) err = errno;
-        unlink(t->tmp);
-        free(t->tmp);
-        t->tmp = NULL;
+    if (bad) {
+        ga_npy_discard(&t->tmp);
         return cli_error(cmd, "cannot write '%s': %s", t->path, strerror(err));
     }
-    free(t->tmp);
-    t->tmp = NULL;
+    ga_status s = ga_npy_commit(&t->tmp, t->path);
+    if (s != GA_OK) return cli_fail(cmd, s, "cannot write '%s'", t->path);
     return CLI_OK;
 }
 
 void cli_text_discard(cli_text *t) {
     if (t->f) fclose(t->f);
-    if (t->tmp) unlink(t->tmp);
-    free(t->tmp);
+    ga_npy_discard(&t->tmp);
     memset(t, 0, sizeof *t);
+}
+
+/* ---- output files: checked before the work ------------------------------------------------- */
+
+/* Who a file is, for "the same file" checks: (device, inode) of an existing file, or, for one not
+ * created yet, the canonical path of its directory (realpath) plus its name. */
+typedef struct cli_file_id {
+    int exists, regular;
+    dev_t dev;
+    ino_t ino;
+    char *canon; /* files not created yet */
+} cli_file_id;
+
+static void cli_file_id_of(const char *path, cli_file_id *id) {
+    memset(id, 0, sizeof *id);
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        id->exists = 1;
+        id->regular = S_ISREG(st.st_mode);
+        id->dev = st.st_dev;
+        id->ino = st.st_ino;
+        return;
+    }
+    const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
+    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *real = dir ? realpath(dir, NULL) : NULL;
+    if (real) {
+        size_t n = strlen(real) + strlen(name) + 2;
+        id->canon = malloc(n);
+        if (id->canon) snprintf(id->canon, n, "%s/%s", real, name);
+    }
+    free(real);
+    free(dir);
+}
+
+/* Existing files are the same when they are one regular file (several writes into /dev/null or
+ * a FIFO replace nothing); new files when their canonical paths match. */
+static int cli_same_file(const cli_file_id *a, const cli_file_id *b) {
+    if (a->exists || b->exists)
+        return a->exists && b->exists && a->regular && b->regular && a->dev == b->dev && a->ino == b->ino;
+    return a->canon && b->canon && !strcmp(a->canon, b->canon);
+}
+
+/* The files of the csr:/coo: components of a spec, split as ga_graph_parse does (src/graph/spec.c):
+ * components at '+', surrounding blanks trimmed, the two paths at ',' taken as written. Calls
+ * `visit` on each (a NUL-terminated copy); stops at the first nonzero return and returns it.
+ * Specs that do not parse are left to ga_graph_parse. */
+static int cli_spec_files(const char *spec, int (*visit)(const char *path, void *ctx), void *ctx) {
+    for (const char *s = spec; s;) {
+        const char *plus = strchr(s, '+'), *a = s, *b = plus ? plus : s + strlen(s);
+        s = plus ? plus + 1 : NULL;
+        while (a < b && isspace((unsigned char)*a)) a++;
+        while (b > a && isspace((unsigned char)b[-1])) b--;
+        const char *colon = memchr(a, ':', (size_t)(b - a));
+        if (!colon) continue;
+        size_t name_len = (size_t)(colon - a);
+        while (name_len && isspace((unsigned char)a[name_len - 1])) name_len--;
+        if (!(name_len == 3 && (!strncmp(a, "csr", 3) || !strncmp(a, "coo", 3)))) continue;
+        const char *args = colon + 1, *comma = memchr(args, ',', (size_t)(b - args));
+        if (!comma || comma == args || comma + 1 == b || memchr(comma + 1, ',', (size_t)(b - comma - 1))) continue;
+        const char *from[2] = {args, comma + 1}, *to[2] = {comma, b};
+        for (int f = 0; f < 2; f++) {
+            char *path = strndup(from[f], (size_t)(to[f] - from[f]));
+            int rc = path ? visit(path, ctx) : 0;
+            free(path);
+            if (rc) return rc;
+        }
+    }
+    return 0;
+}
+
+typedef struct cli_outputs_ctx {
+    const char *cmd;
+    const cli_file *outs;
+    const cli_file_id *ids;
+    int nout;
+    const char *in_opt;
+} cli_outputs_ctx;
+
+/* An input must not be one of the outputs. */
+static int cli_input_not_written(const char *path, void *p) {
+    const cli_outputs_ctx *c = p;
+    cli_file_id in;
+    cli_file_id_of(path, &in);
+    for (int o = 0; o < c->nout; o++) {
+        if (!c->outs[o].path || !cli_same_file(&in, &c->ids[o])) continue;
+        free(in.canon);
+        if (!strcmp(c->in_opt, "graph"))
+            return cli_usage(c->cmd, "--%s '%s' is the file '%s' of --graph; an output may not replace an input",
+                             c->outs[o].opt, c->outs[o].path, path);
+        return cli_usage(c->cmd, "--%s '%s' is the input --%s '%s'; an output may not replace an input",
+                         c->outs[o].opt, c->outs[o].path, c->in_opt, path);
+    }
+    free(in.canon);
+    return 0;
+}
+
+int cli_check_outputs(const char *cmd, const cli_file *outs, int nout, const cli_file *ins, int nin, const char *spec) {
+    cli_file_id ids[CLI_MAX_OUTPUTS];
+    int rc = CLI_OK;
+    if (nout > CLI_MAX_OUTPUTS) return cli_error(cmd, "internal: too many outputs");
+    memset(ids, 0, sizeof ids);
+    for (int o = 0; o < nout && rc == CLI_OK; o++) { /* writable; who each is: where its links lead */
+        char *target = NULL;
+        int in_place;
+        ga_status s = outs[o].path ? ga_npy_output_target(outs[o].path, &target, &in_place) : GA_OK;
+        if (s != GA_OK) rc = cli_fail(cmd, s, "cannot write --%s '%s'", outs[o].opt, outs[o].path);
+        else if (target) cli_file_id_of(target, &ids[o]);
+        ga_free(target);
+    }
+    for (int o = 0; o < nout && rc == CLI_OK; o++)
+        for (int p = 0; p < o && rc == CLI_OK; p++)
+            if (outs[o].path && outs[p].path && cli_same_file(&ids[o], &ids[p]))
+                rc = cli_usage(cmd, "--%s '%s' and --%s '%s' name the same file", outs[p].opt, outs[p].path, outs[o].opt,
+                               outs[o].path);
+    cli_outputs_ctx c = {cmd, outs, ids, nout, NULL};
+    for (int i = 0; i < nin && rc == CLI_OK; i++) {
+        c.in_opt = ins[i].opt;
+        if (ins[i].path) rc = cli_input_not_written(ins[i].path, &c);
+    }
+    c.in_opt = "graph";
+    if (rc == CLI_OK && spec) rc = cli_spec_files(spec, cli_input_not_written, &c);
+    for (int o = 0; o < nout; o++) free(ids[o].canon);
+    return rc;
 }
 
 void cli_xml_text(FILE *f, const char *s) {
@@ -267,7 +403,7 @@ void cli_xml_text(FILE *f, const char *s) {
 /* ---- devices, backends, graphs ------------------------------------------------------------- */
 
 int cli_target_resolve(const char *cmd, const char *device, const char *backend, cli_target *t) {
-    t->cuda = 0;
+    memset(t, 0, sizeof *t);
     t->backend = GA_BACKEND_AUTO;
     if (!backend || !strcmp(backend, "auto")) t->backend = GA_BACKEND_AUTO;
     else if (!strcmp(backend, "cpu")) t->backend = GA_BACKEND_CPU;
@@ -293,22 +429,19 @@ int cli_target_resolve(const char *cmd, const char *device, const char *backend,
         if (!dev_cuda_compiled())
             return cli_error(cmd, "this graphattn command was built without CUDA; use --device cpu");
         if (ga_cuda_device_count() <= 0) return cli_error(cmd, "no CUDA device found; use --device cpu");
+        /* named now: ga_cuda_device_name clears the library's error detail, so calling it while
+         * reporting a failure would lose that failure's detail */
+        char name[200] = "?";
+        if (ga_cuda_device_name(0, name, sizeof name) != GA_OK) snprintf(name, sizeof name, "?");
+        snprintf(t->name, sizeof t->name, "cuda:0 %s", name);
+    } else {
+        snprintf(t->name, sizeof t->name, "cpu (%s backend)",
+                 t->backend == GA_BACKEND_CPU_REFERENCE ? "fp64 reference" : "fast cpu");
     }
     return CLI_OK;
 }
 
-const char *cli_target_name(const cli_target *t) {
-    static char buf[256];
-    if (t->cuda) {
-        char name[200] = "?";
-        ga_cuda_device_name(0, name, sizeof name);
-        snprintf(buf, sizeof buf, "cuda:0 %s", name);
-    } else {
-        snprintf(buf, sizeof buf, "cpu (%s backend)",
-                 t->backend == GA_BACKEND_CPU_REFERENCE ? "fp64 reference" : "fast cpu");
-    }
-    return buf;
-}
+const char *cli_target_name(const cli_target *t) { return t->name; }
 
 int cli_graph(const char *cmd, const char *spec, ga_graph **graph) {
     *graph = NULL;
@@ -427,18 +560,18 @@ static ga_status cli_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es
     return GA_OK;
 }
 
-ga_status cli_exec_setup(cli_exec *x, const cli_target *t, const ga_graph *g, ga_dtype dtype, int64_t B,
-                         int64_t nq, int64_t nk, int64_t H, int64_t Hkv, int64_t D, const void *q, const void *k,
-                         const void *v, void *host_out, float *host_lse, const ga_options *opt) {
+ga_status cli_exec_setup(cli_exec *x, const cli_target *t, const ga_graph *g, ga_dtype dtype, const int64_t qs[4],
+                         const int64_t kvs[4], const void *q, const void *k, const void *v, void *host_out,
+                         float *host_lse, const ga_options *opt) {
     memset(x, 0, sizeof *x);
     x->target = *t;
     x->host_out = host_out;
     x->host_lse = host_lse;
     x->want_lse = host_lse != NULL;
     size_t es = ga_dtype_size(dtype);
-    GA_TRY(cli_bytes(B, nq, H, D, es, &x->q_bytes));
-    GA_TRY(cli_bytes(B, nk, Hkv, D, es, &x->kv_bytes));
-    GA_TRY(cli_bytes(B, nq, H, 1, sizeof(float), &x->lse_bytes));
+    GA_TRY(cli_bytes(qs[0], qs[1], qs[2], qs[3], es, &x->q_bytes));
+    GA_TRY(cli_bytes(kvs[0], kvs[1], kvs[2], kvs[3], es, &x->kv_bytes));
+    GA_TRY(cli_bytes(qs[0], qs[1], qs[2], 1, sizeof(float), &x->lse_bytes));
     x->out_bytes = x->q_bytes;
     ga_device_type dev = t->cuda ? GA_DEVICE_CUDA : GA_DEVICE_CPU;
     void *dq = (void *)q, *dk = (void *)k, *dv = (void *)v, *dout = host_out, *dlse = host_lse;
@@ -459,11 +592,12 @@ ga_status cli_exec_setup(cli_exec *x, const cli_target *t, const ga_graph *g, ga
         x->lse.data = dlse;
         if (s != GA_OK) { cli_exec_free(x); return s; }
     }
-    x->q = ga_tensor_make(dq, dtype, dev, B, nq, H, D);
-    x->k = ga_tensor_make(dk, dtype, dev, B, nk, Hkv, D);
-    x->v = ga_tensor_make(dv, dtype, dev, B, nk, Hkv, D);
-    x->out = ga_tensor_make(dout, dtype, dev, B, nq, H, D);
-    x->lse = ga_tensor_make(dlse, GA_F32, dev, B, nq, H, 1);
+    /* each tensor from its own shape, so that the library's shape checks see what was given */
+    x->q = ga_tensor_make(dq, dtype, dev, qs[0], qs[1], qs[2], qs[3]);
+    x->k = ga_tensor_make(dk, dtype, dev, kvs[0], kvs[1], kvs[2], kvs[3]);
+    x->v = ga_tensor_make(dv, dtype, dev, kvs[0], kvs[1], kvs[2], kvs[3]);
+    x->out = ga_tensor_make(dout, dtype, dev, qs[0], qs[1], qs[2], qs[3]);
+    x->lse = ga_tensor_make(dlse, GA_F32, dev, qs[0], qs[1], qs[2], 1);
     ga_status s = ga_attention_workspace_size(g, &x->q, &x->k, &x->v, opt, &x->workspace_bytes);
     if (s == GA_OK && x->workspace_bytes) s = dev_alloc(t->cuda, x->workspace_bytes, &x->workspace);
     if (s != GA_OK) { cli_exec_free(x); return s; }

@@ -24,17 +24,21 @@ typedef struct cli_opt {
  * *done = 1. On a bad argument prints a message and returns CLI_USAGE. */
 int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, const char *help, int *done);
 
-/* Messages: "graphattn CMD: error: ..." on stderr. cli_fail adds the status and the library's
- * detail; both return CLI_FAILED. cli_usage returns CLI_USAGE. */
+/* Messages on stderr. cli_fail: "graphattn CMD: error: ..." then two more lines, the status and
+ * the library's detail (when there is one); returns CLI_FAILED. cli_error: the first line only,
+ * for errors found by the tool itself (no status); returns CLI_FAILED. cli_usage:
+ * "graphattn CMD: ..." (a bad command line); returns CLI_USAGE. */
 int cli_fail(const char *cmd, ga_status status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 int cli_usage(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Same as cli_fail for errors raised by the tool itself (records the detail first). */
 int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 /* Numbers. An integer is decimal or 2^K; `min` is the smallest value allowed. Each returns 0 on
  * success, or prints a usage message and returns -1. */
 int cli_int64(const char *cmd, const char *opt, const char *text, int64_t min, int64_t *out);
 int cli_double(const char *cmd, const char *opt, const char *text, double *out);
+/* --threads: an integer in [0, GA_MAX_THREADS] (0: OpenMP's default), the library's own bound on
+ * ga_options.num_threads. Returns 0, or -1 after a usage message. */
+int cli_threads(const char *cmd, const char *text, int *out);
 /* A comma-separated list of integers (each >= min); at most `cap`. Returns the count or -1. */
 int cli_int64_list(const char *cmd, const char *opt, const char *text, int64_t min, int64_t *out, int cap);
 /* Split "A,B" into two freshly allocated strings; returns 0 or -1 (usage message printed). */
@@ -47,8 +51,11 @@ int cli_dtype(const char *cmd, const char *text, ga_dtype *out);
 typedef struct cli_target {
     int cuda;           /* 1: CUDA device 0; 0: host */
     ga_backend backend; /* passed in ga_options */
+    char name[256];     /* "cuda:0 NAME" or "cpu (... backend)", for messages */
 } cli_target;
-/* Resolve --device auto|cpu|cuda and --backend auto|cpu|reference|cuda (NULL means auto). */
+/* Resolve --device auto|cpu|cuda and --backend auto|cpu|reference|cuda (NULL means auto). The
+ * device is named here, once: naming it later (ga_cuda_device_name) would clear the detail of a
+ * failure being reported. */
 int cli_target_resolve(const char *cmd, const char *device, const char *backend, cli_target *t);
 const char *cli_target_name(const cli_target *t);
 
@@ -86,16 +93,33 @@ typedef struct cli_exec {
     void *host_out; /* host buffers the CPU path computes into directly */
     float *host_lse;
 } cli_exec;
-ga_status cli_exec_setup(cli_exec *x, const cli_target *t, const ga_graph *g, ga_dtype dtype, int64_t B,
-                         int64_t nq, int64_t nk, int64_t H, int64_t Hkv, int64_t D, const void *q, const void *k,
-                         const void *v, void *host_out, float *host_lse, const ga_options *opt);
+/* qs is Q's (and the output's) shape (B, Nq, H, D), kvs K's and V's (B, Nk, Hkv, D). */
+ga_status cli_exec_setup(cli_exec *x, const cli_target *t, const ga_graph *g, ga_dtype dtype, const int64_t qs[4],
+                         const int64_t kvs[4], const void *q, const void *k, const void *v, void *host_out,
+                         float *host_lse, const ga_options *opt);
 ga_status cli_exec_run(cli_exec *x, const ga_graph *g, const ga_options *opt, int poison);
 ga_status cli_exec_fetch(cli_exec *x);
 void cli_exec_free(cli_exec *x);
 
-/* Text files (CSV, SVG) written under a temporary name and renamed into place by
- * cli_text_commit, so a failed command leaves no partial file. cli_text_open returns NULL (and
- * prints the error) on failure; cli_text_commit closes, renames and returns CLI_OK or
+/* Output files. cli_check_outputs runs before a command does any work: each output must be
+ * writable (ga_npy_output_target: not a directory, its directory present and writable), no two
+ * outputs may be the same file, and no output may be an input (`ins`, and the files of the
+ * csr:/coo: components of `spec`). "The same file" is the same (device, inode) for existing
+ * files and the same canonical path (realpath of the directory, then the name) for new ones,
+ * after following symbolic links, however the paths are spelled. An existing file that is not a
+ * regular file (/dev/null, a FIFO) may be named twice: nothing is replaced. NULL paths are
+ * skipped. Prints the error; returns CLI_OK, CLI_USAGE (same file) or CLI_FAILED. */
+typedef struct cli_file {
+    const char *opt;  /* option name without "--", for messages */
+    const char *path;
+} cli_file;
+#define CLI_MAX_OUTPUTS 4
+int cli_check_outputs(const char *cmd, const cli_file *outs, int nout, const cli_file *ins, int nin, const char *spec);
+
+/* Text files (CSV, SVG) staged like the .npy outputs (io/npy.h: a temporary file TARGET.tmp.PID.K
+ * renamed onto TARGET by cli_text_commit; a symbolic link is written through; /dev/null or a FIFO
+ * is written in place), so a failed command leaves no partial file. cli_text_open prints the
+ * error and returns CLI_FAILED on failure; cli_text_commit closes, renames and returns CLI_OK or
  * CLI_FAILED; cli_text_discard closes and removes. */
 typedef struct cli_text {
     FILE *f;

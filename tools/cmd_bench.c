@@ -25,13 +25,14 @@ static const char bench_help[] =
     "output, workspace and anything the library keeps).\n"
     "\n"
     "A progress line goes to stderr. --csv writes one row per N; --svg draws time and throughput\n"
-    "against N on log axes, with the setup in the caption.\n"
+    "against N on log axes, with the setup in the caption. Every N (its sizes and its edge count)\n"
+    "and both files are checked before anything is timed; both files are written, or neither.\n"
     "\n"
     "Options (defaults in brackets):\n"
     "  --n LIST         sequence lengths, e.g. 65536,262144,1048576 or 2^16,2^18,2^20\n"
     "  --nk NK          keys per sequence [N]\n"
     "  --batch B [1]  --heads H [1]  --kv-heads HKV [H]  --dim D [64]  --dtype T [f32]\n"
-    "  --repeats R [5]  --warmup W [1]  --seed S [1]  --threads T [OpenMP default]\n"
+    "  --repeats R [5]  --warmup W [1]  --seed S [1]  --threads T (at most 1024) [OpenMP default]\n"
     "\n"
     "examples:\n"
     "  graphattn bench --graph window:256 --n 65536,262144,1048576 --svg window.svg --csv window.csv\n"
@@ -165,6 +166,15 @@ static void bench_svg(FILE *f, const bench_result *r, int count, const char *cap
 
 /* ---- the command --------------------------------------------------------------------------- */
 
+/* Bytes of a (B, N, H, D) tensor of es-byte elements; -1 when that overflows int64 or size_t. */
+static int bench_bytes(int64_t B, int64_t H, int64_t n, int64_t D, size_t es, int64_t *bytes) {
+    int64_t e;
+    if (__builtin_mul_overflow(B, H, &e) || __builtin_mul_overflow(e, n, &e) || __builtin_mul_overflow(e, D, &e) ||
+        __builtin_mul_overflow(e, (int64_t)es, bytes) || (uint64_t)*bytes > SIZE_MAX)
+        return -1;
+    return 0;
+}
+
 int cmd_bench(int argc, char **argv) {
     const char *cmd = "bench";
     const char *spec = NULL, *n_s = NULL, *nk_s = NULL, *b_s = NULL, *h_s = NULL, *hkv_s = NULL, *d_s = NULL,
@@ -180,7 +190,8 @@ int cmd_bench(int argc, char **argv) {
     int done, rc = cli_parse(cmd, argc, argv, opts, bench_help, &done);
     if (rc != CLI_OK || done) return rc;
     if (!spec || !n_s) return cli_usage(cmd, "--graph and --n are required (see graphattn bench --help)");
-    int64_t ns[BENCH_MAX_N], nk_fixed = 0, B = 1, H = 1, Hkv, D = 64, R = 5, W = 1, seed = 1, threads = 0;
+    int64_t ns[BENCH_MAX_N], nk_fixed = 0, B = 1, H = 1, Hkv, D = 64, R = 5, W = 1, seed = 1;
+    int threads = 0;
     ga_dtype dtype = GA_F32;
     int count = cli_int64_list(cmd, "n", n_s, 1, ns, BENCH_MAX_N);
     if (count < 0) return CLI_USAGE;
@@ -193,13 +204,15 @@ int cmd_bench(int argc, char **argv) {
     if (rep_s && cli_int64(cmd, "repeats", rep_s, 1, &R)) return CLI_USAGE;
     if (warm_s && cli_int64(cmd, "warmup", warm_s, 0, &W)) return CLI_USAGE;
     if (seed_s && cli_int64(cmd, "seed", seed_s, 0, &seed)) return CLI_USAGE;
-    if (threads_s && cli_int64(cmd, "threads", threads_s, 0, &threads)) return CLI_USAGE;
+    if (threads_s && cli_threads(cmd, threads_s, &threads)) return CLI_USAGE;
     if (dtype_s && cli_dtype(cmd, dtype_s, &dtype)) return CLI_USAGE;
     if (H % Hkv) return cli_usage(cmd, "--kv-heads %lld must divide --heads %lld", (long long)Hkv, (long long)H);
     if (R > 100000) return cli_usage(cmd, "--repeats: at most 100000");
-    if (csv && svg && !strcmp(csv, svg)) return cli_usage(cmd, "--csv and --svg name the same file");
     cli_target target;
     rc = cli_target_resolve(cmd, device, backend, &target);
+    if (rc != CLI_OK) return rc;
+    const cli_file outs[2] = {{"csv", csv}, {"svg", svg}};
+    rc = cli_check_outputs(cmd, outs, 2, NULL, 0, spec);
     if (rc != CLI_OK) return rc;
 
     ga_graph *graph = NULL;
@@ -216,9 +229,25 @@ int cmd_bench(int argc, char **argv) {
     ga_options opt;
     ga_options_init(&opt);
     opt.backend = target.backend;
-    opt.num_threads = (int)threads;
+    opt.num_threads = threads;
     size_t es = ga_dtype_size(dtype);
     char nbuf[32], ebuf[32];
+    /* every N before timing any: its sizes and its edge count (which checks the graph against it) */
+    for (int t = 0; t < count; t++) {
+        int64_t nq = ns[t], nk = nk_fixed ? nk_fixed : nq, qbytes, kbytes;
+        memset(&res[t], 0, sizeof res[t]);
+        res[t].n = nq;
+        res[t].nk = nk;
+        res[t].dev_mib = NAN;
+        if (bench_bytes(B, H, nq, D, es, &qbytes) || bench_bytes(B, Hkv, nk, D, es, &kbytes)) {
+            cli_error(cmd, "N=%lld: the problem size overflows int64", (long long)nq);
+            goto done;
+        }
+        if (tty) fprintf(stderr, "\rbench: N=%s (%d/%d): counting edges...            ", cli_grouped(nq, nbuf, sizeof nbuf), t + 1, count);
+        ga_status s = ga_graph_count_edges(graph, nq, nk, &res[t].edges);
+        if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' at N=%lld", spec, (long long)nq); goto done; }
+    }
+    if (tty) fprintf(stderr, "\r%70s\r", "");
     if (!quiet) {
         printf("bench %s: B=%lld H=%lld Hkv=%lld D=%lld %s on %s; median of %lld after %lld warm-up\n", spec,
                (long long)B, (long long)H, (long long)Hkv, (long long)D, ga_dtype_name(dtype), cli_target_name(&target),
@@ -228,39 +257,25 @@ int cmd_bench(int argc, char **argv) {
         fflush(stdout);
     }
     for (int t = 0; t < count; t++) {
-        int64_t nq = ns[t], nk = nk_fixed ? nk_fixed : nq;
+        int64_t nq = ns[t], nk = nk_fixed ? nk_fixed : nq, qbytes = 0, kbytes = 0;
         bench_result *r = &res[t];
-        memset(r, 0, sizeof *r);
-        r->n = nq;
-        r->nk = nk;
-        r->dev_mib = NAN;
         double t_start = cli_now();
         cli_grouped(nq, nbuf, sizeof nbuf);
-        /* sizes and memory first: counting the edges is O(N) and pointless if the inputs cannot exist */
-        int64_t bh, bhk, nqd, nkd, nqe, nke, qbytes, kbytes;
-        if (__builtin_mul_overflow(B, H, &bh) || __builtin_mul_overflow(B, Hkv, &bhk) ||
-            __builtin_mul_overflow(nq, D, &nqd) || __builtin_mul_overflow(nk, D, &nkd) ||
-            __builtin_mul_overflow(bh, nqd, &nqe) || __builtin_mul_overflow(bhk, nkd, &nke) ||
-            __builtin_mul_overflow(nqe, (int64_t)es, &qbytes) || __builtin_mul_overflow(nke, (int64_t)es, &kbytes) ||
-            (uint64_t)qbytes > SIZE_MAX || (uint64_t)kbytes > SIZE_MAX) {
-            cli_error(cmd, "N=%lld: the problem size overflows int64", (long long)nq);
-            goto done;
-        }
+        bench_bytes(B, H, nq, D, es, &qbytes); /* checked above */
+        bench_bytes(B, Hkv, nk, D, es, &kbytes);
         q = malloc((size_t)qbytes);
         k = malloc((size_t)kbytes);
         v = malloc((size_t)kbytes);
         out = malloc((size_t)qbytes);
         if (!q || !k || !v || !out) { cli_error(cmd, "N=%lld: out of host memory for the inputs", (long long)nq); goto done; }
-        if (tty) fprintf(stderr, "\rbench: N=%s (%d/%d): counting edges...            ", nbuf, t + 1, count);
-        ga_status s = ga_graph_count_edges(graph, nq, nk, &r->edges);
-        if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' at N=%lld", spec, (long long)nq); goto done; }
         if (tty) fprintf(stderr, "\rbench: N=%s (%d/%d): generating inputs...         ", nbuf, t + 1, count);
-        cli_random_tensor(dtype, q, nqe, (uint64_t)seed, 1);
-        cli_random_tensor(dtype, k, nke, (uint64_t)seed, 2);
-        cli_random_tensor(dtype, v, nke, (uint64_t)seed, 3);
+        cli_random_tensor(dtype, q, qbytes / (int64_t)es, (uint64_t)seed, 1);
+        cli_random_tensor(dtype, k, kbytes / (int64_t)es, (uint64_t)seed, 2);
+        cli_random_tensor(dtype, v, kbytes / (int64_t)es, (uint64_t)seed, 3);
         size_t free0 = 0, free1 = 0, total = 0;
         if (target.cuda) dev_mem_info(&free0, &total);
-        s = cli_exec_setup(&x, &target, graph, dtype, B, nq, nk, H, Hkv, D, q, k, v, out, NULL, &opt);
+        const int64_t qs[4] = {B, nq, H, D}, kvs[4] = {B, nk, Hkv, D};
+        ga_status s = cli_exec_setup(&x, &target, graph, dtype, qs, kvs, q, k, v, out, NULL, &opt);
         if (s != GA_OK) { cli_fail(cmd, s, "N=%lld: cannot prepare the inputs", (long long)nq); goto done; }
         have_exec = 1;
         for (int64_t w = 0; w < W; w++) {

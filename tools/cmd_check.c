@@ -30,6 +30,7 @@ static const char check_help[] =
     "  --device, --backend   as for run [auto]\n"
     "  --rows K         sampled rows, at least 2 [16]       --seed S     [1]\n"
     "  --scale S        softmax scale [1/sqrt(D)]           --tol T      tolerance [by dtype]\n"
+    "  --threads T      CPU threads, at most 1024 [OpenMP's default]\n"
     "\n"
     "exit status: 0 pass, 1 above tolerance or an error, 2 bad command line\n"
     "\n"
@@ -120,7 +121,8 @@ int cmd_check(int argc, char **argv) {
     int done, rc = cli_parse(cmd, argc, argv, opts, check_help, &done);
     if (rc != CLI_OK || done) return rc;
     if (!spec || !n_s) return cli_usage(cmd, "--graph and --n are required (see graphattn check --help)");
-    int64_t nq, nk, B = 1, H = 1, Hkv, D = 64, K = 16, seed = 1, threads = 0;
+    int64_t nq, nk, B = 1, H = 1, Hkv, D = 64, K = 16, seed = 1;
+    int threads = 0;
     double scale = 0, tol = -1;
     ga_dtype dtype = GA_F32;
     if (cli_int64(cmd, "n", n_s, 1, &nq)) return CLI_USAGE;
@@ -133,7 +135,7 @@ int cmd_check(int argc, char **argv) {
     if (d_s && cli_int64(cmd, "dim", d_s, 1, &D)) return CLI_USAGE;
     if (rows_s && cli_int64(cmd, "rows", rows_s, 2, &K)) return CLI_USAGE;
     if (seed_s && cli_int64(cmd, "seed", seed_s, 0, &seed)) return CLI_USAGE;
-    if (threads_s && cli_int64(cmd, "threads", threads_s, 0, &threads)) return CLI_USAGE;
+    if (threads_s && cli_threads(cmd, threads_s, &threads)) return CLI_USAGE;
     if (scale_s && cli_double(cmd, "scale", scale_s, &scale)) return CLI_USAGE;
     if (scale_s && !(scale > 0)) return cli_usage(cmd, "--scale must be positive");
     if (tol_s && cli_double(cmd, "tol", tol_s, &tol)) return CLI_USAGE;
@@ -159,19 +161,24 @@ int cmd_check(int argc, char **argv) {
     if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' does not fit Nq=%lld, Nk=%lld", spec, (long long)nq, (long long)nk); goto done; }
 
     size_t es = ga_dtype_size(dtype);
-    int64_t nqe, nke;
-    if (__builtin_mul_overflow(B * H, nq * D, &nqe) || __builtin_mul_overflow(B * Hkv, nk * D, &nke)) {
+    int64_t bh, bhk, nqd, nkd, nqe, nke, nlse, qbytes, kbytes;
+    if (__builtin_mul_overflow(B, H, &bh) || __builtin_mul_overflow(B, Hkv, &bhk) ||
+        __builtin_mul_overflow(nq, D, &nqd) || __builtin_mul_overflow(nk, D, &nkd) ||
+        __builtin_mul_overflow(bh, nqd, &nqe) || __builtin_mul_overflow(bhk, nkd, &nke) ||
+        __builtin_mul_overflow(bh, nq, &nlse) || __builtin_mul_overflow(nqe, (int64_t)es, &qbytes) ||
+        __builtin_mul_overflow(nke, (int64_t)es, &kbytes) || (uint64_t)qbytes > SIZE_MAX ||
+        (uint64_t)kbytes > SIZE_MAX || (uint64_t)nlse > SIZE_MAX / sizeof(float)) {
         cli_error(cmd, "the problem size overflows int64");
         goto done;
     }
-    q = malloc((size_t)nqe * es);
-    k = malloc((size_t)nke * es);
-    v = malloc((size_t)nke * es);
-    out = malloc((size_t)nqe * es);
-    lse = malloc((size_t)(B * nq * H) * sizeof(float));
+    q = malloc((size_t)qbytes);
+    k = malloc((size_t)kbytes);
+    v = malloc((size_t)kbytes);
+    out = malloc((size_t)qbytes);
+    lse = malloc((size_t)nlse * sizeof(float));
     if (!q || !k || !v || !out || !lse) {
         cli_error(cmd, "out of host memory for the inputs (%.1f GiB)",
-                  (double)(2 * nqe + 2 * nke) * (double)es / (1u << 30));
+                  (2.0 * (double)qbytes + 2.0 * (double)kbytes) / (1u << 30));
         goto done;
     }
     double t0 = cli_now();
@@ -184,8 +191,9 @@ int cmd_check(int argc, char **argv) {
     ga_options_init(&opt);
     opt.scale = scale;
     opt.backend = target.backend;
-    opt.num_threads = (int)threads;
-    s = cli_exec_setup(&x, &target, graph, dtype, B, nq, nk, H, Hkv, D, q, k, v, out, lse, &opt);
+    opt.num_threads = threads;
+    const int64_t qs[4] = {B, nq, H, D}, kvs[4] = {B, nk, Hkv, D};
+    s = cli_exec_setup(&x, &target, graph, dtype, qs, kvs, q, k, v, out, lse, &opt);
     if (s != GA_OK) { cli_fail(cmd, s, "cannot prepare the inputs on %s", cli_target_name(&target)); goto done; }
     have_exec = 1;
     double t1 = cli_now();
@@ -198,7 +206,7 @@ int cmd_check(int argc, char **argv) {
     int64_t bad_out = 0, bad_lse = 0;
 #pragma omp parallel for reduction(+ : bad_out)
     for (int64_t e = 0; e < nqe; e++) bad_out += !isfinite(cli_load(dtype, out, e));
-    for (int64_t e = 0; e < B * nq * H; e++) bad_lse += isnan(lse[e]) || lse[e] == INFINITY;
+    for (int64_t e = 0; e < nlse; e++) bad_lse += isnan(lse[e]) || lse[e] == INFINITY;
 
     /* sampled rows: first, last, and K-2 seeded picks */
     rows = malloc((size_t)(K < 2 ? 2 : K) * sizeof *rows);
@@ -250,9 +258,9 @@ int cmd_check(int argc, char **argv) {
     printf("  inputs %.1f ms, forward %.3f ms, fp64 rows %.1f ms\n", 1e3 * t_gen, 1e3 * t_fwd, 1e3 * t_ref);
     printf("  sampled rows: %lld (first 0, last %lld), keys per row %lld..%lld\n", (long long)nrows,
            (long long)(nq - 1), (long long)deg_min, (long long)deg_max);
-    printf("  max |out - ref| = %.3e   (tolerance %.0e; worst at row %lld, batch %lld, head %lld)\n", c.err_out, tol,
+    printf("  max |out - ref| = %.3e   (tolerance %g; worst at row %lld, batch %lld, head %lld)\n", c.err_out, tol,
            (long long)c.worst_row, (long long)c.worst_b, (long long)c.worst_h);
-    printf("  max |lse - ref| = %.3e   (tolerance %.0e)\n", c.err_lse, tol);
+    printf("  max |lse - ref| = %.3e   (tolerance %g)\n", c.err_lse, tol);
     printf("  non-finite outputs: %lld of %lld; NaN or +inf lse: %lld\n", (long long)bad_out, (long long)nqe,
            (long long)bad_lse);
     printf("%s\n", pass ? "PASS" : "FAIL");

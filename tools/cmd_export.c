@@ -7,11 +7,13 @@
 
 static const char export_help[] =
     "usage: graphattn export --graph SPEC --n N [--nk NK] --csr PTR.npy,IDX.npy [--index int64|int32]\n"
+    "                        [--quiet]\n"
     "\n"
     "Writes the graph over Nq = N queries and Nk keys [N] as CSR: PTR.npy holds Nq+1 int64 row\n"
     "offsets (PTR[0] = 0, PTR[Nq] = edges), IDX.npy the column (key) indices of each row, sorted\n"
     "increasing, int64 or int32 (--index; int32 needs Nk <= 2^31). The pair reads back as the graph\n"
-    "spec csr:PTR.npy,IDX.npy. Both files are written, or neither.\n"
+    "spec csr:PTR.npy,IDX.npy. Both files are written, or neither; they must be two different files\n"
+    "and not a csr:/coo: file of --graph. --quiet: no summary line.\n"
     "\n"
     "examples:\n"
     "  graphattn export --graph window:256+global:0 --n 65536 --csr ptr.npy,idx.npy\n"
@@ -38,10 +40,12 @@ int cmd_export(int argc, char **argv) {
     if (idx32 && nk > ((int64_t)1 << 31)) return cli_usage(cmd, "--index int32 needs Nk <= 2^31 (Nk = %lld)", (long long)nk);
     char *ptr_path = NULL, *idx_path = NULL;
     if (cli_two_paths(cmd, "csr", csr, &ptr_path, &idx_path)) return CLI_USAGE;
-    if (!strcmp(ptr_path, idx_path)) {
+    const cli_file outs[2] = {{"csr", ptr_path}, {"csr", idx_path}};
+    rc = cli_check_outputs(cmd, outs, 2, NULL, 0, spec);
+    if (rc != CLI_OK) {
         free(ptr_path);
         free(idx_path);
-        return cli_usage(cmd, "--csr: the two files must differ");
+        return rc;
     }
 
     ga_graph *graph = NULL;
@@ -72,6 +76,7 @@ int cmd_export(int argc, char **argv) {
     int64_t ptr_shape[1] = {nq + 1}, idx_shape[1] = {edges};
     s = ga_npy_save_staged(ptr_path, GA_NPY_I64, 1, ptr_shape, row_ptr, &staged_ptr);
     if (s == GA_OK) s = ga_npy_save_staged(idx_path, idx32 ? GA_NPY_I32 : GA_NPY_I64, 1, idx_shape, col, &staged_idx);
+    /* both written in full before either is renamed into place */
     if (s == GA_OK) s = ga_npy_commit(&staged_ptr, ptr_path);
     if (s == GA_OK) s = ga_npy_commit(&staged_idx, idx_path);
     if (s != GA_OK) { cli_fail(cmd, s, "cannot write --csr %s", csr); goto done; }

@@ -18,8 +18,8 @@ static const char run_help[] =
     "  K,V the same layout with Nk rows and Hkv heads, Hkv dividing H (query head h uses kv head\n"
     "      h / (H / Hkv))\n"
     "  dtypes float32 or float16 (all three the same); the output has the input's dtype and shape,\n"
-    "  the log-sum-exp (--lse) is float32 with shape (N, H) or (B, N, H) (natural log; -inf for a\n"
-    "  query without edges, whose output is 0).\n"
+    "  the log-sum-exp (--lse) is float32 with Q's shape less D: (N, H), (B, N, H), or (N,) for\n"
+    "  (N, D) inputs (natural log; -inf for a query without edges, whose output is 0).\n"
     "\n"
     "bfloat16 (NumPy has no bf16 dtype), two ways:\n"
     "  --dtype bf16     float32 inputs are rounded to bf16 (nearest even) for the computation and the\n"
@@ -34,11 +34,15 @@ static const char run_help[] =
     "                   else the CPU), cpu or cuda\n"
     "  --backend B      auto, cpu (fast CPU), reference (fp64 CPU oracle, slow), cuda\n"
     "  --scale S        softmax scale; default 1/sqrt(D)\n"
-    "  --threads T      CPU threads (default: OpenMP's)\n"
+    "  --threads T      CPU threads, at most 1024 (default: OpenMP's)\n"
     "  --quiet          no summary line\n"
     "\n"
     "Nothing is written when anything fails (files are written under a temporary name and renamed\n"
-    "into place at the end); the exit status is then 1 and the message names the problem.\n"
+    "into place at the end); the exit status is then 1 and the message names the problem. The\n"
+    "outputs are checked before any work: --out and --lse must be two different files, neither of\n"
+    "them an input (--q, --k, --v or a csr:/coo: file of --graph), however the paths are spelled.\n"
+    "A symbolic link is written through (the file it points to is replaced); /dev/null or a FIFO\n"
+    "is written in place.\n"
     "\n"
     "examples:\n"
     "  graphattn run --graph window:256 --q q.npy --k k.npy --v v.npy --out o.npy\n"
@@ -76,18 +80,21 @@ int cmd_run(int argc, char **argv) {
     if (rc != CLI_OK || done) return rc;
     if (!spec || !qp || !kp || !vp || !outp)
         return cli_usage(cmd, "--graph, --q, --k, --v and --out are required (see graphattn run --help)");
-    if (lsep && !strcmp(lsep, outp)) return cli_usage(cmd, "--out and --lse name the same file");
 
     cli_target target;
     rc = cli_target_resolve(cmd, device, backend, &target);
     if (rc != CLI_OK) return rc;
     double scale = 0;
-    int64_t threads = 0;
+    int threads = 0;
     ga_dtype want = GA_F32;
     if (scale_s && cli_double(cmd, "scale", scale_s, &scale) != 0) return CLI_USAGE;
     if (scale_s && !(scale > 0)) return cli_usage(cmd, "--scale must be positive");
-    if (threads_s && cli_int64(cmd, "threads", threads_s, 0, &threads) != 0) return CLI_USAGE;
+    if (threads_s && cli_threads(cmd, threads_s, &threads) != 0) return CLI_USAGE;
     if (dtype_s && cli_dtype(cmd, dtype_s, &want) != 0) return CLI_USAGE;
+    /* the outputs before any work: writable, distinct, and none of them an input */
+    const cli_file outs[2] = {{"out", outp}, {"lse", lsep}}, ins[3] = {{"q", qp}, {"k", kp}, {"v", vp}};
+    rc = cli_check_outputs(cmd, outs, 2, ins, 3, spec);
+    if (rc != CLI_OK) return rc;
 
     ga_npy_array arr[3] = {{0}};
     const char *paths[3] = {qp, kp, vp}, *names[3] = {"q", "k", "v"};
@@ -158,7 +165,19 @@ int cmd_run(int argc, char **argv) {
         cli_error(cmd, "K %s and V %s must have the same shape", ks, vs);
         goto done;
     }
-    int64_t B = dq[0], nq = dq[1], H = dq[2], D = dq[3], nk = dk[1], Hkv = dk[2];
+    if (dk[0] != dq[0] || dk[3] != dq[3]) {
+        char qs[128], ks[128];
+        ga_npy_shape_string(arr[0].ndim, arr[0].shape, qs, sizeof qs);
+        ga_npy_shape_string(arr[1].ndim, arr[1].shape, ks, sizeof ks);
+        cli_error(cmd, "K and V %s do not fit Q %s: they need Q's batch size (%lld) and head dimension (%lld)", ks, qs,
+                  (long long)dq[0], (long long)dq[3]);
+        goto done;
+    }
+    int64_t B = dq[0], nq = dq[1], H = dq[2], nk = dk[1], lse_count;
+    if (__builtin_mul_overflow(B, nq, &lse_count) || __builtin_mul_overflow(lse_count, H, &lse_count)) {
+        cli_error(cmd, "the problem size overflows int64");
+        goto done;
+    }
 
     if (cli_graph(cmd, spec, &graph) != CLI_OK) goto done;
     ga_status s = ga_graph_check(graph, nq, nk);
@@ -175,16 +194,16 @@ int cmd_run(int argc, char **argv) {
         }
     }
     out = malloc((size_t)arr[0].count * ga_dtype_size(compute) + 1);
-    if (lsep) lse = malloc((size_t)(B * nq * H) * sizeof(float) + 1);
+    if (lsep) lse = (uint64_t)lse_count < SIZE_MAX / sizeof(float) ? malloc((size_t)lse_count * sizeof(float) + 1) : NULL;
     if (!out || (lsep && !lse)) { cli_error(cmd, "out of memory for the output"); goto done; }
 
     ga_options opt;
     ga_options_init(&opt);
     opt.scale = scale;
     opt.backend = target.backend;
-    opt.num_threads = (int)threads;
+    opt.num_threads = threads;
     double t0 = cli_now();
-    s = cli_exec_setup(&x, &target, graph, compute, B, nq, nk, H, Hkv, D, src[0], src[1], src[2], out, lse, &opt);
+    s = cli_exec_setup(&x, &target, graph, compute, dq, dk, src[0], src[1], src[2], out, lse, &opt);
     if (s != GA_OK) { cli_fail(cmd, s, "cannot prepare the inputs on %s", cli_target_name(&target)); goto done; }
     have_exec = 1;
     double t1 = cli_now();
@@ -205,6 +224,7 @@ int cmd_run(int argc, char **argv) {
     }
     s = ga_npy_save_staged(outp, out_dtype, arr[0].ndim, arr[0].shape, out_data, &staged_out);
     if (s == GA_OK && lsep) s = ga_npy_save_staged(lsep, GA_NPY_F32, arr[0].ndim - 1, arr[0].shape, lse, &staged_lse);
+    /* both written in full before either is renamed into place */
     if (s == GA_OK) s = ga_npy_commit(&staged_out, outp);
     if (s == GA_OK && lsep) s = ga_npy_commit(&staged_lse, lsep);
     if (s != GA_OK) { cli_fail(cmd, s, "cannot write the output"); goto done; }

@@ -61,6 +61,12 @@ int cmd_info(int argc, char **argv) {
     return CLI_OK;
 }
 
+static int main_unknown(const char *name) {
+    fprintf(stderr, "graphattn: unknown command '%s' (commands: run, check, bench, show, export, info; see "
+                    "graphattn --help)\n", name);
+    return CLI_USAGE;
+}
+
 int main(int argc, char **argv) {
     static const struct {
         const char *name;
@@ -72,6 +78,7 @@ int main(int argc, char **argv) {
             char *help_argv[] = {argv[2], "--help", NULL};
             for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++)
                 if (!strcmp(argv[2], cmds[c].name)) return cmds[c].fn(2, help_argv);
+            return main_unknown(argv[2]);
         }
         fputs(main_help, argc < 2 ? stderr : stdout);
         return argc < 2 ? CLI_USAGE : CLI_OK;
@@ -82,7 +89,5 @@ int main(int argc, char **argv) {
     }
     for (size_t c = 0; c < sizeof cmds / sizeof cmds[0]; c++)
         if (!strcmp(argv[1], cmds[c].name)) return cmds[c].fn(argc - 1, argv + 1);
-    fprintf(stderr, "graphattn: unknown command '%s' (commands: run, check, bench, show, export, info; see "
-                    "graphattn --help)\n", argv[1]);
-    return CLI_USAGE;
+    return main_unknown(argv[1]);
 }

@@ -350,9 +350,134 @@ static ga_status ga_npy_write_fd(int fd, const void *data, size_t bytes, const c
     return GA_OK;
 }
 
+/* The directory part of `path` ("." when it has none); ga_malloc'd, NULL when out of memory. */
+static char *ga_npy_parent(const char *path) {
+    const char *slash = strrchr(path, '/');
+    const char *dir = !slash ? "." : slash == path ? "/" : path;
+    size_t n = !slash || slash == path ? 1 : (size_t)(slash - path);
+    char *d = (char *)ga_malloc(n + 1);
+    if (d) {
+        memcpy(d, dir, n);
+        d[n] = '\0';
+    }
+    return d;
+}
+
+/* Follow the symbolic links from `path` to where they end, which need not exist yet (as a shell's
+ * `>` does): *out (ga_malloc'd) is path itself when it is not a link. A relative link is taken
+ * from the directory of the link. */
+static ga_status ga_npy_follow_links(const char *path, char **out) {
+    size_t n = strlen(path) + 1;
+    char *cur = (char *)ga_malloc(n);
+    GA_FAIL_IF(!cur, GA_ERR_OUT_OF_MEMORY, "ga_npy_save: out of memory");
+    memcpy(cur, path, n);
+    for (int hops = 0;; hops++) {
+        struct stat st;
+        if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) break;
+        size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
+        char *link = hops < 40 ? (char *)ga_malloc(cap) : NULL, *dir = NULL, *next = NULL;
+        ssize_t len = link ? readlink(cur, link, cap) : -1;
+        int err = hops >= 40 ? ELOOP : !link ? ENOMEM : len < 0 ? errno : (size_t)len >= cap ? ENAMETOOLONG : 0;
+        if (!err) {
+            link[len] = '\0';
+            if (link[0] != '/' && strchr(cur, '/') && !(dir = ga_npy_parent(cur))) err = ENOMEM;
+        }
+        if (!err) {
+            size_t m = (dir ? strlen(dir) + 1 : 0) + (size_t)len + 1;
+            if (!(next = (char *)ga_malloc(m))) err = ENOMEM;
+            else if (dir) snprintf(next, m, "%s/%s", dir, link);
+            else memcpy(next, link, m);
+        }
+        ga_free(dir);
+        ga_free(link);
+        if (err) {
+            ga_free(cur);
+            GA_FAIL(err == ENOMEM ? GA_ERR_OUT_OF_MEMORY : GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+        }
+        ga_free(cur);
+        cur = next;
+    }
+    *out = cur;
+    return GA_OK;
+}
+
+ga_status ga_npy_output_target(const char *path, char **target, int *in_place) {
+    GA_FAIL_IF(!target || !in_place, GA_ERR_NULL_POINTER, "ga_npy_output_target: target or in_place is NULL");
+    *target = NULL;
+    *in_place = 0;
+    GA_FAIL_IF(!path || !*path, GA_ERR_NULL_POINTER, "ga_npy_save: no file name");
+    char *where = NULL;
+    GA_TRY(ga_npy_follow_links(path, &where));
+    struct stat st;
+    int err = 0, direct = 0;
+    if (stat(where, &st) == 0) {
+        if (S_ISDIR(st.st_mode)) err = EISDIR;
+        else if (!S_ISREG(st.st_mode)) {
+            direct = 1;
+            if (access(where, W_OK) != 0) err = errno;
+        }
+    } else if (errno != ENOENT) {
+        err = errno;
+    }
+    if (!err && !direct) { /* a new file or a replaced one: its directory must take the temporary file */
+        char *dir = ga_npy_parent(where);
+        if (!dir) err = ENOMEM;
+        else if (stat(dir, &st) != 0) err = errno;
+        else if (!S_ISDIR(st.st_mode)) err = ENOTDIR;
+        else if (access(dir, W_OK | X_OK) != 0) err = errno;
+        ga_free(dir);
+    }
+    if (err) {
+        int linked = strcmp(where, path) != 0;
+        ga_status s = ga_raise(err == ENOMEM ? GA_ERR_OUT_OF_MEMORY : GA_ERR_IO, __FILE__, __LINE__,
+                               "cannot write '%s'%s%s%s: %s", path, linked ? " (a symbolic link to '" : "",
+                               linked ? where : "", linked ? "')" : "", strerror(err));
+        ga_free(where);
+        return s;
+    }
+    *target = where;
+    *in_place = direct;
+    return GA_OK;
+}
+
+ga_status ga_npy_stage_fd(const char *path, int *fd, char **staged) {
+    static unsigned counter;
+    GA_FAIL_IF(!fd || !staged, GA_ERR_NULL_POINTER, "ga_npy_stage_fd: fd or staged is NULL");
+    *fd = -1;
+    *staged = NULL;
+    char *target;
+    int direct;
+    GA_TRY(ga_npy_output_target(path, &target, &direct));
+    if (direct) { /* never created, truncated or replaced: written in place */
+        *fd = open(target, O_WRONLY);
+        int err = errno;
+        ga_free(target);
+        GA_FAIL_IF(*fd < 0, GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+        return GA_OK;
+    }
+    size_t n = strlen(target) + 64;
+    char *tmp = (char *)ga_malloc(n);
+    if (!tmp) {
+        ga_free(target);
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "ga_npy_save: out of memory");
+    }
+    for (int attempt = 0; attempt < 100 && *fd < 0; attempt++) {
+        snprintf(tmp, n, "%s.tmp.%ld.%u", target, (long)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+        *fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
+        if (*fd < 0 && errno != EEXIST) break;
+    }
+    int err = errno;
+    ga_free(target);
+    if (*fd < 0) {
+        ga_free(tmp);
+        GA_FAIL(GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+    }
+    *staged = tmp;
+    return GA_OK;
+}
+
 ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, const int64_t *shape, const void *data,
                              char **staged) {
-    static unsigned counter;
     GA_FAIL_IF(!staged, GA_ERR_NULL_POINTER, "ga_npy_save_staged: staged is NULL");
     *staged = NULL;
     GA_FAIL_IF(!path || !*path, GA_ERR_NULL_POINTER, "ga_npy_save: no file name");
@@ -388,27 +513,15 @@ ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, con
     prefix[8] = (unsigned char)((padded - 10) & 0xff);
     prefix[9] = (unsigned char)((padded - 10) >> 8);
 
-    size_t plen = strlen(path);
-    char *tmp = (char *)ga_malloc(plen + 64);
-    GA_FAIL_IF(!tmp, GA_ERR_OUT_OF_MEMORY, "ga_npy_save: out of memory");
-    int fd = -1;
-    for (int attempt = 0; attempt < 100 && fd < 0; attempt++) {
-        snprintf(tmp, plen + 64, "%s.tmp.%ld.%u", path, (long)getpid(), __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
-        fd = open(tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
-        if (fd < 0 && errno != EEXIST) break;
-    }
-    if (fd < 0) {
-        int err = errno;
-        ga_free(tmp);
-        GA_FAIL(GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));
-    }
+    int fd;
+    char *tmp;
+    GA_TRY(ga_npy_stage_fd(path, &fd, &tmp));
     ga_status s = ga_npy_write_fd(fd, prefix, sizeof prefix, path);
     if (s == GA_OK) s = ga_npy_write_fd(fd, dict, padded - 10, path);
     if (s == GA_OK) s = ga_npy_write_fd(fd, data, (size_t)bytes, path);
     if (close(fd) != 0 && s == GA_OK) s = ga_raise(GA_ERR_IO, __FILE__, __LINE__, "cannot write '%s': %s", path, strerror(errno));
     if (s != GA_OK) {
-        unlink(tmp);
-        ga_free(tmp);
+        ga_npy_discard(&tmp);
         return s;
     }
     *staged = tmp;
@@ -417,10 +530,23 @@ ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, con
 
 ga_status ga_npy_commit(char **staged, const char *path) {
     if (!staged || !*staged) return GA_OK;
-    if (rename(*staged, path) != 0) {
-        int err = errno;
+    /* the target is the staged name without the ".tmp.PID.K" that ga_npy_stage_fd appended */
+    const char *suffix = NULL;
+    for (const char *p = strstr(*staged, ".tmp."); p; p = strstr(p + 1, ".tmp.")) suffix = p;
+    size_t n = suffix ? (size_t)(suffix - *staged) : 0;
+    char *target = n ? (char *)ga_malloc(n + 1) : NULL;
+    if (!target) {
         ga_npy_discard(staged);
-        GA_FAIL(GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+        GA_FAIL(n ? GA_ERR_OUT_OF_MEMORY : GA_ERR_INTERNAL, "cannot write '%s': %s", path ? path : "?",
+                n ? "out of memory" : "not a staged file name");
+    }
+    memcpy(target, *staged, n);
+    target[n] = '\0';
+    int failed = rename(*staged, target) != 0, err = errno;
+    ga_free(target);
+    if (failed) {
+        ga_npy_discard(staged);
+        GA_FAIL(GA_ERR_IO, "cannot write '%s': %s", path ? path : "?", strerror(err));
     }
     ga_free(*staged);
     *staged = NULL;

@@ -14,7 +14,16 @@
  *
  * Writer. Writes a version 1.0 header (padded so the data starts at a multiple of 64 bytes) and
  * the data, to a temporary file next to the target that is renamed into place only when
- * everything was written: a failed write leaves no file behind (and never a partial one). */
+ * everything was written: a failed write leaves no file behind (and never a partial one).
+ *
+ * Output targets (the writer's, and any other file staged with ga_npy_stage_fd). For a `path`:
+ *   - no file yet, or an existing regular file: the data goes to a temporary file TARGET.tmp.PID.K
+ *     next to it (created with O_EXCL), renamed onto TARGET by ga_npy_commit;
+ *   - a symbolic link: TARGET is where the link leads (followed like a shell's `>`; the file
+ *     there need not exist yet), so the link itself is kept and the file it points to is written;
+ *   - an existing file that is not a regular file (/dev/null, a FIFO, a terminal): written in
+ *     place when staged, with no temporary file; it is never replaced or removed;
+ *   - a directory, or a missing or unwritable directory for TARGET: GA_ERR_IO, nothing written. */
 #ifndef GA_IO_NPY_H
 #define GA_IO_NPY_H
 
@@ -86,13 +95,24 @@ void ga_npy_shape_string(int ndim, const int64_t *shape, char *buf, size_t buf_s
 ga_status ga_npy_save(const char *path, ga_npy_dtype dtype, int ndim, const int64_t *shape, const void *data);
 
 /* Two-phase writing, for commands that write several files and want all or none:
- * ga_npy_save_staged writes the file under a temporary name (returned in *staged, malloc'd);
- * ga_npy_commit renames it to `path` (and frees *staged); ga_npy_discard removes it (and frees
- * *staged). Both accept *staged == NULL as a no-op. */
+ * ga_npy_save_staged writes the file under a temporary name (returned in *staged, malloc'd; NULL
+ * for a target written in place, see above); ga_npy_commit renames it onto its target (and frees
+ * *staged; `path` is for messages); ga_npy_discard removes it (and frees *staged). Both accept
+ * *staged == NULL as a no-op. */
 ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, const int64_t *shape, const void *data,
                              char **staged);
 ga_status ga_npy_commit(char **staged, const char *path);
 void ga_npy_discard(char **staged);
+
+/* The file the data for `path` goes to, as described above, checked but not written: *target
+ * (ga_malloc'd) is `path`, or where its symbolic links lead (the file there need not exist yet);
+ * *in_place is 1 for an existing file that is not a regular file. GA_ERR_IO when it cannot be
+ * written. Commands call it on every output before doing the work. */
+ga_status ga_npy_output_target(const char *path, char **target, int *in_place);
+/* Open `path`'s staged output for writing any content: *fd is the temporary file (name in
+ * *staged, for ga_npy_commit / ga_npy_discard) or, for a target written in place, the target
+ * itself (*staged = NULL). The caller closes *fd before the commit. */
+ga_status ga_npy_stage_fd(const char *path, int *fd, char **staged);
 
 #ifdef __cplusplus
 }

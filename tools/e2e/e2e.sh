@@ -36,6 +36,16 @@ absent() {
     for f in "$@"; do [ ! -e "$f" ] || fail "$f was written"; done
     for f in *.tmp.*; do [ ! -e "$f" ] || fail "temporary file $f was left behind"; done
 }
+# lacks FILE TEXT: FILE does not contain TEXT
+lacks() {
+    ! grep -qF -- "$2" "$1" || { echo "--- $1" >&2; cat "$1" >&2; fail "$1 has '$2'"; }
+}
+# skip WHY: the case does not apply here (CTest reports it skipped)
+skip() {
+    echo "SKIP $CASE: $*"
+    cd "$BASE" && rm -rf "$W"
+    exit 77
+}
 # value KEY: the value of "KEY: value" in out.txt
 value() { sed -n "s/^$1: //p" out.txt; }
 
@@ -55,6 +65,8 @@ case_help_on_every_subcommand() {
     has out.txt "commands:"
     expect 0 "$GA" help check
     has out.txt "usage: graphattn check"
+    expect 2 "$GA" help nosuch
+    has err.txt "unknown command 'nosuch'"
 }
 
 case_usage_errors_exit_with_status_2() {
@@ -245,6 +257,226 @@ bad_graph() { # bad_graph KIND STATUS PTRTYPE PTR IDXTYPE IDX (KIND csr or coo; 
     has err.txt "--graph 'window:1+$1:a.npy,b.npy'"
     has err.txt "$2"
     absent o.npy lse.npy
+}
+
+case_run_rejects_kv_batch_or_head_dim_unlike_q() {
+    # K and V must have Q's batch size and head dimension; only N and the head count may differ
+    expect 0 "$H" gen q.npy f32 1 1 64,4,16
+    expect 0 "$H" gen k.npy f32 1 2 64,2,8
+    expect 0 "$H" gen v.npy f32 1 3 64,2,8
+    expect 1 "$GA" run --graph window:2 --q q.npy --k k.npy --v v.npy --out o.npy --lse lse.npy --device cpu
+    has err.txt "K and V (64, 2, 8) do not fit Q (64, 4, 16)"
+    absent o.npy lse.npy
+    expect 0 "$H" gen q.npy f32 1 1 4,64,4,16
+    expect 0 "$H" gen k.npy f32 1 2 1,64,2,16
+    expect 0 "$H" gen v.npy f32 1 3 1,64,2,16
+    expect 1 "$GA" run --graph window:2 --q q.npy --k k.npy --v v.npy --out o.npy --device cpu
+    has err.txt "K and V (1, 64, 2, 16) do not fit Q (4, 64, 4, 16)"
+    has err.txt "batch size (4)"
+    absent o.npy
+    # what may differ still runs: Nk != Nq and fewer kv heads
+    expect 0 "$H" gen k.npy f32 1 2 4,80,2,16
+    expect 0 "$H" gen v.npy f32 1 3 4,80,2,16
+    expect 0 "$GA" run --graph window:2 --q q.npy --k k.npy --v v.npy --out o.npy --device cpu
+    has out.txt "wrote o.npy float32 (4, 64, 4, 16)"
+}
+
+# read_pipe: the contents of the FIFO ./pipe (given up after a minute if no writer comes)
+read_pipe() {
+    if command -v timeout >/dev/null 2>&1; then timeout 60 cat pipe; else cat pipe; fi
+}
+
+case_outputs_write_through_links_and_never_replace_devices_or_fifos() {
+    gen_qkv f32 30 32,2,8 32,2,8
+    g=window:2
+    # a symbolic link is written through: the link stays, the file it points to is replaced
+    mkdir real sub
+    echo old >real/o.npy
+    ln -s real/o.npy link.npy
+    ln -s ../real/lse.npy sub/lse_link.npy
+    expect 0 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out link.npy --lse sub/lse_link.npy --device cpu
+    [ -L link.npy ] || fail "link.npy is no longer a symbolic link"
+    [ -L sub/lse_link.npy ] || fail "sub/lse_link.npy is no longer a symbolic link"
+    expect 0 "$H" desc real/o.npy
+    has out.txt "float32 (32, 2, 8)"
+    expect 0 "$H" desc real/lse.npy
+    has out.txt "float32 (32, 2)"
+    absent
+    for f in real/*.tmp.*; do [ ! -e "$f" ] || fail "temporary file $f was left behind"; done
+    ln -s ../real/s.svg sub/s_link.svg
+    expect 0 "$GA" show --graph $g --n 32 --svg sub/s_link.svg
+    [ -L sub/s_link.svg ] || fail "sub/s_link.svg is no longer a symbolic link"
+    has real/s.svg "</svg>"
+    # a link to a file not there yet is followed too (as a shell's '>' does); one into a missing
+    # directory fails, naming both, and creates nothing
+    ln -s real/new.npy new_link.npy
+    expect 0 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out new_link.npy --device cpu
+    [ -L new_link.npy ] || fail "new_link.npy is no longer a symbolic link"
+    expect 0 "$H" desc real/new.npy
+    ln -s missing/o.npy dangling.npy
+    expect 1 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out dangling.npy --device cpu
+    has err.txt "cannot write 'dangling.npy' (a symbolic link to 'missing/o.npy'): No such file or directory"
+    absent missing
+    # a FIFO is written in place (a reader gets the .npy), never replaced by a regular file
+    mkfifo pipe || skip "mkfifo failed"
+    read_pipe >from_pipe.npy &
+    expect 0 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out pipe --lse lse.npy --device cpu
+    wait
+    [ -p pipe ] || fail "the FIFO was replaced"
+    expect 0 "$H" desc from_pipe.npy
+    has out.txt "float32 (32, 2, 8)"
+    read_pipe >from_pipe.csv &
+    expect 0 "$GA" bench --graph $g --n 64 --repeats 1 --warmup 0 --device cpu --csv pipe --quiet
+    wait
+    [ -p pipe ] || fail "the FIFO was replaced by bench --csv"
+    has from_pipe.csv "graph,n,nk"
+    # a character device (a null device made here, never the real /dev/null) is written in place
+    if mknod null_dev c 1 3 2>/dev/null; then
+        expect 0 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out null_dev --lse null_dev --device cpu
+        [ -c null_dev ] || fail "the device file was replaced"
+        expect 0 "$GA" export --graph $g --n 32 --csr null_dev,null_dev
+        [ -c null_dev ] || fail "the device file was replaced by export"
+        expect 0 "$GA" bench --graph $g --n 64 --repeats 1 --warmup 0 --device cpu --csv null_dev --svg null_dev --quiet
+        [ -c null_dev ] || fail "the device file was replaced by bench"
+    fi
+    absent null_dev.tmp pipe.tmp
+}
+
+case_outputs_are_all_written_or_none() {
+    gen_qkv f32 31 32,2,8 32,2,8
+    g=window:2
+    mkdir adir
+    echo before >o.npy
+    cp o.npy o.before
+    # a bad second output: the first is not written either (an existing file is left as it was)
+    expect 1 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out o.npy --lse adir --device cpu
+    has err.txt "cannot write --lse 'adir'"
+    has err.txt "Is a directory"
+    cmp -s o.npy o.before || fail "o.npy was changed by a failed run"
+    expect 1 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out new.npy --lse nodir/lse.npy --device cpu
+    has err.txt "cannot write --lse 'nodir/lse.npy'"
+    absent new.npy nodir
+    expect 1 "$GA" export --graph $g --n 32 --csr a.npy,adir
+    absent a.npy
+    expect 1 "$GA" export --graph $g --n 32 --csr adir,a.npy
+    absent a.npy
+    expect 1 "$GA" bench --graph $g --n 64 --repeats 1 --device cpu --csv t.csv --svg adir
+    has err.txt "cannot write --svg 'adir'"
+    absent t.csv
+    expect 1 "$GA" bench --graph $g --n 64 --repeats 1 --device cpu --csv nodir/t.csv --svg t.svg
+    absent t.svg nodir
+    expect 1 "$GA" show --graph $g --n 32 --svg adir
+    [ -d adir ] && [ -z "$(ls -A adir)" ] || fail "adir was replaced or written into"
+}
+
+case_same_file_outputs_and_inputs_are_rejected() {
+    gen_qkv f32 32 32,2,8 32,2,8
+    g=window:2
+    mkdir sub
+    run() { "$GA" run --graph "$g" --q q.npy --k k.npy --v v.npy --device cpu "$@"; }
+    # two spellings of one new file
+    expect 2 run --out o.npy --lse ./o.npy
+    has err.txt "--out 'o.npy' and --lse './o.npy' name the same file"
+    expect 2 run --out sub/o.npy --lse sub/../sub/o.npy
+    absent o.npy sub/o.npy
+    # an existing file, also through a symbolic link or a hard link
+    echo x >e.npy
+    ln -s e.npy e_link.npy
+    ln e.npy e_hard.npy
+    expect 2 run --out e.npy --lse e_link.npy
+    expect 2 run --out e_hard.npy --lse e.npy
+    has err.txt "name the same file"
+    # an output may not be an input: --q, --k, --v, or a csr:/coo: file of --graph
+    cp q.npy q.keep
+    expect 2 run --out o.npy --lse q.npy
+    has err.txt "--lse 'q.npy' is the input --q 'q.npy'"
+    expect 2 run --out ./k.npy
+    has err.txt "is the input --k"
+    expect 2 run --out "$PWD/v.npy"
+    has err.txt "is the input --v"
+    cmp -s q.npy q.keep || fail "q.npy was changed"
+    expect 0 "$GA" export --graph $g --n 32 --csr p.npy,i.npy
+    cp i.npy i.keep
+    g="window:1+csr:p.npy,i.npy"
+    expect 2 run --out o.npy --lse ./i.npy
+    has err.txt "--lse './i.npy' is the file 'i.npy' of --graph"
+    cmp -s i.npy i.keep || fail "i.npy was changed"
+    expect 2 "$GA" export --graph "coo:p.npy,i.npy" --n 32 --csr x.npy,sub/../i.npy
+    has err.txt "of --graph"
+    expect 2 "$GA" show --graph "csr:p.npy,i.npy" --n 32 --svg p.npy
+    has err.txt "of --graph"
+    # export and bench
+    expect 2 "$GA" export --graph window:2 --n 32 --csr a.npy,./a.npy
+    has err.txt "name the same file"
+    absent a.npy
+    expect 2 "$GA" bench --graph window:2 --n 64 --device cpu --csv t.csv --svg ./t.csv
+    has err.txt "--csv 't.csv' and --svg './t.csv' name the same file"
+    absent t.csv
+    # distinct files next to each other are fine, and their temporary names never collide
+    expect 0 "$GA" bench --graph window:2 --n 64 --repeats 1 --device cpu --csv t.csv --svg t.svg
+    has t.csv "graph,n,nk"
+    has t.svg "</svg>"
+    absent
+}
+
+case_threads_above_1024_are_a_usage_error() {
+    for c in check bench; do
+        expect 2 "$GA" $c --graph window:2 --n 64 --threads 2^32 --device cpu
+        has err.txt "--threads: at most 1024"
+        expect 2 "$GA" $c --graph window:2 --n 64 --threads 1025 --device cpu
+        has err.txt "at most 1024"
+    done
+    expect 2 "$GA" run --graph window:2 --q q.npy --k k.npy --v v.npy --out o.npy --threads 2147483648
+    has err.txt "at most 1024"
+    expect 0 "$GA" check --graph window:2 --n 64 --threads 3 --device cpu
+    has out.txt "PASS"
+}
+
+case_cuda_failures_keep_the_library_detail() {
+    "$GA" info | grep -q "CUDA devices: [1-9]" || skip "no CUDA device"
+    # a head dimension the CUDA backend does not take: the status and the backend's own detail
+    expect 1 "$GA" check --graph window:2 --n 64 --dim 513 --device cuda
+    has err.txt "on cuda:0"
+    has err.txt "GA_ERR_UNSUPPORTED_HEAD_DIM"
+    has err.txt "head dimension 513"
+    expect 0 "$H" gen q.npy f32 1 1 64,1,513
+    expect 0 "$H" gen k.npy f32 1 2 64,1,513
+    expect 0 "$H" gen v.npy f32 1 3 64,1,513
+    expect 1 "$GA" run --graph window:2 --q q.npy --k k.npy --v v.npy --out o.npy --device cuda
+    has err.txt "GA_ERR_UNSUPPORTED_HEAD_DIM"
+    has err.txt "head dimension 513"
+    absent o.npy
+}
+
+case_bench_and_run_check_everything_before_the_work() {
+    # bench: a bad N or a bad output fails before anything is timed (no table on stdout)
+    expect 1 "$GA" bench --graph window:4 --n 256,2^50 --device cpu
+    has err.txt "N=1125899906842624"
+    lacks out.txt "TFLOP/s"
+    expect 1 "$GA" bench --graph global:300 --n 512,256 --device cpu
+    has err.txt "GA_ERR_INDEX_OUT_OF_RANGE"
+    lacks out.txt "TFLOP/s"
+    expect 1 "$GA" bench --graph window:4 --n 2^40 --heads 2^20 --dim 2^20 --device cpu
+    has err.txt "the problem size overflows int64"
+    expect 1 "$GA" bench --graph window:4 --n 256 --device cpu --csv nodir/b.csv
+    has err.txt "cannot write --csv 'nodir/b.csv'"
+    lacks out.txt "TFLOP/s"
+    # run: the outputs are checked before the inputs are even read
+    expect 1 "$GA" run --graph window:2 --q missing.npy --k k.npy --v v.npy --out nodir/o.npy --device cpu
+    has err.txt "cannot write --out 'nodir/o.npy'"
+    lacks err.txt "missing.npy"
+}
+
+case_check_prints_exact_tolerance_and_catches_overflow() {
+    expect 0 "$GA" check --graph window:2 --n 64 --tol 0.0015 --device cpu
+    has out.txt "(tolerance 0.0015; worst"
+    has out.txt "(tolerance 0.0015)"
+    expect 0 "$GA" check --graph window:2 --n 64 --device cpu
+    has out.txt "(tolerance 0.0001; worst"
+    # each product checked: B * H * Nq * D overflows although no single factor is large
+    expect 1 "$GA" check --graph window:2 --n 2^32 --dim 2^32 --batch 2^4 --device cpu
+    has err.txt "the problem size overflows int64"
+    lacks err.txt "out of host memory"
 }
 
 case_bad_csr_files_fail_with_their_own_status_and_write_nothing() {
