@@ -223,6 +223,7 @@ GA_API ga_status ga_graph_add_coo(ga_graph *graph, int64_t nrows, int64_t ncols,
  *    dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O
  *    | global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | documents:B1,B2,...
  *    | causal_documents:B1,B2,... | csr:PTR.npy,IDX.npy | coo:ROW.npy,COL.npy
+ *  Integers are decimal or 2^K (K <= 62); a negative SEED is taken modulo 2^64 (-1 is 2^64 - 1).
  *  Whitespace around tokens is ignored. csr/coo read .npy files (int64 row_ptr; int32 or int64
  *  indices). On a syntax error returns GA_ERR_SPEC_SYNTAX and the detail names the offending part
  *  and its character offset. */

@@ -536,6 +536,9 @@ TEST(spec_builds_the_same_graph_as_the_api) {
     EXPECT_EQ_I64(spec_edges("documents:3,7", 10), 34);
     EXPECT_EQ_I64(spec_edges("documents: 0, 3, 7, 10", 10), 34);
     EXPECT_EQ_I64(spec_edges("causal_documents:0,3,7,10", 10), 22);
+    /* 2^K as on the rest of the command line */
+    EXPECT_EQ_I64(spec_edges("window:2^3", 64), spec_edges("window:8", 64));
+    EXPECT_EQ_I64(spec_edges("blocks:2^0 + global:2^5", 64), spec_edges("blocks:1 + global:32", 64));
 }
 
 TEST(spec_errors_name_the_offending_part) {
@@ -553,6 +556,8 @@ TEST(spec_errors_name_the_offending_part) {
         {"documents:5,3", GA_ERR_BAD_PARAMETER, "nondecreasing"},
         {"causal_documents", GA_ERR_SPEC_SYNTAX, "missing arguments"},
         {"window:99999999999999999999999", GA_ERR_SPEC_SYNTAX, "out of range"},
+        {"window:2^63", GA_ERR_SPEC_SYNTAX, "out of range"},
+        {"window:2^x", GA_ERR_SPEC_SYNTAX, "'2^x' is not an integer"},
         {"bigbird:2251799813685248,1,0,0,1", GA_ERR_BAD_PARAMETER, "block must be in [1, 2^50]"},
         {"dilated:1,2251799813685248", GA_ERR_BAD_PARAMETER, "step must be in [1, 2^50]"},
         {"csr:only_one.npy", GA_ERR_SPEC_SYNTAX, "two .npy paths"},

@@ -55,7 +55,13 @@ static int64_t ga_spec_ints(const ga_spec_part *p, int64_t *vals, int64_t max, g
         buf[len] = '\0';
         char *stop;
         errno = 0;
-        long long v = strtoll(buf, &stop, 10);
+        /* decimal, or 2^K (K in [0, 62]) as on the rest of the command line */
+        const int pow2 = buf[0] == '2' && buf[1] == '^' && isdigit((unsigned char)buf[2]);
+        long long v = strtoll(pow2 ? buf + 2 : buf, &stop, 10);
+        if (pow2 && *stop == '\0' && errno == 0) {
+            if (v > 62) errno = ERANGE;
+            else v = 1LL << v;
+        }
         if (*stop != '\0' || stop == buf) {
             char msg[96];
             snprintf(msg, sizeof msg, "'%s' is not an integer", buf);
