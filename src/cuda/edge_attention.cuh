@@ -245,7 +245,9 @@ template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
         sa = ja >= 0 ? sa : -CUDART_INF_F;
         sb = jb >= 0 ? sb : -CUDART_INF_F;
         float mn = fmaxf(m, fmaxf(sa, sb));
-        if (mn == -CUDART_INF_F) return; /* nothing yet in this group */
+        /* nothing yet in this group; but a NaN score (fmaxf drops it) goes on, so that its NaN
+         * reaches l and o as in the fp64 reference (test_cuda nan_inputs_make_their_rows_nan) */
+        if (mn == -CUDART_INF_F && sa == sa && sb == sb) return;
         float corr = exp2f(m - mn), pa = exp2f(sa - mn), pb = exp2f(sb - mn);
         l = fmaf(l, corr, pa + pb);
         m = mn;
@@ -527,21 +529,21 @@ template <typename T> __global__ void __launch_bounds__(256) ga_heavy_merge_kern
         M = red_s[0];
         for (int w = 1; w < 8; w++) M = fmaxf(M, red_s[w]);
         __syncthreads();
+        /* parts without edges (m = -inf, l = 0) add nothing; a part whose l is NaN (a NaN score)
+         * adds its NaN whatever its m */
         float L = 0.f;
-        if (M > -CUDART_INF_F)
-            for (int64_t x = threadIdx.x; x < nparts; x += 256) {
-                const float *P = GA_PART(x);
-                if (P[0] > -CUDART_INF_F) L += P[1] * exp2f(P[0] - M);
-            }
+        for (int64_t x = threadIdx.x; x < nparts; x += 256) {
+            const float *P = GA_PART(x);
+            if (P[0] > -CUDART_INF_F || P[1] != P[1]) L += P[1] * exp2f(P[0] - M);
+        }
         L = ga_warp_sum(L);
         if (lane == 0) red_s[warp] = L;
         for (int64_t d = lane; d < p.D; d += 32) { /* this warp's share of the states */
             float acc = 0.f;
-            if (M > -CUDART_INF_F)
-                for (int64_t x = warp; x < nparts; x += 8) {
-                    const float *P = GA_PART(x);
-                    if (P[0] > -CUDART_INF_F) acc += P[2 + d] * exp2f(P[0] - M);
-                }
+            for (int64_t x = warp; x < nparts; x += 8) {
+                const float *P = GA_PART(x);
+                if (P[0] > -CUDART_INF_F || P[1] != P[1]) acc += P[2 + d] * exp2f(P[0] - M);
+            }
             acc_s[warp][d] = acc;
         }
         __syncthreads();
