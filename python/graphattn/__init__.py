@@ -18,6 +18,7 @@ from ._errors import (GraphAttnError, GraphAttnIOError, GraphAttnMemoryError, Gr
 from .attention import attention
 from .graph import (Graph, bigbird, blocks, causal, coo, csr, dense, dilated, documents, global_tokens, graph,
                     longnet, random_keys, window)
+from .graph import _UINT64_MAX, _int
 
 __version__ = "0.1.0"
 
@@ -48,8 +49,9 @@ def cuda_device_count():
 
 
 def hash64(seed, row, t):
-    """The hash behind random_keys and bigbird (ga_hash64), for reproducing their graphs."""
-    return int(_capi.C.ga_hash64(seed & ((1 << 64) - 1), row, t))
+    """The hash behind random_keys and bigbird (ga_hash64), for reproducing their graphs:
+    seed in [0, 2^64), row and t in the int64 range (anything else raises GraphAttnError)."""
+    return int(_capi.C.ga_hash64(_int(seed, "seed", 0, _UINT64_MAX), _int(row, "row"), _int(t, "t")))
 
 
 def __getattr__(name):

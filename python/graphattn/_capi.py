@@ -52,6 +52,7 @@ GA_F32, GA_F16, GA_BF16 = 0, 1, 2
 GA_DEVICE_CPU, GA_DEVICE_CUDA = 0, 1
 GA_INDEX_INT32, GA_INDEX_INT64 = 0, 1
 GA_FLAG_ACCUMULATE = 1
+GA_MAX_THREADS = 1024  # the most CPU threads a call may ask for (ga_options.num_threads)
 
 BACKENDS = {"auto": 0, "cpu": 1, "reference": 2, "cpu-reference": 2, "cuda": 3}
 
@@ -209,11 +210,20 @@ def _text(raw):
     return raw.decode("utf-8", "replace") if raw else ""
 
 
-def status_string(status):
+def _status_text(status):
     try:
         return _text(C.ga_status_string(int(status)))
     except GraphAttnError:
         return "status %d" % int(status)
+
+
+# read once: an error raised while torch.compile traces (bad arguments) then needs no C call
+_STATUS_TEXT = {int(st): _status_text(st) for st in Status}
+
+
+def status_string(status):
+    text = _STATUS_TEXT.get(int(status))
+    return text if text is not None else _status_text(status)
 
 
 def last_error_detail():

@@ -5,12 +5,15 @@ imported). PyTorch is never a compiled dependency: the operators are defined wit
 torch.library.custom_op in Python and call the C library through ctypes.
 
 How a graph reaches the operator: torch.compile can only pass plain values into a custom op, so a
-graph travels as (spec, handle). A graph made only of implicit components (window, global, ...)
-travels as its spec string ("window:256+global:0,5") and handle -1; a graph that holds explicit
-arrays (csr, coo) travels as "" and an integer handle into a registry of live Graph objects, so its
-prepared C graph (validated once, and on the GPU copied to the device once) is reused by every call.
-The registry holds Graphs weakly: keep the Graph object alive (e.g. as a module attribute) while
-code that uses it runs.
+graph travels as (spec, handle). A graph made only of parametric components (window, causal,
+bigbird, ...) travels as its spec string ("window:256+causal") and handle -1. A graph that holds
+data (global tokens, documents, csr/coo arrays or files) travels as "" and an integer handle into
+a registry of live Graph objects: a new list then changes an int, which torch.compile turns into a
+dynamic value after one recompile, rather than a string constant, which would recompile every time.
+Either way the prepared C graph (validated once, and on the GPU copied to the device once) is reused
+by every call. The registry holds Graphs weakly: keep the Graph object alive (e.g. as a module
+attribute) while code that uses it runs. A spec string given to attention() while torch.compile
+traces goes to the operator as it is (handle -1), and is parsed when the compiled code runs.
 
 Forward only: calling backward through graphattn raises a RuntimeError that says so. Inside
 torch.compile, run the forward under torch.no_grad() or torch.inference_mode() (with inputs that
@@ -23,7 +26,8 @@ import torch
 from . import _capi
 from ._capi import Status, make_error
 from ._errors import GraphAttnTypeError
-from .attention import backend_value, check_ranks, lse_tensor, make_tensor, run_forward, scale_value
+from .attention import (as_graph, backend_value, check_ranks, lse_tensor, make_tensor, nothing_to_compute,
+                        run_forward, scale_value, threads_value)
 from .graph import _graph_for_op
 
 _DTYPES = {torch.float32: _capi.GA_F32, torch.float16: _capi.GA_F16, torch.bfloat16: _capi.GA_BF16}
@@ -67,8 +71,18 @@ def _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse):
     _run_graph(_graph_for_op(spec, handle), q, k, v, scale, backend, num_threads, out, lse)
 
 
+def _check_devices(q, k, v, out):
+    """q, k, v and out (which may be None) must be on one device."""
+    for name, t in (("k", k), ("v", v), ("out", out)):
+        if t is not None and t.device != q.device:
+            raise make_error(Status.ERR_DEVICE_MISMATCH, "%s is on %s but q is on %s; pass q, k, v (and out) on one "
+                             "device" % (name, t.device, q.device))
+
+
 def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse):
     """The call itself, on torch tensors already checked to be tensors, with the Graph in hand."""
+    if nothing_to_compute(q.shape, k.shape, v.shape, out.shape):
+        return
     qt, qa = _view(q, "q", False)
     kt, ka = _view(k, "k", False)
     vt, va = _view(v, "v", False)
@@ -112,6 +126,7 @@ def attention_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec: str, h
 
 @attention_op.register_fake
 def _attention_fake(q, k, v, spec, handle, scale, return_lse, backend, num_threads):
+    _check_devices(q, k, v, None)
     out = q.new_empty(q.shape)
     lse = q.new_empty(tuple(q.shape[:-1]) if return_lse else (0,), dtype=torch.float32)
     return out, lse
@@ -140,6 +155,7 @@ def attention_out_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec: st
 
 @attention_out_op.register_fake
 def _attention_out_fake(q, k, v, spec, handle, scale, return_lse, backend, num_threads, out):
+    _check_devices(q, k, v, out)
     return q.new_empty(tuple(q.shape[:-1]) if return_lse else (0,), dtype=torch.float32)
 
 
@@ -179,7 +195,7 @@ def _eager(tensors):
 
 
 def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
-    """graphattn.attention for torch tensors (g is a Graph)."""
+    """graphattn.attention for torch tensors (g is a Graph or a spec string)."""
     tensors = (q, k, v) if out is None else (q, k, v, out)
     for name, t in zip(("q", "k", "v", "out"), tensors):
         if not isinstance(t, torch.Tensor):
@@ -189,14 +205,24 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
     r = q.dim()
     if not ((r == 3 or r == 4) and k.dim() == r and v.dim() == r and (out is None or out.dim() == r)):
         check_ranks([(name, t.shape) for name, t in zip(("q", "k", "v", "out"), tensors)])  # raises
-    spec, handle = g._op_key
+    if isinstance(g, str) and torch.compiler.is_compiling():
+        spec, handle = g, -1  # Dynamo cannot trace the parse (nor its errors): the op parses when it runs
+    else:
+        g = as_graph(g)
+        spec, handle = g._op_key
     s = scale_value(scale)
     b = backend_value(backend)
-    nt = int(num_threads or 0)
+    nt = threads_value(num_threads)
     if out is not None:
         if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, out)):
             raise RuntimeError("graphattn.attention(out=...) does not support autograd (and graphattn is "
                                "forward-only); call it under torch.no_grad()")
+        # torch's rule for every in-place op (Dynamo cannot trace is_inference: compiled code copies
+        # into out, which checks it)
+        if not torch.compiler.is_compiling() and out.is_inference() and not torch.is_inference_mode_enabled():
+            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed: out was "
+                               "made under torch.inference_mode(); call graphattn.attention there too, or pass "
+                               "a normal tensor (e.g. out.clone())")
         if out.dtype != q.dtype:
             raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
                                      "out has dtype %s but q has %s" % (out.dtype, q.dtype))
@@ -207,9 +233,11 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
         if out is not None:  # written in place: autograd must see it (a saved tensor now stale)
             _increment_version(out)
         return (o, lse) if return_lse else o
+    _check_devices(q, k, v, out)  # (the library checks plain CPU/CUDA tensors, above)
     if out is None:
         o, lse = torch.ops.graphattn.attention(q, k, v, spec, handle, s, bool(return_lse), b, nt)
     else:
         lse = torch.ops.graphattn.attention_out(q, k, v, spec, handle, s, bool(return_lse), b, nt, out)
         o = out
     return (o, lse) if return_lse else o
+

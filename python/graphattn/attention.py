@@ -14,7 +14,7 @@ import numpy as np
 from . import _capi
 from ._capi import C, Status, check, make_error
 from ._errors import GraphAttnTypeError
-from .graph import Graph, _graph_for_spec
+from .graph import Graph, _graph_for_spec, _int
 
 
 def as_graph(g):
@@ -32,14 +32,27 @@ def _type_error(detail):
 
 
 def scale_value(scale):
-    """The scale as the C options want it: 0.0 selects 1/sqrt(D)."""
+    """The scale as the C options want it: 0.0 selects 1/sqrt(D). The library takes a finite
+    scale >= 0 with 0 meaning the default; here the default is None, and 0 is refused too (a
+    scale of 0 would read as uniform weights)."""
     if scale is None:
         return 0.0
-    s = float(scale)
-    if s == 0.0 or not math.isfinite(s):
+    try:
+        if isinstance(scale, (str, bytes, bool)):
+            raise TypeError
+        s = float(scale)
+    except (TypeError, ValueError):
+        raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                                 "scale must be a number, got %r" % (scale,)) from None
+    if not (math.isfinite(s) and s > 0):
         raise make_error(Status.ERR_BAD_PARAMETER,
-                         "scale must be finite and non-zero, got %r (pass None for 1/sqrt(head_dim))" % (scale,))
+                         "scale must be finite and > 0, got %r (pass None for 1/sqrt(head_dim))" % (scale,))
     return s
+
+
+def threads_value(num_threads):
+    """num_threads as the C options want it: 0 (or None) is OpenMP's default."""
+    return 0 if num_threads is None else _int(num_threads, "num_threads", 0, _capi.GA_MAX_THREADS)
 
 
 def backend_value(backend):
@@ -90,6 +103,30 @@ def lse_tensor(data, dtype_f32, device, device_index, q_shape):
     return make_tensor(data, dtype_f32, device, device_index, (b, n, h, 1), (n * h, h, 1, 1))
 
 
+def nothing_to_compute(q_shape, k_shape, v_shape, out_shape):
+    """True when q has no rows (B, Nq or H is 0): the result is empty and the library is not called,
+    as with torch's scaled_dot_product_attention; the shapes must still agree. Otherwise raises
+    where any size is 0, as the library would (GA_ERR_BAD_SIZE), and returns False."""
+    if 0 not in q_shape and 0 not in k_shape and 0 not in v_shape and 0 not in out_shape:
+        return False
+    q, k, v, o = ((1,) + tuple(s) if len(s) == 3 else tuple(s) for s in (q_shape, k_shape, v_shape, out_shape))
+    if 0 not in q[:3]:
+        for name, shape in (("q", q), ("k", k), ("v", v), ("out", o)):
+            if 0 in shape:
+                d = shape.index(0)
+                raise make_error(Status.ERR_BAD_SIZE, "%s: shape[%d] (%s) = 0 must be >= 1" % (name, d, "BNHD"[d]))
+        return False
+    if k[0] != q[0] or k[3] != q[3]:
+        raise make_error(Status.ERR_SHAPE_MISMATCH, "k has shape %s but q has %s (B and D must match)" % (k, q))
+    if v != k:
+        raise make_error(Status.ERR_SHAPE_MISMATCH, "v has shape %s but k has %s" % (v, k))
+    if o != q:
+        raise make_error(Status.ERR_SHAPE_MISMATCH, "out has shape %s but q has %s" % (o, q))
+    if (q[2] % k[2]) if k[2] else q[2]:
+        raise make_error(Status.ERR_SHAPE_MISMATCH, "k has %d heads, which do not divide q's %d" % (k[2], q[2]))
+    return True
+
+
 def check_ranks(named):
     """q, k, v (and out) must all be 3-D or all be 4-D."""
     for name, shape in named:
@@ -122,7 +159,7 @@ def run_forward(g, q, k, v, out, lse, scale, backend, stream=None, num_threads=0
     opts.scale = scale
     opts.backend = backend
     opts.stream = stream
-    opts.num_threads = int(num_threads or 0)
+    opts.num_threads = num_threads
     h = g._ptr
     ws_ptr, ws_bytes, keep = None, 0, None
     if workspace is not None:
@@ -184,6 +221,7 @@ def numpy_attention(q, k, v, g, scale=None, return_lse=False, out=None, backend=
     check_ranks([(n, a.shape) for n, a in arrays])
     scale = scale_value(scale)
     backend = backend_value(backend)
+    num_threads = threads_value(num_threads)
     if out is not None:
         if not out.flags.writeable:
             raise make_error(Status.ERR_BAD_PARAMETER, "out is read-only")
@@ -200,7 +238,8 @@ def numpy_attention(q, k, v, g, scale=None, return_lse=False, out=None, backend=
     if return_lse:
         lse = np.empty(q.shape[:-1], dtype=np.float32)
         lt = lse_tensor(lse.ctypes.data, _capi.GA_F32, _capi.GA_DEVICE_CPU, 0, q.shape)
-    run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads)
+    if not nothing_to_compute(q.shape, k.shape, v.shape, out.shape):
+        run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads)
     del qa, ka, va
     return (out, lse) if return_lse else out
 
@@ -230,30 +269,32 @@ def attention(q, k, v, graph, *, scale=None, return_lse=False, out=None, backend
 
     q: (B, Nq, H, D) or (Nq, H, D); k, v: (B, Nk, Hkv, D) or (Nk, Hkv, D) with Hkv dividing H
     (grouped-query attention: query head h uses key/value head h // (H // Hkv)).
-    dtype float32, float16 or bfloat16 (all the same). Any strides with a contiguous last dimension.
+    dtype float32, float16 or bfloat16 (all the same). Any strides with a contiguous last dimension
+    (NumPy inputs with a negative stride are copied first). A q with no rows (B, Nq or H of 0)
+    gives an empty result without calling the library.
 
-    NumPy arrays run on the CPU backend. PyTorch tensors run where they live: CUDA tensors on the
-    current CUDA stream, CPU tensors on the CPU backend (through the torch operator
-    graphattn::attention, so the call also works inside torch.compile).
+    NumPy arrays run on the CPU backend. PyTorch tensors (q, k, v and out on one device) run where
+    they live: CUDA tensors on the current CUDA stream, CPU tensors on the CPU backend. In eager
+    mode plain tensors call the library directly; under torch.compile, autograd, tensor subclasses
+    and torch function/dispatch modes the call goes through the torch operator graphattn::attention.
 
     graph:      a graphattn.Graph or a spec string ("window:256+global:0").
-    scale:      softmax scale, default 1/sqrt(D).
+    scale:      softmax scale, a finite number > 0; None (the default) is 1/sqrt(D).
     return_lse: also return the natural-log log-sum-exp per query and head, float32 of shape
                 q.shape[:-1]; a query with no edges has out = 0 and lse = -inf.
-    out:        write the result here (same shape and dtype as q; any strides with a contiguous last
-                dimension). Nothing is written if the call fails.
+    out:        write the result here (same shape and dtype as q; non-negative strides, a contiguous
+                last dimension, no two elements at one address). Nothing is written if the call fails.
     backend:    None/"auto", "cpu", "reference" (the fp64 oracle) or "cuda".
-    num_threads: CPU threads (None: the OpenMP default).
+    num_threads: CPU threads, an int in [0, 1024] (None or 0: the OpenMP default).
 
     Returns out, or (out, lse) with return_lse. Raises GraphAttnError (a ValueError, TypeError,
     MemoryError or RuntimeError as fits) with the library's message on any failure.
     """
-    g = as_graph(graph)
     if isinstance(q, np.ndarray):
-        return numpy_attention(q, k, v, g, scale=scale, return_lse=return_lse, out=out, backend=backend,
-                               num_threads=num_threads)
-    if _is_torch_tensor(q):
-        return _torch_impl().attention(q, k, v, g, scale=scale, return_lse=return_lse, out=out,
+        return numpy_attention(q, k, v, as_graph(graph), scale=scale, return_lse=return_lse, out=out,
+                               backend=backend, num_threads=num_threads)
+    if _is_torch_tensor(q):  # the graph as given: under torch.compile a spec string goes to the op as it is
+        return _torch_impl().attention(q, k, v, graph, scale=scale, return_lse=return_lse, out=out,
                                        backend=backend, num_threads=num_threads)
     raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
                              "q must be a NumPy array or a torch.Tensor, got %s" % type(q).__name__)

@@ -4,10 +4,11 @@
     g = graphattn.graph("window:256+global:0,5")          # the same graph, from a spec string
     g = graphattn.csr(indptr, indices)                     # explicit edges
 
-A Graph is immutable. `+` concatenates the component lists; the edge set of the result is the
-union of the parts (an edge is counted once, whatever the order). The C graph behind a Graph is
-built once, on first use, and reused by every later call (an explicit CSR/COO graph is validated
-and copied once; the CUDA backend keeps its device copy with it).
+A Graph is immutable. `+` concatenates the component lists, keeping their order as written (the
+edge set is the union of the parts whatever the order, but the GPU's fast path depends on the
+first component). The C graph behind a Graph is built once, on first use, and reused by every
+later call (an explicit CSR/COO graph is validated and copied once; the CUDA backend keeps its
+device copy with it). A graph whose spec names .npy files (csr:, coo:) reads them when it is made.
 
 Implicit graphs do not know their size: the query and key counts come from the tensors at call
 time. Explicit graphs (csr, coo) fix them.
@@ -28,19 +29,28 @@ _INT64_MIN, _INT64_MAX = -(1 << 63), (1 << 63) - 1
 _UINT64_MAX = (1 << 64) - 1
 
 _materialize_lock = threading.Lock()
-# Graphs that a torch op can name by an integer (those with explicit arrays): handle -> Graph.
+# Graphs that a torch op names by an integer (those holding index lists, arrays or files): handle -> Graph.
 _registry = weakref.WeakValueDictionary()
 _next_handle = itertools.count(1)
-# Live graphs with a spec, so that the torch op reuses their prepared C graph: spec -> Graph.
+# Live graphs named by their spec, so that the torch op reuses their prepared C graph: spec -> Graph.
 _by_spec = weakref.WeakValueDictionary()
 # Graphs parsed from spec strings handed to attention() or the torch op (no live Graph had that
-# spec): kept so that a loop over attention(q, k, v, "window:256") parses once. Bounded.
+# spec): kept so that a loop over attention(q, k, v, "window:256") parses once. Bounded. A spec
+# that names files is never kept: the files may change.
 _parsed = {}
 _PARSED_MAX = 64
+
+# Components that carry data rather than a few parameters. A graph holding one travels to the
+# torch op by handle: as a string constant, every new list would make torch.compile recompile.
+_DATA_KINDS = frozenset(("global", "documents", "causal_documents", "csr", "coo"))
+_FILE_KINDS = frozenset(("csr", "coo"))  # in a spec string: read from .npy files
+_C_SPACE = " \t\n\v\f\r"  # what the library's parser skips (C isspace)
 
 
 def _int(value, what, lo=_INT64_MIN, hi=_INT64_MAX):
     try:
+        if isinstance(value, bool):
+            raise TypeError
         v = operator.index(value)
     except TypeError:
         raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
@@ -51,6 +61,12 @@ def _int(value, what, lo=_INT64_MIN, hi=_INT64_MAX):
 
 
 def _index_array(values, what, allow_int32=True):
+    if hasattr(values, "detach") and hasattr(values, "cpu"):  # a torch tensor, on any device
+        values = values.detach().cpu()
+        if values.is_floating_point() or values.is_complex():
+            raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                                     "%s must hold integers, got dtype %s" % (what, values.dtype))
+        values = values.numpy()
     a = np.asarray(values)
     if a.size == 0 and a.dtype.kind not in "iu":
         a = a.astype(np.int64)
@@ -146,22 +162,83 @@ def _add_part(h, part):
         raise AssertionError("unknown graph part %r" % (kind,))
 
 
+def _spec_components(text):
+    """(name, args) of each component of a spec string, split as the library splits it (args is
+    None where there is no ':')."""
+    found = []
+    for component in text.split("+"):
+        name, colon, args = component.partition(":")
+        found.append((name.strip(_C_SPACE), args if colon else None))
+    return found
+
+
+def _part_kinds(part):
+    """The component names a part stands for ("window", "csr", ...)."""
+    return [name for name, _ in _spec_components(part[1])] if part[0] == "spec" else [part[0]]
+
+
+def _spec_int(text):
+    """One integer of a validated spec: decimal or 2^K, as the library reads them."""
+    t = text.strip(_C_SPACE)
+    return 1 << int(t[2:]) if t.startswith("2^") else int(t)
+
+
+def _spec_builders(text):
+    """The builder parts of an already validated spec string, to add it to a C graph that exists
+    (the library parses a spec only into a new graph)."""
+    parts = []
+    for name, args in _spec_components(text):
+        if name in _FILE_KINDS:
+            raise make_error(Status.ERR_BAD_PARAMETER,
+                             "graph spec component %r reads .npy files, which the library does only at the start "
+                             "of a graph: put it before csr()/coo() arrays and before global_tokens() or "
+                             "documents() lists of more than %d entries" % (name + ":" + args, _SPEC_MAX_ARGS))
+        vals = [_spec_int(a) for a in args.split(",")] if args is not None else []
+        if name == "window" and len(vals) == 1:
+            vals *= 2
+        if name == "global":
+            parts.append(("global", np.array(vals, dtype=np.int64)))
+        elif name in ("documents", "causal_documents"):
+            parts.append(("documents", np.array(vals, dtype=np.int64), name == "causal_documents"))
+        else:
+            parts.append((name,) + tuple(vals))
+    return parts
+
+
 def _build(parts):
-    """A new C graph holding all parts: the spec strings parsed together, then the builders."""
-    specs = [p[1] for p in parts if p[0] == "spec"]
+    """A new C graph holding all parts in order. The leading parts up to the last spec string are
+    parsed together while they all have spec text; the others are added one by one."""
+    texts = [_part_spec(p) for p in parts]
+    n = 0
+    for i, text in enumerate(texts):
+        if text is None:
+            break
+        if parts[i][0] == "spec":
+            n = i + 1
     h = ctypes.c_void_p()
-    if specs:
-        check(C.ga_graph_parse("+".join(specs).encode("utf-8"), ctypes.byref(h)))
+    if n:
+        check(C.ga_graph_parse("+".join(texts[:n]).encode("utf-8"), ctypes.byref(h)))
     else:
         check(C.ga_graph_create(ctypes.byref(h)))
     try:
-        for p in parts:
-            if p[0] != "spec":
-                _add_part(h, p)
+        for p in parts[n:]:
+            for one in (_spec_builders(p[1]) if p[0] == "spec" else [p]):
+                _add_part(h, one)
     except BaseException:
         C.ga_graph_destroy(h)
         raise
     return h
+
+
+def _checked_spec(spec):
+    """A spec string, refused where the library would read less than it (a NUL ends a C string)."""
+    if not isinstance(spec, str):
+        raise GraphAttnTypeError(Status.ERR_SPEC_SYNTAX, _capi.status_string(Status.ERR_SPEC_SYNTAX),
+                                 "a graph spec must be a str, got %s" % type(spec).__name__)
+    if "\x00" in spec:
+        raise make_error(Status.ERR_SPEC_SYNTAX, "graph spec %r holds a NUL character (offset %d)"
+                         % (spec, spec.index("\x00")))
+    return spec
 
 
 _PART_KINDS = frozenset(("spec", "dense", "causal", "window", "dilated", "blocks", "longnet", "global", "random",
@@ -176,7 +253,7 @@ class Graph:
     def __init__(self, parts):
         validate = False
         if isinstance(parts, str):  # a spec string, as graph(spec): validated at once
-            parts, validate = (("spec", parts),), True
+            parts, validate = (("spec", _checked_spec(parts)),), True
         elif isinstance(parts, Graph):
             parts = parts._parts
         elif not (isinstance(parts, (list, tuple)) and all(
@@ -190,7 +267,9 @@ class Graph:
         self._finalizer = None
         texts = [_part_spec(p) for p in self._parts]
         self._spec = "+".join(texts) if self._parts and None not in texts else None
-        if self._spec is not None:
+        kinds = {kind for p in self._parts for kind in _part_kinds(p)}
+        self._explicit = bool(kinds & {"csr", "coo"})
+        if self._spec is not None and not kinds & _DATA_KINDS:
             # the torch op names this graph by its spec; it finds this Graph while it lives
             _by_spec.setdefault(self._spec, self)
             self._op_key = (self._spec, -1)
@@ -198,8 +277,8 @@ class Graph:
             hid = next(_next_handle)
             _registry[hid] = self
             self._op_key = ("", hid)
-        if validate:
-            self.prepare()
+        if validate or any(p[0] == "spec" and _FILE_KINDS.intersection(_part_kinds(p)) for p in self._parts):
+            self.prepare()  # a spec names the files of a graph as they are now
 
     # -- the C graph ---------------------------------------------------------------------------
 
@@ -251,7 +330,8 @@ class Graph:
 
     @property
     def is_explicit(self):
-        return self._spec is None
+        """True if the graph holds explicit edges (csr/coo arrays or files), which fix its size."""
+        return self._explicit
 
     def __len__(self):
         return int(C.ga_graph_component_count(self._ptr))
@@ -343,13 +423,11 @@ def graph(spec):
     dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O |
     global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | documents:B1,B2,... |
     causal_documents:B1,B2,... | csr:PTR.npy,IDX.npy | coo:ROW.npy,COL.npy,
-    joined with '+'. A Graph passed in is returned as it is."""
+    joined with '+'. csr/coo files are read now: a later graph(spec) sees the files as they are
+    then. A Graph passed in is returned as it is."""
     if isinstance(spec, Graph):
         return spec
-    if not isinstance(spec, str):
-        raise GraphAttnTypeError(Status.ERR_SPEC_SYNTAX, _capi.status_string(Status.ERR_SPEC_SYNTAX),
-                                 "a graph spec must be a str, got %s" % type(spec).__name__)
-    return _one("spec", spec)
+    return _one("spec", _checked_spec(spec))
 
 
 def dense():
@@ -386,7 +464,8 @@ def longnet(segment, rate, offset=0):
 
 
 def global_tokens(tokens):
-    """Global tokens: each listed token attends to every key and every query attends to it."""
+    """Global tokens: each listed token attends to every key and every query attends to it.
+    tokens: a list, a NumPy array or a torch tensor (on any device) of integers."""
     toks = np.unique(_index_array(tokens, "global tokens", allow_int32=False))  # as the library stores them
     return _one("global", toks)
 
@@ -396,8 +475,6 @@ def documents(bounds, causal=False):
     each query attends the keys of its own document (causal=True: those up to its own position).
     FlashAttention's cu_seqlens (0, ends..., total; a NumPy array, a list or a torch tensor on any
     device) works as is. The bounds are copied: O(documents) memory, whatever the sequence length."""
-    if hasattr(bounds, "detach") and hasattr(bounds, "cpu"):  # a torch tensor (cu_seqlens), on any device
-        bounds = bounds.detach().cpu().numpy()
     b = _index_array(bounds, "document bounds", allow_int32=False)
     return _one("documents", b, bool(causal))
 
@@ -427,7 +504,8 @@ def _shape(shape, default_rows, default_cols):
 def csr(indptr, indices, shape=None):
     """Explicit edges in CSR form: the keys of query i are indices[indptr[i]:indptr[i+1]], sorted,
     without duplicates. shape = (num_queries, num_keys), by default (len(indptr)-1) squared.
-    The arrays are copied: the graph does not change if the caller's arrays do."""
+    The arrays (lists, NumPy arrays or torch tensors on any device) are copied: the graph does not
+    change if the caller's arrays do."""
     ptr = _index_array(indptr, "indptr", allow_int32=False)
     idx = _index_array(indices, "indices")
     nrows, ncols = _shape(shape, ptr.size - 1, ptr.size - 1)
@@ -441,8 +519,9 @@ def csr(indptr, indices, shape=None):
 
 
 def coo(row, col, shape=None):
-    """Explicit edges as (row[e], col[e]) pairs in any order, no pair twice.
-    shape = (num_queries, num_keys); by default the smallest square holding every index."""
+    """Explicit edges as (row[e], col[e]) pairs in any order, no pair twice (lists, NumPy arrays or
+    torch tensors on any device; copied). shape = (num_queries, num_keys); by default the smallest
+    square holding every index."""
     r = _index_array(row, "row")
     c = _index_array(col, "col")
     if r.size != c.size:
@@ -475,12 +554,12 @@ def _graph_for_op(spec, handle):
 
 
 def _graph_for_spec(spec):
-    """A prepared Graph for a spec string, parsed at most once while it stays in use."""
-    g = _by_spec.get(spec)
+    """A prepared Graph for a spec string, parsed at most once while it stays in use; one that
+    names files is parsed (and its files read) every time."""
+    g = _by_spec.get(spec) or _parsed.get(spec)
     if g is None:
-        g = _parsed.get(spec)
-        if g is None:
-            g = graph(spec)
+        g = graph(spec)
+        if not g.is_explicit:
             if len(_parsed) >= _PARSED_MAX:
                 _parsed.pop(next(iter(_parsed)))
             _parsed[spec] = g

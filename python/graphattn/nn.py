@@ -23,8 +23,11 @@ class SparseSelfAttention(nn.Module):
     scale:        softmax scale, default 1/sqrt(D).
 
     forward(x, graph=None): x is (B, N, E) or (N, E); returns the same shape. Forward only: the
-    attention has no backward pass yet (backward raises), so train other parts of a model or run
-    this under torch.no_grad().
+    attention has no backward pass yet, so backward raises whenever a gradient has to flow through
+    it, and it does for any parameter before it, this layer's own qkv projection included. Run the
+    layer under torch.no_grad() / torch.inference_mode(), or train only what comes after the
+    attention (out_proj and later layers) with qkv and everything before it frozen
+    (requires_grad_(False)).
     """
 
     def __init__(self, embed_dim, num_heads, graph, *, num_kv_heads=None, head_dim=None, bias=True, scale=None,
@@ -55,7 +58,7 @@ class SparseSelfAttention(nn.Module):
             self.num_heads, self.num_kv_heads, self.head_dim, self.graph)
 
     def forward(self, x, graph=None):
-        g = self.graph if graph is None else as_graph(graph)
+        g = self.graph if graph is None else graph  # a spec string is resolved by _torch_op.attention
         squeeze = x.dim() == 2
         if squeeze:
             x = x.unsqueeze(0)

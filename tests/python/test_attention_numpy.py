@@ -1,4 +1,6 @@
 """graphattn.attention on NumPy arrays (the CPU backends) against the tests' own float64 oracle."""
+import re
+
 import numpy as np
 import pytest
 
@@ -268,12 +270,36 @@ def test_bad_spec_string_as_graph_raises(rng):
     assert e.value.status == ga.Status.ERR_SPEC_SYNTAX
 
 
-def test_zero_or_negative_scale_raises(rng):
+def test_scale_must_be_a_finite_number_above_zero(rng):
+    """The library takes scale >= 0 with 0 meaning 1/sqrt(D); here that default is None, and 0,
+    negatives, NaN, infinities and non-numbers are refused with the same status, naming scale."""
     q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
-    for s in (0.0, -1.0, float("nan")):
-        with pytest.raises(ga.GraphAttnError) as e:
+    for s in (0.0, -1.0, -0.5, float("nan"), float("inf")):
+        with pytest.raises(ga.GraphAttnValueError, match="scale must be finite and > 0") as e:
             ga.attention(q, k, v, ga.dense(), scale=s)
         assert e.value.status == ga.Status.ERR_BAD_PARAMETER
+    for s in ("a", "0.5", True, [0.5]):
+        with pytest.raises(ga.GraphAttnTypeError, match="scale must be a number") as e:
+            ga.attention(q, k, v, ga.dense(), scale=s)
+        assert e.value.status == ga.Status.ERR_BAD_PARAMETER
+    np.testing.assert_array_equal(ga.attention(q, k, v, ga.dense(), scale=np.float32(0.5)),
+                                  ga.attention(q, k, v, ga.dense(), scale=0.5))
+
+
+def test_num_threads_must_be_an_int_from_0_to_1024(rng):
+    """None and 0 mean OpenMP's default; the library caps a call at 1024 threads. Floats,
+    strings and bools are refused rather than truncated or converted."""
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
+    want = ga.attention(q, k, v, ga.window(2))
+    for n in (None, 0, 1, np.int64(3), 1024):
+        np.testing.assert_array_equal(ga.attention(q, k, v, ga.window(2), num_threads=n), want)
+    for n in (-1, 1025, 1 << 32):
+        with pytest.raises(ga.GraphAttnValueError, match=r"num_threads = -?\d+ is outside \[0, 1024\]") as e:
+            ga.attention(q, k, v, ga.window(2), num_threads=n)
+        assert e.value.status == ga.Status.ERR_BAD_PARAMETER
+    for n in (1.5, 2.0, "2", True):
+        with pytest.raises(ga.GraphAttnTypeError, match="num_threads must be an integer"):
+            ga.attention(q, k, v, ga.window(2), num_threads=n)
 
 
 def test_unknown_backend_raises(rng):
@@ -289,11 +315,41 @@ def test_cuda_backend_on_numpy_arrays_raises(rng):
     assert e.value.status in (ga.Status.ERR_BACKEND_UNAVAILABLE, ga.Status.ERR_DEVICE_MISMATCH)
 
 
-def test_empty_sequence_raises_bad_size(rng):
+@pytest.mark.parametrize("cut", ["batch", "queries", "heads", "queries_3d"])
+def test_queries_with_no_rows_give_empty_results(rng, cut):
+    """B, Nq or H of 0: nothing to compute, so out and lse come back empty (as with torch's
+    scaled_dot_product_attention), whatever the keys hold; the library is not called."""
+    q, k, v = make_qkv(rng, 2, 8, 8, 2, 2, 4)
+    if cut == "batch":
+        q, k, v = q[:0], k[:0], v[:0]
+    elif cut == "queries":
+        q = q[:, :0]
+    elif cut == "heads":
+        q, k, v = q[:, :, :0], k[:, :, :0], v[:, :, :0]
+    else:
+        q, k, v = q[0, :0], k[0], v[0]
+    out, lse = ga.attention(q, k, v, ga.window(1), return_lse=True)
+    assert out.shape == q.shape and out.dtype == q.dtype
+    assert lse.shape == q.shape[:-1] and lse.dtype == np.float32
+
+
+def test_empty_queries_still_need_matching_shapes(rng):
+    q, k, v = make_qkv(rng, 1, 8, 8, 2, 2, 4)
+    with pytest.raises(ga.GraphAttnError, match="D must match") as e:
+        ga.attention(q[:, :0], k[..., :2], v[..., :2], ga.dense())
+    assert e.value.status == ga.Status.ERR_SHAPE_MISMATCH
+    with pytest.raises(ga.GraphAttnError, match="out has shape") as e:
+        ga.attention(q[:, :0], k, v, ga.dense(), out=np.empty((1, 1, 2, 4), np.float32))
+    assert e.value.status == ga.Status.ERR_SHAPE_MISMATCH
+
+
+def test_empty_keys_or_head_dim_raise_bad_size(rng):
+    """Queries with rows but no keys (or a head dim of 0) are refused, naming the size."""
     q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
-    with pytest.raises(ga.GraphAttnError) as e:
-        ga.attention(q[:, :0], k, v, ga.dense())
-    assert e.value.status == ga.Status.ERR_BAD_SIZE
+    for args, words in (((q, k[:, :0], v[:, :0]), "k: shape[1] (N) = 0"), ((q[..., :0], k, v), "q: shape[3] (D) = 0")):
+        with pytest.raises(ga.GraphAttnError, match=re.escape(words)) as e:
+            ga.attention(*args, ga.dense())
+        assert e.value.status == ga.Status.ERR_BAD_SIZE
 
 
 def test_non_array_inputs_raise(rng):

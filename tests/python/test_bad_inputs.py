@@ -60,9 +60,10 @@ def _(q, k, v, tmp):
     return lambda: ga.attention(q[..., :0], k[..., :0], v[..., :0], "window:1"), []
 
 
-@case("zero_batch", S.ERR_BAD_SIZE)
+@case("zero_batch_of_keys", S.ERR_BAD_SIZE)  # (a q with no rows is no error: see test_attention_numpy)
 def _(q, k, v, tmp):
-    return lambda: ga.attention(q[:0], k[:0], v[:0], "window:1"), []
+    out = poisoned(q.shape)
+    return lambda: ga.attention(q, k[:0], v[:0], "window:1", out=out), [out]
 
 
 # ---- explicit graphs: one status per broken rule ------------------------------------------------
@@ -283,6 +284,12 @@ def _(q, k, v, tmp):
     return lambda: ga.attention(q, k, v, "csr:%s,%s" % (tmp / "p.npy", tmp / "i.npy"), out=out), [out]
 
 
+@case("spec_with_a_nul_character", S.ERR_SPEC_SYNTAX)
+def _(q, k, v, tmp):
+    out = poisoned(q.shape)
+    return lambda: ga.attention(q, k, v, "window:1\x00+global:0", out=out), [out]
+
+
 @case("global_token_beyond_the_sequence", S.ERR_INDEX_OUT_OF_RANGE)
 def _(q, k, v, tmp):
     out = poisoned(q.shape)
@@ -301,6 +308,30 @@ def _(q, k, v, tmp):
 def _(q, k, v, tmp):
     out = poisoned(q.shape)
     return lambda: ga.attention(q, k, v, "window:1", num_threads=-2, out=out), [out]
+
+
+@case("negative_scale", S.ERR_BAD_PARAMETER)
+def _(q, k, v, tmp):
+    out = poisoned(q.shape)
+    return lambda: ga.attention(q, k, v, "window:1", scale=-1.0, out=out), [out]
+
+
+@case("scale_not_a_number", S.ERR_BAD_PARAMETER)
+def _(q, k, v, tmp):
+    out = poisoned(q.shape)
+    return lambda: ga.attention(q, k, v, "window:1", scale="a", out=out), [out]
+
+
+@case("thread_count_a_float", S.ERR_BAD_PARAMETER)
+def _(q, k, v, tmp):
+    out = poisoned(q.shape)
+    return lambda: ga.attention(q, k, v, "window:1", num_threads=1.5, out=out), [out]
+
+
+@case("thread_count_past_the_library_cap", S.ERR_BAD_PARAMETER)
+def _(q, k, v, tmp):
+    out = poisoned(q.shape)
+    return lambda: ga.attention(q, k, v, "window:1", num_threads=1 << 32, out=out), [out]
 
 
 @case("unknown_backend", S.ERR_BAD_PARAMETER)

@@ -124,6 +124,98 @@ def test_spec_may_name_npy_files(tmp_path):
     np.testing.assert_array_equal(g.to_dense(3), ga.csr(indptr, indices).to_dense(3))
 
 
+def _save_csr(tmp_path, g, n):
+    """Write g over n x n as csr files; returns the spec naming them."""
+    indptr, indices = g.to_csr(n)
+    np.save(tmp_path / "ptr.npy", indptr)
+    np.save(tmp_path / "idx.npy", indices)
+    return "csr:%s,%s" % (tmp_path / "ptr.npy", tmp_path / "idx.npy")
+
+
+def test_a_spec_naming_files_reads_them_when_each_graph_is_made(tmp_path):
+    """A csr:/coo: spec is never cached by its text: each graph(spec), and each attention(...,
+    spec) call, reads the files as they are then; a Graph made earlier keeps what it read."""
+    n = 12
+    spec = _save_csr(tmp_path, ga.window(0), n)
+    old = ga.graph(spec)
+    q = np.random.default_rng(0).standard_normal((n, 2, 4)).astype(np.float32)
+    before = ga.attention(q, q, q, spec)
+    _save_csr(tmp_path, ga.dense(), n)
+    new = ga.graph(spec)
+    assert old.count_edges(n) == n and new.count_edges(n) == n * n
+    assert old.spec == new.spec == spec and old.is_explicit and new.is_explicit
+    np.testing.assert_array_equal(ga.attention(q, q, q, spec), ga.attention(q, q, q, new))
+    np.testing.assert_array_equal(ga.attention(q, q, q, old), before)
+    assert (new + ga.window(1)).count_edges(n) == n * n
+
+
+@pytest.mark.parametrize("make,kinds", [
+    (lambda: ga.window(256) + "global:0,5", ["window", "global"]),
+    (lambda: "global:0,5" + ga.window(256), ["global", "window"]),
+    (lambda: ga.graph("global:0") + ga.window(2) + ga.graph("causal"), ["global", "window", "causal"]),
+    (lambda: ga.csr([0, 1, 2], [0, 1]) + "window:2 + global:1" + ga.causal(), ["csr", "window", "global", "causal"]),
+    (lambda: ga.documents(np.arange(0, 15000, 3)) + "window:2" + ga.blocks(2), ["documents", "window", "blocks"]),
+])
+def test_components_keep_the_order_they_are_written_in(make, kinds):
+    """The GPU's fast path depends on the first component, so builders and spec strings mixed
+    in any order give the components in that order, as repr and spec say."""
+    assert make().components == kinds
+
+
+def test_builders_and_spec_strings_of_one_graph_give_the_same_results():
+    q = np.random.default_rng(1).standard_normal((300, 2, 16)).astype(np.float32)
+    built = ga.attention(q, q, q, ga.window(20) + ga.global_tokens([0, 5]))
+    for g in (ga.window(20) + "global:0,5", ga.graph("window:20 + global:0,5"), "window:20+global:0,5"):
+        np.testing.assert_array_equal(ga.attention(q, q, q, g), built)
+
+
+def test_a_spec_naming_files_after_arrays_it_cannot_follow_raises(tmp_path):
+    """The library reads files only while parsing a spec into a new graph: such a component can
+    start a graph but not follow csr()/coo() arrays, which have no spec text. Written first, it works."""
+    spec = _save_csr(tmp_path, ga.window(1), 6)
+    arrays = ga.csr(*ga.causal().to_csr(6))
+    with pytest.raises(ga.GraphAttnValueError, match="reads .npy files") as e:
+        arrays + spec
+    assert e.value.status == ga.Status.ERR_BAD_PARAMETER
+    assert (spec + arrays).components == ["csr", "csr"]
+
+
+@pytest.mark.parametrize("spec", ["window:2\x00+global:1", "causal\x00garbage", "\x00"])
+def test_a_nul_character_in_a_spec_is_refused(spec):
+    """C strings end at a NUL: the library would read less than was written."""
+    for make in (ga.graph, ga.Graph, lambda s: ga.window(1) + s, lambda s: ga.attention(
+            *(np.ones((4, 1, 2), np.float32),) * 3, s)):
+        with pytest.raises(ga.GraphAttnValueError, match="NUL") as e:
+            make(spec)
+        assert e.value.status == ga.Status.ERR_SPEC_SYNTAX
+
+
+def test_index_lists_may_be_torch_tensors():
+    """global_tokens, csr, coo and documents take torch tensors as they take NumPy arrays
+    (copied to the host); tensors of floats are refused by name."""
+    torch = pytest.importorskip("torch")
+    t = torch.tensor
+    assert ga.global_tokens(t([0, 5])).to_dense(8).tolist() == ga.global_tokens([0, 5]).to_dense(8).tolist()
+    csr = ga.csr(t([0, 1, 3]), t([1, 0, 1], dtype=torch.int32))
+    assert csr.to_dense(2).tolist() == ga.csr([0, 1, 3], [1, 0, 1]).to_dense(2).tolist()
+    assert ga.coo(t([1, 0]), t([0, 1])).to_dense(2).tolist() == [[False, True], [True, False]]
+    for make in (lambda: ga.global_tokens(t([0.0])), lambda: ga.csr(t([0, 1]), t([0.5])),
+                 lambda: ga.coo(t([True]), t([0]), shape=(1, 1))):
+        with pytest.raises(ga.GraphAttnTypeError, match="must hold integers"):
+            make()
+
+
+def test_integer_parameters_refuse_bools_and_out_of_range_values():
+    with pytest.raises(ga.GraphAttnTypeError, match="window left"):
+        ga.window(True)
+    for args, what in (((-1, 0, 0), "seed"), ((1 << 64, 0, 0), "seed"), ((0, 1 << 70, 0), "row"),
+                       ((0, 0, -(1 << 63) - 1), "t")):
+        with pytest.raises(ga.GraphAttnValueError, match=what):
+            ga.hash64(*args)
+    with pytest.raises(ga.GraphAttnTypeError, match="seed"):
+        ga.hash64(1.5, 0, 0)
+
+
 def test_hash64_is_the_documented_splitmix_mix():
     for seed, row, t in [(0, 0, 0), (42, 7, 3), ((1 << 64) - 1, 123456789, 5), (5, 1 << 40, 2)]:
         assert ga.hash64(seed, row, t) == hash64(seed, row, t)
@@ -297,3 +389,13 @@ def test_documents_past_the_spec_list_limit_are_named_by_handle():
     assert g.to_dense(n).tolist() == union_mask([("documents", bounds.tolist(), False)], n, n).tolist()
     with pytest.raises(ga.GraphAttnValueError):
         ga.documents([3, 2])
+
+
+def test_spec_integers_may_be_powers_of_two_before_and_after_arrays():
+    # 2^K reads as on the command line, whether the library parses the spec (first) or the
+    # package adds it after csr() arrays
+    q = np.random.default_rng(5).standard_normal((8, 1, 4)).astype(np.float32)
+    arrays = ga.csr(np.arange(9), np.arange(8))
+    for a, b in ((ga.graph("window:2^1"), ga.graph("window:2")),
+                 (arrays + "window:2^1", arrays + "window:2")):
+        assert np.array_equal(ga.attention(q, q, q, a), ga.attention(q, q, q, b))

@@ -172,6 +172,69 @@ def test_cpu_and_cuda_tensors_mixed_raise():
     assert e.value.status == ga.Status.ERR_DEVICE_MISMATCH
 
 
+def test_tensors_on_two_devices_raise_and_write_nothing():
+    """q, k, v and out must share one device: a meta tensor among CPU ones would otherwise reach
+    the operator's fake implementation and come back as uninitialized memory."""
+    q, k, v = qkv(6, 1, 8, 8, 1, 1, 4)
+    out = torch.full_like(q, 123.0)
+    g = ga.window(1)
+    calls = [("k", lambda: ga.attention(q, k.to("meta"), v, g)),
+             ("v", lambda: ga.attention(q, k, v.to("meta"), g, out=out)),
+             ("out", lambda: ga.attention(q, k, v, g, out=out.to("meta"))),
+             ("k", lambda: torch.ops.graphattn.attention(q, k.to("meta"), v, "window:1", -1, 0.0, False, 0, 0)),
+             ("out", lambda: torch.ops.graphattn.attention_out(q, k, v, "window:1", -1, 0.0, False, 0, 0,
+                                                               out.to("meta")))]
+    for name, call in calls:
+        with pytest.raises(ga.GraphAttnError, match="%s is on meta but q is on cpu" % name) as e:
+            call()
+        assert e.value.status == ga.Status.ERR_DEVICE_MISMATCH
+    assert (out == 123.0).all()
+
+
+def test_out_made_in_inference_mode_is_refused_outside_it():
+    """torch's rule for in-place ops: an inference tensor can be written only in inference mode."""
+    q, k, v = qkv(6, 1, 8, 8, 1, 1, 4)
+    with torch.inference_mode():
+        out = torch.full_like(q, 123.0)
+    with pytest.raises(RuntimeError, match="Inplace update to inference tensor outside InferenceMode"):
+        ga.attention(q, k, v, ga.window(1), out=out)
+    assert (out == 123.0).all()
+    with torch.inference_mode():
+        ga.attention(q, k, v, ga.window(1), out=out)
+    assert torch.equal(out, ga.attention(q, k, v, ga.window(1)))
+
+
+def test_scale_and_num_threads_are_checked_as_for_numpy():
+    q, k, v = qkv(6, 1, 8, 8, 1, 1, 4)
+    with pytest.raises(ga.GraphAttnTypeError, match="scale must be a number"):
+        ga.attention(q, k, v, ga.window(1), scale="a")
+    with pytest.raises(ga.GraphAttnValueError, match="scale must be finite and > 0"):
+        ga.attention(q, k, v, ga.window(1), scale=-1.0)
+    with pytest.raises(ga.GraphAttnTypeError, match="num_threads must be an integer"):
+        ga.attention(q, k, v, ga.window(1), num_threads=1.5)
+    with pytest.raises(ga.GraphAttnValueError, match="num_threads"):
+        ga.attention(q, k, v, ga.window(1), num_threads=1 << 32)
+
+
+@pytest.mark.parametrize("cut", ["batch", "queries", "heads"])
+def test_queries_with_no_rows_give_empty_results_on_every_path(cut):
+    """B, Nq or H of 0: empty out and lse, as from NumPy and torch's SDPA, whether the call runs
+    directly, through the operator (inputs that require grad) or compiled (the fake agrees)."""
+    q, k, v = qkv(6, 2, 8, 8, 2, 2, 4)
+    q, k, v = {"batch": (q[:0], k[:0], v[:0]), "queries": (q[:, :0], k, v),
+               "heads": (q[:, :, :0], k[:, :, :0], v[:, :, :0])}[cut]
+    g = ga.window(1)
+    compiled = torch.compile(lambda a, b, c: ga.attention(a, b, c, g, return_lse=True), backend="aot_eager",
+                             fullgraph=True)
+    with torch.no_grad():
+        runs = [ga.attention(q, k, v, g, return_lse=True), compiled(q, k, v)]
+    runs.append(ga.attention(q.clone().requires_grad_(), k, v, g, return_lse=True))
+    want_out, want_lse = ga.attention(q.numpy(), k.numpy(), v.numpy(), g, return_lse=True)
+    for out, lse in runs:
+        assert out.shape == q.shape == want_out.shape and out.dtype == q.dtype
+        assert lse.shape == q.shape[:-1] == want_lse.shape and lse.dtype == torch.float32
+
+
 # ---- the operator ------------------------------------------------------------------------------
 
 
@@ -329,6 +392,96 @@ def test_torch_compile_fullgraph(device):
     assert torch.isfinite(got2).all()
 
 
+def test_spec_strings_work_inside_torch_compile_fullgraph():
+    """A spec string goes to the operator as it is while Dynamo traces, and is parsed when the
+    compiled code runs: a spec seen before, a new one, in SparseSelfAttention, and bad ones, which
+    raise the library's error then."""
+    torch._dynamo.reset()
+    q, k, v = qkv(18, 1, 24, 24, 2, 2, 8)
+    ga.attention(q, k, v, "window:2")  # seen before: the Python side caches its Graph
+    with torch.no_grad():
+        for spec in ("window:2", "window:3 + global:0,7", "causal+dilated:2,3"):
+            f = torch.compile(lambda a, b, c: ga.attention(a, b, c, spec, return_lse=True), backend="aot_eager",
+                              fullgraph=True)
+            for got, want in zip(f(q, k, v), ga.attention(q, k, v, ga.graph(spec), return_lse=True)):
+                assert torch.equal(got, want)
+        layer = ga.SparseSelfAttention(16, 2, "window:1")
+        x = torch.randn(24, 16)
+        torch.testing.assert_close(torch.compile(lambda x: layer(x, graph="window:4"), backend="aot_eager",
+                                                 fullgraph=True)(x), layer(x, graph=ga.window(4)))
+        for bad, words in (("window:x", "not an integer"), ("window:2\x00+global:0", "NUL")):
+            f = torch.compile(lambda a: ga.attention(a, a, a, bad), backend="aot_eager", fullgraph=True)
+            with pytest.raises(ga.GraphAttnError, match=words) as e:  # when the compiled code runs
+                f(q)
+            assert e.value.status == ga.Status.ERR_SPEC_SYNTAX
+
+
+def test_a_graph_from_files_uses_what_it_read_on_every_path(tmp_path):
+    """After the files change, a new graph(spec) gives the new edges whether the call runs
+    directly, through the operator or compiled; the older Graph keeps the edges it read; a spec
+    string reads the files at every call, compiled too."""
+    torch._dynamo.reset()
+    n = 16
+    q, k, v = qkv(19, 1, n, n, 2, 2, 8)
+    paths = tmp_path / "ptr.npy", tmp_path / "idx.npy"
+    spec = "csr:%s,%s" % paths
+
+    def save(g):
+        for path, a in zip(paths, g.to_csr(n)):
+            np.save(path, a)
+
+    save(ga.window(0))
+    old = ga.graph(spec)
+    by_string = torch.compile(lambda a, b, c: ga.attention(a, b, c, spec), backend="aot_eager", fullgraph=True)
+    with torch.no_grad():
+        by_string(q, k, v)
+    save(ga.dense())
+    new = ga.graph(spec)
+    for g, edges in ((new, ga.dense()), (old, ga.window(0))):
+        want = ga.attention(q, k, v, edges)
+        with torch.no_grad():
+            compiled = torch.compile(lambda a, b, c: ga.attention(a, b, c, g), backend="aot_eager", fullgraph=True)
+            torch.testing.assert_close(compiled(q, k, v), want)
+            torch.testing.assert_close(ga.attention(q, k, v, g), want)
+        torch.testing.assert_close(ga.attention(q.clone().requires_grad_(), k, v, g).detach(), want)
+    with torch.no_grad():
+        torch.testing.assert_close(by_string(q, k, v), ga.attention(q, k, v, ga.dense()))
+
+
+@pytest.mark.parametrize("make", [lambda i: ga.documents([0, 3 + i, 40, 64]),
+                                  lambda i: ga.window(2) + ga.global_tokens([i]),
+                                  lambda i: ga.documents([0, 5 + i, 64], causal=True) + "global:0"],
+                         ids=["documents", "global_tokens", "both"])
+def test_a_new_index_list_each_step_does_not_recompile_each_step(make):
+    """Graphs holding index lists reach the operator by handle, not as a string constant: after
+    one recompile the handle is a dynamic int, so a fresh cu_seqlens per batch costs no more."""
+    from torch._dynamo.testing import CompileCounter
+    torch._dynamo.reset()
+    counter = CompileCounter()
+    f = torch.compile(lambda a, g: ga.attention(a, a, a, g) * 2, backend=counter, fullgraph=True)
+    q = torch.randn(64, 2, 8)
+    with torch.no_grad():
+        for i in range(10):
+            g = make(i)
+            assert torch.equal(f(q, g), ga.attention(q, q, q, g) * 2)
+    assert counter.frame_count <= 2
+
+
+def test_a_new_parametric_graph_each_step_compiles_once():
+    """window, causal, bigbird, ... reach the operator as their spec string: a new Graph object of
+    the same spec each step is the same constant, and compiles once."""
+    from torch._dynamo.testing import CompileCounter
+    torch._dynamo.reset()
+    counter = CompileCounter()
+    f = torch.compile(lambda a, g: ga.attention(a, a, a, g), backend=counter, fullgraph=True)
+    q = torch.randn(64, 2, 8)
+    ga.attention(q, q, q, ga.window(4))  # (a first call ever made while compiling costs one more compile)
+    with torch.no_grad():
+        for _ in range(4):
+            f(q, ga.window(4) + ga.bigbird(8, 1, 1, 1, seed=3))
+    assert counter.frame_count == 1
+
+
 @needs_cuda
 def test_torch_compile_module_inductor_bf16():
     torch._dynamo.reset()
@@ -358,6 +511,16 @@ def test_compile_works_when_graphattn_was_imported_before_torch(tmp_path):
         "print('ok')\n")
     r = subprocess.run([sys.executable, str(script)], capture_output=True, text=True, timeout=600)
     assert r.returncode == 0 and "ok" in r.stdout, r.stdout + r.stderr
+
+
+@needs_cuda
+def test_index_lists_may_be_cuda_tensors():
+    def t(values):
+        return torch.tensor(values, device="cuda")
+
+    assert ga.global_tokens(t([0, 5])).to_dense(8).tolist() == ga.global_tokens([0, 5]).to_dense(8).tolist()
+    assert ga.csr(t([0, 1, 3]), t([1, 0, 1])).to_dense(2).tolist() == ga.csr([0, 1, 3], [1, 0, 1]).to_dense(2).tolist()
+    assert ga.coo(t([1, 0]), t([0, 1])).to_dense(2).tolist() == [[False, True], [True, False]]
 
 
 # ---- streams -----------------------------------------------------------------------------------
