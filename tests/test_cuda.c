@@ -431,12 +431,19 @@ TEST(nan_inputs_make_their_rows_nan) {
      * NaN output, never a finite-looking one (the CPU backends' rule too: attention_cpu's
      * nan_inputs_make_their_rows_nan_on_both_cpu_backends), on the edge engine (f32) and on the
      * tile kernels (bf16 window at D 64, f16 causal at D 128); every other row stays finite. The
-     * lse of those rows is not specified on the GPU (it read -inf on the H200, run 21; the CPU
-     * backends give NaN). On the H200 in run 21 the tile cases passed and the edge engine's did
-     * not (a group whose first key's score was NaN dropped it); its fix awaits a GPU run. */
+     * lse of those rows is not checked on the GPU (the tiles' read -inf on the H200, run 21; the
+     * CPU backends and the edge engine give NaN). On the H200 in run 21 the tile cases passed and
+     * the edge engine's did not (a group whose first key's score was NaN dropped it); its fix,
+     * the edge engine's NaN lse that the tiles' merge carries, and the union case await a GPU
+     * run. */
     NEED_GPU();
     static const struct { const char *spec; int64_t n, D; ga_dtype dt; } cases[] = {
-        {"window:8", 256, 16, GA_F32}, {"window:256", 2048, 64, GA_BF16}, {"causal", 1024, 128, GA_F16}};
+        {"window:8", 256, 16, GA_F32},
+        {"window:256", 2048, 64, GA_BF16},
+        {"causal", 1024, 128, GA_F16},
+        /* a union: the edge engine's pass (random keys) first, then the tiles accumulating onto
+         * its state, which must carry the NaN of rows that reach the key through random alone */
+        {"window:256+random:4,7", 2048, 64, GA_BF16}};
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         const int64_t N = cases[c].n, D = cases[c].D, qrow = N - 3, key = N / 2;
         ga_graph *g = ga_test_parse(cases[c].spec);

@@ -446,8 +446,12 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
             const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
             T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
             float wn = ll > 0.f ? 1.f : 0.f, wp = 0.f, L = ll;
+            /* a NaN state (a NaN score of this row, or a NaN prior) makes the whole row NaN, out
+             * and lse, as in the fp64 reference; the weights below would drop it */
+            bool nan_row = ll != ll;
             if (p.flags & GA_FLAG_ACCUMULATE) {
                 float lp = p.lse[lse_off];
+                nan_row |= lp != lp;
                 if (lp > -CUDART_INF_F) {
                     float mp = lp * GA_LOG2E, mx = fmaxf(mm, mp);
                     wn = ll > 0.f ? exp2f(mm - mx) : 0.f;
@@ -456,7 +460,7 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
                     mm = mx;
                 }
             }
-            float inv = L > 0.f ? 1.f / L : 0.f;
+            float inv = nan_row ? CUDART_NAN_F : L > 0.f ? 1.f / L : 0.f;
             if (w.g == 0) {
 #pragma unroll
                 for (int k = 0; k < NVL; k++) {
@@ -473,7 +477,8 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
                     io::store(orow + w.off[k], f);
                 }
             }
-            if (p.lse && lane == 0) p.lse[lse_off] = L > 0.f ? (mm + __log2f(L)) * GA_LN2 : -CUDART_INF_F;
+            if (p.lse && lane == 0)
+                p.lse[lse_off] = nan_row ? CUDART_NAN_F : L > 0.f ? (mm + __log2f(L)) * GA_LN2 : -CUDART_INF_F;
         } else {
             /* partial state of a heavy row (row mode) or of one chunk (chunk mode) */
             int64_t part = chunk_mode ? p.nslots + item : ga_find_slot(p.heavy_rows, p.nslots, i);
@@ -552,8 +557,10 @@ template <typename T> __global__ void __launch_bounds__(256) ga_heavy_merge_kern
         const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
         T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
         float wn = L > 0.f ? 1.f : 0.f, wp = 0.f, LL = L, mm = M;
+        bool nan_row = L != L; /* as in the row mode above */
         if (p.flags & GA_FLAG_ACCUMULATE) {
             float lp = p.lse[lse_off];
+            nan_row |= lp != lp;
             if (lp > -CUDART_INF_F) {
                 float mp = lp * GA_LOG2E, mx = fmaxf(M, mp);
                 wn = L > 0.f ? exp2f(M - mx) : 0.f;
@@ -562,7 +569,7 @@ template <typename T> __global__ void __launch_bounds__(256) ga_heavy_merge_kern
                 mm = mx;
             }
         }
-        const float inv = LL > 0.f ? 1.f / LL : 0.f;
+        const float inv = nan_row ? CUDART_NAN_F : LL > 0.f ? 1.f / LL : 0.f;
         for (int64_t d = threadIdx.x; d < p.D; d += 256) {
             float acc = 0.f;
             for (int w = 0; w < 8; w++) acc += acc_s[w][d];
@@ -570,7 +577,8 @@ template <typename T> __global__ void __launch_bounds__(256) ga_heavy_merge_kern
             if (wp > 0.f) r += ga_to_float<T>(orow[d]) * wp;
             orow[d] = ga_from_float<T>(r * inv);
         }
-        if (p.lse && threadIdx.x == 0) p.lse[lse_off] = LL > 0.f ? (mm + __log2f(LL)) * GA_LN2 : -CUDART_INF_F;
+        if (p.lse && threadIdx.x == 0)
+            p.lse[lse_off] = nan_row ? CUDART_NAN_F : LL > 0.f ? (mm + __log2f(LL)) * GA_LN2 : -CUDART_INF_F;
         __syncthreads(); /* red_s and acc_s are reused by the next task */
 #undef GA_PART
     }

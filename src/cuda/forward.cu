@@ -345,6 +345,11 @@ template <typename T> __global__ void __launch_bounds__(256) ga_merge_states_ker
         const float la = *pla, lb = p.lb[b * p.lbs[0] + n * p.lbs[1] + h * p.lbs[2]];
         if (lb == -CUDART_INF_F) continue; /* b has no edges here: a stays bit for bit (as on the CPU) */
         T *oa = (T *)p.oa + b * p.oas[0] + n * p.oas[1] + h * p.oas[2];
+        if (la != la || lb != lb) { /* a NaN state (from NaN inputs) merges to NaN, out and lse */
+            for (int64_t d = lane; d < p.D; d += 32) oa[d] = ga_st<T>(CUDART_NAN_F);
+            if (lane == 0) *pla = CUDART_NAN_F;
+            continue;
+        }
         const T *ob = (const T *)p.ob + b * p.obs[0] + n * p.obs[1] + h * p.obs[2];
         const float M = fmaxf(la, lb);
         const float wa = la > -CUDART_INF_F ? expf(la - M) : 0.f, wb = lb > -CUDART_INF_F ? expf(lb - M) : 0.f;
