@@ -229,6 +229,7 @@ int cli_text_open(const char *cmd, const char *path, cli_text *t) {
     memset(t, 0, sizeof *t);
     t->path = path;
     int fd;
+    fflush(stdout); /* /dev/stdout is written through a duplicate of its descriptor: keep the order */
     ga_status s = ga_npy_stage_fd(path, &fd, &t->tmp);
     if (s != GA_OK) return cli_fail(cmd, s, "cannot write '%s'", path);
     t->f = fdopen(fd, "w");
@@ -243,6 +244,7 @@ int cli_text_open(const char *cmd, const char *path, cli_text *t) {
 
 int cli_text_commit(const char *cmd, cli_text *t) {
     if (!t->f) return CLI_OK;
+    fflush(stdout);
     int bad = ferror(t->f), err = EIO;
     if (fclose(t->f) != 0 && !bad) {
         bad = 1;

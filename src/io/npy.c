@@ -374,10 +374,20 @@ static ga_status ga_npy_follow_links(const char *path, char **out) {
     for (int hops = 0;; hops++) {
         struct stat st;
         if (lstat(cur, &st) != 0 || !S_ISLNK(st.st_mode)) break;
-        size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 4096;
-        char *link = hops < 40 ? (char *)ga_malloc(cap) : NULL, *dir = NULL, *next = NULL;
-        ssize_t len = link ? readlink(cur, link, cap) : -1;
-        int err = hops >= 40 ? ELOOP : !link ? ENOMEM : len < 0 ? errno : (size_t)len >= cap ? ENAMETOOLONG : 0;
+        /* st_size is the link's length, but not for every file system's links (/proc's read 64):
+         * grow the buffer until readlink leaves room */
+        size_t cap = st.st_size > 0 ? (size_t)st.st_size + 1 : 256, have = 0;
+        char *link = NULL, *dir = NULL, *next = NULL;
+        ssize_t len = -1;
+        while (hops < 40) {
+            ga_free(link);
+            if (!(link = (char *)ga_malloc(cap))) break;
+            have = cap;
+            len = readlink(cur, link, cap);
+            if (len < 0 || (size_t)len < cap || cap >= ((size_t)1 << 20)) break; /* whole (room for '\0') */
+            cap *= 2;
+        }
+        int err = hops >= 40 ? ELOOP : !link ? ENOMEM : len < 0 ? errno : (size_t)len >= have ? ENAMETOOLONG : 0;
         if (!err) {
             link[len] = '\0';
             if (link[0] != '/' && strchr(cur, '/') && !(dir = ga_npy_parent(cur))) err = ENOMEM;
@@ -401,11 +411,40 @@ static ga_status ga_npy_follow_links(const char *path, char **out) {
     return GA_OK;
 }
 
+/* The descriptor that /dev/stdout, /dev/stderr, /dev/fd/N or /proc/self/fd/N names, else -1.
+ * These are written through a duplicate of that descriptor, never by their links: those lead to
+ * names such as "pipe:[123]", or to a file that the shell opened for appending, which a rename
+ * would replace. */
+static int ga_npy_std_fd(const char *path) {
+    if (!strcmp(path, "/dev/stdout")) return 1;
+    if (!strcmp(path, "/dev/stderr")) return 2;
+    const char *n = !strncmp(path, "/dev/fd/", 8) ? path + 8 : !strncmp(path, "/proc/self/fd/", 14) ? path + 14 : NULL;
+    if (!n || !*n) return -1;
+    long v = 0;
+    for (; *n; n++) {
+        if (*n < '0' || *n > '9' || v > 1000000) return -1;
+        v = v * 10 + (*n - '0');
+    }
+    return (int)v;
+}
+
 ga_status ga_npy_output_target(const char *path, char **target, int *in_place) {
     GA_FAIL_IF(!target || !in_place, GA_ERR_NULL_POINTER, "ga_npy_output_target: target or in_place is NULL");
     *target = NULL;
     *in_place = 0;
     GA_FAIL_IF(!path || !*path, GA_ERR_NULL_POINTER, "ga_npy_save: no file name");
+    const int sfd = ga_npy_std_fd(path);
+    if (sfd >= 0) {
+        const int fl = fcntl(sfd, F_GETFL);
+        GA_FAIL_IF(fl < 0 || (fl & O_ACCMODE) == O_RDONLY, GA_ERR_IO, "cannot write '%s': %s", path,
+                   fl < 0 ? strerror(errno) : "the descriptor is open for reading only");
+        size_t n = strlen(path) + 1;
+        *target = (char *)ga_malloc(n);
+        GA_FAIL_IF(!*target, GA_ERR_OUT_OF_MEMORY, "ga_npy_save: out of memory");
+        memcpy(*target, path, n);
+        *in_place = 1;
+        return GA_OK;
+    }
     char *where = NULL;
     GA_TRY(ga_npy_follow_links(path, &where));
     struct stat st;
@@ -449,7 +488,8 @@ ga_status ga_npy_stage_fd(const char *path, int *fd, char **staged) {
     int direct;
     GA_TRY(ga_npy_output_target(path, &target, &direct));
     if (direct) { /* never created, truncated or replaced: written in place */
-        *fd = open(target, O_WRONLY);
+        const int sfd = ga_npy_std_fd(target);
+        *fd = sfd >= 0 ? dup(sfd) : open(target, O_WRONLY); /* a duplicate keeps its offset and append mode */
         int err = errno;
         ga_free(target);
         GA_FAIL_IF(*fd < 0, GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));

@@ -340,6 +340,20 @@ case_outputs_write_through_links_and_never_replace_devices_or_fifos() {
         [ -c null_dev ] || fail "the device file was replaced by bench"
     fi
     absent null_dev.tmp pipe.tmp
+    # /dev/stdout and /dev/fd/N are the command's own descriptors, written through a duplicate:
+    # appended to a file as the shell opened it (its links lead to that file, which a rename
+    # would have replaced), or into a pipe (its link names "pipe:[N]", no file)
+    echo keep >log.txt
+    "$GA" bench --graph $g --n 64 --repeats 1 --warmup 0 --device cpu --csv /dev/stdout --quiet >>log.txt 2>err.txt ||
+        fail "bench --csv /dev/stdout >> log.txt failed: $(cat err.txt)"
+    has log.txt "keep"; [ "$(head -1 log.txt)" = keep ] || fail "log.txt lost its first line"
+    has log.txt "graph,n,nk"
+    "$GA" bench --graph $g --n 64 --repeats 1 --warmup 0 --device cpu --csv /dev/fd/1 --quiet 2>err.txt | cat >piped.txt
+    has piped.txt "graph,n,nk"
+    "$GA" bench --graph $g --n 64 --repeats 1 --warmup 0 --device cpu --csv /dev/stdout >all.txt 2>err.txt ||
+        fail "bench --csv /dev/stdout > all.txt failed: $(cat err.txt)"
+    has all.txt "median ms"
+    has all.txt "graph,n,nk"
 }
 
 case_outputs_are_all_written_or_none() {
