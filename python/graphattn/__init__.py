@@ -50,8 +50,10 @@ def cuda_device_count():
 
 def hash64(seed, row, t):
     """The hash behind random_keys and bigbird (ga_hash64), for reproducing their graphs:
-    seed in [0, 2^64), row and t in the int64 range (anything else raises GraphAttnError)."""
-    return int(_capi.C.ga_hash64(_int(seed, "seed", 0, _UINT64_MAX), _int(row, "row"), _int(t, "t")))
+    seed in [-2^63, 2^64), a negative one taken modulo 2^64 as a spec's seed is (-1 is 2^64 - 1);
+    row and t in the int64 range (anything else raises GraphAttnError)."""
+    s = _int(seed, "seed", -(1 << 63), _UINT64_MAX) & _UINT64_MAX
+    return int(_capi.C.ga_hash64(s, _int(row, "row"), _int(t, "t")))
 
 
 def __getattr__(name):

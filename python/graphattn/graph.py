@@ -109,7 +109,9 @@ def _part_spec(part):
         return ("causal_documents:" if part[2] else "documents:") + ",".join(str(int(t)) for t in part[1])
     if kind in ("csr", "coo"):
         return None
-    return kind + ":" + ",".join(str(x) for x in part[1:])
+    # a seed of 2^63 or more as its negative twin, which the spec reads modulo 2^64 (its
+    # integers are int64)
+    return kind + ":" + ",".join(str(x - (1 << 64) if x > _INT64_MAX else x) for x in part[1:])
 
 
 def _part_repr(part):

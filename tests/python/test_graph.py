@@ -208,12 +208,25 @@ def test_index_lists_may_be_torch_tensors():
 def test_integer_parameters_refuse_bools_and_out_of_range_values():
     with pytest.raises(ga.GraphAttnTypeError, match="window left"):
         ga.window(True)
-    for args, what in (((-1, 0, 0), "seed"), ((1 << 64, 0, 0), "seed"), ((0, 1 << 70, 0), "row"),
+    for args, what in (((-(1 << 63) - 1, 0, 0), "seed"), ((1 << 64, 0, 0), "seed"), ((0, 1 << 70, 0), "row"),
                        ((0, 0, -(1 << 63) - 1), "t")):
         with pytest.raises(ga.GraphAttnValueError, match=what):
             ga.hash64(*args)
     with pytest.raises(ga.GraphAttnTypeError, match="seed"):
         ga.hash64(1.5, 0, 0)
+    # a negative seed is taken modulo 2^64, as a spec's is: random:2,-1 is seed 2^64 - 1
+    assert ga.hash64(-1, 7, 3) == ga.hash64((1 << 64) - 1, 7, 3)
+
+
+def test_builders_with_seeds_past_int64_combine_with_spec_strings():
+    # the builder's spec text gives such a seed as its negative twin, which the library reads
+    # modulo 2^64: the same graph as the builder alone
+    q = np.random.default_rng(9).standard_normal((64, 1, 8)).astype(np.float32)
+    for part in (ga.random_keys(2, (1 << 64) - 1), ga.bigbird(4, 1, 1, 1, seed=(1 << 63) + 5)):
+        both = part + "causal"
+        alone = part + ga.causal()
+        assert np.array_equal(ga.attention(q, q, q, both), ga.attention(q, q, q, alone))
+        assert np.array_equal(both.to_dense(64), part.to_dense(64) | ga.causal().to_dense(64))
 
 
 def test_hash64_is_the_documented_splitmix_mix():
