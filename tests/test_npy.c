@@ -458,6 +458,21 @@ TEST(save_through_a_symlink_replaces_its_target_and_keeps_the_link) {
     scratch_remove();
 }
 
+TEST(a_replaced_file_keeps_its_permissions) {
+    scratch_make();
+    char path[512];
+    path_in_scratch(path, sizeof path, "perm.npy");
+    int64_t s1[1] = {1}, v[1] = {5};
+    ASSERT_OK(ga_npy_save(path, GA_NPY_I64, 1, s1, v));
+    ASSERT_TRUE(chmod(path, 0640) == 0);
+    ASSERT_OK(ga_npy_save(path, GA_NPY_I64, 1, s1, v));
+    struct stat st;
+    ASSERT_TRUE(stat(path, &st) == 0);
+    if ((st.st_mode & 07777) != 0640)
+        ga_test_fail(__FILE__, __LINE__, "mode after the replace: %o, want 640", (unsigned)(st.st_mode & 07777));
+    scratch_remove();
+}
+
 TEST(save_into_a_fifo_writes_in_place_and_keeps_the_fifo) {
     scratch_make();
     char fifo[512];

@@ -507,6 +507,10 @@ ga_status ga_npy_stage_fd(const char *path, int *fd, char **staged) {
         if (*fd < 0 && errno != EEXIST) break;
     }
     int err = errno;
+    if (*fd >= 0) { /* a file that replaces another keeps its permissions (best effort) */
+        struct stat st;
+        if (stat(target, &st) == 0 && S_ISREG(st.st_mode)) (void)fchmod(*fd, st.st_mode & 07777);
+    }
     ga_free(target);
     if (*fd < 0) {
         ga_free(tmp);
