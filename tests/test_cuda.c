@@ -430,12 +430,11 @@ TEST(nan_inputs_make_their_rows_nan) {
     /* A NaN in one q row and one in one key's K: that row and every row attending the key give a
      * NaN output, never a finite-looking one (the CPU backends' rule too: attention_cpu's
      * nan_inputs_make_their_rows_nan_on_both_cpu_backends), on the edge engine (f32) and on the
-     * tile kernels (bf16 window at D 64, f16 causal at D 128); every other row stays finite. The
-     * lse of those rows is not checked on the GPU (the tiles' read -inf on the H200, run 21; the
-     * CPU backends and the edge engine give NaN). On the H200 in run 21 the tile cases passed and
-     * the edge engine's did not (a group whose first key's score was NaN dropped it); its fix,
-     * the edge engine's NaN lse that the tiles' merge carries, and the union case await a GPU
-     * run. */
+     * tile kernels (bf16 window at D 64, f16 causal at D 128); their lse is NaN too; every other
+     * row stays finite. On the H200 in run 21 the tile cases' outputs passed (their lse read
+     * -inf then) and the edge engine's did not (a group whose first key's score was NaN dropped
+     * it); the fixes (the edge engine, the tiles' finish_row, the merges) and the union case
+     * await a GPU run. */
     NEED_GPU();
     static const struct { const char *spec; int64_t n, D; ga_dtype dt; } cases[] = {
         {"window:8", 256, 16, GA_F32},
@@ -469,6 +468,7 @@ TEST(nan_inputs_make_their_rows_nan) {
         opt.backend = GA_BACKEND_CUDA;
         EXPECT_STATUS(ga_attention_forward(g, &q.t, &k.t, &v.t, &o.t, &l.t, &opt, NULL, 0), GA_OK);
         ASSERT_OK(dtensor_download(&o));
+        ASSERT_OK(dtensor_download(&l));
         int bad = 0;
         for (int64_t i = 0; i < N; i++) {
             int64_t deg = 0;
@@ -479,16 +479,17 @@ TEST(nan_inputs_make_their_rows_nan) {
             for (int64_t e = 0; e < deg; e++) attends |= keys[e] == key;
             free(keys);
             const int want_nan = i == qrow || attends;
-            int nan_all = 1, finite_all = 1;
+            const float lse = get(GA_F32, l.host, dt_off(&l, 0, i, 0, 0));
+            int nan_all = isnan(lse), finite_all = isfinite(lse);
             for (int64_t d = 0; d < D; d++) {
                 const float x = get(cases[c].dt, o.host, dt_off(&o, 0, i, 0, d));
                 nan_all &= isnan(x);
                 finite_all &= isfinite(x);
             }
             if ((want_nan ? !nan_all : !finite_all) && bad++ < 3)
-                ga_test_fail(__FILE__, __LINE__, "%s %s: row %lld: out[0] = %g, want %s", cases[c].spec,
+                ga_test_fail(__FILE__, __LINE__, "%s %s: row %lld: out[0] = %g, lse %g, want %s", cases[c].spec,
                              dt_name(cases[c].dt), (long long)i, get(cases[c].dt, o.host, dt_off(&o, 0, i, 0, 0)),
-                             want_nan ? "NaN in every column" : "finite");
+                             lse, want_nan ? "NaN in every column and lse" : "finite");
         }
         dtensor_free(&q), dtensor_free(&k), dtensor_free(&v), dtensor_free(&o), dtensor_free(&l);
         ga_graph_destroy(g);

@@ -430,12 +430,15 @@ struct RowWeights {
 __device__ __forceinline__ RowWeights finish_row(float m, float l, bool prior, float lse_old) {
     const float LN2 = 0.6931471805599453f;
     RowWeights w;
-    w.lse = l > 0.f ? (m + log2f(l)) * LN2 : -INFINITY;
-    w.w_new = l > 0.f ? 1.f / l : 0.f;
+    /* l: 0 for a row without edges, NaN where a NaN input reached the row (NaN out and lse then,
+     * as on the CPU backends and the edge engine; l > 0 alone made its lse -inf) */
+    w.lse = l > 0.f ? (m + log2f(l)) * LN2 : l == 0.f ? -INFINITY : l;
+    w.w_new = l > 0.f ? 1.f / l : l == 0.f ? 0.f : l;
     w.w_old = 0.f;
     if (prior) {
         const float mx = fmaxf(lse_old, w.lse);
-        if (mx == -INFINITY) { w.w_new = 0.f; w.lse = -INFINITY; }
+        /* (a NaN, which fmaxf drops, goes on: it reaches the weights below) */
+        if (mx == -INFINITY && lse_old == lse_old && w.lse == w.lse) { w.w_new = 0.f; w.lse = -INFINITY; }
         else {
             const float eo = expf(lse_old - mx), en = expf(w.lse - mx), tot = eo + en;
             w.w_old = eo / tot;

@@ -1534,8 +1534,10 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
     for (int w = 1; w < NT / 32; w++) M = fmaxf(M, wmax[w]);
     /* the weighted sums of group grp's slots grp, grp + G, ... (unrolled: their loads in flight
      * together), then summed over the groups */
+    /* every slot, even where none has weight (M = -inf): a slot whose l is NaN (a NaN input)
+     * gets weight 0 and still makes L and acc NaN, which finish_row passes on */
     float acc = 0.f, L = 0.f;
-    if (M > -INFINITY) {
+    {
         const float *po = a.xpart_o + (bh * slots * a.nx_rows + r) * D + col;
         const int64_t ostep = a.nx_rows * D; /* floats between slots in po */
 #pragma unroll 8
