@@ -16,6 +16,7 @@ from ._capi import Status
 from ._errors import (GraphAttnError, GraphAttnIOError, GraphAttnMemoryError, GraphAttnRuntimeError,
                       GraphAttnTypeError, GraphAttnValueError)
 from .attention import attention
+from .merge import merge_states
 from .graph import (Graph, bigbird, blocks, causal, coo, csr, dense, dilated, documents, global_tokens, graph,
                     longnet, random_keys, window)
 from .graph import _UINT64_MAX, _int
@@ -23,10 +24,10 @@ from .graph import _UINT64_MAX, _int
 __version__ = "0.1.0"
 
 __all__ = [
-    "attention", "graph", "Graph", "dense", "causal", "window", "dilated", "blocks", "longnet", "global_tokens",
-    "random_keys", "bigbird", "documents", "csr", "coo", "GraphAttnError", "GraphAttnValueError", "GraphAttnTypeError",
-    "GraphAttnMemoryError", "GraphAttnIOError", "GraphAttnRuntimeError", "Status", "library_version",
-    "library_path", "backends", "cuda_device_count", "hash64",
+    "attention", "merge_states", "graph", "Graph", "dense", "causal", "window", "dilated", "blocks", "longnet",
+    "global_tokens", "random_keys", "bigbird", "documents", "csr", "coo", "GraphAttnError", "GraphAttnValueError",
+    "GraphAttnTypeError", "GraphAttnMemoryError", "GraphAttnIOError", "GraphAttnRuntimeError", "Status",
+    "library_version", "library_path", "backends", "cuda_device_count", "hash64",
 ]  # plus SparseSelfAttention and graphattn.nn, which import torch on first access
 
 library_path = _capi.library_path

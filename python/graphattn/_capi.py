@@ -174,6 +174,8 @@ _PROTOTYPES = {
                                             ctypes.POINTER(Tensor), ctypes.POINTER(Tensor),
                                             ctypes.POINTER(Tensor), ctypes.POINTER(Options), _P,
                                             ctypes.c_size_t]),
+    "ga_merge_states": (ctypes.c_int, [ctypes.POINTER(Tensor), ctypes.POINTER(Tensor), ctypes.POINTER(Tensor),
+                                       ctypes.POINTER(Tensor), ctypes.POINTER(Options)]),
 }
 
 

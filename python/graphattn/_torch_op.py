@@ -1,4 +1,5 @@
-"""The PyTorch side: the custom operators graphattn::attention / graphattn::attention_out.
+"""The PyTorch side: the custom operators graphattn::attention, graphattn::attention_out (out=),
+graphattn::attention_accumulate (accumulate=True) and graphattn::merge_states.
 
 Imported on first use with torch tensors (or at `import graphattn` when torch is already
 imported). PyTorch is never a compiled dependency: the operators are defined with
@@ -26,9 +27,10 @@ import torch
 from . import _capi
 from ._capi import Status, make_error
 from ._errors import GraphAttnTypeError
-from .attention import (as_graph, backend_value, check_ranks, lse_tensor, make_tensor, nothing_to_compute,
-                        run_forward, scale_value, threads_value)
+from .attention import (as_graph, backend_value, check_prior_lse, check_ranks, lse_tensor, make_tensor,
+                        nothing_to_compute, run_forward, scale_value, threads_value)
 from .graph import _graph_for_op
+from .merge import NAMES as _MERGE_NAMES, check_merge_dtypes, check_merge_shapes, run_merge
 
 _DTYPES = {torch.float32: _capi.GA_F32, torch.float16: _capi.GA_F16, torch.bfloat16: _capi.GA_BF16}
 _WORKSPACE_ALIGN = 256
@@ -63,24 +65,35 @@ def _view(t, name, output):
     return make_tensor(t.data_ptr(), code, device, index, t.shape, strides), t
 
 
-def _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse):
-    for name, t in (("q", q), ("k", k), ("v", v), ("out", out)):
+def _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse, flags=0):
+    for name, t in (("q", q), ("k", k), ("v", v), ("out", out)) + ((("lse", lse),) if flags else ()):
         if not isinstance(t, torch.Tensor):
             raise make_error(Status.ERR_DEVICE_MISMATCH,
                              "%s is %s; pass q, k, v (and out) all as torch tensors" % (name, type(t).__name__))
-    _run_graph(_graph_for_op(spec, handle), q, k, v, scale, backend, num_threads, out, lse)
+    _run_graph(_graph_for_op(spec, handle), q, k, v, scale, backend, num_threads, out, lse, flags)
 
 
-def _check_devices(q, k, v, out):
-    """q, k, v and out (which may be None) must be on one device."""
-    for name, t in (("k", k), ("v", v), ("out", out)):
+def _check_devices(q, k, v, out, lse=None):
+    """q, k, v, out and lse (which may be None) must be on one device."""
+    for name, t in (("k", k), ("v", v), ("out", out), ("lse", lse)):
         if t is not None and t.device != q.device:
             raise make_error(Status.ERR_DEVICE_MISMATCH, "%s is on %s but q is on %s; pass q, k, v (and out) on one "
                              "device" % (name, t.device, q.device))
 
 
-def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse):
-    """The call itself, on torch tensors already checked to be tensors, with the Graph in hand."""
+def _on_device(dev, fn, *args):
+    """fn(stream, *args) with dev's current stream, dev the current device while it runs."""
+    stream = torch.cuda.current_stream(dev).cuda_stream
+    if (dev.index if dev.index is not None else torch.cuda.current_device()) == torch.cuda.current_device():
+        fn(stream, *args)
+    else:
+        with torch.cuda.device(dev):
+            fn(stream, *args)
+
+
+def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse, flags=0):
+    """The call itself, on torch tensors already checked to be tensors, with the Graph in hand.
+    flags = GA_FLAG_ACCUMULATE: lse is the prior state, any strides."""
     if nothing_to_compute(q.shape, k.shape, v.shape, out.shape):
         return
     qt, qa = _view(q, "q", False)
@@ -88,7 +101,9 @@ def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse):
     vt, va = _view(v, "v", False)
     ot, _ = _view(out, "out", True)
     lt = None
-    if lse is not None:
+    if flags:
+        lt, _ = _view(lse.unsqueeze(-1), "lse", True)
+    elif lse is not None:
         lt = lse_tensor(lse.data_ptr(), _capi.GA_F32, ot.device, ot.device_index, tuple(q.shape))
     if q.is_cuda:
         dev = q.device
@@ -100,12 +115,12 @@ def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse):
 
         stream = torch.cuda.current_stream(dev).cuda_stream
         if qt.device_index == torch.cuda.current_device():
-            run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace)
+            run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace, flags)
         else:
             with torch.cuda.device(dev):
-                run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace)
+                run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace, flags)
     else:
-        run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads)
+        run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads, None, flags)
     del qa, ka, va
 
 
@@ -159,6 +174,62 @@ def _attention_out_fake(q, k, v, spec, handle, scale, return_lse, backend, num_t
     return q.new_empty(tuple(q.shape[:-1]) if return_lse else (0,), dtype=torch.float32)
 
 
+@torch.library.custom_op("graphattn::attention_accumulate", mutates_args=("out", "lse"))
+def attention_accumulate_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec: str, handle: int, scale: float,
+                            backend: int, num_threads: int, out: torch.Tensor, lse: torch.Tensor) -> None:
+    """Merges the result into the prior (out, lse) in place (GA_FLAG_ACCUMULATE)."""
+    _run(q, k, v, spec, handle, scale, backend, num_threads, out, lse, _capi.GA_FLAG_ACCUMULATE)
+
+
+@attention_accumulate_op.register_fake
+def _attention_accumulate_fake(q, k, v, spec, handle, scale, backend, num_threads, out, lse):
+    _check_devices(q, k, v, out, lse)
+
+
+# ---- merge_states -------------------------------------------------------------------------------
+
+
+def _check_merge(tensors):
+    """Everything about (out_a, lse_a, out_b, lse_b) but strides and overlaps (the library's):
+    dtypes, shapes, one device. Returns True when there is nothing to merge."""
+    check_merge_dtypes([t.dtype for t in tensors], lambda dt: dt in _DTYPES, torch.float32)
+    empty = check_merge_shapes([t.shape for t in tensors])
+    dev = tensors[0].device
+    for name, t in zip(_MERGE_NAMES[1:], tensors[1:]):
+        if t.device != dev:
+            raise make_error(Status.ERR_DEVICE_MISMATCH, "%s is on %s but out_a is on %s; pass all four on one "
+                             "device" % (name, t.device, dev))
+    return empty
+
+
+def _merge_run(out_a, lse_a, out_b, lse_b, num_threads):
+    if _check_merge((out_a, lse_a, out_b, lse_b)):
+        return
+    views, keep = [], []
+    for name, t, output in (("out_a", out_a, True), ("lse_a", lse_a.unsqueeze(-1), True),
+                            ("out_b", out_b, False), ("lse_b", lse_b.unsqueeze(-1), False)):
+        view, kept = _view(t, name, output)
+        views.append(view)
+        keep.append(kept)
+    if out_a.is_cuda:
+        _on_device(out_a.device, lambda stream: run_merge(views, stream, num_threads))
+    else:
+        run_merge(views, None, num_threads)
+    del keep
+
+
+@torch.library.custom_op("graphattn::merge_states", mutates_args=("out_a", "lse_a"))
+def merge_states_op(out_a: torch.Tensor, lse_a: torch.Tensor, out_b: torch.Tensor, lse_b: torch.Tensor,
+                    num_threads: int) -> None:
+    """(out_a, lse_a) := (out_a, lse_a) (+) (out_b, lse_b), in place."""
+    _merge_run(out_a, lse_a, out_b, lse_b, num_threads)
+
+
+@merge_states_op.register_fake
+def _merge_states_fake(out_a, lse_a, out_b, lse_b, num_threads):
+    _check_merge((out_a, lse_a, out_b, lse_b))
+
+
 _function_mode_enabled = getattr(torch._C, "_is_torch_function_mode_enabled", None)
 _functorch_stack = getattr(getattr(torch._C, "_functorch", None), "peek_interpreter_stack", None)
 _profiler_enabled = getattr(getattr(torch._C, "_autograd", None), "_profiler_enabled", None)
@@ -194,17 +265,57 @@ def _eager(tensors):
     return True
 
 
-def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
-    """graphattn.attention for torch tensors (g is a Graph or a spec string)."""
+def _check_in_place(what, tensors, written):
+    """torch's rules for writing tensors in place, for accumulate=True and merge_states: no autograd
+    through any of `tensors`, and the `written` ones, (name, tensor) pairs, no inference tensors
+    outside inference mode."""
+    if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
+        raise RuntimeError("graphattn.%s does not support autograd (and graphattn is forward-only); call it under "
+                           "torch.no_grad()" % what)
+    # torch's rule for every in-place op (Dynamo cannot trace is_inference: compiled code copies
+    # into the outputs, which checks it)
+    if not torch.compiler.is_compiling() and not torch.is_inference_mode_enabled():
+        for name, t in written:
+            if t.is_inference():
+                raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed: %s was "
+                                   "made under torch.inference_mode(); call graphattn.%s there too, or pass a normal "
+                                   "tensor (e.g. %s.clone())" % (name, what, name))
+
+
+def merge_states(out_a, lse_a, out_b, lse_b, num_threads):
+    """graphattn.merge_states for torch tensors (num_threads already checked)."""
+    tensors = (out_a, lse_a, out_b, lse_b)
+    for name, t in zip(_MERGE_NAMES, tensors):
+        if not isinstance(t, torch.Tensor):
+            raise make_error(Status.ERR_DEVICE_MISMATCH,
+                             "out_a is a torch tensor but %s is %s; pass all four as torch tensors (or all as "
+                             "NumPy arrays)" % (name, type(t).__name__))
+    _check_merge(tensors)
+    _check_in_place("merge_states", tensors, (("out_a", out_a), ("lse_a", lse_a)))
+    if _eager(tensors):
+        _merge_run(out_a, lse_a, out_b, lse_b, num_threads)
+        _increment_version(out_a)  # written in place: autograd must see it
+        _increment_version(lse_a)
+    else:
+        torch.ops.graphattn.merge_states(out_a, lse_a, out_b, lse_b, num_threads)
+    return out_a, lse_a
+
+
+def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=None, num_threads=None, lse=None,
+              accumulate=False):
+    """graphattn.attention for torch tensors (g is a Graph or a spec string). accumulate=True (with
+    out= and lse=, checked to be given by the caller) merges into the prior (out, lse)."""
     tensors = (q, k, v) if out is None else (q, k, v, out)
-    for name, t in zip(("q", "k", "v", "out"), tensors):
+    if accumulate:
+        tensors = (q, k, v, out, lse)
+    for name, t in zip(("q", "k", "v", "out", "lse"), tensors):
         if not isinstance(t, torch.Tensor):
             raise make_error(Status.ERR_DEVICE_MISMATCH,
                              "q is a torch tensor but %s is %s; pass all as torch tensors (or all as NumPy "
                              "arrays)" % (name, type(t).__name__))
     r = q.dim()
     if not ((r == 3 or r == 4) and k.dim() == r and v.dim() == r and (out is None or out.dim() == r)):
-        check_ranks([(name, t.shape) for name, t in zip(("q", "k", "v", "out"), tensors)])  # raises
+        check_ranks([(name, t.shape) for name, t in zip(("q", "k", "v", "out"), tensors[:4])])  # raises
     if isinstance(g, str) and torch.compiler.is_compiling():
         spec, handle = g, -1  # Dynamo cannot trace the parse (nor its errors): the op parses when it runs
     else:
@@ -213,6 +324,20 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
     s = scale_value(scale)
     b = backend_value(backend)
     nt = threads_value(num_threads)
+    if accumulate:
+        if out.dtype != q.dtype:
+            raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
+                                     "out has dtype %s but q has %s" % (out.dtype, q.dtype))
+        check_prior_lse(lse.dtype, lse.shape, q.shape, torch.float32)
+        _check_in_place("attention(accumulate=True)", tensors, (("out", out), ("lse", lse)))
+        if _eager(tensors):
+            _run_graph(g, q, k, v, s, b, nt, out, lse, _capi.GA_FLAG_ACCUMULATE)
+            _increment_version(out)
+            _increment_version(lse)
+        else:
+            _check_devices(q, k, v, out, lse)
+            torch.ops.graphattn.attention_accumulate(q, k, v, spec, handle, s, b, nt, out, lse)
+        return (out, lse) if return_lse else out
     if out is not None:
         if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, out)):
             raise RuntimeError("graphattn.attention(out=...) does not support autograd (and graphattn is "

@@ -152,11 +152,13 @@ def _options_copy():
     return _capi.Options.from_buffer_copy(_OPTIONS_DEFAULT)
 
 
-def run_forward(g, q, k, v, out, lse, scale, backend, stream=None, num_threads=0, workspace=None):
+def run_forward(g, q, k, v, out, lse, scale, backend, stream=None, num_threads=0, workspace=None, flags=0):
     """Call ga_attention_forward on prepared ga_tensors. `workspace(nbytes)` -> (pointer, keepalive)
-    allocates the workspace the library asks for; None lets the library allocate it."""
+    allocates the workspace the library asks for; None lets the library allocate it. flags:
+    GA_FLAG_* (GA_FLAG_ACCUMULATE merges into the prior (out, lse))."""
     opts = _options_copy()
     opts.scale = scale
+    opts.flags = flags
     opts.backend = backend
     opts.stream = stream
     opts.num_threads = num_threads
@@ -208,7 +210,36 @@ def _numpy_view(a, name, output):
     return make_tensor(a.ctypes.data, code, _capi.GA_DEVICE_CPU, 0, a.shape, strides), a
 
 
-def numpy_attention(q, k, v, g, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
+def accumulate_value(accumulate, out, lse):
+    """accumulate=True merges into a prior (out, lse), both required; lse= means nothing without it."""
+    if not isinstance(accumulate, (bool, np.bool_)):
+        raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                                 "accumulate must be True or False, got %r" % (accumulate,))
+    if not accumulate:
+        if lse is not None:
+            raise make_error(Status.ERR_BAD_PARAMETER,
+                             "lse= is the prior state that accumulate=True merges into; without accumulate, "
+                             "return_lse=True gives a new lse")
+        return False
+    if out is None or lse is None:
+        missing = "out= and lse=" if out is None and lse is None else "out=" if out is None else "lse="
+        raise make_error(Status.ERR_BAD_PARAMETER,
+                         "accumulate=True merges into a prior result: pass it as out= and lse= (e.g. from "
+                         "attention(..., return_lse=True)); missing %s" % missing)
+    return True
+
+
+def check_prior_lse(lse_dtype, lse_shape, q_shape, f32):
+    """The lse= of accumulate=True: float32, shaped q.shape[:-1]."""
+    if lse_dtype != f32:
+        raise _type_error("lse has dtype %s; a log-sum-exp is float32" % (lse_dtype,))
+    if tuple(lse_shape) != tuple(q_shape[:-1]):
+        raise make_error(Status.ERR_SHAPE_MISMATCH, "lse has shape %s; expected %s (q's shape without its last "
+                         "dimension D)" % (tuple(lse_shape), tuple(q_shape[:-1])))
+
+
+def numpy_attention(q, k, v, g, scale=None, return_lse=False, out=None, backend=None, num_threads=None, lse=None,
+                    accumulate=False):
     arrays = [("q", q), ("k", k), ("v", v)] + ([("out", out)] if out is not None else [])
     for name, a in arrays:
         if a is None:  # a missing argument, not an array on another device
@@ -227,19 +258,28 @@ def numpy_attention(q, k, v, g, scale=None, return_lse=False, out=None, backend=
             raise make_error(Status.ERR_BAD_PARAMETER, "out is read-only")
         if out.dtype != q.dtype:
             raise _type_error("out has dtype %s but q has %s" % (out.dtype, q.dtype))
+    if accumulate:
+        if not isinstance(lse, np.ndarray):
+            raise make_error(Status.ERR_DEVICE_MISMATCH, "q is a NumPy array but lse is %s; pass all arrays as "
+                             "NumPy arrays (or all as torch tensors)" % type(lse).__name__)
+        check_prior_lse(lse.dtype, lse.shape, q.shape, np.float32)
+        if not lse.flags.writeable:
+            raise make_error(Status.ERR_BAD_PARAMETER, "lse is read-only")
     qt, qa = _numpy_view(q, "q", False)
     kt, ka = _numpy_view(k, "k", False)
     vt, va = _numpy_view(v, "v", False)
     if out is None:
         out = np.empty(q.shape, dtype=q.dtype)
     ot, _ = _numpy_view(out, "out", True)
-    lse = None
     lt = None
-    if return_lse:
+    if accumulate:
+        lt, _ = _numpy_view(lse[..., None], "lse", True)
+    elif return_lse:
         lse = np.empty(q.shape[:-1], dtype=np.float32)
         lt = lse_tensor(lse.ctypes.data, _capi.GA_F32, _capi.GA_DEVICE_CPU, 0, q.shape)
     if not nothing_to_compute(q.shape, k.shape, v.shape, out.shape):
-        run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads)
+        run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads,
+                    flags=_capi.GA_FLAG_ACCUMULATE if accumulate else 0)
     del qa, ka, va
     return (out, lse) if return_lse else out
 
@@ -263,7 +303,8 @@ def _is_torch_tensor(x):
         c.__module__ == "torch" and c.__name__ == "Tensor" for c in t.__mro__)
 
 
-def attention(q, k, v, graph, *, scale=None, return_lse=False, out=None, backend=None, num_threads=None):
+def attention(q, k, v, graph, *, scale=None, return_lse=False, out=None, backend=None, num_threads=None,
+              lse=None, accumulate=False):
     """Sparse attention over a graph: for every query i,
     out[i] = sum_j softmax_j(scale * q_i . k_j) v_j over the keys j that `graph` gives row i.
 
@@ -286,14 +327,25 @@ def attention(q, k, v, graph, *, scale=None, return_lse=False, out=None, backend
                 last dimension, no two elements at one address). Nothing is written if the call fails.
     backend:    None/"auto", "cpu", "reference" (the fp64 oracle) or "cuda".
     num_threads: CPU threads, an int in [0, 1024] (None or 0: the OpenMP default).
+    accumulate: merge this call's result into a prior one over a disjoint edge set, given as out=
+                and lse= (float32, shape q.shape[:-1], e.g. from an earlier call with return_lse=True):
+                on return they hold the exact result over the union of both edge sets (as
+                merge_states would give, without a second buffer). A row this graph gives no edges
+                keeps its prior out and lse bit for bit.
+    lse:        the prior log-sum-exp, read and written in place; only with accumulate=True.
 
-    Returns out, or (out, lse) with return_lse. Raises GraphAttnError (a ValueError, TypeError,
-    MemoryError or RuntimeError as fits) with the library's message on any failure.
+    Returns out, or (out, lse) with return_lse (with accumulate, the lse passed in). Raises
+    GraphAttnError (a ValueError, TypeError, MemoryError or RuntimeError as fits) with the library's
+    message on any failure.
     """
+    acc = accumulate_value(accumulate, out, lse)
     if isinstance(q, np.ndarray):
         return numpy_attention(q, k, v, as_graph(graph), scale=scale, return_lse=return_lse, out=out,
-                               backend=backend, num_threads=num_threads)
+                               backend=backend, num_threads=num_threads, lse=lse, accumulate=acc)
     if _is_torch_tensor(q):  # the graph as given: under torch.compile a spec string goes to the op as it is
+        if acc:
+            return _torch_impl().attention(q, k, v, graph, scale=scale, return_lse=return_lse, out=out,
+                                           backend=backend, num_threads=num_threads, lse=lse, accumulate=True)
         return _torch_impl().attention(q, k, v, graph, scale=scale, return_lse=return_lse, out=out,
                                        backend=backend, num_threads=num_threads)
     raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),

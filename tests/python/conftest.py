@@ -69,6 +69,34 @@ GRAPH_CASES = {
 }
 
 
+def mask_to_csr(mask):
+    """An explicit graph with the edges of a dense boolean (nq, nk) mask."""
+    indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))]).astype(np.int64)
+    return ga.csr(indptr, np.nonzero(mask)[1].astype(np.int64), shape=mask.shape)
+
+
+# name -> f(nq, nk) -> (union, part_a, part_b): two graphs with disjoint edges and one with their
+# union, for merging partial results (merge_states, attention(accumulate=True))
+SPLIT_CASES = {
+    # ring attention / a KV cache in two pieces: the causal keys before nk // 2, and from there on
+    # (the first nk // 2 rows have no edges in part b)
+    "causal_key_halves": lambda nq, nk: (
+        ga.causal(),
+        mask_to_csr(ga.causal().to_dense(nq, nk) & (np.arange(nk) < nk // 2)[None, :]),
+        mask_to_csr(ga.causal().to_dense(nq, nk) & (np.arange(nk) >= nk // 2)[None, :])),
+    # Longformer as a sliding window (implicit) plus the global edges the window lacks (explicit)
+    "window_then_global": lambda nq, nk: (
+        ga.window(4) + ga.global_tokens([0, 17]),
+        ga.window(4),
+        mask_to_csr((ga.window(4) + ga.global_tokens([0, 17])).to_dense(nq, nk) & ~ga.window(4).to_dense(nq, nk))),
+    # scattered edges on both sides
+    "random_halves": lambda nq, nk: (
+        ga.dense(),
+        mask_to_csr(np.random.default_rng(5).random((nq, nk)) < 0.5),
+        mask_to_csr(~(np.random.default_rng(5).random((nq, nk)) < 0.5))),
+}
+
+
 def make_qkv(rng, b, nq, nk, h, hkv, d, dtype=np.float32, three_d=False):
     q = rng.standard_normal((b, nq, h, d))
     k = rng.standard_normal((b, nk, hkv, d))
