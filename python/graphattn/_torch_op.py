@@ -30,7 +30,7 @@ from ._errors import GraphAttnTypeError
 from .attention import (as_graph, backend_value, check_prior_lse, check_ranks, lse_tensor, make_tensor,
                         nothing_to_compute, run_forward, scale_value, threads_value)
 from .graph import _graph_for_op
-from .merge import NAMES as _MERGE_NAMES, check_merge_dtypes, check_merge_shapes, run_merge
+from .merge import NAMES as _MERGE_NAMES, check_merge_dtypes, check_merge_shapes, check_one_kind, run_merge
 
 _DTYPES = {torch.float32: _capi.GA_F32, torch.float16: _capi.GA_F16, torch.bfloat16: _capi.GA_BF16}
 _WORKSPACE_ALIGN = 256
@@ -285,11 +285,7 @@ def _check_in_place(what, tensors, written):
 def merge_states(out_a, lse_a, out_b, lse_b, num_threads):
     """graphattn.merge_states for torch tensors (num_threads already checked)."""
     tensors = (out_a, lse_a, out_b, lse_b)
-    for name, t in zip(_MERGE_NAMES, tensors):
-        if not isinstance(t, torch.Tensor):
-            raise make_error(Status.ERR_DEVICE_MISMATCH,
-                             "out_a is a torch tensor but %s is %s; pass all four as torch tensors (or all as "
-                             "NumPy arrays)" % (name, type(t).__name__))
+    check_one_kind(tensors, lambda t: isinstance(t, torch.Tensor), "torch tensor", "NumPy array")
     _check_merge(tensors)
     _check_in_place("merge_states", tensors, (("out_a", out_a), ("lse_a", lse_a)))
     if _eager(tensors):

@@ -25,6 +25,15 @@ from .attention import (_is_torch_tensor, _numpy_view, _options_copy, _torch_imp
 NAMES = ("out_a", "lse_a", "out_b", "lse_b")
 
 
+def check_one_kind(values, is_kind, kind, other):
+    """All four of out_a, lse_a, out_b, lse_b are `kind` (is_kind(x) true), else
+    GA_ERR_DEVICE_MISMATCH naming the first that is not; other: the other kind, for the message."""
+    for name, x in zip(NAMES, values):
+        if not is_kind(x):
+            raise make_error(Status.ERR_DEVICE_MISMATCH, "out_a is a %s but %s is %s; pass all four as %ss (or all "
+                             "as %ss)" % (kind, name, type(x).__name__, kind, other))
+
+
 def check_merge_dtypes(dtypes, supported, f32):
     """dtypes: those of out_a, lse_a, out_b, lse_b (NumPy or torch); supported(dtype) -> bool."""
     oa, la, ob, lb = dtypes
@@ -69,11 +78,7 @@ def run_merge(views, stream=None, num_threads=0):
 
 def numpy_merge_states(out_a, lse_a, out_b, lse_b, num_threads):
     arrays = (out_a, lse_a, out_b, lse_b)
-    for name, a in zip(NAMES, arrays):
-        if not isinstance(a, np.ndarray):
-            raise make_error(Status.ERR_DEVICE_MISMATCH,
-                             "out_a is a NumPy array but %s is %s; pass all four as NumPy arrays (or all as "
-                             "torch tensors)" % (name, type(a).__name__))
+    check_one_kind(arrays, lambda a: isinstance(a, np.ndarray), "NumPy array", "torch tensor")
     check_merge_dtypes([a.dtype for a in arrays], lambda dt: numpy_dtype_code(dt) is not None, np.float32)
     empty = check_merge_shapes([a.shape for a in arrays])
     for name, a in (("out_a", out_a), ("lse_a", lse_a)):
