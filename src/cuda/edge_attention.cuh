@@ -23,6 +23,34 @@
 #define GA_LOG2E 1.4426950408889634f
 #define GA_LN2 0.6931471805599453f
 
+/* How a row's finished state (m in log2 units, its sum l) is written, merged with a prior lse
+ * lp (natural log; used only when accumulate): out = (o wn + prior out wp) inv, and lse. A NaN
+ * state (a NaN score of the row, or a NaN prior) makes the whole row NaN, out and lse, as in the
+ * fp64 reference; the weights alone would drop it. Row mode and the heavy-row merge share it. */
+struct ga_row_finish {
+    float wn, wp, inv, lse;
+};
+static __device__ __forceinline__ ga_row_finish ga_finish_state(float m, float l, bool accumulate, float lp) {
+    float wn = l > 0.f ? 1.f : 0.f, wp = 0.f, L = l, mm = m;
+    bool nan_row = l != l;
+    if (accumulate) {
+        nan_row |= lp != lp;
+        if (lp > -CUDART_INF_F) {
+            float mp = lp * GA_LOG2E, mx = fmaxf(m, mp);
+            wn = l > 0.f ? exp2f(m - mx) : 0.f;
+            wp = exp2f(mp - mx);
+            L = l * wn + wp;
+            mm = mx;
+        }
+    }
+    ga_row_finish f;
+    f.wn = wn;
+    f.wp = wp;
+    f.inv = nan_row ? CUDART_NAN_F : L > 0.f ? 1.f / L : 0.f;
+    f.lse = nan_row ? CUDART_NAN_F : L > 0.f ? (mm + __log2f(L)) * GA_LN2 : -CUDART_INF_F;
+    return f;
+}
+
 /* ---- loading and storing VW elements of T as floats -------------------------------------- */
 
 template <typename T, int VW> struct ga_io;
@@ -442,25 +470,11 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
 
         if (!chunk_mode && !heavy) {
             /* finish the row: normalize, merge a prior state, write out and lse */
-            float mm = w.m, ll = w.l;
             const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
             T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
-            float wn = ll > 0.f ? 1.f : 0.f, wp = 0.f, L = ll;
-            /* a NaN state (a NaN score of this row, or a NaN prior) makes the whole row NaN, out
-             * and lse, as in the fp64 reference; the weights below would drop it */
-            bool nan_row = ll != ll;
-            if (p.flags & GA_FLAG_ACCUMULATE) {
-                float lp = p.lse[lse_off];
-                nan_row |= lp != lp;
-                if (lp > -CUDART_INF_F) {
-                    float mp = lp * GA_LOG2E, mx = fmaxf(mm, mp);
-                    wn = ll > 0.f ? exp2f(mm - mx) : 0.f;
-                    wp = exp2f(mp - mx);
-                    L = ll * wn + wp;
-                    mm = mx;
-                }
-            }
-            float inv = nan_row ? CUDART_NAN_F : L > 0.f ? 1.f / L : 0.f;
+            const bool accum = (p.flags & GA_FLAG_ACCUMULATE) != 0;
+            const ga_row_finish fin = ga_finish_state(w.m, w.l, accum, accum ? p.lse[lse_off] : 0.f);
+            const float wn = fin.wn, wp = fin.wp, inv = fin.inv;
             if (w.g == 0) {
 #pragma unroll
                 for (int k = 0; k < NVL; k++) {
@@ -477,8 +491,7 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
                     io::store(orow + w.off[k], f);
                 }
             }
-            if (p.lse && lane == 0)
-                p.lse[lse_off] = nan_row ? CUDART_NAN_F : L > 0.f ? (mm + __log2f(L)) * GA_LN2 : -CUDART_INF_F;
+            if (p.lse && lane == 0) p.lse[lse_off] = fin.lse;
         } else {
             /* partial state of a heavy row (row mode) or of one chunk (chunk mode) */
             int64_t part = chunk_mode ? p.nslots + item : ga_find_slot(p.heavy_rows, p.nslots, i);
@@ -556,20 +569,9 @@ template <typename T> __global__ void __launch_bounds__(256) ga_heavy_merge_kern
         for (int w = 0; w < 8; w++) L += red_s[w];
         const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
         T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
-        float wn = L > 0.f ? 1.f : 0.f, wp = 0.f, LL = L, mm = M;
-        bool nan_row = L != L; /* as in the row mode above */
-        if (p.flags & GA_FLAG_ACCUMULATE) {
-            float lp = p.lse[lse_off];
-            nan_row |= lp != lp;
-            if (lp > -CUDART_INF_F) {
-                float mp = lp * GA_LOG2E, mx = fmaxf(M, mp);
-                wn = L > 0.f ? exp2f(M - mx) : 0.f;
-                wp = exp2f(mp - mx);
-                LL = L * wn + wp;
-                mm = mx;
-            }
-        }
-        const float inv = nan_row ? CUDART_NAN_F : LL > 0.f ? 1.f / LL : 0.f;
+        const bool accum = (p.flags & GA_FLAG_ACCUMULATE) != 0;
+        const ga_row_finish fin = ga_finish_state(M, L, accum, accum ? p.lse[lse_off] : 0.f);
+        const float wn = fin.wn, wp = fin.wp, inv = fin.inv;
         for (int64_t d = threadIdx.x; d < p.D; d += 256) {
             float acc = 0.f;
             for (int w = 0; w < 8; w++) acc += acc_s[w][d];
@@ -577,8 +579,7 @@ template <typename T> __global__ void __launch_bounds__(256) ga_heavy_merge_kern
             if (wp > 0.f) r += ga_to_float<T>(orow[d]) * wp;
             orow[d] = ga_from_float<T>(r * inv);
         }
-        if (p.lse && threadIdx.x == 0)
-            p.lse[lse_off] = nan_row ? CUDART_NAN_F : LL > 0.f ? (mm + __log2f(LL)) * GA_LN2 : -CUDART_INF_F;
+        if (p.lse && threadIdx.x == 0) p.lse[lse_off] = fin.lse;
         __syncthreads(); /* red_s and acc_s are reused by the next task */
 #undef GA_PART
     }
