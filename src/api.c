@@ -210,6 +210,13 @@ typedef struct ga_call {
 
 /* Everything ga_attention_forward and ga_attention_workspace_size check. out/lse may be NULL
  * for the size query (the size does not depend on them). */
+/* options.num_threads: 0 (OpenMP's default) to GA_MAX_THREADS, for the forward call and the merge */
+static ga_status ga_check_threads(int n) {
+    GA_FAIL_IF(n < 0 || n > GA_MAX_THREADS, GA_ERR_BAD_PARAMETER,
+               "options: num_threads = %d must be in [0, %d] (0: OpenMP's default)", n, GA_MAX_THREADS);
+    return GA_OK;
+}
+
 static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga_tensor *k, const ga_tensor *v,
                              ga_tensor *out, ga_tensor *lse, const ga_options *options, int need_out, ga_call *call) {
     ga_options opt;
@@ -319,9 +326,7 @@ static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga
                opt.flags & ~(unsigned)GA_FLAG_ACCUMULATE);
     GA_FAIL_IF(need_out && (opt.flags & GA_FLAG_ACCUMULATE) && !lse, GA_ERR_BAD_PARAMETER,
                "options: GA_FLAG_ACCUMULATE needs lse (the prior state is (out, lse))");
-    GA_FAIL_IF(opt.num_threads < 0 || opt.num_threads > GA_MAX_THREADS, GA_ERR_BAD_PARAMETER,
-               "options: num_threads = %d must be in [0, %d] (0: OpenMP's default)", opt.num_threads,
-               GA_MAX_THREADS);
+    GA_TRY(ga_check_threads(opt.num_threads));
 
     /* graph against the sizes */
     GA_TRY(ga_graph_check(graph, Nq, Nk));
@@ -470,9 +475,7 @@ ga_status ga_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *o
     GA_FAIL_IF(ga_overlap(ela, elb), GA_ERR_ALIASING, "lse_a overlaps lse_b");
     GA_FAIL_IF(opt.flags != 0, GA_ERR_BAD_PARAMETER, "options: flags 0x%x mean nothing to ga_merge_states",
                opt.flags);
-    GA_FAIL_IF(opt.num_threads < 0 || opt.num_threads > GA_MAX_THREADS, GA_ERR_BAD_PARAMETER,
-               "options: num_threads = %d must be in [0, %d] (0: OpenMP's default)", opt.num_threads,
-               GA_MAX_THREADS);
+    GA_TRY(ga_check_threads(opt.num_threads));
 
     if (backend == GA_BACKEND_CUDA) return ga_cuda_merge_states(out_a, lse_a, out_b, lse_b, opt.stream);
     return ga_cpu_merge_states(out_a, lse_a, out_b, lse_b, opt.num_threads);
