@@ -229,6 +229,12 @@ GA_API ga_status ga_graph_add_coo(ga_graph *graph, int64_t nrows, int64_t ncols,
  *  and its character offset. */
 GA_API ga_status ga_graph_parse(const char *spec, ga_graph **graph);
 
+/** Parse a graph spec (the grammar of ga_graph_parse) and append its components to an existing
+ *  graph, after those it holds, in the order written. All or nothing: on any failure (syntax, a
+ *  component's parameters, a csr:/coo: file, memory) the graph is left as it was. This is how a
+ *  spec follows components added through the API, e.g. explicit arrays then "window:256". */
+GA_API ga_status ga_graph_add_spec(ga_graph *graph, const char *spec);
+
 /** Number of components in the graph. */
 GA_API int64_t ga_graph_component_count(const ga_graph *graph);
 /** Kind of component `index` (0-based), or -1 if out of range. */

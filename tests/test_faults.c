@@ -12,6 +12,7 @@
 
 #include <stdarg.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include "common/alloc.h"
@@ -343,6 +344,11 @@ typedef struct parse_ctx {
     uint64_t file_sums[4];
     ga_graph *out, *poison;
     csr_image want;
+    /* ga_graph_add_spec: the spec (all of `spec` but its window) onto a graph holding a window,
+     * whose edges are base before and want after */
+    const char *tail;
+    ga_graph *target;
+    csr_image base;
 } parse_ctx;
 
 static uint64_t file_sum(const char *path) {
@@ -379,6 +385,36 @@ static void parse_check_succeeded(void *p, const char *where) {
     CHECK(graph_image(c->out, &now) && same_image(&now, &c->want), where, "the parsed graph's edges are wrong");
     free(now.col);
     ga_graph_destroy(c->out);
+}
+
+static void add_spec_prepare(void *p) {
+    parse_ctx *c = p;
+    c->target = NULL;
+    if (ga_graph_create(&c->target) != GA_OK || ga_graph_add_window(c->target, 2, 2) != GA_OK)
+        ga_test_fail(__FILE__, __LINE__, "could not make the target graph");
+}
+static ga_status add_spec_run(void *p) {
+    parse_ctx *c = p;
+    return ga_graph_add_spec(c->target, c->tail);
+}
+static void add_spec_check_failed(void *p, const char *where) {
+    parse_ctx *c = p;
+    parse_check_inputs(c, where);
+    csr_image now;
+    CHECK(ga_graph_component_count(c->target) == 1, where, "the graph holds %lld components, not its 1",
+          (long long)ga_graph_component_count(c->target));
+    CHECK(graph_image(c->target, &now) && same_image(&now, &c->base), where, "the graph's edges changed");
+    free(now.col);
+    ga_graph_destroy(c->target);
+}
+static void add_spec_check_succeeded(void *p, const char *where) {
+    parse_ctx *c = p;
+    parse_check_inputs(c, where);
+    csr_image now;
+    CHECK(ga_graph_component_count(c->target) == 5, where, "wrong graph");
+    CHECK(graph_image(c->target, &now) && same_image(&now, &c->want), where, "the graph's edges are wrong");
+    free(now.col);
+    ga_graph_destroy(c->target);
 }
 
 TEST(graph_parse_of_csr_coo_and_implicit_components_survives_every_allocation_failure) {
@@ -425,6 +461,18 @@ TEST(graph_parse_of_csr_coo_and_implicit_components_survives_every_allocation_fa
     fault_call fc = {"ga_graph_parse (window+global+csr:+coo:+random)", c, parse_prepare, parse_run,
                      parse_check_failed, parse_check_succeeded};
     EXPECT_TRUE(sweep(&fc) > 10);
+
+    /* the same components but the window added to an existing graph, which keeps its window
+     * and nothing else whichever allocation fails */
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_window(g, 2, 2));
+    ASSERT_TRUE(graph_image(g, &c->base));
+    ga_graph_destroy(g);
+    c->tail = strchr(c->spec, '+') + 1;
+    fault_call fa = {"ga_graph_add_spec (global+csr:+coo:+random onto a window)", c, add_spec_prepare, add_spec_run,
+                     add_spec_check_failed, add_spec_check_succeeded};
+    EXPECT_TRUE(sweep(&fa) > 10);
+    free(c->base.col);
     for (int f = 0; f < 4; f++) unlink(c->files[f]);
     rmdir(c->dir);
     free(cr);

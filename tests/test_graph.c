@@ -574,6 +574,72 @@ TEST(spec_errors_name_the_offending_part) {
     }
 }
 
+/* the edges of g over n x n as CSR (caller frees *ptr, *idx); 0 on any failure */
+static int graph_csr(const ga_graph *g, int64_t n, int64_t **ptr, int64_t **idx, int64_t *nnz) {
+    if (ga_graph_count_edges(g, n, n, nnz) != GA_OK) return 0;
+    *ptr = malloc(sizeof(int64_t) * (size_t)(n + 1));
+    *idx = malloc(sizeof(int64_t) * (size_t)(*nnz ? *nnz : 1));
+    return *ptr && *idx && ga_graph_to_csr(g, n, n, *ptr, *idx, *nnz) == GA_OK;
+}
+
+static void expect_same_edges(const ga_graph *a, const ga_graph *b, int64_t n, const char *what) {
+    int64_t *pa = NULL, *ia = NULL, *pb = NULL, *ib = NULL, ea = -1, eb = -2;
+    const int ok = graph_csr(a, n, &pa, &ia, &ea) && graph_csr(b, n, &pb, &ib, &eb);
+    if (!ok || ea != eb || memcmp(pa, pb, sizeof(int64_t) * (size_t)(n + 1)) != 0 ||
+        memcmp(ia, ib, sizeof(int64_t) * (size_t)ea) != 0)
+        ga_test_fail(__FILE__, __LINE__, "%s: edge sets differ (%lld against %lld edges)", what, (long long)ea,
+                     (long long)eb);
+    free(pa); free(ia); free(pb); free(ib);
+}
+
+TEST(add_spec_appends_its_components_after_those_the_graph_holds) {
+    /* explicit arrays first, then two specs after them, each appended in the order written */
+    const int64_t ptr[9] = {0, 1, 2, 3, 4, 5, 6, 7, 8}, col[8] = {7, 6, 5, 4, 3, 2, 1, 0}, toks[2] = {0, 5};
+    ga_graph *g, *want;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_csr(g, 8, 8, ptr, col, GA_INDEX_INT64));
+    ASSERT_OK(ga_graph_add_spec(g, " window:1 + global:0,5 "));
+    ASSERT_OK(ga_graph_add_spec(g, "causal"));
+    ASSERT_OK(ga_graph_create(&want));
+    ASSERT_OK(ga_graph_add_csr(want, 8, 8, ptr, col, GA_INDEX_INT64));
+    ASSERT_OK(ga_graph_add_window(want, 1, 1));
+    ASSERT_OK(ga_graph_add_global(want, toks, 2));
+    ASSERT_OK(ga_graph_add_causal(want));
+    EXPECT_EQ_I64(ga_graph_component_count(g), 4);
+    const int kinds[4] = {GA_COMP_CSR, GA_COMP_WINDOW, GA_COMP_GLOBAL, GA_COMP_CAUSAL};
+    for (int c = 0; c < 4; c++) EXPECT_EQ_I64(ga_graph_component_kind(g, c), kinds[c]);
+    expect_same_edges(g, want, 8, "csr + add_spec(window:1 + global:0,5) + add_spec(causal)");
+    ga_graph_destroy(g);
+    ga_graph_destroy(want);
+}
+
+TEST(add_spec_that_fails_anywhere_leaves_the_graph_as_it_was) {
+    static const struct { const char *spec; ga_status want; const char *needle; } cases[] = {
+        {"global:0 + window:-1", GA_ERR_BAD_PARAMETER, "window:-1"},
+        {"global:0 + windw:4", GA_ERR_SPEC_SYNTAX, "unknown component"},
+        {"global:0 +", GA_ERR_SPEC_SYNTAX, "empty component"},
+        {"global:0 + csr:/nonexistent/a.npy,/nonexistent/b.npy", GA_ERR_IO, "a.npy"},
+        {"", GA_ERR_SPEC_SYNTAX, "empty component"},
+    };
+    ga_graph *g, *before;
+    ASSERT_OK(ga_graph_parse("window:2 + global:7", &g));
+    ASSERT_OK(ga_graph_parse("window:2 + global:7", &before));
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        ga_status st = ga_graph_add_spec(g, cases[c].spec);
+        if (st != cases[c].want || !strstr(ga_last_error_detail(), cases[c].needle))
+            ga_test_fail(__FILE__, __LINE__, "add_spec '%s': got %s with detail '%s'; want %s mentioning '%s'",
+                         cases[c].spec, ga_status_string(st), ga_last_error_detail(), ga_status_string(cases[c].want),
+                         cases[c].needle);
+        EXPECT_EQ_I64(ga_graph_component_count(g), 2);
+    }
+    expect_same_edges(g, before, 20, "after the failed add_spec calls");
+    EXPECT_STATUS(ga_graph_add_spec(NULL, "causal"), GA_ERR_NULL_POINTER);
+    EXPECT_STATUS(ga_graph_add_spec(g, NULL), GA_ERR_NULL_POINTER);
+    EXPECT_EQ_I64(ga_graph_component_count(g), 2);
+    ga_graph_destroy(g);
+    ga_graph_destroy(before);
+}
+
 TEST(hash_is_the_documented_splitmix) {
     for (int64_t r = 0; r < 50; r++)
         for (int64_t t = 0; t < 5; t++) EXPECT_TRUE(ga_hash64(77, r, t) == splitmix(77, r, t));

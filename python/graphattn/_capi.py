@@ -155,6 +155,7 @@ _PROTOTYPES = {
     "ga_graph_add_csr": (ctypes.c_int, [_P, _I64, _I64, c_int64_p, _P, ctypes.c_int]),
     "ga_graph_add_coo": (ctypes.c_int, [_P, _I64, _I64, _I64, _P, _P, ctypes.c_int]),
     "ga_graph_parse": (ctypes.c_int, [ctypes.c_char_p, ctypes.POINTER(_P)]),
+    "ga_graph_add_spec": (ctypes.c_int, [_P, ctypes.c_char_p]),
     "ga_graph_component_count": (_I64, [_P]),
     "ga_graph_component_kind": (ctypes.c_int, [_P, _I64]),
     "ga_graph_check": (ctypes.c_int, [_P, _I64, _I64]),

@@ -179,53 +179,17 @@ def _part_kinds(part):
     return [name for name, _ in _spec_components(part[1])] if part[0] == "spec" else [part[0]]
 
 
-def _spec_int(text):
-    """One integer of a validated spec: decimal or 2^K, as the library reads them."""
-    t = text.strip(_C_SPACE)
-    return 1 << int(t[2:]) if t.startswith("2^") else int(t)
-
-
-def _spec_builders(text):
-    """The builder parts of an already validated spec string, to add it to a C graph that exists
-    (the library parses a spec only into a new graph)."""
-    parts = []
-    for name, args in _spec_components(text):
-        if name in _FILE_KINDS:
-            raise make_error(Status.ERR_BAD_PARAMETER,
-                             "graph spec component %r reads .npy files, which the library does only at the start "
-                             "of a graph: put it before csr()/coo() arrays and before global_tokens() or "
-                             "documents() lists of more than %d entries" % (name + ":" + args, _SPEC_MAX_ARGS))
-        vals = [_spec_int(a) for a in args.split(",")] if args is not None else []
-        if name == "window" and len(vals) == 1:
-            vals *= 2
-        if name == "global":
-            parts.append(("global", np.array(vals, dtype=np.int64)))
-        elif name in ("documents", "causal_documents"):
-            parts.append(("documents", np.array(vals, dtype=np.int64), name == "causal_documents"))
-        else:
-            parts.append((name,) + tuple(vals))
-    return parts
-
-
 def _build(parts):
-    """A new C graph holding all parts in order. The leading parts up to the last spec string are
-    parsed together while they all have spec text; the others are added one by one."""
-    texts = [_part_spec(p) for p in parts]
-    n = 0
-    for i, text in enumerate(texts):
-        if text is None:
-            break
-        if parts[i][0] == "spec":
-            n = i + 1
+    """A new C graph holding all parts in order: spec strings through the library's parser
+    (ga_graph_add_spec, which reads a csr:/coo: spec's files then), the others by its builders."""
     h = ctypes.c_void_p()
-    if n:
-        check(C.ga_graph_parse("+".join(texts[:n]).encode("utf-8"), ctypes.byref(h)))
-    else:
-        check(C.ga_graph_create(ctypes.byref(h)))
+    check(C.ga_graph_create(ctypes.byref(h)))
     try:
-        for p in parts[n:]:
-            for one in (_spec_builders(p[1]) if p[0] == "spec" else [p]):
-                _add_part(h, one)
+        for p in parts:
+            if p[0] == "spec":
+                check(C.ga_graph_add_spec(h, p[1].encode("utf-8")))
+            else:
+                _add_part(h, p)
     except BaseException:
         C.ga_graph_destroy(h)
         raise

@@ -2,6 +2,7 @@
  * edge counting and materialization. */
 #include "graph/graph.h"
 
+#include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -54,6 +55,32 @@ static ga_status ga_graph_push(ga_graph *g, ga_component *c) {
         g->cuda.data = NULL;
     }
     g->comps[g->count++] = *c;
+    return GA_OK;
+}
+
+/* Move every component of src onto the end of dst, in order, leaving src empty. All or nothing:
+ * on failure (out of memory) neither graph changes. */
+ga_status ga_graph_move_components(ga_graph *dst, ga_graph *src) {
+    if (src->count == 0) return GA_OK;
+    GA_FAIL_IF(src->count > INT64_MAX / 2 - dst->count, GA_ERR_OVERFLOW, "graph: too many components");
+    const int64_t need = dst->count + src->count;
+    if (need > dst->capacity) {
+        int64_t cap = dst->capacity ? dst->capacity : 4;
+        while (cap < need) cap *= 2;
+        GA_FAIL_IF((uint64_t)cap > SIZE_MAX / sizeof(ga_component), GA_ERR_OVERFLOW, "graph: too many components");
+        ga_component *n = ga_realloc(dst->comps, (size_t)cap * sizeof *n);
+        GA_FAIL_IF(!n, GA_ERR_OUT_OF_MEMORY, "graph: out of memory adding %lld components", (long long)src->count);
+        dst->comps = n;
+        dst->capacity = cap;
+    }
+    if (dst->cuda.release) { /* as in ga_graph_push: the device copy no longer matches */
+        dst->cuda.release(dst->cuda.data);
+        dst->cuda.release = NULL;
+        dst->cuda.data = NULL;
+    }
+    memcpy(dst->comps + dst->count, src->comps, (size_t)src->count * sizeof *src->comps);
+    dst->count = need;
+    src->count = 0;
     return GA_OK;
 }
 

@@ -21,6 +21,10 @@ struct ga_graph {
     ga_graph_cache cuda;    /* owned by the CUDA backend (see src/cuda) */
 };
 
+/* Move every component of src onto the end of dst, in order, leaving src empty (its arrays now
+ * dst's). All or nothing: on failure neither graph changes. */
+ga_status ga_graph_move_components(ga_graph *dst, ga_graph *src);
+
 /* Enumerate the keys of one query row under union semantics: calls fn(user, j) for every edge
  * (i, j), component by component (first owner wins), and returns the degree. */
 typedef void (*ga_edge_fn)(void *user, int64_t j);

@@ -217,12 +217,9 @@ static ga_status ga_spec_component(ga_graph *g, const ga_spec_part *p) {
                             "global, random, bigbird, documents, causal_documents, csr or coo)");
 }
 
-ga_status ga_graph_parse(const char *spec, ga_graph **out) {
-    ga_clear_error();
-    GA_FAIL_IF(!spec, GA_ERR_NULL_POINTER, "ga_graph_parse: spec is NULL");
-    GA_FAIL_IF(!out, GA_ERR_NULL_POINTER, "ga_graph_parse: graph is NULL");
-    ga_graph *g;
-    GA_TRY(ga_graph_create(&g));
+/* Parse spec and add its components to g, in order; stops at the first failure (g then holds
+ * the components before it: callers parse into a graph of their own). */
+static ga_status ga_spec_parse_into(ga_graph *g, const char *spec) {
     const char *s = spec;
     ga_status st = GA_OK;
     for (;;) {
@@ -232,11 +229,9 @@ ga_status ga_graph_parse(const char *spec, ga_graph **out) {
         while (a < b && isspace((unsigned char)*a)) a++;
         while (b > a && isspace((unsigned char)b[-1])) b--;
         ga_spec_part p = {spec, a, 0, NULL, 0, (size_t)(a - spec)};
-        if (a == b) {
-            st = ga_raise(GA_ERR_SPEC_SYNTAX, __FILE__, __LINE__, "graph spec: empty component at offset %zu of '%s'",
-                          (size_t)(a - spec), spec);
-            break;
-        }
+        if (a == b)
+            return ga_raise(GA_ERR_SPEC_SYNTAX, __FILE__, __LINE__, "graph spec: empty component at offset %zu of '%s'",
+                            (size_t)(a - spec), spec);
         const char *colon = memchr(a, ':', (size_t)(b - a));
         p.name_len = (size_t)((colon ? colon : b) - a);
         while (p.name_len && isspace((unsigned char)a[p.name_len - 1])) p.name_len--;
@@ -250,15 +245,38 @@ ga_status ga_graph_parse(const char *spec, ga_graph **out) {
                 st = ga_raise(st, __FILE__, __LINE__, "graph spec: component '%.*s' at offset %zu: %s", (int)(b - a), a,
                               (size_t)(a - spec), detail);
             }
-            break;
+            return st;
         }
-        if (!plus) break;
+        if (!plus) return GA_OK;
         s = plus + 1;
     }
+}
+
+ga_status ga_graph_parse(const char *spec, ga_graph **out) {
+    ga_clear_error();
+    GA_FAIL_IF(!spec, GA_ERR_NULL_POINTER, "ga_graph_parse: spec is NULL");
+    GA_FAIL_IF(!out, GA_ERR_NULL_POINTER, "ga_graph_parse: graph is NULL");
+    ga_graph *g;
+    GA_TRY(ga_graph_create(&g));
+    ga_status st = ga_spec_parse_into(g, spec);
     if (st != GA_OK) {
         ga_graph_destroy(g);
         return st;
     }
     *out = g;
     return GA_OK;
+}
+
+ga_status ga_graph_add_spec(ga_graph *graph, const char *spec) {
+    ga_clear_error();
+    GA_FAIL_IF(!graph, GA_ERR_NULL_POINTER, "ga_graph_add_spec: graph is NULL");
+    GA_FAIL_IF(!spec, GA_ERR_NULL_POINTER, "ga_graph_add_spec: spec is NULL");
+    /* parsed into a graph of its own first, so that a failure anywhere in the spec (a bad
+     * component, an unreadable file, memory) leaves the caller's graph as it was */
+    ga_graph *parts;
+    GA_TRY(ga_graph_create(&parts));
+    ga_status st = ga_spec_parse_into(parts, spec);
+    if (st == GA_OK) st = ga_graph_move_components(graph, parts);
+    ga_graph_destroy(parts);
+    return st;
 }

@@ -169,15 +169,21 @@ def test_builders_and_spec_strings_of_one_graph_give_the_same_results():
         np.testing.assert_array_equal(ga.attention(q, q, q, g), built)
 
 
-def test_a_spec_naming_files_after_arrays_it_cannot_follow_raises(tmp_path):
-    """The library reads files only while parsing a spec into a new graph: such a component can
-    start a graph but not follow csr()/coo() arrays, which have no spec text. Written first, it works."""
-    spec = _save_csr(tmp_path, ga.window(1), 6)
-    arrays = ga.csr(*ga.causal().to_csr(6))
-    with pytest.raises(ga.GraphAttnValueError, match="reads .npy files") as e:
-        arrays + spec
-    assert e.value.status == ga.Status.ERR_BAD_PARAMETER
-    assert (spec + arrays).components == ["csr", "csr"]
+def test_a_spec_naming_files_may_follow_arrays_and_reads_them_then(tmp_path):
+    """A csr:/coo: spec may come anywhere in a graph, after csr()/coo() arrays too: the files are
+    read when the graph is made, and the result is the union of the parts in the order written."""
+    n = 6
+    spec = _save_csr(tmp_path, ga.window(1), n)
+    arrays = ga.csr(*ga.causal().to_csr(n))
+    after = arrays + spec
+    assert after.components == ["csr", "csr"] and (spec + arrays).components == ["csr", "csr"]
+    _save_csr(tmp_path, ga.dense(), n)  # made already: keeps the edges it read
+    want = (ga.window(1).to_dense(n) | ga.causal().to_dense(n))
+    assert after.to_dense(n).tolist() == want.tolist()
+    assert (arrays + spec).count_edges(n) == n * n  # a new graph reads the files as they are now
+    with pytest.raises(ga.GraphAttnIOError) as e:
+        arrays + ("csr:%s,%s" % (tmp_path / "nope.npy", tmp_path / "nope2.npy"))
+    assert e.value.status == ga.Status.ERR_IO and "nope.npy" in str(e.value)
 
 
 @pytest.mark.parametrize("spec", ["window:2\x00+global:1", "causal\x00garbage", "\x00"])
