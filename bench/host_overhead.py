@@ -23,7 +23,8 @@ import numpy as np
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 sys.path.insert(0, HERE)
-sys.path.insert(0, os.path.join(ROOT, "python"))
+# GA_PACKAGE_DIR: another copy of the package (an A/B of the package against the same library)
+sys.path.insert(0, os.environ.get("GA_PACKAGE_DIR") or os.path.join(ROOT, "python"))
 if "GRAPHATTN_LIBRARY" not in os.environ:
     for d in ("build-gpu", "build"):
         p = os.path.join(ROOT, d, "libgraphattn.so")
@@ -124,9 +125,28 @@ def main():
             rows.append(("torch.ops.graphattn.attention directly",
                          per_call_us(lambda: op(tq_, tk_, tv_, sp, h, 0.0, False, b, nt), args.calls, sync)))
             rows.append(("torch.empty_like (for scale)", per_call_us(lambda: torch.empty_like(tq_), args.calls, sync)))
+            # pieces of the package's call, each alone (no sync needed: nothing is queued)
+            from graphattn import _torch_op
+            pieces = [("  piece: ga_attention_workspace_size", lambda: L.ga_attention_workspace_size(
+                           g0.h, ctypes.byref(tq), ctypes.byref(tk), ctypes.byref(tv), ctypes.byref(o), ctypes.byref(n))),
+                      ("  piece: _view(q) (the package's ga_tensor)", lambda: _torch_op._view(tq_, "q", False)),
+                      ("  piece: _eager((q, k, v, out)) probes", lambda: _torch_op._eager((tq_, tk_, tv_, tout))),
+                      ("  piece: as_graph(g) + scale/backend/threads", lambda: (
+                          _torch_op.as_graph(g), _torch_op.scale_value(None), _torch_op.backend_value(backend),
+                          _torch_op.threads_value(nt)))]
+            if cuda:
+                dev = tq_.device
+                pieces += [("  piece: torch.cuda.current_stream(dev).cuda_stream",
+                            lambda: torch.cuda.current_stream(dev).cuda_stream),
+                           ("  piece: torch.cuda.current_device()", torch.cuda.current_device)]
+                raw = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+                if raw is not None:
+                    pieces.append(("  piece: torch._C._cuda_getCurrentRawStream(i)", lambda: raw(0)))
+            for name, fn in pieces:
+                rows.append((name, per_call_us(fn, args.calls)))
 
-    print("host cost per forward call, N = %d, D = %d, %s, %s (best of 3 x %d calls)"
-          % (N, D, spec, args.device, args.calls))
+    print("host cost per forward call, N = %d, D = %d, %s, %s (best of 3 x %d calls), package %s"
+          % (N, D, spec, args.device, args.calls, os.path.dirname(os.path.abspath(graphattn.__file__))))
     for name, us in rows:
         print("  %-48s %8.2f us" % (name, us))
 

@@ -34,6 +34,16 @@ from .merge import NAMES as _MERGE_NAMES, check_merge_dtypes, check_merge_shapes
 
 _DTYPES = {torch.float32: _capi.GA_F32, torch.float16: _capi.GA_F16, torch.bfloat16: _capi.GA_BF16}
 _WORKSPACE_ALIGN = 256
+# the current stream of a device as the integer handle torch's own generated code reads, without
+# the Stream object torch.cuda.current_stream builds (bench/host_overhead.py times both)
+_RAW_STREAM = getattr(torch._C, "_cuda_getCurrentRawStream", None)
+
+
+def _stream_of(dev, index):
+    """The current CUDA stream of dev (device index `index`) as an integer."""
+    if _RAW_STREAM is not None:
+        return _RAW_STREAM(index)
+    return torch.cuda.current_stream(dev).cuda_stream
 
 
 def _view(t, name, output):
@@ -54,8 +64,7 @@ def _view(t, name, output):
             t = t.resolve_conj().resolve_neg()
             strides = t.stride()
     if t.is_cuda:
-        dev = t.device
-        device, index = _capi.GA_DEVICE_CUDA, dev.index if dev.index is not None else torch.cuda.current_device()
+        device, index = _capi.GA_DEVICE_CUDA, t.get_device()  # a CUDA tensor's device always has its index
     elif t.is_cpu:
         device, index = _capi.GA_DEVICE_CPU, 0
     else:
@@ -83,8 +92,9 @@ def _check_devices(q, k, v, out, lse=None):
 
 def _on_device(dev, fn, *args):
     """fn(stream, *args) with dev's current stream, dev the current device while it runs."""
-    stream = torch.cuda.current_stream(dev).cuda_stream
-    if (dev.index if dev.index is not None else torch.cuda.current_device()) == torch.cuda.current_device():
+    index = dev.index if dev.index is not None else torch.cuda.current_device()
+    stream = _stream_of(dev, index)
+    if index == torch.cuda.current_device():
         fn(stream, *args)
     else:
         with torch.cuda.device(dev):
@@ -113,7 +123,7 @@ def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse, flags=0):
             ptr = (buf.data_ptr() + _WORKSPACE_ALIGN - 1) // _WORKSPACE_ALIGN * _WORKSPACE_ALIGN
             return ptr, buf
 
-        stream = torch.cuda.current_stream(dev).cuda_stream
+        stream = _stream_of(dev, qt.device_index)
         if qt.device_index == torch.cuda.current_device():
             run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace, flags)
         else:
