@@ -1,6 +1,8 @@
 /* libFuzzer harness: the graph spec parser. Any input must parse or fail with a status (never
  * crash), and a graph that parses must give the same edge count through ga_graph_count_edges as
- * through ga_graph_row summed over the rows, on a small sequence. */
+ * through ga_graph_row summed over the rows, on a small sequence; and ga_graph_add_spec of the same
+ * spec onto a graph holding a window appends all of its components or, where it does not parse,
+ * none. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -27,9 +29,23 @@ int LLVMFuzzerTestOneInput(const unsigned char *data, size_t size) {
             }
             if (sum != edges) abort();
         }
+        /* the same spec appended to a graph holding a window: all of it or nothing */
+        ga_graph *w = NULL;
+        if (ga_graph_parse("window:2", &w) == GA_OK) {
+            if (ga_graph_add_spec(w, spec) != GA_OK || ga_graph_component_count(w) != 1 + ga_graph_component_count(g))
+                abort();
+            ga_graph_destroy(w);
+        }
         ga_graph_destroy(g);
     } else if (g != NULL) {
         abort(); /* a failed parse must not hand out a graph */
+    } else {
+        /* a spec that does not parse is not appended either, and leaves the graph as it was */
+        ga_graph *w = NULL;
+        if (ga_graph_parse("window:2", &w) == GA_OK) {
+            if (ga_graph_add_spec(w, spec) == GA_OK || ga_graph_component_count(w) != 1) abort();
+            ga_graph_destroy(w);
+        }
     }
     free(spec);
     return 0;

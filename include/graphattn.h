@@ -232,7 +232,10 @@ GA_API ga_status ga_graph_parse(const char *spec, ga_graph **graph);
 /** Parse a graph spec (the grammar of ga_graph_parse) and append its components to an existing
  *  graph, after those it holds, in the order written. All or nothing: on any failure (syntax, a
  *  component's parameters, a csr:/coo: file, memory) the graph is left as it was. This is how a
- *  spec follows components added through the API, e.g. explicit arrays then "window:256". */
+ *  spec follows components added through the API, e.g. explicit arrays then "window:256".
+ *  Like every ga_graph_add_*, it frees the graph's device copy, if a CUDA call made one: do not
+ *  add to a graph while a call on it runs on another thread or while a captured CUDA graph
+ *  still refers to it (build a new graph instead). */
 GA_API ga_status ga_graph_add_spec(ga_graph *graph, const char *spec);
 
 /** Number of components in the graph. */

@@ -669,6 +669,26 @@ TEST(accumulate_merges_a_disjoint_prior_state) {
     ga_graph_destroy(p5), ga_graph_destroy(p5b), ga_graph_destroy(wg), ga_graph_destroy(ref);
 }
 
+TEST(a_graph_grown_after_a_gpu_call_runs_its_new_components) {
+    NEED_GPU();
+    /* the first call leaves a device copy of the graph with it; components added after that
+     * (by a spec or a builder) must reach the GPU, not the stale copy */
+    ga_graph *g = ga_test_parse("window:4"), *want = ga_test_parse("window:4 + global:0,99");
+    ga_graph *band = band_csr(300, 20, 22, -1, 0);
+    ASSERT_TRUE(g && want && band);
+    case_cfg c = base_case("window:4 before it grows", g, 300, 64, GA_BF16);
+    run_case(&c);
+    ASSERT_OK(ga_graph_add_spec(g, "global:0,99"));
+    c.name = "window:4, then ga_graph_add_spec(global:0,99)";
+    c.reference = want;
+    run_case(&c);
+    ASSERT_OK(ga_graph_add_csr(g, 300, 300, band->comps[0].row_ptr, band->comps[0].col, GA_INDEX_INT64));
+    ASSERT_OK(ga_graph_add_csr(want, 300, 300, band->comps[0].row_ptr, band->comps[0].col, GA_INDEX_INT64));
+    c.name = "then ga_graph_add_csr(keys i+20..i+22)";
+    run_case(&c);
+    ga_graph_destroy(g), ga_graph_destroy(want), ga_graph_destroy(band);
+}
+
 TEST(large_logits_stay_finite_and_correct) {
     NEED_GPU();
     ga_graph *g = ga_test_parse("window:32+global:0");

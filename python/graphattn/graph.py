@@ -180,12 +180,18 @@ def _part_kinds(part):
 
 
 def _build(parts):
-    """A new C graph holding all parts in order: spec strings through the library's parser
-    (ga_graph_add_spec, which reads a csr:/coo: spec's files then), the others by its builders."""
+    """A new C graph holding all parts in order: spec strings through the library's parser (a
+    csr:/coo: spec's files are read then), the others by its builders. A graph that starts with
+    a spec is parsed by ga_graph_parse, which every version of the library has; a spec after
+    another part is appended by ga_graph_add_spec."""
     h = ctypes.c_void_p()
-    check(C.ga_graph_create(ctypes.byref(h)))
+    first = parts and parts[0][0] == "spec"
+    if first:
+        check(C.ga_graph_parse(parts[0][1].encode("utf-8"), ctypes.byref(h)))
+    else:
+        check(C.ga_graph_create(ctypes.byref(h)))
     try:
-        for p in parts:
+        for p in parts[1 if first else 0:]:
             if p[0] == "spec":
                 check(C.ga_graph_add_spec(h, p[1].encode("utf-8")))
             else:

@@ -229,9 +229,9 @@ static ga_status ga_spec_parse_into(ga_graph *g, const char *spec) {
         while (a < b && isspace((unsigned char)*a)) a++;
         while (b > a && isspace((unsigned char)b[-1])) b--;
         ga_spec_part p = {spec, a, 0, NULL, 0, (size_t)(a - spec)};
-        if (a == b)
+        if (a == b) /* the offset of where the empty component starts (after the '+' before it) */
             return ga_raise(GA_ERR_SPEC_SYNTAX, __FILE__, __LINE__, "graph spec: empty component at offset %zu of '%s'",
-                            (size_t)(a - spec), spec);
+                            (size_t)(s - spec), spec);
         const char *colon = memchr(a, ':', (size_t)(b - a));
         p.name_len = (size_t)((colon ? colon : b) - a);
         while (p.name_len && isspace((unsigned char)a[p.name_len - 1])) p.name_len--;

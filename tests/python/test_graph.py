@@ -1,5 +1,6 @@
 """Graphs from Python: builders, specs, unions, explicit arrays, queries, errors."""
 import copy
+import os
 import pickle
 
 import numpy as np
@@ -184,6 +185,14 @@ def test_a_spec_naming_files_may_follow_arrays_and_reads_them_then(tmp_path):
     with pytest.raises(ga.GraphAttnIOError) as e:
         arrays + ("csr:%s,%s" % (tmp_path / "nope.npy", tmp_path / "nope2.npy"))
     assert e.value.status == ga.Status.ERR_IO and "nope.npy" in str(e.value)
+    # the files gone between graph(spec) and the union that reads them again: the union's build
+    # fails as a whole (GraphAttnIOError), and the graphs made before still work
+    sg = ga.graph(spec)
+    os.remove(tmp_path / "ptr.npy")
+    with pytest.raises(ga.GraphAttnIOError) as e:
+        arrays + sg
+    assert e.value.status == ga.Status.ERR_IO and "ptr.npy" in str(e.value)
+    assert sg.count_edges(n) == n * n and after.to_dense(n).tolist() == want.tolist()
 
 
 @pytest.mark.parametrize("spec", ["window:2\x00+global:1", "causal\x00garbage", "\x00"])

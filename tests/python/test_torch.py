@@ -545,6 +545,33 @@ def test_runs_on_the_current_stream():
 
 
 @needs_cuda
+def test_the_stream_handle_is_torchs_current_stream(monkeypatch):
+    """The package reads the current stream as torch's raw handle (cheaper than a Stream object):
+    the same stream as torch.cuda.current_stream, default or set by torch.cuda.stream; and a
+    call still runs on it where torch lacks the raw getter."""
+    from graphattn import _torch_op
+    dev = torch.device("cuda", torch.cuda.current_device())
+    idx = dev.index
+    assert _torch_op._stream_of(dev, idx) == torch.cuda.current_stream(dev).cuda_stream
+    s = torch.cuda.Stream()
+    with torch.cuda.stream(s):
+        assert _torch_op._stream_of(dev, idx) == s.cuda_stream == torch.cuda.current_stream(dev).cuda_stream
+    monkeypatch.setattr(_torch_op, "_RAW_STREAM", None)
+    q, k, v = qkv(12, 1, 1024, 1024, 2, 2, 64, torch.bfloat16, "cuda")
+    g = ga.window(64)
+    want = ga.attention(q, k, v, g)
+    torch.cuda.synchronize()
+    s.wait_stream(torch.cuda.current_stream())
+    with torch.cuda.stream(s):
+        assert _torch_op._stream_of(dev, idx) == s.cuda_stream
+        out = ga.attention(q * 1.0, k, v, g)  # its input made on s just before: right only on s
+        out2 = out.clone()
+    torch.cuda.current_stream().wait_stream(s)
+    torch.cuda.synchronize()
+    assert torch.equal(out2, want)
+
+
+@needs_cuda
 def test_many_calls_on_two_streams_agree():
     q, k, v = qkv(11, 1, 2048, 2048, 4, 4, 64, torch.float16, "cuda")
     g = ga.csr(*ga.window(16).to_csr(2048))
