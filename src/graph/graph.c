@@ -36,23 +36,36 @@ void ga_graph_destroy(ga_graph *g) {
     ga_free(g);
 }
 
-/* Append a component (taking ownership of its arrays). On failure the arrays are freed. */
-static ga_status ga_graph_push(ga_graph *g, ga_component *c) {
-    if (g->count == g->capacity) {
-        int64_t cap = g->capacity ? 2 * g->capacity : 4;
+/* Room for `more` components after g's (capacity doubled from 4 as needed); on failure g is as
+ * it was. Then the device copy, if a CUDA call made one, is dropped: the components it copied are
+ * about to change. */
+static ga_status ga_graph_grow(ga_graph *g, int64_t more) {
+    GA_FAIL_IF(more > INT64_MAX / 2 - g->count, GA_ERR_OVERFLOW, "graph: too many components");
+    const int64_t need = g->count + more;
+    if (need > g->capacity) {
+        int64_t cap = g->capacity ? g->capacity : 4;
+        while (cap < need) cap *= 2;
+        GA_FAIL_IF((uint64_t)cap > SIZE_MAX / sizeof(ga_component), GA_ERR_OVERFLOW, "graph: too many components");
         ga_component *n = ga_realloc(g->comps, (size_t)cap * sizeof *n);
-        if (!n) {
-            ga_component_free(c);
-            GA_FAIL(GA_ERR_OUT_OF_MEMORY, "graph: out of memory adding a component");
-        }
+        GA_FAIL_IF(!n, GA_ERR_OUT_OF_MEMORY, "graph: out of memory adding %lld component%s", (long long)more,
+                   more == 1 ? "" : "s");
         g->comps = n;
         g->capacity = cap;
     }
-    /* a component added after a device copy was made invalidates that copy */
     if (g->cuda.release) {
         g->cuda.release(g->cuda.data);
         g->cuda.release = NULL;
         g->cuda.data = NULL;
+    }
+    return GA_OK;
+}
+
+/* Append a component (taking ownership of its arrays). On failure the arrays are freed. */
+static ga_status ga_graph_push(ga_graph *g, ga_component *c) {
+    const ga_status s = ga_graph_grow(g, 1);
+    if (s != GA_OK) {
+        ga_component_free(c);
+        return s;
     }
     g->comps[g->count++] = *c;
     return GA_OK;
@@ -62,24 +75,9 @@ static ga_status ga_graph_push(ga_graph *g, ga_component *c) {
  * on failure (out of memory) neither graph changes. */
 ga_status ga_graph_move_components(ga_graph *dst, ga_graph *src) {
     if (src->count == 0) return GA_OK;
-    GA_FAIL_IF(src->count > INT64_MAX / 2 - dst->count, GA_ERR_OVERFLOW, "graph: too many components");
-    const int64_t need = dst->count + src->count;
-    if (need > dst->capacity) {
-        int64_t cap = dst->capacity ? dst->capacity : 4;
-        while (cap < need) cap *= 2;
-        GA_FAIL_IF((uint64_t)cap > SIZE_MAX / sizeof(ga_component), GA_ERR_OVERFLOW, "graph: too many components");
-        ga_component *n = ga_realloc(dst->comps, (size_t)cap * sizeof *n);
-        GA_FAIL_IF(!n, GA_ERR_OUT_OF_MEMORY, "graph: out of memory adding %lld components", (long long)src->count);
-        dst->comps = n;
-        dst->capacity = cap;
-    }
-    if (dst->cuda.release) { /* as in ga_graph_push: the device copy no longer matches */
-        dst->cuda.release(dst->cuda.data);
-        dst->cuda.release = NULL;
-        dst->cuda.data = NULL;
-    }
+    GA_TRY(ga_graph_grow(dst, src->count));
     memcpy(dst->comps + dst->count, src->comps, (size_t)src->count * sizeof *src->comps);
-    dst->count = need;
+    dst->count += src->count;
     src->count = 0;
     return GA_OK;
 }
