@@ -2,7 +2,6 @@
 #define _XOPEN_SOURCE 700 /* POSIX.1-2008 with realpath */
 #include "cli.h"
 
-#include <ctype.h>
 #include <errno.h>
 #include <math.h>
 #include <stdarg.h>
@@ -16,6 +15,7 @@
 #include "common/error.h"
 #include "common/half.h"
 #include "device.h"
+#include "graph/graph.h"
 #include "io/npy.h"
 
 /* ---- options ------------------------------------------------------------------------------ */
@@ -288,7 +288,7 @@ static void cli_file_id_of(const char *path, cli_file_id *id) {
         return;
     }
     const char *slash = strrchr(path, '/'), *name = slash ? slash + 1 : path;
-    char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+    char *dir = ga_npy_parent(path);
     char *real = dir ? realpath(dir, NULL) : NULL;
     if (real) {
         size_t n = strlen(real) + strlen(name) + 2;
@@ -296,7 +296,7 @@ static void cli_file_id_of(const char *path, cli_file_id *id) {
         if (id->canon) snprintf(id->canon, n, "%s/%s", real, name);
     }
     free(real);
-    free(dir);
+    ga_free(dir);
 }
 
 /* Existing files are the same when they are one regular file (several writes into /dev/null or
@@ -305,34 +305,6 @@ static int cli_same_file(const cli_file_id *a, const cli_file_id *b) {
     if (a->exists || b->exists)
         return a->exists && b->exists && a->regular && b->regular && a->dev == b->dev && a->ino == b->ino;
     return a->canon && b->canon && !strcmp(a->canon, b->canon);
-}
-
-/* The files of the csr:/coo: components of a spec, split as ga_graph_parse does (src/graph/spec.c):
- * components at '+', surrounding blanks trimmed, the two paths at ',' taken as written. Calls
- * `visit` on each (a NUL-terminated copy); stops at the first nonzero return and returns it.
- * Specs that do not parse are left to ga_graph_parse. */
-static int cli_spec_files(const char *spec, int (*visit)(const char *path, void *ctx), void *ctx) {
-    for (const char *s = spec; s;) {
-        const char *plus = strchr(s, '+'), *a = s, *b = plus ? plus : s + strlen(s);
-        s = plus ? plus + 1 : NULL;
-        while (a < b && isspace((unsigned char)*a)) a++;
-        while (b > a && isspace((unsigned char)b[-1])) b--;
-        const char *colon = memchr(a, ':', (size_t)(b - a));
-        if (!colon) continue;
-        size_t name_len = (size_t)(colon - a);
-        while (name_len && isspace((unsigned char)a[name_len - 1])) name_len--;
-        if (!(name_len == 3 && (!strncmp(a, "csr", 3) || !strncmp(a, "coo", 3)))) continue;
-        const char *args = colon + 1, *comma = memchr(args, ',', (size_t)(b - args));
-        if (!comma || comma == args || comma + 1 == b || memchr(comma + 1, ',', (size_t)(b - comma - 1))) continue;
-        const char *from[2] = {args, comma + 1}, *to[2] = {comma, b};
-        for (int f = 0; f < 2; f++) {
-            char *path = strndup(from[f], (size_t)(to[f] - from[f]));
-            int rc = path ? visit(path, ctx) : 0;
-            free(path);
-            if (rc) return rc;
-        }
-    }
-    return 0;
 }
 
 typedef struct cli_outputs_ctx {
@@ -385,7 +357,7 @@ int cli_check_outputs(const char *cmd, const cli_file *outs, int nout, const cli
         if (ins[i].path) rc = cli_input_not_written(ins[i].path, &c);
     }
     c.in_opt = "graph";
-    if (rc == CLI_OK && spec) rc = cli_spec_files(spec, cli_input_not_written, &c);
+    if (rc == CLI_OK && spec) rc = ga_spec_files(spec, cli_input_not_written, &c); /* the files of --graph */
     for (int o = 0; o < nout; o++) free(ids[o].canon);
     return rc;
 }
@@ -552,12 +524,19 @@ double cli_load(ga_dtype dtype, const void *base, int64_t e) {
 
 /* ---- one forward pass --------------------------------------------------------------------- */
 
-static ga_status cli_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es, size_t *out) {
+int cli_tensor_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es, int64_t *bytes) {
     int64_t n = a;
-    GA_FAIL_IF(ga_mul_overflow(n, b, &n) || ga_mul_overflow(n, c, &n) || ga_mul_overflow(n, d, &n) ||
-                   ga_mul_overflow(n, (int64_t)es, &n),
-               GA_ERR_OVERFLOW, "tensor size %lld x %lld x %lld x %lld overflows", (long long)a, (long long)b,
-               (long long)c, (long long)d);
+    if (ga_mul_overflow(n, b, &n) || ga_mul_overflow(n, c, &n) || ga_mul_overflow(n, d, &n) ||
+        ga_mul_overflow(n, (int64_t)es, &n) || (uint64_t)n > SIZE_MAX)
+        return -1;
+    *bytes = n;
+    return 0;
+}
+
+static ga_status cli_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es, size_t *out) {
+    int64_t n;
+    GA_FAIL_IF(cli_tensor_bytes(a, b, c, d, es, &n), GA_ERR_OVERFLOW, "tensor size %lld x %lld x %lld x %lld overflows",
+               (long long)a, (long long)b, (long long)c, (long long)d);
     *out = (size_t)n;
     return GA_OK;
 }

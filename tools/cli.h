@@ -93,6 +93,9 @@ typedef struct cli_exec {
     void *host_out; /* host buffers the CPU path computes into directly */
     float *host_lse;
 } cli_exec;
+/* Bytes of an a x b x c x d tensor of es-byte elements in *bytes; -1 (nothing written) where that
+ * overflows int64 or size_t. */
+int cli_tensor_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es, int64_t *bytes);
 /* qs is Q's (and the output's) shape (B, Nq, H, D), kvs K's and V's (B, Nk, Hkv, D). */
 ga_status cli_exec_setup(cli_exec *x, const cli_target *t, const ga_graph *g, ga_dtype dtype, const int64_t qs[4],
                          const int64_t kvs[4], const void *q, const void *k, const void *v, void *host_out,

@@ -166,15 +166,6 @@ static void bench_svg(FILE *f, const bench_result *r, int count, const char *cap
 
 /* ---- the command --------------------------------------------------------------------------- */
 
-/* Bytes of a (B, N, H, D) tensor of es-byte elements; -1 when that overflows int64 or size_t. */
-static int bench_bytes(int64_t B, int64_t H, int64_t n, int64_t D, size_t es, int64_t *bytes) {
-    int64_t e;
-    if (__builtin_mul_overflow(B, H, &e) || __builtin_mul_overflow(e, n, &e) || __builtin_mul_overflow(e, D, &e) ||
-        __builtin_mul_overflow(e, (int64_t)es, bytes) || (uint64_t)*bytes > SIZE_MAX)
-        return -1;
-    return 0;
-}
-
 int cmd_bench(int argc, char **argv) {
     const char *cmd = "bench";
     const char *spec = NULL, *n_s = NULL, *nk_s = NULL, *b_s = NULL, *h_s = NULL, *hkv_s = NULL, *d_s = NULL,
@@ -239,7 +230,7 @@ int cmd_bench(int argc, char **argv) {
         res[t].n = nq;
         res[t].nk = nk;
         res[t].dev_mib = NAN;
-        if (bench_bytes(B, H, nq, D, es, &qbytes) || bench_bytes(B, Hkv, nk, D, es, &kbytes)) {
+        if (cli_tensor_bytes(B, nq, H, D, es, &qbytes) || cli_tensor_bytes(B, nk, Hkv, D, es, &kbytes)) {
             cli_error(cmd, "N=%lld: the problem size overflows int64", (long long)nq);
             goto done;
         }
@@ -261,8 +252,8 @@ int cmd_bench(int argc, char **argv) {
         bench_result *r = &res[t];
         double t_start = cli_now();
         cli_grouped(nq, nbuf, sizeof nbuf);
-        bench_bytes(B, H, nq, D, es, &qbytes); /* checked above */
-        bench_bytes(B, Hkv, nk, D, es, &kbytes);
+        cli_tensor_bytes(B, nq, H, D, es, &qbytes); /* checked above */
+        cli_tensor_bytes(B, nk, Hkv, D, es, &kbytes);
         q = malloc((size_t)qbytes);
         k = malloc((size_t)kbytes);
         v = malloc((size_t)kbytes);

@@ -161,21 +161,18 @@ int cmd_check(int argc, char **argv) {
     if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' does not fit Nq=%lld, Nk=%lld", spec, (long long)nq, (long long)nk); goto done; }
 
     size_t es = ga_dtype_size(dtype);
-    int64_t bh, bhk, nqd, nkd, nqe, nke, nlse, qbytes, kbytes;
-    if (__builtin_mul_overflow(B, H, &bh) || __builtin_mul_overflow(B, Hkv, &bhk) ||
-        __builtin_mul_overflow(nq, D, &nqd) || __builtin_mul_overflow(nk, D, &nkd) ||
-        __builtin_mul_overflow(bh, nqd, &nqe) || __builtin_mul_overflow(bhk, nkd, &nke) ||
-        __builtin_mul_overflow(bh, nq, &nlse) || __builtin_mul_overflow(nqe, (int64_t)es, &qbytes) ||
-        __builtin_mul_overflow(nke, (int64_t)es, &kbytes) || (uint64_t)qbytes > SIZE_MAX ||
-        (uint64_t)kbytes > SIZE_MAX || (uint64_t)nlse > SIZE_MAX / sizeof(float)) {
+    int64_t qbytes, kbytes, lbytes;
+    if (cli_tensor_bytes(B, nq, H, D, es, &qbytes) || cli_tensor_bytes(B, nk, Hkv, D, es, &kbytes) ||
+        cli_tensor_bytes(B, nq, H, 1, sizeof(float), &lbytes)) {
         cli_error(cmd, "the problem size overflows int64");
         goto done;
     }
+    const int64_t nqe = qbytes / (int64_t)es, nke = kbytes / (int64_t)es, nlse = lbytes / (int64_t)sizeof(float);
     q = malloc((size_t)qbytes);
     k = malloc((size_t)kbytes);
     v = malloc((size_t)kbytes);
     out = malloc((size_t)qbytes);
-    lse = malloc((size_t)nlse * sizeof(float));
+    lse = malloc((size_t)lbytes);
     if (!q || !k || !v || !out || !lse) {
         cli_error(cmd, "out of host memory for the inputs (%.1f GiB)",
                   (2.0 * (double)qbytes + 2.0 * (double)kbytes) / (1u << 30));

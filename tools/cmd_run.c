@@ -173,8 +173,8 @@ int cmd_run(int argc, char **argv) {
                   (long long)dq[0], (long long)dq[3]);
         goto done;
     }
-    int64_t B = dq[0], nq = dq[1], H = dq[2], nk = dk[1], lse_count;
-    if (__builtin_mul_overflow(B, nq, &lse_count) || __builtin_mul_overflow(lse_count, H, &lse_count)) {
+    int64_t B = dq[0], nq = dq[1], H = dq[2], nk = dk[1], lse_bytes;
+    if (cli_tensor_bytes(B, nq, H, 1, sizeof(float), &lse_bytes)) {
         cli_error(cmd, "the problem size overflows int64");
         goto done;
     }
@@ -194,7 +194,7 @@ int cmd_run(int argc, char **argv) {
         }
     }
     out = malloc((size_t)arr[0].count * ga_dtype_size(compute) + 1);
-    if (lsep) lse = (uint64_t)lse_count < SIZE_MAX / sizeof(float) ? malloc((size_t)lse_count * sizeof(float) + 1) : NULL;
+    if (lsep) lse = malloc((size_t)lse_bytes + 1);
     if (!out || (lsep && !lse)) { cli_error(cmd, "out of memory for the output"); goto done; }
 
     ga_options opt;

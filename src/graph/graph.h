@@ -42,6 +42,12 @@ int64_t ga_slot_run_end(const ga_component *k, const ga_row *r, int64_t t, int64
 /* Largest number of candidate slots any single row can have (for sizing scratch buffers). */
 int64_t ga_graph_max_candidates(const ga_graph *g, int64_t nq, int64_t nk);
 
+/* Implemented in src/graph/spec.c: calls visit(path, ctx) on each file that the csr:/coo:
+ * components of spec name, split as ga_graph_parse splits them (a component whose paths do not
+ * parse is skipped: parsing reports it); stops at the first nonzero return and returns it, else
+ * 0. Reads no file and raises no error (the command line checks its outputs with it). */
+int ga_spec_files(const char *spec, int (*visit)(const char *path, void *ctx), void *ctx);
+
 /* Implemented in src/io/npy.c: load a 1-D integer .npy file into a freshly allocated array.
  * *index_type says whether it holds int32 or int64; the caller frees *data. */
 ga_status ga_npy_load_index(const char *path, void **data, int64_t *count, ga_index_type *index_type);

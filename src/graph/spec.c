@@ -23,12 +23,34 @@
 
 typedef struct {
     const char *spec;   /* whole spec, for messages */
-    const char *name;   /* component name start */
-    size_t name_len;
+    const char *name;   /* component name start (its text, blanks trimmed, is name .. name + len) */
+    size_t name_len;    /* 0 with args NULL: an empty component */
     const char *args;   /* after ':' (or NULL) */
     size_t args_len;
     size_t offset;      /* of the component in the spec */
+    size_t len;         /* of its text */
+    size_t start;       /* where its text starts before the blanks (after the '+' before it) */
 } ga_spec_part;
+
+/* The component of spec at *s (the start of spec or just after a '+'): fills *p and moves *s past
+ * the next '+', or to NULL after the last component. Blanks around the component and its name
+ * are trimmed. The one splitting of the grammar: the parser and ga_spec_files use it. */
+static void ga_spec_split(const char *spec, const char **s, ga_spec_part *p) {
+    const char *plus = strchr(*s, '+'), *a = *s, *b = plus ? plus : *s + strlen(*s);
+    p->spec = spec;
+    p->start = (size_t)(*s - spec);
+    *s = plus ? plus + 1 : NULL;
+    while (a < b && isspace((unsigned char)*a)) a++;
+    while (b > a && isspace((unsigned char)b[-1])) b--;
+    const char *colon = memchr(a, ':', (size_t)(b - a));
+    p->name = a;
+    p->name_len = (size_t)((colon ? colon : b) - a);
+    while (p->name_len && isspace((unsigned char)a[p->name_len - 1])) p->name_len--;
+    p->args = colon ? colon + 1 : NULL;
+    p->args_len = colon ? (size_t)(b - colon - 1) : 0;
+    p->offset = (size_t)(a - spec);
+    p->len = (size_t)(b - a);
+}
 
 static ga_status ga_spec_error(const ga_spec_part *p, const char *what) {
     return ga_raise(GA_ERR_SPEC_SYNTAX, __FILE__, __LINE__, "graph spec: %s in component '%.*s' at offset %zu",
@@ -81,24 +103,44 @@ static int64_t ga_spec_ints(const ga_spec_part *p, int64_t *vals, int64_t max, g
     return n;
 }
 
+/* Where the two comma-separated paths of a csr:/coo: component lie (path f: from[f], len[f]
+ * bytes): NULL, or what is wrong with them. */
+static const char *ga_spec_path_spans(const ga_spec_part *p, const char *from[2], size_t len[2]) {
+    if (!p->args || p->args_len == 0) return "missing two .npy paths";
+    const char *comma = memchr(p->args, ',', p->args_len);
+    if (!comma) return "expected two .npy paths separated by ','";
+    const char *end = p->args + p->args_len;
+    if (memchr(comma + 1, ',', (size_t)(end - comma - 1))) return "expected exactly two paths";
+    from[0] = p->args;
+    len[0] = (size_t)(comma - p->args);
+    from[1] = comma + 1;
+    len[1] = (size_t)(end - comma - 1);
+    if (len[0] == 0 || len[1] == 0) return "empty path";
+    return NULL;
+}
+
+static char *ga_spec_copy(const char *from, size_t len) {
+    char *c = ga_malloc(len + 1);
+    if (c) {
+        memcpy(c, from, len);
+        c[len] = '\0';
+    }
+    return c;
+}
+
 /* Two comma-separated paths. */
 static ga_status ga_spec_paths(const ga_spec_part *p, char **a, char **b) {
     *a = *b = NULL;
-    if (!p->args || p->args_len == 0) return ga_spec_error(p, "missing two .npy paths");
-    const char *comma = memchr(p->args, ',', p->args_len);
-    if (!comma) return ga_spec_error(p, "expected two .npy paths separated by ','");
-    const char *end = p->args + p->args_len;
-    if (memchr(comma + 1, ',', (size_t)(end - comma - 1))) return ga_spec_error(p, "expected exactly two paths");
-    size_t la = (size_t)(comma - p->args), lb = (size_t)(end - comma - 1);
-    if (la == 0 || lb == 0) return ga_spec_error(p, "empty path");
-    *a = ga_malloc(la + 1);
-    *b = ga_malloc(lb + 1);
+    const char *from[2];
+    size_t len[2];
+    const char *why = ga_spec_path_spans(p, from, len);
+    if (why) return ga_spec_error(p, why);
+    *a = ga_spec_copy(from[0], len[0]);
+    *b = ga_spec_copy(from[1], len[1]);
     if (!*a || !*b) {
         ga_free(*a); ga_free(*b); *a = *b = NULL;
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "graph spec: out of memory");
     }
-    memcpy(*a, p->args, la); (*a)[la] = '\0';
-    memcpy(*b, comma + 1, lb); (*b)[lb] = '\0';
     return GA_OK;
 }
 
@@ -220,36 +262,43 @@ static ga_status ga_spec_component(ga_graph *g, const ga_spec_part *p) {
 /* Parse spec and add its components to g, in order; stops at the first failure (g then holds
  * the components before it: callers parse into a graph of their own). */
 static ga_status ga_spec_parse_into(ga_graph *g, const char *spec) {
-    const char *s = spec;
-    ga_status st = GA_OK;
-    for (;;) {
-        const char *plus = strchr(s, '+');
-        const char *e = plus ? plus : s + strlen(s);
-        const char *a = s, *b = e;
-        while (a < b && isspace((unsigned char)*a)) a++;
-        while (b > a && isspace((unsigned char)b[-1])) b--;
-        ga_spec_part p = {spec, a, 0, NULL, 0, (size_t)(a - spec)};
-        if (a == b) /* the offset of where the empty component starts (after the '+' before it) */
+    for (const char *s = spec; s;) {
+        ga_spec_part p;
+        ga_spec_split(spec, &s, &p);
+        if (!p.name_len && !p.args) /* the offset of where the empty component starts */
             return ga_raise(GA_ERR_SPEC_SYNTAX, __FILE__, __LINE__, "graph spec: empty component at offset %zu of '%s'",
-                            (size_t)(s - spec), spec);
-        const char *colon = memchr(a, ':', (size_t)(b - a));
-        p.name_len = (size_t)((colon ? colon : b) - a);
-        while (p.name_len && isspace((unsigned char)a[p.name_len - 1])) p.name_len--;
-        if (colon) { p.args = colon + 1; p.args_len = (size_t)(b - colon - 1); }
-        st = ga_spec_component(g, &p);
+                            p.start, spec);
+        ga_status st = ga_spec_component(g, &p);
         if (st != GA_OK) {
             if (st != GA_ERR_SPEC_SYNTAX) {
                 /* keep the component's own status, and say where it came from */
                 char detail[1024];
                 snprintf(detail, sizeof detail, "%s", ga_last_error_detail());
-                st = ga_raise(st, __FILE__, __LINE__, "graph spec: component '%.*s' at offset %zu: %s", (int)(b - a), a,
-                              (size_t)(a - spec), detail);
+                st = ga_raise(st, __FILE__, __LINE__, "graph spec: component '%.*s' at offset %zu: %s", (int)p.len,
+                              p.name, p.offset, detail);
             }
             return st;
         }
-        if (!plus) return GA_OK;
-        s = plus + 1;
     }
+    return GA_OK;
+}
+
+int ga_spec_files(const char *spec, int (*visit)(const char *path, void *ctx), void *ctx) {
+    for (const char *s = spec; s;) {
+        ga_spec_part p;
+        ga_spec_split(spec, &s, &p);
+        if (!ga_name_is(&p, "csr") && !ga_name_is(&p, "coo")) continue;
+        const char *from[2];
+        size_t len[2];
+        if (ga_spec_path_spans(&p, from, len)) continue; /* the parser reports it */
+        for (int f = 0; f < 2; f++) {
+            char *path = ga_spec_copy(from[f], len[f]);
+            const int rc = path ? visit(path, ctx) : 0;
+            ga_free(path);
+            if (rc) return rc;
+        }
+    }
+    return 0;
 }
 
 ga_status ga_graph_parse(const char *spec, ga_graph **out) {

@@ -350,8 +350,7 @@ static ga_status ga_npy_write_fd(int fd, const void *data, size_t bytes, const c
     return GA_OK;
 }
 
-/* The directory part of `path` ("." when it has none); ga_malloc'd, NULL when out of memory. */
-static char *ga_npy_parent(const char *path) {
+char *ga_npy_parent(const char *path) {
     const char *slash = strrchr(path, '/');
     const char *dir = !slash ? "." : slash == path ? "/" : path;
     size_t n = !slash || slash == path ? 1 : (size_t)(slash - path);

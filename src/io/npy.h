@@ -109,6 +109,9 @@ void ga_npy_discard(char **staged);
  * *in_place is 1 for an existing file that is not a regular file. GA_ERR_IO when it cannot be
  * written. Commands call it on every output before doing the work. */
 ga_status ga_npy_output_target(const char *path, char **target, int *in_place);
+/* The directory part of `path` ("." when it has none, "/" for a file in the root); ga_malloc'd
+ * (free with ga_free), NULL when out of memory. */
+char *ga_npy_parent(const char *path);
 /* Open `path`'s staged output for writing any content: *fd is the temporary file (name in
  * *staged, for ga_npy_commit / ga_npy_discard) or, for a target written in place, the target
  * itself (*staged = NULL). The caller closes *fd before the commit. */
