@@ -213,8 +213,7 @@ def _check_merge(tensors):
 
 
 def _merge_run(out_a, lse_a, out_b, lse_b, num_threads):
-    if _check_merge((out_a, lse_a, out_b, lse_b)):
-        return
+    """The merge itself, on tensors that _check_merge passed with something to merge."""
     views, keep = [], []
     for name, t, output in (("out_a", out_a, True), ("lse_a", lse_a.unsqueeze(-1), True),
                             ("out_b", out_b, False), ("lse_b", lse_b.unsqueeze(-1), False)):
@@ -232,7 +231,8 @@ def _merge_run(out_a, lse_a, out_b, lse_b, num_threads):
 def merge_states_op(out_a: torch.Tensor, lse_a: torch.Tensor, out_b: torch.Tensor, lse_b: torch.Tensor,
                     num_threads: int) -> None:
     """(out_a, lse_a) := (out_a, lse_a) (+) (out_b, lse_b), in place."""
-    _merge_run(out_a, lse_a, out_b, lse_b, num_threads)
+    if not _check_merge((out_a, lse_a, out_b, lse_b)):
+        _merge_run(out_a, lse_a, out_b, lse_b, num_threads)
 
 
 @merge_states_op.register_fake
@@ -296,10 +296,11 @@ def merge_states(out_a, lse_a, out_b, lse_b, num_threads):
     """graphattn.merge_states for torch tensors (num_threads already checked)."""
     tensors = (out_a, lse_a, out_b, lse_b)
     check_one_kind(tensors, lambda t: isinstance(t, torch.Tensor), "torch tensor", "NumPy array")
-    _check_merge(tensors)
+    empty = _check_merge(tensors)
     _check_in_place("merge_states", tensors, (("out_a", out_a), ("lse_a", lse_a)))
     if _eager(tensors):
-        _merge_run(out_a, lse_a, out_b, lse_b, num_threads)
+        if not empty:
+            _merge_run(out_a, lse_a, out_b, lse_b, num_threads)
         _increment_version(out_a)  # written in place: autograd must see it
         _increment_version(lse_a)
     else:
@@ -345,15 +346,7 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
             torch.ops.graphattn.attention_accumulate(q, k, v, spec, handle, s, b, nt, out, lse)
         return (out, lse) if return_lse else out
     if out is not None:
-        if torch.is_grad_enabled() and any(t.requires_grad for t in (q, k, v, out)):
-            raise RuntimeError("graphattn.attention(out=...) does not support autograd (and graphattn is "
-                               "forward-only); call it under torch.no_grad()")
-        # torch's rule for every in-place op (Dynamo cannot trace is_inference: compiled code copies
-        # into out, which checks it)
-        if not torch.compiler.is_compiling() and out.is_inference() and not torch.is_inference_mode_enabled():
-            raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed: out was "
-                               "made under torch.inference_mode(); call graphattn.attention there too, or pass "
-                               "a normal tensor (e.g. out.clone())")
+        _check_in_place("attention(out=...)", tensors, (("out", out),))
         if out.dtype != q.dtype:
             raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
                                      "out has dtype %s but q has %s" % (out.dtype, q.dtype))

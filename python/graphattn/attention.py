@@ -343,10 +343,7 @@ def attention(q, k, v, graph, *, scale=None, return_lse=False, out=None, backend
         return numpy_attention(q, k, v, as_graph(graph), scale=scale, return_lse=return_lse, out=out,
                                backend=backend, num_threads=num_threads, lse=lse, accumulate=acc)
     if _is_torch_tensor(q):  # the graph as given: under torch.compile a spec string goes to the op as it is
-        if acc:
-            return _torch_impl().attention(q, k, v, graph, scale=scale, return_lse=return_lse, out=out,
-                                           backend=backend, num_threads=num_threads, lse=lse, accumulate=True)
         return _torch_impl().attention(q, k, v, graph, scale=scale, return_lse=return_lse, out=out,
-                                       backend=backend, num_threads=num_threads)
+                                       backend=backend, num_threads=num_threads, lse=lse, accumulate=acc)
     raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
                              "q must be a NumPy array or a torch.Tensor, got %s" % type(q).__name__)
