@@ -430,20 +430,28 @@ TEST(nan_inputs_make_their_rows_nan) {
     /* A NaN in one q row and one in one key's K: that row and every row attending the key give a
      * NaN output, never a finite-looking one (the CPU backends' rule too: attention_cpu's
      * nan_inputs_make_their_rows_nan_on_both_cpu_backends), on the edge engine (f32) and on the
-     * tile kernels (bf16 window at D 64, f16 causal at D 128); their lse is NaN too; every other
+     * tile kernels (bf16 window at D 64, f16 causal at D 128, listed rows by the listed-row pass
+     * and its merge); their lse is NaN too; every other
      * row stays finite. On the H200 in run 21 the tile cases' outputs passed (their lse read
      * -inf then) and the edge engine's did not (a group whose first key's score was NaN dropped
-     * it); the fixes (the edge engine, the tiles' finish_row, the merges) and the union case
-     * await a GPU run. */
+     * it); the fixes (the edge engine, the tiles' finish_row, the merges) passed in run 22. */
     NEED_GPU();
-    static const struct { const char *spec; int64_t n, D; ga_dtype dt; } cases[] = {
-        {"window:8", 256, 16, GA_F32},
-        {"window:256", 2048, 64, GA_BF16},
-        {"causal", 1024, 128, GA_F16},
+    static const struct { const char *spec; int64_t n, D; ga_dtype dt; const char *ws; } cases[] = {
+        {"window:8", 256, 16, GA_F32, NULL},
+        {"window:256", 2048, 64, GA_BF16, NULL},
+        {"causal", 1024, 128, GA_F16, NULL},
         /* a union: the edge engine's pass (random keys) first, then the tiles accumulating onto
          * its state, which must carry the NaN of rows that reach the key through random alone */
-        {"window:256+random:4,7", 2048, 64, GA_BF16}};
+        {"window:256+random:4,7", 2048, 64, GA_BF16, NULL},
+        /* listed rows, which reach the key outside their window through the listed-row pass and
+         * its merge: beside the warp-specialized kernel (GRAPHATTN_WS=4) and the TMA one */
+        {"window:256+global:0,1,2,1500", 2048, 64, GA_BF16, "4"},
+        {"window:256+global:0,1,2,1500", 2048, 64, GA_BF16, NULL}};
+    const char *ws0 = getenv("GRAPHATTN_WS");
+    char ws_saved[16] = "";
+    if (ws0) snprintf(ws_saved, sizeof ws_saved, "%s", ws0);
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        if (cases[c].ws) setenv("GRAPHATTN_WS", cases[c].ws, 1);
         const int64_t N = cases[c].n, D = cases[c].D, qrow = N - 3, key = N / 2;
         ga_graph *g = ga_test_parse(cases[c].spec);
         dtensor q, k, v, o, l;
@@ -493,6 +501,10 @@ TEST(nan_inputs_make_their_rows_nan) {
         }
         dtensor_free(&q), dtensor_free(&k), dtensor_free(&v), dtensor_free(&o), dtensor_free(&l);
         ga_graph_destroy(g);
+        if (cases[c].ws) { /* as the test started */
+            if (ws0) setenv("GRAPHATTN_WS", ws_saved, 1);
+            else unsetenv("GRAPHATTN_WS");
+        }
     }
 }
 
@@ -1343,7 +1355,11 @@ static void expect_path_calls(const char *what, int pass, long long ran, long lo
  * Hopper kernel with GRAPHATTN_NO_TMA, and the warp-specialized one (GRAPHATTN_WS=4: D 64
  * without split rows). Where the Hopper kernel runs (GA_EXPECT_WGMMA=1) the listed-token path
  * must have run, on the TMA kernels for the long walks (the first 9 cases hold 6 of them), never
- * on them with GRAPHATTN_NO_TMA, and on the warp-specialized one for its 4 cases in pass 3. */
+ * on them with GRAPHATTN_NO_TMA, and on the warp-specialized one for its 4 cases in pass 3 (9
+ * with the one-sided windows, Nk above and below Nq, dense at D 64 and the prior state without
+ * split rows). Pass 3 then runs the D 64 cases the warp-specialized kernel takes with 1 and 3
+ * CTAs (GRAPHATTN_MAX_CTAS: a CTA's super tiles span several (batch, head) pairs, the listed
+ * keys reloaded for each). */
 TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
     NEED_GPU();
     char g64[700] = "window:40,0+global:", g65[700] = "window:300+global:", t64[700] = "window:150+global:";
@@ -1370,7 +1386,17 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
         /* the warp-specialized kernel's listed keys reloaded per (batch, KV head): GQA, batches,
          * listed rows in two super tiles, output over q */
         {"window:300+global:5,77,2000,2999", 3000, 3000, 2, 4, 2, 64, GA_BF16, 1},
+        /* the warp-specialized kernel (pass 3) with listed rows in other shapes: one-sided windows
+         * (f16: rows under 256 keys), Nk above Nq (keys [0, 244) in no query row's window) and
+         * below it, dense at D 64 */
+        {"window:300,0+global:3,1000,2047", 2048, 2048, 1, 2, 2, 64, GA_F16, 0},
+        {"window:0,300+global:0,1000,2047", 2048, 2048, 1, 1, 1, 64, GA_F16, 1},
+        {"window:256+global:0,1,2", 3000, 3500, 1, 2, 1, 64, GA_BF16, 0},
+        {"window:256+global:0,100,2999", 3000, 2800, 2, 1, 1, 64, GA_F16, 0},
+        {"dense+global:3,500", 1000, 1000, 1, 1, 1, 64, GA_BF16, 0},
     };
+    /* D 64 cases the warp-specialized kernel takes in pass 3 */
+    static const size_t ws_cases[] = {0, 3, 13, 14, 15, 16, 17, 18};
     for (int pass = 0; pass < 4; pass++) {
         if (!tile_kernel_select(pass)) continue;
         const long long before = ga_cuda_testing_extra_tile_calls(), tma_before = ga_cuda_testing_tma_tile_calls();
@@ -1378,10 +1404,24 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
         run_tile_cases("listed tokens", pass, cases, sizeof cases / sizeof *cases, 4100);
         run_after_prior("listed tokens", pass, "window:128,0+global:0,1,2", 1200, 3, 200);
         run_after_prior("listed tokens", pass, "window:200+global:0,1,2", 1200, 3, 300);
+        run_after_prior("listed tokens", pass, "window:256+global:0,1,2", 1200, 3, 300);
         expect_path_calls("listed-token", pass, ga_cuda_testing_extra_tile_calls() - before, 12);
         expect_tma_calls("listed-token TMA", pass, ga_cuda_testing_tma_tile_calls() - tma_before, 10);
-        /* D 64 with rows of 256 keys or more (bf16) or f16: window:256, both causal f16, window:300 */
-        expect_ws_calls("listed-token", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 4);
+        /* D 64 with rows of 256 keys or more (bf16) or f16: window:256, both causal f16,
+         * window:300, the five shapes above and the window:256 prior state (10; at least 9) */
+        expect_ws_calls("listed-token", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 9);
+        if (pass != 3) continue;
+        for (int cap = 1; cap <= 3; cap += 2) {
+            char capv[8], label[64];
+            snprintf(capv, sizeof capv, "%d", cap);
+            snprintf(label, sizeof label, "listed tokens, GRAPHATTN_MAX_CTAS=%d", cap);
+            setenv("GRAPHATTN_MAX_CTAS", capv, 1);
+            const long long ws_cap = ga_cuda_testing_ws_tile_calls();
+            for (size_t i = 0; i < sizeof ws_cases / sizeof *ws_cases; i++)
+                run_tile_case(label, pass, &cases[ws_cases[i]], ws_cases[i], 4300);
+            unsetenv("GRAPHATTN_MAX_CTAS");
+            expect_ws_calls(label, pass, ga_cuda_testing_ws_tile_calls() - ws_cap, (long long)(sizeof ws_cases / sizeof *ws_cases));
+        }
     }
     tile_kernel_reset();
 }
