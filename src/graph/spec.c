@@ -301,19 +301,24 @@ int ga_spec_files(const char *spec, int (*visit)(const char *path, void *ctx), v
     return 0;
 }
 
-ga_status ga_graph_parse(const char *spec, ga_graph **out) {
-    ga_clear_error();
-    GA_FAIL_IF(!spec, GA_ERR_NULL_POINTER, "ga_graph_parse: spec is NULL");
-    GA_FAIL_IF(!out, GA_ERR_NULL_POINTER, "ga_graph_parse: graph is NULL");
+/* spec parsed into a new graph (*out); on failure none is left */
+static ga_status spec_new_graph(const char *spec, ga_graph **out) {
     ga_graph *g;
     GA_TRY(ga_graph_create(&g));
-    ga_status st = ga_spec_parse_into(g, spec);
+    const ga_status st = ga_spec_parse_into(g, spec);
     if (st != GA_OK) {
         ga_graph_destroy(g);
         return st;
     }
     *out = g;
     return GA_OK;
+}
+
+ga_status ga_graph_parse(const char *spec, ga_graph **out) {
+    ga_clear_error();
+    GA_FAIL_IF(!spec, GA_ERR_NULL_POINTER, "ga_graph_parse: spec is NULL");
+    GA_FAIL_IF(!out, GA_ERR_NULL_POINTER, "ga_graph_parse: graph is NULL");
+    return spec_new_graph(spec, out);
 }
 
 ga_status ga_graph_add_spec(ga_graph *graph, const char *spec) {
@@ -323,9 +328,8 @@ ga_status ga_graph_add_spec(ga_graph *graph, const char *spec) {
     /* parsed into a graph of its own first, so that a failure anywhere in the spec (a bad
      * component, an unreadable file, memory) leaves the caller's graph as it was */
     ga_graph *parts;
-    GA_TRY(ga_graph_create(&parts));
-    ga_status st = ga_spec_parse_into(parts, spec);
-    if (st == GA_OK) st = ga_graph_move_components(graph, parts);
+    GA_TRY(spec_new_graph(spec, &parts));
+    const ga_status st = ga_graph_move_components(graph, parts);
     ga_graph_destroy(parts);
     return st;
 }
