@@ -426,6 +426,26 @@ TEST(rows_without_edges_give_zero_and_negative_infinity) {
     ga_graph_destroy(g2);
 }
 
+/* An environment variable as a test found it, to put back once it has changed it. */
+typedef struct {
+    const char *name;
+    int set;
+    char value[64];
+} env_saved;
+static env_saved env_save(const char *name) {
+    env_saved s = {name, 0, ""};
+    const char *e = getenv(name);
+    if (e) {
+        s.set = 1;
+        snprintf(s.value, sizeof s.value, "%s", e);
+    }
+    return s;
+}
+static void env_restore(const env_saved *s) {
+    if (s->set) setenv(s->name, s->value, 1);
+    else unsetenv(s->name);
+}
+
 TEST(nan_inputs_make_their_rows_nan) {
     /* A NaN in one q row and one in one key's K: that row and every row attending the key give a
      * NaN output, never a finite-looking one (the CPU backends' rule too: attention_cpu's
@@ -447,9 +467,7 @@ TEST(nan_inputs_make_their_rows_nan) {
          * its merge: beside the warp-specialized kernel (GRAPHATTN_WS=4) and the TMA one */
         {"window:256+global:0,1,2,1500", 2048, 64, GA_BF16, "4"},
         {"window:256+global:0,1,2,1500", 2048, 64, GA_BF16, NULL}};
-    const char *ws0 = getenv("GRAPHATTN_WS");
-    char ws_saved[16] = "";
-    if (ws0) snprintf(ws_saved, sizeof ws_saved, "%s", ws0);
+    const env_saved ws0 = env_save("GRAPHATTN_WS");
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         if (cases[c].ws) setenv("GRAPHATTN_WS", cases[c].ws, 1);
         const int64_t N = cases[c].n, D = cases[c].D, qrow = N - 3, key = N / 2;
@@ -501,10 +519,7 @@ TEST(nan_inputs_make_their_rows_nan) {
         }
         dtensor_free(&q), dtensor_free(&k), dtensor_free(&v), dtensor_free(&o), dtensor_free(&l);
         ga_graph_destroy(g);
-        if (cases[c].ws) { /* as the test started */
-            if (ws0) setenv("GRAPHATTN_WS", ws_saved, 1);
-            else unsetenv("GRAPHATTN_WS");
-        }
+        if (cases[c].ws) env_restore(&ws0); /* as the test started */
     }
 }
 
@@ -1073,26 +1088,6 @@ static ga_graph *explicit_of(const char *spec, int64_t n, const char *extra) {
 static const char *tile_kernel_name(int pass) {
     return pass == 1 ? "mma.sync" : pass == 2 ? "wgmma cp.async" : pass == 3 ? "wgmma warp-specialized" : "wgmma";
 }
-/* An environment variable as a test found it, to put back once it has changed it. */
-typedef struct {
-    const char *name;
-    int set;
-    char value[64];
-} env_saved;
-static env_saved env_save(const char *name) {
-    env_saved s = {name, 0, ""};
-    const char *e = getenv(name);
-    if (e) {
-        s.set = 1;
-        snprintf(s.value, sizeof s.value, "%s", e);
-    }
-    return s;
-}
-static void env_restore(const env_saved *s) {
-    if (s->set) setenv(s->name, s->value, 1);
-    else unsetenv(s->name);
-}
-
 /* GRAPHATTN_WS as the test process started with it: "3" or "4" makes pass 3 force that many
  * consumers (bench/ws_ab.sh runs the tests so), and any value stays for the other passes */
 static const char *ws_started_with(void) {
@@ -1411,6 +1406,7 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
          * window:300, the five shapes above and the window:256 prior state (10; at least 9) */
         expect_ws_calls("listed-token", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 9);
         if (pass != 3) continue;
+        const env_saved cap0 = env_save("GRAPHATTN_MAX_CTAS");
         for (int cap = 1; cap <= 3; cap += 2) {
             char capv[8], label[64];
             snprintf(capv, sizeof capv, "%d", cap);
@@ -1419,7 +1415,7 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
             const long long ws_cap = ga_cuda_testing_ws_tile_calls();
             for (size_t i = 0; i < sizeof ws_cases / sizeof *ws_cases; i++)
                 run_tile_case(label, pass, &cases[ws_cases[i]], ws_cases[i], 4300);
-            unsetenv("GRAPHATTN_MAX_CTAS");
+            env_restore(&cap0);
             expect_ws_calls(label, pass, ga_cuda_testing_ws_tile_calls() - ws_cap, (long long)(sizeof ws_cases / sizeof *ws_cases));
         }
     }

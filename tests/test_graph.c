@@ -541,8 +541,16 @@ TEST(spec_builds_the_same_graph_as_the_api) {
     EXPECT_EQ_I64(spec_edges("blocks:2^0 + global:2^5", 64), spec_edges("blocks:1 + global:32", 64));
 }
 
+/* call `what` on `spec` gave st: it must be `want`, with a detail mentioning `needle` */
+typedef struct { const char *spec; ga_status want; const char *needle; } spec_error_case;
+static void expect_spec_error(const char *what, const spec_error_case *c, ga_status st) {
+    if (st != c->want || !strstr(ga_last_error_detail(), c->needle))
+        ga_test_fail(__FILE__, __LINE__, "%s '%s': got %s with detail '%s'; want %s mentioning '%s'", what, c->spec,
+                     ga_status_string(st), ga_last_error_detail(), ga_status_string(c->want), c->needle);
+}
+
 TEST(spec_errors_name_the_offending_part) {
-    static const struct { const char *spec; ga_status want; const char *needle; } cases[] = {
+    static const spec_error_case cases[] = {
         {"", GA_ERR_SPEC_SYNTAX, "empty component"},
         {"window:4+", GA_ERR_SPEC_SYNTAX, "offset 9"},
         {"window", GA_ERR_SPEC_SYNTAX, "missing arguments"},
@@ -565,11 +573,7 @@ TEST(spec_errors_name_the_offending_part) {
     };
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
         ga_graph *g = (ga_graph *)&cases[c]; /* poison: a failed parse leaves it as it was */
-        ga_status st = ga_graph_parse(cases[c].spec, &g);
-        if (st != cases[c].want || !strstr(ga_last_error_detail(), cases[c].needle))
-            ga_test_fail(__FILE__, __LINE__, "spec '%s': got %s with detail '%s'; want %s mentioning '%s'",
-                         cases[c].spec, ga_status_string(st), ga_last_error_detail(), ga_status_string(cases[c].want),
-                         cases[c].needle);
+        expect_spec_error("spec", &cases[c], ga_graph_parse(cases[c].spec, &g));
         EXPECT_TRUE(g == (ga_graph *)&cases[c]);
     }
 }
@@ -614,7 +618,7 @@ TEST(add_spec_appends_its_components_after_those_the_graph_holds) {
 }
 
 TEST(add_spec_that_fails_anywhere_leaves_the_graph_as_it_was) {
-    static const struct { const char *spec; ga_status want; const char *needle; } cases[] = {
+    static const spec_error_case cases[] = {
         {"global:0 + window:-1", GA_ERR_BAD_PARAMETER, "window:-1"},
         {"global:0 + windw:4", GA_ERR_SPEC_SYNTAX, "unknown component"},
         {"global:0 +", GA_ERR_SPEC_SYNTAX, "empty component"},
@@ -625,11 +629,7 @@ TEST(add_spec_that_fails_anywhere_leaves_the_graph_as_it_was) {
     ASSERT_OK(ga_graph_parse("window:2 + global:7", &g));
     ASSERT_OK(ga_graph_parse("window:2 + global:7", &before));
     for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
-        ga_status st = ga_graph_add_spec(g, cases[c].spec);
-        if (st != cases[c].want || !strstr(ga_last_error_detail(), cases[c].needle))
-            ga_test_fail(__FILE__, __LINE__, "add_spec '%s': got %s with detail '%s'; want %s mentioning '%s'",
-                         cases[c].spec, ga_status_string(st), ga_last_error_detail(), ga_status_string(cases[c].want),
-                         cases[c].needle);
+        expect_spec_error("add_spec", &cases[c], ga_graph_add_spec(g, cases[c].spec));
         EXPECT_EQ_I64(ga_graph_component_count(g), 2);
     }
     expect_same_edges(g, before, 20, "after the failed add_spec calls");
