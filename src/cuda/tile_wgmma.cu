@@ -1121,7 +1121,10 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     constexpr int DTILES = D / 8, HALVES = D / 64;
     constexpr uint32_t QBYTES = 64 * D * 2, KVBYTES = BK * D * 2;
     extern __shared__ __align__(1024) unsigned char smem_raw[];
-    const uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [NC][QB] */
+    /* the aligned base, opaque to the compiler: it then holds it in a register instead of
+     * forming it again on every key tile (S2R of the CTA's cluster id and four more) */
+    uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [NC][QB] */
+    asm volatile("" : "+r"(sQ));
     const uint32_t sK = sQ + QB * NC * QBYTES, sV = sK + ST * KVBYTES;
     const int xsub = XK ? (a.nx_keys + 15) / 16 : 0; /* XK: the listed keys, sub-tiles of 16 rows */
     const uint32_t sXK = sV + ST * KVBYTES, sXV = sXK + xsub * 16 * D * 2;
