@@ -13,8 +13,6 @@ import sys
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 import gpu_bench as gb  # noqa: E402
-import peers  # noqa: E402
-import torch  # noqa: E402
 
 
 def main():
@@ -24,21 +22,9 @@ def main():
     ap.add_argument("--no-peers", dest="peers", action="store_false")
     ap.add_argument("--label", default="graphattn")
     args = ap.parse_args()
+    windows = [int(x) for x in args.windows.split(",")]
     for ln in (int(x) for x in args.log2n.split(",")):
-        N = 1 << ln
-        q, k, v = gb.qkv(N)
-        for W in (int(x) for x in args.windows.split(",")):
-            g = gb.ga.Graph("window:%d" % W)
-            edges = peers.window_edges(N, W, W)
-            lo = lambda i, W=W: gb.np.arange(max(0, i - W), min(N, i + W + 1), dtype=gb.np.int64)  # noqa: E731
-            ref = gb.reference(g, N, q, k, v, gb.sample_rows(N), keys_of=lo)
-            case = "window:%d" % W
-            if args.peers:
-                gb.run_peer(case, "fa2_window", N, edges, lambda W=W: peers.fa2_window(q, k, v, W, W), ref)
-            gb.run_graphattn(case, g, N, q, k, v, edges, ref, system=args.label)
-            del g
-        del q, k, v
-        torch.cuda.empty_cache()
+        gb.case_narrow(args, 1 << ln, windows, system=args.label)
     if gb.FAILED:
         print("FAILED:", *gb.FAILED, sep="\n  ")
         sys.exit(1)
