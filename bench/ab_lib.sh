@@ -28,3 +28,24 @@ ab_rounds() {
     "$2"
   done; done
 }
+# ab_tests SECONDS TEST...: this tree's test_cuda ($T) on the named tests (GA_EXPECT_WGMMA=1, 300
+# tile-sweep cases), at most SECONDS; prints the failures and the counts; fails when any failed
+# (the scripts then stop before their timings)
+ab_tests() {
+  local limit=$1; shift
+  echo "== tests (patched tree)"
+  GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=300 timeout "$limit" $T "$@" 2>&1 | grep -E "FAIL|passed,|fail|expected" | head -20 \
+    | tee /tmp/t.txt
+  ! grep -qE "FAIL|[1-9][0-9]* failed" /tmp/t.txt || { echo "tests failed: no timings"; return 1; }
+}
+# ab_sanitizers TEST: compute-sanitizer memcheck and racecheck on one test of $T (small sweeps,
+# 120 s each); prints each summary; fails (after the report's tail) on any error or hazard
+ab_sanitizers() {
+  local tool r
+  for tool in memcheck racecheck; do
+    GA_CUDA_SWEEP=20 GA_CUDA_TILE_SWEEP=12 timeout 120 compute-sanitizer --tool $tool --error-exitcode 99 $T "$1" \
+      > /tmp/san-$tool.log 2>&1
+    r=$?; echo "$tool: exit $r, $(grep -E '(ERROR|RACECHECK) SUMMARY' /tmp/san-$tool.log | tail -1)"
+    [ $r = 0 ] || { tail -20 /tmp/san-$tool.log; echo "sanitizer failed: no timings"; return 1; }
+  done
+}

@@ -163,6 +163,11 @@ def sample_rows(N, extra=()):
     return sorted(set(int(r) for r in base if 0 <= r < N))
 
 
+def window_keys(N, W):
+    """keys_of for reference(): row i's keys under the window |i - j| <= W, as an array."""
+    return lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)
+
+
 def reference(graph, N, q, k, v, rows, keys_of=None):
     """{row: (out fp64 (D,), lse)} from the row's key list (keys_of(i), default the graph's own)."""
     scale = 1.0 / math.sqrt(D)
@@ -419,8 +424,7 @@ def case_window(args, N, heads=1, dim=None, name=None, peers_too=True, heads_maj
         q, k, v = qkv(N, heads_major)
         g = ga.Graph("window:%d" % W)
         edges = peers.window_edges(N, W, W)
-        lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
-        ref = reference(g, N, q, k, v, sample_rows(N), keys_of=lo)
+        ref = reference(g, N, q, k, v, sample_rows(N), keys_of=window_keys(N, W))
         if args.peers and peers_too:
             if N <= (1 << 26) or args.fa2_max:
                 run_peer(name, "fa2_window", N, edges, lambda: peers.fa2_window(q, k, v, W, W), ref, note=note)
@@ -461,8 +465,7 @@ def case_narrow(args, N, windows=(16, 64), system="graphattn"):
     for W in windows:
         g = ga.Graph("window:%d" % W)
         edges = peers.window_edges(N, W, W)
-        lo = lambda i, W=W: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
-        ref = reference(g, N, q, k, v, sample_rows(N), keys_of=lo)
+        ref = reference(g, N, q, k, v, sample_rows(N), keys_of=window_keys(N, W))
         case = "window:%d" % W
         if args.peers:
             run_peer(case, "fa2_window", N, edges, lambda W=W: peers.fa2_window(q, k, v, W, W), ref)
@@ -481,8 +484,7 @@ def case_csr(args, N, W=256, name="csr"):
     del col
     q, k, v = qkv(N)
     rows = sample_rows(N)
-    lo = lambda i: np.arange(max(0, i - W), min(N, i + W + 1), dtype=np.int64)  # noqa: E731
-    ref = reference(g, N, q, k, v, rows, keys_of=lo)
+    ref = reference(g, N, q, k, v, rows, keys_of=window_keys(N, W))
     if args.peers and name == "csr":
         run_peer("csr", "paper_csr", N, edges, None, None)
     run_graphattn(name, g, N, q, k, v, edges, ref,

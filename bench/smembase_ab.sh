@@ -13,19 +13,13 @@
 set -u
 . bench/ab_lib.sh
 ab_build .. || exit 1
-echo "== tests (patched tree)"
-GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=300 timeout 300 $T tile_sweep_matches_reference persistent_tma_tiles_match_reference \
+ab_tests 300 tile_sweep_matches_reference persistent_tma_tiles_match_reference \
   listed_tokens_run_with_the_tiles_and_match_reference split_rows_run_in_parts_and_match_reference \
-  ranges_split_rows_run_in_parts_and_match_reference head_dim_256_runs_on_the_tiles_and_matches_reference \
+  ranges_split_rows_run_in_parts_and_match_reference \
+  head_dim_256_runs_on_the_tiles_and_matches_reference \
   padded_head_dims_run_on_the_hopper_tiles_and_match_reference output_written_over_q_matches_reference \
-  2>&1 | grep -E "FAIL|passed,|fail|expected" | head -20 | tee /tmp/t.txt
-grep -qE "FAIL|[1-9][0-9]* failed" /tmp/t.txt && { echo "tests failed: no timings"; exit 1; }
-for tool in memcheck racecheck; do
-  GA_CUDA_SWEEP=20 GA_CUDA_TILE_SWEEP=12 timeout 120 compute-sanitizer --tool $tool --error-exitcode 99 $T \
-    persistent_tma_tiles_match_reference > /tmp/san-$tool.log 2>&1
-  r=$?; echo "$tool: exit $r, $(grep -E '(ERROR|RACECHECK) SUMMARY' /tmp/san-$tool.log | tail -1)"
-  [ $r = 0 ] || { tail -20 /tmp/san-$tool.log; echo "sanitizer failed: no timings"; exit 1; }
-done
+  || exit 1
+ab_sanitizers persistent_tma_tiles_match_reference || exit 1
 GL=0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15
 cases() {
   ab_bench "window 2^20" --graph window:256 --n 2^20 --dim 64 --dtype bf16 --repeats 20
