@@ -1249,7 +1249,8 @@ TEST(tile_engine_paths_match_reference) {
         ga_graph_destroy(g);
     }
     /* the persistent TMA kernel takes the plain intervals of pass 0 with 192 keys or more in the
-     * middle row (on the Hopper machine) */
+     * middle row, and at D = 64 those whose middle query tile walks 3 key tiles (on the Hopper
+     * machine) */
     expect_tma_calls("TMA", pass, ga_cuda_testing_tma_tile_calls() - tma_before, 5);
     }
     tile_kernel_reset();
@@ -1853,6 +1854,35 @@ TEST(persistent_tma_tiles_match_reference) {
                          sums ? "cases 8 and 5's middle" : "none by default");
     }
     env_restore(&rowsum_env);
+    tile_kernel_reset();
+}
+
+/* Which kernel takes a short walk (bench/RESULTS.md run 25a): at head dim 64 a plain interval
+ * whose middle 64-row query tile walks 3 key tiles or more runs on the persistent kernels however
+ * few keys its rows have (window:20; window:1,40, one-sided, output over q, batches; window:60 in
+ * f16 with GQA), while one whose middle tile walks 1 or 2 key tiles stays on the cp.async kernel
+ * (blocks:64, blocks:128), as does window:20 at D 128 (where the middle row needs 192 keys). All
+ * against the fp64 reference on the default kernel choice; on the Hopper machine
+ * (GA_EXPECT_WGMMA=1) the persistent kernels must have run for each of the first three and for
+ * none of the others. */
+TEST(narrow_windows_at_head_dim_64_run_on_the_persistent_kernels) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"window:20", 3000, 3000, 1, 1, 1, 64, GA_BF16, 0},  {"window:1,40", 2900, 2900, 2, 2, 1, 64, GA_BF16, 1},
+        {"window:60", 2500, 2500, 1, 4, 2, 64, GA_F16, 0},   {"blocks:64", 3000, 3000, 1, 1, 1, 64, GA_BF16, 0},
+        {"blocks:128", 3000, 3000, 1, 2, 1, 64, GA_F16, 0},  {"window:20", 3000, 3000, 1, 1, 1, 128, GA_BF16, 0},
+    };
+    const size_t n = sizeof cases / sizeof *cases, persistent = 3; /* the first three */
+    const int hopper = tile_kernel_select(0);
+    for (size_t i = 0; i < n; i++) {
+        const long long before = ga_cuda_testing_tma_tile_calls();
+        run_tile_case("short walks", 0, &cases[i], i, 7100);
+        const long long ran = ga_cuda_testing_tma_tile_calls() - before;
+        printf("short walks: %s D=%lld: persistent kernel calls %lld\n", cases[i].spec, (long long)cases[i].D, ran);
+        if (hopper && wgmma_expected() && (i < persistent ? ran < 1 : ran != 0))
+            ga_test_fail(__FILE__, __LINE__, "%s at D %lld: the persistent kernels ran %lld times, expected %s", cases[i].spec,
+                         (long long)cases[i].D, ran, i < persistent ? ">= 1" : "0 (the cp.async kernel)");
+    }
     tile_kernel_reset();
 }
 

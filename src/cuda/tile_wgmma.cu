@@ -1890,15 +1890,32 @@ bool launch_ws_ranges_parts(const TileArgs &a, const TmaMaps &maps, int sms, cud
     return true;
 }
 
+/* The key tiles that the middle 64-row query tile walks, for the plain intervals (window, causal,
+ * dense, blocks: bounds that never fall along the rows, so its first row's lo and its last row's hi
+ * bound them). */
+static int64_t mid_tile_walk(const ga_tile::Interval &iv) {
+    const int64_t r0 = iv.nq / 2 / 64 * 64, r1 = r0 + 63 < iv.nq - 1 ? r0 + 63 : iv.nq - 1;
+    const int64_t l = iv.lo(r0) > 0 ? iv.lo(r0) : 0, h = iv.hi(r1) < iv.nk - 1 ? iv.hi(r1) : iv.nk - 1;
+    return h >= l ? h / BK - l / BK + 1 : 0;
+}
+
 /* Whether the persistent kernels take these query tiles, their tensor maps then in *maps:
  * GRAPHATTN_NO_TMA unset, walks long enough, and Q, K and V described by the copy engine. Short
- * walks (under 3 key tiles per query tile in the middle of the sequence) run faster on the
- * cp.async kernel (H200: window:32 1.43 vs 1.54 ms, blocks:128 1.07 vs 1.17 ms at 2^22;
- * window:256 0.90x and causal/dense 0.99x of its time on this one: bench/RESULTS.md run 5). The
- * maps span the real head dim (a.d_cols: D, or less where padded): the copy engine fills the
+ * walks (under 3 key tiles per query tile in the middle of the sequence) ran faster on the
+ * cp.async kernel in run 5, against the first persistent kernel (H200: window:32 1.43 vs 1.54
+ * ms, blocks:128 1.07 vs 1.17 ms at 2^22; window:256 0.90x and causal/dense 0.99x of its time on
+ * this one). At head dim 64 the warp-specialized kernel now takes a plain interval whose middle
+ * query tile walks 3 key tiles or more, however few keys its rows have: window:16 / :32 / :64 at
+ * 2^22 9-12% faster than on the cp.async kernel, while blocks:64 and :128 (1 and 2 key tiles per
+ * query tile) were 11-12% slower there and keep it (bench/RESULTS.md runs 24e, 25a). Ranges, D =
+ * 128 / 256 and padded head dims keep the 3-tile rule on the middle row's keys (not measured).
+ * The maps span the real head dim (a.d_cols: D, or less where padded): the copy engine fills the
  * columns past it with zeros. launch_tma, and padded_takes before the tiles are chosen. */
 static bool tma_takes(const TileArgs &a, ga_dtype dt, TmaMaps *maps) {
-    if (getenv("GRAPHATTN_NO_TMA") || a.iv.mid_keys() < 3 * BK) return false;
+    if (getenv("GRAPHATTN_NO_TMA")) return false;
+    const bool walk = a.d_cols == 64 && ga_tile_kind_is_interval(a.iv.kind) ? mid_tile_walk(a.iv) >= 3
+                                                                           : a.iv.mid_keys() >= 3 * BK;
+    if (!walk) return false;
     return tma_map(&maps->q, &maps->perm_q, a.q, dt, a.d_cols, a.nq, a.H, a.B, a.sq) &&
            tma_map(&maps->k, &maps->perm_k, a.k, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sk) &&
            tma_map(&maps->v, &maps->perm_v, a.v, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sv);
