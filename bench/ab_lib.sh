@@ -28,15 +28,21 @@ ab_rounds() {
     "$2"
   done; done
 }
-# ab_tests SECONDS TEST...: this tree's test_cuda ($T) on the named tests (GA_EXPECT_WGMMA=1, 300
-# tile-sweep cases), at most SECONDS; prints the failures and the counts; fails when any failed
-# (the scripts then stop before their timings)
+# ab_tests SECONDS TEST...: the named tests of this tree's test_cuda under ctest -j6
+# (GA_EXPECT_WGMMA=1, 250 tile-sweep cases per kernel), at most SECONDS; prints ctest's lines for
+# them and its summary; fails (the scripts then stop before their timings) unless every named test
+# ran and passed: a failure, a skip (no GPU), a name that matches no test, or the time running
+# out. (Run 25a: the serial form before this did not finish 11 tests in 300 s, printed nothing,
+# and passed.)
 ab_tests() {
   local limit=$1; shift
-  echo "== tests (patched tree)"
-  GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=300 timeout "$limit" $T "$@" 2>&1 | grep -E "FAIL|passed,|fail|expected" | head -20 \
-    | tee /tmp/t.txt
-  ! grep -qE "FAIL|[1-9][0-9]* failed" /tmp/t.txt || { echo "tests failed: no timings"; return 1; }
+  local names
+  names=$(IFS='|'; echo "$*")
+  echo "== tests (patched tree, ctest -j6)"
+  GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=250 timeout "$limit" ctest --test-dir build-gpu -j6 --output-on-failure \
+    -R "^cuda\.($names)\$" 2>&1 | grep -vE "^ +Start|^Test project|^Internal ctest|^$" | tail -40 | tee /tmp/t.txt
+  grep -qE "^100% tests passed, 0 tests failed out of $#\$" /tmp/t.txt && ! grep -q "(Skipped)" /tmp/t.txt ||
+    { echo "tests failed, skipped, missing or out of time ($# named): no timings"; return 1; }
 }
 # ab_sanitizers TEST: compute-sanitizer memcheck and racecheck on one test of $T (small sweeps,
 # 120 s each); prints each summary; fails (after the report's tail) on any error or hazard

@@ -13,11 +13,12 @@
 set -u
 . bench/ab_lib.sh
 ab_build .. || exit 1
-echo "== tests (patched tree, ctest -j6)"
-GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=250 timeout 300 ctest --test-dir build-gpu -j6 --output-on-failure -R \
-  'cuda\.(tile_sweep|persistent_tma|tile_engine_paths|every_component|documents_run|split_rows|ranges_split|padded_head|head_dim_256|listed_tokens|output_written)' \
-  2>&1 | grep -vE "^ +Start|^Test project|^$" | tail -30 | tee /tmp/t.txt
-grep -q "100% tests passed" /tmp/t.txt || { echo "tests failed or did not finish: no timings"; exit 1; }
+ab_tests 300 tile_sweep_matches_reference persistent_tma_tiles_match_reference tile_engine_paths_match_reference \
+  every_component_kind_matches_reference documents_run_as_ranges_on_the_tiles_and_match_reference \
+  split_rows_run_in_parts_and_match_reference ranges_split_rows_run_in_parts_and_match_reference \
+  padded_head_dims_run_on_the_hopper_tiles_and_match_reference head_dim_256_runs_on_the_tiles_and_matches_reference \
+  listed_tokens_run_with_the_tiles_and_match_reference output_written_over_q_matches_reference \
+  narrow_windows_at_head_dim_64_run_on_the_persistent_kernels || exit 1
 ab_sanitizers tile_sweep_matches_reference || exit 1
 cases() {
   for w in 16 32 64 128; do
