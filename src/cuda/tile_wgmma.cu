@@ -1906,9 +1906,11 @@ static int64_t mid_tile_walk(const ga_tile::Interval &iv) {
  * ms, blocks:128 1.07 vs 1.17 ms at 2^22; window:256 0.90x and causal/dense 0.99x of its time on
  * this one). At head dim 64 the warp-specialized kernel now takes a plain interval whose middle
  * query tile walks 3 key tiles or more, however few keys its rows have: window:16 / :32 / :64 at
- * 2^22 9-12% faster than on the cp.async kernel, while blocks:64 and :128 (1 and 2 key tiles per
- * query tile) were 11-12% slower there and keep it (bench/RESULTS.md runs 24e, 25a). Ranges, D =
- * 128 / 256 and padded head dims keep the 3-tile rule on the middle row's keys (not measured).
+ * 2^22 10-13% faster than on the cp.async kernel, while blocks:64 and :128 (1 and 2 key tiles per
+ * query tile) were 11-13% slower there and keep it (bench/RESULTS.md runs 24e, 25a); where the
+ * warp-specialized kernel does not run such a walk (too little work, listed keys), launch_tma
+ * hands it back to the cp.async kernel. Ranges, D = 128 / 256 and padded head dims keep the
+ * 3-tile rule on the middle row's keys (not measured).
  * The maps span the real head dim (a.d_cols: D, or less where padded): the copy engine fills the
  * columns past it with zeros. launch_tma, and padded_takes before the tiles are chosen. */
 static bool tma_takes(const TileArgs &a, ga_dtype dt, TmaMaps *maps) {
@@ -1985,6 +1987,11 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         const int nc = split ? 0 : ws_consumers(a, sms);
         if (nc == 3) return launch_ws_as<T, D, 3, XK>(a, maps, sms, stream, err, err_size, st);
         if (nc == 4) return launch_ws_sums<T, D, 4, XK, WS_STAGES>(a, maps, sms, stream, err, err_size, st);
+        /* a walk that tma_takes let in by its key tiles alone (under 192 keys in the middle row):
+         * persistent only on the warp-specialized kernel, measured there (run 25a); the TMA
+         * kernel ran such walks slower than the cp.async one (run 5), which takes them instead
+         * (nothing launched: the caller runs it) */
+        if (a.iv.mid_keys() < 3 * BK) return false;
     }
     /* D = 256: the warp-specialized kernel (GRAPHATTN_WS=0: the TMA kernel). No CTA barrier per key
      * tile and no copies issued from a consumer warp (H200, window 513, one consumer: 2^20 2.19 ->
