@@ -722,13 +722,16 @@ struct TmaMaps {
     int perm_q, perm_k, perm_v; /* places (1..3) of the row, head and batch dims: 2 bits each */
 };
 
-#if GA_WGMMA_DEVICE
-/* The key tiles [kb, ke) that rows q0 .. qlast of a plain interval attend (none: kb == ke). */
-__device__ __forceinline__ void key_tiles(const TileArgs &a, int64_t q0, int64_t qlast, int64_t &kb, int64_t &ke) {
+/* The key tiles [kb, ke) that rows q0 .. qlast of a plain interval attend (none: kb == ke); on
+ * the host too (tma_takes' walk rule). */
+__host__ __device__ __forceinline__ void key_tiles(const TileArgs &a, int64_t q0, int64_t qlast, int64_t &kb,
+                                                   int64_t &ke) {
     const int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
     kb = klo / BK;
     ke = khi >= klo ? khi / BK + 1 : kb;
 }
+
+#if GA_WGMMA_DEVICE
 
 /* Work item t of a walk over (batch, head) pairs of `per` items each, of `total` items in all:
  * its index i within the pair, batch, head and KV head. In 32-bit arithmetic when total fits
@@ -1892,12 +1895,17 @@ bool launch_ws_ranges_parts(const TileArgs &a, const TmaMaps &maps, int sms, cud
 
 /* The key tiles that the middle 64-row query tile walks, for the plain intervals (window, causal,
  * dense, blocks: bounds that never fall along the rows, so its first row's lo and its last row's hi
- * bound them). */
-static int64_t mid_tile_walk(const ga_tile::Interval &iv) {
-    const int64_t r0 = iv.nq / 2 / 64 * 64, r1 = r0 + 63 < iv.nq - 1 ? r0 + 63 : iv.nq - 1;
-    const int64_t l = iv.lo(r0) > 0 ? iv.lo(r0) : 0, h = iv.hi(r1) < iv.nk - 1 ? iv.hi(r1) : iv.nk - 1;
-    return h >= l ? h / BK - l / BK + 1 : 0;
+ * bound them, as key_tiles takes them). */
+static int64_t mid_tile_walk(const TileArgs &a) {
+    const int64_t r0 = a.nq / 2 / 64 * 64;
+    int64_t kb, ke;
+    key_tiles(a, r0, min(r0 + 63, a.nq - 1), kb, ke);
+    return ke - kb;
 }
+
+/* Whether the middle row attends 3 key tiles' worth of keys (192): the persistent kernels' rule
+ * for their walks outside tma_takes' key-tile rule at D = 64 */
+static bool long_rows(const TileArgs &a) { return a.iv.mid_keys() >= 3 * BK; }
 
 /* Whether the persistent kernels take these query tiles, their tensor maps then in *maps:
  * GRAPHATTN_NO_TMA unset, walks long enough, and Q, K and V described by the copy engine. Short
@@ -1915,8 +1923,7 @@ static int64_t mid_tile_walk(const ga_tile::Interval &iv) {
  * columns past it with zeros. launch_tma, and padded_takes before the tiles are chosen. */
 static bool tma_takes(const TileArgs &a, ga_dtype dt, TmaMaps *maps) {
     if (getenv("GRAPHATTN_NO_TMA")) return false;
-    const bool walk = a.d_cols == 64 && ga_tile_kind_is_interval(a.iv.kind) ? mid_tile_walk(a.iv) >= 3
-                                                                           : a.iv.mid_keys() >= 3 * BK;
+    const bool walk = a.d_cols == 64 && ga_tile_kind_is_interval(a.iv.kind) ? mid_tile_walk(a) >= 3 : long_rows(a);
     if (!walk) return false;
     return tma_map(&maps->q, &maps->perm_q, a.q, dt, a.d_cols, a.nq, a.H, a.B, a.sq) &&
            tma_map(&maps->k, &maps->perm_k, a.k, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sk) &&
@@ -1991,7 +1998,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
          * persistent only on the warp-specialized kernel, measured there (run 25a); the TMA
          * kernel ran such walks slower than the cp.async one (run 5), which takes them instead
          * (nothing launched: the caller runs it) */
-        if (a.iv.mid_keys() < 3 * BK) return false;
+        if (!long_rows(a)) return false;
     }
     /* D = 256: the warp-specialized kernel (GRAPHATTN_WS=0: the TMA kernel). No CTA barrier per key
      * tile and no copies issued from a consumer warp (H200, window 513, one consumer: 2^20 2.19 ->
