@@ -1864,7 +1864,9 @@ TEST(persistent_tma_tiles_match_reference) {
  * window:60 in f16 with GQA, window:20 with Nk = Nq + 10); where it does not (those three on
  * the default choice: too few query tiles), the cp.async kernel takes them, never the TMA
  * kernel. A walk of 1 or 2 key tiles (blocks:64, blocks:128) and window:20 at D 128 (where the
- * middle row needs 192 keys) stay on the cp.async kernel on both passes. All against the fp64
+ * middle row needs 192 keys) stay on the cp.async kernel on both passes. On the warp-specialized
+ * kernel the windows' key tiles start 20, 1, 60 and 10 keys early (ws_key_shift; the first tile
+ * before key 0, its rows the copy engine's zeros, masked). All against the fp64
  * reference; on the Hopper machine (GA_EXPECT_WGMMA=1) the persistent kernels' launches must be
  * as listed, and the Hopper kernels must be there (the launches are not checked where the
  * process started with GRAPHATTN_WS set: bench/ws_ab.sh's runs with 3 consumers forced). */

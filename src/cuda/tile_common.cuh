@@ -153,6 +153,10 @@ struct TileArgs {
      * 31 bits, then the divisors by super tiles per (batch, head), H and H / Hkv */
     int fd_ok;
     FastDiv fd_sup, fd_h, fd_grp;
+    /* the warp-specialized kernel at D = 64 (set by launch_tma; 0 elsewhere): its key tiles start
+     * ksh keys early, tile t holding keys [64 t - ksh, 64 t - ksh + 63], so that a window's query
+     * tile starts its walk on a tile edge (ws_key_shift) */
+    int ksh;
 };
 
 template <typename T> struct Pack;

@@ -288,6 +288,7 @@ void ga_tile_args_fill(const ga_tile_interval_call *c, TileArgs *ap) {
     a.d_cols = c->D;
     a.q_tiles = (c->nq + BQ - 1) / BQ;
     a.qt_base = 0;
+    a.ksh = 0;
     a.scale_log2 = (float)(c->scale * 1.4426950408889634);
     a.accumulate = c->accumulate;
     a.iv.kind = c->kind; a.iv.a = c->p0; a.iv.b = c->p1; a.iv.nq = c->nq; a.iv.nk = c->nk;

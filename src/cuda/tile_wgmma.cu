@@ -723,12 +723,13 @@ struct TmaMaps {
 };
 
 /* The key tiles [kb, ke) that rows q0 .. qlast of a plain interval attend (none: kb == ke); on
- * the host too (tma_takes' walk rule). */
+ * the host too (tma_takes' walk rule); with ksh > 0 (the warp-specialized kernel, TileArgs::ksh)
+ * tile t holds keys [64 t - ksh, 64 t - ksh + 63]. */
 __host__ __device__ __forceinline__ void key_tiles(const TileArgs &a, int64_t q0, int64_t qlast, int64_t &kb,
-                                                   int64_t &ke) {
+                                                   int64_t &ke, int ksh = 0) {
     const int64_t klo = max((int64_t)0, a.iv.lo(q0)), khi = min(a.nk - 1, a.iv.hi(qlast));
-    kb = klo / BK;
-    ke = khi >= klo ? khi / BK + 1 : kb;
+    kb = (klo + ksh) / BK;
+    ke = khi >= klo ? (khi + ksh) / BK + 1 : kb;
 }
 
 #if GA_WGMMA_DEVICE
@@ -1137,6 +1138,9 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC, nsup_all = sup_bh * a.B * a.H;
+    /* key tiles shifted ksh keys early (windows at D = 64, ws_key_shift; the affine bounds below
+     * are the only ones that take it) */
+    const int ksh = D == 64 && !XK && a.iv.affine ? a.ksh : 0;
     /* The CTA's r-th super tile. Plainly blockIdx.x + r gridDim.x; with a work order (ranges
      * without listed keys: unit_order, the super tiles of one (batch, head) heaviest first) the
      * r-th index runs over the order with the heads inner, and the CTAs take each round in turn
@@ -1201,7 +1205,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         w.hk = it.hk;
         w.qt0 = a.qt_base + it.i * NC;
         int64_t kb, ke;
-        key_tiles(a, w.qt0 * 64, min(min(w.qt0 + NC, a.q_tiles) * 64, a.nq) - 1, kb, ke);
+        key_tiles(a, w.qt0 * 64, min(min(w.qt0 + NC, a.q_tiles) * 64, a.nq) - 1, kb, ke, ksh);
         w.kb = (int)kb;
         w.ke = (int)ke;
         return w;
@@ -1232,9 +1236,11 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                     mbar_expect_tx(full, 2 * KVBYTES);
 #pragma unroll
                     for (int hf = 0; hf < HALVES; hf++) {
-                        tma_box(sK + st * KVBYTES + hf * BK * 128, &maps.k, full, maps.perm_k, hf * 64, kt * BK,
+                        /* ksh > 0: the first tile starts before key 0 (rows the copy engine fills
+                         * with zeros, and the masks drop) */
+                        tma_box(sK + st * KVBYTES + hf * BK * 128, &maps.k, full, maps.perm_k, hf * 64, kt * BK - ksh,
                                 (int)w.hk, (int)w.b);
-                        tma_box(sV + st * KVBYTES + hf * BK * 128, &maps.v, full, maps.perm_v, hf * 64, kt * BK,
+                        tma_box(sV + st * KVBYTES + hf * BK * 128, &maps.v, full, maps.perm_v, hf * 64, kt * BK - ksh,
                                 (int)w.hk, (int)w.b);
                     }
                 }
@@ -1294,10 +1300,13 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                 const int nk = (int)a.nk, nq = (int)a.nq;
                 const int lb = (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.lo_off));
                 const int hb = (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.hi_off));
-                auto clo = [&](int d) { return max(-1, min(nk, lb + d)); };     /* lo(q0 + d) in [-1, nk] */
-                auto chi = [&](int d) { return max(-1, min(nk - 1, hb + d)); }; /* hi(q0 + d) in [-1, nk - 1] */
+                /* every bound below counts keys from the first tile's start (key -ksh): the tiles
+                 * then start at multiples of 64 as without the shift, and lo is clipped at key 0
+                 * (not -1) so that a shifted first tile's keys before 0 stay masked */
+                auto clo = [&](int d) { return max(0, min(nk, lb + d)) + ksh; };     /* lo(q0 + d) in [0, nk] */
+                auto chi = [&](int d) { return max(-1, min(nk - 1, hb + d)) + ksh; }; /* hi(q0 + d) in [-1, nk - 1] */
                 if (valid) {
-                    const int klo = max(0, clo(0)), khi = chi(qlast - q0);
+                    const int klo = clo(0), khi = chi(qlast - q0);
                     mkb = klo >> 6;
                     mke = khi >= klo ? (khi >> 6) + 1 : mkb;
                 }
@@ -1957,6 +1966,16 @@ static bool ws_parts(const TileArgs &a, int D, int64_t *p, int64_t *e) {
     return 2 * (hi - lo) >= nt;
 }
 
+/* The warp-specialized kernel's key-tile shift at D = 64 (TileArgs::ksh): for a window, the
+ * keys its tiles start early by so that every query tile's walk starts on a tile's edge (lo(q0) =
+ * q0 + lo_off, q0 a multiple of 64). A walk of 64 + L + R keys then spans ceil((64 + L + R) / 64)
+ * tiles, one fewer than on tiles at multiples of 64 where L mod 64 is 1..32 (window:16 and :32:
+ * 2 tiles per query tile instead of 3; window 513, L = 256: no shift). 0 for the other kinds. */
+static int ws_key_shift(const TileArgs &a) {
+    if (getenv("GRAPHATTN_NO_KSH") || !a.iv.affine || a.iv.kind != GA_TILE_WINDOW) return 0;
+    return (int)(((-a.iv.lo_off) % BK + BK) % BK);
+}
+
 /* The persistent TMA kernel, when tma_takes (true, its status in *st); else false and nothing
  * launched. */
 template <typename T, int D, int MINB, bool XK>
@@ -1982,6 +2001,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
      * were slower, run 18a), and where only the ends split, in parts (ws_parts: causal H 16
      * 21.1 -> 18.8 ms, window:150 at 2^22 1.87 -> 1.56; run 18b) */
     if constexpr (D == 64) {
+        if constexpr (!XK) a.ksh = ws_key_shift(a); /* the warp-specialized launches below alone read it */
         if constexpr (!XK && std::is_same<T, __nv_bfloat16>::value)
             if (split && ws_consumers(a, sms) == 4) {
                 int64_t p0, p1; /* ws_parts: the tiles with no short row */
