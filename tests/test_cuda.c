@@ -1685,6 +1685,65 @@ TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
     tile_kernel_reset();
 }
 
+/* Head dim 32 runs on the persistent Hopper kernels padded to 64 columns, as the head dims
+ * between the kernel sizes do, where they take the call: windows, causal with Nq != Nk, dense
+ * with batches and GQA, documents as ranges, output over q, f16 and bf16, with and without lse
+ * (outputs poisoned first: a padded column written over the next row fails), rows padded in
+ * memory (B 2: a column past 32 would land in the next head's), and a prior state (not
+ * counted: the prior's own call picks its kernel). What they decline stays on the cp.async
+ * kernel's own D = 32 instance (mma.sync), never the edge engine: a short walk (window:20) on
+ * every pass, everything on the mma.sync and no-TMA passes, and everything with
+ * GRAPHATTN_NO_D32_PAD=1. On the H200 (GA_EXPECT_WGMMA=1) the call counts must be exactly these. */
+TEST(head_dim_32_runs_padded_on_the_persistent_kernels_and_matches_reference) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"window:256", 3000, 3000, 1, 2, 1, 32, GA_BF16, 0},
+        {"causal", 1300, 1500, 1, 2, 2, 32, GA_F16, 0},
+        {"dense", 700, 900, 2, 4, 2, 32, GA_BF16, 0},
+        {"window:300,0", 2500, 2500, 1, 1, 1, 32, GA_F16, 1},
+        {"documents:0,700,1500,2200", 3000, 3000, 1, 1, 1, 32, GA_F16, 0},
+        {"window:20", 700, 700, 1, 1, 1, 32, GA_BF16, 0},
+    };
+    const long long ncases = (long long)(sizeof cases / sizeof *cases) + 1; /* the table and the layout */
+    const long long long_walks = ncases - 1;                              /* all but window:20 */
+    for (int pass = 0; pass < 5; pass++) {
+        /* pass 4: the default kernels with the padding turned off */
+        if (!tile_kernel_select(pass == 4 ? 0 : pass)) continue;
+        if (pass == 4) setenv("GRAPHATTN_NO_D32_PAD", "1", 1);
+        const char *label = pass == 4 ? "D 32 (GRAPHATTN_NO_D32_PAD=1)" : "D 32";
+        const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
+        run_tile_cases(label, pass % 4, cases, sizeof cases / sizeof *cases, 7600);
+        { /* rows padded in memory, two batches */
+            ga_graph *g = ga_test_parse("window:300");
+            char name[160];
+            snprintf(name, sizeof name, "%s (%s): window:300 padded layout B=2", label, tile_kernel_name(pass % 4));
+            case_cfg c = base_case(name, g, 1800, 32, GA_BF16);
+            c.B = 2;
+            c.H = 2;
+            c.Hkv = 1;
+            c.layout = LAYOUT_PADDED;
+            c.seed = 7650;
+            run_case(&c);
+            ga_graph_destroy(g);
+        }
+        const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, mma = ga_cuda_testing_mma_tile_calls() - mma_before;
+        /* after the counts: the prior's own call (rows of one key, as ranges or bitmap tiles)
+         * takes a kernel of its own choosing */
+        run_after_prior_d(label, pass % 4, "window:300", 2000, 3, 400, 32);
+        unsetenv("GRAPHATTN_NO_D32_PAD");
+        printf("%s: TMA calls (%s): %lld, mma.sync calls: %lld\n", label, tile_kernel_name(pass % 4), tma, mma);
+        const int hopper = (pass == 0 || pass == 3) && ga_cuda_testing_wgmma_available();
+        const long long want_tma = hopper ? long_walks : 0, want_mma = ncases - want_tma;
+        if (tma != want_tma && (pass != 0 && pass != 3 ? 1 : wgmma_expected()))
+            ga_test_fail(__FILE__, __LINE__, "%s (%s): TMA kernels ran %lld times, expected %lld", label,
+                         tile_kernel_name(pass % 4), tma, want_tma);
+        if (mma != want_mma && (pass != 0 && pass != 3 ? 1 : wgmma_expected()))
+            ga_test_fail(__FILE__, __LINE__, "%s (%s): mma.sync ran %lld times, expected %lld", label,
+                         tile_kernel_name(pass % 4), mma, want_mma);
+    }
+    tile_kernel_reset();
+}
+
 /* Head dim 256 on the tiles: on the Hopper passes the persistent kernels take the plain
  * intervals whose middle row walks 192 keys or more: the warp-specialized one for all of them
  * (split P included; two consumer warpgroups for all of them where forced, split rows too,

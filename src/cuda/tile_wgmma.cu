@@ -2252,9 +2252,16 @@ static int padded_takes(const ga_tile_interval_call *c) {
     return tma_takes(a, c->dtype, &maps);
 }
 
+/* D = 32 on the persistent kernels, padded to 64 like the head dims between the kernel sizes,
+ * where they take the call (padded_takes); the cp.async kernel's own D = 32 instance keeps the
+ * rest (short walks, listed keys, BigBird, bitmap tiles, GPUs before sm_90). At D = 64 those
+ * kernels are bound by the softmax's instruction issue, not by the products, so the zero half
+ * of each product costs little. GRAPHATTN_NO_D32_PAD=1: the cp.async kernel for all of D = 32. */
+static bool d32_padded(int64_t D) { return D == 32 && !getenv("GRAPHATTN_NO_D32_PAD"); }
+
 int ga_tile_wgmma_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
-    if (ga_tile_padded_d(c->D) != c->D) return padded_takes(c);
+    if (ga_tile_padded_d(c->D) != c->D || d32_padded(c->D)) return padded_takes(c);
     /* D = 256: plain intervals on the persistent kernels alone (ga_tile_wgmma_run may still
      * decline: short walks, layouts the copy engine cannot describe); listed keys' shared memory
      * and the cp.async kernel's double-buffered tiles do not fit beside their 192 KB of tiles */
@@ -2268,8 +2275,9 @@ ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStrea
     const int split_keys = dt == GA_BF16 ? GA_TILE_SPLIT_KEYS : 0;
     *ran = true;
     /* D = 256, and padded head dims (zero columns up to the kernel's head dim Dk; a.d_cols = D
-     * from ga_tile_args_fill): the persistent kernels alone */
-    const int64_t Dk = ga_tile_padded_d(D);
+     * from ga_tile_args_fill): the persistent kernels alone; D = 32 padded to 64 there too, but
+     * where they decline (*ran false) the caller still has the cp.async kernel's D = 32 */
+    const int64_t Dk = d32_padded(D) ? 64 : ga_tile_padded_d(D);
     if (Dk != D || D == 256) {
         ga_status st = GA_OK;
         if (Dk == 64)
