@@ -1626,18 +1626,18 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
     tile_kernel_reset();
 }
 
-/* Head dims that are multiples of 8 between 32 and 256, other than 64 and 128, run on the
+/* Head dims that are multiples of 8 below 256, other than 32, 64 and 128, run on the
  * persistent Hopper kernels padded with zero columns (the copy engine fills the columns past D,
- * the epilogue writes D of them): D 48 on the 64-column kernels, 80 / 96 / 112 on the 128-column
- * ones, 160 / 192 on the 256-column ones; windows, causal with Nq != Nk, dense with batches and
- * GQA, documents as ranges, output over q, f16 and bf16, with and without lse (the outputs are
- * poisoned first: a padded column written over the next row, or a real one left out, fails),
- * the edges of the range (40: a 64-column box over an 80-byte row; 136; 248), rows padded in
- * memory (B 2: a column past D would land in the next head's), and D 96 merged into a prior
- * state (the epilogue reads the prior output: D columns). A short walk (window:20) and every
- * other kernel pass take the edge engine; on the H200 the TMA kernels must have run the long
- * walks on the Hopper passes (11: the prior's own one-key rows take the edge engine), mma.sync
- * never. */
+ * the epilogue writes D of them): D 8 / 16 / 24 / 48 on the 64-column kernels, 80 / 96 / 112 on
+ * the 128-column ones, 160 / 192 on the 256-column ones; windows, causal with Nq != Nk, dense
+ * with batches and GQA, documents as ranges, output over q, f16 and bf16, with and without lse
+ * (the outputs are poisoned first: a padded column written over the next row, or a real one left
+ * out, fails), the edges of the range (8: a 64-column box over a 16-byte row; 40: over an 80-byte
+ * one; 136; 248), rows padded in memory (B 2: a column past D would land in the next head's), and
+ * D 96 merged into a prior state (the epilogue reads the prior output: D columns). A short walk
+ * (window:20) and every other kernel pass take the edge engine; on the H200 the TMA kernels must
+ * have run the long walks on the Hopper passes (14: the prior's own one-key rows take the edge
+ * engine), mma.sync never. */
 TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
     NEED_GPU();
     const tile_case cases[] = {
@@ -1651,8 +1651,11 @@ TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
         {"window:300", 1500, 1500, 1, 1, 1, 40, GA_BF16, 0},
         {"causal", 1400, 1400, 1, 2, 1, 136, GA_BF16, 0},
         {"window:256", 1200, 1200, 1, 2, 2, 248, GA_F16, 0},
+        {"window:300", 1500, 1500, 1, 2, 1, 16, GA_F16, 0},
+        {"dense", 600, 700, 1, 2, 1, 8, GA_BF16, 0},
+        {"causal", 900, 1000, 1, 1, 1, 24, GA_F16, 0},
     };
-    const long long long_walks = 11; /* the table but window:20 (9), the padded layout, the prior */
+    const long long long_walks = 14; /* the table but window:20 (12), the padded layout, the prior */
     for (int pass = 0; pass < 4; pass++) {
         if (!tile_kernel_select(pass)) continue;
         const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();

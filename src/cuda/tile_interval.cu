@@ -249,8 +249,8 @@ ga_status launch(const TileArgs &a, cudaStream_t stream, char *err, size_t err_s
 
 extern "C" int ga_tile_interval_supported(const ga_tile_interval_call *c) {
     if (c->dtype != GA_BF16 && c->dtype != GA_F16) return 0;
-    /* other head dims that are multiples of 8 between 32 and 256: zero-padded on the persistent
-     * Hopper kernels where they take the call (ga_tile_wgmma_supported checks), else the edge engine */
+    /* other head dims that are multiples of 8 below 256: zero-padded on the persistent Hopper
+     * kernels where they take the call (ga_tile_wgmma_supported checks), else the edge engine */
     const bool padded = ga_tile_padded_d(c->D) != c->D;
     if (!padded && c->D != 32 && c->D != 64 && c->D != 128 && c->D != 256) return 0;
     /* D = 256 needs 165 KB of shared memory per CTA: more than some GPUs give one block (A100:

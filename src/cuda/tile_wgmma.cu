@@ -2235,8 +2235,12 @@ void ga_tile_extra_setup(const ga_tile_interval_call *c, TileArgs *a) {
     a->xpart_ml = (float *)(w + round256(R * D * 4));
 }
 
+/* The kernel head dim a head dim runs at on the persistent kernels, padded with zero columns: the
+ * multiples of 8 below 256 that no kernel has (8 .. 24, 40 .. 56 -> 64; 72 .. 120 -> 128; 136 ..
+ * 248 -> 256); D itself for the rest. D = 32 has the cp.async kernel's own instance and is padded
+ * separately (d32_padded), where the persistent kernels take it. */
 int64_t ga_tile_padded_d(int64_t D) {
-    if (D % 8 != 0 || D <= 32 || D >= 256 || D == 64 || D == 128) return D;
+    if (D % 8 != 0 || D == 32 || D >= 256 || D == 64 || D == 128) return D;
     return D < 64 ? 64 : D < 128 ? 128 : 256;
 }
 
