@@ -1872,7 +1872,8 @@ TEST(fast_division_matches_integer_division) {
  * kernel for every case it takes: D 64 and 128, f16 and bf16, split P included since run 16) on
  * the same cases; on the Hopper machine the TMA kernels must have run for every case, the
  * warp-specialized one for at least the 6 it took before split P moved there (f16 and bf16, GQA,
- * Nq != Nk, output over q, a prior state). */
+ * Nq != Nk, output over q, a prior state). Blocks with Nq > Nk put query tiles without keys
+ * beside tiles with some in one super tile (D 64 bf16 and f16, D 128). */
 TEST(persistent_tma_tiles_match_reference) {
     NEED_GPU();
     const tile_case cases[] = {
@@ -1885,6 +1886,12 @@ TEST(persistent_tma_tiles_match_reference) {
         {"window:300,0", 4000, 3000, 1, 1, 1, 64, GA_BF16, 0},
         {"window:300", 3100, 3000, 2, 4, 2, 64, GA_F16, 1},
         {"window:260,280", 2900, 2900, 2, 4, 1, 64, GA_BF16, 0},
+        /* blocks with Nq > Nk: query tiles whose rows have no keys (their block starts past the
+         * last key) beside tiles that have some, in one super tile (a hang before the empty walk
+         * released its super tile's key tiles) */
+        {"blocks:290", 900, 700, 1, 2, 1, 64, GA_BF16, 0},
+        {"blocks:290", 900, 700, 2, 2, 2, 64, GA_F16, 0},
+        {"blocks:290", 900, 700, 1, 2, 1, 128, GA_F16, 0},
     };
     /* pass 4: pass 3 again with P's row sums on the tensor cores (GRAPHATTN_WS_ROWSUM=1; off by
      * default since run 20a); the process's own setting is restored after */

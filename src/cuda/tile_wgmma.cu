@@ -1345,6 +1345,11 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
             if (!XK) rb_early = row_bounds(a, row0, row1); /* XK: below (registers) */
         }
+        /* A query tile with no keys (blocks with Nq > Nk: rows whose block starts past the last
+         * key) has key_tiles' kb = ke at its first row's lo, which can lie past the super tile's
+         * last tile w.ke: its walk would then wait for tiles the producer never loads (a hang).
+         * Its tiles are none: release the super tile's like a query tile past nq does. */
+        if (mke <= mkb) mkb = mke = w.ke;
         if (!XK && a.iv.kind == GA_TILE_RANGES && cw == 0 && lane < 8 && u0 + gridDim.x < nsup) {
             const int64_t u_next = ordered ? u_ahead : u0 + gridDim.x;
             /* ranges: the next super tile's bounds (this consumer's 64 rows: 4 lines of each
@@ -2280,8 +2285,11 @@ ga_status ga_tile_wgmma_run(const TileArgs &a, int64_t D, ga_dtype dt, cudaStrea
     *ran = true;
     /* D = 256, and padded head dims (zero columns up to the kernel's head dim Dk; a.d_cols = D
      * from ga_tile_args_fill): the persistent kernels alone; D = 32 padded to 64 there too, but
-     * where they decline (*ran false) the caller still has the cp.async kernel's D = 32 */
-    const int64_t Dk = d32_padded(D) ? 64 : ga_tile_padded_d(D);
+     * where they decline (*ran false) the caller still has the cp.async kernel's D = 32 (D = 32
+     * never reaches launch_wgs below, whatever GRAPHATTN_NO_D32_PAD says now: the caller asked
+     * ga_tile_wgmma_supported, which read it, and a D = 128 kernel over 32 columns would read and
+     * write past them) */
+    const int64_t Dk = D == 32 ? 64 : ga_tile_padded_d(D);
     if (Dk != D || D == 256) {
         ga_status st = GA_OK;
         if (Dk == 64)
