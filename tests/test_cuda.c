@@ -1934,8 +1934,9 @@ TEST(persistent_tma_tiles_match_reference) {
  * the default choice: too few query tiles), the cp.async kernel takes them, never the TMA
  * kernel. A walk of 1 or 2 key tiles (blocks:64, blocks:128) and window:20 at D 128 (where the
  * middle row needs 192 keys) stay on the cp.async kernel on both passes. On the warp-specialized
- * kernel the windows' key tiles start 20, 1, 60 and 10 keys early (ws_key_shift; the first tile
- * before key 0, its rows the copy engine's zeros, masked). All against the fp64
+ * kernel the key tiles of window:20 and window:1,40 start 20 and 1 keys early, and 10 with
+ * Nk = Nq + 10 (ws_key_shift; the first tile before key 0, its rows the copy engine's zeros,
+ * masked); window:60's would save no tile (3 either way) and do not move. All against the fp64
  * reference; on the Hopper machine (GA_EXPECT_WGMMA=1) the persistent kernels' launches must be
  * as listed, and the Hopper kernels must be there (the launches are not checked where the
  * process started with GRAPHATTN_WS set: bench/ws_ab.sh's runs with 3 consumers forced). */

@@ -1975,10 +1975,19 @@ static bool ws_parts(const TileArgs &a, int D, int64_t *p, int64_t *e) {
  * keys its tiles start early by so that every query tile's walk starts on a tile's edge (lo(q0) =
  * q0 + lo_off, q0 a multiple of 64). A walk of 64 + L + R keys then spans ceil((64 + L + R) / 64)
  * tiles, one fewer than on tiles at multiples of 64 where L mod 64 is 1..32 (window:16 and :32:
- * 2 tiles per query tile instead of 3; window 513, L = 256: no shift). 0 for the other kinds. */
+ * 2 tiles per query tile instead of 3; window 513, L = 256: no shift). 0 for the other kinds,
+ * and where the shift saves the middle query tile no tile: rows whose lo falls before key 0
+ * walk from key 0 either way, and there the shift can add one (window:4095,0 over 8192 rows:
+ * 65 tiles either way in the middle, one more for each of the first half's query tiles). */
 static int ws_key_shift(const TileArgs &a) {
     if (getenv("GRAPHATTN_NO_KSH") || !a.iv.affine || a.iv.kind != GA_TILE_WINDOW) return 0;
-    return (int)(((-a.iv.lo_off) % BK + BK) % BK);
+    const int ksh = (int)(((-a.iv.lo_off) % BK + BK) % BK);
+    if (ksh == 0) return 0;
+    const int64_t r0 = a.nq / 2 / 64 * 64, r1 = min(r0 + 63, a.nq - 1);
+    int64_t kb, ke, kbs, kes;
+    key_tiles(a, r0, r1, kb, ke);
+    key_tiles(a, r0, r1, kbs, kes, ksh);
+    return kes - kbs < ke - kb ? ksh : 0;
 }
 
 /* The persistent TMA kernel, when tma_takes (true, its status in *st); else false and nothing
