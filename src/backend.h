@@ -91,6 +91,10 @@ long long ga_cuda_testing_ws_ordered_calls(void);
  * the host: *q = n / d by its multiply-high and shift (n < 2^31, 1 <= d < 2^31). 1 when the
  * build has CUDA, else 0 (*q untouched). */
 int ga_cuda_testing_fastdiv(uint32_t n, uint32_t d, uint32_t *q);
+/* The warp-specialized kernel's key-tile shift (ws_key_shift) for a window of `left` and `right`
+ * keys over nq x nk at D = 64, into *shift; host code, no GPU needed. 1 when the build has CUDA,
+ * else 0 (*shift untouched). */
+int ga_cuda_testing_window_key_shift(int64_t left, int64_t right, int64_t nq, int64_t nk, int *shift);
 /* How many forward calls ran a component on the mma.sync tile kernel (tile_interval.cu); 0 without CUDA. */
 long long ga_cuda_testing_mma_tile_calls(void);
 /* How many forward calls ran an explicit first component with interval rows as ranges on the

@@ -1816,6 +1816,40 @@ TEST(head_dim_256_runs_on_the_tiles_and_matches_reference) {
     tile_kernel_reset();
 }
 
+/* A window's key tiles on the D = 64 warp-specialized kernel start -lo_off mod 64 keys early
+ * (lo_off = Nk - Nq - left: rows bottom-right aligned) where that saves the middle query tile a
+ * key tile, and not at all where it does not: window:16 / :32 / :144 save one (3 -> 2, 7 -> 6;
+ * bench/RESULTS.md run 26a), window:48 / :60 / :100 do not (3, 3 and 5 tiles either way), window
+ * 513 and window:64 are on tile edges already, and the one-sided windows whose middle rows reach
+ * past key 0 (window:4095,0 over 8192) or that span as many tiles either way (window:32,0,
+ * window:300,0) take none; with Nk != Nq the shift follows the alignment (window:20 with Nk =
+ * Nq + 10: 10; with Nq 900 > Nk 700: 28). GRAPHATTN_NO_KSH=1: none. Host code (ws_key_shift):
+ * runs without a GPU. */
+TEST(window_key_tiles_shift_only_where_a_tile_is_saved) {
+    int k = -1;
+    if (!ga_cuda_testing_window_key_shift(16, 16, 4096, 4096, &k)) TEST_SKIP("built without CUDA");
+    static const struct { int64_t left, right, nq, nk; int want; } cases[] = {
+        {16, 16, 1 << 22, 1 << 22, 16},   {32, 32, 1 << 22, 1 << 22, 32},   {144, 144, 1 << 22, 1 << 22, 16},
+        {48, 48, 1 << 22, 1 << 22, 0},    {100, 100, 1 << 22, 1 << 22, 0},  {60, 60, 13000, 13000, 0},
+        {256, 256, 1 << 20, 1 << 20, 0},  {64, 64, 1 << 20, 1 << 20, 0},    {20, 20, 13000, 13010, 10},
+        {1, 40, 3000, 3000, 1},           {4095, 0, 8192, 8192, 0},         {20, 20, 700, 700, 20},
+        {32, 0, 4096, 4096, 0},           {300, 0, 4000, 4000, 0},          {20, 20, 900, 700, 28},
+    };
+    const env_saved ksh_env = env_save("GRAPHATTN_NO_KSH");
+    unsetenv("GRAPHATTN_NO_KSH");
+    for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+        ga_cuda_testing_window_key_shift(cases[i].left, cases[i].right, cases[i].nq, cases[i].nk, &k);
+        if (k != cases[i].want)
+            ga_test_fail(__FILE__, __LINE__, "window:%lld,%lld over %lld x %lld: shift %d, expected %d",
+                         (long long)cases[i].left, (long long)cases[i].right, (long long)cases[i].nq,
+                         (long long)cases[i].nk, k, cases[i].want);
+    }
+    setenv("GRAPHATTN_NO_KSH", "1", 1);
+    ga_cuda_testing_window_key_shift(16, 16, 1 << 22, 1 << 22, &k);
+    if (k != 0) ga_test_fail(__FILE__, __LINE__, "GRAPHATTN_NO_KSH=1: shift %d, expected 0", k);
+    env_restore(&ksh_env);
+}
+
 /* The warp-specialized kernel splits its work items by launch-fixed divisors with a multiply-high
  * and a shift (FastDiv): the quotient must equal n / d for every dividend below 2^31, so the
  * divisors here include 1, powers of two and their neighbours up to 2^31 - 1, and the dividends

@@ -34,6 +34,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include <type_traits>
 
@@ -2334,6 +2335,21 @@ extern "C" void ga_cuda_testing_ws_ranges_parts_last(long long *first, long long
 extern "C" void ga_cuda_testing_ws_parts_last(long long *p, long long *e) {
     *p = __atomic_load_n(&g_ws_parts_p, __ATOMIC_RELAXED);
     *e = __atomic_load_n(&g_ws_parts_e, __ATOMIC_RELAXED);
+}
+extern "C" int ga_cuda_testing_window_key_shift(int64_t left, int64_t right, int64_t nq, int64_t nk, int *shift) {
+    ga_tile_interval_call c;
+    memset(&c, 0, sizeof c);
+    c.kind = GA_TILE_WINDOW;
+    c.p0 = left;
+    c.p1 = right;
+    c.nq = nq;
+    c.nk = nk;
+    c.B = c.H = c.Hkv = 1;
+    c.D = 64;
+    TileArgs a;
+    ga_tile_args_fill(&c, &a);
+    *shift = ws_key_shift(a);
+    return 1;
 }
 extern "C" int ga_cuda_testing_fastdiv(uint32_t n, uint32_t d, uint32_t *q) {
     ga_tile::FastDiv f;

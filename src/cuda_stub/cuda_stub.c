@@ -68,6 +68,14 @@ int ga_cuda_testing_fastdiv(uint32_t n, uint32_t d, uint32_t *q) {
     (void)q;
     return 0;
 }
+int ga_cuda_testing_window_key_shift(int64_t left, int64_t right, int64_t nq, int64_t nk, int *shift) {
+    (void)left;
+    (void)right;
+    (void)nq;
+    (void)nk;
+    (void)shift;
+    return 0;
+}
 long long ga_cuda_testing_extra_tile_calls(void) { return 0; }
 long long ga_cuda_testing_bigbird_tile_calls(void) { return 0; }
 long long ga_cuda_testing_tma_tile_calls(void) { return 0; }
