@@ -1910,11 +1910,11 @@ bool launch_ws_ranges_parts(const TileArgs &a, const TmaMaps &maps, int sms, cud
 
 /* The key tiles that the middle 64-row query tile walks, for the plain intervals (window, causal,
  * dense, blocks: bounds that never fall along the rows, so its first row's lo and its last row's hi
- * bound them, as key_tiles takes them). */
-static int64_t mid_tile_walk(const TileArgs &a) {
+ * bound them, as key_tiles takes them), on tiles shifted ksh keys early (key_tiles). */
+static int64_t mid_tile_walk(const TileArgs &a, int ksh = 0) {
     const int64_t r0 = a.nq / 2 / 64 * 64;
     int64_t kb, ke;
-    key_tiles(a, r0, min(r0 + 63, a.nq - 1), kb, ke);
+    key_tiles(a, r0, min(r0 + 63, a.nq - 1), kb, ke, ksh);
     return ke - kb;
 }
 
@@ -1983,12 +1983,7 @@ static bool ws_parts(const TileArgs &a, int D, int64_t *p, int64_t *e) {
 static int ws_key_shift(const TileArgs &a) {
     if (getenv("GRAPHATTN_NO_KSH") || !a.iv.affine || a.iv.kind != GA_TILE_WINDOW) return 0;
     const int ksh = (int)(((-a.iv.lo_off) % BK + BK) % BK);
-    if (ksh == 0) return 0;
-    const int64_t r0 = a.nq / 2 / 64 * 64, r1 = min(r0 + 63, a.nq - 1);
-    int64_t kb, ke, kbs, kes;
-    key_tiles(a, r0, r1, kb, ke);
-    key_tiles(a, r0, r1, kbs, kes, ksh);
-    return kes - kbs < ke - kb ? ksh : 0;
+    return ksh != 0 && mid_tile_walk(a, ksh) < mid_tile_walk(a) ? ksh : 0;
 }
 
 /* The persistent TMA kernel, when tma_takes (true, its status in *st); else false and nothing
