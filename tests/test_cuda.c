@@ -1293,6 +1293,22 @@ static void run_tile_cases(const char *label, int pass, const tile_case *cases, 
     for (size_t i = 0; i < n; i++) run_tile_case(label, pass, &cases[i], i, seed0);
 }
 
+/* window:300 over 1800 rows at head dim D with rows padded in memory, two batches, two heads
+ * sharing one KV head: a column written past D would land in the next head's */
+static void run_padded_layout_d(const char *label, int pass, int64_t D, uint64_t seed) {
+    ga_graph *g = ga_test_parse("window:300");
+    char name[160];
+    snprintf(name, sizeof name, "%s (%s): window:300 D=%lld padded layout B=2", label, tile_kernel_name(pass), (long long)D);
+    case_cfg c = base_case(name, g, 1800, D, GA_BF16);
+    c.B = 2;
+    c.H = 2;
+    c.Hkv = 1;
+    c.layout = LAYOUT_PADDED;
+    c.seed = seed;
+    run_case(&c);
+    ga_graph_destroy(g);
+}
+
 /* `spec` over N x N merged into a prior state: the prior is an explicit graph of the keys
  * r + offset of rows r >= first_row that `spec` does not hold; the reference is both in one. */
 static void run_after_prior_d(const char *label, int pass, const char *spec, int64_t N, int64_t first_row, int64_t offset,
@@ -1660,19 +1676,7 @@ TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
         if (!tile_kernel_select(pass)) continue;
         const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
         run_tile_cases("padded D", pass, cases, sizeof cases / sizeof *cases, 7300);
-        { /* rows padded in memory, two batches */
-            ga_graph *g = ga_test_parse("window:300");
-            char name[160];
-            snprintf(name, sizeof name, "padded D (%s): window:300 D=96 padded layout B=2", tile_kernel_name(pass));
-            case_cfg c = base_case(name, g, 1800, 96, GA_BF16);
-            c.B = 2;
-            c.H = 2;
-            c.Hkv = 1;
-            c.layout = LAYOUT_PADDED;
-            c.seed = 7350;
-            run_case(&c);
-            ga_graph_destroy(g);
-        }
+        run_padded_layout_d("padded D", pass, 96, 7350);
         run_after_prior_d("padded D", pass, "window:300", 2000, 3, 400, 96);
         const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, mma = ga_cuda_testing_mma_tile_calls() - mma_before;
         printf("padded D: TMA calls (%s): %lld, mma.sync calls: %lld\n", tile_kernel_name(pass), tma, mma);
@@ -1716,19 +1720,7 @@ TEST(head_dim_32_runs_padded_on_the_persistent_kernels_and_matches_reference) {
         const char *label = pass == 4 ? "D 32 (GRAPHATTN_NO_D32_PAD=1)" : "D 32";
         const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
         run_tile_cases(label, pass % 4, cases, sizeof cases / sizeof *cases, 7600);
-        { /* rows padded in memory, two batches */
-            ga_graph *g = ga_test_parse("window:300");
-            char name[160];
-            snprintf(name, sizeof name, "%s (%s): window:300 padded layout B=2", label, tile_kernel_name(pass % 4));
-            case_cfg c = base_case(name, g, 1800, 32, GA_BF16);
-            c.B = 2;
-            c.H = 2;
-            c.Hkv = 1;
-            c.layout = LAYOUT_PADDED;
-            c.seed = 7650;
-            run_case(&c);
-            ga_graph_destroy(g);
-        }
+        run_padded_layout_d(label, pass % 4, 32, 7650);
         const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, mma = ga_cuda_testing_mma_tile_calls() - mma_before;
         /* after the counts: the prior's own call (rows of one key, as ranges or bitmap tiles)
          * takes a kernel of its own choosing */
