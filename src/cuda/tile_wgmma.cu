@@ -1922,6 +1922,28 @@ static int64_t mid_tile_walk(const TileArgs &a, int ksh = 0) {
  * for their walks outside tma_takes' key-tile rule at D = 64 */
 static bool long_rows(const TileArgs &a) { return a.iv.mid_keys() >= 3 * BK; }
 
+/* The warp-specialized kernel's key-tile shift at D = 64 (TileArgs::ksh): for a window, the
+ * keys its tiles start early by so that every query tile's walk starts on a tile's edge (lo(q0) =
+ * q0 + lo_off, q0 a multiple of 64). A walk of 64 + L + R keys then spans ceil((64 + L + R) / 64)
+ * tiles, one fewer than on tiles at multiples of 64 where L mod 64 is 1..32 (window:16 and :32:
+ * 2 tiles per query tile instead of 3; window 513, L = 256: no shift). 0 for the other kinds,
+ * and where the shift saves the middle query tile no tile: rows whose lo falls before key 0
+ * walk from key 0 either way, and there the shift can add one (window:4095,0 over 8192 rows:
+ * 65 tiles either way in the middle, one more for each of the first half's query tiles). */
+static int ws_key_shift(const TileArgs &a) {
+    if (getenv("GRAPHATTN_NO_KSH") || !a.iv.affine || a.iv.kind != GA_TILE_WINDOW) return 0;
+    const int ksh = (int)(((-a.iv.lo_off) % BK + BK) % BK);
+    return ksh != 0 && mid_tile_walk(a, ksh) < mid_tile_walk(a) ? ksh : 0;
+}
+
+/* A head dim with no tile kernel of its own (8-24, 40-56, 72-120, 136-248: ga_tile_padded_d):
+ * these kernels pad it, or the edge engine runs it */
+static bool padded_only(const TileArgs &a) { return ga_tile_padded_d(a.d_cols) != a.d_cols; }
+
+/* GRAPHATTN_OLD_WALKS=1: the walk rules before run 27 (padded head dims and D 32 on the 3-tile
+ * rule of the middle row's keys; for A/B runs) */
+static bool old_walks() { return getenv("GRAPHATTN_OLD_WALKS") != nullptr; }
+
 /* Whether the persistent kernels take these query tiles, their tensor maps then in *maps:
  * GRAPHATTN_NO_TMA unset, walks long enough, and Q, K and V described by the copy engine. Short
  * walks (under 3 key tiles per query tile in the middle of the sequence) ran faster on the
@@ -1932,14 +1954,25 @@ static bool long_rows(const TileArgs &a) { return a.iv.mid_keys() >= 3 * BK; }
  * 2^22 10-13% faster than on the cp.async kernel, while blocks:64 and :128 (1 and 2 key tiles per
  * query tile) were 11-13% slower there and keep it (bench/RESULTS.md runs 24e, 25a); where the
  * warp-specialized kernel does not run such a walk (too little work, listed keys), launch_tma
- * hands it back to the cp.async kernel. Ranges, D = 128 / 256 and padded head dims keep the
- * 3-tile rule on the middle row's keys (not measured).
+ * hands it back to the cp.async kernel; D = 32 (padded to 64 here) takes those of them that the
+ * key-tile shift walks in 2 tiles (run 27). Ranges
+ * and D = 128 / 256 keep the 3-tile rule on the middle row's keys (not measured). A head dim
+ * that only these kernels pad (padded_only) takes any walk: the edge engine, its other choice,
+ * is 10-50x slower (bench/RESULTS.md run 17a); launch_tma never hands it back.
  * The maps span the real head dim (a.d_cols: D, or less where padded): the copy engine fills the
  * columns past it with zeros. launch_tma, and padded_takes before the tiles are chosen. */
 static bool tma_takes(const TileArgs &a, ga_dtype dt, TmaMaps *maps) {
     if (getenv("GRAPHATTN_NO_TMA")) return false;
-    const bool walk = a.d_cols == 64 && ga_tile_kind_is_interval(a.iv.kind) ? mid_tile_walk(a) >= 3 : long_rows(a);
-    if (!walk) return false;
+    if (!padded_only(a) || old_walks()) {
+        const bool plain = ga_tile_kind_is_interval(a.iv.kind);
+        bool walk = plain && a.d_cols == 64 ? mid_tile_walk(a) >= 3 : long_rows(a);
+        /* D 32 (padded to 64 here): also the short walks that the key-tile shift brings down to 2
+         * tiles (window:8 to :32 at 2^22 1.17 -> 0.93 ms); not those it leaves at 3 (window:40
+         * / :48 2% and window:64 5-6% slower than on the cp.async kernel's D 32 instance; run 27) */
+        if (!walk && plain && a.d_cols == 32 && !old_walks())
+            walk = mid_tile_walk(a) >= 3 && mid_tile_walk(a, ws_key_shift(a)) <= 2;
+        if (!walk) return false;
+    }
     return tma_map(&maps->q, &maps->perm_q, a.q, dt, a.d_cols, a.nq, a.H, a.B, a.sq) &&
            tma_map(&maps->k, &maps->perm_k, a.k, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sk) &&
            tma_map(&maps->v, &maps->perm_v, a.v, dt, a.d_cols, a.nk, a.Hkv, a.B, a.sv);
@@ -1970,20 +2003,6 @@ static bool ws_parts(const TileArgs &a, int D, int64_t *p, int64_t *e) {
     *p = lo;
     *e = hi;
     return 2 * (hi - lo) >= nt;
-}
-
-/* The warp-specialized kernel's key-tile shift at D = 64 (TileArgs::ksh): for a window, the
- * keys its tiles start early by so that every query tile's walk starts on a tile's edge (lo(q0) =
- * q0 + lo_off, q0 a multiple of 64). A walk of 64 + L + R keys then spans ceil((64 + L + R) / 64)
- * tiles, one fewer than on tiles at multiples of 64 where L mod 64 is 1..32 (window:16 and :32:
- * 2 tiles per query tile instead of 3; window 513, L = 256: no shift). 0 for the other kinds,
- * and where the shift saves the middle query tile no tile: rows whose lo falls before key 0
- * walk from key 0 either way, and there the shift can add one (window:4095,0 over 8192 rows:
- * 65 tiles either way in the middle, one more for each of the first half's query tiles). */
-static int ws_key_shift(const TileArgs &a) {
-    if (getenv("GRAPHATTN_NO_KSH") || !a.iv.affine || a.iv.kind != GA_TILE_WINDOW) return 0;
-    const int ksh = (int)(((-a.iv.lo_off) % BK + BK) % BK);
-    return ksh != 0 && mid_tile_walk(a, ksh) < mid_tile_walk(a) ? ksh : 0;
 }
 
 /* The persistent TMA kernel, when tma_takes (true, its status in *st); else false and nothing
@@ -2028,7 +2047,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
          * persistent only on the warp-specialized kernel, measured there (run 25a); the TMA
          * kernel ran such walks slower than the cp.async one (run 5), which takes them instead
          * (nothing launched: the caller runs it) */
-        if (!long_rows(a)) return false;
+        if (!long_rows(a) && !padded_only(a)) return false;
     }
     /* D = 256: the warp-specialized kernel (GRAPHATTN_WS=0: the TMA kernel). No CTA barrier per key
      * tile and no copies issued from a consumer warp (H200, window 513, one consumer: 2^20 2.19 ->
