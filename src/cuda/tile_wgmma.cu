@@ -1127,9 +1127,11 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     constexpr uint32_t QBYTES = 64 * D * 2, KVBYTES = BK * D * 2;
     extern __shared__ __align__(1024) unsigned char smem_raw[];
     /* the aligned base, opaque to the compiler: it then holds it in a register instead of
-     * forming it again on every key tile (S2R of the CTA's cluster id and four more) */
+     * forming it again on every key tile (S2R of the CTA's cluster id and four more; window and
+     * dense D 128 1.4-3% faster, run 24a). Not at D = 256, where the register it holds cost
+     * causal H 8 at 2^15 4-6% (7.48 -> 7.81-7.97 ms, bisected in run 27) */
     uint32_t sQ = (smem_addr(smem_raw) + 1023u) & ~1023u; /* [NC][QB] */
-    asm volatile("" : "+r"(sQ));
+    if constexpr (D != 256) asm volatile("" : "+r"(sQ));
     const uint32_t sK = sQ + QB * NC * QBYTES, sV = sK + ST * KVBYTES;
     const int xsub = XK ? (a.nx_keys + 15) / 16 : 0; /* XK: the listed keys, sub-tiles of 16 rows */
     const uint32_t sXK = sV + ST * KVBYTES, sXV = sXK + xsub * 16 * D * 2;
