@@ -161,6 +161,8 @@ typedef struct case_cfg {
     int caller_workspace; /* query the size and pass a workspace of exactly that size */
     void *stream;
     uint64_t seed;
+    long long *graph_tma_calls; /* where set: the TMA tile calls of the call over `graph` alone
+                                 * (not the prior's own) */
 } case_cfg;
 
 static double default_tol(ga_dtype dt) { return dt == GA_F32 ? 1e-4 : 1e-2; }
@@ -228,7 +230,9 @@ static int run_case(const case_cfg *c) {
         CK(ga_attention_workspace_size(c->graph, &q.t, &k.t, &v.t, &opt, &wsb));
         if (wsb) CK(ga_cuda_testing_malloc(&ws, wsb));
     }
+    const long long tma_before = ga_cuda_testing_tma_tile_calls();
     CK(ga_attention_forward(c->graph, &q.t, &k.t, &v.t, &out_t, want_lse ? &lse_t : NULL, &opt, ws, wsb));
+    if (c->graph_tma_calls) *c->graph_tma_calls = ga_cuda_testing_tma_tile_calls() - tma_before;
     if (c->stream) CK(ga_cuda_testing_stream_sync(c->stream));
     CK(ga_cuda_testing_sync());
     dtensor *res = c->in_place ? &q : &o;
@@ -1312,7 +1316,7 @@ static void run_padded_layout_d(const char *label, int pass, int64_t D, uint64_t
 /* `spec` over N x N merged into a prior state: the prior is an explicit graph of the keys
  * r + offset of rows r >= first_row that `spec` does not hold; the reference is both in one. */
 static void run_after_prior_d(const char *label, int pass, const char *spec, int64_t N, int64_t first_row, int64_t offset,
-                              int64_t D) {
+                              int64_t D, long long *merge_tma_calls) {
     ga_graph *g = ga_test_parse(spec), *all = ga_test_parse(spec), *prior = NULL;
     int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)N * 8), e = 0;
     if (!g || !all || !ptr || !col) {
@@ -1338,13 +1342,14 @@ static void run_after_prior_d(const char *label, int pass, const char *spec, int
     c.accumulate = 1;
     c.prior = prior;
     c.reference = all;
+    c.graph_tma_calls = merge_tma_calls;
     run_case(&c);
 done:
     free(ptr), free(col);
     ga_graph_destroy(g), ga_graph_destroy(all), ga_graph_destroy(prior);
 }
 static void run_after_prior(const char *label, int pass, const char *spec, int64_t N, int64_t first_row, int64_t offset) {
-    run_after_prior_d(label, pass, spec, N, first_row, offset, 64);
+    run_after_prior_d(label, pass, spec, N, first_row, offset, 64, NULL);
 }
 
 /* After the cases of one kernel: the Hopper kernel's path for them ran `ran` times; it must not
@@ -1654,8 +1659,9 @@ TEST(bigbird_runs_on_the_tiles_and_matches_reference) {
  * walks, which run padded too (the edge engine is their other choice): window:20 at D 96 and at
  * D 200 (batches, GQA, Nq > Nk: rows without keys), blocks:64 at D 48 with Nq > Nk (query tiles
  * without keys), the one-sided window:3,1 at D 16 with Nq < Nk. Every other kernel pass takes the edge engine; on the H200 the TMA
- * kernels must have run every call but the prior's own, one launch each, on the Hopper passes,
- * mma.sync never. */
+ * kernels must have run every call, one launch each, on the Hopper passes (the merge counted by
+ * itself: the prior's own call, an explicit graph of one key per row, is not counted), and
+ * mma.sync never (the prior's own call included). */
 TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
     NEED_GPU();
     const tile_case cases[] = {
@@ -1677,15 +1683,18 @@ TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
         {"window:3,1", 800, 900, 1, 1, 1, 16, GA_F16, 0},
         {"window:20", 900, 700, 2, 2, 1, 200, GA_BF16, 0},
     };
-    const long long walks = (long long)(sizeof cases / sizeof *cases) + 1; /* the table and the layout */
+    const long long walks = (long long)(sizeof cases / sizeof *cases) + 2; /* the table, the layout, the merge */
     for (int pass = 0; pass < 4; pass++) {
         if (!tile_kernel_select(pass)) continue;
         const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
         run_tile_cases("padded D", pass, cases, sizeof cases / sizeof *cases, 7300);
         run_padded_layout_d("padded D", pass, 96, 7350);
-        const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, mma = ga_cuda_testing_mma_tile_calls() - mma_before;
-        /* after the counts: the prior's own call (rows of one key) picks its kernel */
-        run_after_prior_d("padded D", pass, "window:300", 2000, 3, 400, 96);
+        long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, merge_tma = -1;
+        /* the merge into a prior state counted alone: the prior's own call (rows of one key, an
+         * explicit graph) picks its kernel */
+        run_after_prior_d("padded D", pass, "window:300", 2000, 3, 400, 96, &merge_tma);
+        tma += merge_tma;
+        const long long mma = ga_cuda_testing_mma_tile_calls() - mma_before; /* the prior's own call too */
         printf("padded D: TMA calls (%s): %lld, mma.sync calls: %lld\n", tile_kernel_name(pass), tma, mma);
         if (mma != 0) ga_test_fail(__FILE__, __LINE__, "%s: a padded head dim ran on mma.sync (%lld calls)", tile_kernel_name(pass), mma);
         /* the Hopper passes (the TMA kernel, or the warp-specialized one forced) take every call,
@@ -1735,7 +1744,7 @@ TEST(head_dim_32_runs_padded_on_the_persistent_kernels_and_matches_reference) {
         const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, mma = ga_cuda_testing_mma_tile_calls() - mma_before;
         /* after the counts: the prior's own call (rows of one key, as ranges or bitmap tiles)
          * takes a kernel of its own choosing */
-        run_after_prior_d(label, pass % 4, "window:300", 2000, 3, 400, 32);
+        run_after_prior_d(label, pass % 4, "window:300", 2000, 3, 400, 32, NULL);
         unsetenv("GRAPHATTN_NO_D32_PAD");
         printf("%s: TMA calls (%s): %lld, mma.sync calls: %lld\n", label, tile_kernel_name(pass % 4), tma, mma);
         const int hopper = (pass == 0 || pass == 3) && ga_cuda_testing_wgmma_available();
@@ -2133,7 +2142,7 @@ TEST(ranges_split_rows_run_in_parts_and_match_reference) {
             const char *what = i < n ? cases[i].t.spec : "causal_documents:0,2000 after a prior state";
             const long long before = ga_cuda_testing_ws_ranges_parts_calls(), ord0 = ga_cuda_testing_ws_ordered_calls();
             if (i < n) run_tile_case(label, 3, &cases[i].t, i, 7600 + 10 * (uint64_t)m);
-            else run_after_prior_d(label, 3, "causal_documents:0,2000", 3000, 3, 400, 64);
+            else run_after_prior_d(label, 3, "causal_documents:0,2000", 3000, 3, 400, 64, NULL);
             const long long ran = ga_cuda_testing_ws_ranges_parts_calls() - before, ord = ga_cuda_testing_ws_ordered_calls() - ord0;
             long long first = -1, count = -1;
             ga_cuda_testing_ws_ranges_parts_last(&first, &count);

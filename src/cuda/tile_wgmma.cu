@@ -2048,7 +2048,8 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
         /* a walk that tma_takes let in by its key tiles alone (under 192 keys in the middle row):
          * persistent only on the warp-specialized kernel, measured there (run 25a); the TMA
          * kernel ran such walks slower than the cp.async one (run 5), which takes them instead
-         * (nothing launched: the caller runs it) */
+         * (nothing launched: the caller runs it). Not a padded-only head dim, which has no
+         * cp.async instance: the TMA kernel runs its short walks (run 27) */
         if (!long_rows(a) && !padded_only(a)) return false;
     }
     /* D = 256: the warp-specialized kernel (GRAPHATTN_WS=0: the TMA kernel). No CTA barrier per key
