@@ -26,10 +26,12 @@ without the host's cost; random's edge-engine part is not captured).
               (at D = 64, Q/O, K and V alone need 154.6 GB: more than the H200's 143.8 GB)
   narrow      window:16 and window:64 (33 and 129 keys) at N = 2^22: short walks and split P
               peers: FA2 window (bench/narrow_window.py runs more widths)
+  narrow-d    window:16 at D = 32 and window:20 at D = 96 (padded to 128), N = 2^22: short walks at the
+              head dims that run padded (bench/RESULTS.md run 27)   peers: FA2 window
   documents, documents-causal  documents of 512-4096 tokens packed in N = 2^18, each token attending
               its own document (causal: up to itself), as an explicit CSR   peers: FA2 varlen
               (cu_seqlens), Flex (document mask_mod)
-(dense, causal, window-h16, window-h16-bhnd, causal-d256, window-d256, window-d96, longest, narrow and the documents are not in the
+(dense, causal, window-h16, window-h16-bhnd, causal-d256, window-d256, window-d96, longest, narrow, narrow-d and the documents are not in the
 default --cases list: name them.)
 Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
 reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes
@@ -457,21 +459,22 @@ def case_window(args, N, heads=1, dim=None, name=None, peers_too=True, heads_maj
         torch.cuda.empty_cache()
 
 
-def case_narrow(args, N, windows=(16, 64), system="graphattn"):
-    """Narrow windows (|i - j| <= W, middle rows under 192 keys: the cp.async kernel's walks, and
-    split P below 256 keys) beside FA2's window kernel; bench/narrow_window.py runs more of them
-    (bench/RESULTS.md runs 24d-24e)."""
-    q, k, v = qkv(N)
-    for W in windows:
-        g = ga.Graph("window:%d" % W)
-        edges = peers.window_edges(N, W, W)
-        ref = reference(g, N, q, k, v, sample_rows(N), keys_of=window_keys(N, W))
-        case = "window:%d" % W
-        if args.peers:
-            run_peer(case, "fa2_window", N, edges, lambda W=W: peers.fa2_window(q, k, v, W, W), ref)
-        run_graphattn(case, g, N, q, k, v, edges, ref, system=system)
-        del g
-    del q, k, v
+def case_narrow(args, N, windows=(16, 64), system="graphattn", dim=None):
+    """Narrow windows (|i - j| <= W, middle rows under 192 keys: short walks, and split P below
+    256 keys) beside FA2's window kernel; bench/narrow_window.py runs more of them (bench/RESULTS.md
+    runs 24d-24e). dim: another head dim (case names then say it: window:16 D32)."""
+    with heads_and_dim(H, dim or D):
+        q, k, v = qkv(N)
+        for W in windows:
+            g = ga.Graph("window:%d" % W)
+            edges = peers.window_edges(N, W, W)
+            ref = reference(g, N, q, k, v, sample_rows(N), keys_of=window_keys(N, W))
+            case = "window:%d" % W + (" D%d" % dim if dim else "")
+            if args.peers:
+                run_peer(case, "fa2_window", N, edges, lambda W=W: peers.fa2_window(q, k, v, W, W), ref)
+            run_graphattn(case, g, N, q, k, v, edges, ref, system=system)
+            del g
+        del q, k, v
     torch.cuda.empty_cache()
 
 
@@ -714,6 +717,9 @@ def main():
             case_csr(args, 1 << 20)
         elif c == "narrow":
             case_narrow(args, 1 << 22)
+        elif c == "narrow-d":
+            case_narrow(args, 1 << 22, windows=(16,), dim=32)
+            case_narrow(args, 1 << 22, windows=(20,), dim=96)
         elif c == "longformer":
             for n in parse(args.longformer_log2n):
                 case_longformer(args, 1 << n)
