@@ -9,6 +9,7 @@
 # committed). Run: timeout 400 bash bench/d256_order.sh
 set -u
 cd "$(dirname "$0")/.."
+. bench/ab_lib.sh
 cfg="-DCMAKE_BUILD_TYPE=Release -DGRAPHATTN_CUDA=ON"
 [ -f build-tgz/88a4408.tgz ] || { echo "build-tgz/88a4408.tgz missing (git archive -o build-tgz/88a4408.tgz 88a4408)"; exit 1; }
 rm -rf build-o && mkdir -p build-o/88a4408 && tar -xzf build-tgz/88a4408.tgz -C build-o/88a4408
@@ -17,8 +18,7 @@ rm -rf build-o && mkdir -p build-o/88a4408 && tar -xzf build-tgz/88a4408.tgz -C 
 wait
 T=build-gpu/tools/graphattn O=build-o/88a4408/build-gpu/tools/graphattn
 [ -x $T ] && [ -x $O ] || { tail -20 /tmp/b-this.log /tmp/b-old.log; exit 1; }
-row() { timeout 60 $2 bench --graph causal --n 2^15 --heads 8 --dim 256 --dtype bf16 --repeats 10 --device cuda 2>/dev/null |
-  grep -E "^ +[0-9]" | sed "s/^/$1 /"; }
+row() { G=$2 ab_bench "$1" --graph causal --n 2^15 --heads 8 --dim 256 --dtype bf16 --repeats 10; }
 echo "columns: tree, N, edges, median ms, fastest ms, TFLOP/s, ns/edge, host MB, device MB"
 for r in 1 2 3 4; do
   sleep 5

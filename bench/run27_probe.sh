@@ -12,6 +12,7 @@
 # Needs build-tgz/<sha>.tgz (git archive of each commit; carried, not committed).
 set -u
 cd "$(dirname "$0")/.."
+. bench/ab_lib.sh
 cfg="-DCMAKE_BUILD_TYPE=Release -DGRAPHATTN_CUDA=ON"
 shas="289803e 88a4408 1e35e0e"
 rm -rf build-p build-o && mkdir -p build-p build-o
@@ -26,8 +27,7 @@ for d in build-p $(for s in $shas; do echo build-o/$s; done); do
   [ -x $d/build-gpu/tools/graphattn ] || { echo "build failed: $d"; tail -20 $d.log; exit 1; }
 done
 P=build-p/build-gpu/tools/graphattn
-row() { local l=$1 g=$2; shift 2; timeout 60 $g bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"; }
-d256() { row "$1" "$2" --graph causal --n 2^15 --heads 8 --dim 256 --dtype bf16 --repeats 10; }
+d256() { G=$2 ab_bench "$1" --graph causal --n 2^15 --heads 8 --dim 256 --dtype bf16 --repeats 10; }
 for r in 1 2; do
   echo "== causal D256 H8 2^15 bf16, round $r (label, N, edges, median ms, fastest ms, TFLOP/s, ...)"
   for s in $shas; do d256 "$s      " build-o/$s/build-gpu/tools/graphattn; done
@@ -37,7 +37,7 @@ done
 for r in 1 2; do
   echo "== D32 windows at 2^22 bf16, round $r: padwalk, then GRAPHATTN_OLD_WALKS=1"
   for w in 8 16 20 32 40 48 64 96 128; do
-    row "window:$w new" $P --graph window:$w --n 2^22 --dim 32 --dtype bf16 --repeats 10
-    GRAPHATTN_OLD_WALKS=1 row "window:$w old" $P --graph window:$w --n 2^22 --dim 32 --dtype bf16 --repeats 10
+    G=$P ab_bench "window:$w new" --graph window:$w --n 2^22 --dim 32 --dtype bf16 --repeats 10
+    GRAPHATTN_OLD_WALKS=1 G=$P ab_bench "window:$w old" --graph window:$w --n 2^22 --dim 32 --dtype bf16 --repeats 10
   done
 done
