@@ -533,6 +533,59 @@ TEST(output_target_rejects_directories_and_missing_directories) {
     scratch_remove();
 }
 
+static int64_t first_i64(const char *path) {
+    ga_npy_array a;
+    if (ga_npy_load(path, &a) != GA_OK) return -1;
+    int64_t v = a.count > 0 ? ((int64_t *)a.data)[0] : -1;
+    ga_npy_free(&a);
+    return v;
+}
+
+TEST(commit_all_renames_every_staged_file_and_skips_those_written_in_place) {
+    scratch_make();
+    char a[512], b[512];
+    path_in_scratch(a, sizeof a, "a.npy");
+    path_in_scratch(b, sizeof b, "b.npy");
+    int64_t shape[1] = {1}, one = 1, two = 2, three = 3;
+    ASSERT_OK(ga_npy_save(a, GA_NPY_I64, 1, shape, &one));
+    char *sa = NULL, *sb = NULL, *none = NULL;
+    ASSERT_OK(ga_npy_save_staged(a, GA_NPY_I64, 1, shape, &two, &sa));
+    ASSERT_OK(ga_npy_save_staged(b, GA_NPY_I64, 1, shape, &three, &sb));
+    char **const staged[3] = {&sa, &none, &sb};
+    const char *const paths[3] = {a, "/dev/null", b};
+    ASSERT_OK(ga_npy_commit_all(staged, paths, 3));
+    EXPECT_TRUE(sa == NULL && sb == NULL);
+    EXPECT_EQ_I64(first_i64(a), 2);
+    EXPECT_EQ_I64(first_i64(b), 3);
+    EXPECT_EQ_I64(scratch_entries(), 2); /* no temporary file or kept old file left */
+    scratch_remove();
+}
+
+TEST(commit_all_puts_back_the_files_it_renamed_when_a_later_rename_fails) {
+    scratch_make();
+    char a[512], c[512], b[512];
+    path_in_scratch(a, sizeof a, "a.npy"); /* exists: must keep its old content */
+    path_in_scratch(c, sizeof c, "c.npy"); /* new: must not be left behind */
+    path_in_scratch(b, sizeof b, "b.npy"); /* becomes a directory after staging: its rename fails */
+    int64_t shape[1] = {1}, one = 1, two = 2;
+    ASSERT_OK(ga_npy_save(a, GA_NPY_I64, 1, shape, &one));
+    char *sa = NULL, *sc = NULL, *sb = NULL;
+    ASSERT_OK(ga_npy_save_staged(a, GA_NPY_I64, 1, shape, &two, &sa));
+    ASSERT_OK(ga_npy_save_staged(c, GA_NPY_I64, 1, shape, &two, &sc));
+    ASSERT_OK(ga_npy_save_staged(b, GA_NPY_I64, 1, shape, &two, &sb));
+    ASSERT_TRUE(mkdir(b, 0777) == 0);
+    char **const staged[3] = {&sa, &sc, &sb};
+    const char *const paths[3] = {a, c, b};
+    EXPECT_STATUS(ga_npy_commit_all(staged, paths, 3), GA_ERR_IO);
+    EXPECT_DETAIL_HAS("b.npy");
+    EXPECT_TRUE(sa == NULL && sc == NULL && sb == NULL);
+    EXPECT_EQ_I64(first_i64(a), 1);
+    EXPECT_TRUE(access(c, F_OK) != 0);
+    EXPECT_EQ_I64(scratch_entries(), 2); /* a.npy and the directory b.npy: no temporary or kept file */
+    rmdir(b);
+    scratch_remove();
+}
+
 TEST(staged_files_of_one_target_get_distinct_names) {
     scratch_make();
     char path[512];

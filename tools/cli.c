@@ -243,20 +243,38 @@ int cli_text_open(const char *cmd, const char *path, cli_text *t) {
 }
 
 int cli_text_commit(const char *cmd, cli_text *t) {
-    if (!t->f) return CLI_OK;
+    cli_text *one[1] = {t};
+    return cli_text_commit_all(cmd, one, 1);
+}
+
+int cli_text_commit_all(const char *cmd, cli_text *const ts[], int n) {
     fflush(stdout);
-    int bad = ferror(t->f), err = EIO;
-    if (fclose(t->f) != 0 && !bad) {
-        bad = 1;
-        err = errno;
+    int rc = CLI_OK;
+    for (int i = 0; i < n; i++) { /* every file closed and checked before any is renamed */
+        cli_text *t = ts[i];
+        if (!t->f) continue;
+        int bad = ferror(t->f), err = EIO;
+        if (fclose(t->f) != 0 && !bad) {
+            bad = 1;
+            err = errno;
+        }
+        t->f = NULL;
+        if (bad && rc == CLI_OK) rc = cli_error(cmd, "cannot write '%s': %s", t->path, strerror(err));
     }
-    t->f = NULL;
-    if (bad) {
-        ga_npy_discard(&t->tmp);
-        return cli_error(cmd, "cannot write '%s': %s", t->path, strerror(err));
+    char **staged[CLI_MAX_OUTPUTS];
+    const char *paths[CLI_MAX_OUTPUTS];
+    int m = 0;
+    for (int i = 0; i < n; i++) {
+        if (rc != CLI_OK || m == CLI_MAX_OUTPUTS) {
+            ga_npy_discard(&ts[i]->tmp);
+            continue;
+        }
+        staged[m] = &ts[i]->tmp;
+        paths[m++] = ts[i]->path;
     }
-    ga_status s = ga_npy_commit(&t->tmp, t->path);
-    if (s != GA_OK) return cli_fail(cmd, s, "cannot write '%s'", t->path);
+    if (rc != CLI_OK) return rc;
+    ga_status s = ga_npy_commit_all(staged, paths, m);
+    if (s != GA_OK) return cli_fail(cmd, s, "cannot write the output");
     return CLI_OK;
 }
 

@@ -131,6 +131,9 @@ typedef struct cli_text {
 } cli_text;
 int cli_text_open(const char *cmd, const char *path, cli_text *t);
 int cli_text_commit(const char *cmd, cli_text *t);
+/* Several text files at once (at most CLI_MAX_OUTPUTS): all closed and checked, then renamed
+ * all or none (ga_npy_commit_all); a file that was never opened is skipped. */
+int cli_text_commit_all(const char *cmd, cli_text *const ts[], int n);
 void cli_text_discard(cli_text *t);
 
 /* Write a string with XML special characters escaped. */

@@ -350,8 +350,10 @@ int cmd_bench(int argc, char **argv) {
         if (cli_text_open(cmd, svg, &t_svg) != CLI_OK) goto done;
         bench_svg(t_svg.f, res, count, c1, c2);
     }
-    if (csv && cli_text_commit(cmd, &t_csv) != CLI_OK) goto done;
-    if (svg && cli_text_commit(cmd, &t_svg) != CLI_OK) goto done;
+    {
+        cli_text *const texts[2] = {&t_csv, &t_svg}; /* both renamed or neither */
+        if (cli_text_commit_all(cmd, texts, 2) != CLI_OK) goto done;
+    }
     rc = CLI_OK;
 done:
     cli_text_discard(&t_csv);

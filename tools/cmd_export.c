@@ -76,9 +76,12 @@ int cmd_export(int argc, char **argv) {
     int64_t ptr_shape[1] = {nq + 1}, idx_shape[1] = {edges};
     s = ga_npy_save_staged(ptr_path, GA_NPY_I64, 1, ptr_shape, row_ptr, &staged_ptr);
     if (s == GA_OK) s = ga_npy_save_staged(idx_path, idx32 ? GA_NPY_I32 : GA_NPY_I64, 1, idx_shape, col, &staged_idx);
-    /* both written in full before either is renamed into place */
-    if (s == GA_OK) s = ga_npy_commit(&staged_ptr, ptr_path);
-    if (s == GA_OK) s = ga_npy_commit(&staged_idx, idx_path);
+    /* both written in full before either is renamed into place, and both renamed or neither */
+    if (s == GA_OK) {
+        char **const staged[2] = {&staged_ptr, &staged_idx};
+        const char *const paths[2] = {ptr_path, idx_path};
+        s = ga_npy_commit_all(staged, paths, 2);
+    }
     if (s != GA_OK) { cli_fail(cmd, s, "cannot write --csr %s", csr); goto done; }
     if (!quiet)
         printf("wrote %s (%lld int64 row offsets) and %s (%lld %s column indices): %lld edges over %lld x %lld\n",

@@ -224,9 +224,12 @@ int cmd_run(int argc, char **argv) {
     }
     s = ga_npy_save_staged(outp, out_dtype, arr[0].ndim, arr[0].shape, out_data, &staged_out);
     if (s == GA_OK && lsep) s = ga_npy_save_staged(lsep, GA_NPY_F32, arr[0].ndim - 1, arr[0].shape, lse, &staged_lse);
-    /* both written in full before either is renamed into place */
-    if (s == GA_OK) s = ga_npy_commit(&staged_out, outp);
-    if (s == GA_OK && lsep) s = ga_npy_commit(&staged_lse, lsep);
+    /* both written in full before either is renamed into place, and both renamed or neither */
+    if (s == GA_OK) {
+        char **const staged[2] = {&staged_out, &staged_lse};
+        const char *const targets[2] = {outp, lsep};
+        s = ga_npy_commit_all(staged, targets, 2);
+    }
     if (s != GA_OK) { cli_fail(cmd, s, "cannot write the output"); goto done; }
     if (!quiet) {
         char shape[128];

@@ -571,29 +571,107 @@ ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, con
     return GA_OK;
 }
 
-ga_status ga_npy_commit(char **staged, const char *path) {
-    if (!staged || !*staged) return GA_OK;
-    /* the target is the staged name without the ".tmp.PID.K" that ga_npy_stage_fd appended */
+/* The target of a staged name: the name without the ".tmp.PID.K" that ga_npy_stage_fd appended
+ * (ga_malloc'd; NULL with *st set when out of memory or not a staged name). */
+static char *ga_npy_staged_target(const char *staged, ga_status *st) {
     const char *suffix = NULL;
-    for (const char *p = strstr(*staged, ".tmp."); p; p = strstr(p + 1, ".tmp.")) suffix = p;
-    size_t n = suffix ? (size_t)(suffix - *staged) : 0;
+    for (const char *p = strstr(staged, ".tmp."); p; p = strstr(p + 1, ".tmp.")) suffix = p;
+    size_t n = suffix ? (size_t)(suffix - staged) : 0;
     char *target = n ? (char *)ga_malloc(n + 1) : NULL;
     if (!target) {
-        ga_npy_discard(staged);
-        GA_FAIL(n ? GA_ERR_OUT_OF_MEMORY : GA_ERR_INTERNAL, "cannot write '%s': %s", path ? path : "?",
-                n ? "out of memory" : "not a staged file name");
+        *st = n ? GA_ERR_OUT_OF_MEMORY : GA_ERR_INTERNAL;
+        return NULL;
     }
-    memcpy(target, *staged, n);
+    memcpy(target, staged, n);
     target[n] = '\0';
-    int failed = rename(*staged, target) != 0, err = errno;
-    ga_free(target);
-    if (failed) {
-        ga_npy_discard(staged);
-        GA_FAIL(GA_ERR_IO, "cannot write '%s': %s", path ? path : "?", strerror(err));
+    return target;
+}
+
+ga_status ga_npy_commit(char **staged, const char *path) {
+    char **one[1] = {staged};
+    const char *paths[1] = {path};
+    return ga_npy_commit_all(one, paths, 1);
+}
+
+ga_status ga_npy_commit_all(char **const staged[], const char *const paths[], int n) {
+    static unsigned counter;
+    GA_FAIL_IF(n < 0 || (n > 0 && (!staged || !paths)), GA_ERR_NULL_POINTER, "ga_npy_commit_all: no files");
+    if (n == 0) return GA_OK;
+    char **target = (char **)ga_calloc((size_t)n * 2, sizeof(char *));
+    if (!target) {
+        for (int i = 0; i < n; i++) ga_npy_discard(staged[i]);
+        GA_FAIL(GA_ERR_OUT_OF_MEMORY, "cannot write '%s': out of memory", paths[0] ? paths[0] : "?");
     }
-    ga_free(*staged);
-    *staged = NULL;
-    return GA_OK;
+    char **backup = target + n;
+    ga_status s = GA_OK;
+    int bad = -1, err = 0, renamed = 0;
+    for (int i = 0; i < n && s == GA_OK; i++) {
+        if (!staged[i] || !*staged[i]) continue;
+        target[i] = ga_npy_staged_target(*staged[i], &s);
+        if (!target[i]) bad = i;
+    }
+    /* every target but the last renamed one keeps its old file under a hard link until all are in
+     * place (a failed rename has nothing of its own to undo); where the file system has no hard
+     * links the commit goes on without that file's backup */
+    int last = -1;
+    for (int i = 0; i < n; i++)
+        if (target[i]) last = i;
+    for (int i = 0; i < last && s == GA_OK; i++) {
+        struct stat st;
+        if (!target[i] || lstat(target[i], &st) != 0 || !S_ISREG(st.st_mode)) continue;
+        size_t len = strlen(target[i]) + 64;
+        backup[i] = (char *)ga_malloc(len);
+        if (!backup[i]) {
+            s = GA_ERR_OUT_OF_MEMORY;
+            bad = i;
+            break;
+        }
+        int made = 0;
+        for (int attempt = 0; attempt < 100 && !made; attempt++) {
+            snprintf(backup[i], len, "%s.old.%ld.%u", target[i], (long)getpid(),
+                     __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
+            made = link(target[i], backup[i]) == 0;
+            if (!made && errno != EEXIST) break;
+        }
+        if (!made) {
+            ga_free(backup[i]);
+            backup[i] = NULL;
+        }
+    }
+    for (int i = 0; i < n && s == GA_OK; i++) {
+        if (!target[i]) continue;
+        if (rename(*staged[i], target[i]) != 0) {
+            err = errno;
+            s = GA_ERR_IO;
+            bad = i;
+            break;
+        }
+        ga_free(*staged[i]);
+        *staged[i] = NULL;
+        renamed = i + 1;
+    }
+    if (s != GA_OK) /* put back what was renamed, latest first */
+        for (int j = renamed - 1; j >= 0; j--) {
+            if (!target[j]) continue;
+            if (backup[j]) { /* the old file back; should that fail, it stays under the backup name */
+                (void)rename(backup[j], target[j]);
+                ga_free(backup[j]);
+                backup[j] = NULL;
+            } else {
+                unlink(target[j]);
+            }
+        }
+    for (int i = 0; i < n; i++) {
+        if (backup[i]) unlink(backup[i]);
+        ga_free(backup[i]);
+        ga_free(target[i]);
+        ga_npy_discard(staged[i]);
+    }
+    ga_free(target);
+    if (s == GA_OK) return GA_OK;
+    const char *path = bad >= 0 && paths[bad] ? paths[bad] : "?";
+    if (s == GA_ERR_IO) GA_FAIL(GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+    GA_FAIL(s, "cannot write '%s': %s", path, s == GA_ERR_OUT_OF_MEMORY ? "out of memory" : "not a staged file name");
 }
 
 void ga_npy_discard(char **staged) {

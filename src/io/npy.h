@@ -103,6 +103,13 @@ ga_status ga_npy_save_staged(const char *path, ga_npy_dtype dtype, int ndim, con
                              char **staged);
 ga_status ga_npy_commit(char **staged, const char *path);
 void ga_npy_discard(char **staged);
+/* Renames n staged files onto their targets (paths[i] for messages; a NULL *staged[i], a target
+ * written in place, is skipped), all or none: until the last rename, each existing target that
+ * another rename could still fail after keeps its old file under a hard link TARGET.old.PID.K;
+ * when a rename fails, the targets renamed before it get their old file back (or are removed where
+ * there was none), and every staged file is discarded. On a file system without hard links an old
+ * file that cannot be kept is replaced anyway. Every *staged[i] is NULL on return. */
+ga_status ga_npy_commit_all(char **const staged[], const char *const paths[], int n);
 
 /* The file the data for `path` goes to, as described above, checked but not written: *target
  * (ga_malloc'd) is `path`, or where its symbolic links lead (the file there need not exist yet);
