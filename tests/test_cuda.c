@@ -163,6 +163,7 @@ typedef struct case_cfg {
     uint64_t seed;
     long long *graph_tma_calls; /* where set: the TMA tile calls of the call over `graph` alone
                                  * (not the prior's own) */
+    long long *graph_mma_calls; /* likewise, its mma.sync tile calls */
 } case_cfg;
 
 static double default_tol(ga_dtype dt) { return dt == GA_F32 ? 1e-4 : 1e-2; }
@@ -230,9 +231,10 @@ static int run_case(const case_cfg *c) {
         CK(ga_attention_workspace_size(c->graph, &q.t, &k.t, &v.t, &opt, &wsb));
         if (wsb) CK(ga_cuda_testing_malloc(&ws, wsb));
     }
-    const long long tma_before = ga_cuda_testing_tma_tile_calls();
+    const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
     CK(ga_attention_forward(c->graph, &q.t, &k.t, &v.t, &out_t, want_lse ? &lse_t : NULL, &opt, ws, wsb));
     if (c->graph_tma_calls) *c->graph_tma_calls = ga_cuda_testing_tma_tile_calls() - tma_before;
+    if (c->graph_mma_calls) *c->graph_mma_calls = ga_cuda_testing_mma_tile_calls() - mma_before;
     if (c->stream) CK(ga_cuda_testing_stream_sync(c->stream));
     CK(ga_cuda_testing_sync());
     dtensor *res = c->in_place ? &q : &o;
@@ -1316,7 +1318,7 @@ static void run_padded_layout_d(const char *label, int pass, int64_t D, uint64_t
 /* `spec` over N x N merged into a prior state: the prior is an explicit graph of the keys
  * r + offset of rows r >= first_row that `spec` does not hold; the reference is both in one. */
 static void run_after_prior_d(const char *label, int pass, const char *spec, int64_t N, int64_t first_row, int64_t offset,
-                              int64_t D, long long *merge_tma_calls) {
+                              int64_t D, long long *merge_tma_calls, long long *merge_mma_calls) {
     ga_graph *g = ga_test_parse(spec), *all = ga_test_parse(spec), *prior = NULL;
     int64_t *ptr = malloc((size_t)(N + 1) * 8), *col = malloc((size_t)N * 8), e = 0;
     if (!g || !all || !ptr || !col) {
@@ -1343,13 +1345,14 @@ static void run_after_prior_d(const char *label, int pass, const char *spec, int
     c.prior = prior;
     c.reference = all;
     c.graph_tma_calls = merge_tma_calls;
+    c.graph_mma_calls = merge_mma_calls;
     run_case(&c);
 done:
     free(ptr), free(col);
     ga_graph_destroy(g), ga_graph_destroy(all), ga_graph_destroy(prior);
 }
 static void run_after_prior(const char *label, int pass, const char *spec, int64_t N, int64_t first_row, int64_t offset) {
-    run_after_prior_d(label, pass, spec, N, first_row, offset, 64, NULL);
+    run_after_prior_d(label, pass, spec, N, first_row, offset, 64, NULL, NULL);
 }
 
 /* After the cases of one kernel: the Hopper kernel's path for them ran `ran` times; it must not
@@ -1692,7 +1695,7 @@ TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
         long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, merge_tma = -1;
         /* the merge into a prior state counted alone: the prior's own call (rows of one key, an
          * explicit graph) picks its kernel */
-        run_after_prior_d("padded D", pass, "window:300", 2000, 3, 400, 96, &merge_tma);
+        run_after_prior_d("padded D", pass, "window:300", 2000, 3, 400, 96, &merge_tma, NULL);
         tma += merge_tma;
         const long long mma = ga_cuda_testing_mma_tile_calls() - mma_before; /* the prior's own call too */
         printf("padded D: TMA calls (%s): %lld, mma.sync calls: %lld\n", tile_kernel_name(pass), tma, mma);
@@ -1712,8 +1715,8 @@ TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
  * between the kernel sizes do, where they take the call: windows, causal with Nq != Nk, dense
  * with batches and GQA, documents as ranges, output over q, f16 and bf16, with and without lse
  * (outputs poisoned first: a padded column written over the next row fails), rows padded in
- * memory (B 2: a column past 32 would land in the next head's), and a prior state (not
- * counted: the prior's own call picks its kernel). What they decline stays on the cp.async
+ * memory (B 2: a column past 32 would land in the next head's), and a prior state (the merge
+ * counted by itself: the prior's own call picks its kernel). What they decline stays on the cp.async
  * kernel's own D = 32 instance (mma.sync), never the edge engine: window:20 (its middle query
  * tile walks 3 key tiles, 2 with the key-tile shift: the warp-specialized kernel's where it has
  * the work, so on the forced pass alone here), window:64 (3 tiles either way: never persistent,
@@ -1731,7 +1734,7 @@ TEST(head_dim_32_runs_padded_on_the_persistent_kernels_and_matches_reference) {
         {"window:20", 700, 700, 1, 1, 1, 32, GA_BF16, 0},
         {"window:64", 900, 900, 1, 1, 1, 32, GA_F16, 0},
     };
-    const long long ncases = (long long)(sizeof cases / sizeof *cases) + 1; /* the table and the layout */
+    const long long ncases = (long long)(sizeof cases / sizeof *cases) + 2; /* the table, the layout, the merge */
     const long long long_walks = ncases - 2; /* all but window:20 and window:64 */
     for (int pass = 0; pass < 5; pass++) {
         /* pass 4: the default kernels with the padding turned off */
@@ -1741,10 +1744,13 @@ TEST(head_dim_32_runs_padded_on_the_persistent_kernels_and_matches_reference) {
         const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
         run_tile_cases(label, pass % 4, cases, sizeof cases / sizeof *cases, 7600);
         run_padded_layout_d(label, pass % 4, 32, 7650);
-        const long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, mma = ga_cuda_testing_mma_tile_calls() - mma_before;
-        /* after the counts: the prior's own call (rows of one key, as ranges or bitmap tiles)
-         * takes a kernel of its own choosing */
-        run_after_prior_d(label, pass % 4, "window:300", 2000, 3, 400, 32, NULL);
+        long long tma = ga_cuda_testing_tma_tile_calls() - tma_before, mma = ga_cuda_testing_mma_tile_calls() - mma_before;
+        /* the merge into a prior state counted alone: the prior's own call (rows of one key, as
+         * ranges or bitmap tiles) takes a kernel of its own choosing */
+        long long merge_tma = -1, merge_mma = -1;
+        run_after_prior_d(label, pass % 4, "window:300", 2000, 3, 400, 32, &merge_tma, &merge_mma);
+        tma += merge_tma;
+        mma += merge_mma;
         unsetenv("GRAPHATTN_NO_D32_PAD");
         printf("%s: TMA calls (%s): %lld, mma.sync calls: %lld\n", label, tile_kernel_name(pass % 4), tma, mma);
         const int hopper = (pass == 0 || pass == 3) && ga_cuda_testing_wgmma_available();
@@ -2142,7 +2148,7 @@ TEST(ranges_split_rows_run_in_parts_and_match_reference) {
             const char *what = i < n ? cases[i].t.spec : "causal_documents:0,2000 after a prior state";
             const long long before = ga_cuda_testing_ws_ranges_parts_calls(), ord0 = ga_cuda_testing_ws_ordered_calls();
             if (i < n) run_tile_case(label, 3, &cases[i].t, i, 7600 + 10 * (uint64_t)m);
-            else run_after_prior_d(label, 3, "causal_documents:0,2000", 3000, 3, 400, 64, NULL);
+            else run_after_prior_d(label, 3, "causal_documents:0,2000", 3000, 3, 400, 64, NULL, NULL);
             const long long ran = ga_cuda_testing_ws_ranges_parts_calls() - before, ord = ga_cuda_testing_ws_ordered_calls() - ord0;
             long long first = -1, count = -1;
             ga_cuda_testing_ws_ranges_parts_last(&first, &count);
