@@ -87,6 +87,9 @@ void ga_cuda_testing_ws_ranges_parts_last(long long *first, long long *n);
 /* How many warp-specialized launches took their super tiles in a ranges work order (two per
  * ranges call in parts; tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_ordered_calls(void);
+/* How many warp-specialized launches handed out causal's super tiles last first (tile_wgmma.cu,
+ * launch_ws_as); 0 without CUDA. */
+long long ga_cuda_testing_ws_rev_calls(void);
 /* The warp-specialized kernel's division by a launch-fixed divisor (FastDiv, tile_common.cuh), on
  * the host: *q = n / d by its multiply-high and shift (n < 2^31, 1 <= d < 2^31). 1 when the
  * build has CUDA, else 0 (*q untouched). */

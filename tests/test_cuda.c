@@ -1620,6 +1620,53 @@ TEST(ranges_work_order_hands_out_every_super_tile_once) {
     tile_kernel_reset();
 }
 
+/* Causal hands the warp-specialized kernel its super tiles last (heaviest) first, heads inner, in
+ * snake rounds, without an order array, at D = 64 and 256 (not 128: slower there). With 1 and 3
+ * CTAs (GRAPHATTN_MAX_CTAS) every CTA takes several rounds, forwards and backwards: D 64 bf16
+ * (split rows, in parts) and f16, D 256 (two consumers), batches, heads and GQA, Nq < Nk and
+ * Nq > Nk, output over q, a partial last super tile. Every row against the fp64 reference (the
+ * output starts poisoned: a super tile skipped or taken twice shows); on the H200 every
+ * warp-specialized launch of these cases must have run reversed, none of D 128's, and none with
+ * GRAPHATTN_NO_REV_ORDER set. */
+TEST(causal_work_order_hands_out_every_super_tile_once) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"causal", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0},
+        {"causal", 2100, 2600, 2, 4, 2, 64, GA_F16, 0},
+        {"causal", 2600, 2000, 1, 1, 1, 64, GA_BF16, 1},
+        {"causal", 1300, 1700, 1, 2, 2, 256, GA_BF16, 0},
+        {"causal", 1000, 1000, 2, 1, 1, 256, GA_F16, 0},
+    };
+    const tile_case d128[] = {{"causal", 1500, 1500, 1, 3, 1, 128, GA_BF16, 0}};
+    const int n = (int)(sizeof cases / sizeof *cases);
+    tile_kernel_select(3); /* GRAPHATTN_WS=4 */
+    for (int ctas = 1; ctas <= 3; ctas += 2) {
+        char cap[8];
+        snprintf(cap, sizeof cap, "%d", ctas);
+        setenv("GRAPHATTN_MAX_CTAS", cap, 1);
+        long long before = ga_cuda_testing_ws_rev_calls(), ws0 = ga_cuda_testing_ws_tile_calls();
+        run_tile_cases(ctas == 1 ? "causal order, 1 CTA" : "causal order, 3 CTAs", 3, cases, (size_t)n, 5700 + (uint64_t)ctas);
+        const long long ran = ga_cuda_testing_ws_rev_calls() - before, ws = ga_cuda_testing_ws_tile_calls() - ws0;
+        printf("causal order (%d CTAs): %lld of %lld warp-specialized launches reversed (%d cases)\n", ctas, ran, ws, n);
+        if (wgmma_expected() && (ran != ws || ran < n))
+            ga_test_fail(__FILE__, __LINE__, "%d CTAs: %lld of %lld launches reversed, expected all and at least %d", ctas,
+                         ran, ws, n);
+        before = ga_cuda_testing_ws_rev_calls();
+        ws0 = ga_cuda_testing_ws_tile_calls();
+        run_tile_cases(ctas == 1 ? "causal D 128, 1 CTA" : "causal D 128, 3 CTAs", 3, d128, 1, 5750 + (uint64_t)ctas);
+        EXPECT_EQ_I64(ga_cuda_testing_ws_rev_calls() - before, 0);
+        if (wgmma_expected() && ga_cuda_testing_ws_tile_calls() - ws0 < 1)
+            ga_test_fail(__FILE__, __LINE__, "%d CTAs: causal D 128 did not run on the warp-specialized kernel", ctas);
+    }
+    setenv("GRAPHATTN_NO_REV_ORDER", "1", 1);
+    const long long before = ga_cuda_testing_ws_rev_calls();
+    run_tile_cases("causal order off", 3, cases, (size_t)n, 5800);
+    EXPECT_EQ_I64(ga_cuda_testing_ws_rev_calls() - before, 0);
+    unsetenv("GRAPHATTN_NO_REV_ORDER");
+    unsetenv("GRAPHATTN_MAX_CTAS");
+    tile_kernel_reset();
+}
+
 /* A bigbird component first in the union runs on the Hopper tiles where its block size is a
  * multiple of 64 (global and random key blocks as listed tiles, the window blocks as the
  * interval, the global query blocks split over key chunks and merged): block 64 and 128, no

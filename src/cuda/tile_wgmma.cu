@@ -1152,7 +1152,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
      * times in work per super tile, which the plain stride leaves ~1.2-1.6x uneven in the last
      * CTA's total (bench/RESULTS.md run 13). Not with listed keys (loaded per head, and the
      * instances' registers: the order costs them 24-128 more bytes of spills). */
-    const bool ordered = !XK && a.unit_order != nullptr;
+    const bool ordered = !XK && (a.unit_order != nullptr || a.unit_rev);
     /* the super tiles this launch takes: all, or with the order its entries [unit_first,
      * unit_first + unit_order_n) per (batch, head) (ws_ranges_parts launches parts of it) */
     const int64_t nsup = ordered ? a.unit_order_n * a.B * a.H : nsup_all;
@@ -1173,7 +1173,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             i = j / BH;
             bh = j - i * BH;
         }
-        return bh * sup_bh + a.unit_order[a.unit_first + i];
+        return bh * sup_bh + (a.unit_order ? a.unit_order[a.unit_first + i] : sup_bh - 1 - i);
     };
     if (tid == 0) {
         prefetch_maps(maps);
@@ -1730,6 +1730,12 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int dev, int sms, int
 long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 long long g_ws_rowsum_calls; /* ga_cuda_testing_ws_rowsum_calls */
 long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
+long long g_ws_rev_calls;     /* ga_cuda_testing_ws_rev_calls */
+/* GRAPHATTN_NO_REV_ORDER (any value): causal's super tiles in the plain stride (launch_ws_as) */
+static bool rev_order_off() {
+    const char *e = getenv("GRAPHATTN_NO_REV_ORDER");
+    return e != NULL;
+}
 long long g_ws_pair_calls;    /* ga_cuda_testing_ws_pair_calls: D = 256, two consumers */
 long long g_ws_parts_calls;   /* ga_cuda_testing_ws_parts_calls */
 long long g_ws_parts_p, g_ws_parts_e; /* ga_cuda_testing_ws_parts_last: the last parts call's [p, e) */
@@ -1744,6 +1750,19 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     TileArgs a = args;
     if (a.unit_order && (XK || NC * 64 != GA_RANGES_ORDER_ROWS || a.qt_base != 0 || a.unit_total != (a.q_tiles + NC - 1) / NC))
         a.unit_order = NULL;
+    const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC; /* super tiles per (batch, head), as the kernel counts them */
+    /* causal: the super tiles of each (batch, head) last (heaviest) first, heads inner, the rounds
+     * snaked (the kernel's work order). The plain stride leaves the last round's heaviest tiles to
+     * some of the CTAs (causal D 256 H 8 at 2^15: the last CTA's key tiles 1.3x the mean, by a
+     * model). H200, C tool medians against the plain stride in the same build (bench/RESULTS.md
+     * run 28d): causal D 256 H 8 at 2^15 8.5-8.6 -> 7.9-8.1 ms, D 64 H 16 at 2^16 and H 1 at 2^20
+     * 1-2% faster; not at D = 128, where causal H 16 at 2^16 ran 4-7% slower (three stages, and
+     * every head's keys at once in L2 with the heads inner). GRAPHATTN_NO_REV_ORDER: never */
+    a.unit_rev = !XK && D != 128 && !a.unit_order && a.iv.kind == GA_TILE_CAUSAL && !rev_order_off();
+    if (a.unit_rev) {
+        a.unit_first = 0;
+        a.unit_order_n = sup_bh;
+    }
     const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
     const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0, QB) + extra;
     static unsigned long long smem_set = 0;
@@ -1754,8 +1773,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
         *st = GA_ERR_CUDA;
         return true;
     }
-    const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC; /* super tiles per (batch, head), as the kernel counts them */
-    const int64_t nsup = (a.unit_order ? a.unit_order_n : sup_bh) * a.B * a.H;
+    const int64_t nsup = (a.unit_order || a.unit_rev ? a.unit_order_n : sup_bh) * a.B * a.H;
     if (nsup < 1) return true; /* an empty part (ws_ranges_parts launches none) */
     a.fd_ok = sup_bh * a.B * a.H <= INT32_MAX && a.H <= INT32_MAX;
     if (a.fd_ok) {
@@ -1780,6 +1798,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     if (LS) __atomic_fetch_add(&g_ws_rowsum_calls, 1, __ATOMIC_RELAXED);
     if (D == 256 && NC == 2) __atomic_fetch_add(&g_ws_pair_calls, 1, __ATOMIC_RELAXED);
     if (a.unit_order) __atomic_fetch_add(&g_ws_ordered_calls, 1, __ATOMIC_RELAXED);
+    if (a.unit_rev) __atomic_fetch_add(&g_ws_rev_calls, 1, __ATOMIC_RELAXED);
     return true;
 }
 
@@ -2375,4 +2394,5 @@ extern "C" int ga_cuda_testing_fastdiv(uint32_t n, uint32_t d, uint32_t *q) {
     return 1;
 }
 extern "C" long long ga_cuda_testing_ws_ordered_calls(void) { return __atomic_load_n(&g_ws_ordered_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_ws_rev_calls(void) { return __atomic_load_n(&g_ws_rev_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }
