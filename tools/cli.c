@@ -30,6 +30,7 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, const
             return CLI_OK;
         }
     }
+    unsigned char seen[128] = {0}; /* the options that took a value, by index */
     for (int a = 1; a < argc; a++) {
         const char *arg = argv[a];
         if (strncmp(arg, "--", 2) != 0 || !arg[2])
@@ -51,6 +52,10 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, const
             if (a + 1 >= argc) return cli_usage(cmd, "option --%s needs a value", o->name);
             val = argv[++a];
         }
+        if (!*val) return cli_usage(cmd, "option --%s has an empty value", o->name);
+        const size_t i = (size_t)(o - opts);
+        if (i < sizeof seen && seen[i]) return cli_usage(cmd, "option --%s is given twice", o->name);
+        if (i < sizeof seen) seen[i] = 1;
         *o->value = val;
     }
     return CLI_OK;
@@ -282,6 +287,18 @@ void cli_text_discard(cli_text *t) {
     if (t->f) fclose(t->f);
     ga_npy_discard(&t->tmp);
     memset(t, 0, sizeof *t);
+}
+
+FILE *cli_report_stream(const char *const paths[], int n) {
+    struct stat so, sp, sn;
+    if (fstat(1, &so) != 0) return stdout;
+    const int have_null = stat("/dev/null", &sn) == 0;
+    for (int i = 0; i < n; i++) {
+        if (!paths[i] || stat(paths[i], &sp) != 0) continue;
+        if (have_null && sp.st_dev == sn.st_dev && sp.st_ino == sn.st_ino) continue;
+        if (sp.st_dev == so.st_dev && sp.st_ino == so.st_ino) return stderr;
+    }
+    return stdout;
 }
 
 /* ---- output files: checked before the work ------------------------------------------------- */

@@ -21,7 +21,8 @@ typedef struct cli_opt {
 
 /* Parse argv[1..] (argv[0] is the subcommand) against `opts` (terminated by a zero entry).
  * "--name VALUE", "--name=VALUE" and flags. On --help/-h prints `help` and returns CLI_OK with
- * *done = 1. On a bad argument prints a message and returns CLI_USAGE. */
+ * *done = 1. On a bad argument prints a message and returns CLI_USAGE: an unknown option, a
+ * missing or empty value, an option with a value given twice (a flag may repeat). */
 int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, const char *help, int *done);
 
 /* Messages on stderr. cli_fail: "graphattn CMD: error: ..." then two more lines, the status and
@@ -118,6 +119,11 @@ typedef struct cli_file {
 } cli_file;
 #define CLI_MAX_OUTPUTS 4
 int cli_check_outputs(const char *cmd, const cli_file *outs, int nout, const cli_file *ins, int nin, const char *spec);
+
+/* Where a command prints its own report: stdout, or stderr when one of the output paths (NULL
+ * entries skipped) is the file standard output is open on (`--out /dev/stdout`, a shell's `>`
+ * onto an output), so that the report never lands inside the data; /dev/null aside. */
+FILE *cli_report_stream(const char *const paths[], int n);
 
 /* Text files (CSV, SVG) staged like the .npy outputs (io/npy.h: a temporary file TARGET.tmp.PID.K
  * renamed onto TARGET by cli_text_commit; a symbolic link is written through; /dev/null or a FIFO

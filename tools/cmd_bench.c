@@ -239,13 +239,15 @@ int cmd_bench(int argc, char **argv) {
         if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' at N=%lld", spec, (long long)nq); goto done; }
     }
     if (tty) fprintf(stderr, "\r%70s\r", "");
+    const char *const written[2] = {csv, svg};
+    FILE *rep = cli_report_stream(written, 2); /* the table: stderr when --csv or --svg is stdout */
     if (!quiet) {
-        printf("bench %s: B=%lld H=%lld Hkv=%lld D=%lld %s on %s; median of %lld after %lld warm-up\n", spec,
+        fprintf(rep, "bench %s: B=%lld H=%lld Hkv=%lld D=%lld %s on %s; median of %lld after %lld warm-up\n", spec,
                (long long)B, (long long)H, (long long)Hkv, (long long)D, ga_dtype_name(dtype), cli_target_name(&target),
                (long long)R, (long long)W);
-        printf("%12s %16s %12s %12s %10s %10s %14s %12s\n", "N", "edges", "median ms", "fastest ms", "TFLOP/s",
+        fprintf(rep, "%12s %16s %12s %12s %10s %10s %14s %12s\n", "N", "edges", "median ms", "fastest ms", "TFLOP/s",
                "ns/edge", "host peak MiB", "device MiB");
-        fflush(stdout);
+        fflush(rep);
     }
     for (int t = 0; t < count; t++) {
         int64_t nq = ns[t], nk = nk_fixed ? nk_fixed : nq, qbytes = 0, kbytes = 0;
@@ -303,11 +305,11 @@ int cmd_bench(int argc, char **argv) {
         if (!quiet) {
             char dev[32] = "-";
             if (!isnan(r->dev_mib)) snprintf(dev, sizeof dev, "%.1f", r->dev_mib);
-            printf("%12s %16s %12.4f %12.4f %10.4g %10.4g %14.1f %12s\n", nbuf,
+            fprintf(rep, "%12s %16s %12.4f %12.4f %10.4g %10.4g %14.1f %12s\n", nbuf,
                    cli_grouped(r->edges, ebuf, sizeof ebuf), 1e3 * r->median, 1e3 * r->fastest,
                    work / r->median / 1e12, r->edges ? 1e9 * r->median / (double)r->edges / (double)(B * H) : NAN,
                    r->host_mib, dev);
-            fflush(stdout);
+            fflush(rep);
         }
     }
 

@@ -28,7 +28,7 @@ static const char check_help[] =
     "  --batch B        [1]    --heads H [1]    --kv-heads HKV [H]    --dim D [64]\n"
     "  --dtype T        f32, f16 or bf16 [f32]\n"
     "  --device, --backend   as for run [auto]\n"
-    "  --rows K         sampled rows, at least 2 [16]       --seed S     [1]\n"
+    "  --rows K         distinct sampled rows, at least 2; all when K >= N [16]   --seed S [1]\n"
     "  --scale S        softmax scale [1/sqrt(D)]           --tol T      tolerance [by dtype]\n"
     "  --threads T      CPU threads, at most 1024 [OpenMP's default]\n"
     "\n"
@@ -105,6 +105,37 @@ static void check_row(check_ctx *c, int64_t i, const int64_t *keys, int64_t deg,
 static int cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
+}
+
+/* K (2 <= K < nq) distinct rows into rows[]: 0, nq - 1 and K - 2 seeded picks from [1, nq - 2]
+ * (Floyd's sampling: one draw per pick, distinct by construction; an open-addressing set of the
+ * picks). Returns 0 when out of memory. */
+static int sample_rows(int64_t nq, int64_t K, uint64_t seed, int64_t *rows) {
+    const int64_t m = K - 2, n = nq - 2; /* m picks from the n rows [1, nq - 2] */
+    size_t cap = 16;
+    while ((int64_t)cap < 2 * m + 2) cap *= 2;
+    int64_t *set = malloc(cap * sizeof *set);
+    if (!set) return 0;
+    for (size_t i = 0; i < cap; i++) set[i] = -1;
+    rows[0] = 0;
+    rows[1] = nq - 1;
+    int64_t got = 2;
+    uint64_t h = seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
+    for (int64_t j = n - m; j < n; j++) {
+        h = ga_hash64(h, j, 4);
+        int64_t t = (int64_t)(h % (uint64_t)(j + 1)); /* in [0, j] */
+        size_t slot = (size_t)ga_hash64((uint64_t)t, 0, 1) & (cap - 1);
+        while (set[slot] >= 0 && set[slot] != t) slot = (slot + 1) & (cap - 1);
+        if (set[slot] == t) { /* taken: j itself is new (all picks so far are < j) */
+            t = j;
+            slot = (size_t)ga_hash64((uint64_t)t, 0, 1) & (cap - 1);
+            while (set[slot] >= 0) slot = (slot + 1) & (cap - 1);
+        }
+        set[slot] = t;
+        rows[got++] = t + 1;
+    }
+    free(set);
+    return 1;
 }
 
 int cmd_check(int argc, char **argv) {
@@ -205,21 +236,21 @@ int cmd_check(int argc, char **argv) {
     for (int64_t e = 0; e < nqe; e++) bad_out += !isfinite(cli_load(dtype, out, e));
     for (int64_t e = 0; e < nlse; e++) bad_lse += isnan(lse[e]) || lse[e] == INFINITY;
 
-    /* sampled rows: first, last, and K-2 seeded picks */
-    rows = malloc((size_t)(K < 2 ? 2 : K) * sizeof *rows);
-    if (!rows) { cli_error(cmd, "out of memory"); goto done; }
-    rows[0] = 0;
-    rows[1] = nq - 1;
-    uint64_t hstate = (uint64_t)seed * 0x9E3779B97F4A7C15ull + 0x632BE59BD9B4E019ull;
-    for (int64_t r = 2; r < K; r++) {
-        hstate = ga_hash64(hstate, r, 4);
-        rows[r] = (int64_t)(hstate % (uint64_t)nq);
-    }
+    /* sampled rows: first, last, and K - 2 distinct seeded picks between them (every row when
+     * K >= Nq; K was capped at Nq above) */
     if (K < 2) K = 2; /* Nq == 1: rows 0 and Nq-1 coincide */
-    qsort(rows, (size_t)K, sizeof *rows, cmp_i64);
+    rows = malloc((size_t)K * sizeof *rows);
+    if (!rows) { cli_error(cmd, "out of memory"); goto done; }
     int64_t nrows = 0;
-    for (int64_t r = 0; r < K; r++)
-        if (!nrows || rows[r] != rows[nrows - 1]) rows[nrows++] = rows[r];
+    if (K >= nq) {
+        for (int64_t r = 0; r < nq; r++) rows[nrows++] = r;
+    } else if (!sample_rows(nq, K, (uint64_t)seed, rows)) {
+        cli_error(cmd, "out of memory");
+        goto done;
+    } else {
+        nrows = K;
+    }
+    qsort(rows, (size_t)nrows, sizeof *rows, cmp_i64);
 
     check_ctx c = {dtype, B, nq, nk, H, Hkv, D, q, k, v, out, lse, scale > 0 ? scale : 1.0 / sqrt((double)D),
                    0, 0, -1, 0, 0, 0, 0};
@@ -253,6 +284,13 @@ int cmd_check(int argc, char **argv) {
            cli_grouped(nq, nbuf, sizeof nbuf), cli_grouped(nk, nkbuf, sizeof nkbuf), (long long)H, (long long)Hkv,
            (long long)D, ga_dtype_name(dtype), cli_target_name(&target));
     printf("  inputs %.1f ms, forward %.3f ms, fp64 rows %.1f ms\n", 1e3 * t_gen, 1e3 * t_fwd, 1e3 * t_ref);
+    int64_t edges = 0;
+    if (ga_graph_count_edges(graph, nq, nk, &edges) == GA_OK) {
+        char ebuf[32];
+        const double work = 4.0 * (double)edges * (double)D * (double)H * (double)B;
+        printf("  edges %s per (batch, head), %.4g useful TFLOP/s in the forward (one first call, setup included)\n",
+               cli_grouped(edges, ebuf, sizeof ebuf), t_fwd > 0 ? work / t_fwd / 1e12 : 0.0);
+    }
     printf("  sampled rows: %lld (first 0, last %lld), keys per row %lld..%lld\n", (long long)nrows,
            (long long)(nq - 1), (long long)deg_min, (long long)deg_max);
     printf("  max |out - ref| = %.3e   (tolerance %g; worst at row %lld, batch %lld, head %lld)\n", c.err_out, tol,

@@ -84,9 +84,10 @@ int cmd_export(int argc, char **argv) {
     }
     if (s != GA_OK) { cli_fail(cmd, s, "cannot write --csr %s", csr); goto done; }
     if (!quiet)
-        printf("wrote %s (%lld int64 row offsets) and %s (%lld %s column indices): %lld edges over %lld x %lld\n",
-               ptr_path, (long long)(nq + 1), idx_path, (long long)edges, idx32 ? "int32" : "int64", (long long)edges,
-               (long long)nq, (long long)nk);
+        fprintf(cli_report_stream((const char *const[]){ptr_path, idx_path}, 2),
+                "wrote %s (%lld int64 row offsets) and %s (%lld %s column indices): %lld edges over %lld x %lld\n",
+                ptr_path, (long long)(nq + 1), idx_path, (long long)edges, idx32 ? "int32" : "int64", (long long)edges,
+                (long long)nq, (long long)nk);
     rc = CLI_OK;
 done:
     ga_npy_discard(&staged_ptr);

@@ -234,7 +234,8 @@ int cmd_run(int argc, char **argv) {
     if (!quiet) {
         char shape[128];
         ga_npy_shape_string(arr[0].ndim, arr[0].shape, shape, sizeof shape);
-        printf("wrote %s %s %s%s%s; computed in %s on %s in %.3f ms (+%.3f ms setup)\n", outp,
+        const char *const written[2] = {outp, lsep};
+        fprintf(cli_report_stream(written, 2), "wrote %s %s %s%s%s; computed in %s on %s in %.3f ms (+%.3f ms setup)\n", outp,
                ga_npy_dtype_name(out_dtype), shape, lsep ? " and " : "", lsep ? lsep : "", ga_dtype_name(compute),
                cli_target_name(&target), 1e3 * (t2 - t1), 1e3 * (t1 - t0));
     }

@@ -185,7 +185,9 @@ int cmd_show(int argc, char **argv) {
     ga_status s = ga_graph_count_edges(graph, nq, nk, &edges);
     if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' with Nq=%lld, Nk=%lld", spec, (long long)nq, (long long)nk); goto done; }
     double density = (double)edges / ((double)nq * (double)nk);
-    printf("graph: %s\nnq: %lld\nnk: %lld\nedges: %lld\ndensity: %.6g\nmean degree: %.6g\n", spec, (long long)nq,
+    const char *const written[1] = {svg};
+    FILE *rep = cli_report_stream(written, 1); /* stderr when --svg is stdout */
+    fprintf(rep, "graph: %s\nnq: %lld\nnk: %lld\nedges: %lld\ndensity: %.6g\nmean degree: %.6g\n", spec, (long long)nq,
            (long long)nk, (long long)edges, density, (double)edges / (double)nq);
     if (svg) {
         const int64_t gr = nq < cells ? nq : cells, gc = nk < cells ? nk : cells;
@@ -243,7 +245,7 @@ int cmd_show(int argc, char **argv) {
         double lfmin = -log10((double)max_visited * (double)max_cols);
         if (show_svg(cmd, svg, spec, nq, nk, gr, gc, frac, lfmin, edges, rows_visited, sampled) != CLI_OK)
             goto done;
-        printf("svg: %s (%lld x %lld cells, %s)\n", svg, (long long)gr, (long long)gc,
+        fprintf(rep, "svg: %s (%lld x %lld cells, %s)\n", svg, (long long)gr, (long long)gc,
                sampled ? "sampled rows" : "all rows");
     }
     rc = CLI_OK;

@@ -83,6 +83,16 @@ case_usage_errors_exit_with_status_2() {
     expect 2 "$GA" check --graph dense --n 10 --device tpu
     expect 2 "$GA" run --graph dense --q a --k b --v c --out o.npy --device cuda --backend reference
     absent o.npy
+    # an option with a value given twice, or an empty value: refused, not the last one taken
+    expect 2 "$GA" check --graph window:16 --graph causal --n 100
+    has err.txt "option --graph is given twice"
+    expect 2 "$GA" run --graph dense --q a --k b --v c --out x.npy --out=y.npy
+    has err.txt "option --out is given twice"
+    absent x.npy
+    absent y.npy
+    expect 2 "$GA" run --graph dense --q a --k b --v c --out ""
+    has err.txt "option --out has an empty value"
+    expect 0 "$GA" export --graph window:2 --n 8 --csr p.npy,i.npy --quiet --quiet
 }
 
 case_info_reports_version_and_backends() {
@@ -307,6 +317,17 @@ case_outputs_write_through_links_and_never_replace_devices_or_fifos() {
     expect 0 "$GA" show --graph $g --n 32 --svg sub/s_link.svg
     [ -L sub/s_link.svg ] || fail "sub/s_link.svg is no longer a symbolic link"
     has real/s.svg "</svg>"
+    # standard output as an output: the data alone goes there, the report to stderr (a .npy with
+    # the summary line after it would be refused for its trailing bytes)
+    expect 0 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out /dev/stdout --device cpu
+    mv out.txt stdout.npy
+    has err.txt "wrote /dev/stdout float32 (32, 2, 8)"
+    expect 0 "$H" desc stdout.npy
+    has out.txt "float32 (32, 2, 8)"
+    expect 0 "$GA" show --graph $g --n 32 --svg /dev/stdout
+    has out.txt "</svg>"
+    lacks out.txt "edges:"
+    has err.txt "edges: "
     # a link to a file not there yet is followed too (as a shell's '>' does); one into a missing
     # directory fails, naming both, and creates nothing
     ln -s real/new.npy new_link.npy
@@ -350,10 +371,12 @@ case_outputs_write_through_links_and_never_replace_devices_or_fifos() {
     has log.txt "graph,n,nk"
     "$GA" bench --graph $g --n 64 --repeats 1 --warmup 0 --device cpu --csv /dev/fd/1 --quiet 2>err.txt | cat >piped.txt
     has piped.txt "graph,n,nk"
+    # with an output on stdout the table goes to stderr: stdout holds the CSV alone
     "$GA" bench --graph $g --n 64 --repeats 1 --warmup 0 --device cpu --csv /dev/stdout >all.txt 2>err.txt ||
         fail "bench --csv /dev/stdout > all.txt failed: $(cat err.txt)"
-    has all.txt "median ms"
+    lacks all.txt "median ms"
     has all.txt "graph,n,nk"
+    has err.txt "median ms"
 }
 
 case_outputs_are_all_written_or_none() {
