@@ -226,7 +226,7 @@ TEST(reader_rejects_trailing_bytes) {
     ga_npy_array a;
     size_t n = image(img, 1, 0, "{'descr': '<f4', 'fortran_order': False, 'shape': (2,), }\n", 9);
     EXPECT_STATUS(ga_npy_parse(img, n, "t.npy", &a), GA_ERR_FILE_FORMAT);
-    EXPECT_DETAIL_HAS("unexpected bytes after the data");
+    EXPECT_DETAIL_HAS("1 unexpected byte after the data");
 }
 
 TEST(reader_rejects_oversized_header) {

@@ -172,6 +172,7 @@ int cmd_show(int argc, char **argv) {
     if (cells_s && cli_int64(cmd, "cells", cells_s, 1, &cells)) return CLI_USAGE;
     if (cells > 4096) return cli_usage(cmd, "--cells: at most 4096");
     if (budget_s && cli_double(cmd, "budget", budget_s, &budget)) return CLI_USAGE;
+    if (budget_s && !(budget >= 1)) return cli_usage(cmd, "--budget must be at least 1 edge, got '%s'", budget_s);
     const cli_file outs[1] = {{"svg", svg}};
     rc = cli_check_outputs(cmd, outs, 1, NULL, 0, spec);
     if (rc != CLI_OK) return rc;

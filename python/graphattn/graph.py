@@ -115,20 +115,20 @@ def _part_spec(part):
 
 
 def _part_repr(part):
+    """One component in a Graph's repr: graphattn.graph('SPEC') where a spec says it, else the
+    builder's call (its arrays abbreviated: csr / coo show their shape and edge count)."""
     kind = part[0]
-    if kind == "spec":
-        return repr(part[1])
     if kind in ("csr", "coo"):
-        return "%s(%dx%d, nnz=%d)" % (kind, part[1], part[2], len(part[4]))
+        return "graphattn.%s(<%dx%d, nnz=%d>)" % (kind, part[1], part[2], len(part[4]))
     if kind == "global":
         toks = [int(t) for t in part[1][:8]]
         more = ", ..." if len(part[1]) > 8 else ""
-        return "global_tokens([%s%s])" % (", ".join(map(str, toks)), more)
+        return "graphattn.global_tokens([%s%s])" % (", ".join(map(str, toks)), more)
     if kind == "documents":
         b = [int(t) for t in part[1][:8]]
         more = ", ..." if len(part[1]) > 8 else ""
-        return "documents([%s%s]%s)" % (", ".join(map(str, b)), more, ", causal=True" if part[2] else "")
-    return _part_spec(part)
+        return "graphattn.documents([%s%s]%s)" % (", ".join(map(str, b)), more, ", causal=True" if part[2] else "")
+    return "graphattn.graph(%r)" % (part[1] if kind == "spec" else _part_spec(part))
 
 
 def _add_part(h, part):
@@ -219,8 +219,11 @@ _PART_KINDS = frozenset(("spec", "dense", "causal", "window", "dilated", "blocks
 
 class Graph:
     """A union of graph components (see the module docstring). Build with graphattn.graph(spec)
-    or the builder functions, combine with `+`. Graph("window:256") is graph("window:256"), and
-    Graph(g) is a graph with g's components."""
+    or the builder functions, combine with `+`. Graph("window:256") builds the same graph as
+    graph("window:256"), and Graph(g) is a graph with g's components."""
+
+    # immutable: no attributes beyond these (and these are set once, in __init__ and prepare)
+    __slots__ = ("_parts", "_handle", "_finalizer", "_spec", "_explicit", "_op_key", "__weakref__")
 
     def __init__(self, parts):
         validate = False
@@ -312,7 +315,11 @@ class Graph:
         return True
 
     def __repr__(self):
-        return "graphattn.Graph(%s)" % " + ".join(_part_repr(p) for p in self._parts)
+        # graphattn.graph('SPEC') where the whole graph is a spec (eval() gives it back), else its
+        # components' reprs joined by +
+        if self._spec is not None and not self._explicit:
+            return "graphattn.graph(%r)" % self._spec
+        return " + ".join(_part_repr(p) for p in self._parts) or "graphattn.Graph(())"
 
     # Immutable: copies share the prepared C graph; pickles rebuild it from the parts.
     def __copy__(self):

@@ -453,8 +453,9 @@ ga_status ga_graph_check(const ga_graph *g, int64_t nq, int64_t nk) {
                        "rows; a coo file pair cannot give rows after the last one with an edge (a csr pair can)",
                        (long long)c, (long long)k->nrows - 1, (long long)nq);
             GA_FAIL_IF(k->nrows != nq || !ncols_ok, GA_ERR_GRAPH_MISMATCH,
-                       "graph component %lld (explicit) is %lld x %lld but the tensors are Nq=%lld x Nk=%lld",
-                       (long long)c, (long long)k->nrows, (long long)k->ncols, (long long)nq, (long long)nk);
+                       "graph component %lld (explicit) is %lld x %s%lld but the tensors are Nq=%lld x Nk=%lld",
+                       (long long)c, (long long)k->nrows, k->p[0] ? "at least " : "", (long long)k->ncols,
+                       (long long)nq, (long long)nk);
         } else if (k->kind == GA_COMP_GLOBAL) {
             int64_t last = k->list[k->nrows - 1], bound = nq > nk ? nq : nk;
             GA_FAIL_IF(last >= bound, GA_ERR_INDEX_OUT_OF_RANGE,

@@ -235,8 +235,9 @@ static ga_status ga_npy_size_matches(const ga_npy_header *h, uint64_t file_size,
                name, ga_npy_dtype_name(h->dtype), shape, (unsigned long long)h->data_bytes,
                (unsigned long long)(file_size - (uint64_t)h->data_offset));
     GA_FAIL_IF(file_size > want, GA_ERR_FILE_FORMAT,
-               "'%s': %llu unexpected bytes after the data of a %s array of shape %s", name,
-               (unsigned long long)(file_size - want), ga_npy_dtype_name(h->dtype), shape);
+               "'%s': %llu unexpected byte%s after the data of a %s array of shape %s", name,
+               (unsigned long long)(file_size - want), file_size - want == 1 ? "" : "s", ga_npy_dtype_name(h->dtype),
+               shape);
     return GA_OK;
 }
 

@@ -259,7 +259,24 @@ def test_graphs_pickle_and_copy():
 
 def test_repr_names_the_components():
     r = repr(ga.window(3) + ga.csr([0, 1], [0]))
-    assert "window:3,3" in r and "csr(1x1, nnz=1)" in r
+    assert r == "graphattn.graph('window:3,3') + graphattn.csr(<1x1, nnz=1>)", r
+
+
+def test_a_graph_takes_no_new_attributes():
+    g = ga.window(3)
+    with pytest.raises(AttributeError):
+        g.foo = 1
+
+
+def test_repr_of_a_spec_graph_evaluates_to_the_same_graph():
+    import graphattn
+    for g in (ga.window(3), ga.graph("dense") + ga.window(3), ga.Graph("window:3"), ga.causal(),
+              ga.window(2) + ga.global_tokens([0, 5])):
+        r = repr(g)
+        assert r.startswith("graphattn.graph('"), r
+        h = eval(r, {"graphattn": graphattn})
+        assert h.spec == g.spec
+        np.testing.assert_array_equal(h.to_dense(8), g.to_dense(8))
 
 
 # ---- errors ----------------------------------------------------------------------------------

@@ -93,6 +93,8 @@ case_usage_errors_exit_with_status_2() {
     expect 2 "$GA" run --graph dense --q a --k b --v c --out ""
     has err.txt "option --out has an empty value"
     expect 0 "$GA" export --graph window:2 --n 8 --csr p.npy,i.npy --quiet --quiet
+    expect 2 "$GA" show --graph window:2 --n 8 --budget 0
+    has err.txt "--budget must be at least 1 edge"
 }
 
 case_info_reports_version_and_backends() {
