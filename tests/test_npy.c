@@ -586,6 +586,52 @@ TEST(commit_all_puts_back_the_files_it_renamed_when_a_later_rename_fails) {
     scratch_remove();
 }
 
+/* The same two commits where the file system has no hard links: the old file is moved aside
+ * instead, and moved back when a later rename fails. */
+TEST(commit_all_without_hard_links_moves_old_files_aside_and_back) {
+    scratch_make();
+    char a[512], c[512], b[512];
+    path_in_scratch(a, sizeof a, "a.npy");
+    path_in_scratch(c, sizeof c, "c.npy");
+    path_in_scratch(b, sizeof b, "b.npy");
+    int64_t shape[1] = {1}, one = 1, two = 2, three = 3;
+    ga_npy_testing_no_links = 1;
+    ASSERT_OK(ga_npy_save(a, GA_NPY_I64, 1, shape, &one));
+    ASSERT_OK(ga_npy_save(c, GA_NPY_I64, 1, shape, &one));
+    char *sa = NULL, *sc = NULL, *sb = NULL;
+    /* success: both replaced, nothing left aside */
+    ASSERT_OK(ga_npy_save_staged(a, GA_NPY_I64, 1, shape, &two, &sa));
+    ASSERT_OK(ga_npy_save_staged(c, GA_NPY_I64, 1, shape, &three, &sc));
+    char **const both[2] = {&sa, &sc};
+    const char *const both_paths[2] = {a, c};
+    EXPECT_STATUS(ga_npy_commit_all(both, both_paths, 2), GA_OK);
+    EXPECT_EQ_I64(first_i64(a), 2);
+    EXPECT_EQ_I64(first_i64(c), 3);
+    EXPECT_EQ_I64(scratch_entries(), 2);
+    /* a rename fails in the middle (b, a directory by then): a, renamed before it, and c, moved
+     * aside but not yet renamed, both get their old files back; d (new, last) never appears */
+    char d[512];
+    path_in_scratch(d, sizeof d, "d.npy");
+    char *sd = NULL;
+    ASSERT_OK(ga_npy_save_staged(a, GA_NPY_I64, 1, shape, &one, &sa));
+    ASSERT_OK(ga_npy_save_staged(b, GA_NPY_I64, 1, shape, &one, &sb));
+    ASSERT_OK(ga_npy_save_staged(c, GA_NPY_I64, 1, shape, &one, &sc));
+    ASSERT_OK(ga_npy_save_staged(d, GA_NPY_I64, 1, shape, &one, &sd));
+    ASSERT_TRUE(mkdir(b, 0777) == 0);
+    char **const staged[4] = {&sa, &sb, &sc, &sd};
+    const char *const paths[4] = {a, b, c, d};
+    EXPECT_STATUS(ga_npy_commit_all(staged, paths, 4), GA_ERR_IO);
+    EXPECT_DETAIL_HAS("b.npy");
+    EXPECT_TRUE(sa == NULL && sb == NULL && sc == NULL && sd == NULL);
+    EXPECT_EQ_I64(first_i64(a), 2);
+    EXPECT_EQ_I64(first_i64(c), 3);
+    EXPECT_TRUE(access(d, F_OK) != 0);
+    EXPECT_EQ_I64(scratch_entries(), 3); /* a.npy, c.npy and the directory b.npy */
+    ga_npy_testing_no_links = 0;
+    rmdir(b);
+    scratch_remove();
+}
+
 TEST(staged_files_of_one_target_get_distinct_names) {
     scratch_make();
     char path[512];

@@ -269,6 +269,8 @@ int cli_text_commit_all(const char *cmd, cli_text *const ts[], int n) {
     char **staged[CLI_MAX_OUTPUTS];
     const char *paths[CLI_MAX_OUTPUTS];
     int m = 0;
+    if (n > CLI_MAX_OUTPUTS && rc == CLI_OK)
+        rc = cli_error(cmd, "internal error: %d outputs to commit, at most %d", n, CLI_MAX_OUTPUTS);
     for (int i = 0; i < n; i++) {
         if (rc != CLI_OK || m == CLI_MAX_OUTPUTS) {
             ga_npy_discard(&ts[i]->tmp);

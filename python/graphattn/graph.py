@@ -317,7 +317,7 @@ class Graph:
     def __repr__(self):
         # graphattn.graph('SPEC') where the whole graph is a spec (eval() gives it back), else its
         # components' reprs joined by +
-        if self._spec is not None and not self._explicit:
+        if self._spec is not None and not self._explicit and len(self._spec) <= 200:
             return "graphattn.graph(%r)" % self._spec
         return " + ".join(_part_repr(p) for p in self._parts) or "graphattn.Graph(())"
 

@@ -1756,7 +1756,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
      * some of the CTAs (causal D 256 H 8 at 2^15: the last CTA's key tiles 1.3x the mean, by a
      * model). H200, C tool medians against the plain stride in the same build (bench/RESULTS.md
      * run 28d): causal D 256 H 8 at 2^15 8.5-8.6 -> 7.9-8.1 ms, D 64 H 16 at 2^16 and H 1 at 2^20
-     * 1-2% faster; not at D = 128, where causal H 16 at 2^16 ran 4-7% slower (three stages, and
+     * 0.3-2% faster; not at D = 128, where causal H 16 at 2^16 ran 4-7% slower (three stages, and
      * every head's keys at once in L2 with the heads inner). GRAPHATTN_NO_REV_ORDER: never */
     a.unit_rev = !XK && D != 128 && !a.unit_order && a.iv.kind == GA_TILE_CAUSAL && !rev_order_off();
     if (a.unit_rev) {

@@ -594,12 +594,19 @@ ga_status ga_npy_commit(char **staged, const char *path) {
     return ga_npy_commit_all(one, paths, 1);
 }
 
+int ga_npy_testing_no_links; /* tests: link() taken to fail, as on a file system without hard links */
+
 ga_status ga_npy_commit_all(char **const staged[], const char *const paths[], int n) {
     static unsigned counter;
     GA_FAIL_IF(n < 0 || (n > 0 && (!staged || !paths)), GA_ERR_NULL_POINTER, "ga_npy_commit_all: no files");
     if (n == 0) return GA_OK;
+    /* per file: its target, the name its old file is kept under, and whether that old file was
+     * moved there (the target then missing until its rename) rather than linked */
     char **target = (char **)ga_calloc((size_t)n * 2, sizeof(char *));
-    if (!target) {
+    unsigned char *moved = (unsigned char *)ga_calloc((size_t)n, 1);
+    if (!target || !moved) {
+        ga_free(target);
+        ga_free(moved);
         for (int i = 0; i < n; i++) ga_npy_discard(staged[i]);
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "cannot write '%s': out of memory", paths[0] ? paths[0] : "?");
     }
@@ -611,9 +618,10 @@ ga_status ga_npy_commit_all(char **const staged[], const char *const paths[], in
         target[i] = ga_npy_staged_target(*staged[i], &s);
         if (!target[i]) bad = i;
     }
-    /* every target but the last renamed one keeps its old file under a hard link until all are in
-     * place (a failed rename has nothing of its own to undo); where the file system has no hard
-     * links the commit goes on without that file's backup */
+    /* every existing target but the last one renamed keeps its old file until all are in place (a
+     * failed rename has nothing of its own to undo): under a hard link NAME.old.PID.K, or where
+     * the file system has none, moved to that name (the target is then missing until its own
+     * rename). Neither possible: nothing is renamed. */
     int last = -1;
     for (int i = 0; i < n; i++)
         if (target[i]) last = i;
@@ -631,12 +639,22 @@ ga_status ga_npy_commit_all(char **const staged[], const char *const paths[], in
         for (int attempt = 0; attempt < 100 && !made; attempt++) {
             snprintf(backup[i], len, "%s.old.%ld.%u", target[i], (long)getpid(),
                      __atomic_fetch_add(&counter, 1, __ATOMIC_RELAXED));
-            made = link(target[i], backup[i]) == 0;
-            if (!made && errno != EEXIST) break;
+            if (ga_npy_testing_no_links) errno = EPERM;
+            made = !ga_npy_testing_no_links && link(target[i], backup[i]) == 0;
+            if (!made && errno == EEXIST) continue;
+            if (!made && access(backup[i], F_OK) != 0 && errno == ENOENT) { /* a free name: move the old file there */
+                made = rename(target[i], backup[i]) == 0;
+                moved[i] = (unsigned char)made;
+                if (!made) err = errno;
+                break;
+            }
         }
         if (!made) {
             ga_free(backup[i]);
             backup[i] = NULL;
+            s = GA_ERR_IO;
+            if (!err) err = EEXIST;
+            bad = i;
         }
     }
     for (int i = 0; i < n && s == GA_OK; i++) {
@@ -651,27 +669,38 @@ ga_status ga_npy_commit_all(char **const staged[], const char *const paths[], in
         *staged[i] = NULL;
         renamed = i + 1;
     }
-    if (s != GA_OK) /* put back what was renamed, latest first */
-        for (int j = renamed - 1; j >= 0; j--) {
-            if (!target[j]) continue;
-            if (backup[j]) { /* the old file back; should that fail, it stays under the backup name */
-                (void)rename(backup[j], target[j]);
-                ga_free(backup[j]);
-                backup[j] = NULL;
-            } else {
-                unlink(target[j]);
+    /* after a failure, every target as it was, latest first: its old file back where it has one
+     * (linked, or moved away), a new one removed where it had none. An old file that cannot be put
+     * back stays under its backup name, which the message gives. */
+    const char *kept = NULL;
+    for (int j = n - 1; j >= 0 && s != GA_OK; j--) {
+        if (!target[j]) continue;
+        if (backup[j] && (j < renamed || moved[j])) {
+            if (rename(backup[j], target[j]) != 0) {
+                if (!kept) kept = backup[j];
+                continue; /* kept: not removed below */
             }
+            ga_free(backup[j]);
+            backup[j] = NULL;
+        } else if (j < renamed && !backup[j]) {
+            unlink(target[j]);
         }
+    }
+    char kept_name[1024] = "";
+    if (kept) snprintf(kept_name, sizeof kept_name, "%s", kept);
     for (int i = 0; i < n; i++) {
-        if (backup[i]) unlink(backup[i]);
+        if (backup[i] && (s == GA_OK || !(i < renamed || moved[i]))) unlink(backup[i]);
         ga_free(backup[i]);
         ga_free(target[i]);
         ga_npy_discard(staged[i]);
     }
     ga_free(target);
+    ga_free(moved);
     if (s == GA_OK) return GA_OK;
     const char *path = bad >= 0 && paths[bad] ? paths[bad] : "?";
-    if (s == GA_ERR_IO) GA_FAIL(GA_ERR_IO, "cannot write '%s': %s", path, strerror(err));
+    if (s == GA_ERR_IO)
+        GA_FAIL(GA_ERR_IO, "cannot write '%s': %s%s%s%s", path, strerror(err), kept ? "; an old file could not be put back and is kept as '" : "",
+                kept_name, kept ? "'" : "");
     GA_FAIL(s, "cannot write '%s': %s", path, s == GA_ERR_OUT_OF_MEMORY ? "out of memory" : "not a staged file name");
 }
 

@@ -105,11 +105,16 @@ ga_status ga_npy_commit(char **staged, const char *path);
 void ga_npy_discard(char **staged);
 /* Renames n staged files onto their targets (paths[i] for messages; a NULL *staged[i], a target
  * written in place, is skipped), all or none: until the last rename, each existing target that
- * another rename could still fail after keeps its old file under a hard link TARGET.old.PID.K;
- * when a rename fails, the targets renamed before it get their old file back (or are removed where
- * there was none), and every staged file is discarded. On a file system without hard links an old
- * file that cannot be kept is replaced anyway. Every *staged[i] is NULL on return. */
+ * another rename could still fail after keeps its old file under TARGET.old.PID.K, a hard link,
+ * or where the file system has none, the old file moved there (the target is then missing until
+ * its own rename); when neither can be made, nothing is renamed. When a rename fails, every
+ * target gets its old file back (or loses the new one where it had none), and every staged file
+ * is discarded; an old file that cannot be put back stays under its backup name, which the error
+ * detail gives. Every *staged[i] is NULL on return. */
 ga_status ga_npy_commit_all(char **const staged[], const char *const paths[], int n);
+/* Tests: nonzero makes ga_npy_commit_all take link() as failing (a file system without hard
+ * links), so that its moved-away backups are exercised. */
+extern int ga_npy_testing_no_links;
 
 /* The file the data for `path` goes to, as described above, checked but not written: *target
  * (ga_malloc'd) is `path`, or where its symbolic links lead (the file there need not exist yet);

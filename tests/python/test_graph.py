@@ -262,6 +262,11 @@ def test_repr_names_the_components():
     assert r == "graphattn.graph('window:3,3') + graphattn.csr(<1x1, nnz=1>)", r
 
 
+def test_repr_of_a_long_spec_is_abbreviated():
+    r = repr(ga.window(2) + ga.global_tokens(list(range(0, 3000, 3))))
+    assert len(r) < 200 and "..." in r, r
+
+
 def test_a_graph_takes_no_new_attributes():
     g = ga.window(3)
     with pytest.raises(AttributeError):
