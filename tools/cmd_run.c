@@ -91,6 +91,8 @@ int cmd_run(int argc, char **argv) {
     if (scale_s && !(scale > 0)) return cli_usage(cmd, "--scale must be positive");
     if (threads_s && cli_threads(cmd, threads_s, &threads) != 0) return CLI_USAGE;
     if (dtype_s && cli_dtype(cmd, dtype_s, &want) != 0) return CLI_USAGE;
+    if (bf16_bits && dtype_s && want != GA_BF16)
+        return cli_usage(cmd, "--bf16-bits and --dtype %s conflict: raw bf16 inputs are computed in bf16", dtype_s);
     /* the outputs before any work: writable, distinct, and none of them an input */
     const cli_file outs[2] = {{"out", outp}, {"lse", lsep}}, ins[3] = {{"q", qp}, {"k", kp}, {"v", vp}};
     rc = cli_check_outputs(cmd, outs, 2, ins, 3, spec);

@@ -95,6 +95,9 @@ case_usage_errors_exit_with_status_2() {
     expect 0 "$GA" export --graph window:2 --n 8 --csr p.npy,i.npy --quiet --quiet
     expect 2 "$GA" show --graph window:2 --n 8 --budget 0
     has err.txt "--budget must be at least 1 edge"
+    expect 2 "$GA" run --graph dense --q a --k b --v c --out o.npy --bf16-bits --dtype f16
+    has err.txt "--bf16-bits and --dtype f16 conflict"
+    absent o.npy
 }
 
 case_info_reports_version_and_backends() {
