@@ -18,6 +18,13 @@ ab_build() {
   T=build-gpu/tests/test_cuda B=build-gpu/tools/graphattn M=$1/build-gpu/tools/graphattn
   [ -x "$T" ] && [ -x "$M" ] || { tail -n 30 /tmp/build-this.log /tmp/build-main.log; return 1; }
 }
+# ab_build_this: this tree's build-gpu alone (everything; Release, CUDA); sets T (its test_cuda)
+# and B and G (its tool). Fails (after the build log's tail) when it does not build.
+ab_build_this() {
+  (cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DGRAPHATTN_CUDA=ON >/dev/null && cmake --build build-gpu -j16) \
+    > /tmp/build-this.log 2>&1 || { tail -30 /tmp/build-this.log; return 1; }
+  T=build-gpu/tests/test_cuda B=build-gpu/tools/graphattn G=build-gpu/tools/graphattn
+}
 # ab_rounds NAME CASES: two rounds, each running the function CASES (ab_bench calls) with G set to
 # main's tool (M) and then to this tree's (B), under "== main round R" / "== NAME round R"
 ab_rounds() {

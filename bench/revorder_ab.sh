@@ -16,9 +16,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
-(cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DGRAPHATTN_CUDA=ON >/dev/null && cmake --build build-gpu -j16) \
-  > /tmp/build-this.log 2>&1 || { tail -30 /tmp/build-this.log; exit 1; }
-T=build-gpu/tests/test_cuda B=build-gpu/tools/graphattn
+ab_build_this || exit 1
 GA_CUDA_SWEEP=100 ab_tests 240 causal_work_order_hands_out_every_super_tile_once \
   ranges_work_order_hands_out_every_super_tile_once head_dim_256_runs_on_the_tiles_and_matches_reference \
   persistent_tma_tiles_match_reference split_rows_run_in_parts_and_match_reference tile_sweep_matches_reference \

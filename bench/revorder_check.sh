@@ -7,9 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
-(cmake -S . -B build-gpu -DCMAKE_BUILD_TYPE=Release -DGRAPHATTN_CUDA=ON >/dev/null && cmake --build build-gpu -j16) \
-  > /tmp/build-this.log 2>&1 || { tail -30 /tmp/build-this.log; exit 1; }
-T=build-gpu/tests/test_cuda G=build-gpu/tools/graphattn
+ab_build_this || exit 1
 GA_EXPECT_WGMMA=1 GA_CUDA_SWEEP=300 timeout 250 ctest --test-dir build-gpu -j8 -R '^cuda' --output-on-failure > /tmp/ctest.log 2>&1
 echo "ctest rc=$?"; grep -E "tests passed|\*\*\*Failed|Skipped|Total Test" /tmp/ctest.log
 GA_EXPECT_WGMMA=1 $T causal_work_order_hands_out_every_super_tile_once | grep -E "causal order|ok|FAIL|passed"

@@ -266,21 +266,19 @@ int cli_text_commit_all(const char *cmd, cli_text *const ts[], int n) {
         t->f = NULL;
         if (bad && rc == CLI_OK) rc = cli_error(cmd, "cannot write '%s': %s", t->path, strerror(err));
     }
-    char **staged[CLI_MAX_OUTPUTS];
-    const char *paths[CLI_MAX_OUTPUTS];
-    int m = 0;
     if (n > CLI_MAX_OUTPUTS && rc == CLI_OK)
         rc = cli_error(cmd, "internal error: %d outputs to commit, at most %d", n, CLI_MAX_OUTPUTS);
-    for (int i = 0; i < n; i++) {
-        if (rc != CLI_OK || m == CLI_MAX_OUTPUTS) {
-            ga_npy_discard(&ts[i]->tmp);
-            continue;
-        }
-        staged[m] = &ts[i]->tmp;
-        paths[m++] = ts[i]->path;
+    if (rc != CLI_OK) {
+        for (int i = 0; i < n; i++) ga_npy_discard(&ts[i]->tmp);
+        return rc;
     }
-    if (rc != CLI_OK) return rc;
-    ga_status s = ga_npy_commit_all(staged, paths, m);
+    char **staged[CLI_MAX_OUTPUTS];
+    const char *paths[CLI_MAX_OUTPUTS];
+    for (int i = 0; i < n; i++) {
+        staged[i] = &ts[i]->tmp;
+        paths[i] = ts[i]->path;
+    }
+    ga_status s = ga_npy_commit_all(staged, paths, n);
     if (s != GA_OK) return cli_fail(cmd, s, "cannot write the output");
     return CLI_OK;
 }

@@ -1773,7 +1773,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
         *st = GA_ERR_CUDA;
         return true;
     }
-    const int64_t nsup = (a.unit_order || a.unit_rev ? a.unit_order_n : sup_bh) * a.B * a.H;
+    const int64_t nsup = (a.unit_order ? a.unit_order_n : sup_bh) * a.B * a.H; /* unit_rev: unit_order_n = sup_bh */
     if (nsup < 1) return true; /* an empty part (ws_ranges_parts launches none) */
     a.fd_ok = sup_bh * a.B * a.H <= INT32_MAX && a.H <= INT32_MAX;
     if (a.fd_ok) {
