@@ -15,6 +15,8 @@ CUDA-graph replays (rows graphattn_part_graph, graphattn_graph: GPU time per cal
 without the host's cost; random's edge-engine part is not captured).
   csr-huge    window 300 as a CSR at N = 2^22: 2.5e9 edges (> 2^31), int32 columns; a long-sequence check
   dense, causal  N = 2^16, H = 16, D = 128                      peers: SDPA flash (FA2), SDPA cuDNN
+  dense-d64, causal-d64  the same at D = 64: the window's head dim on dense work, where the
+              softmax sets the pace as it does on the window      peers: SDPA flash (FA2), SDPA cuDNN
   window-h16  the 513-key window at N = 2^22 with H = 16            peers: FA2 window
   window-h16-bhnd  the same with each head's rows contiguous ((B, H, N, D) storage, transposed)
   causal-d256 causal, H = 8, D = 256 at N = 2^15 (bf16: split P)     peers: SDPA flash and cuDNN
@@ -31,7 +33,7 @@ without the host's cost; random's edge-engine part is not captured).
   documents, documents-causal  documents of 512-4096 tokens packed in N = 2^18, each token attending
               its own document (causal: up to itself), as an explicit CSR   peers: FA2 varlen
               (cu_seqlens), Flex (document mask_mod)
-(dense, causal, window-h16, window-h16-bhnd, causal-d256, window-d256, window-d96, longest, narrow, narrow-d and the documents are not in the
+(dense, causal, dense-d64, causal-d64, window-h16, window-h16-bhnd, causal-d256, window-d256, window-d96, longest, narrow, narrow-d and the documents are not in the
 default --cases list: name them.)
 Every graphattn result is checked on sampled rows (first, middle, last, global rows) against an fp64
 reference computed with torch from the graph's own row lists (ga_graph_row); a failing check makes
@@ -737,6 +739,10 @@ def main():
             case_window(args, 1 << 22, heads=16)
         elif c == "window-h16-bhnd":
             case_window(args, 1 << 22, heads=16, name="window-h16-bhnd", heads_major=True)
+        elif c == "dense-d64":
+            case_dense(args, 1 << 16, causal=False, dim=64, name="dense-d64")
+        elif c == "causal-d64":
+            case_dense(args, 1 << 16, causal=True, dim=64, name="causal-d64")
         elif c == "causal-d256":
             case_dense(args, 1 << 15, causal=True, heads=8, dim=256, name="causal-d256")
         elif c == "window-d256":

@@ -11,7 +11,12 @@
 # Then the D = 64 dense and causal cases beside SDPA's FA2 and cuDNN (gpu_bench dense-d64,
 # causal-d64): where the best kernels at the window's head dim stand on dense work.
 # One tree; plain / inner / outer alternated in rotating order, three rounds, after the tests.
-# Run: timeout 590 bash bench/revouter_ab.sh
+# Run: timeout 590 bash bench/revouter_ab.sh (on 030ea6b, which has GRAPHATTN_REV_ORDER; main
+# no longer does).
+# Outcome (run 29b, bench/RESULTS.md): D 128 0.3-2% faster than plain (medians), but D 64 H 16
+# 32% and D 256 H 8 24% slower than the heads inner: bench/order_model.py (written after) shows
+# why: with 2 rounds' worth of super tiles per head the snake no longer pairs heavy with light
+# (the largest CTA's share 1.51x / 1.74x the mean). Not kept (reverted in the next commit).
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh

@@ -149,11 +149,10 @@ struct TileArgs {
     /* the units with a short row (fewer than GA_TILE_SPLIT_KEYS keys) first, unit_nshort of them */
     const int64_t *unit_sorder;
     int64_t unit_nshort;
-    /* the warp-specialized kernel (set by its launcher): where it hands out the super tiles of
+    /* the warp-specialized kernel (set by its launcher): 1 where it hands out the super tiles of
      * each (batch, head) last first, as a work order without an array (unit_order NULL,
      * unit_first 0, unit_order_n the super tiles per (batch, head)): causal, whose work per super
-     * tile grows with its rows. 1: the heads inner; 2: the heads outer (the whole plain order
-     * backwards) */
+     * tile grows with its rows */
     int unit_rev;
     /* the warp-specialized kernel (set by its launcher): fd_ok when its super tiles and heads fit
      * 31 bits, then the divisors by super tiles per (batch, head), H and H / Hkv */

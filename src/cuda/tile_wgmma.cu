@@ -1163,7 +1163,6 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         if (!ordered) return u0;
         const int64_t G = gridDim.x, b = blockIdx.x;
         const int64_t j = (r & 1) && (r + 1) * G <= nsup ? u0 + G - 1 - 2 * b : u0;
-        if (a.unit_rev == 2) return nsup - 1 - j; /* the heads outer: the plain order backwards */
         const int64_t BH = a.B * a.H;
         int64_t i, bh;
         if (nsup <= INT32_MAX) { /* 32-bit division (see bh_item) */
@@ -1732,16 +1731,10 @@ long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 long long g_ws_rowsum_calls; /* ga_cuda_testing_ws_rowsum_calls */
 long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
 long long g_ws_rev_calls;     /* ga_cuda_testing_ws_rev_calls */
-/* causal's work order on the warp-specialized kernel at head dim D (launch_ws_as; TileArgs
- * unit_rev): 0 the plain stride, 1 last first with the heads inner, 2 last first with the heads
- * outer. GRAPHATTN_NO_REV_ORDER (any value): 0; GRAPHATTN_REV_ORDER=plain|inner|outer: that one */
-static int rev_order_mode(int D) {
-    if (getenv("GRAPHATTN_NO_REV_ORDER")) return 0;
-    const char *e = getenv("GRAPHATTN_REV_ORDER");
-    if (e && !strcmp(e, "plain")) return 0;
-    if (e && !strcmp(e, "inner")) return 1;
-    if (e && !strcmp(e, "outer")) return 2;
-    return D == 128 ? 0 : 1;
+/* GRAPHATTN_NO_REV_ORDER (any value): causal's super tiles in the plain stride (launch_ws_as) */
+static bool rev_order_off() {
+    const char *e = getenv("GRAPHATTN_NO_REV_ORDER");
+    return e != NULL;
 }
 long long g_ws_pair_calls;    /* ga_cuda_testing_ws_pair_calls: D = 256, two consumers */
 long long g_ws_parts_calls;   /* ga_cuda_testing_ws_parts_calls */
@@ -1765,7 +1758,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
      * run 28d): causal D 256 H 8 at 2^15 8.5-8.6 -> 7.9-8.1 ms, D 64 H 16 at 2^16 and H 1 at 2^20
      * 0.3-2% faster; not at D = 128, where causal H 16 at 2^16 ran 4-7% slower (three stages, and
      * every head's keys at once in L2 with the heads inner). GRAPHATTN_NO_REV_ORDER: never */
-    a.unit_rev = !XK && !a.unit_order && a.iv.kind == GA_TILE_CAUSAL ? rev_order_mode(D) : 0;
+    a.unit_rev = !XK && D != 128 && !a.unit_order && a.iv.kind == GA_TILE_CAUSAL && !rev_order_off();
     if (a.unit_rev) {
         a.unit_first = 0;
         a.unit_order_n = sup_bh;
