@@ -157,6 +157,9 @@ struct TileArgs {
     /* the warp-specialized kernel (set by its launcher): fd_ok when its super tiles and heads fit
      * 31 bits, then the divisors by super tiles per (batch, head), H and H / Hkv */
     int fd_ok;
+    /* the warp-specialized kernel (set by its launcher): 1 where a fringe tile whose rows all pass
+     * one of its edges tests the other bound alone (mask_rows<LO, HI>; GRAPHATTN_NO_MASK1: 0) */
+    int mask1;
     FastDiv fd_sup, fd_h, fd_grp;
     /* the warp-specialized kernel at D = 64 (set by launch_tma; 0 elsewhere): its key tiles start
      * ksh keys early, tile t holding keys [64 t - ksh, 64 t - ksh + 63], so that a window's query

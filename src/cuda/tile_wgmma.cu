@@ -287,7 +287,10 @@ __device__ __forceinline__ RowBounds row_bounds(const TileArgs &a, int64_t row0,
     return RowBounds{lo(row0), hi(row0), lo(row1), hi(row1)};
 }
 /* mask_interval on RowBounds: the bounds made relative to this thread's first column (2 t4) once,
- * so that every element's test is two compares against a constant and a select. */
+ * so that every element's test is two compares against a constant and a select. LO / HI: which
+ * bounds to test (a caller that knows every row's other bound lies outside the tile drops it:
+ * one compare per element) */
+template <bool LO = true, bool HI = true>
 __device__ __forceinline__ void mask_rows(float *s, int kbase, int t4, const RowBounds &rb) {
     auto rel = [&](int x) { return max(-1, min(64, x - kbase)) - 2 * t4; };
     const int a0 = rel(rb.lo0), b0 = rel(rb.hi0), a1 = rel(rb.lo1), b1 = rel(rb.hi1);
@@ -296,8 +299,8 @@ __device__ __forceinline__ void mask_rows(float *s, int kbase, int t4, const Row
 #pragma unroll
         for (int e = 0; e < 2; e++) {
             const int c = n * 8 + e;
-            if (c < a0 || c > b0) s[4 * n + e] = -INFINITY;
-            if (c < a1 || c > b1) s[4 * n + 2 + e] = -INFINITY;
+            if ((LO && c < a0) || (HI && c > b0)) s[4 * n + e] = -INFINITY;
+            if ((LO && c < a1) || (HI && c > b1)) s[4 * n + 2 + e] = -INFINITY;
         }
 }
 
@@ -1123,6 +1126,9 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
      * bf16(P) alone; no listed keys: their fused tile issues its P V by hand) */
     static_assert(!SPLIT || (!XK && !LS && std::is_same<T, __nv_bfloat16>::value), "split P: bf16, no listed keys, fp32 sums");
     constexpr bool PWG = ws_pwg<NC, D>();
+    /* one-bound masks at D = 64 only (D 128 / 256 key loops keep their allocation), not in the
+     * split-P instances */
+    const bool MASK1 = D == 64 && !SPLIT && a.mask1 != 0;
     constexpr int DTILES = D / 8, HALVES = D / 64;
     constexpr uint32_t QBYTES = 64 * D * 2, KVBYTES = BK * D * 2;
     extern __shared__ __align__(1024) unsigned char smem_raw[];
@@ -1383,7 +1389,17 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         }
         auto masked = [&](int k) { return !(k * BK >= full_lo && k * BK + BK - 1 <= full_hi); };
         const RowBounds rb = XK ? row_bounds(a, row0, row1) : rb_early;
-        auto mask = [&](int k) { mask_rows(s, k * BK, t4, rb); };
+        /* a fringe tile that every row's hi passes (a window's first tiles) needs the lower
+         * bounds alone, one that every row's lo precedes (its last tiles) the upper ones alone:
+         * one compare per element instead of two. Only in a full query tile: the rows past nq of
+         * a partial one (hi -1) need both (their full_lo is INT32_MAX: never the upper form).
+         * H200 (bench/RESULTS.md run 29c): window 513 at 2^22 1.5-2.5% faster, 2^24 0.7-1.9%,
+         * Longformer ~1%, narrow windows (both bounds in most tiles) within 1% */
+        auto mask = [&](int k) {
+            if (MASK1 && k * BK + BK - 1 <= full_hi && full_lo != INT32_MAX) mask_rows<true, false>(s, k * BK, t4, rb);
+            else if (MASK1 && k * BK >= full_lo) mask_rows<false, true>(s, k * BK, t4, rb);
+            else mask_rows(s, k * BK, t4, rb);
+        };
         /* XK: the listed keys, 16 at a time (as in tile_tma_kernel: skipped where every row's
          * interval holds them all; x_clear: only the columns past nx_keys need a mask). One
          * sub-tile of them (nx_keys <= 16: Longformer's global tokens) joins the last interval
@@ -1759,6 +1775,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
      * 0.3-2% faster; not at D = 128, where causal H 16 at 2^16 ran 4-7% slower (three stages, and
      * every head's keys at once in L2 with the heads inner). GRAPHATTN_NO_REV_ORDER: never */
     a.unit_rev = !XK && D != 128 && !a.unit_order && a.iv.kind == GA_TILE_CAUSAL && !rev_order_off();
+    a.mask1 = getenv("GRAPHATTN_NO_MASK1") == NULL;
     if (a.unit_rev) {
         a.unit_first = 0;
         a.unit_order_n = sup_bh;
