@@ -5,7 +5,7 @@ of the key tiles over the mean (1.00: even). Run it before spending device time 
 
 Orders: plain (CTA b takes b, b + G, ...; heads outer), inner (the kernel's unit_rev = 1: last
 first, heads inner, snake rounds), outer (run 29b's GRAPHATTN_REV_ORDER=outer, not kept: the plain
-order backwards in snake rounds), group:g (heads inner in groups of g heads, not built; g <= H).
+order backwards in snake rounds), group:g (heads inner in groups of g heads, the last group the rest: bench/patches/revgroup.patch).
 A super tile of NC query tiles of 64 rows walks ~(i + 1) * NC key tiles (causal, Nq = Nk).
 
   python3 bench/order_model.py            the cases of runs 28d and 29b
@@ -29,7 +29,7 @@ def shares(sup_bh, bh, grid, nc, order):
                 else:
                     g = bh if order == "inner" else min(bh, int(order.split(":")[1]))
                     grp, k = divmod(j, g * sup_bh)
-                    i, hh = divmod(k, g)
+                    i, hh = divmod(k, min(g, bh - grp * g))  # the last group: the rest
                     u = (grp * g + hh) * sup_bh + sup_bh - 1 - i
             tot[b] += (u % sup_bh + 1) * nc
     return max(tot) / (sum(tot) / grid)
@@ -38,7 +38,7 @@ def shares(sup_bh, bh, grid, nc, order):
 if __name__ == "__main__":
     cases = [("causal D 128 H 16 2^16", 512, 16, 2), ("causal D 256 H 8 2^15", 256, 8, 2),
              ("causal D 64 H 16 2^16", 256, 16, 4), ("causal D 64 H 1 2^20", 4096, 1, 4)]
-    orders = ["plain", "inner", "outer", "group:2", "group:4"]
+    orders = ["plain", "inner", "outer", "group:2", "group:3", "group:4"]
     print("%-24s" % "case (132 CTAs)" + "".join("%9s" % o for o in orders))
     for name, sup_bh, bh, nc in cases:
         print("%-24s" % name + "".join("%9.3f" % shares(sup_bh, bh, 132, nc, o) for o in orders))
