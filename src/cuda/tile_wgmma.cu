@@ -1391,8 +1391,13 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         const RowBounds rb = XK ? row_bounds(a, row0, row1) : rb_early;
         /* a fringe tile that every row's hi passes (a window's first tiles) needs the lower
          * bounds alone, one that every row's lo precedes (its last tiles) the upper ones alone:
-         * one compare per element instead of two. Only in a full query tile: the rows past nq of
-         * a partial one (hi -1) need both (their full_lo is INT32_MAX: never the upper form).
+         * one compare per element instead of two. This rests on what full_lo / full_hi already
+         * assume: lo and hi nondecreasing in the row (window, causal, dense, blocks, ranges,
+         * documents; bigbird, whose global rows are [nk, -1], never reaches this kernel), so
+         * that hi(q0) is the tile's least hi and lo(qlast) its greatest lo. The lower form only
+         * in a full query tile (full_lo != INT32_MAX): a partial one's rows past nq hold hi = -1,
+         * which only the upper test drops (they are never written, but their S stays exact as
+         * before); the upper form is safe in any tile (a partial tile's full_lo never allows it).
          * H200 (bench/RESULTS.md run 29c): window 513 at 2^22 1.5-2.5% faster, 2^24 0.7-1.9%,
          * Longformer ~1%, narrow windows (both bounds in most tiles) within 1% */
         auto mask = [&](int k) {
