@@ -13,14 +13,19 @@ the kernel's consumers: 4 at D = 64, 3 at D = 128, 2 at D = 256.
 
   python3 bench/order_model.py            the cases of runs 28d and 29b
 """
+import heapq
+
+
+def work(u, sup_bh, nc):
+    """Key tiles of super tile u: ~(i + 1) * NC for its index i within its (batch, head)."""
+    return (u % sup_bh + 1) * nc
 
 
 def dyn_shares(sup_bh, bh, grid, nc):
     """bench/patches/dyn.patch: CTA b's first super tile j = b, every later j from a counter, taken
     by whichever CTA frees first; j -> heads outer, each head's heaviest first."""
-    import heapq
     nsup = sup_bh * bh
-    w = lambda j: (sup_bh - 1 - j % sup_bh + 1) * nc  # noqa: E731
+    w = lambda j: work(j // sup_bh * sup_bh + sup_bh - 1 - j % sup_bh, sup_bh, nc)  # noqa: E731
     tot = [w(b) for b in range(grid)]
     heap = [(tot[b], b) for b in range(grid)]
     heapq.heapify(heap)
@@ -52,7 +57,7 @@ def shares(sup_bh, bh, grid, nc, order):
                     grp, k = divmod(j, g * sup_bh)
                     i, hh = divmod(k, min(g, bh - grp * g))  # the last group: the rest
                     u = (grp * g + hh) * sup_bh + sup_bh - 1 - i
-            tot[b] += (u % sup_bh + 1) * nc
+            tot[b] += work(u, sup_bh, nc)
     return max(tot) / (sum(tot) / grid)
 
 
