@@ -4,8 +4,9 @@
 #   bash bench/patches/run-all.sh [PATCH ...]      (from the repository root; default: every *.patch here)
 #
 # Copies the tree (without build folders) to build-p, applies the patches there in the order
-# given (patch -p1), and runs each patch's own script (the bench/*_ab.sh its diff adds) inside
-# build-p in turn; each script builds build-p/build-gpu itself (the second build is a no-op).
+# given (patch -p1), and runs each patch's own scripts (every bench/*_ab.sh its diff adds, in the
+# diff's order) inside build-p in turn; each script builds build-p/build-gpu itself (the second
+# build is a no-op).
 # Output: the scripts' output on stdout and under $OUT/patches/ (one log per script).
 set -u
 cd "$(dirname "$0")/../.."
@@ -26,10 +27,10 @@ for p in "$@"; do
     echo "run-all: $p does not apply; stopping" >&2
     exit 1
   fi
-  # the A/B script the patch adds: its "+++ b/bench/..._ab.sh" line
-  s=$(grep -m1 -E '^\+\+\+ b/bench/[A-Za-z0-9_]+_ab\.sh$' "$p" | sed 's|^+++ b/||')
-  [ -n "$s" ] && scripts+=("$s")
-  echo "applied $p${s:+ (script $s)}"
+  # the A/B scripts the patch adds: its "+++ b/bench/..._ab.sh" lines, in the diff's order
+  ss=$(grep -E '^\+\+\+ b/bench/[A-Za-z0-9_]+_ab\.sh$' "$p" | sed 's|^+++ b/||')
+  for s in $ss; do scripts+=("$s"); done
+  echo "applied $p${ss:+ (scripts: $(echo $ss))}"
 done
 status=0
 for s in "${scripts[@]}"; do
