@@ -64,3 +64,35 @@ ab_sanitizers() {
     [ $r = 0 ] || { tail -20 /tmp/san-$tool.log; echo "sanitizer failed: no timings"; return 1; }
   done
 }
+# ab_power LABEL [VAR=VALUE ...] -- ARGS...: `$B bench ARGS` (B: the graphattn tool; pass
+# --device cuda in ARGS) with nvidia-smi sampling the SM clock, power draw and clock-event reasons
+# every 50 ms; prints the call's median ms and the samples' medians while the card drew more than
+# BUSY_W watts (default 250). 120 s at most.
+ab_power() {
+  local label=$1; shift
+  local envs=() q=clocks.sm,power.draw,clocks_event_reasons.active
+  while [ "$1" != -- ]; do envs+=("$1"); shift; done; shift
+  nvidia-smi --query-gpu=$q --format=csv,noheader,nounits >/dev/null 2>&1 || q=clocks.sm,power.draw,clocks_throttle_reasons.active
+  nvidia-smi --query-gpu=$q --format=csv,noheader,nounits -lms 50 > /tmp/smi.log 2>/dev/null &
+  local pid=$!
+  local ms; ms=$(timeout 120 env "${envs[@]}" "$B" bench "$@" 2>/dev/null | tail -1 | awk '{print $3}')
+  kill $pid 2>/dev/null; wait $pid 2>/dev/null
+  python3 - "$label" "$ms" "${BUSY_W:-250}" <<'PY'
+import sys, statistics
+label, ms, busy = sys.argv[1], sys.argv[2], float(sys.argv[3])
+rows = []
+for line in open("/tmp/smi.log"):
+    p = [x.strip() for x in line.split(",")]
+    try: rows.append((float(p[0]), float(p[1]), p[2]))
+    except (ValueError, IndexError): pass
+b = [r for r in rows if r[1] > busy]
+if b:
+    reasons = {}
+    for r in b: reasons[r[2]] = reasons.get(r[2], 0) + 1
+    top = ",".join("%s:%d" % kv for kv in sorted(reasons.items(), key=lambda kv: -kv[1])[:3])
+    print("%-34s %9s ms  sm %5.0f MHz  %5.0f W  (%d busy samples; reasons %s)" % (label, ms,
+          statistics.median(r[0] for r in b), statistics.median(r[1] for r in b), len(b), top))
+else:
+    print("%-34s %9s ms  (no busy samples)" % (label, ms))
+PY
+}
