@@ -12,7 +12,8 @@
  * Conventions used throughout this header:
  *  - Plain C11. No CUDA types: device pointers are plain `void *`, streams are `void *`.
  *  - Every position, size, offset and stride is int64_t.
- *  - Every entry point returns a ga_status. The library never prints, exits or aborts.
+ *  - Every entry point that can fail returns a ga_status (the destructors, initializers and
+ *    getters cannot). The library never prints, exits or aborts.
  *  - A call that returns an error has written nothing to any output buffer.
  *  - ga_last_error_detail() gives a human-readable explanation of the most recent error
  *    raised on the calling thread (e.g. "csr: column 7 of row 3 is out of range [0, 5)").

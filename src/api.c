@@ -369,7 +369,10 @@ ga_status ga_attention_workspace_size(const ga_graph *graph, const ga_tensor *q,
     GA_FAIL_IF(!bytes, GA_ERR_NULL_POINTER, "bytes is NULL");
     ga_call call;
     GA_TRY(ga_validate(graph, q, k, v, NULL, NULL, options, 0, &call));
-    return ga_backend_workspace(&call, bytes);
+    size_t need = 0; /* *bytes only on success: a rejected call writes nothing */
+    GA_TRY(ga_backend_workspace(&call, &need));
+    *bytes = need;
+    return GA_OK;
 }
 
 ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const ga_tensor *k, const ga_tensor *v,

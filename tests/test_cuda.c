@@ -358,6 +358,16 @@ static ga_graph *random_csr(uint64_t seed, int64_t nq, int64_t nk, int64_t maxde
 
 /* ---- the tests ----------------------------------------------------------------------------- */
 
+/* Asking for a device that does not exist fails and leaves the caller's buffer as it was (a
+ * rejected call writes nothing), with or without a GPU, in a build with or without CUDA. */
+TEST(a_missing_device_has_no_name_and_the_buffer_is_untouched) {
+    char name[16] = "untouched";
+    EXPECT_STATUS(ga_cuda_device_name(ga_cuda_device_count(), name, sizeof name), GA_ERR_BACKEND_UNAVAILABLE);
+    if (strcmp(name, "untouched") != 0) ga_test_fail(__FILE__, __LINE__, "past the last device: the buffer holds \"%s\"", name);
+    EXPECT_STATUS(ga_cuda_device_name(-1, name, sizeof name), GA_ERR_BACKEND_UNAVAILABLE);
+    if (strcmp(name, "untouched") != 0) ga_test_fail(__FILE__, __LINE__, "device -1: the buffer holds \"%s\"", name);
+}
+
 TEST(device_count_and_names_agree) {
     NEED_GPU();
     char name[256];

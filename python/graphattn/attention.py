@@ -335,7 +335,7 @@ def attention(q, k, v, graph, *, scale=None, return_lse=False, out=None, backend
     lse:        the prior log-sum-exp, read and written in place; only with accumulate=True.
 
     Returns out, or (out, lse) with return_lse (with accumulate, the lse passed in). Raises
-    GraphAttnError (a ValueError, TypeError, MemoryError or RuntimeError as fits) with the library's
+    GraphAttnError (a ValueError, TypeError, MemoryError, OSError or RuntimeError as fits) with the library's
     message on any failure.
     """
     acc = accumulate_value(accumulate, out, lse)

@@ -9,7 +9,8 @@ int ga_cuda_device_count(void) { return 0; }
 ga_status ga_cuda_device_name(int index, char *buf, size_t buf_size) {
     ga_clear_error();
     (void)index;
-    if (buf && buf_size) buf[0] = '\0';
+    (void)buf; /* untouched: a rejected call writes nothing */
+    (void)buf_size;
     GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "ga_cuda_device_name: %s", GA_NO_CUDA);
 }
 
