@@ -14,7 +14,10 @@
  *  - Every position, size, offset and stride is int64_t.
  *  - Every entry point that can fail returns a ga_status (the destructors, initializers and
  *    getters cannot). The library never prints, exits or aborts.
- *  - A call that returns an error has written nothing to any output buffer.
+ *  - A call that returns an error has written nothing to any output buffer. One exception: on
+ *    the CUDA backend, an error the runtime or the device reports after the call has queued
+ *    work (a launch or allocation failing midway, a kernel fault) can leave the outputs partly
+ *    written; the status is then GA_ERR_CUDA or GA_ERR_OUT_OF_MEMORY. Bad input never is.
  *  - ga_last_error_detail() gives a human-readable explanation of the most recent error
  *    raised on the calling thread (e.g. "csr: column 7 of row 3 is out of range [0, 5)").
  */
@@ -331,7 +334,8 @@ GA_API ga_status ga_attention_workspace_size(const ga_graph *graph, const ga_ten
  * workspace: device (or host, for CPU backends) memory of at least ga_attention_workspace_size()
  * bytes; pass NULL and 0 to let the library allocate (GA_ERR_OUT_OF_MEMORY if it cannot).
  * options: NULL for defaults.
- * Everything is validated before any work starts; on error nothing is written.
+ * Everything is validated before any work starts; on error nothing is written (but see the
+ * CUDA exception at the top of this header).
  */
 GA_API ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const ga_tensor *k,
                                       const ga_tensor *v, ga_tensor *out, ga_tensor *lse, const ga_options *options,

@@ -51,6 +51,9 @@ void ga_cuda_testing_free(void *ptr);
 ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t bytes);
 ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes);
 ga_status ga_cuda_testing_sync(void);
+/* Leaves a CUDA error pending on the calling thread (a cudaMalloc that fails and is not read);
+ * 1 when it did, 0 otherwise (and without CUDA) */
+int ga_cuda_testing_leave_pending_error(void);
 ga_status ga_cuda_testing_stream_create(void **stream);
 void ga_cuda_testing_stream_destroy(void *stream);
 ga_status ga_cuda_testing_stream_sync(void *stream);

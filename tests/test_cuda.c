@@ -895,6 +895,29 @@ TEST(tensors_on_different_devices_are_rejected_and_nothing_is_written) {
     ga_graph_destroy(g);
 }
 
+/* A CUDA error the caller left pending (here a cudaMalloc that failed and was not read) is
+ * reported by the next call before it launches anything: the status of that error, the output
+ * untouched; the call after it runs normally. */
+TEST(a_cuda_error_left_pending_is_reported_before_anything_is_launched) {
+    NEED_GPU();
+    ga_graph *g = ga_test_parse("window:2");
+    dtensor q, o;
+    ASSERT_OK(dtensor_alloc(&q, GA_BF16, 0, 1, 64, 1, 64));
+    ASSERT_OK(dtensor_alloc(&o, GA_BF16, 0, 1, 64, 1, 64));
+    ASSERT_OK(dtensor_poison(&o));
+    ga_options opt;
+    ga_options_init(&opt);
+    ASSERT_TRUE(ga_cuda_testing_leave_pending_error());
+    EXPECT_STATUS(ga_attention_forward(g, &q.t, &q.t, &q.t, &o.t, NULL, &opt, NULL, 0), GA_ERR_OUT_OF_MEMORY);
+    ASSERT_OK(dtensor_download(&o));
+    int64_t written = 0;
+    for (int64_t a = 0; a < o.elems; a++) written += ((uint16_t *)o.host)[a] != 0xffff;
+    EXPECT_EQ_I64(written, 0);
+    EXPECT_STATUS(ga_attention_forward(g, &q.t, &q.t, &q.t, &o.t, NULL, &opt, NULL, 0), GA_OK);
+    dtensor_free(&q), dtensor_free(&o);
+    ga_graph_destroy(g);
+}
+
 TEST(head_dim_above_512_is_unsupported_and_nothing_is_written) {
     NEED_GPU();
     ga_graph *g = ga_test_parse("window:2");

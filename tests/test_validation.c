@@ -531,6 +531,29 @@ TEST(graph_queries_reject_bad_sizes_and_write_nothing) {
     EXPECT_TRUE(ptr[0] == -7 && ptr[2] == -7);
 }
 
+/* A graph of more than 2^63 - 1 edges (dense, 2^23 + 1 rows of 2^40 keys) is an overflow for
+ * ga_graph_to_csr as for ga_graph_count_edges, and row_ptr is left as it was (the running total
+ * wrapped, passed the capacity check and wrote through col_idx). */
+TEST(to_csr_of_more_edges_than_int64_holds_is_overflow_and_writes_nothing) {
+    ga_graph *g = NULL;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_dense(g));
+    const int64_t nq = ((int64_t)1 << 23) + 1, nk = (int64_t)1 << 40;
+    int64_t edges = -77, col[4] = {-7, -7, -7, -7};
+    EXPECT_STATUS(ga_graph_count_edges(g, nq, nk, &edges), GA_ERR_OVERFLOW);
+    EXPECT_EQ_I64(edges, -77);
+    int64_t *ptr = malloc((size_t)(nq + 1) * sizeof *ptr);
+    ASSERT_TRUE(ptr != NULL);
+    for (int64_t i = 0; i <= nq; i++) ptr[i] = -7;
+    EXPECT_STATUS(ga_graph_to_csr(g, nq, nk, ptr, col, 4), GA_ERR_OVERFLOW);
+    int64_t touched = 0;
+    for (int64_t i = 0; i <= nq; i++) touched += ptr[i] != -7;
+    EXPECT_EQ_I64(touched, 0);
+    EXPECT_TRUE(col[0] == -7 && col[3] == -7);
+    free(ptr);
+    ga_graph_destroy(g);
+}
+
 /* Explicit graphs read from .npy files by the spec parser: each broken rule gives its own
  * status, and *graph is not written. Includes the regression for indices of INT64_MAX, whose
  * "+ 1" (the implied column count) overflowed in the parser (signed overflow, caught by UBSan). */

@@ -26,6 +26,13 @@ ga_status ga_cuda_device_guard::enter(int device) {
     GA_CUDA_TRY(cudaGetDevice(&previous));
     if (previous != device) GA_CUDA_TRY(cudaSetDevice(device));
     ok = 1;
+    /* An error the caller left pending (a failed cudaMalloc not yet read, say) would otherwise
+     * come back from the first launch check, after that launch was queued to write the outputs:
+     * report it now, before anything is launched (and clear it, as ga_cuda_error does) */
+    const cudaError_t pending = cudaGetLastError();
+    if (pending != cudaSuccess)
+        return ga_cuda_error(pending, "an error left pending before this call (nothing was launched)", __FILE__,
+                             __LINE__);
     return GA_OK;
 }
 
@@ -78,6 +85,10 @@ extern "C" ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t byt
 extern "C" ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes) {
     GA_CUDA_TRY(cudaMemset(dst, byte, bytes));
     return GA_OK;
+}
+extern "C" int ga_cuda_testing_leave_pending_error(void) {
+    void *p = NULL;
+    return cudaMalloc(&p, (size_t)1 << 62) != cudaSuccess; /* not cleared: pending */
 }
 extern "C" ga_status ga_cuda_testing_sync(void) {
     GA_CUDA_TRY(cudaDeviceSynchronize());

@@ -16,7 +16,7 @@ ga_status ga_cuda_device_name(int index, char *buf, size_t buf_size) {
 
 ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) {
     (void)p;
-    if (bytes) *bytes = 0;
+    (void)bytes; /* untouched: a rejected call writes nothing */
     GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
 }
 
@@ -53,6 +53,7 @@ ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes) {
     GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
 }
 ga_status ga_cuda_testing_sync(void) { GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA); }
+int ga_cuda_testing_leave_pending_error(void) { return 0; }
 ga_status ga_cuda_testing_stream_create(void **stream) {
     if (stream) *stream = NULL;
     GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);

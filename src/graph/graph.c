@@ -588,10 +588,12 @@ ga_status ga_graph_row(const ga_graph *g, int64_t nq, int64_t nk, int64_t row, i
      * would be neither sorted nor the row's first keys) */
     const int64_t d = ga_graph_row_degree(g, nq, nk, row);
     if (d <= capacity && d > 0) {
+        /* the edges counted before any is written (a rejected call writes nothing) */
+        const int64_t n = ga_graph_for_each_edge(g, nq, nk, row, NULL, NULL);
+        GA_FAIL_IF(n != d, GA_ERR_INTERNAL, "ga_graph_row: row %lld has %lld edges but its degree is %lld",
+                   (long long)row, (long long)n, (long long)d);
         ga_collect c = {keys, capacity, 0};
         ga_graph_for_each_edge(g, nq, nk, row, ga_collect_edge, &c);
-        GA_FAIL_IF(c.n != d, GA_ERR_INTERNAL, "ga_graph_row: row %lld has %lld edges but its degree is %lld",
-                   (long long)row, (long long)c.n, (long long)d);
         qsort(keys, (size_t)c.n, sizeof *keys, ga_cmp_i64);
     }
     *degree = d;
@@ -610,7 +612,12 @@ ga_status ga_graph_to_csr(const ga_graph *g, int64_t nq, int64_t nk, int64_t *ro
     deg[0] = 0;
 #pragma omp parallel for schedule(dynamic, 1024)
     for (int64_t i = 0; i < nq; i++) deg[i + 1] = ga_graph_row_degree(g, nq, nk, i);
-    for (int64_t i = 0; i < nq; i++) deg[i + 1] += deg[i];
+    for (int64_t i = 0; i < nq; i++) {
+        if (ga_add_overflow(deg[i], deg[i + 1], &deg[i + 1])) { /* as ga_graph_count_edges says */
+            ga_free(deg);
+            GA_FAIL(GA_ERR_OVERFLOW, "ga_graph_to_csr: the graph has more than 2^63 - 1 edges");
+        }
+    }
     if (deg[nq] > capacity) {
         int64_t need = deg[nq];
         ga_free(deg);
