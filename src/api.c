@@ -206,6 +206,7 @@ static ga_status ga_check_host_pointer(const char *name, const ga_tensor *t) {
 typedef struct ga_call {
     ga_problem p;
     ga_backend backend;
+    ga_extent ext[5]; /* the bytes of q, k, v, out, lse ({0, 0}: absent) */
 } ga_call;
 
 /* Everything ga_attention_forward and ga_attention_workspace_size check. out/lse may be NULL
@@ -254,6 +255,7 @@ static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga
     GA_TRY(ga_check_layout("v", v, &ev));
     if (out) GA_TRY(ga_check_layout("out", out, &eo));
     if (lse) GA_TRY(ga_check_layout("lse", lse, &el));
+    call->ext[0] = eq, call->ext[1] = ek, call->ext[2] = ev, call->ext[3] = eo, call->ext[4] = el;
 
     /* shapes */
     const int64_t B = q->shape[0], Nq = q->shape[1], H = q->shape[2], D = q->shape[3];
@@ -388,6 +390,16 @@ ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const 
                workspace_bytes);
     GA_FAIL_IF(workspace && workspace_bytes < need, GA_ERR_WORKSPACE_TOO_SMALL,
                "workspace has %zu bytes, this call needs %zu (see ga_attention_workspace_size)", workspace_bytes, need);
+    if (workspace && need > 0) { /* the bytes the call writes there must not be any tensor's */
+        const uintptr_t wb = (uintptr_t)workspace;
+        GA_FAIL_IF((uint64_t)need > (uint64_t)(UINTPTR_MAX - wb), GA_ERR_OVERFLOW,
+                   "workspace: pointer + %zu bytes wraps the address space", need);
+        const ga_extent ew = {wb, wb + (uintptr_t)need};
+        static const char *const names[5] = {"q", "k", "v", "out", "lse"};
+        for (int t = 0; t < 5; t++)
+            GA_FAIL_IF(ga_overlap(ew, call.ext[t]), GA_ERR_ALIASING,
+                       "workspace overlaps %s (the %zu bytes of it this call uses)", names[t], need);
+    }
 
     void *owned = NULL;
     if (!workspace && need > 0 && call.backend == GA_BACKEND_CPU) {

@@ -235,6 +235,29 @@ TEST(lse_overlapping_anything_is_aliasing) {
     EXPECT_REJECTED(call(), GA_ERR_ALIASING);
 }
 
+/* A caller's workspace whose bytes for this call (ga_attention_workspace_size's count) overlap
+ * q, k, v, out or lse is aliasing, and nothing is written; a separate one works. */
+TEST(a_workspace_overlapping_a_tensor_is_aliasing) {
+    setup();
+    size_t need = 0;
+    ASSERT_OK(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &need));
+    ASSERT_TRUE(need > 0);
+    void *const over[5] = {fx.q, fx.k + 1, fx.v, fx.out + 2, fx.lse + 1};
+    for (int t = 0; t < 5; t++) {
+        setup();
+        const ga_status s =
+            ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, over[t], need);
+        if (s != GA_ERR_ALIASING)
+            ga_test_fail(__FILE__, __LINE__, "workspace over tensor %d: status %d, want GA_ERR_ALIASING", t, (int)s);
+        EXPECT_UNTOUCHED();
+    }
+    setup();
+    void *ws = malloc(need);
+    ASSERT_TRUE(ws != NULL);
+    EXPECT_STATUS(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, ws, need), GA_OK);
+    free(ws);
+}
+
 TEST(output_whose_elements_overlap_each_other_is_aliasing) {
     setup();
     fx.tout.stride[1] = 0; /* every token row written to the same place */
