@@ -1,6 +1,8 @@
 """Shared cases for the Python tests: graphs (each with its definition as plain tuples, for the
 NumPy masks in reference.py) and input shapes."""
+import importlib.util
 import os
+import pathlib
 import sys
 import zlib
 
@@ -10,6 +12,15 @@ import pytest
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 
 import graphattn as ga  # noqa: E402
+
+
+def load_script(name):
+    """A script of scripts/ (whose names have hyphens, so not importable by name) as a module."""
+    path = pathlib.Path(__file__).resolve().parents[2] / "scripts" / name
+    spec = importlib.util.spec_from_file_location(path.stem.replace("-", "_"), path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 def _random_csr(nq, nk, density, seed, empty_rows=()):

@@ -1,11 +1,7 @@
 """scripts/sass-diff.py tells which functions two builds of one source compiled differently."""
-import importlib.util
-import pathlib
+from conftest import load_script
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "sass-diff.py"
-spec = importlib.util.spec_from_file_location("sass_diff", SCRIPT)
-sass_diff = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sass_diff)
+sass_diff = load_script("sass-diff.py")
 
 # the same file compiled from two folders: its anonymous namespace's name differs
 OLD = """

@@ -1,11 +1,7 @@
 """scripts/sass-loops.py finds the backward branches whose bodies hold tensor-core instructions."""
-import importlib.util
-import pathlib
+from conftest import load_script
 
-SCRIPT = pathlib.Path(__file__).resolve().parents[2] / "scripts" / "sass-loops.py"
-spec = importlib.util.spec_from_file_location("sass_loops", SCRIPT)
-sass_loops = importlib.util.module_from_spec(spec)
-spec.loader.exec_module(sass_loops)
+sass_loops = load_script("sass-loops.py")
 
 DUMP = """
         Function : _Z6kernelv
