@@ -1657,9 +1657,10 @@ TEST(ranges_work_order_hands_out_every_super_tile_once) {
  * CTAs (GRAPHATTN_MAX_CTAS) every CTA takes several rounds, forwards and backwards: D 64 bf16
  * (split rows, in parts) and f16, D 256 (two consumers), batches, heads and GQA, Nq < Nk and
  * Nq > Nk, output over q, a partial last super tile. Every row against the fp64 reference (the
- * output starts poisoned: a super tile skipped or taken twice shows); on the H200 every
- * warp-specialized launch of these cases must have run reversed, none of D 128's, and none with
- * GRAPHATTN_NO_REV_ORDER set. */
+ * output starts poisoned: a super tile skipped or taken twice shows); on the H200, with
+ * GRAPHATTN_DYN=0, every warp-specialized launch of these cases must have run reversed, none of
+ * D 128's, and none with GRAPHATTN_NO_REV_ORDER set. Then the same cases and D 128's from the
+ * work counter (GRAPHATTN_DYN=1), and by default: D 128's and D 256's from the counter, not D 64's. */
 TEST(causal_work_order_hands_out_every_super_tile_once) {
     NEED_GPU();
     const tile_case cases[] = {
@@ -1672,6 +1673,11 @@ TEST(causal_work_order_hands_out_every_super_tile_once) {
     const tile_case d128[] = {{"causal", 1500, 1500, 1, 3, 1, 128, GA_BF16, 0}};
     const int n = (int)(sizeof cases / sizeof *cases);
     tile_kernel_select(3); /* GRAPHATTN_WS=4 */
+    /* the fixed orders first, whatever the environment says of the work counter */
+    char dyn_env[16] = "";
+    const int had_dyn_env = getenv("GRAPHATTN_DYN") != NULL;
+    if (had_dyn_env) snprintf(dyn_env, sizeof dyn_env, "%s", getenv("GRAPHATTN_DYN"));
+    setenv("GRAPHATTN_DYN", "0", 1);
     for (int ctas = 1; ctas <= 3; ctas += 2) {
         char cap[8];
         snprintf(cap, sizeof cap, "%d", ctas);
@@ -1690,12 +1696,54 @@ TEST(causal_work_order_hands_out_every_super_tile_once) {
         if (wgmma_expected() && ga_cuda_testing_ws_tile_calls() - ws0 < 1)
             ga_test_fail(__FILE__, __LINE__, "%d CTAs: causal D 128 did not run on the warp-specialized kernel", ctas);
     }
+    /* the super tiles from the work counter (GRAPHATTN_DYN=1: every head dim; by default D 128 and 256),
+     * several rounds per CTA; D 128 also with the output over q, where a super
+     * tile taken twice would read q rows already overwritten */
+    const tile_case d128dyn[] = {{"causal", 1500, 1500, 1, 3, 1, 128, GA_BF16, 0}, {"causal", 1300, 1700, 2, 2, 1, 128, GA_F16, 1}};
+    setenv("GRAPHATTN_DYN", "1", 1);
+    for (int ctas = 1; ctas <= 3; ctas += 2) {
+        char cap[8];
+        snprintf(cap, sizeof cap, "%d", ctas);
+        setenv("GRAPHATTN_MAX_CTAS", cap, 1);
+        const long long before = ga_cuda_testing_ws_dyn_calls(), ws0 = ga_cuda_testing_ws_tile_calls();
+        run_tile_cases(ctas == 1 ? "causal, work counter, 1 CTA" : "causal, work counter, 3 CTAs", 3, cases, (size_t)n,
+                       6000 + (uint64_t)ctas);
+        run_tile_cases(ctas == 1 ? "causal D 128, work counter, 1 CTA" : "causal D 128, work counter, 3 CTAs", 3, d128dyn,
+                       2, 6050 + (uint64_t)ctas);
+        /* every case has a launch of more than one round, which must take the counter; a part of
+         * a call split in parts (D 64 bf16) may have one round or less (no counter: nothing to
+         * balance) and keep its head dim's fixed order (reversed), so no count of reversed
+         * launches is expected here (run 30a: 8 of 9 launches with 1 CTA, 7 with 3) */
+        const long long ran = ga_cuda_testing_ws_dyn_calls() - before, ws = ga_cuda_testing_ws_tile_calls() - ws0;
+        printf("causal, work counter (%d CTAs): %lld of %lld warp-specialized launches (%d cases)\n", ctas, ran, ws, n + 2);
+        if (wgmma_expected() && ran < n + 2)
+            ga_test_fail(__FILE__, __LINE__, "work counter, %d CTAs: %lld of %lld launches, expected at least %d", ctas, ran,
+                         ws, n + 2);
+    }
+    /* by default the counter serves D 128 (bf16, split P, and f16) and D 256: both D 128 cases
+     * and both D 256 cases take it, none of D 64's */
+    unsetenv("GRAPHATTN_DYN");
+    setenv("GRAPHATTN_MAX_CTAS", "3", 1);
+    long long dyn0 = ga_cuda_testing_ws_dyn_calls();
+    run_tile_cases("causal D 128, work counter by default", 3, d128dyn, 2, 6100);
+    run_tile_cases("causal D 256, work counter by default", 3, cases + 3, 2, 6150);
+    const long long dyn_default = ga_cuda_testing_ws_dyn_calls() - dyn0;
+    printf("causal D 128 / 256 by default: %lld launches from the work counter (4 cases)\n", dyn_default);
+    if (wgmma_expected() && dyn_default < 4)
+        ga_test_fail(__FILE__, __LINE__, "by default, %lld causal D 128 / 256 launches took the work counter, expected 4",
+                     dyn_default);
+    dyn0 = ga_cuda_testing_ws_dyn_calls();
+    run_tile_cases("causal D 64, no work counter by default", 3, cases, 3, 6200);
+    EXPECT_EQ_I64(ga_cuda_testing_ws_dyn_calls() - dyn0, 0);
+    setenv("GRAPHATTN_DYN", "0", 1);
     setenv("GRAPHATTN_NO_REV_ORDER", "1", 1);
     const long long before = ga_cuda_testing_ws_rev_calls();
     run_tile_cases("causal order off", 3, cases, (size_t)n, 5800);
     EXPECT_EQ_I64(ga_cuda_testing_ws_rev_calls() - before, 0);
     unsetenv("GRAPHATTN_NO_REV_ORDER");
     unsetenv("GRAPHATTN_MAX_CTAS");
+    if (had_dyn_env) setenv("GRAPHATTN_DYN", dyn_env, 1);
+    else unsetenv("GRAPHATTN_DYN");
     tile_kernel_reset();
 }
 

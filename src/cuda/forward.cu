@@ -43,6 +43,7 @@ typedef struct ga_cuda_schedule {
     size_t partial_bytes;            /* workspace for the edge engine's partial states */
     size_t lse_bytes;                /* temporary lse (0: not needed) */
     size_t x_bytes;                  /* workspace of the tiles' listed tokens (0: none) */
+    size_t sched_bytes;              /* causal tiles: the work counter and its slots (GA_TILE_SCHED_BYTES; 0: none) */
 } ga_cuda_schedule;
 
 static int ga_tile_kind(const ga_component *c) {
@@ -193,7 +194,14 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
     s->partial_bytes = a > b ? a : b;
     if (s->tiles && (s->plan_res || s->plan_rest) && !p->lse)
         s->lse_bytes = ga_round256((size_t)p->B * (size_t)p->nq * (size_t)p->H * sizeof(float));
+    if (s->tiles && ga_tile_sched_wanted(t)) s->sched_bytes = GA_TILE_SCHED_BYTES;
     return GA_OK;
+}
+
+/* the workspace a schedule needs: partial states, a temporary lse, the listed tokens' part, the
+ * work counter, each from a 256-byte boundary */
+static size_t ga_cuda_ws_need(const ga_cuda_schedule *s) {
+    return ga_round256(s->partial_bytes) + s->lse_bytes + ga_round256(s->x_bytes) + s->sched_bytes;
 }
 
 extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) {
@@ -201,7 +209,7 @@ extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) 
     GA_TRY(guard.enter(p->q->device_index));
     ga_cuda_schedule s;
     GA_TRY(ga_cuda_plan_schedule(p, &s));
-    *bytes = ga_round256(s.partial_bytes) + s.lse_bytes + s.x_bytes;
+    *bytes = ga_cuda_ws_need(&s);
     if (s.tiles) {
         /* the forward call may find the output written over q and run the edge engine alone */
         const ga_cuda_dgraph *dg;
@@ -263,7 +271,7 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
     GA_TRY(ga_cuda_plan_schedule(p, &sc));
     cudaStream_t stream = (cudaStream_t)p->stream;
 
-    const size_t need = ga_round256(sc.partial_bytes) + sc.lse_bytes + sc.x_bytes;
+    const size_t need = ga_cuda_ws_need(&sc);
     void *ws = p->workspace;
     int own_ws = 0;
     if (need > 0 && !ws) { /* the caller left it to us: stream-ordered, so no synchronization */
@@ -287,6 +295,8 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
         memcpy(sc.tile.sl, ls, sizeof ls);
     }
     if (sc.x_bytes) sc.tile.xwork = (char *)ws + ga_round256(sc.partial_bytes) + sc.lse_bytes;
+    if (sc.sched_bytes)
+        sc.tile.sched = (int *)((char *)ws + ga_round256(sc.partial_bytes) + sc.lse_bytes + ga_round256(sc.x_bytes));
 
     /* The edge steps run first and the tiles merge last: a bf16/fp16 intermediate state is
      * rounded once more by every merge, and merging into the tiles' state would round the

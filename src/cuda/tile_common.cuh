@@ -165,6 +165,13 @@ struct TileArgs {
      * ksh keys early, tile t holding keys [64 t - ksh, 64 t - ksh + 63], so that a window's query
      * tile starts its walk on a tile edge (ws_key_shift) */
     int ksh;
+    /* the warp-specialized kernel (set by its launcher; last, so that the other fields keep
+     * main's offsets: before fd_sup they split its loads in two, run 30): dyn 1 where its super
+     * tiles come from the counter *sched (zeroed before the launch) instead of a fixed stride;
+     * sched: the counter and the CTAs' unit slots in the call's workspace (GA_TILE_SCHED_BYTES,
+     * tile_interval.h), NULL where the call has none */
+    int dyn;
+    int *sched;
 };
 
 template <typename T> struct Pack;

@@ -281,6 +281,8 @@ extern "C" int ga_tile_interval_supported(const ga_tile_interval_call *c) {
 void ga_tile_args_fill(const ga_tile_interval_call *c, TileArgs *ap) {
     TileArgs &a = *ap;
     a.q = c->q; a.k = c->k; a.v = c->v; a.out = c->out; a.lse = c->lse;
+    a.sched = c->sched;
+    a.dyn = 0;
     for (int d = 0; d < 3; d++) {
         a.sq[d] = c->sq[d]; a.sk[d] = c->sk[d]; a.sv[d] = c->sv[d]; a.so[d] = c->so[d]; a.sl[d] = c->sl[d];
     }

@@ -72,10 +72,22 @@ typedef struct ga_tile_interval_call {
     int64_t nx_keys;          /* listed tokens < nk */
     int64_t x_first, x_last;  /* the first listed token and the last one < nk */
     void *xwork;
+    /* causal: device workspace (GA_TILE_SCHED_BYTES) for the warp-specialized kernel's work
+     * counter and its CTAs' unit slots; NULL: none (the fixed stride) */
+    int *sched;
 } ga_tile_interval_call;
 
 /* Most listed tokens the tile kernels take (one key tile). */
 #define GA_TILE_MAX_EXTRA 64
+
+/* Device workspace a causal call's tiles take for the warp-specialized kernel's work counter: the
+ * counter (int 0), then from int GA_TILE_SCHED_SLOT0 GA_TILE_SCHED_CTA_INTS ints per CTA (each
+ * consumer's super tile per Q buffer), for launches of at most GA_TILE_SCHED_MAX_CTAS CTAs (more
+ * keep the fixed stride). */
+#define GA_TILE_SCHED_SLOT0 64
+#define GA_TILE_SCHED_CTA_INTS 8
+#define GA_TILE_SCHED_MAX_CTAS 1024
+#define GA_TILE_SCHED_BYTES (4 * (GA_TILE_SCHED_SLOT0 + GA_TILE_SCHED_CTA_INTS * GA_TILE_SCHED_MAX_CTAS))
 
 /* 1 when the tile kernel handles this call (dtype, head dim, kind, 16-byte alignment). A padded
  * head dim (below) is taken only where the persistent Hopper kernels take the call; explicit
@@ -89,6 +101,10 @@ int64_t ga_tile_padded_d(int64_t D);
 /* 1 when listed tokens (xkeys, nx) can run with this call's tiles: the Hopper kernel takes the
  * call, nx <= GA_TILE_MAX_EXTRA and the workspace stays below 1 GiB. */
 int ga_tile_extra_supported(const ga_tile_interval_call *call);
+/* 1 when a causal call's tiles may take their super tiles from a work counter (GRAPHATTN_DYN, the
+ * Hopper kernels, the head dim they run at): the call's workspace then holds GA_TILE_SCHED_BYTES
+ * for it (ga_tile_interval_call sched) */
+int ga_tile_sched_wanted(const ga_tile_interval_call *call);
 /* 1 when a bigbird component runs as tiles with this call (the Hopper kernel takes it, the block
  * size is a multiple of 64, at most GA_TILE_BIGBIRD_MAX_EXTRA global + random key tiles per query
  * tile, and its global query rows' workspace stays below 1 GiB). Sets call->nx_rows. */

@@ -1080,6 +1080,16 @@ constexpr int WS_STAGES = 8;
 constexpr uint32_t WS_ONES_BYTES = 2048; /* LS (below): the block of ones */
 
 #if GA_WGMMA_DEVICE
+/* dyn's unit slots (global, this CTA's own): ordered by the Q buffers' mbarriers (release arrive,
+ * acquire wait, CTA scope), which cover global accesses too */
+__device__ __forceinline__ void st_global_s32(int *p, int v) {
+    asm volatile("st.relaxed.cta.global.s32 [%0], %1;\n" ::"l"(p), "r"(v) : "memory");
+}
+__device__ __forceinline__ int ld_global_s32(const int *p) {
+    int v;
+    asm volatile("ld.relaxed.cta.global.s32 %0, [%1];\n" : "=r"(v) : "l"(p) : "memory");
+    return v;
+}
 __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
     asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
 }
@@ -1118,7 +1128,8 @@ template <int NC, int D = 64> __host__ __device__ constexpr int ws_threads() { r
 
 /* QB: Q buffers per consumer (2: the next super tile's Q loads during this one; 1: after it, where
  * shared memory is short: D = 256 with two consumers) */
-template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2>
+template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2,
+          bool DYN = false>
 __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
 #if GA_WGMMA_DEVICE
     /* SPLIT (bf16): query tiles with a row of fewer than GA_TILE_SPLIT_KEYS keys add the P V pass
@@ -1144,6 +1155,12 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     const uint32_t sFull = sXV + xsub * 16 * D * 2, sEmpty = sFull + 8 * ST;
     const uint32_t sQFull = sEmpty + 8 * ST, sQEmpty = sQFull + 8 * QB * NC; /* [NC][QB] */
     const uint32_t sOnes = (sQEmpty + 8 * QB * NC + 1023u) & ~1023u; /* LS: WS_ONES_BYTES of ones */
+    /* dyn: each consumer's super tile per Q buffer ([NC][QB] ints; -1: no more), written by the
+     * producer before the buffer's arrive (release) and read by the consumer after its wait
+     * (acquire), in this CTA's slots of the call's workspace beside the counter. Global memory,
+     * not shared: racecheck does not follow the mbarriers' ordering of plain shared-memory
+     * accesses and reported every such pair (run 30a) */
+    int *const gUnit = DYN && a.sched ? a.sched + GA_TILE_SCHED_SLOT0 + blockIdx.x * GA_TILE_SCHED_CTA_INTS : nullptr;
 
     const int tid = threadIdx.x, warp = tid >> 5, lane = tid & 31;
     const int64_t sup_bh = (a.q_tiles - a.qt_base + NC - 1) / NC, nsup_all = sup_bh * a.B * a.H;
@@ -1159,6 +1176,16 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
      * CTA's total (bench/RESULTS.md run 13). Not with listed keys (loaded per head, and the
      * instances' registers: the order costs them 24-128 more bytes of spills). */
     const bool ordered = !XK && (a.unit_order != nullptr || a.unit_rev);
+    /* dyn (launch_ws_as: causal, no listed keys, nsup < 2^31, a zeroed counter a.sched): the
+     * super tiles handed out by an atomic counter, in the plain order's heads (outer) with each
+     * head's heaviest first, rather than by a fixed stride. Only in the instances of their own
+     * (DYN): its code in every instance cost them 40-48 bytes of spills, and the window at D 64
+     * ran 4-6% slower (run 30b) */
+    const bool dyn = DYN && a.dyn != 0;
+    auto unit_dyn = [&](int64_t j) -> int64_t {
+        const uint32_t jj = (uint32_t)j, bh = jj / (uint32_t)sup_bh, i = jj - bh * (uint32_t)sup_bh;
+        return (int64_t)bh * sup_bh + sup_bh - 1 - i;
+    };
     /* the super tiles this launch takes: all, or with the order its entries [unit_first,
      * unit_first + unit_order_n) per (batch, head) (ws_ranges_parts launches parts of it) */
     const int64_t nsup = ordered ? a.unit_order_n * a.B * a.H : nsup_all;
@@ -1227,12 +1254,27 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     if (warp >= 4 * NC) { /* the producer: lane 0 of its first warp issues everything */
         if (warp == 4 * NC && lane == 0) {
             uint32_t n = 0, qi = 0;
-            for (int64_t u0 = blockIdx.x; u0 < nsup; u0 += gridDim.x, qi++) {
-                const Sup w = sup_work(unit_of(u0, qi));
+            for (int64_t u0 = blockIdx.x;; u0 += gridDim.x, qi++) {
+                /* dyn: the CTA's first super tile its own index, each later one the counter's next
+                 * (heads outer, each head's heaviest first: unit_dyn) */
+                const int64_t jd = !dyn ? 0 : qi == 0 ? (int64_t)blockIdx.x : (int64_t)gridDim.x + atomicAdd(a.sched, 1);
+                if (dyn ? jd >= nsup : u0 >= nsup) {
+                    if (dyn) /* no more: each consumer's next buffer holds -1, arrived without a copy */
+                        for (int c = 0; c < NC; c++) {
+                            const uint32_t slot = QB * c + qi % QB;
+                            mbar_wait(sQEmpty + 8 * slot, ((qi / QB) & 1) ^ 1);
+                            st_global_s32(gUnit + slot, -1);
+                            mbar_arrive(sQFull + 8 * slot);
+                        }
+                    break;
+                }
+                const int64_t uu = dyn ? unit_dyn(jd) : unit_of(u0, qi);
+                const Sup w = sup_work(uu);
                 const uint32_t qb = qi % QB, qph = ((qi / QB) & 1) ^ 1;
                 for (int c = 0; c < NC; c++) { /* past the last query tile: zeros (out of bounds) */
                     const uint32_t full = sQFull + 8 * (QB * c + qb);
                     mbar_wait(sQEmpty + 8 * (QB * c + qb), qph);
+                    if (dyn) st_global_s32(gUnit + QB * c + qb, (int)uu); /* before the arrive (release) */
                     mbar_expect_tx(full, QBYTES);
 #pragma unroll
                     for (int hf = 0; hf < HALVES; hf++)
@@ -1268,8 +1310,16 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     /* ordered: each super tile's index read a round ahead, off the critical path of the next one
      * (its row bounds' loads depend on it) */
     int64_t u_ahead = ordered && blockIdx.x < nsup ? unit_of(blockIdx.x, 0) : 0;
-    for (int64_t u0 = blockIdx.x; u0 < nsup; u0 += gridDim.x, qi++) {
-        const int64_t u = ordered ? u_ahead : u0;
+    for (int64_t u0 = blockIdx.x; dyn || u0 < nsup; u0 += gridDim.x, qi++) {
+        int64_t u = ordered ? u_ahead : u0;
+        if (dyn) { /* the producer's choice, beside this consumer's Q buffer */
+            const uint32_t qslot = QB * c + qi % QB;
+            mbar_wait(sQFull + 8 * qslot, (qi / QB) & 1);
+            /* read by lane 0, the lane that later arrives on the buffer's empty barrier */
+            const int ud = __shfl_sync(0xffffffffu, lane == 0 ? ld_global_s32(gUnit + qslot) : 0, 0);
+            if (ud < 0) break;
+            u = ud;
+        }
         if (ordered) u_ahead = u0 + gridDim.x < nsup ? unit_of(u0 + gridDim.x, qi + 1) : 0;
         const Sup w = sup_work(u);
         if constexpr (XK) { /* every consumer thread takes part (the super tile is the CTA's) */
@@ -1359,7 +1409,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
          * last tile w.ke: its walk would then wait for tiles the producer never loads (a hang).
          * Its tiles are none: release the super tile's like a query tile past nq does. */
         if (mke <= mkb) mkb = mke = w.ke;
-        if (!XK && a.iv.kind == GA_TILE_RANGES && cw == 0 && lane < 8 && u0 + gridDim.x < nsup) {
+        if (!XK && !dyn && a.iv.kind == GA_TILE_RANGES && cw == 0 && lane < 8 && u0 + gridDim.x < nsup) {
             const int64_t u_next = ordered ? u_ahead : u0 + gridDim.x;
             /* ranges: the next super tile's bounds (this consumer's 64 rows: 4 lines of each
              * array) into L2 now, so that its loads above do not wait for DRAM */
@@ -1752,6 +1802,16 @@ long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 long long g_ws_rowsum_calls; /* ga_cuda_testing_ws_rowsum_calls */
 long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
 long long g_ws_rev_calls;     /* ga_cuda_testing_ws_rev_calls */
+long long g_ws_dyn_calls; /* ga_cuda_testing_ws_dyn_calls */
+/* causal's super tiles from a work counter (launch_ws_as) at head dim D: GRAPHATTN_DYN=0 never,
+ * =1 at every head dim; unset: at D = 128 and 256 (run 31a: D 128 3-10% faster, D 256 3-5%; D 64
+ * 2-7% slower, so it keeps its reversed order) */
+static bool dyn_mode(int D) {
+    const char *e = getenv("GRAPHATTN_DYN");
+    if (e && e[0] == '0') return false;
+    if (e && e[0] == '1') return true;
+    return D == 128 || D == 256;
+}
 /* GRAPHATTN_NO_REV_ORDER (any value): causal's super tiles in the plain stride (launch_ws_as) */
 static bool rev_order_off() {
     const char *e = getenv("GRAPHATTN_NO_REV_ORDER");
@@ -1785,16 +1845,6 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
         a.unit_first = 0;
         a.unit_order_n = sup_bh;
     }
-    const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
-    const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0, QB) + extra;
-    static unsigned long long smem_set = 0;
-    const void *fn = (const void *)tile_ws_kernel<T, D, NC, XK, ST, LS, SPLIT, QB>;
-    cudaError_t e = set_smem_once(fn, (int)(ws_smem(D, sizeof(T), NC, ST, XK ? GA_TILE_MAX_EXTRA : 0, QB) + extra), &smem_set);
-    if (e != cudaSuccess) {
-        snprintf(err, err_size, "warp-specialized tile kernel: setup: %s", cudaGetErrorString(e));
-        *st = GA_ERR_CUDA;
-        return true;
-    }
     const int64_t nsup = (a.unit_order ? a.unit_order_n : sup_bh) * a.B * a.H; /* unit_rev: unit_order_n = sup_bh */
     if (nsup < 1) return true; /* an empty part (ws_ranges_parts launches none) */
     a.fd_ok = sup_bh * a.B * a.H <= INT32_MAX && a.H <= INT32_MAX;
@@ -1808,7 +1858,37 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     const char *cap_env = getenv("GRAPHATTN_MAX_CTAS");
     const long long cap = cap_env ? atoll(cap_env) : 0;
     if (cap > 0 && cap < grid) grid = cap;
-    tile_ws_kernel<T, D, NC, XK, ST, LS, SPLIT, QB><<<(unsigned)grid, ws_threads<NC, D>(), smem, stream>>>(maps, a);
+    /* causal with a work counter in the workspace and more than one round: the super tiles from
+     * the counter (heads outer, each head's heaviest first), which balances the CTAs without the
+     * heads-inner order's spread over every head's keys (bench/RESULTS.md run 30); the instances
+     * with the counter's code (DYN) exist for calls without listed keys, split P among them
+     * (bf16 causal always splits: its first row has one key) */
+    constexpr bool DYN_OK = !XK && QB * NC <= GA_TILE_SCHED_CTA_INTS;
+    a.dyn = DYN_OK && !a.unit_order && a.iv.kind == GA_TILE_CAUSAL && a.sched && nsup > grid && nsup <= INT32_MAX &&
+            grid <= GA_TILE_SCHED_MAX_CTAS && dyn_mode(D);
+    if (a.dyn) a.unit_rev = 0;
+    void (*kern)(const TmaMaps, const TileArgs) = tile_ws_kernel<T, D, NC, XK, ST, LS, SPLIT, QB, false>;
+    if constexpr (DYN_OK)
+        if (a.dyn) kern = tile_ws_kernel<T, D, NC, XK, ST, LS, SPLIT, QB, DYN_OK>;
+    const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
+    const size_t smem = ws_smem(D, sizeof(T), NC, ST, XK ? (a.nx_keys + 15) / 16 * 16 : 0, QB) + extra;
+    static unsigned long long smem_set[2] = {0, 0};
+    cudaError_t e = set_smem_once((const void *)kern, (int)(ws_smem(D, sizeof(T), NC, ST, XK ? GA_TILE_MAX_EXTRA : 0, QB) + extra),
+                                  &smem_set[a.dyn]);
+    if (e != cudaSuccess) {
+        snprintf(err, err_size, "warp-specialized tile kernel: setup: %s", cudaGetErrorString(e));
+        *st = GA_ERR_CUDA;
+        return true;
+    }
+    if (a.dyn) {
+        e = cudaMemsetAsync(a.sched, 0, sizeof(int), stream);
+        if (e != cudaSuccess) {
+            snprintf(err, err_size, "warp-specialized tile kernel: work counter: %s", cudaGetErrorString(e));
+            *st = GA_ERR_CUDA;
+            return true;
+        }
+    }
+    kern<<<(unsigned)grid, ws_threads<NC, D>(), smem, stream>>>(maps, a);
     e = cudaGetLastError();
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel launch: %s", cudaGetErrorString(e));
@@ -1821,6 +1901,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     if (D == 256 && NC == 2) __atomic_fetch_add(&g_ws_pair_calls, 1, __ATOMIC_RELAXED);
     if (a.unit_order) __atomic_fetch_add(&g_ws_ordered_calls, 1, __ATOMIC_RELAXED);
     if (a.unit_rev) __atomic_fetch_add(&g_ws_rev_calls, 1, __ATOMIC_RELAXED);
+    if (a.dyn) __atomic_fetch_add(&g_ws_dyn_calls, 1, __ATOMIC_RELAXED);
     return true;
 }
 
@@ -2282,6 +2363,25 @@ int ga_tile_bigbird_supported(ga_tile_interval_call *c) {
     return ga_tile_extra_bytes(c) <= ((size_t)1 << 30);
 }
 
+int ga_tile_sched_wanted(const ga_tile_interval_call *c) {
+    if (c->kind != GA_TILE_CAUSAL || c->nx != 0 || !ga_tile_wgmma_supported(c) || !ga_tile_wgmma_available()) return 0;
+    const int64_t Dk = c->D == 32 ? 64 : ga_tile_padded_d(c->D); /* the kernel's head dim */
+    if (!dyn_mode((int)Dk)) return 0;
+    /* a launch of one round has nothing to balance and takes no counter (launch_ws_as): where
+     * even one query tile per super tile would fit the grid, no workspace for it either (no
+     * cudaMallocAsync per call for small calls that pass none) */
+    int dev = 0, sms = 0;
+    if (cudaGetDevice(&dev) == cudaSuccess && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess &&
+        sms > 0) {
+        const char *cap_env = getenv("GRAPHATTN_MAX_CTAS"); /* as launch_ws_as */
+        const long long cap = cap_env ? atoll(cap_env) : 0;
+        const int64_t grid = cap > 0 && cap < sms ? cap : sms;
+        const int64_t q_tiles = (c->nq + 63) / 64;
+        if (q_tiles * c->B * c->H <= grid) return 0;
+    }
+    return 1;
+}
+
 int ga_tile_extra_supported(const ga_tile_interval_call *c) {
     if (c->nx < 0 || c->nx > GA_TILE_MAX_EXTRA) return 0;
     if (c->kind == GA_TILE_LIST || !ga_tile_wgmma_supported(c) || !ga_tile_wgmma_available()) return 0;
@@ -2417,4 +2517,5 @@ extern "C" int ga_cuda_testing_fastdiv(uint32_t n, uint32_t d, uint32_t *q) {
 }
 extern "C" long long ga_cuda_testing_ws_ordered_calls(void) { return __atomic_load_n(&g_ws_ordered_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_rev_calls(void) { return __atomic_load_n(&g_ws_rev_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_ws_dyn_calls(void) { return __atomic_load_n(&g_ws_dyn_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_bigbird_tile_calls(void) { return __atomic_load_n(&g_bigbird_calls, __ATOMIC_RELAXED); }
