@@ -1804,7 +1804,7 @@ long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
 long long g_ws_rev_calls;     /* ga_cuda_testing_ws_rev_calls */
 long long g_ws_dyn_calls; /* ga_cuda_testing_ws_dyn_calls */
 /* causal's super tiles from a work counter (launch_ws_as) at head dim D: GRAPHATTN_DYN=0 never,
- * =1 at every head dim; unset: at D = 128 and 256 (run 31a: D 128 3-10% faster, D 256 3-5%; D 64
+ * =1 at every head dim; unset: at D = 128 and 256 (run 31a: D 128 1-10% faster, D 256 3-5%; D 64
  * 2-7% slower, so it keeps its reversed order) */
 static bool dyn_mode(int D) {
     const char *e = getenv("GRAPHATTN_DYN");
