@@ -198,10 +198,18 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
     return GA_OK;
 }
 
-/* the workspace a schedule needs: partial states, a temporary lse, the listed tokens' part, the
- * work counter, each from a 256-byte boundary */
-static size_t ga_cuda_ws_need(const ga_cuda_schedule *s) {
-    return ga_round256(s->partial_bytes) + s->lse_bytes + ga_round256(s->x_bytes) + s->sched_bytes;
+/* The workspace a schedule needs, in this order, each part from a 256-byte boundary: partial
+ * states, a temporary lse, the listed tokens' part, the work counter. The parts' offsets. */
+typedef struct ga_cuda_ws_layout {
+    size_t lse, x, sched, need;
+} ga_cuda_ws_layout;
+static ga_cuda_ws_layout ga_cuda_ws_parts(const ga_cuda_schedule *s) {
+    ga_cuda_ws_layout l;
+    l.lse = ga_round256(s->partial_bytes);
+    l.x = l.lse + s->lse_bytes;
+    l.sched = l.x + ga_round256(s->x_bytes);
+    l.need = l.sched + s->sched_bytes;
+    return l;
 }
 
 extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) {
@@ -209,7 +217,7 @@ extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) 
     GA_TRY(guard.enter(p->q->device_index));
     ga_cuda_schedule s;
     GA_TRY(ga_cuda_plan_schedule(p, &s));
-    *bytes = ga_cuda_ws_need(&s);
+    *bytes = ga_cuda_ws_parts(&s).need;
     if (s.tiles) {
         /* the forward call may find the output written over q and run the edge engine alone */
         const ga_cuda_dgraph *dg;
@@ -271,7 +279,8 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
     GA_TRY(ga_cuda_plan_schedule(p, &sc));
     cudaStream_t stream = (cudaStream_t)p->stream;
 
-    const size_t need = ga_cuda_ws_need(&sc);
+    const ga_cuda_ws_layout wl = ga_cuda_ws_parts(&sc);
+    const size_t need = wl.need;
     void *ws = p->workspace;
     int own_ws = 0;
     if (need > 0 && !ws) { /* the caller left it to us: stream-ordered, so no synchronization */
@@ -289,14 +298,13 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
     int64_t ls[3] = {0, 0, 0};
     if (p->lse) ga_strides3(p->lse, ls);
     if (sc.lse_bytes) { /* temporary (B, nq, H) lse for the merges after the tiles */
-        lse = (float *)((char *)ws + ga_round256(sc.partial_bytes));
+        lse = (float *)((char *)ws + wl.lse);
         ls[0] = p->nq * p->H; ls[1] = p->H; ls[2] = 1;
         sc.tile.lse = lse;
         memcpy(sc.tile.sl, ls, sizeof ls);
     }
-    if (sc.x_bytes) sc.tile.xwork = (char *)ws + ga_round256(sc.partial_bytes) + sc.lse_bytes;
-    if (sc.sched_bytes)
-        sc.tile.sched = (int *)((char *)ws + ga_round256(sc.partial_bytes) + sc.lse_bytes + ga_round256(sc.x_bytes));
+    if (sc.x_bytes) sc.tile.xwork = (char *)ws + wl.x;
+    if (sc.sched_bytes) sc.tile.sched = (int *)((char *)ws + wl.sched);
 
     /* The edge steps run first and the tiles merge last: a bf16/fp16 intermediate state is
      * rounded once more by every merge, and merging into the tiles' state would round the

@@ -1817,6 +1817,22 @@ static bool rev_order_off() {
     const char *e = getenv("GRAPHATTN_NO_REV_ORDER");
     return e != NULL;
 }
+/* The warp-specialized kernel's grid for n super tiles on sms SMs: one CTA per SM, none idle;
+ * GRAPHATTN_MAX_CTAS=n: at most n CTAs (tests: several rounds of super tiles per CTA on small
+ * inputs). launch_ws_as launches it; ga_tile_sched_wanted sizes the workspace by it. */
+static int64_t ws_grid(int64_t n, int sms) {
+    int64_t grid = n < sms ? n : sms;
+    const char *cap_env = getenv("GRAPHATTN_MAX_CTAS");
+    const long long cap = cap_env ? atoll(cap_env) : 0;
+    if (cap > 0 && cap < grid) grid = cap;
+    return grid;
+}
+/* the current device and its SM count (launch_tma, ga_tile_sched_wanted) */
+static cudaError_t device_sms(int *dev, int *sms) {
+    cudaError_t e = cudaGetDevice(dev);
+    if (e == cudaSuccess) e = cudaDeviceGetAttribute(sms, cudaDevAttrMultiProcessorCount, *dev);
+    return e;
+}
 long long g_ws_pair_calls;    /* ga_cuda_testing_ws_pair_calls: D = 256, two consumers */
 long long g_ws_parts_calls;   /* ga_cuda_testing_ws_parts_calls */
 long long g_ws_parts_p, g_ws_parts_e; /* ga_cuda_testing_ws_parts_last: the last parts call's [p, e) */
@@ -1853,11 +1869,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
         a.fd_h.init((uint32_t)a.H);
         a.fd_grp.init((uint32_t)(a.H / a.Hkv));
     }
-    int64_t grid = nsup < sms ? nsup : sms;
-    /* GRAPHATTN_MAX_CTAS=n: at most n CTAs (tests: several rounds of super tiles per CTA on small inputs) */
-    const char *cap_env = getenv("GRAPHATTN_MAX_CTAS");
-    const long long cap = cap_env ? atoll(cap_env) : 0;
-    if (cap > 0 && cap < grid) grid = cap;
+    const int64_t grid = ws_grid(nsup, sms);
     /* causal with a work counter in the workspace and more than one round: the super tiles from
      * the counter (heads outer, each head's heaviest first), which balances the CTAs without the
      * heads-inner order's spread over every head's keys (bench/RESULTS.md run 30); the instances
@@ -2140,8 +2152,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
     const int64_t fewest = a.iv.fewest_keys(0, a.nq - 1);
     a.q_tiles = (a.nq + 63) / 64;
     int dev = 0, sms = 0;
-    cudaError_t e = cudaGetDevice(&dev);
-    if (e == cudaSuccess) e = cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev);
+    const cudaError_t e = device_sms(&dev, &sms);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "TMA tile kernel: setup: %s", cudaGetErrorString(e));
         *st = GA_ERR_CUDA;
@@ -2371,13 +2382,9 @@ int ga_tile_sched_wanted(const ga_tile_interval_call *c) {
      * even one query tile per super tile would fit the grid, no workspace for it either (no
      * cudaMallocAsync per call for small calls that pass none) */
     int dev = 0, sms = 0;
-    if (cudaGetDevice(&dev) == cudaSuccess && cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) == cudaSuccess &&
-        sms > 0) {
-        const char *cap_env = getenv("GRAPHATTN_MAX_CTAS"); /* as launch_ws_as */
-        const long long cap = cap_env ? atoll(cap_env) : 0;
-        const int64_t grid = cap > 0 && cap < sms ? cap : sms;
-        const int64_t q_tiles = (c->nq + 63) / 64;
-        if (q_tiles * c->B * c->H <= grid) return 0;
+    if (device_sms(&dev, &sms) == cudaSuccess && sms > 0) {
+        const int64_t q_tiles = (c->nq + 63) / 64, n = q_tiles * c->B * c->H;
+        if (n <= ws_grid(n, sms)) return 0;
     }
     return 1;
 }
