@@ -611,6 +611,34 @@ def test_a_call_replays_from_a_cuda_graph(make):
 
 
 @needs_cuda
+def test_torch_ops_and_calls_chained_in_a_cuda_graph():
+    """Captured in one CUDA graph, torch kernels and calls that feed each other (a torch op makes
+    q, a call reads it, a torch op reads the call's output to make the next call's q) replay to
+    what the same steps give eagerly: the Hopper kernels' programmatic dependent launch (a
+    kernel may start before the one before it ends, and waits before touching memory) keeps
+    every read after the write before it, across torch's kernels and Longformer's three."""
+    q, k, v = qkv(15, 1, 4096, 4096, 2, 2, 64, torch.bfloat16, "cuda")
+    g = ga.window(256) + ga.global_tokens([0, 4095])
+
+    def steps(o1, o2):
+        ga.attention(q * 1.5, k, v, g, out=o1)
+        ga.attention(o1 * 2 + 0.25, k, v, g, out=o2)
+
+    want1, want2 = torch.empty_like(q), torch.empty_like(q)
+    steps(want1, want2)
+    torch.cuda.synchronize()
+    o1, o2 = torch.empty_like(q), torch.empty_like(q)
+    graph = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(graph):
+        steps(o1, o2)
+    o1.zero_(), o2.zero_()
+    graph.replay()
+    torch.cuda.synchronize()
+    assert torch.equal(o1, want1)
+    assert torch.equal(o2, want2)
+
+
+@needs_cuda
 def test_tensors_on_a_non_current_device():
     if torch.cuda.device_count() < 2:
         pytest.skip("needs two GPUs")
