@@ -4,7 +4,8 @@ build: GPU time per call where calls queue behind each other, which is where it 
     GRAPHATTN_LIBRARY=build-gpu/libgraphattn.so python3 bench/pdl_ab.py [--rounds 2]
 
 For each case (bf16, H = 1, D = 64: window 513 at N = 2^10 .. 2^20, Longformer 256 + 16 global
-and its window part at 2^18 and 2^20) and each setting, alternating, `rounds` times:
+and its window part at 2^18 and 2^20, and the window at 2^16 and 2^20 with each call after a torch
+kernel that writes its q) and each setting, alternating, `rounds` times:
   graph   20 calls captured in one CUDA graph, the graph replayed between two events (median of
           5), divided by 20 (bench/gpu_bench.py's graph_ms, its *_graph rows);
   queued  50 calls queued eagerly between two events (median of 5), divided by 50 (the host's
@@ -65,17 +66,27 @@ def main():
     for n in (18, 20):
         cases.append(("longformer 2^%d" % n, lf, 1 << n))
         cases.append(("lf window part 2^%d" % n, "window:256", 1 << n))
+    for n in (16, 20):  # each call after a torch kernel that writes its q (q * 1, into qb)
+        cases.append(("torch op + window 2^%d" % n, "window:256", 1 << n))
     graphs, data = {}, {}
     bad = 0
     for name, spec, N in cases:
         g = graphs.setdefault(spec, ga.Graph(spec))
         q, k, v = (torch.randn(1, N, 1, 64, device="cuda", dtype=torch.bfloat16) for _ in range(3))
         out = torch.empty_like(q)
-        data[name] = (g, q, k, v, out)
+        if name.startswith("torch op"):
+            qb = torch.empty_like(q)
+            data[name] = (g, qb, k, v, out, lambda q=q, qb=qb: torch.mul(q, 1.0, out=qb))
+        else:
+            data[name] = (g, q, k, v, out, None)
         got = []
+        pre = data[name][5]
         for _, value in SETTINGS:
             setting(value)
-            o = ga.attention(g, q, k, v)[0]
+            if pre:
+                pre()
+            qq = data[name][1]
+            o = ga.attention(g, qq, k, v)[0]
             torch.cuda.synchronize()
             got.append(o)
         same = torch.equal(got[0], got[1])
@@ -84,8 +95,12 @@ def main():
     res = {}
     for r in range(args.rounds):
         for name, _, _ in cases:
-            g, q, k, v, out = data[name]
-            fn = lambda: ga.attention(g, q, k, v, out=out)  # noqa: E731
+            g, q, k, v, out, pre = data[name]
+
+            def fn(g=g, q=q, k=k, v=v, out=out, pre=pre):
+                if pre:
+                    pre()
+                ga.attention(g, q, k, v, out=out)
             for label, value in (SETTINGS if r % 2 == 0 else SETTINGS[::-1]):
                 setting(value)
                 gu, qu = graph_us(fn, q.shape[1]), queued_us(fn)

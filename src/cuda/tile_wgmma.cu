@@ -63,8 +63,8 @@ constexpr int BK = 64;               /* keys per tile */
  * in turn). What may come before it: shared memory, mbarrier set-up, tensor-map prefetches
  * (kernel parameters), setmaxnreg. What it saves: the launch and the set-up of a call queued
  * behind another (a CUDA graph of several calls). Every kernel here waits and lets the next
- * start, but only the warp-specialized kernel (one CTA per SM) and the merge are launched so;
- * see launch_pdl for why not the others. */
+ * start, but only the warp-specialized kernel without listed keys is launched so; see
+ * launch_pdl for why not the others. */
 __device__ __forceinline__ void pdl_begin() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.wait;\n" ::: "memory");
@@ -1696,13 +1696,13 @@ static bool pdl_on() {
 }
 /* A kernel of this file (each begins with pdl_begin) on the stream, with programmatic
  * dependent launch unless GRAPHATTN_PDL=0 or pdl is false. The launch's error, and the last
- * error cleared. Only for kernels whose CTAs spread over the SMs however early they are placed:
- * the warp-specialized kernel (one CTA per SM, by its shared memory) and the merge (a few
- * blocks). A kernel of several CTAs per SM and fewer CTAs than it could hold (the listed-row
- * pass: ~264 CTAs, room for 3 per SM) placed while the kernel before it still holds some SMs
- * packs onto the free ones and leaves the rest idle: Longformer by CUDA-graph replay ran 2-4%
- * slower with the pass launched so (H200, bench/RESULTS.md run 32b), against 3-5% faster small
- * windows. */
+ * error cleared. Taken only by the warp-specialized kernel without listed keys (windows, causal,
+ * dense; one CTA per SM): windows queued in a CUDA graph ran 1-5% faster at 2^10-2^16 (H200,
+ * bench/RESULTS.md run 32). Longformer (the listed-row pass, the query tiles with listed keys,
+ * the merge) ran 2-4% slower by graph replay with all three launched so, and still 6% slower at
+ * 2^18 with only the query tiles and the merge (level at 2^20); why is not known, so its
+ * kernels, the TMA kernel and the cp.async one (several CTAs per SM, which an early launch may
+ * pack onto the SMs that are free first) are launched plainly. */
 template <typename... P, typename... A>
 cudaError_t launch_pdl(bool pdl, void (*kern)(P...), dim3 grid, unsigned threads, size_t smem, cudaStream_t stream,
                        const A &...args) {
@@ -1954,7 +1954,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
             return true;
         }
     }
-    e = launch_pdl(true, kern, dim3((unsigned)grid), ws_threads<NC, D>(), smem, stream, maps, a);
+    e = launch_pdl(!XK, kern, dim3((unsigned)grid), ws_threads<NC, D>(), smem, stream, maps, a);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel launch: %s", cudaGetErrorString(e));
         *st = e == cudaErrorMemoryAllocation ? GA_ERR_OUT_OF_MEMORY : GA_ERR_CUDA;
@@ -2322,7 +2322,7 @@ ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, 
         snprintf(err, err_size, "listed-row merge: %lld blocks exceed the launch limit", (long long)rows);
         return GA_ERR_BAD_SIZE;
     }
-    const cudaError_t e = launch_pdl(true, xmerge_kernel<T, D>, grid, XMERGE_THREADS, 0, stream, a);
+    const cudaError_t e = launch_pdl(false, xmerge_kernel<T, D>, grid, XMERGE_THREADS, 0, stream, a);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "listed-row merge launch: %s", cudaGetErrorString(e));
         return GA_ERR_CUDA;
