@@ -58,7 +58,7 @@ def queued_us(fn, calls=50, reps=5):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=2)
+    ap.add_argument("--rounds", type=int, default=4)
     args = ap.parse_args()
     torch.manual_seed(0)
     cases = [("window 2^%d" % n, "window:256", 1 << n) for n in (10, 12, 14, 16, 18, 20)]

@@ -1697,12 +1697,13 @@ static bool pdl_on() {
 /* A kernel of this file (each begins with pdl_begin) on the stream, with programmatic
  * dependent launch unless GRAPHATTN_PDL=0 or pdl is false. The launch's error, and the last
  * error cleared. Taken only by the warp-specialized kernel without listed keys (windows, causal,
- * dense; one CTA per SM): windows queued in a CUDA graph ran 1-5% faster at 2^10-2^16 (H200,
- * bench/RESULTS.md run 32). Longformer (the listed-row pass, the query tiles with listed keys,
- * the merge) ran 2-4% slower by graph replay with all three launched so, and still 6% slower at
- * 2^18 with only the query tiles and the merge (level at 2^20); why is not known, so its
- * kernels, the TMA kernel and the cp.async one (several CTAs per SM, which an early launch may
- * pack onto the SMs that are free first) are launched plainly. */
+ * dense; one CTA per SM, so an early launch cannot crowd its CTAs onto the SMs free first):
+ * windows queued in a CUDA graph ran 1-3% faster at 2^12-2^18 (H200, bench/RESULTS.md run 32,
+ * whichever setting was timed first). Longformer's kernels (the listed-row pass, the query tiles
+ * with listed keys, the merge), the TMA kernel and the cp.async one (several CTAs per SM) are
+ * launched plainly: Longformer's timings in run 32 moved 4-9% with the order in which the two
+ * settings were timed, as much with both settings launching alike, so its effect there is not
+ * known yet. */
 template <typename... P, typename... A>
 cudaError_t launch_pdl(bool pdl, void (*kern)(P...), dim3 grid, unsigned threads, size_t smem, cudaStream_t stream,
                        const A &...args) {
