@@ -24,6 +24,6 @@ GA_CUDA_SWEEP=100 ab_tests 200 back_to_back_calls_see_each_others_writes tile_sw
   output_written_over_q_matches_reference caller_stream_and_caller_workspace_are_used \
   randomized_sweep_matches_reference || exit 1
 nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv
-GRAPHATTN_LIBRARY=$PWD/build-gpu/libgraphattn.so timeout 150 python3 bench/pdl_ab.py --rounds 3
+GRAPHATTN_LIBRARY=$PWD/build-gpu/libgraphattn.so timeout 150 python3 bench/pdl_ab.py --rounds 4
 ab_sanitizers back_to_back_calls_see_each_others_writes
 GRAPHATTN_LIBRARY=$PWD/build-gpu/libgraphattn.so PYTHONPATH=$PWD/python timeout 120 python3 -m pytest -q -k cuda_graph tests/python/test_torch.py 2>&1 | tail -3
