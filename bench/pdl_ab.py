@@ -74,11 +74,13 @@ def main():
         g = graphs.setdefault(spec, ga.Graph(spec))
         q, k, v = (torch.randn(1, N, 1, 64, device="cuda", dtype=torch.bfloat16) for _ in range(3))
         out = torch.empty_like(q)
+        # each case's own workspace, held for the whole run (ga_torch's cache keeps one size)
+        ws = ga.workspace(g, q, k, v)
         if name.startswith("torch op"):
             qb = torch.empty_like(q)
-            data[name] = (g, qb, k, v, out, lambda q=q, qb=qb: torch.mul(q, 1.0, out=qb))
+            data[name] = (g, qb, k, v, out, lambda q=q, qb=qb: torch.mul(q, 1.0, out=qb), ws)
         else:
-            data[name] = (g, q, k, v, out, None)
+            data[name] = (g, q, k, v, out, None, ws)
         got = []
         pre = data[name][5]
         for _, value in SETTINGS:
@@ -95,12 +97,12 @@ def main():
     res = {}
     for r in range(args.rounds):
         for name, _, _ in cases:
-            g, q, k, v, out, pre = data[name]
+            g, q, k, v, out, pre, ws = data[name]
 
-            def fn(g=g, q=q, k=k, v=v, out=out, pre=pre):
+            def fn(g=g, q=q, k=k, v=v, out=out, pre=pre, ws=ws):
                 if pre:
                     pre()
-                ga.attention(g, q, k, v, out=out)
+                ga.attention(g, q, k, v, out=out, ws=ws)
             for label, value in (SETTINGS if r % 2 == 0 else SETTINGS[::-1]):
                 setting(value)
                 gu, qu = graph_us(fn, q.shape[1]), queued_us(fn)
