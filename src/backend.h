@@ -97,7 +97,8 @@ long long ga_cuda_testing_ws_rev_calls(void);
  * (launch_ws_as, GRAPHATTN_DYN); 0 without CUDA. */
 long long ga_cuda_testing_ws_dyn_calls(void);
 /* How many Hopper tile-kernel launches asked for programmatic dependent launch (tile_wgmma.cu:
- * the warp-specialized kernel's without listed keys, unless GRAPHATTN_PDL=0); 0 without CUDA. */
+ * the warp-specialized kernel's without listed keys or a work counter, unless GRAPHATTN_PDL=0);
+ * 0 without CUDA. */
 long long ga_cuda_testing_pdl_launches(void);
 /* The warp-specialized kernel's division by a launch-fixed divisor (FastDiv, tile_common.cuh), on
  * the host: *q = n / d by its multiply-high and shift (n < 2^31, 1 <= d < 2^31). 1 when the

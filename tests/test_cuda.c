@@ -1184,21 +1184,16 @@ static void tile_kernel_reset(void) {
     ws_restore();
 }
 
-/* Calls queued back to back on one stream, each reading the previous one's output as its
- * queries and the later ones writing over what an earlier one read (X -> Y -> X -> Y), give
- * bit for bit what the same calls give with the host waiting after each, on the
- * warp-specialized kernel (GRAPHATTN_WS=4): whatever overlaps one call's end with the next
- * one's start (a dependent launch was tried, bench/RESULTS.md run 14d) must not let a call read
- * before the previous one has written, nor write before it has read. */
 /* Calls queued on the stream see each other's writes: four calls ping-pong between two buffers
  * (each reads the output of the call before it as q, and writes over the q of the call before
  * that), queued without a host wait, give bit for bit what the same calls give with the host
- * waiting after each and every launch plain. Queued, the Hopper kernels use programmatic
- * dependent launch (a call's CTAs may start while the one before it runs; pdl_begin in
- * tile_wgmma.cu makes them wait before touching memory); GRAPHATTN_PDL=0 queues them plainly.
- * 64 super tiles per call leave SMs free for the next call's CTAs to start on early. With
- * global tokens each call is three kernels (the listed-row pass, the query tiles, the merge),
- * each reading what the one before wrote, all launched plainly (tile_wgmma.cu, launch_pdl). */
+ * waiting after each and every launch plain (both buffers compared). Queued, the
+ * warp-specialized kernel uses programmatic dependent launch (a call's CTAs may start while the
+ * one before it runs; pdl_begin in tile_wgmma.cu makes them wait before touching memory), on the
+ * default stream and on a non-blocking one; GRAPHATTN_PDL=0 queues them plainly. 64 super tiles
+ * per call leave SMs free for the next call's CTAs to start on early. With global tokens each
+ * call is three kernels (the listed-row pass, the query tiles, the merge), each reading what the
+ * one before wrote, all launched plainly (tile_wgmma.cu, launch_pdl). */
 TEST(back_to_back_calls_see_each_others_writes) {
     NEED_GPU();
     if (!ga_cuda_testing_wgmma_available()) {
@@ -1206,6 +1201,9 @@ TEST(back_to_back_calls_see_each_others_writes) {
         return;
     }
     static const char *specs[] = {"window:256", "window:256+global:0,1,700,8191"};
+    /* 0: the host waits after each call, plain launches (the reference); 1: queued, with
+     * programmatic dependent launch; 2: queued, plain launches; 3: as 1 on a non-blocking stream */
+    static const char *variants[] = {"waited", "queued", "queued, GRAPHATTN_PDL=0", "queued on a non-blocking stream"};
     const int64_t n = 8192, H = 2, D = 64;
     dtensor x, y, k, v;
     ASSERT_OK(dtensor_alloc(&x, GA_BF16, 0, 1, n, H, D));
@@ -1214,55 +1212,64 @@ TEST(back_to_back_calls_see_each_others_writes) {
     ASSERT_OK(dtensor_alloc(&v, GA_BF16, 0, 1, n, H, D));
     float *scratch = malloc((size_t)(n * H * D) * 4);
     const size_t bytes = (size_t)x.elems * x.esize;
-    void *want = malloc(bytes);
+    void *want_x = malloc(bytes), *want_y = malloc(bytes);
     uint64_t rng = 11;
     fill_random(&k, scratch, &rng, 3), fill_random(&v, scratch, &rng, 3);
     ASSERT_OK(dtensor_upload(&k));
     ASSERT_OK(dtensor_upload(&v));
-    ga_options opt;
-    ga_options_init(&opt);
+    void *stream = NULL;
+    ASSERT_OK(ga_cuda_testing_stream_create(&stream));
     const env_saved pdl0 = env_save("GRAPHATTN_PDL");
     setenv("GRAPHATTN_WS", "4", 1);
     for (size_t sp = 0; sp < sizeof specs / sizeof *specs; sp++) {
         ga_graph *g = ga_test_parse(specs[sp]);
         ASSERT_TRUE(g != NULL);
         const long long ws_before = ga_cuda_testing_ws_tile_calls();
-        /* 0: the host waits after each call, plain launches (the reference); 1: queued, with
-         * programmatic dependent launch; 2: queued, plain launches */
-        for (int variant = 0; variant < 3; variant++) {
-            if (variant == 1) unsetenv("GRAPHATTN_PDL");
+        for (int variant = 0; variant < 4; variant++) {
+            if (variant == 1 || variant == 3) unsetenv("GRAPHATTN_PDL");
             else setenv("GRAPHATTN_PDL", "0", 1);
+            ga_options opt;
+            ga_options_init(&opt);
+            if (variant == 3) opt.stream = stream;
             const long long pdl_before = ga_cuda_testing_pdl_launches();
             uint64_t r = 7;
             fill_random(&x, scratch, &r, 3);
             ASSERT_OK(dtensor_upload(&x));
             ASSERT_OK(dtensor_poison(&y));
+            /* the upload and the memset may still be running on the default stream, which a
+             * non-blocking stream does not wait for */
+            ASSERT_OK(ga_cuda_testing_sync());
             for (int c = 0; c < 4; c++) {
                 dtensor *in = c % 2 ? &y : &x, *out = c % 2 ? &x : &y;
                 ASSERT_OK(ga_attention_forward(g, &in->t, &k.t, &v.t, &out->t, NULL, &opt, NULL, 0));
                 if (variant == 0) ASSERT_OK(ga_cuda_testing_sync());
             }
+            if (variant == 3) ASSERT_OK(ga_cuda_testing_stream_sync(stream));
+            ASSERT_OK(dtensor_download(&x));
             ASSERT_OK(dtensor_download(&y));
             const long long pdl = ga_cuda_testing_pdl_launches() - pdl_before;
-            printf("%s, %s: %lld launches with programmatic dependent launch\n", specs[sp],
-                   variant == 0 ? "waited" : variant == 1 ? "queued" : "queued, GRAPHATTN_PDL=0", pdl);
-            const int want_pdl = variant == 1 && sp == 0; /* the window's calls, queued */
+            printf("%s, %s: %lld launches with programmatic dependent launch\n", specs[sp], variants[variant], pdl);
+            const int want_pdl = (variant == 1 || variant == 3) && sp == 0; /* the window's calls, queued */
             if (want_pdl != (pdl > 0) || (want_pdl && pdl < 4))
-                ga_test_fail(__FILE__, __LINE__, "%s, variant %d: %lld launches with programmatic dependent launch", specs[sp],
-                             variant, pdl);
-            if (variant == 0) memcpy(want, y.host, bytes);
-            else if (memcmp(want, y.host, bytes) != 0)
-                ga_test_fail(__FILE__, __LINE__, "%s: queued calls (variant %d) differ from the waited ones", specs[sp], variant);
+                ga_test_fail(__FILE__, __LINE__, "%s, %s: %lld launches with programmatic dependent launch", specs[sp],
+                             variants[variant], pdl);
+            if (variant == 0) {
+                memcpy(want_x, x.host, bytes);
+                memcpy(want_y, y.host, bytes);
+            } else if (memcmp(want_x, x.host, bytes) != 0 || memcmp(want_y, y.host, bytes) != 0) {
+                ga_test_fail(__FILE__, __LINE__, "%s: %s calls differ from the waited ones", specs[sp], variants[variant]);
+            }
         }
         const long long ran = ga_cuda_testing_ws_tile_calls() - ws_before;
         printf("%s: warp-specialized calls: %lld\n", specs[sp], ran);
-        if (wgmma_expected() && ran < 12)
-            ga_test_fail(__FILE__, __LINE__, "%s: warp-specialized kernel ran %lld of 12 calls", specs[sp], ran);
+        if (wgmma_expected() && ran < 16)
+            ga_test_fail(__FILE__, __LINE__, "%s: warp-specialized kernel ran %lld of 16 calls", specs[sp], ran);
         ga_graph_destroy(g);
     }
     ws_restore();
     env_restore(&pdl0);
-    free(want), free(scratch);
+    ga_cuda_testing_stream_destroy(stream);
+    free(want_x), free(want_y), free(scratch);
     dtensor_free(&x), dtensor_free(&y), dtensor_free(&k), dtensor_free(&v);
 }
 

@@ -1697,9 +1697,10 @@ static bool pdl_on() {
 /* A kernel of this file (each begins with pdl_begin) on the stream, with programmatic
  * dependent launch unless GRAPHATTN_PDL=0 or pdl is false. The launch's error, and the last
  * error cleared. Taken only by the warp-specialized kernel without listed keys (windows, causal,
- * dense; one CTA per SM, so an early launch cannot crowd its CTAs onto the SMs free first):
- * windows queued in a CUDA graph ran 1-3% faster at 2^12-2^18 (H200, bench/RESULTS.md run 32,
- * whichever setting was timed first). Longformer's kernels (the listed-row pass, the query tiles
+ * dense, ranges; one CTA per SM, so an early launch cannot crowd its CTAs onto the SMs free
+ * first) and without the work counter (whose memset comes right before the launch, so there is
+ * no kernel to overlap): windows queued in a CUDA graph ran 1-2.5% faster at 2^16-2^18 (H200,
+ * bench/RESULTS.md run 32, whichever setting was timed first). Longformer's kernels (the listed-row pass, the query tiles
  * with listed keys, the merge), the TMA kernel and the cp.async one (several CTAs per SM) are
  * launched plainly: Longformer's timings in run 32 moved 4-9% with the order in which the two
  * settings were timed, as much with both settings launching alike, so its effect there is not
@@ -1955,7 +1956,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
             return true;
         }
     }
-    e = launch_pdl(!XK, kern, dim3((unsigned)grid), ws_threads<NC, D>(), smem, stream, maps, a);
+    e = launch_pdl(!XK && !a.dyn, kern, dim3((unsigned)grid), ws_threads<NC, D>(), smem, stream, maps, a);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "warp-specialized tile kernel launch: %s", cudaGetErrorString(e));
         *st = e == cudaErrorMemoryAllocation ? GA_ERR_OUT_OF_MEMORY : GA_ERR_CUDA;

@@ -611,31 +611,40 @@ def test_a_call_replays_from_a_cuda_graph(make):
 
 
 @needs_cuda
-def test_torch_ops_and_calls_chained_in_a_cuda_graph():
-    """Captured in one CUDA graph, torch kernels and calls that feed each other (a torch op makes
-    q, a call reads it, a torch op reads the call's output to make the next call's q) replay to
-    what the same steps give eagerly: the Hopper kernels' programmatic dependent launch (a
-    kernel may start before the one before it ends, and waits before touching memory) keeps
-    every read after the write before it, across torch's kernels and Longformer's three."""
-    q, k, v = qkv(15, 1, 4096, 4096, 2, 2, 64, torch.bfloat16, "cuda")
-    g = ga.window(256) + ga.global_tokens([0, 4095])
+@pytest.mark.parametrize("make", [lambda: ga.window(256), lambda: ga.window(256) + ga.global_tokens([0, 4095])],
+                         ids=["window", "longformer"])
+def test_torch_ops_and_calls_chained_in_a_cuda_graph(make):
+    """Captured in one CUDA graph, torch work and calls that feed each other (a copy and a torch
+    kernel make q, a call reads it, a torch kernel reads the call's output to make the next
+    call's q, the next call writes over the first call's input) replay to what the same steps
+    give eagerly. The window's calls are launched with programmatic dependent launch (captured
+    as such after a kernel, after the copy as whatever the capture makes of it; the kernel
+    waits before touching memory), Longformer's three kernels plainly. 32768 tokens and 2 heads:
+    enough super tiles for the warp-specialized kernel (docs/gpu.md)."""
+    q, k, v = qkv(15, 1, 32768, 32768, 2, 2, 64, torch.bfloat16, "cuda")
+    g = make()
+    qs = torch.empty_like(q)
 
     def steps(o1, o2):
-        ga.attention(q * 1.5, k, v, g, out=o1)
+        qs.copy_(q)
+        ga.attention(qs, k, v, g, out=o1)
         ga.attention(o1 * 2 + 0.25, k, v, g, out=o2)
+        ga.attention(o2 * 1.5, k, v, g, out=qs)
 
     want1, want2 = torch.empty_like(q), torch.empty_like(q)
     steps(want1, want2)
+    want3 = qs.clone()
     torch.cuda.synchronize()
     o1, o2 = torch.empty_like(q), torch.empty_like(q)
     graph = torch.cuda.CUDAGraph()
     with torch.cuda.graph(graph):
         steps(o1, o2)
-    o1.zero_(), o2.zero_()
+    o1.zero_(), o2.zero_(), qs.zero_()
     graph.replay()
     torch.cuda.synchronize()
     assert torch.equal(o1, want1)
     assert torch.equal(o2, want2)
+    assert torch.equal(qs, want3)
 
 
 @needs_cuda
