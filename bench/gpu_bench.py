@@ -53,6 +53,7 @@ import ctypes
 import math
 import os
 import signal
+import statistics
 import sys
 import time
 
@@ -250,24 +251,36 @@ def graph_ms(fn, N):
     return ms
 
 
-def run_graph_timing(case, N, edges, systems, ratio=None):
+def run_graph_timing(case, N, edges, systems, ratio=None, rounds=1):
     """Rows `<system>_graph`: the same call's GPU time per call (graph_ms), for the small-N end of
     the time-per-edge figure, where a call's host cost (Python, launch) is a large part of it.
     systems: (system, fn) or (system, fn, its own edges). ratio = (system, base): that row also
-    notes its time over base's (base timed first, in the same list)."""
-    timed = {}
+    notes its time over base's. rounds > 1: the systems timed that many times, the order
+    reversed every other round, each row the median of its rounds (bench/RESULTS.md run 32:
+    of two graphs timed one after the other, which one ran faster depended on the order by 4-9%
+    at 2^18-2^20)."""
+    timed, failed = {}, {}
+    for r in range(rounds):
+        for system, fn, *own in (systems if r % 2 == 0 else systems[::-1]):
+            if system in failed:
+                continue
+            try:
+                timed.setdefault(system, []).append(graph_ms(fn, N))
+            except Exception as ex:  # noqa: BLE001
+                failed[system] = ex
+            torch.cuda.synchronize()
     for system, fn, *own in systems:
         e = own[0] if own else edges
-        try:
-            ms = graph_ms(fn, N)
-            timed[system] = ms
-            note = "CUDA graph replay: GPU time per call"
-            if ratio and system == ratio[0] and ratio[1] in timed:
-                note += "; %.2fx its window part" % (ms / timed[ratio[1]])
-            record(case, system + "_graph", N, e, ms, note=note)
-        except Exception as ex:  # noqa: BLE001
-            record(case, system + "_graph", N, e, None, note="error: %s" % str(ex)[:160])
-        torch.cuda.synchronize()
+        if system in failed:
+            record(case, system + "_graph", N, e, None, note="error: %s" % str(failed[system])[:160])
+            continue
+        ms = statistics.median(timed[system])
+        note = "CUDA graph replay: GPU time per call"
+        if rounds > 1:
+            note += " (median of %d rounds, order alternating)" % rounds
+        if ratio and system == ratio[0] and ratio[1] in timed and ratio[1] not in failed:
+            note += "; %.2fx its window part" % (ms / statistics.median(timed[ratio[1]]))
+        record(case, system + "_graph", N, e, ms, note=note)
 
 
 def run_graphattn(case, graph, N, q, k, v, edges, ref, in_place=False, note="", system="graphattn", part_ms=None):
@@ -335,7 +348,7 @@ def run_union_graph_timing(case, N, part_spec, g, q, k, v, edges):
             systems.append((system, lambda gr=graph, o=out, w=ws: ga.attention(gr, q, k, v, out=o, ws=w), e))
         except Exception as ex:  # noqa: BLE001
             record(case, system + "_graph", N, e, None, note="error: %s" % str(ex)[:160])
-    run_graph_timing(case, N, edges, systems, ratio=("graphattn", "graphattn_part"))
+    run_graph_timing(case, N, edges, systems, ratio=("graphattn", "graphattn_part"), rounds=4)
 
 
 def run_window_part(case, spec, N, q, k, v):
