@@ -1,11 +1,12 @@
 """pdl_ab.py -- programmatic dependent launch (GRAPHATTN_PDL) on and off in one process, the same
 build: GPU time per call where calls queue behind each other, which is where it can matter.
 
-    GRAPHATTN_LIBRARY=build-gpu/libgraphattn.so python3 bench/pdl_ab.py [--rounds 2]
+    GRAPHATTN_LIBRARY=build-gpu/libgraphattn.so python3 bench/pdl_ab.py [--rounds 4]
 
 For each case (bf16, H = 1, D = 64: window 513 at N = 2^10 .. 2^20, Longformer 256 + 16 global
 and its window part at 2^18 and 2^20, and the window at 2^16 and 2^20 with each call after a torch
-kernel that writes its q) and each setting, alternating, `rounds` times:
+kernel that writes its q) and each setting, the order alternating, `rounds` times (each setting
+first in half of them):
   graph   20 calls captured in one CUDA graph, the graph replayed between two events (median of
           5), divided by 20 (bench/gpu_bench.py's graph_ms, its *_graph rows);
   queued  50 calls queued eagerly between two events (median of 5), divided by 50 (the host's
@@ -68,44 +69,41 @@ def main():
         cases.append(("lf window part 2^%d" % n, "window:256", 1 << n))
     for n in (16, 20):  # each call after a torch kernel that writes its q (q * 1, into qb)
         cases.append(("torch op + window 2^%d" % n, "window:256", 1 << n))
-    graphs, data = {}, {}
+    graphs, fns = {}, {}
     bad = 0
     for name, spec, N in cases:
         g = graphs.setdefault(spec, ga.Graph(spec))
         q, k, v = (torch.randn(1, N, 1, 64, device="cuda", dtype=torch.bfloat16) for _ in range(3))
         out = torch.empty_like(q)
+        pre = None
+        if name.startswith("torch op"):  # q * 1 into qb, which the call then reads
+            qb = torch.empty_like(q)
+            pre = lambda q=q, qb=qb: torch.mul(q, 1.0, out=qb)  # noqa: E731
+            q = qb
         # each case's own workspace, held for the whole run (ga_torch's cache keeps one size)
         ws = ga.workspace(g, q, k, v)
-        if name.startswith("torch op"):
-            qb = torch.empty_like(q)
-            data[name] = (g, qb, k, v, out, lambda q=q, qb=qb: torch.mul(q, 1.0, out=qb), ws)
-        else:
-            data[name] = (g, q, k, v, out, None, ws)
-        got = []
-        pre = data[name][5]
-        for _, value in SETTINGS:
-            setting(value)
+
+        def fn(g=g, q=q, k=k, v=v, out=out, pre=pre, ws=ws):
             if pre:
                 pre()
-            qq = data[name][1]
-            o = ga.attention(g, qq, k, v)[0]
+            ga.attention(g, q, k, v, out=out, ws=ws)
+        fns[name] = fn
+        got = []
+        for _, value in SETTINGS:
+            setting(value)
+            fn()
             torch.cuda.synchronize()
-            got.append(o)
+            got.append(out.clone())
         same = torch.equal(got[0], got[1])
         bad += not same
         print("%-22s outputs on / off %s" % (name, "equal" if same else "DIFFER"), flush=True)
     res = {}
     for r in range(args.rounds):
-        for name, _, _ in cases:
-            g, q, k, v, out, pre, ws = data[name]
-
-            def fn(g=g, q=q, k=k, v=v, out=out, pre=pre, ws=ws):
-                if pre:
-                    pre()
-                ga.attention(g, q, k, v, out=out, ws=ws)
+        for name, _, N in cases:
+            fn = fns[name]
             for label, value in (SETTINGS if r % 2 == 0 else SETTINGS[::-1]):
                 setting(value)
-                gu, qu = graph_us(fn, q.shape[1]), queued_us(fn)
+                gu, qu = graph_us(fn, N), queued_us(fn)
                 res.setdefault((name, label), []).append((gu, qu))
                 print("%-22s %-3s round %d  graph %9.2f us  queued %9.2f us" % (name, label, r + 1, gu, qu), flush=True)
     setting(None)

@@ -63,8 +63,8 @@ constexpr int BK = 64;               /* keys per tile */
  * in turn). What may come before it: shared memory, mbarrier set-up, tensor-map prefetches
  * (kernel parameters), setmaxnreg. What it saves: the launch and the set-up of a call queued
  * behind another (a CUDA graph of several calls). Every kernel here waits and lets the next
- * start, but only the warp-specialized kernel without listed keys is launched so; see
- * launch_pdl for why not the others. */
+ * start, but only the warp-specialized kernel without listed keys or a work counter is launched
+ * so; see launch_pdl for why not the others. */
 __device__ __forceinline__ void pdl_begin() {
 #if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 900
     asm volatile("griddepcontrol.wait;\n" ::: "memory");
@@ -1688,8 +1688,8 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
 __global__ void tile_wgmma_probe(int *flag) { *flag = GA_WGMMA_DEVICE; }
 
 long long g_pdl_launches; /* ga_cuda_testing_pdl_launches */
-/* GRAPHATTN_PDL=0: this file's kernels launched plainly, each after the one before it in the
- * stream has finished (comparisons; see pdl_begin) */
+/* GRAPHATTN_PDL=0: the launches that would ask for programmatic dependent launch (launch_pdl)
+ * launched plainly, after the kernel before them in the stream has finished (comparisons) */
 static bool pdl_on() {
     const char *e = getenv("GRAPHATTN_PDL");
     return !(e && e[0] == '0');
@@ -1700,9 +1700,9 @@ static bool pdl_on() {
  * dense, ranges; one CTA per SM, so an early launch cannot crowd its CTAs onto the SMs free
  * first) and without the work counter (whose memset comes right before the launch, so there is
  * no kernel to overlap): windows queued in a CUDA graph ran 1-2.5% faster at 2^16-2^18 (H200,
- * bench/RESULTS.md run 32, whichever setting was timed first). Longformer's kernels (the listed-row pass, the query tiles
- * with listed keys, the merge), the TMA kernel and the cp.async one (several CTAs per SM) are
- * launched plainly: Longformer's timings in run 32 moved 4-9% with the order in which the two
+ * bench/RESULTS.md run 32, in every round whichever setting was timed first). Longformer's
+ * kernels (the listed-row pass, the query tiles with listed keys, the merge), the TMA kernel and
+ * the cp.async one (several CTAs per SM) are launched plainly: Longformer's timings in run 32 moved 4-9% with the order in which the two
  * settings were timed, as much with both settings launching alike, so its effect there is not
  * known yet. */
 template <typename... P, typename... A>
