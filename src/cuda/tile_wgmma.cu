@@ -2312,9 +2312,12 @@ ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, 
         return launch<T, D, 1, MINB, XM>(a, split_keys, stream, err, err_size);
     };
     if (a.nx_rows == 0) return query_tiles();
-    /* the listed-row pass, then the query tiles (independent: running the pass beside them on a
-     * second stream measured 0-2% faster on the H200, not worth a library-owned stream), then
-     * the merge that writes the listed rows */
+    /* the listed-row pass, then the query tiles, then the merge that writes the listed rows.
+     * The first two are independent, but running the pass beside the query tiles did not pay on
+     * the H200: on a second stream 0-2% faster; with the query tiles leaving it k SMs, on a
+     * stream of its own (run 14a) or in this one behind them with programmatic dependent launch
+     * (run 33, branch wip/xside, also with 4 K/V stages), it draws only ~45-58 GB/s per SM, needs
+     * ~16 SMs to keep up, and the query tiles lose what it saves (docs/gpu.md) */
     ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
     if (st == GA_OK) st = query_tiles();
     if (st != GA_OK) return st;
