@@ -1702,9 +1702,9 @@ static bool pdl_on() {
  * no kernel to overlap): windows queued in a CUDA graph ran 1-2.5% faster at 2^16-2^18 (H200,
  * bench/RESULTS.md run 32, in every round whichever setting was timed first). Longformer's
  * kernels (the listed-row pass, the query tiles with listed keys, the merge), the TMA kernel and
- * the cp.async one (several CTAs per SM) are launched plainly: Longformer's timings in run 32 moved 4-9% with the order in which the two
- * settings were timed, as much with both settings launching alike, so its effect there is not
- * known yet. */
+ * the cp.async one (several CTAs per SM) are launched plainly. Longformer's three with it ran
+ * 2-2.5% slower by graph replay at 2^18-2^20 (run 33c, branch wip/lfpdl: four rounds with the
+ * order alternating, the order's own 4-9% taken out). */
 template <typename... P, typename... A>
 cudaError_t launch_pdl(bool pdl, void (*kern)(P...), dim3 grid, unsigned threads, size_t smem, cudaStream_t stream,
                        const A &...args) {
