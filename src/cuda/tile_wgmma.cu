@@ -1703,8 +1703,8 @@ static bool pdl_on() {
  * bench/RESULTS.md run 32, in every round whichever setting was timed first). Longformer's
  * kernels (the listed-row pass, the query tiles with listed keys, the merge), the TMA kernel and
  * the cp.async one (several CTAs per SM) are launched plainly. Longformer's three with it ran
- * 2-2.5% slower by graph replay at 2^18-2^20 (run 33c, branch wip/lfpdl: four rounds with the
- * order alternating, the order's own 4-9% taken out). */
+ * 2-2.5% slower by graph replay at 2^18-2^20 (run 33c: four rounds with the
+ * order alternating, the order's own 4-9% taken out; patch in git history at af4c131). */
 template <typename... P, typename... A>
 cudaError_t launch_pdl(bool pdl, void (*kern)(P...), dim3 grid, unsigned threads, size_t smem, cudaStream_t stream,
                        const A &...args) {
@@ -2316,7 +2316,7 @@ ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, 
      * The first two are independent, but running the pass beside the query tiles did not pay on
      * the H200: on a second stream 0-2% faster; with the query tiles leaving it k SMs, on a
      * stream of its own (run 14a) or in this one behind them with programmatic dependent launch
-     * (run 33, branch wip/xside, also with 4 K/V stages), it draws only ~45-58 GB/s per SM, needs
+     * (run 33, also with 4 K/V stages; patch in git history at af4c131), it draws only ~45-58 GB/s per SM, needs
      * ~16 SMs to keep up, and the query tiles lose what it saves (docs/gpu.md) */
     ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
     if (st == GA_OK) st = query_tiles();
