@@ -2316,8 +2316,10 @@ ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, 
      * The first two are independent, but running the pass beside the query tiles did not pay on
      * the H200: on a second stream 0-2% faster; with the query tiles leaving it k SMs, on a
      * stream of its own (run 14a) or in this one behind them with programmatic dependent launch
-     * (run 33, also with 4 K/V stages; patch in git history at af4c131), it draws only ~45-58 GB/s per SM, needs
-     * ~16 SMs to keep up, and the query tiles lose what it saves (docs/gpu.md) */
+     * (run 33, also with 4 K/V stages; patch in git history at af4c131), it draws only ~45-58
+     * GB/s per SM, needs ~16 SMs to keep up, and the query tiles lose what it saves. A pass with
+     * transposed products (the 16 rows as wgmma's N, no padding; run 34, git history at f6c971e)
+     * was slower still beside them (~33 GB/s per SM) and 1-4% slower on every SM (docs/gpu.md) */
     ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
     if (st == GA_OK) st = query_tiles();
     if (st != GA_OK) return st;
