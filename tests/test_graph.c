@@ -462,6 +462,11 @@ TEST(component_parameters_are_validated) {
     EXPECT_STATUS(ga_graph_add_random(g, 0, 1), GA_ERR_BAD_PARAMETER);
     EXPECT_STATUS(ga_graph_add_bigbird(g, 0, 1, 1, 1, 1), GA_ERR_BAD_PARAMETER);
     EXPECT_STATUS(ga_graph_add_global(g, neg, 2), GA_ERR_INDEX_OUT_OF_RANGE);
+    /* the message gives the list position and the value apart ("token 1 is negative (-2)" read as
+     * token 1 itself) */
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "tokens[1] = -2 is negative") != NULL);
+    EXPECT_STATUS(ga_graph_add_documents(g, neg, 2, 0), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "bounds[1] = -2 is negative") != NULL);
     EXPECT_STATUS(ga_graph_add_global(g, neg, 0), GA_ERR_BAD_SIZE);
     EXPECT_STATUS(ga_graph_add_window(NULL, 1, 1), GA_ERR_NULL_POINTER);
     EXPECT_EQ_I64(ga_graph_component_count(g), 0);

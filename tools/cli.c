@@ -3,6 +3,7 @@
 #include "cli.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -368,6 +369,25 @@ static int cli_input_not_written(const char *path, void *p) {
     return 0;
 }
 
+/* 0 when a new file can be made beside target (the save writes a temporary file there and renames
+ * it), else why not (errno). access() answers for root as if every directory took new files, and
+ * a directory that does not (procfs, sysfs) says so only when one is made: a probe file, created
+ * and removed at once. */
+static int cli_probe_create(const char *target) {
+    const size_t n = strlen(target) + 48;
+    char *path = malloc(n);
+    if (!path) return ENOMEM;
+    snprintf(path, n, "%s.probe.%ld", target, (long)getpid());
+    const int fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0600);
+    const int err = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        close(fd);
+        unlink(path);
+    }
+    free(path);
+    return err == EEXIST ? 0 : err; /* EEXIST: a file of that name is there, so files can be made */
+}
+
 int cli_check_outputs(const char *cmd, const cli_file *outs, int nout, const cli_file *ins, int nin, const char *spec) {
     cli_file_id ids[CLI_MAX_OUTPUTS];
     int rc = CLI_OK;
@@ -378,7 +398,11 @@ int cli_check_outputs(const char *cmd, const cli_file *outs, int nout, const cli
         int in_place;
         ga_status s = outs[o].path ? ga_npy_output_target(outs[o].path, &target, &in_place) : GA_OK;
         if (s != GA_OK) rc = cli_fail(cmd, s, "cannot write --%s '%s'", outs[o].opt, outs[o].path);
-        else if (target) cli_file_id_of(target, &ids[o]);
+        else if (target) {
+            cli_file_id_of(target, &ids[o]);
+            const int err = in_place ? 0 : cli_probe_create(target);
+            if (err) rc = cli_error(cmd, "cannot write --%s '%s': %s", outs[o].opt, outs[o].path, strerror(err));
+        }
         ga_free(target);
     }
     for (int o = 0; o < nout && rc == CLI_OK; o++)

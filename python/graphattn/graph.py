@@ -458,16 +458,24 @@ def documents(bounds, causal=False):
     return _one("documents", b, bool(causal))
 
 
+def _seed(seed):
+    """A seed in [-2^63, 2^64) as the library's uint64: a negative one taken modulo 2^64, as a
+    spec's seed is ("random:2,-1" is seed 2^64 - 1) and hash64's."""
+    return _int(seed, "seed", -(1 << 63), _UINT64_MAX) & _UINT64_MAX
+
+
 def random_keys(r, seed=0):
-    """r keys per query drawn by a seeded hash (reproducible: see ga_graph_add_random)."""
-    return _one("random", _int(r, "r"), _int(seed, "seed", 0, _UINT64_MAX))
+    """r keys per query drawn by a seeded hash (reproducible: see ga_graph_add_random).
+    seed in [-2^63, 2^64); a negative one is taken modulo 2^64 (-1 is 2^64 - 1)."""
+    return _one("random", _int(r, "r"), _seed(seed))
 
 
 def bigbird(block, window_blocks=1, global_blocks=1, random_blocks=1, seed=0):
-    """BigBird on blocks of `block` tokens: block window + global blocks + random blocks."""
+    """BigBird on blocks of `block` tokens: block window + global blocks + random blocks.
+    seed as random_keys'."""
     return _one("bigbird", _int(block, "block"), _int(window_blocks, "window_blocks"),
                 _int(global_blocks, "global_blocks"), _int(random_blocks, "random_blocks"),
-                _int(seed, "seed", 0, _UINT64_MAX))
+                _seed(seed))
 
 
 def _shape(shape, default_rows, default_cols):

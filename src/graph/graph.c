@@ -158,7 +158,7 @@ ga_status ga_graph_add_global(ga_graph *g, const int64_t *tokens, int64_t count)
     GA_FAIL_IF(count < 1 || count > ((int64_t)1 << 40), GA_ERR_BAD_SIZE, "global: count must be in [1, 2^40], got %lld",
                (long long)count);
     for (int64_t t = 0; t < count; t++)
-        GA_FAIL_IF(tokens[t] < 0, GA_ERR_INDEX_OUT_OF_RANGE, "global: token %lld is negative (%lld)", (long long)t,
+        GA_FAIL_IF(tokens[t] < 0, GA_ERR_INDEX_OUT_OF_RANGE, "global: tokens[%lld] = %lld is negative", (long long)t,
                    (long long)tokens[t]);
     int64_t *list = ga_malloc((size_t)count * sizeof *list);
     GA_FAIL_IF(!list, GA_ERR_OUT_OF_MEMORY, "global: out of memory copying %lld tokens", (long long)count);
@@ -182,10 +182,10 @@ ga_status ga_graph_add_documents(ga_graph *g, const int64_t *bounds, int64_t cou
     GA_FAIL_IF(count < 1 || count > ((int64_t)1 << 40), GA_ERR_BAD_SIZE, "documents: count must be in [1, 2^40], got %lld",
                (long long)count);
     for (int64_t t = 0; t < count; t++) {
-        GA_FAIL_IF(bounds[t] < 0, GA_ERR_INDEX_OUT_OF_RANGE, "documents: bound %lld is negative (%lld)", (long long)t,
+        GA_FAIL_IF(bounds[t] < 0, GA_ERR_INDEX_OUT_OF_RANGE, "documents: bounds[%lld] = %lld is negative", (long long)t,
                    (long long)bounds[t]);
         GA_FAIL_IF(t > 0 && bounds[t] < bounds[t - 1], GA_ERR_BAD_PARAMETER,
-                   "documents: bounds must be nondecreasing, but bound %lld (%lld) follows %lld", (long long)t,
+                   "documents: bounds must be nondecreasing, but bounds[%lld] = %lld follows %lld", (long long)t,
                    (long long)bounds[t], (long long)bounds[t - 1]);
     }
     int64_t *list = ga_malloc((size_t)count * sizeof *list);

@@ -244,6 +244,18 @@ def test_builders_with_seeds_past_int64_combine_with_spec_strings():
         assert np.array_equal(both.to_dense(64), part.to_dense(64) | ga.causal().to_dense(64))
 
 
+def test_builders_take_a_negative_seed_modulo_2_64_as_spec_strings_do():
+    # "random:2,-1" parses as seed 2^64 - 1 (graphattn.h); the builders read -1 the same way,
+    # and refuse what hash64 refuses (below -2^63, from 2^64 up)
+    for built, spec in ((ga.random_keys(2, -1), "random:2,-1"), (ga.bigbird(4, 1, 1, 1, seed=-3), "bigbird:4,1,1,1,-3")):
+        assert np.array_equal(built.to_dense(48), ga.graph(spec).to_dense(48))
+    assert np.array_equal(ga.random_keys(2, -1).to_dense(48), ga.random_keys(2, (1 << 64) - 1).to_dense(48))
+    for seed in (-(1 << 63) - 1, 1 << 64):
+        for make in (lambda: ga.random_keys(2, seed), lambda: ga.bigbird(4, seed=seed)):
+            with pytest.raises(ga.GraphAttnValueError, match="seed"):
+                make()
+
+
 def test_hash64_is_the_documented_splitmix_mix():
     for seed, row, t in [(0, 0, 0), (42, 7, 3), ((1 << 64) - 1, 123456789, 5), (5, 1 << 40, 2)]:
         assert ga.hash64(seed, row, t) == hash64(seed, row, t)
@@ -320,7 +332,7 @@ def test_spec_naming_a_missing_file_raises_an_io_error(tmp_path):
     (lambda: ga.longnet(8, 4, 4), ga.Status.ERR_BAD_PARAMETER),
     (lambda: ga.random_keys(0, 1), ga.Status.ERR_BAD_PARAMETER),
     (lambda: ga.global_tokens([-1]), ga.Status.ERR_INDEX_OUT_OF_RANGE),
-    (lambda: ga.random_keys(1, -1), ga.Status.ERR_BAD_PARAMETER),
+    (lambda: ga.random_keys(1, -(1 << 63) - 1), ga.Status.ERR_BAD_PARAMETER),  # -1 is 2^64 - 1
     (lambda: ga.window(1 << 70), ga.Status.ERR_BAD_PARAMETER),
 ])
 def test_bad_builder_parameters_raise_where_written(make, status):

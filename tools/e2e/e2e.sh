@@ -398,6 +398,12 @@ case_outputs_are_all_written_or_none() {
     expect 1 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out new.npy --lse nodir/lse.npy --device cpu
     has err.txt "cannot write --lse 'nodir/lse.npy'"
     absent new.npy nodir
+    # a directory that access() calls writable for root but that takes no new file (procfs):
+    # refused before any work, by the same check, not after the computation
+    if [ "$(id -u)" = 0 ] && [ -d /proc/self ] && ! touch /proc/ga-e2e-probe 2>/dev/null; then
+        expect 1 "$GA" run --graph $g --q q.npy --k k.npy --v v.npy --out /proc/o.npy --device cpu
+        has err.txt "cannot write --out '/proc/o.npy'"
+    fi
     expect 1 "$GA" export --graph $g --n 32 --csr a.npy,adir
     absent a.npy
     expect 1 "$GA" export --graph $g --n 32 --csr adir,a.npy
