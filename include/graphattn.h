@@ -332,7 +332,8 @@ GA_API ga_status ga_attention_workspace_size(const ga_graph *graph, const ga_ten
  * `out` may not overlap k or v; it may be exactly q (same data and strides) on backends
  * that support it, otherwise GA_ERR_ALIASING.
  * workspace: device (or host, for CPU backends) memory of at least ga_attention_workspace_size()
- * bytes, whose first that many bytes overlap none of q, k, v, out, lse (else GA_ERR_ALIASING),
+ * bytes, 16-byte aligned where that size is not 0 (else GA_ERR_BAD_PARAMETER), whose first that
+ * many bytes overlap none of q, k, v, out, lse (else GA_ERR_ALIASING),
  * used by one call at a time (calls that may run at once, on different streams, need their own);
  * pass NULL and 0 to let the library allocate (GA_ERR_OUT_OF_MEMORY if it cannot).
  * options: NULL for defaults.

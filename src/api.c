@@ -399,6 +399,10 @@ ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const 
         for (int t = 0; t < 5; t++)
             GA_FAIL_IF(ga_overlap(ew, call.ext[t]), GA_ERR_ALIASING,
                        "workspace overlaps %s (the %zu bytes of it this call uses)", names[t], need);
+        /* the parts of it are read and written in 8- and 16-byte vectors (float2 / float4) */
+        GA_FAIL_IF(wb % 16 != 0, GA_ERR_BAD_PARAMETER,
+                   "workspace %p is not 16-byte aligned (cudaMalloc, malloc and torch allocations are; an offset "
+                   "into one must keep that)", workspace);
     }
 
     void *owned = NULL;

@@ -377,6 +377,24 @@ TEST(workspace_smaller_than_the_size_query_is_workspace_too_small) {
     free(w);
 }
 
+/* The workspace's parts are read in 8- and 16-byte vectors: a base off 16 bytes is refused up
+ * front (not a misaligned access on the device), nothing written; the aligned base works. */
+TEST(workspace_off_16_byte_alignment_is_bad_parameter) {
+    setup();
+    fx.opt.backend = GA_BACKEND_CPU;
+    size_t need = 0;
+    ASSERT_OK(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &need));
+    ASSERT_TRUE(need > 0);
+    char *w = aligned_alloc(64, (need + 64 + 63) / 64 * 64);
+    ASSERT_TRUE(w != NULL);
+    for (int off = 4; off < 16; off += 4)
+        EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w + off, need),
+                        GA_ERR_BAD_PARAMETER);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "16-byte aligned") != NULL);
+    EXPECT_STATUS(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w + 16, need), GA_OK);
+    free(w);
+}
+
 TEST(null_workspace_with_nonzero_size_is_null_pointer) {
     setup();
     EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, NULL, 64),

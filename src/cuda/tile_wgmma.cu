@@ -1617,14 +1617,30 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
 #endif
 }
 
+/* One partial state (max m, sum l, output column x) folded into a running one (mt, acc, L), all
+ * scaled to the running max: a slot with weight (l > 0) may raise it; one without (l = 0, or
+ * NaN where a NaN input reached it) gets weight 0 and still passes a NaN in x or l on. */
+__device__ __forceinline__ void xmerge_fold(float &mt, float &acc, float &L, float m, float l, float x) {
+    const bool has = l > 0.f;
+    const float mn = has ? fmaxf(mt, m) : mt;
+    const float s = mn == mt ? 1.f : exp2f(mt - mn); /* both -inf: 1, not exp2(NaN) */
+    const float w = has ? exp2f(m - mn) : 0.f;
+    acc = fmaf(x, w, acc * s);
+    L = fmaf(l, w, L * s);
+    mt = mn;
+}
+
 /* The listed rows: their partial states (the key chunks and their own interval part) merged,
  * then merged with a prior state when accumulating, written to out and lse. One block per
- * (batch, head, listed row); thread t sums column t % D over the slots t / D, t / D + G, ... */
-constexpr int XMERGE_THREADS = 1024;
+ * (batch, head, listed row); thread t folds column t % D of the slots t / D, t / D + G, ... into
+ * a running state, XMERGE_BATCH slots' loads in flight at once (a slot's m and l in one 8-byte
+ * load), then the G groups' states are merged by the first D threads. A chain of one round trip
+ * per batch: the merge's latency, not its bytes (~1 MB at 16 rows), is its cost. */
+constexpr int XMERGE_THREADS = 1024, XMERGE_BATCH = 8;
 template <typename T, int D>
 __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a) {
-    constexpr int NT = XMERGE_THREADS, G = NT / D;
-    __shared__ float red[NT], redl[NT], wmax[NT / 32];
+    constexpr int NT = XMERGE_THREADS, G = NT / D, U = XMERGE_BATCH;
+    __shared__ float sm_m[NT], sm_acc[NT], sm_l[NT];
     pdl_begin();
     const int64_t idx = blockIdx.x + (int64_t)blockIdx.y * gridDim.x;
     if (idx >= a.B * a.H * a.nx_rows) return;
@@ -1633,56 +1649,54 @@ __global__ void __launch_bounds__(XMERGE_THREADS) xmerge_kernel(const TileArgs a
     const int64_t slots = a.nchunks + a.x_own;
     const int64_t b = bh / a.H, h = bh % a.H, row = a.xkeys ? a.xkeys[r] : r;
     float *lse_p = a.lse ? a.lse + b * a.sl[0] + row * a.sl[1] + h * a.sl[2] : nullptr;
-    const float lse_old = a.accumulate ? *lse_p : -INFINITY; /* read before the barriers below, written after */
-    const float *ml = a.xpart_ml + 2 * (bh * slots * a.nx_rows + r);
-    const int64_t cstep = 2 * a.nx_rows; /* floats between slots in ml */
-    /* the largest max of a slot with weight: per warp by shuffles, then over the warps */
-    float M = -INFINITY;
-    for (int64_t c = tid; c < slots; c += NT)
-        if (ml[c * cstep + 1] > 0.f) M = fmaxf(M, ml[c * cstep]);
+    const float lse_old = a.accumulate ? *lse_p : -INFINITY; /* read before the barrier below, written after */
+    /* slot c of this row: (m, l) at ml[c * nx_rows] (float pairs; the region is 256-byte aligned),
+     * its output at po[c * nx_rows * D] */
+    const float2 *ml = reinterpret_cast<const float2 *>(a.xpart_ml) + (bh * slots * a.nx_rows + r);
+    const float *po = a.xpart_o + (bh * slots * a.nx_rows + r) * D + col;
+    const int64_t mstep = a.nx_rows, ostep = a.nx_rows * D;
+    float mt = -INFINITY, acc = 0.f, L = 0.f;
+    /* this thread's next slot c: its (m, l) at pm, its column at pp, both advanced by G slots at a
+     * time (one address register each: with an address per slot in flight, 1024 threads' 64
+     * registers were short and ptxas issued each slot's loads after the previous slot's fold, a
+     * round trip per slot) */
+    const float2 *pm = ml + grp * mstep;
+    const float *pp = po + grp * ostep;
+    const int64_t gm = (int64_t)G * mstep, go = (int64_t)G * ostep;
+    for (int64_t c0 = grp; c0 < slots; c0 += (int64_t)U * G) {
+        float m[U], l[U], x[U];
 #pragma unroll
-    for (int o = 16; o > 0; o >>= 1) M = fmaxf(M, __shfl_xor_sync(0xffffffffu, M, o));
-    if ((tid & 31) == 0) wmax[tid >> 5] = M;
-    __syncthreads();
-    M = wmax[0];
+        for (int u = 0; u < U; u++, pm += gm, pp += go) { /* every slot holds every listed row */
+            const bool in = c0 + (int64_t)u * G < slots;
+            const float2 v = in ? *pm : make_float2(-INFINITY, 0.f);
+            m[u] = v.x;
+            l[u] = v.y;
+            x[u] = in ? *pp : 0.f;
+        }
 #pragma unroll
-    for (int w = 1; w < NT / 32; w++) M = fmaxf(M, wmax[w]);
-    /* the weighted sums of group grp's slots grp, grp + G, ... (unrolled: their loads in flight
-     * together), then summed over the groups */
-    /* every slot, even where none has weight (M = -inf): a slot whose l is NaN (a NaN input)
-     * gets weight 0 and still makes L and acc NaN, which finish_row passes on */
-    float acc = 0.f, L = 0.f;
-    {
-        const float *po = a.xpart_o + (bh * slots * a.nx_rows + r) * D + col;
-        const int64_t ostep = a.nx_rows * D; /* floats between slots in po */
-#pragma unroll 8
-        for (int64_t c = grp; c < slots; c += G) { /* every slot holds every listed row */
-            const float m = ml[c * cstep], l = ml[c * cstep + 1], x = po[c * ostep];
-            const float w = l > 0.f ? exp2f(m - M) : 0.f;
-            acc = fmaf(x, w, acc);
-            L = fmaf(l, w, L);
-        }
+        for (int u = 0; u < U; u++) xmerge_fold(mt, acc, L, m[u], l[u], x[u]);
     }
-    red[tid] = acc;
-    redl[tid] = L;
+    sm_m[tid] = mt;
+    sm_acc[tid] = acc;
+    sm_l[tid] = L;
     __syncthreads();
-    for (int w = G / 2; w > 0; w >>= 1) {
-        if (grp < w) {
-            red[tid] += red[tid + w * D];
-            redl[tid] += redl[tid + w * D];
-        }
-        __syncthreads();
-    }
     if (grp != 0) return;
-    acc = red[tid];
-    L = redl[tid];
+    float M = -INFINITY; /* the largest max of a slot with weight (-inf: none has) */
+#pragma unroll
+    for (int g = 0; g < G; g++) M = fmaxf(M, sm_m[tid + g * D]);
+    acc = L = 0.f;
+#pragma unroll
+    for (int g = 0; g < G; g++) {
+        const float mg = sm_m[tid + g * D], f = mg == M ? 1.f : exp2f(mg - M);
+        acc = fmaf(sm_acc[tid + g * D], f, acc);
+        L = fmaf(sm_l[tid + g * D], f, L);
+    }
     const RowWeights w = finish_row(M, L, a.accumulate, lse_old);
-    const float lse = w.lse, w_old = w.w_old;
     T *orow = static_cast<T *>(a.out) + b * a.so[0] + row * a.so[1] + h * a.so[2];
-    float x = acc * w.w_new;
-    if (w_old > 0.f) x += Pack<T>::to_float(orow[col]) * w_old; /* this thread's own column */
-    orow[col] = Pack<T>::from_float(x);
-    if (lse_p && col == 0) *lse_p = lse;
+    float o = acc * w.w_new;
+    if (w.w_old > 0.f) o += Pack<T>::to_float(orow[col]) * w.w_old; /* this thread's own column */
+    orow[col] = Pack<T>::from_float(o);
+    if (lse_p && col == 0) *lse_p = w.lse;
 }
 
 __global__ void tile_wgmma_probe(int *flag) { *flag = GA_WGMMA_DEVICE; }
@@ -2392,7 +2406,8 @@ int ga_tile_wgmma_available(void) {
 
 /* Listed rows: key chunks per (batch, head) so that about 264 CTAs (2 per H200 SM) share the
  * work, at least 4 key tiles each (the pass reads K and V once: memory-bound, and fewer chunks
- * make the merge short); workspace regions 256-byte aligned. */
+ * make the merge short; ~396, 3 per SM, was no faster at 2^18-2^22 and H 16, run 35); workspace
+ * regions 256-byte aligned. */
 static void extra_chunks(const ga_tile_interval_call *c, int64_t *nchunks, int64_t *chunk_tiles) {
     const int64_t nkt = (c->nk + BK - 1) / BK, BH = c->B * c->H;
     int64_t per = BH >= 264 ? 1 : 264 / BH;
