@@ -19,7 +19,7 @@ from .attention import attention
 from .merge import merge_states
 from .graph import (Graph, bigbird, blocks, causal, coo, csr, dense, dilated, documents, global_tokens, graph,
                     longnet, random_keys, window)
-from .graph import _UINT64_MAX, _int
+from .graph import _int, _seed
 
 __version__ = "0.1.0"
 
@@ -53,7 +53,7 @@ def hash64(seed, row, t):
     """The hash behind random_keys and bigbird (ga_hash64), for reproducing their graphs:
     seed in [-2^63, 2^64), a negative one taken modulo 2^64 as a spec's seed is (-1 is 2^64 - 1);
     row and t in the int64 range (anything else raises GraphAttnError)."""
-    s = _int(seed, "seed", -(1 << 63), _UINT64_MAX) & _UINT64_MAX
+    s = _seed(seed)
     return int(_capi.C.ga_hash64(s, _int(row, "row"), _int(t, "t")))
 
 
