@@ -65,6 +65,10 @@ int ga_cuda_testing_wgmma_available(void);
 long long ga_cuda_testing_extra_tile_calls(void);
 /* How many forward calls ran a bigbird component on the Hopper tiles (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_bigbird_tile_calls(void);
+/* How many times a warp of the warp-specialized kernel formed a key tile's S again since the
+ * process started on the current device, because its optimistic softmax step (softmax_exp_fast,
+ * tile_common.cuh) outgrew its bound: into *n (tile_wgmma.cu); 0 without CUDA. */
+ga_status ga_cuda_testing_fast_softmax_retries(long long *n);
 /* How many launches ran plain intervals on the persistent TMA kernel (tile_wgmma.cu): one per
  * forward call, or two or three for a call in parts (ws_parts: ga_cuda_testing_ws_parts_calls),
  * two for a ranges call in parts (ga_cuda_testing_ws_ranges_parts_calls); 0 without CUDA. */

@@ -151,6 +151,25 @@ static void fill_random(dtensor *x, float *f32, uint64_t *rng, double scale) {
                 }
 }
 
+/* Scores that climb along the keys: column 0 of every query made positive (|x| + 0.5), and
+ * ramp * (j mod 192) added to column 0 of key j, so that a row's scores rise by about
+ * ramp * |q_0| * 64 * scale per key tile for three tiles, then fall back (values rounded to the
+ * dtype in both copies, as fill_random's). */
+static void climb_scores(dtensor *q, float *qf, dtensor *k, float *kf, double ramp) {
+    for (int pass = 0; pass < 2; pass++) {
+        dtensor *x = pass ? k : q;
+        float *f = pass ? kf : qf;
+        const int64_t B = x->t.shape[0], N = x->t.shape[1], H = x->t.shape[2], D = x->t.shape[3];
+        for (int64_t b = 0; b < B; b++)
+            for (int64_t n = 0; n < N; n++)
+                for (int64_t h = 0; h < H; h++) {
+                    float *v = &f[((b * N + n) * H + h) * D];
+                    v[0] = round_to(x->t.dtype, pass ? (float)(v[0] + ramp * (double)(n % 192)) : fabsf(v[0]) + 0.5f);
+                    put(x->t.dtype, x->host, dt_off(x, b, n, h, 0), v[0]);
+                }
+    }
+}
+
 /* ---- one case ------------------------------------------------------------------------------ */
 
 typedef struct case_cfg {
@@ -165,6 +184,7 @@ typedef struct case_cfg {
     const ga_graph *prior;
     const ga_graph *reference; /* the graph the reference runs (default: graph) */
     double q_scale;       /* 1 = unit normal; large values give large logits */
+    double k_ramp;        /* nonzero: climb_scores with this ramp */
     double tol;           /* 0: the dtype's default */
     int caller_workspace; /* query the size and pass a workspace of exactly that size */
     void *stream;
@@ -208,6 +228,7 @@ static int run_case(const case_cfg *c) {
     fill_random(&q, qf, &rng, c->q_scale);
     fill_random(&k, kf, &rng, 1.0);
     fill_random(&v, vf, &rng, 1.0);
+    if (c->k_ramp != 0) climb_scores(&q, qf, &k, kf, c->k_ramp);
     CK(dtensor_upload(&q));
     CK(dtensor_upload(&k));
     CK(dtensor_upload(&v));
@@ -2139,6 +2160,71 @@ TEST(persistent_tma_tiles_match_reference) {
                          sums ? "cases 8 and 5's middle" : "none by default");
     }
     env_restore(&rowsum_env);
+    tile_kernel_reset();
+}
+
+/* The warp-specialized kernel's key loop exponentiates each tile against the rows' references
+ * before taking any max (softmax_exp_fast) and, where a row's partial sum passes 2^12, forms the
+ * tile's S again and takes the full step. Scores that climb by ~6-35 (log2) per key tile for
+ * three tiles and then fall back (climb_scores, ramp 1) make it retry; a gentle climb (ramp
+ * 0.05) keeps exponentials up to ~2^10 on the optimistic path; plain data for comparison. Cases:
+ * the window in bf16 and f16 (heads, GQA), split P (window:100, causal in bf16), D 128 (its
+ * pipelined loop) and a one-sided window in f16, every other case with lse, on the
+ * warp-specialized kernel (GRAPHATTN_WS=4) with the optimistic step on and off
+ * (GRAPHATTN_NO_FAST_SOFTMAX=1), all against the fp64 reference. On the Hopper machine
+ * (GA_EXPECT_WGMMA=1) the steep cases must have retried with the step on, and nothing may
+ * retry with it off. */
+TEST(optimistic_softmax_retries_where_scores_climb_and_matches_reference) {
+    NEED_GPU();
+    if (!tile_kernel_select(3)) {
+        tile_kernel_reset();
+        TEST_SKIP("no Hopper tile kernel on this device");
+    }
+    static const struct {
+        const char *spec;
+        int64_t n, H, Hkv, D;
+        ga_dtype dt;
+        double ramp;
+    } cases[] = {
+        {"window:256", 3000, 2, 1, 64, GA_BF16, 1.0},  {"window:256", 3000, 1, 1, 64, GA_F16, 1.0},
+        {"window:100", 2000, 1, 1, 64, GA_BF16, 1.0},  {"causal", 1500, 2, 2, 64, GA_BF16, 1.0},
+        {"dense", 900, 1, 1, 128, GA_BF16, 1.0},       {"window:300,0", 2500, 1, 1, 64, GA_F16, 1.0},
+        {"window:256", 3000, 1, 1, 64, GA_BF16, 0.05}, {"window:256", 3000, 1, 1, 64, GA_BF16, 0.0},
+    };
+    const env_saved fast_env = env_save("GRAPHATTN_NO_FAST_SOFTMAX");
+    for (int off = 0; off < 2; off++) {
+        if (off) setenv("GRAPHATTN_NO_FAST_SOFTMAX", "1", 1);
+        else unsetenv("GRAPHATTN_NO_FAST_SOFTMAX");
+        for (size_t i = 0; i < sizeof cases / sizeof *cases; i++) {
+            ga_graph *g = ga_test_parse(cases[i].spec);
+            ASSERT_TRUE(g != NULL);
+            char name[200];
+            snprintf(name, sizeof name, "optimistic softmax %s: %s N=%lld H=%lld Hkv=%lld D=%lld %s ramp %g", off ? "off" : "on",
+                     cases[i].spec, (long long)cases[i].n, (long long)cases[i].H, (long long)cases[i].Hkv,
+                     (long long)cases[i].D, dt_name(cases[i].dt), cases[i].ramp);
+            case_cfg c = base_case(name, g, cases[i].n, cases[i].D, cases[i].dt);
+            c.H = cases[i].H;
+            c.Hkv = cases[i].Hkv;
+            c.k_ramp = cases[i].ramp;
+            c.seed = 7100 + i;
+            c.with_lse = i % 2 == 0;
+            long long r0 = 0, r1 = 0;
+            const long long ws0 = ga_cuda_testing_ws_tile_calls();
+            ASSERT_OK(ga_cuda_testing_fast_softmax_retries(&r0));
+            run_case(&c);
+            ASSERT_OK(ga_cuda_testing_fast_softmax_retries(&r1));
+            const long long ws = ga_cuda_testing_ws_tile_calls() - ws0;
+            printf("%s: %lld warp-specialized launches, %lld retries\n", name, ws, r1 - r0);
+            if (wgmma_expected()) {
+                if (ws < 1) ga_test_fail(__FILE__, __LINE__, "%s: the warp-specialized kernel did not run", name);
+                if (off && r1 != r0) ga_test_fail(__FILE__, __LINE__, "%s: %lld retries with the step off", name, r1 - r0);
+                if (!off && cases[i].ramp >= 1.0 && r1 == r0)
+                    ga_test_fail(__FILE__, __LINE__, "%s: no retry where every row's scores climb", name);
+            }
+            ga_graph_destroy(g);
+        }
+    }
+    env_restore(&fast_env);
     tile_kernel_reset();
 }
 

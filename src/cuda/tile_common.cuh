@@ -172,6 +172,10 @@ struct TileArgs {
      * tile_interval.h), NULL where the call has none */
     int dyn;
     int *sched;
+    /* the warp-specialized kernel (set by its launcher): 1 where its key loop tries each tile's
+     * exponentials against the rows' references before taking any max (softmax_exp_fast;
+     * GRAPHATTN_NO_FAST_SOFTMAX: 0) */
+    int fastsm;
 };
 
 template <typename T> struct Pack;
@@ -278,6 +282,8 @@ __device__ __forceinline__ void mask_interval(float *s, int64_t kbase, int t4, i
  *   softmax_commit: l := l corr + sums, o *= corr, and P (from S) as MMA A fragments
  *                   pf[k-step][4] (16 keys per k-step, the m16n8k16 A layout that wgmma's register
  *                   operand shares); SPLIT (bf16 only) also writes P - bf16(P) into pfl.
+ * softmax_exp_fast (below) is softmax_exp's optimistic form for tiles whose rows already hold a
+ * reference: no max, corr = 1, and an answer whether the tile may stand.
  */
 /* The running max moves only when a row's max grows by more than this (log2 units): the
  * exponentials are then at most 2^8 (exact in fp32, and P stays well inside bf16/fp16 range),
@@ -380,6 +386,29 @@ __device__ __forceinline__ bool softmax_exp(float *s, float scale_log2, float *m
         }
     }
     return !settled;
+}
+
+/* The optimistic step for a warpgroup whose rows all hold a finite reference m_run (after their
+ * first tile with a key): S := exp2(S scale - m_run) in place and its row sums, with no max taken
+ * first. Returns whether this thread kept both of its partial row sums (16 keys each at NB = 8)
+ * at most 2^GA_TILE_FAST_SUM_LOG2; where every thread of the warpgroup did (the caller's vote),
+ * each exponential is at most that too and the tile stands as computed, with corr = 1: the same
+ * softmax as softmax_exp would make (which exponentiates against the same m_run wherever no
+ * row's max outgrew it by the slack, 2^8 x 16 keys), rounded the same way, without the max's
+ * tree of 2 NB - 1 operations per row, its vote and the dependency of every exponential on them.
+ * Otherwise (a row's max grew, an overflow to inf, a NaN: none of them compares <=) S is spent
+ * and the caller forms it again and takes softmax_exp. */
+#define GA_TILE_FAST_SUM_LOG2 12
+template <int NB = 8>
+__device__ __forceinline__ bool softmax_exp_fast(float *s, float scale_log2, const float *m_run, float *rs) {
+    static_assert(NB == 2 || NB == 4 || NB == 8, "tree reductions over a power of two");
+#pragma unroll
+    for (int n = 0; n < NB; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -m_run[e >> 1]));
+    row_tree2<NB>(s, rs, [](float x, float y) { return x + y; });
+    const float lim = (float)(1 << GA_TILE_FAST_SUM_LOG2);
+    return rs[0] <= lim && rs[1] <= lim;
 }
 
 /* P (exponentiated scores, NB column pairs per row) as MMA A fragments pf[k-step][4]: 16 keys per

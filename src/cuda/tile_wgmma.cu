@@ -55,6 +55,11 @@ using namespace ga_tile;
 
 constexpr int BK = 64;               /* keys per tile */
 
+/* How many times a warp of the warp-specialized kernel formed a tile's S again because its
+ * optimistic exponentials outgrew their bound (softmax_exp_fast; ga_cuda_testing_fast_softmax_retries).
+ * Counted only on that rare path. */
+__device__ unsigned long long g_fast_retries;
+
 /* Programmatic dependent launch (sm_90; launch_pdl below): a kernel launched with it may start
  * while the kernel before it in the stream is still running, so each of this file's kernels
  * first waits for that kernel (griddepcontrol.wait: its grid complete and its writes visible;
@@ -1112,6 +1117,16 @@ __device__ __forceinline__ int ld_global_s32(const int *p) {
 __device__ __forceinline__ void mbar_arrive(uint32_t bar) {
     asm volatile("mbarrier.arrive.shared::cta.b64 _, [%0];\n" ::"r"(bar) : "memory");
 }
+/* whether p holds in every thread of this consumer warpgroup (its 128 threads, named barrier
+ * 2 + c for consumer c): the decisions that lead to a wgmma (warpgroup-wide) or not */
+__device__ __forceinline__ bool wg_all(bool p, int c) {
+    uint32_t r;
+    asm volatile("{\n .reg .pred p, q;\n setp.ne.u32 p, %1, 0;\n bar.red.and.pred q, %2, 128, p;\n selp.u32 %0, 1, 0, q;\n}\n"
+                 : "=r"(r)
+                 : "r"((uint32_t)p), "r"(2 + c)
+                 : "memory");
+    return r != 0;
+}
 /* the NC consumer warpgroups alone (named barrier 1; the producer never takes part) */
 template <int NC> __device__ __forceinline__ void consumers_sync() {
     asm volatile("bar.sync 1, %0;\n" ::"n"(128 * NC) : "memory");
@@ -1450,6 +1465,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         float s[32];
         float m_run[2] = {-INFINITY, -INFINITY}, l_run[2] = {0.f, 0.f};
         float ls[4] = {0.f, 0.f, 0.f, 0.f}; /* LS: the row sums' accumulator */
+        bool fast = false; /* the key loop's optimistic softmax (set once every row of the warpgroup has a reference) */
         /* the tiles before this consumer's own: released at once (after their copies landed) */
         int kt = w.kb;
         for (; kt < w.ke && kt < mkb; kt++, n++) {
@@ -1524,7 +1540,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             qk_of(n);
             wgmma_wait<0>();
         }
-        for (; kt < loop_end; kt++, n++) {
+        for (; kt < loop_end;) {
             if constexpr (!PIPE) {
                 landed(n);
                 qk_of(n);
@@ -1532,8 +1548,40 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             }
             reg_fence<32>(s);
             if (masked(kt)) mask(kt);
-            if (SPLIT && split) softmax_step<T, DTILES, true, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
-            else softmax_step<T, DTILES, false, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
+            if constexpr (LS) {
+                if (SPLIT && split) softmax_step<T, DTILES, true, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
+                else softmax_step<T, DTILES, false, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
+            } else {
+                /* the exponentials against the rows' references first (softmax_exp_fast); where
+                 * a sum outgrows its bound, the tile again from its Q K^T (its stage is still
+                 * held) with the full step. H200, C tool, against the full step on every tile
+                 * (GRAPHATTN_NO_FAST_SOFTMAX=1; bench/RESULTS.md run 37): window 513 at 2^24
+                 * 6.43 / 6.66 -> 5.91 / 6.08 ms, causal D 64 H 16 at 2^16 18.3 / 19.0 -> 16.8 /
+                 * 16.2, dense D 128 H 16 76.1 / 76.5 -> 68.5 / 68.7, Longformer 2^20 3.6% */
+                float rs[2];
+                /* fast and the vote: the same in the warpgroup's four warps (a retry issues a
+                 * wgmma) */
+                if (fast && wg_all(softmax_exp_fast<8>(s, a.scale_log2, m_run, rs), c)) {
+                    const float one[2] = {1.f, 1.f};
+                    if (SPLIT && split) softmax_commit<T, DTILES, true, 8>(s, one, false, rs, l_run, o, pf, pfl);
+                    else softmax_commit<T, DTILES, false, 8>(s, one, false, rs, l_run, o, pf, pfl);
+                } else {
+                    if (fast) {
+                        fast = false;
+                        if (lane == 0) atomicAdd(&g_fast_retries, 1ull);
+                        if constexpr (PIPE) { /* the loop's head issues Q K^T only without PIPE */
+                            qk_of(n);
+                            wgmma_wait<0>();
+                        }
+                        continue;
+                    }
+                    float corr[2];
+                    const bool moved = softmax_exp<8, true>(s, a.scale_log2, m_run, corr, rs);
+                    fast = a.fastsm && wg_all(fabsf(m_run[0]) < INFINITY && fabsf(m_run[1]) < INFINITY, c);
+                    if (SPLIT && split) softmax_commit<T, DTILES, true, 8>(s, corr, moved, rs, l_run, o, pf, pfl);
+                    else softmax_commit<T, DTILES, false, 8>(s, corr, moved, rs, l_run, o, pf, pfl);
+                }
+            }
             const bool next = PIPE && kt + 1 < loop_end;
             if (next) landed(n + 1); /* before the products: no wait loop while they run */
             issue_pv<T, D, 4, LS>(o, pf, pfl, SPLIT && split, dv0 + (n % ST) * (KVBYTES >> 4), ls, desc_ones(sOnes));
@@ -1541,6 +1589,8 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             wgmma_wait<0>(); /* this tile's P V (PIPE: and the next tile's Q K^T) */
             pv_fence();
             if (lane == 0) mbar_arrive(sEmpty + 8 * (n % ST));
+            kt++;
+            n++;
         }
         if (XK && xfuse) { /* the last tile with the listed keys' sub-tile */
             const uint32_t st = n % ST;
@@ -1927,6 +1977,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
      * every head's keys at once in L2 with the heads inner). GRAPHATTN_NO_REV_ORDER: never */
     a.unit_rev = !XK && D != 128 && !a.unit_order && a.iv.kind == GA_TILE_CAUSAL && !rev_order_off();
     a.mask1 = getenv("GRAPHATTN_NO_MASK1") == NULL;
+    a.fastsm = getenv("GRAPHATTN_NO_FAST_SOFTMAX") == NULL;
     if (a.unit_rev) {
         a.unit_first = 0;
         a.unit_order_n = sup_bh;
@@ -2597,6 +2648,16 @@ extern "C" int ga_cuda_testing_fastdiv(uint32_t n, uint32_t d, uint32_t *q) {
     return 1;
 }
 extern "C" long long ga_cuda_testing_ws_ordered_calls(void) { return __atomic_load_n(&g_ws_ordered_calls, __ATOMIC_RELAXED); }
+extern "C" ga_status ga_cuda_testing_fast_softmax_retries(long long *n) {
+    unsigned long long v = 0;
+    if (cudaMemcpyFromSymbol(&v, g_fast_retries, sizeof v) != cudaSuccess) {
+        (void)cudaGetLastError();
+        *n = -1;
+        return GA_ERR_CUDA;
+    }
+    *n = (long long)v;
+    return GA_OK;
+}
 extern "C" long long ga_cuda_testing_ws_rev_calls(void) { return __atomic_load_n(&g_ws_rev_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_dyn_calls(void) { return __atomic_load_n(&g_ws_dyn_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_pdl_launches(void) { return __atomic_load_n(&g_pdl_launches, __ATOMIC_RELAXED); }
