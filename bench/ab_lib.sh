@@ -35,6 +35,21 @@ ab_rounds() {
     "$2"
   done; done
 }
+# ab_switch_rounds VAR CASES: two rounds of the function CASES on one build, with the switch VAR
+# unset ("on", CASES' argument) and set to 1 ("off"), in the order on, off, off, on, each under
+# "== on/off round R"; VAR is left unset
+ab_switch_rounds() {
+  local var=$1 fn=$2 r m order
+  for r in 1 2; do
+    if [ $r = 1 ]; then order="on off"; else order="off on"; fi
+    for m in $order; do
+      echo "== $m round $r"
+      if [ $m = off ]; then export "$var=1"; else unset "$var"; fi
+      "$fn" $m
+    done
+  done
+  unset "$var"
+}
 # ab_tests SECONDS TEST...: the named tests of this tree's test_cuda under ctest -j6
 # (GA_EXPECT_WGMMA=1, 250 tile-sweep cases per kernel), at most SECONDS; prints ctest's lines for
 # them and its summary; fails (the scripts then stop before their timings) unless every named test

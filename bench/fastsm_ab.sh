@@ -48,13 +48,5 @@ cases() {
   ab_bench "$1 causal D256 H8 2^15" --graph causal --n 2^15 --heads 8 --dim 256 --dtype bf16 --repeats 5
   ab_bench "$1 window:100 2^22" --graph window:100 --n 2^22 --dtype bf16 --repeats 10
 }
-for r in 1 2; do
-  if [ $r = 1 ]; then order="on off"; else order="off on"; fi
-  for m in $order; do
-    echo "== $m round $r"
-    if [ $m = off ]; then export GRAPHATTN_NO_FAST_SOFTMAX=1; else unset GRAPHATTN_NO_FAST_SOFTMAX; fi
-    cases $m
-  done
-done
-unset GRAPHATTN_NO_FAST_SOFTMAX
+ab_switch_rounds GRAPHATTN_NO_FAST_SOFTMAX cases
 ab_sanitizers optimistic_softmax_retries_where_scores_climb_and_matches_reference

@@ -1548,7 +1548,11 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             }
             reg_fence<32>(s);
             if (masked(kt)) mask(kt);
-            if constexpr (LS) {
+            /* not with P's row sums on the tensor cores (the vote needs the fp32 sums), nor in
+             * the pipelined D 128 instances: there the retry's Q K^T made ptxas wait for every
+             * wgmma in turn (all 28 of the loop's HGMMA serialized; dense D 128 H 16 at 2^16
+             * ~60 -> 68-76 ms, bench/RESULTS.md runs 37-38) */
+            if constexpr (LS || PIPE) {
                 if (SPLIT && split) softmax_step<T, DTILES, true, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
                 else softmax_step<T, DTILES, false, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
             } else {
@@ -1557,7 +1561,8 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                  * held) with the full step. H200, C tool, against the full step on every tile
                  * (GRAPHATTN_NO_FAST_SOFTMAX=1; bench/RESULTS.md run 37): window 513 at 2^24
                  * 6.43 / 6.66 -> 5.91 / 6.08 ms, causal D 64 H 16 at 2^16 18.3 / 19.0 -> 16.8 /
-                 * 16.2, dense D 128 H 16 76.1 / 76.5 -> 68.5 / 68.7, Longformer 2^20 3.6% */
+                 * 16.2, causal D 128 H 16 31.1 / 30.4 -> 27.7 / 28.5, Longformer 2^20 3.6%; at
+                 * the power limit (graph replay, 2^26, 2^28, H 16) ~3% (run 38) */
                 float rs[2];
                 /* fast and the vote: the same in the warpgroup's four warps (a retry issues a
                  * wgmma) */
@@ -1569,11 +1574,7 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                     if (fast) {
                         fast = false;
                         if (lane == 0) atomicAdd(&g_fast_retries, 1ull);
-                        if constexpr (PIPE) { /* the loop's head issues Q K^T only without PIPE */
-                            qk_of(n);
-                            wgmma_wait<0>();
-                        }
-                        continue;
+                        continue; /* (no PIPE here: the loop's head issues Q K^T again) */
                     }
                     float corr[2];
                     const bool moved = softmax_exp<8, true>(s, a.scale_log2, m_run, corr, rs);
