@@ -31,17 +31,24 @@ import gpu_bench  # noqa: E402  (its graph timing)
 SETTINGS = {"old": {"GRAPHATTN_OLD_XMERGE": "1"}, "new": {}, "n396": {"GRAPHATTN_XCHUNK_CTAS": "396"}}
 
 
-def setting(value):
-    for k in ("GRAPHATTN_OLD_XMERGE", "GRAPHATTN_XCHUNK_CTAS"):
-        os.environ.pop(k, None)
-    os.environ.update(SETTINGS[value])
-
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=4)
-    args = ap.parse_args()
-    sides = list(SETTINGS)
+    run(SETTINGS, "old", "n396", "new", ap.parse_args().rounds)
+
+
+def run(settings, ref, widest, last, rounds):
+    """The A/B over `settings` (name -> environment; each name's variables are cleared before
+    another's are set): outputs against `ref`'s, the workspace sized under `widest`, the process
+    left under `last`."""
+    names = sorted({k for env in settings.values() for k in env})
+
+    def setting(value):
+        for k in names:
+            os.environ.pop(k, None)
+        os.environ.update(settings[value])
+
+    sides = list(settings)
     torch.manual_seed(0)
     lf = "window:256+global:" + ",".join(str(t) for t in range(16))
     shapes = [(1 << n, 1) for n in (16, 18, 20, 22)] + [(1 << 18, 16)]
@@ -55,7 +62,7 @@ def main():
         g = graphs.setdefault(spec, ga.Graph(spec))
         q, k, v = (torch.randn(1, N, H, 64, device="cuda", dtype=torch.bfloat16) for _ in range(3))
         out = torch.empty_like(q)
-        setting("n396")  # the most chunks: the largest workspace, which serves every setting
+        setting(widest)  # (xmerge: the most chunks, the largest workspace, which serves every setting)
         ws = ga.workspace(g, q, k, v)
 
         def fn(g=g, q=q, k=k, v=v, out=out, ws=ws):
@@ -70,13 +77,15 @@ def main():
             fn()
             torch.cuda.synchronize()
             got[value] = out.clone()
-        for value in sides[1:]:
-            d = (got[value].float() - got["old"].float()).abs()
+        for value in sides:
+            if value == ref:
+                continue
+            d = (got[value].float() - got[ref].float()).abs()
             rows = int((d.amax(dim=(0, 2, 3)) > 0).sum().item())
-            print("%-22s %s against old: max |difference| %.3g, rows differing %d%s" % (
-                name, value, d.max().item(), rows, "" if rows <= 16 else "  (MORE THAN THE 16 LISTED ROWS)"), flush=True)
+            print("%-22s %s against %s: max |difference| %.3g, rows differing %d%s" % (
+                name, value, ref, d.max().item(), rows, "" if rows <= 16 else "  (MORE THAN THE 16 LISTED ROWS)"), flush=True)
     res = {}
-    for r in range(args.rounds):
+    for r in range(rounds):
         order = sides[r % len(sides):] + sides[:r % len(sides)]
         if r % 2:
             order = order[::-1]
@@ -87,7 +96,7 @@ def main():
                 gu = gpu_bench.graph_ms(fns[name], N) * 1000
                 res.setdefault((name, value), []).append(gu)
                 print("%-22s %-4s round %d  graph %9.2f us" % (name, value, r + 1, gu), flush=True)
-    setting("new")
+    setting(last)
     print("\nsummary (medians over rounds; us per call by graph replay; ratio: Longformer / its window part)")
     print("%-22s %5s %10s %7s" % ("case", "set", "graph", "ratio"))
     for N, H in shapes:
