@@ -393,11 +393,14 @@ __device__ __forceinline__ bool softmax_exp(float *s, float scale_log2, float *m
  * first. Returns whether this thread kept both of its partial row sums (16 keys each at NB = 8)
  * at most 2^GA_TILE_FAST_SUM_LOG2; where every thread of the warpgroup did (the caller's vote),
  * each exponential is at most that too and the tile stands as computed, with corr = 1: the same
- * softmax as softmax_exp would make (which exponentiates against the same m_run wherever no
- * row's max outgrew it by the slack, 2^8 x 16 keys), rounded the same way, without the max's
- * tree of 2 NB - 1 operations per row, its vote and the dependency of every exponential on them.
- * Otherwise (a row's max grew, an overflow to inf, a NaN: none of them compares <=) S is spent
- * and the caller forms it again and takes softmax_exp. */
+ * softmax as softmax_exp's (any reference cancels between sum and output), and the same
+ * exponentials wherever no row's max outgrew its reference by softmax_exp's slack of 8, where
+ * that step keeps the reference too; a row whose max rose by 8-12 keeps its old reference here
+ * (exponentials up to 2^12) where softmax_exp would move it: rounding differs, not the result.
+ * No max tree of 2 NB - 1 operations per row, no vote on it, no exponential waiting on them.
+ * Otherwise (a row's max grew by more than 8-12, depending on how many of its keys did; an
+ * overflow to inf; a NaN: none of them compares <=) S is spent and the caller forms it again
+ * and takes softmax_exp. */
 #define GA_TILE_FAST_SUM_LOG2 12
 template <int NB = 8>
 __device__ __forceinline__ bool softmax_exp_fast(float *s, float scale_log2, const float *m_run, float *rs) {
