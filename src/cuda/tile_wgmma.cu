@@ -1549,9 +1549,12 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             reg_fence<32>(s);
             if (masked(kt)) mask(kt);
             /* not with P's row sums on the tensor cores (the vote needs the fp32 sums), nor in
-             * the pipelined D 128 instances: there the retry's Q K^T made ptxas wait for every
-             * wgmma in turn (all 28 of the loop's HGMMA serialized; dense D 128 H 16 at 2^16
-             * ~60 -> 68-76 ms, bench/RESULTS.md runs 37-38) */
+             * the pipelined D 128 instances: there ptxas waits for every wgmma in turn once the
+             * step is in the loop (all 28 HGMMA serialized; dense D 128 H 16 at 2^16 ~60 -> 68-76
+             * ms, bench/RESULTS.md runs 37-38). Compile probes: the retry's Q K^T inline instead
+             * of through the loop's head, no Q K^T at all on a refusal, or one commit after the
+             * branch: still every wgmma serialized (ptxas C7515, "non wgmma instructions defining
+             * accumulator registers ... between start and end of the pipeline stage") */
             if constexpr (LS || PIPE) {
                 if (SPLIT && split) softmax_step<T, DTILES, true, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
                 else softmax_step<T, DTILES, false, 8, LS>(s, a.scale_log2, m_run, l_run, o, pf, pfl, ls);
