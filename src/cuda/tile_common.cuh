@@ -312,6 +312,23 @@ __device__ __forceinline__ void row_tree2(const float *s, float *out, Op op) {
     out[1] = b[0];
 }
 
+/* S := exp2(S scale - base) in place over NB column pairs of this thread's two rows (base[0] the
+ * first row's reference, base[1] the second's) */
+template <int NB>
+__device__ __forceinline__ void exp_against(float *s, float scale_log2, const float *base) {
+#pragma unroll
+    for (int n = 0; n < NB; n++)
+#pragma unroll
+        for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -base[e >> 1]));
+}
+
+/* whether both of this thread's rows hold a finite reference (-inf: no key yet). softmax_exp's
+ * settled test spells the same out inline: as this call there, ptxas laid out every tile kernel
+ * differently (8-16 more instructions each) */
+__device__ __forceinline__ bool refs_finite(const float *m_run) {
+    return fabsf(m_run[0]) < INFINITY && fabsf(m_run[1]) < INFINITY;
+}
+
 /* SUM = false: rs left unset (the caller sums P otherwise). NBX > 0: a second block of scores x
  * (NBX column pairs per row, the same rows: a sub-tile of listed keys) joins the step: one max
  * over both, both exponentiated, rs their sum. Returns whether a reference may have moved (false:
@@ -366,16 +383,8 @@ __device__ __forceinline__ bool softmax_exp(float *s, float scale_log2, float *m
             m_run[r] = mx[r];
         }
     }
-#pragma unroll
-    for (int n = 0; n < NB; n++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -base[e >> 1]));
-    if constexpr (NBX > 0) {
-#pragma unroll
-        for (int n = 0; n < NBX; n++)
-#pragma unroll
-            for (int e = 0; e < 4; e++) x[4 * n + e] = fast_exp2(fmaf(x[4 * n + e], scale_log2, -base[e >> 1]));
-    }
+    exp_against<NB>(s, scale_log2, base);
+    if constexpr (NBX > 0) exp_against<NBX>(x, scale_log2, base);
     if constexpr (SUM) {
         row_tree2<NB>(s, rs, [](float x, float y) { return x + y; });
         if constexpr (NBX > 0) {
@@ -405,10 +414,7 @@ __device__ __forceinline__ bool softmax_exp(float *s, float scale_log2, float *m
 template <int NB = 8>
 __device__ __forceinline__ bool softmax_exp_fast(float *s, float scale_log2, const float *m_run, float *rs) {
     static_assert(NB == 2 || NB == 4 || NB == 8, "tree reductions over a power of two");
-#pragma unroll
-    for (int n = 0; n < NB; n++)
-#pragma unroll
-        for (int e = 0; e < 4; e++) s[4 * n + e] = fast_exp2(fmaf(s[4 * n + e], scale_log2, -m_run[e >> 1]));
+    exp_against<NB>(s, scale_log2, m_run);
     row_tree2<NB>(s, rs, [](float x, float y) { return x + y; });
     const float lim = (float)(1 << GA_TILE_FAST_SUM_LOG2);
     return rs[0] <= lim && rs[1] <= lim;

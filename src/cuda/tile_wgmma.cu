@@ -1567,12 +1567,15 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                  * 16.2, causal D 128 H 16 31.1 / 30.4 -> 27.7 / 28.5, Longformer 2^20 3.6%; at
                  * the power limit (graph replay, 2^26, 2^28, H 16) ~3% (run 38) */
                 float rs[2];
+                auto commit = [&](const float *corr, bool moved) {
+                    if (SPLIT && split) softmax_commit<T, DTILES, true, 8>(s, corr, moved, rs, l_run, o, pf, pfl);
+                    else softmax_commit<T, DTILES, false, 8>(s, corr, moved, rs, l_run, o, pf, pfl);
+                };
                 /* fast and the vote: the same in the warpgroup's four warps (a retry issues a
                  * wgmma) */
                 if (fast && wg_all(softmax_exp_fast<8>(s, a.scale_log2, m_run, rs), c)) {
                     const float one[2] = {1.f, 1.f};
-                    if (SPLIT && split) softmax_commit<T, DTILES, true, 8>(s, one, false, rs, l_run, o, pf, pfl);
-                    else softmax_commit<T, DTILES, false, 8>(s, one, false, rs, l_run, o, pf, pfl);
+                    commit(one, false);
                 } else {
                     if (fast) {
                         fast = false;
@@ -1581,9 +1584,8 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                     }
                     float corr[2];
                     const bool moved = softmax_exp<8, true>(s, a.scale_log2, m_run, corr, rs);
-                    fast = a.fastsm && wg_all(fabsf(m_run[0]) < INFINITY && fabsf(m_run[1]) < INFINITY, c);
-                    if (SPLIT && split) softmax_commit<T, DTILES, true, 8>(s, corr, moved, rs, l_run, o, pf, pfl);
-                    else softmax_commit<T, DTILES, false, 8>(s, corr, moved, rs, l_run, o, pf, pfl);
+                    fast = a.fastsm && wg_all(refs_finite(m_run), c);
+                    commit(corr, moved);
                 }
             }
             const bool next = PIPE && kt + 1 < loop_end;
