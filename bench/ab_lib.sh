@@ -68,6 +68,28 @@ ab_tests() {
   grep -qE "^100% tests passed(, 0 tests failed)? out of $#\$" /tmp/t.txt && ! grep -q "(Skipped)" /tmp/t.txt ||
     { echo "tests failed, skipped, missing or out of time ($# named): no timings"; return 1; }
 }
+# ab_all_tests SECONDS DIR: every TEST of tests/test_cuda.c on $T, 6 at a time (GA_EXPECT_WGMMA=1,
+# 250 tile-sweep cases per kernel), at most SECONDS, each test's output in DIR/NAME.log; prints how
+# many ran and the ones that did not pass (with their failure lines) and the optimistic-softmax
+# test's retry counts; fails (the scripts then stop before their timings) unless every test ran
+# and passed
+ab_all_tests() {
+  local limit=$1 dir=$2 names n f
+  names=$(grep -oE '^TEST\(([a-z0-9_]+)\)' tests/test_cuda.c | sed 's/TEST(\(.*\))/\1/')
+  n=$(printf '%s\n' $names | wc -l)
+  mkdir -p "$dir"
+  echo "== test_cuda, every test (6 at a time)"
+  local t0; t0=$(date +%s)
+  printf '%s\n' $names | T=$T D=$dir GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=250 timeout "$limit" xargs -P 6 -I{} sh -c \
+    '"$T" {} > "$D/{}.log" 2>&1; echo "{} rc=$?"' > "$dir/rc.txt"
+  echo "$(wc -l < "$dir/rc.txt") of $n tests ran in $(( $(date +%s) - t0 )) s; not rc=0:"
+  grep -v "rc=0$" "$dir/rc.txt"
+  grep -h "retries" "$dir/optimistic_softmax_retries_where_scores_climb_and_matches_reference.log" 2>/dev/null | head -8
+  if [ "$(grep -vc "rc=0$" "$dir/rc.txt")" != 0 ] || [ "$(wc -l < "$dir/rc.txt")" != "$n" ]; then
+    for f in $(grep -v "rc=0$" "$dir/rc.txt" | awk '{print $1}'); do echo "--- $f"; grep -E "FAIL|fail" "$dir/$f.log" | head -8; done
+    echo "tests failed or missing: no timings"; return 1
+  fi
+}
 # ab_sanitizers TEST: compute-sanitizer memcheck and racecheck on one test of $T (small sweeps,
 # 120 s each); prints each summary; fails (after the report's tail) on any error or hazard
 ab_sanitizers() {

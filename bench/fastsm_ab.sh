@@ -21,21 +21,7 @@ else
   ab_build_this || exit 1
 fi
 nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader
-echo "== test_cuda, every test (6 at a time)"
-names=$(grep -oE '^TEST\(([a-z0-9_]+)\)' tests/test_cuda.c | sed 's/TEST(\(.*\))/\1/')
-mkdir -p /tmp/fastsm-t
-export T
-t0=$(date +%s)
-printf '%s\n' $names | GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=250 timeout 260 xargs -P 6 -I{} sh -c \
-  '"$T" {} > /tmp/fastsm-t/{}.log 2>&1; echo "{} rc=$?"' > /tmp/fastsm-t/rc.txt
-echo "$(wc -l < /tmp/fastsm-t/rc.txt) of $(printf '%s\n' $names | wc -l) tests ran in $(( $(date +%s) - t0 )) s; not rc=0:"
-grep -v "rc=0$" /tmp/fastsm-t/rc.txt
-grep -h "retries" /tmp/fastsm-t/optimistic_softmax_retries_where_scores_climb_and_matches_reference.log
-bad=$(grep -vc "rc=0$" /tmp/fastsm-t/rc.txt)
-if [ "$bad" != 0 ] || [ "$(wc -l < /tmp/fastsm-t/rc.txt)" != "$(printf '%s\n' $names | wc -l)" ]; then
-  for f in $(grep -v "rc=0$" /tmp/fastsm-t/rc.txt | awk '{print $1}'); do echo "--- $f"; grep -E "FAIL|fail" /tmp/fastsm-t/$f.log | head -8; done
-  echo "tests failed or missing: no timings"; exit 1
-fi
+ab_all_tests 260 /tmp/fastsm-t || exit 1
 cases() {
   ab_bench "$1 window 2^20" --graph window:256 --n 2^20 --dtype bf16 --repeats 20
   ab_bench "$1 window 2^22" --graph window:256 --n 2^22 --dtype bf16 --repeats 10

@@ -16,17 +16,7 @@ cd "$(dirname "$0")/.."
 T=build-carry/tests/test_cuda B=build-carry/tools/graphattn G=$B
 export T
 nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader
-names=$(grep -oE '^TEST\(([a-z0-9_]+)\)' tests/test_cuda.c | sed 's/TEST(\(.*\))/\1/')
-mkdir -p /tmp/d128-t
-t0=$(date +%s)
-printf '%s\n' $names | GA_EXPECT_WGMMA=1 GA_CUDA_TILE_SWEEP=250 timeout 240 xargs -P 6 -I{} sh -c \
-  '"$T" {} > /tmp/d128-t/{}.log 2>&1; echo "{} rc=$?"' > /tmp/d128-t/rc.txt
-echo "$(wc -l < /tmp/d128-t/rc.txt) of $(printf '%s\n' $names | wc -l) tests ran in $(( $(date +%s) - t0 )) s; not rc=0:"
-grep -v "rc=0$" /tmp/d128-t/rc.txt
-grep -h "retries" /tmp/d128-t/optimistic_softmax_retries_where_scores_climb_and_matches_reference.log | head -8
-if [ "$(grep -vc "rc=0$" /tmp/d128-t/rc.txt)" != 0 ] || [ "$(wc -l < /tmp/d128-t/rc.txt)" != "$(printf '%s\n' $names | wc -l)" ]; then
-  echo "tests failed or missing: no timings"; exit 1
-fi
+ab_all_tests 240 /tmp/d128-t || exit 1
 cases() {
   ab_bench "$1 window 2^24" --graph window:256 --n 2^24 --dtype bf16 --repeats 10
   ab_bench "$1 dense D128 H16 2^16" --graph dense --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 3

@@ -1423,7 +1423,17 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             }
             mkb = __shfl_sync(0xffffffffu, mkb, 0);
             mke = __shfl_sync(0xffffffffu, mke, 0);
-            split = SPLIT && __shfl_sync(0xffffffffu, valid && a.iv.fewest_keys(q0, qlast) < GA_TILE_SPLIT_KEYS ? 1 : 0, 0) != 0;
+            /* The split-P instance at D = 64 splits every query tile it runs. With the split
+             * chosen per tile, its key loop held both P V forms, and ptxas waited for every
+             * wgmma in turn (C7512, insufficient registers: 13 of 13 HGMMA, 200 bytes of
+             * spills); with it fixed, for one per product (2 of 12), as in the unsplit instance.
+             * Its launches: calls with a row of fewer than GA_TILE_SPLIT_KEYS keys, whose tiles
+             * all split where the rows are short throughout (narrow windows), the short ends of
+             * ws_parts and the short units of ws_ranges_parts (whose other tiles now split too).
+             * H200, C tool, against the per-tile choice (bench/RESULTS.md run 42): window:16 /
+             * :64 / :100 at 2^22 1.08 / 1.25 / 1.78 -> 0.86 / 1.03 / 1.50 ms, packed documents
+             * at 2^18 1.5-3.5% faster, causal D 64 level */
+            split = SPLIT;
         } else {
             if (valid) {
                 int64_t kb, ke;
