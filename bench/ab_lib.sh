@@ -68,6 +68,13 @@ ab_tests() {
   grep -qE "^100% tests passed(, 0 tests failed)? out of $#\$" /tmp/t.txt && ! grep -q "(Skipped)" /tmp/t.txt ||
     { echo "tests failed, skipped, missing or out of time ($# named): no timings"; return 1; }
 }
+# ab_two_builds MAIN_DIR PATCHED_DIR: from two carried builds, M (main's tool), B (the patched
+# tool) and T (the patched test_cuda); prints the GPU; fails when one of them is missing
+ab_two_builds() {
+  M=$1/tools/graphattn B=$2/tools/graphattn T=$2/tests/test_cuda
+  [ -x "$M" ] && [ -x "$B" ] && [ -x "$T" ] || { echo "no $1 / $2"; return 1; }
+  nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader
+}
 # ab_all_tests SECONDS DIR: every TEST of tests/test_cuda.c on $T, 6 at a time (GA_EXPECT_WGMMA=1,
 # 250 tile-sweep cases per kernel), at most SECONDS, each test's output in DIR/NAME.log; prints how
 # many ran and the ones that did not pass (with their failure lines) and the optimistic-softmax

@@ -16,16 +16,14 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
-M=build-carry2/tools/graphattn B=build-carry4/tools/graphattn T=build-carry4/tests/test_cuda
-[ -x "$M" ] && [ -x "$B" ] && [ -x "$T" ] || { echo "no build-carry2 / build-carry4"; exit 1; }
-nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader
+ab_two_builds build-carry2 build-carry4 || exit 1
 ab_all_tests 200 /tmp/sall-t || exit 1
 cases() {
-  ab_bench "window:20 D96 2^22" --graph window:20 --n 2^22 --dim 96 --dtype bf16 --repeats 10
-  ab_bench "window:40 D96 2^22" --graph window:40 --n 2^22 --dim 96 --dtype bf16 --repeats 10
-  ab_bench "window:100 D128 2^22" --graph window:100 --n 2^22 --dim 128 --dtype bf16 --repeats 10
-  ab_bench "window:100 D112 2^22" --graph window:100 --n 2^22 --dim 112 --dtype bf16 --repeats 10
-  ab_bench "window:100 D128 f16 2^22" --graph window:100 --n 2^22 --dim 128 --dtype f16 --repeats 10
+  local c
+  for c in "window:20 96 bf16" "window:40 96 bf16" "window:100 128 bf16" "window:100 112 bf16" "window:100 128 f16"; do
+    set -- $c
+    ab_bench "$1 D$2 $3 2^22" --graph "$1" --n 2^22 --dim "$2" --dtype "$3" --repeats 10
+  done
   ab_bench "causal D128 H16 2^16" --graph causal --n 2^16 --heads 16 --dim 128 --dtype bf16 --repeats 3
 }
 ab_rounds sall cases

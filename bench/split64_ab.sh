@@ -21,9 +21,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
-M=build-carry2/tools/graphattn B=build-carry3/tools/graphattn T=build-carry3/tests/test_cuda
-[ -x "$M" ] && [ -x "$B" ] && [ -x "$T" ] || { echo "no build-carry2 / build-carry3"; exit 1; }
-nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader
+ab_two_builds build-carry2 build-carry3 || exit 1
 ab_all_tests 200 /tmp/s64-t
 echo "== max errors, bf16, 100,000 sampled rows (first and last included)"
 for w in 8 16 24 32 48 64 100 200; do
