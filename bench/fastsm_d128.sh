@@ -14,7 +14,6 @@ set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
 T=build-carry/tests/test_cuda B=build-carry/tools/graphattn G=$B
-export T
 nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader
 ab_all_tests 240 /tmp/d128-t || exit 1
 cases() {
