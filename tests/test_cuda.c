@@ -1484,10 +1484,10 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
         {"window:0,70+global:0,64,65,127,128", 129, 129, 1, 1, 1, 128, GA_BF16, 0},
         {g65, 2000, 2000, 1, 1, 1, 64, GA_BF16, 0},
         /* long walks with listed keys (the TMA kernel): 64 tokens (four sub-tiles, 3 CTAs per SM),
-         * bf16 rows under 256 keys (the split-P instance), D 128 with batches and GQA, the listed
+         * bf16 rows under 64 keys (the split-P instance; a walk of 3 key tiles), D 128 with batches and GQA, the listed
          * keys of several (batch, head) pairs in one CTA, output over q */
         {t64, 6300, 6300, 2, 2, 1, 64, GA_BF16, 1},
-        {"window:120,130+global:1,2,3,1000,1001,4999", 5000, 5200, 1, 3, 3, 64, GA_BF16, 0},
+        {"window:30,31+global:1,2,3,1000,1001,4999", 5000, 5200, 1, 3, 3, 64, GA_BF16, 0},
         {"window:260+global:0,17,700,2500,2501", 2600, 2600, 3, 4, 2, 128, GA_BF16, 0},
         {"causal+global:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,4000", 4100, 4100, 1, 2, 2, 64, GA_F16, 0},
         /* the warp-specialized kernel's listed keys reloaded per (batch, KV head): GQA, batches,
@@ -1864,7 +1864,7 @@ TEST(padded_head_dims_run_on_the_hopper_tiles_and_match_reference) {
         {"dense", 600, 700, 1, 2, 1, 8, GA_BF16, 0},
         {"causal", 900, 1000, 1, 1, 1, 24, GA_F16, 0},
         /* short walks: any walk runs padded (the edge engine is the other choice) */
-        {"blocks:64", 1000, 800, 1, 2, 1, 48, GA_BF16, 0},
+        {"blocks:64", 1000, 1024, 1, 2, 1, 48, GA_BF16, 0},
         {"window:3,1", 800, 900, 1, 1, 1, 16, GA_F16, 0},
         {"window:20", 900, 700, 2, 2, 1, 200, GA_BF16, 0},
     };
@@ -2102,7 +2102,7 @@ TEST(fast_division_matches_integer_division) {
 
 /* Plain intervals with long enough walks run on the persistent TMA kernel (several query tiles
  * per CTA, K/V and Q by bulk tensor copies completing on mbarriers): more query tiles than CTAs,
- * the split-P instance (rows with under 256 keys) and the plain one, D 64/128, f16, batches and
+ * the split-P instance (rows with under 64 keys) and the plain one, D 64/128, f16, batches and
  * GQA (tensor maps over (D, rows, heads, batch) in either stride order), Nq != Nk, a partial
  * last tile, output over q, a prior state, and a graph with key tiles for only some query tiles.
  * Compared with GRAPHATTN_NO_TMA (the cp.async kernel) and GRAPHATTN_WS=4 (the warp-specialized
@@ -2299,9 +2299,9 @@ TEST(narrow_windows_at_head_dim_64_run_on_the_persistent_kernels) {
     tile_kernel_reset();
 }
 
-/* bf16 calls whose short rows (under 256 keys, split P) are only the first and/or last query
- * tiles run in parts on the warp-specialized kernel: the tiles between them on the unsplit
- * instance, the ends on the split one (ws_parts). Causal (the first 256 rows), a window with two
+/* bf16 calls whose short rows (under GA_TILE_SPLIT_KEYS = 64 keys, split P) are only the first
+ * and/or last query tiles run in parts on the warp-specialized kernel: the tiles between them on
+ * the unsplit instance, the ends on the split one (ws_parts). Causal (the first 63 rows), a window with two
  * short ends (three launches), causal bottom-right aligned with Nq < Nk, blocks with a short last
  * block, output over q with batches and GQA, no lse (with GRAPHATTN_WS_ROWSUM=1 the middle's row
  * sums on the tensor cores), a prior state; and two calls that must not take parts: a window whose every row is short, and
@@ -2317,15 +2317,15 @@ TEST(split_rows_run_in_parts_and_match_reference) {
         long long p, e; /* the unsplit middle [p, e) of query tiles; p < 0: never in parts */
     } parts_case;
     const parts_case cases[] = {
-        {{"causal", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0}, 4, 47},       /* rows 0-254 short */
-        {{"window:150", 4100, 4100, 1, 1, 1, 64, GA_BF16, 0}, 2, 62},   /* rows 0-104, 3995-4099 */
-        {{"causal", 2000, 2000, 2, 4, 2, 64, GA_BF16, 1}, 4, 32},       /* no lse, output over q */
-        {{"window:200,0", 3000, 3300, 1, 2, 2, 64, GA_BF16, 0}, -1, 0}, /* every row short */
-        {{"causal", 3000, 3100, 1, 1, 1, 64, GA_BF16, 0}, 3, 47},       /* rows 0-154 short */
-        {{"causal", 400, 400, 1, 1, 1, 64, GA_BF16, 0}, -1, 0},         /* 4 of 7 tiles short */
-        {{"causal", 2500, 2500, 1, 2, 1, 128, GA_BF16, 0}, 4, 40},      /* D 128: with =1 only */
-        {{"blocks:300", 3100, 3100, 1, 1, 1, 64, GA_BF16, 0}, 0, 46},   /* rows 3000-3099 short */
-        {{"causal", 2500, 2500, 1, 2, 1, 256, GA_BF16, 0}, 4, 40},      /* D 256 (two consumers): =1 only */
+        {{"causal", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0}, 1, 47},       /* rows 0-62 short */
+        {{"window:40", 4100, 4100, 1, 1, 1, 64, GA_BF16, 0}, 1, 63},    /* rows 0-22, 4077-4099 */
+        {{"causal", 2000, 2000, 2, 4, 2, 64, GA_BF16, 1}, 1, 32},       /* no lse, output over q */
+        {{"window:40,0", 3000, 3300, 1, 2, 2, 64, GA_BF16, 0}, -1, 0},  /* every row short */
+        {{"causal", 3000, 3030, 1, 1, 1, 64, GA_BF16, 0}, 1, 47},       /* rows 0-32 short */
+        {{"window:40", 192, 192, 1, 1, 1, 64, GA_BF16, 0}, -1, 0},      /* 2 of 3 tiles short */
+        {{"causal", 2500, 2500, 1, 2, 1, 128, GA_BF16, 0}, 1, 40},      /* D 128: with =1 only */
+        {{"blocks:300", 3050, 3050, 1, 1, 1, 64, GA_BF16, 0}, 0, 46},   /* rows 3000-3049 short */
+        {{"causal", 2500, 2500, 1, 2, 1, 256, GA_BF16, 0}, 1, 40},      /* D 256 (two consumers): =1 only */
     };
     const size_t n = sizeof cases / sizeof *cases;
     const env_saved parts0 = env_save("GRAPHATTN_WS_PARTS"); /* restored at the end */
@@ -2341,16 +2341,16 @@ TEST(split_rows_run_in_parts_and_match_reference) {
             snprintf(label, sizeof label, "split rows, GRAPHATTN_WS_PARTS=%s", modes[m][0] ? modes[m] : "(unset)");
             for (size_t i = 0; i <= n; i++) { /* i == n: the prior state */
                 const int d64 = i == n || cases[i].t.D == 64;
-                const long long p = i < n ? cases[i].p : 2, e = i < n ? cases[i].e : 45;
+                const long long p = i < n ? cases[i].p : 1, e = i < n ? cases[i].e : 46;
                 const long long nt = i < n ? (cases[i].t.nq + 63) / 64 : (3000 + 63) / 64;
                 const long long parts0 = ga_cuda_testing_ws_parts_calls(), ws0 = ga_cuda_testing_ws_tile_calls();
                 if (i < n) run_tile_case(label, pass, &cases[i].t, i, 7300 + 100 * (uint64_t)m);
-                else run_after_prior(label, pass, "window:150", 3000, 3, 400);
+                else run_after_prior(label, pass, "window:40", 3000, 3, 400);
                 const long long parts = ga_cuda_testing_ws_parts_calls() - parts0, ws = ga_cuda_testing_ws_tile_calls() - ws0;
                 const int want = p >= 0 && m != 2 && (d64 ? !ws3 : m == 1);
                 long long gp = -1, ge = -1;
                 ga_cuda_testing_ws_parts_last(&gp, &ge);
-                const char *what = i < n ? cases[i].t.spec : "window:150 after a prior state";
+                const char *what = i < n ? cases[i].t.spec : "window:40 after a prior state";
                 if (!check) continue;
                 if (parts != want)
                     ga_test_fail(__FILE__, __LINE__, "%s, case %zu (%s): %lld calls in parts, expected %d", label, i, what,
@@ -2369,11 +2369,11 @@ TEST(split_rows_run_in_parts_and_match_reference) {
 }
 
 /* Ranges with their work order (documents here) run bf16 split rows in parts too: the super
- * tiles with a row of fewer than 256 keys (each document's first rows) on the split instance,
+ * tiles with a row of fewer than GA_TILE_SPLIT_KEYS = 64 keys (each document's first rows) on the split instance,
  * the others on the unsplit one (ws_ranges_parts), each launch in the order's order. Causal
  * documents, output over q with batches, GQA and no lse (with GRAPHATTN_WS_ROWSUM=1 the long
  * units' row sums on the tensor cores), short documents among long ones, Nq < Nk, a prior state; and two calls that must not
- * run in parts: every super tile short (documents of 400 tokens), and f16 (never split). With
+ * run in parts: every super tile short (documents of 128 tokens), and f16 (never split). With
  * the order forced (GRAPHATTN_ORDER=1), on the warp-specialized pass with all CTAs and with 3
  * (several rounds in each launch), and with GRAPHATTN_WS_PARTS=0; every row against the fp64
  * reference (outputs start poisoned: a super tile skipped shows). On the H200 each call must
@@ -2387,11 +2387,13 @@ TEST(ranges_split_rows_run_in_parts_and_match_reference) {
         long long nshort; /* units of 256 rows with a short row; -1: not in parts */
     } rcase;
     const rcase cases[] = {
-        {{"causal_documents:0,700,1200,2999", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0}, 6},
-        {{"causal_documents:0,2000,4000", 6000, 6000, 2, 2, 1, 64, GA_BF16, 1}, 5},
-        {{"causal_documents:0,3000", 5000, 5000, 1, 4, 2, 64, GA_BF16, 0}, 3}, /* no lse */
-        {{"documents:0,100,200,300,400", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0}, 2},
-        {{"causal_documents:0,400,800,1200,1600", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0}, -1}, /* all 8 short */
+        {{"causal_documents:0,700,1200,2999", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0}, 4},
+        {{"causal_documents:0,2000,4000", 6000, 6000, 2, 2, 1, 64, GA_BF16, 1}, 4},
+        {{"causal_documents:0,3000", 5000, 5000, 1, 4, 2, 64, GA_BF16, 0}, 2}, /* no lse */
+        {{"documents:0,40,80,120,160", 2000, 2000, 1, 1, 1, 64, GA_BF16, 0}, 1},
+        {{"causal_documents:0,128,256,384,512,640,768,896,1024,1152,1280,1408,1536,1664,1792,1920", 2000, 2000, 1, 1, 1, 64,
+          GA_BF16, 0},
+         -1}, /* all 8 short */
         {{"causal_documents:0,1000", 3000, 3000, 1, 1, 1, 64, GA_F16, 0}, -1},
         {{"causal_documents:0,1500,3000", 4000, 4500, 1, 2, 2, 64, GA_BF16, 0}, 4},
     };

@@ -31,11 +31,15 @@ constexpr int BK = 64;       /* keys per tile */
 constexpr int NWARPS = 4;
 constexpr int NTHREADS = NWARPS * 32;
 
-/* bf16 keeps 8 bits of P. Rounding P once costs about 2^-9 * |v| / sqrt(keys) on the output:
- * ~1e-3 for a 513-key window (the same as FlashAttention's), but up to ~1e-2 on rows with a
- * handful of keys, over the 1e-2 ceiling. So where some row has fewer than GA_TILE_SPLIT_KEYS
- * keys, bf16 splits P into bf16(P) + bf16(P - bf16(P)) and runs P V twice (16 bits of P).
- * fp16 keeps 11 bits and always runs it once. */
+/* bf16 keeps 8 bits of P. Rounding P once adds at most 2^-9 of the weighted |v| to the output,
+ * beside the output's own rounding to bf16 (half an ulp: 7.8e-3 for |out| in [2, 4)), which is
+ * what the max error is made of: by simulation (bench/split_error.py) the split changes the
+ * worst element by a few 1e-4 and the mean by ~1.3x, and on the H200 over every row of
+ * window:32 at 2^20 the max was 7.6e-3 split and 8.0e-3 not (bench/RESULTS.md run 43). Where
+ * some row has fewer than GA_TILE_SPLIT_KEYS keys (64), the few-key rows whose outputs reach
+ * furthest, bf16 splits P into bf16(P) + bf16(P - bf16(P)) and runs P V twice (16 bits of P);
+ * 256 until run 45, at ~1.4x the time of bf16 windows of 64-255 keys. fp16 keeps 11 bits and
+ * always runs it once. */
 template <typename T> struct MmaType;
 template <> struct MmaType<__nv_bfloat16> {
     static constexpr bool kSplitP = true;

@@ -26,10 +26,11 @@ static inline int ga_tile_kind_is_interval(int kind) {
     return kind == GA_TILE_WINDOW || kind == GA_TILE_CAUSAL || kind == GA_TILE_DENSE || kind == GA_TILE_BLOCKS;
 }
 
-/* bf16 P is split into two 16-bit halves where a row has fewer keys than this (tile_interval.cu);
+/* bf16 P is split into two 16-bit halves where a row has fewer keys than this (tile_interval.cu;
+ * 256 until bench/RESULTS.md run 43);
  * a build may set it (-DGA_TILE_SPLIT_KEYS=N in CMAKE_CUDA_FLAGS: bench/narrow_ab.sh) */
 #ifndef GA_TILE_SPLIT_KEYS
-#define GA_TILE_SPLIT_KEYS 256
+#define GA_TILE_SPLIT_KEYS 64
 #endif
 
 typedef struct ga_tile_interval_call {

@@ -1078,7 +1078,7 @@ __global__ void __launch_bounds__(128, MINB)
 }
 
 /*
- * Warp-specialized persistent kernel (plain intervals, bf16/f16; bf16 rows of fewer than 256 keys
+ * Warp-specialized persistent kernel (plain intervals, bf16/f16; bf16 rows of fewer than GA_TILE_SPLIT_KEYS keys
  * split P in instances of their own (SPLIT); D = 64 with NC chosen by ws_consumers, D = 128 with
  * NC = 3 and 3 stages, D = 256 with NC = 2 (one Q buffer each) where ws_enough, else NC = 1, and
  * 2 stages): NC consumer warpgroups and a producer warpgroup per CTA (NC <= 2: a producer warp,
@@ -1163,7 +1163,7 @@ template <int NC, int D = 64> __host__ __device__ constexpr int ws_threads() { r
 /* QB: Q buffers per consumer (2: the next super tile's Q loads during this one; 1: after it, where
  * shared memory is short: D = 256 with two consumers) */
 template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2,
-          bool DYN = false>
+          bool DYN = false, bool SALL = false>
 __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const __grid_constant__ TmaMaps maps, const TileArgs a) {
 #if GA_WGMMA_DEVICE
     /* SPLIT (bf16): query tiles with a row of fewer than GA_TILE_SPLIT_KEYS keys add the P V pass
@@ -1443,7 +1443,9 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
             }
             mkb = __shfl_sync(0xffffffffu, mkb, 0);
             mke = __shfl_sync(0xffffffffu, mke, 0);
-            split = SPLIT && __shfl_sync(0xffffffffu, valid && a.iv.fewest_keys(q0, qlast) < GA_TILE_SPLIT_KEYS ? 1 : 0, 0) != 0;
+            /* SALL: every row of the call is short (all_rows_short), every tile splits, and the
+             * loop holds one P V form (see the D = 64 branch above) */
+            split = SPLIT && (SALL || __shfl_sync(0xffffffffu, valid && a.iv.fewest_keys(q0, qlast) < GA_TILE_SPLIT_KEYS ? 1 : 0, 0) != 0);
             auto clampk = [&](int64_t x) { return (int)max((int64_t)-1, min(a.nk, x)); };
             full_lo = qlast - q0 == 63 ? clampk(a.iv.lo(qlast)) : INT32_MAX;
             full_hi = clampk(min(a.iv.hi(q0), a.nk - 1));
@@ -1976,7 +1978,8 @@ long long g_ws_ranges_parts_calls;    /* ga_cuda_testing_ws_ranges_parts_calls *
 long long g_ws_rparts_first, g_ws_rparts_n; /* ga_cuda_testing_ws_ranges_parts_last: the unsplit launch's slice */
 
 /* The warp-specialized kernel, on maps already built. */
-template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2>
+template <typename T, int D, int NC, bool XK, int ST = WS_STAGES, bool LS = false, bool SPLIT = false, int QB = 2,
+          bool SALL = false>
 bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream_t stream, char *err, size_t err_size, ga_status *st) {
     *st = GA_OK;
     /* the ranges' work order where it is for this kernel's super tiles */
@@ -2012,11 +2015,11 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
      * heads-inner order's spread over every head's keys (bench/RESULTS.md run 30); the instances
      * with the counter's code (DYN) exist for calls without listed keys, split P among them
      * (bf16 causal always splits: its first row has one key) */
-    constexpr bool DYN_OK = !XK && QB * NC <= GA_TILE_SCHED_CTA_INTS;
+    constexpr bool DYN_OK = !XK && QB * NC <= GA_TILE_SCHED_CTA_INTS && !SALL;
     a.dyn = DYN_OK && !a.unit_order && a.iv.kind == GA_TILE_CAUSAL && a.sched && nsup > grid && nsup <= INT32_MAX &&
             grid <= GA_TILE_SCHED_MAX_CTAS && dyn_mode(D);
     if (a.dyn) a.unit_rev = 0;
-    void (*kern)(const TmaMaps, const TileArgs) = tile_ws_kernel<T, D, NC, XK, ST, LS, SPLIT, QB, false>;
+    void (*kern)(const TmaMaps, const TileArgs) = tile_ws_kernel<T, D, NC, XK, ST, LS, SPLIT, QB, false, SALL>;
     if constexpr (DYN_OK)
         if (a.dyn) kern = tile_ws_kernel<T, D, NC, XK, ST, LS, SPLIT, QB, DYN_OK>;
     const size_t extra = LS ? 1024 + WS_ONES_BYTES : 0; /* LS: the ones block, 1 KB aligned */
@@ -2277,6 +2280,20 @@ static bool ws_parts(const TileArgs &a, int D, int64_t *p, int64_t *e) {
     return 2 * (hi - lo) >= nt;
 }
 
+/* Whether no row of a plain interval has GA_TILE_SPLIT_KEYS keys (a bound on every row's keys
+ * below it: a window's L + R + 1, a block's size, at most nk). A split launch at D = 128 then
+ * runs the instance that splits every tile (SALL): with the split chosen per query tile the
+ * instance's loop holds both P V forms, spills 60 bytes and holds O's rescale twice (its key loop
+ * 979 static instructions against 889; bench/RESULTS.md, after run 44). Calls with long rows
+ * too (causal, where only the first tiles are short) keep the per-tile choice. */
+static bool all_rows_short(const TileArgs &a) {
+    int64_t most;
+    if (a.iv.affine) most = a.iv.hi_off - a.iv.lo_off + 1;
+    else if (a.iv.kind == GA_TILE_BLOCKS) most = a.iv.a;
+    else return false;
+    return (most < a.nk ? most : a.nk) < GA_TILE_SPLIT_KEYS;
+}
+
 /* The persistent TMA kernel, when tma_takes (true, its status in *st); else false and nothing
  * launched. */
 template <typename T, int D, int MINB, bool XK>
@@ -2366,6 +2383,7 @@ bool launch_tma(TileArgs a, int split_keys, cudaStream_t stream, char *err, size
                 int64_t p0, p1;
                 if (ws_parts(a, D, &p0, &p1))
                     return launch_ws_parts<T, D, 3, 3>(a, maps, sms, p0, p1, stream, err, err_size, st);
+                if (all_rows_short(a)) return launch_ws_as<T, D, 3, XK, 3, false, true, 2, true>(a, maps, sms, stream, err, err_size, st);
                 return launch_ws_as<T, D, 3, XK, 3, false, true>(a, maps, sms, stream, err, err_size, st);
             }
         if (!split && on)
