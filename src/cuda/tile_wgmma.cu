@@ -2147,7 +2147,7 @@ bool launch_ws_parts(const TileArgs &a, const TmaMaps &maps, int sms, int64_t p,
 
 /* Split rows in parts for ranges (explicit interval rows, documents) with their work order:
  * the order's units (super tiles of 4 query tiles) that hold a row of fewer than
- * GA_TILE_SPLIT_KEYS keys (causal documents: each document's first 256 rows) run on the split
+ * GA_TILE_SPLIT_KEYS keys (causal documents: each document's first 63 rows) run on the split
  * instance, the others on the unsplit one, in launches of their own; each takes its units in
  * the order's order (unit_sorder: the short ones first, ga_row_ranges_split_order). Taken when
  * the units without a short row are most of the call; GRAPHATTN_WS_PARTS=0 turns it off. */
@@ -2255,7 +2255,7 @@ static bool tma_takes(const TileArgs &a, ga_dtype dt, TmaMaps *maps) {
 
 /* Split rows in parts. A bf16 call with a row of fewer than GA_TILE_SPLIT_KEYS keys takes the
  * split-P instance for all its query tiles, though it splits only the tiles that hold such a
- * row; where those are the first and/or the last few (causal: the first 256 rows; a window with
+ * row; where those are the first and/or the last few (causal: the first 63 rows; a window with
  * a short side: its ends), the tiles between them [*p, *e) can run on the unsplit instance
  * (row sums on the tensor cores where the call allows them) in a launch of their own, and the
  * ends on the split one. Plain intervals (window, causal, dense, blocks) only, whose keys per
