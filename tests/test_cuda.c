@@ -1494,7 +1494,7 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
          * listed rows in two super tiles, output over q */
         {"window:300+global:5,77,2000,2999", 3000, 3000, 2, 4, 2, 64, GA_BF16, 1},
         /* the warp-specialized kernel (pass 3) with listed rows in other shapes: one-sided windows
-         * (f16: rows under 256 keys), Nk above Nq (keys [0, 244) in no query row's window) and
+         * (f16: rows under 64 keys), Nk above Nq (keys [0, 244) in no query row's window) and
          * below it, dense at D 64 */
         {"window:300,0+global:3,1000,2047", 2048, 2048, 1, 2, 2, 64, GA_F16, 0},
         {"window:0,300+global:0,1000,2047", 2048, 2048, 1, 1, 1, 64, GA_F16, 1},
@@ -1514,7 +1514,7 @@ TEST(listed_tokens_run_with_the_tiles_and_match_reference) {
         run_after_prior("listed tokens", pass, "window:256+global:0,1,2", 1200, 3, 300);
         expect_path_calls("listed-token", pass, ga_cuda_testing_extra_tile_calls() - before, 12);
         expect_tma_calls("listed-token TMA", pass, ga_cuda_testing_tma_tile_calls() - tma_before, 10);
-        /* D 64 with rows of 256 keys or more (bf16) or f16: window:256, both causal f16,
+        /* D 64 with rows of 64 keys or more (bf16; 256 until run 45) or f16: window:256, both causal f16,
          * window:300, the five shapes above and the window:256 prior state (10; at least 9) */
         expect_ws_calls("listed-token", pass, ga_cuda_testing_ws_tile_calls() - ws_before, 9);
         if (pass != 3) continue;
@@ -1671,7 +1671,7 @@ TEST(documents_run_as_ranges_on_the_tiles_and_match_reference) {
  * out to the CTAs in snake rounds, heads inner. With 1 and 3 CTAs (GRAPHATTN_MAX_CTAS) every CTA
  * takes several rounds, forwards and backwards (GRAPHATTN_ORDER=1: the order even where its
  * estimate for 132 CTAs says it would not pay): mixed document lengths, causal with batches,
- * heads and GQA, Nq < Nk, bf16 (rows of 256 keys or more: no split P) and f16, output over q, a
+ * heads and GQA, Nq < Nk, bf16 (rows of 64 keys or more: no split P) and f16, output over q, a
  * partial last super tile, a global component after (on the edge engine, merged). Every row is
  * checked against the fp64 reference (the output starts poisoned: a super tile skipped or taken
  * twice shows); on the H200 the ordered kernel must have run for each case. */
