@@ -5,6 +5,13 @@ ab_bench() {
   local l=$1; shift
   timeout 60 "$G" bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"
 }
+# ab_docs N LENGTHS...: the bounds of packed documents over N rows ("0,l1,l1+l2,...,N"), their
+# lengths cycling through LENGTHS, the last one cut at N
+ab_docs() {
+  local n=$1; shift
+  awk -v n="$n" -v lens="$*" 'BEGIN { p = 0; k = split(lens, L, " "); s = "0";
+    for (i = 0; p < n; i++) { p += L[i % k + 1]; if (p > n) p = n; s = s "," p } print s }'
+}
 # ab_build MAIN_DIR: this tree's build-gpu (everything) and MAIN_DIR's (the tool alone) built side
 # by side (Release, CUDA); sets T (this tree's test_cuda), B (its tool) and M (main's tool). Fails
 # (after the build logs' tails) when one of them is missing.

@@ -34,8 +34,7 @@ for w in 16 32 48 64 100 200; do chk "window:$w 2^20" --graph window:$w --n 2^20
 chk "window:20 D96 2^20" --graph window:20 --n 2^20 --dim 96 --rows 100000
 chk "window:100 D128 2^20" --graph window:100 --n 2^20 --dim 128 --rows 100000
 chk "causal 2048 H2 every row" --graph causal --n 2048 --heads 2 --rows 2048
-docs=$(awk 'BEGIN { n = 2^18; p = 0; split("100 300 700 1500 3000 200", L, " "); s = "0";
-  for (i = 0; p < n; i++) { p += L[i % 6 + 1]; if (p > n) p = n; s = s "," p } print s }')
+docs=$(ab_docs 262144 100 300 700 1500 3000 200)
 cases() {
   local w c
   for w in 16 32 48 64 100 200; do

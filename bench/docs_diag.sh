@@ -11,15 +11,10 @@ set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
 ab_two_builds build-carry2 build-carry5 || exit 1
-docs() { # N LENGTHS...: the documents' bounds, cycling through LENGTHS
-  local n=$1; shift
-  awk -v n="$n" -v lens="$*" 'BEGIN { p = 0; k = split(lens, L, " "); s = "0";
-    for (i = 0; p < n; i++) { p += L[i % k + 1]; if (p > n) p = n; s = s "," p } print s }'
-}
-d18=$(docs 262144 100 300 700 1500 3000 200)
-d20=$(docs 1048576 100 300 700 1500 3000 200)
-u1k=$(docs 262144 1024)
-u300=$(docs 262144 300)
+d18=$(ab_docs 262144 100 300 700 1500 3000 200)
+d20=$(ab_docs 1048576 100 300 700 1500 3000 200)
+u1k=$(ab_docs 262144 1024)
+u300=$(ab_docs 262144 300)
 cases() {
   ab_bench "cdocs 2^18" --graph "causal_documents:$d18" --n 2^18 --dtype bf16 --repeats 50
   GRAPHATTN_WS_PARTS=0 ab_bench "cdocs 2^18 whole" --graph "causal_documents:$d18" --n 2^18 --dtype bf16 --repeats 50

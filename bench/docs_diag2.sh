@@ -9,6 +9,7 @@ set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
 ab_two_builds build-carry2 build-carry5 || exit 1
+# gpu_bench.document_ends(2^18) written out again: importing gpu_bench loads torch and the library
 ends=$(python3 -c '
 import numpy as np
 rng = np.random.default_rng(3); e = [0]; at = 0

@@ -36,8 +36,7 @@ for t in main t64; do
   r=$(timeout 60 "$G" check --graph causal --n 2048 --heads 2 --dtype bf16 --rows 2048 --device cuda 2>&1 | grep -iE "max|pass|fail" | tr '\n' ' ')
   echo "$t causal 2048 H 2, every row: $r"
 done
-docs=$(awk 'BEGIN { n = 2^18; p = 0; split("100 300 700 1500 3000 200", L, " "); s = "0";
-  for (i = 0; p < n; i++) { p += L[i % 6 + 1]; if (p > n) p = n; s = s "," p } print s }')
+docs=$(ab_docs 262144 100 300 700 1500 3000 200)
 cases() {
   for w in 16 32 48 64 100 200; do
     ab_bench "window:$w 2^22" --graph window:$w --n 2^22 --dtype bf16 --repeats 10

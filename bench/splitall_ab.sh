@@ -23,8 +23,7 @@ T=build-carry2/tests/test_cuda B=build-carry2/tools/graphattn G=$B
 nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader
 ab_all_tests 200 /tmp/sa-t || exit 1
 # packed documents: lengths 100, 300, 700, 1500, 3000, 200 repeated (short ones beside long ones)
-docs=$(awk 'BEGIN { n = 2^18; p = 0; split("100 300 700 1500 3000 200", L, " "); s = "0";
-  for (i = 0; p < n; i++) { p += L[i % 6 + 1]; if (p > n) p = n; s = s "," p } print s }')
+docs=$(ab_docs 262144 100 300 700 1500 3000 200)
 cases() {
   for w in 16 64 100 128 200; do
     ab_bench "$1 window:$w 2^22" --graph window:$w --n 2^22 --dtype bf16 --repeats 10

@@ -27,7 +27,7 @@ static inline int ga_tile_kind_is_interval(int kind) {
 }
 
 /* bf16 P is split into two 16-bit halves where a row has fewer keys than this (tile_interval.cu;
- * 256 until bench/RESULTS.md run 43);
+ * 256 until bench/RESULTS.md run 45);
  * a build may set it (-DGA_TILE_SPLIT_KEYS=N in CMAKE_CUDA_FLAGS: bench/narrow_ab.sh) */
 #ifndef GA_TILE_SPLIT_KEYS
 #define GA_TILE_SPLIT_KEYS 64
