@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# pos32_ab.sh -- one GPU call (run 52, waiting): bench/patches/pos32.patch (on f299b3e) against
+# main. The D 64 warp-specialized kernel forms an affine call's walk bounds (sup_work's key
+# tiles, a query tile's last row, the fringe bounds lb / hb) in 32 bits where the call's
+# positions stay under 2^30 (TileArgs.pos32, lo32, hi32 from ga_tile_args_fill;
+# GRAPHATTN_NO_POS32=1 keeps 64 bits), instead of 64-bit sums and clamps. Why: run 50's ncu
+# counted ~171 instructions per warp per query tile in the super tile's work item and bounds
+# (5.7% of the window kernel's), most of them 64-bit adds, compares and selects.
+# Builds (Release sm_90a, gzip'd in build-carrypoly): main = build-carry9 (f299b3e's code), pos32
+# = build-carry10 (the patch) and its test_cuda (with the new test
+# walk_bounds_in_32_and_64_bits_match_reference). Rebuild both if main has moved on.
+# Predictions: every test passes (the new one: all D 64 launches in 32 bits by default, none with
+# GRAPHATTN_NO_POS32=1); window 513 2^22-2^24 1-3% faster, window:64 2-4%, dense and causal
+# D 64 level within 1%.
+# Run: timeout 300 bash bench/pos32_ab.sh > $OUT/pos32.log 2>&1; tail -80 $OUT/pos32.log
+set -u
+cd "$(dirname "$0")/.."
+. bench/ab_lib.sh
+mkdir -p build-carrypoly/bin
+for f in ft pos32 pos32test; do gzip -dc build-carrypoly/$f.gz > build-carrypoly/bin/$f && chmod +x build-carrypoly/bin/$f; done
+M=build-carrypoly/bin/ft B=build-carrypoly/bin/pos32 T=build-carrypoly/bin/pos32test
+nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader || true
+ab_all_tests 150 /tmp/pos32-t || exit 1
+grep -h "walk bounds" /tmp/pos32-t/walk_bounds_in_32_and_64_bits_match_reference.log | tail -4
+cases() {
+  ab_bench "window:256 2^22" --graph window:256 --n 2^22 --dtype bf16 --repeats 10
+  ab_bench "window:256 2^24" --graph window:256 --n 2^24 --dtype bf16 --repeats 5
+  ab_bench "window:64 2^22" --graph window:64 --n 2^22 --dtype bf16 --repeats 10
+  ab_bench "dense D64 H16 2^14" --graph dense --n 2^14 --heads 16 --dtype bf16 --repeats 5
+  ab_bench "causal D64 H16 2^16" --graph causal --n 2^16 --heads 16 --dtype bf16 --repeats 3
+}
+ab_rounds pos32 cases
