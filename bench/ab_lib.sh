@@ -12,6 +12,16 @@ ab_docs() {
   awk -v n="$n" -v lens="$*" 'BEGIN { p = 0; k = split(lens, L, " "); s = "0";
     for (i = 0; p < n; i++) { p += L[i % k + 1]; if (p > n) p = n; s = s "," p } print s }'
 }
+# ab_unpack NAME...: build-carrypoly/NAME.gz (a tool or test_cuda built here and carried gzip'd,
+# three or four of them under the 64 MiB a call carries; the GPU machine has no zstd) unpacked to
+# build-carrypoly/bin/NAME, executable; fails on the first that does not unpack
+ab_unpack() {
+  local f
+  mkdir -p build-carrypoly/bin
+  for f in "$@"; do
+    gzip -dc "build-carrypoly/$f.gz" > "build-carrypoly/bin/$f" && chmod +x "build-carrypoly/bin/$f" || return 1
+  done
+}
 # ab_build MAIN_DIR: this tree's build-gpu (everything) and MAIN_DIR's (the tool alone) built side
 # by side (Release, CUDA); sets T (this tree's test_cuda), B (its tool) and M (main's tool). Fails
 # (after the build logs' tails) when one of them is missing.

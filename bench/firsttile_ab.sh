@@ -9,8 +9,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
-mkdir -p build-carrypoly/bin
-for f in main ft fttest; do gzip -dc build-carrypoly/$f.gz > build-carrypoly/bin/$f && chmod +x build-carrypoly/bin/$f; done
+ab_unpack main ft fttest || exit 1
 M=build-carrypoly/bin/main B=build-carrypoly/bin/ft T=build-carrypoly/bin/fttest
 nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader || true
 ab_all_tests 130 /tmp/ft-t || exit 1

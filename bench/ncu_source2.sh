@@ -8,6 +8,6 @@
 # Run: timeout 300 bash bench/ncu_source2.sh
 set -u
 cd "$(dirname "$0")/.."
-mkdir -p build-carrypoly/bin
-gzip -dc build-carrypoly/main.gz > build-carrypoly/bin/main && chmod +x build-carrypoly/bin/main
+. bench/ab_lib.sh
+ab_unpack main || exit 1
 G=build-carrypoly/bin/main bash bench/ncu_source.sh

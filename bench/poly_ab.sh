@@ -14,8 +14,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
-mkdir -p build-carrypoly/bin
-for f in main pp1 pp2 pp2test; do gzip -dc build-carrypoly/$f.gz > build-carrypoly/bin/$f && chmod +x build-carrypoly/bin/$f; done
+ab_unpack main pp1 pp2 pp2test || exit 1
 T=build-carrypoly/bin/pp2test
 nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader || true
 echo "== test_cuda (pp2)"

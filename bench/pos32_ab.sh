@@ -16,8 +16,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
-mkdir -p build-carrypoly/bin
-for f in ft pos32 pos32test; do gzip -dc build-carrypoly/$f.gz > build-carrypoly/bin/$f && chmod +x build-carrypoly/bin/$f; done
+ab_unpack ft pos32 pos32test || exit 1
 M=build-carrypoly/bin/ft B=build-carrypoly/bin/pos32 T=build-carrypoly/bin/pos32test
 nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader || true
 ab_all_tests 150 /tmp/pos32-t || exit 1
