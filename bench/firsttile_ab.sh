@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # firsttile_ab.sh -- one GPU call (run 51): softmax_exp's correction 1 instead of exp2(-inf) = 0
 # for a row with no key before the tile (o and l are 0 there), so that a walk's first tile skips
-# the rescale of O (ncu run 50: 32 FMUL and a vote per warp per query tile, of ~2,780
+# the rescale of O (ncu run 50: 32 FMUL per warp per query tile, of ~3,000
 # instructions). Outputs bit-identical by construction. Builds (gzip in build-carrypoly): main =
 # build-carry5 (c356c5c's kernels), ft = build-carry9 (this change on 7987cd6) and its test_cuda.
 # Predictions: every test passes; window 513 ~1% faster, window:64 ~2%, window:16 ~3%, dense level.

@@ -382,7 +382,7 @@ __device__ __forceinline__ bool softmax_exp(float *s, float scale_log2, float *m
             /* a row with no key before this tile holds o = 0 and l = 0 (or NaN, from a NaN
              * input, which any factor keeps): nothing to rescale, and corr 1 rather than
              * exp2(-inf) = 0 lets softmax_commit skip the rescale on a walk's first tile
-             * (32 FMUL and a vote per warp; the same values bit for bit) */
+             * (its vote still runs; 32 FMUL per thread saved; the same values bit for bit) */
             corr[r] = m_run[r] == -INFINITY ? 1.f : fast_exp2(m_run[r] - base[r]);
             m_run[r] = mx[r];
         }
