@@ -22,6 +22,23 @@ ab_unpack() {
     gzip -dc "build-carrypoly/$f.gz" > "build-carrypoly/bin/$f" && chmod +x "build-carrypoly/bin/$f" || return 1
   done
 }
+# ab_unpacked_builds MAIN PATCHED TEST: ab_two_builds for builds carried gzip'd (ab_unpack):
+# M, B and T from build-carrypoly's MAIN, PATCHED and TEST; prints the GPU; fails when one of
+# them does not unpack
+ab_unpacked_builds() {
+  ab_unpack "$1" "$2" "$3" || return 1
+  M=build-carrypoly/bin/$1 B=build-carrypoly/bin/$2 T=build-carrypoly/bin/$3
+  nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader || true
+}
+# ab_d64_cases: the C tool at D 64, bf16, where the window kernel's changes show (ab_bench with G
+# set): window 513 at 2^22 and 2^24, window:64 at 2^22, dense H 16 at 2^14, causal H 16 at 2^16
+ab_d64_cases() {
+  ab_bench "window:256 2^22" --graph window:256 --n 2^22 --dtype bf16 --repeats 10
+  ab_bench "window:256 2^24" --graph window:256 --n 2^24 --dtype bf16 --repeats 5
+  ab_bench "window:64 2^22" --graph window:64 --n 2^22 --dtype bf16 --repeats 10
+  ab_bench "dense D64 H16 2^14" --graph dense --n 2^14 --heads 16 --dtype bf16 --repeats 5
+  ab_bench "causal D64 H16 2^16" --graph causal --n 2^16 --heads 16 --dtype bf16 --repeats 3
+}
 # ab_build MAIN_DIR: this tree's build-gpu (everything) and MAIN_DIR's (the tool alone) built side
 # by side (Release, CUDA); sets T (this tree's test_cuda), B (its tool) and M (main's tool). Fails
 # (after the build logs' tails) when one of them is missing.

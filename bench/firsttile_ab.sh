@@ -9,9 +9,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
-ab_unpack main ft fttest || exit 1
-M=build-carrypoly/bin/main B=build-carrypoly/bin/ft T=build-carrypoly/bin/fttest
-nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader || true
+ab_unpacked_builds main ft fttest || exit 1
 ab_all_tests 130 /tmp/ft-t || exit 1
 cases() {
   ab_bench "window:256 2^22" --graph window:256 --n 2^22 --dtype bf16 --repeats 10

@@ -16,16 +16,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/ab_lib.sh
-ab_unpack ft pos32 pos32test || exit 1
-M=build-carrypoly/bin/ft B=build-carrypoly/bin/pos32 T=build-carrypoly/bin/pos32test
-nvidia-smi --query-gpu=name,power.limit,clocks.max.sm --format=csv,noheader || true
+ab_unpacked_builds ft pos32 pos32test || exit 1
 ab_all_tests 150 /tmp/pos32-t || exit 1
 grep -h "walk bounds" /tmp/pos32-t/walk_bounds_in_32_and_64_bits_match_reference.log | tail -4
-cases() {
-  ab_bench "window:256 2^22" --graph window:256 --n 2^22 --dtype bf16 --repeats 10
-  ab_bench "window:256 2^24" --graph window:256 --n 2^24 --dtype bf16 --repeats 5
-  ab_bench "window:64 2^22" --graph window:64 --n 2^22 --dtype bf16 --repeats 10
-  ab_bench "dense D64 H16 2^14" --graph dense --n 2^14 --heads 16 --dtype bf16 --repeats 5
-  ab_bench "causal D64 H16 2^16" --graph causal --n 2^16 --heads 16 --dtype bf16 --repeats 3
-}
-ab_rounds pos32 cases
+ab_rounds pos32 ab_d64_cases

@@ -33,11 +33,7 @@ chk() { # LABEL ARGS...: each mode's `check` line
   unset GRAPHATTN_WS_RING
 }
 cases() {
-  ab_bench "window:256 2^22" --graph window:256 --n 2^22 --dtype bf16 --repeats 10
-  ab_bench "window:256 2^24" --graph window:256 --n 2^24 --dtype bf16 --repeats 5
-  ab_bench "window:64 2^22" --graph window:64 --n 2^22 --dtype bf16 --repeats 10
-  ab_bench "dense D64 H16 2^14" --graph dense --n 2^14 --heads 16 --dtype bf16 --repeats 5
-  ab_bench "causal D64 H16 2^16" --graph causal --n 2^16 --heads 16 --dtype bf16 --repeats 3
+  ab_d64_cases
   ab_bench "window:256 D256 2^20" --graph window:256 --n 2^20 --dim 256 --dtype bf16 --repeats 5
 }
 for r in 1 2; do
