@@ -77,6 +77,9 @@ long long ga_cuda_testing_tma_tile_calls(void);
 long long ga_cuda_testing_ws_tile_calls(void);
 /* How many of those launches summed P's rows on the tensor cores (calls without lse; tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_rowsum_calls(void);
+/* How many of those launches (D = 64, no listed keys) formed their walk bounds in 32 bits (affine calls
+ * with positions under 2^30, unless GRAPHATTN_NO_POS32; tile_wgmma.cu); 0 without CUDA. */
+long long ga_cuda_testing_ws_pos32_calls(void);
 /* How many warp-specialized launches ran at D = 256 with two consumer warpgroups (tile_wgmma.cu); 0 without CUDA. */
 long long ga_cuda_testing_ws_pair_calls(void);
 /* How many calls the warp-specialized kernel ran in parts (split rows at the ends, ws_parts in

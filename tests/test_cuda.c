@@ -2111,6 +2111,43 @@ TEST(fast_division_matches_integer_division) {
  * warp-specialized one for at least the 6 it took before split P moved there (f16 and bf16, GQA,
  * Nq != Nk, output over q, a prior state). Blocks with Nq > Nk put query tiles without keys
  * beside tiles with some in one super tile (D 64 bf16 and f16, D 128). */
+/* The warp-specialized kernel at D = 64 forms an affine call's walk bounds (its super tile's key
+ * tiles, a query tile's first and last row and the fringe bounds) in 32 bits where the call's
+ * positions stay under 2^30, in 64 bits otherwise; GRAPHATTN_NO_POS32=1 takes the 64-bit form at
+ * any size. Both forms, on windows (one- and two-sided, Nq != Nk, in place), causal (split in
+ * parts) and dense, against the fp64 reference; the 32-bit form must have run where asked for
+ * and never where not. The process's own setting is restored after. */
+TEST(walk_bounds_in_32_and_64_bits_match_reference) {
+    NEED_GPU();
+    const tile_case cases[] = {
+        {"window:256", 9000, 9000, 1, 1, 1, 64, GA_BF16, 0},
+        {"window:300,0", 4000, 3000, 1, 1, 1, 64, GA_BF16, 1},
+        {"window:300", 3100, 3000, 2, 4, 2, 64, GA_F16, 1},
+        {"window:20,40", 2000, 2100, 1, 2, 1, 64, GA_BF16, 0},
+        {"causal", 3000, 3000, 1, 2, 1, 64, GA_BF16, 0},
+        {"dense", 700, 500, 1, 3, 1, 64, GA_F16, 0},
+    };
+    const size_t n = sizeof cases / sizeof *cases;
+    const env_saved pos_env = env_save("GRAPHATTN_NO_POS32");
+    if (tile_kernel_select(3)) {
+        for (int off = 0; off < 2; off++) {
+            if (off) setenv("GRAPHATTN_NO_POS32", "1", 1);
+            else unsetenv("GRAPHATTN_NO_POS32");
+            const char *label = off ? "64-bit walk bounds" : "32-bit walk bounds";
+            const long long ws_before = ga_cuda_testing_ws_tile_calls(), p_before = ga_cuda_testing_ws_pos32_calls();
+            run_tile_cases(label, 3, cases, n, 6300);
+            const long long ws = ga_cuda_testing_ws_tile_calls() - ws_before, p32 = ga_cuda_testing_ws_pos32_calls() - p_before;
+            expect_ws_calls(label, 3, ws, 3); /* the windows at least */
+            printf("%s: %lld of %lld warp-specialized launches in 32 bits\n", label, p32, ws);
+            if (wgmma_expected() && (off ? p32 != 0 : p32 != ws))
+                ga_test_fail(__FILE__, __LINE__, "%s: %lld of %lld launches formed their bounds in 32 bits, expected %s", label,
+                             p32, ws, off ? "none" : "all");
+        }
+    }
+    env_restore(&pos_env);
+    tile_kernel_reset();
+}
+
 TEST(persistent_tma_tiles_match_reference) {
     NEED_GPU();
     const tile_case cases[] = {

@@ -176,6 +176,11 @@ struct TileArgs {
      * exponentials against the rows' references before taking any max (softmax_exp_fast;
      * GRAPHATTN_NO_FAST_SOFTMAX: 0) */
     int fastsm;
+    /* affine calls whose positions stay under 2^30 (nq + 64 and nk; ga_tile_args_fill): pos32 1,
+     * and lo32 / hi32 the offsets clamped to [-2^30, 2^30], which clip as lo_off / hi_off do for
+     * every row (a row's bound beyond 2^30 either way lies past every clip); the warp-specialized
+     * kernel then forms its walk bounds in 32 bits, rows + offsets under 2^31 */
+    int pos32, lo32, hi32;
 };
 
 template <typename T> struct Pack;

@@ -19,6 +19,7 @@
 #include <cuda_runtime.h>
 #include <stdint.h>
 #include <stdio.h>
+#include <stdlib.h>
 
 #include "cuda/tile_common.cuh"
 #include "cuda/tile_interval.h"
@@ -304,6 +305,11 @@ void ga_tile_args_fill(const ga_tile_interval_call *c, TileArgs *ap) {
         a.iv.affine = c->kind == GA_TILE_WINDOW || c->kind == GA_TILE_CAUSAL || c->kind == GA_TILE_DENSE;
         a.iv.lo_off = c->kind == GA_TILE_WINDOW ? d - c->p0 : -unbounded;
         a.iv.hi_off = c->kind == GA_TILE_WINDOW ? d + c->p1 : c->kind == GA_TILE_CAUSAL ? d : unbounded;
+        const int64_t lim = (int64_t)1 << 30;
+        auto clamp30 = [&](int64_t x) { return (int)(x < -lim ? -lim : x > lim ? lim : x); };
+        a.pos32 = a.iv.affine && c->nq + 64 <= lim && c->nk <= lim && getenv("GRAPHATTN_NO_POS32") == NULL;
+        a.lo32 = clamp30(a.iv.lo_off);
+        a.hi32 = clamp30(a.iv.hi_off);
     }
     a.iv.rlo = c->rlo; a.iv.rhi = c->rhi; a.iv.rmin = c->rmin;
     a.iv.kmin = c->rmin_keys; a.iv.kmid = c->rmid_keys;

@@ -758,8 +758,16 @@ __host__ __device__ __forceinline__ void key_tiles(const TileArgs &a, int64_t q0
     kb = (klo + ksh) / BK;
     ke = khi >= klo ? (khi + ksh) / BK + 1 : kb;
 }
-
 #if GA_WGMMA_DEVICE
+
+/* key_tiles in 32 bits for calls with TileArgs::pos32 (affine, positions under 2^30): the offsets
+ * lo32 / hi32 clip as lo_off / hi_off do, and q0 + lo32, qlast + hi32 stay under 2^31 */
+__device__ __forceinline__ void key_tiles32(const TileArgs &a, int q0, int qlast, int &kb, int &ke, int ksh) {
+    static_assert(BK == 64, "the shifts below divide by BK");
+    const int klo = max(0, q0 + a.lo32), khi = min((int)a.nk - 1, qlast + a.hi32);
+    kb = (klo + ksh) >> 6; /* klo + ksh >= 0: a shift, not a signed division */
+    ke = khi >= klo ? ((khi + ksh) >> 6) + 1 : kb;
+}
 
 /* Work item t of a walk over (batch, head) pairs of `per` items each, of `total` items in all:
  * its index i within the pair, batch, head and KV head. In 32-bit arithmetic when total fits
@@ -1201,6 +1209,8 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
     /* key tiles shifted ksh keys early (windows at D = 64, ws_key_shift; the affine bounds below
      * are the only ones that take it) */
     const int ksh = D == 64 && !XK && a.iv.affine ? a.ksh : 0;
+    /* the walk bounds in 32 bits where the call allows (pos32; D = 64 without listed keys) */
+    constexpr bool POS32 = D == 64 && !XK;
     /* The CTA's r-th super tile. Plainly blockIdx.x + r gridDim.x; with a work order (ranges
      * without listed keys: unit_order, the super tiles of one (batch, head) heaviest first) the
      * r-th index runs over the order with the heads inner, and the CTAs take each round in turn
@@ -1275,6 +1285,11 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         w.h = it.h;
         w.hk = it.hk;
         w.qt0 = a.qt_base + it.i * NC;
+        if (POS32 && a.pos32) {
+            const int qt0 = (int)w.qt0;
+            key_tiles32(a, qt0 * 64, min(min(qt0 + NC, (int)a.q_tiles) * 64, (int)a.nq) - 1, w.kb, w.ke, ksh);
+            return w;
+        }
         int64_t kb, ke;
         key_tiles(a, w.qt0 * 64, min(min(w.qt0 + NC, a.q_tiles) * 64, a.nq) - 1, kb, ke, ksh);
         w.kb = (int)kb;
@@ -1369,7 +1384,8 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
         }
         const int64_t qt = w.qt0 + c;
         const bool valid = qt < a.q_tiles;
-        const int q0 = (int)(qt * 64), qlast = valid ? (int)min(qt * 64 + 64, a.nq) - 1 : q0;
+        const int q0 = (int)(qt * 64);
+        const int qlast = !valid ? q0 : POS32 && a.pos32 ? min(q0 + 64, (int)a.nq) - 1 : (int)min(qt * 64 + 64, a.nq) - 1;
         int mkb = w.ke, mke = w.ke; /* this consumer's key tiles (none past the last query tile) */
         int full_lo, full_hi;
         const int row0 = q0 + cw * 16 + g, row1 = row0 + 8;
@@ -1392,8 +1408,10 @@ __global__ void __launch_bounds__(ws_threads<NC, D>(), 1) tile_ws_kernel(const _
                  * left <= nk here). In int: nk < 2^31 - 129 (tma_map takes no more rows, and
                  * without its maps no TMA kernel runs), so hb + 63 <= nk + 127 does not overflow */
                 const int nk = (int)a.nk, nq = (int)a.nq;
-                const int lb = (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.lo_off));
-                const int hb = (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.hi_off));
+                const int lb = POS32 && a.pos32 ? max(-128, min(nk + 64, q0 + a.lo32))
+                                                : (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.lo_off));
+                const int hb = POS32 && a.pos32 ? max(-128, min(nk + 64, q0 + a.hi32))
+                                                : (int)max((int64_t)-128, min(a.nk + 64, (int64_t)q0 + a.iv.hi_off));
                 /* every bound below counts keys from the first tile's start (key -ksh): the tiles
                  * then start at multiples of 64 as without the shift, and lo is clipped at key 0
                  * (not -1) so that a shifted first tile's keys before 0 stay masked */
@@ -1938,6 +1956,7 @@ bool launch_tma_as(const TileArgs &a, const TmaMaps &maps, int dev, int sms, int
 
 long long g_ws_calls; /* ga_cuda_testing_ws_tile_calls */
 long long g_ws_rowsum_calls; /* ga_cuda_testing_ws_rowsum_calls */
+long long g_ws_pos32_calls; /* ga_cuda_testing_ws_pos32_calls */
 long long g_ws_ordered_calls; /* ga_cuda_testing_ws_ordered_calls */
 long long g_ws_rev_calls;     /* ga_cuda_testing_ws_rev_calls */
 long long g_ws_dyn_calls; /* ga_cuda_testing_ws_dyn_calls */
@@ -2049,6 +2068,7 @@ bool launch_ws_as(const TileArgs &args, const TmaMaps &maps, int sms, cudaStream
     __atomic_fetch_add(&g_tma_calls, 1, __ATOMIC_RELAXED);
     __atomic_fetch_add(&g_ws_calls, 1, __ATOMIC_RELAXED);
     if (LS) __atomic_fetch_add(&g_ws_rowsum_calls, 1, __ATOMIC_RELAXED);
+    if (D == 64 && !XK && a.pos32) __atomic_fetch_add(&g_ws_pos32_calls, 1, __ATOMIC_RELAXED);
     if (D == 256 && NC == 2) __atomic_fetch_add(&g_ws_pair_calls, 1, __ATOMIC_RELAXED);
     if (a.unit_order) __atomic_fetch_add(&g_ws_ordered_calls, 1, __ATOMIC_RELAXED);
     if (a.unit_rev) __atomic_fetch_add(&g_ws_rev_calls, 1, __ATOMIC_RELAXED);
@@ -2647,6 +2667,7 @@ extern "C" long long ga_cuda_testing_extra_tile_calls(void) { return __atomic_lo
 extern "C" long long ga_cuda_testing_tma_tile_calls(void) { return __atomic_load_n(&g_tma_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_tile_calls(void) { return __atomic_load_n(&g_ws_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_rowsum_calls(void) { return __atomic_load_n(&g_ws_rowsum_calls, __ATOMIC_RELAXED); }
+extern "C" long long ga_cuda_testing_ws_pos32_calls(void) { return __atomic_load_n(&g_ws_pos32_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_pair_calls(void) { return __atomic_load_n(&g_ws_pair_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_parts_calls(void) { return __atomic_load_n(&g_ws_parts_calls, __ATOMIC_RELAXED); }
 extern "C" long long ga_cuda_testing_ws_ranges_parts_calls(void) {

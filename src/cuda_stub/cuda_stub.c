@@ -87,6 +87,7 @@ ga_status ga_cuda_testing_fast_softmax_retries(long long *n) {
 }
 long long ga_cuda_testing_ws_tile_calls(void) { return 0; }
 long long ga_cuda_testing_ws_rowsum_calls(void) { return 0; }
+long long ga_cuda_testing_ws_pos32_calls(void) { return 0; }
 long long ga_cuda_testing_ws_pair_calls(void) { return 0; }
 long long ga_cuda_testing_ws_parts_calls(void) { return 0; }
 long long ga_cuda_testing_ws_ranges_parts_calls(void) { return 0; }
