@@ -31,10 +31,11 @@ import gpu_bench  # noqa: E402  (its graph timing)
 SETTINGS = {"old": {"GRAPHATTN_OLD_XMERGE": "1"}, "new": {}, "n396": {"GRAPHATTN_XCHUNK_CTAS": "396"}}
 
 
-def main():
+def main(settings=SETTINGS, ref="old", widest="n396", last="new", rounds=4):
+    """The command line of this script and of the A/B scripts built on run(): --rounds."""
     ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=4)
-    run(SETTINGS, "old", "n396", "new", ap.parse_args().rounds)
+    ap.add_argument("--rounds", type=int, default=rounds)
+    run(settings, ref, widest, last, ap.parse_args().rounds)
 
 
 def run(settings, ref, widest, last, rounds):

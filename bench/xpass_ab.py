@@ -10,7 +10,6 @@ way; only the CTAs' order changes). At 2^18 (K and V 64 MB, L2 50 MB) the pass 2
 Longformer by graph replay 1.40x -> ~1.35-1.38x; at 2^20 (256 MB) 1-2 us; at 2^22 nothing measurable.
 Run: GRAPHATTN_LIBRARY=... python3 bench/xpass_ab.py --rounds 4
 """
-import argparse
 import os
 import sys
 
@@ -18,6 +17,4 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xmerge_ab  # noqa: E402
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=4)
-    xmerge_ab.run({"fwd": {"GRAPHATTN_XPASS_FORWARD": "1"}, "rev": {}}, "fwd", "rev", "rev", ap.parse_args().rounds)
+    xmerge_ab.main({"fwd": {"GRAPHATTN_XPASS_FORWARD": "1"}, "rev": {}}, "fwd", "rev", "rev", rounds=4)

@@ -13,7 +13,6 @@ window part by graph replay 1.43x -> ~1.20-1.28x at 2^18, 1.32x -> ~1.15-1.22x a
 2^16 (the query tiles' kernel is short: the pass may outlast it).
 Run: GRAPHATTN_LIBRARY=... python3 bench/xside_warp_ab.py --rounds 3
 """
-import argparse
 import os
 import sys
 
@@ -21,6 +20,4 @@ sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import xmerge_ab  # noqa: E402
 
 if __name__ == "__main__":
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
-    xmerge_ab.run({"seq": {"GRAPHATTN_XPASS_SIDE": "0"}, "side": {}}, "seq", "seq", "side", ap.parse_args().rounds)
+    xmerge_ab.main({"seq": {"GRAPHATTN_XPASS_SIDE": "0"}, "side": {}}, "seq", "seq", "side", rounds=3)
