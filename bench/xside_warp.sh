@@ -25,4 +25,7 @@ for n in 2^18 2^20; do
   ab_bench "window $n" --graph window:256 --n $n --dtype bf16 --repeats 20
   ab_bench "lf side $n" --graph $L --n $n --dtype bf16 --repeats 20
   GRAPHATTN_XPASS_SIDE=0 ab_bench "lf seq $n" --graph $L --n $n --dtype bf16 --repeats 20
+  # (added after run 55, not yet run) the side pass launched plainly, after the query tiles: level
+  # with "lf side" means its CTAs never ran beside them (no nsys on the GPU machine to show it)
+  GRAPHATTN_PDL=0 ab_bench "lf side, PDL off $n" --graph $L --n $n --dtype bf16 --repeats 20
 done
