@@ -758,6 +758,7 @@ __host__ __device__ __forceinline__ void key_tiles(const TileArgs &a, int64_t q0
     kb = (klo + ksh) / BK;
     ke = khi >= klo ? (khi + ksh) / BK + 1 : kb;
 }
+
 #if GA_WGMMA_DEVICE
 
 /* key_tiles in 32 bits for calls with TileArgs::pos32 (affine, positions under 2^30): the offsets
