@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# pos32_ab.sh -- one GPU call (run 52, waiting): bench/patches/pos32.patch (on f299b3e) against
+# pos32_ab.sh -- one GPU call (run 52; landed in ad78a8a, the patch in git history before it): bench/patches/pos32.patch (on f299b3e) against
 # main. The D 64 warp-specialized kernel forms an affine call's walk bounds (sup_work's key
 # tiles, a query tile's last row, the fringe bounds lb / hb) in 32 bits where the call's
 # positions stay under 2^30 (TileArgs.pos32, lo32, hi32 from ga_tile_args_fill;

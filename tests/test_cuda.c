@@ -2100,17 +2100,6 @@ TEST(fast_division_matches_integer_division) {
     EXPECT_EQ_I64(bad, 0);
 }
 
-/* Plain intervals with long enough walks run on the persistent TMA kernel (several query tiles
- * per CTA, K/V and Q by bulk tensor copies completing on mbarriers): more query tiles than CTAs,
- * the split-P instance (rows with under 64 keys) and the plain one, D 64/128, f16, batches and
- * GQA (tensor maps over (D, rows, heads, batch) in either stride order), Nq != Nk, a partial
- * last tile, output over q, a prior state, and a graph with key tiles for only some query tiles.
- * Compared with GRAPHATTN_NO_TMA (the cp.async kernel) and GRAPHATTN_WS=4 (the warp-specialized
- * kernel for every case it takes: D 64 and 128, f16 and bf16, split P included since run 16) on
- * the same cases; on the Hopper machine the TMA kernels must have run for every case, the
- * warp-specialized one for at least the 6 it took before split P moved there (f16 and bf16, GQA,
- * Nq != Nk, output over q, a prior state). Blocks with Nq > Nk put query tiles without keys
- * beside tiles with some in one super tile (D 64 bf16 and f16, D 128). */
 /* The warp-specialized kernel at D = 64 forms an affine call's walk bounds (its super tile's key
  * tiles, a query tile's first and last row and the fringe bounds) in 32 bits where the call's
  * positions stay under 2^30, in 64 bits otherwise; GRAPHATTN_NO_POS32=1 takes the 64-bit form at
@@ -2148,6 +2137,17 @@ TEST(walk_bounds_in_32_and_64_bits_match_reference) {
     tile_kernel_reset();
 }
 
+/* Plain intervals with long enough walks run on the persistent TMA kernel (several query tiles
+ * per CTA, K/V and Q by bulk tensor copies completing on mbarriers): more query tiles than CTAs,
+ * the split-P instance (rows with under 64 keys) and the plain one, D 64/128, f16, batches and
+ * GQA (tensor maps over (D, rows, heads, batch) in either stride order), Nq != Nk, a partial
+ * last tile, output over q, a prior state, and a graph with key tiles for only some query tiles.
+ * Compared with GRAPHATTN_NO_TMA (the cp.async kernel) and GRAPHATTN_WS=4 (the warp-specialized
+ * kernel for every case it takes: D 64 and 128, f16 and bf16, split P included since run 16) on
+ * the same cases; on the Hopper machine the TMA kernels must have run for every case, the
+ * warp-specialized one for at least the 6 it took before split P moved there (f16 and bf16, GQA,
+ * Nq != Nk, output over q, a prior state). Blocks with Nq > Nk put query tiles without keys
+ * beside tiles with some in one super tile (D 64 bf16 and f16, D 128). */
 TEST(persistent_tma_tiles_match_reference) {
     NEED_GPU();
     const tile_case cases[] = {
