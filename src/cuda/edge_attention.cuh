@@ -306,11 +306,54 @@ template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
             step(ja, jb);
         }
     }
+    /* The same steps, each slot's key formed (and checked) once, by one lane, for NB slots at a
+     * time, then handed to its group by shuffles: in run_keys every lane of a group forms its
+     * group's two keys each step, LPE times over, and the steps' keys one step at a time (a
+     * round trip to memory per step for a CSR's columns). Taken where a key costs more than the
+     * shuffles: random keys (a hash, two 64-bit divisions and a 64-bit remainder each), explicit
+     * columns (loads), and any key checked against earlier components. The same slots reach the
+     * same groups in the same order as in run_keys: bit for bit the same result. */
+    template <bool CHECK, class Key>
+    __device__ __forceinline__ void run_keys_batched(const Key &key, int64_t t0, int64_t t1, const ga_component *comps,
+                                                     int ci, int64_t i, int64_t nq, int64_t nk) {
+        constexpr int KPL = 2 * G > 32 ? 2 * G / 32 : 1; /* keys per lane per batch */
+        constexpr int NB = 32 * KPL;                     /* slots per batch: a multiple of 2 G */
+        const int lane = g * LPE + li;
+        for (int64_t base = t0; base < t1; base += NB) {
+            int64_t kk[KPL];
+#pragma unroll
+            for (int x = 0; x < KPL; x++) {
+                const int64_t t = base + 32 * x + lane;
+                int64_t j = t < t1 ? key(t) : -1;
+                if (CHECK) j = ga_owned(comps, ci, i, j, nq, nk);
+                kk[x] = j;
+            }
+            const int64_t left = (t1 - base + 2 * G - 1) / (2 * G);
+            const int steps = left < NB / (2 * G) ? (int)left : NB / (2 * G); /* warp-uniform */
+            for (int st = 0; st < steps; st++) {
+                const int sa = 2 * G * st + g, sb = sa + G; /* slots base + sa and base + sb */
+                int64_t xa = kk[0], xb = kk[0];
+                if (KPL > 1) {
+                    xa = sa >= 32 ? kk[KPL - 1] : kk[0];
+                    xb = sb >= 32 ? kk[KPL - 1] : kk[0];
+                }
+                const int64_t ja = (int64_t)__shfl_sync(0xffffffffu, (long long)xa, sa & 31);
+                const int64_t jb = (int64_t)__shfl_sync(0xffffffffu, (long long)xb, sb & 31);
+                step(ja, jb);
+            }
+        }
+    }
     template <class Key>
     __device__ __forceinline__ void run(const Key &key, int64_t t0, int64_t t1, const ga_component *comps, int ci,
                                         int64_t i, int64_t nq, int64_t nk) {
-        if (ci > 0) run_keys<true>(key, t0, t1, comps, ci, i, nq, nk);
+        if (ci > 0) run_keys_batched<true>(key, t0, t1, comps, ci, i, nq, nk);
         else run_keys<false>(key, t0, t1, comps, ci, i, nq, nk);
+    }
+    template <class Key>
+    __device__ __forceinline__ void run_batched(const Key &key, int64_t t0, int64_t t1, const ga_component *comps,
+                                                int ci, int64_t i, int64_t nq, int64_t nk) {
+        if (ci > 0) run_keys_batched<true>(key, t0, t1, comps, ci, i, nq, nk);
+        else run_keys_batched<false>(key, t0, t1, comps, ci, i, nq, nk);
     }
 
     /* Slots [t0, t1) of component ci. Kinds whose slots are runs of consecutive keys (windows,
@@ -324,16 +367,16 @@ template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
         if (kind == GA_COMP_CSR || (kind == GA_COMP_GLOBAL && !r.a)) {
             if (kind == GA_COMP_CSR && c->index_type == GA_INDEX_INT32) {
                 ga_key_csr32 key = {(const int32_t *)c->col + r.base};
-                run(key, t0, t1, comps, ci, r.i, nq, nk);
+                run_batched(key, t0, t1, comps, ci, r.i, nq, nk);
             } else {
                 ga_key_csr64 key = {kind == GA_COMP_CSR ? (const int64_t *)c->col + r.base : c->list};
-                run(key, t0, t1, comps, ci, r.i, nq, nk);
+                run_batched(key, t0, t1, comps, ci, r.i, nq, nk);
             }
             return;
         }
         if (kind == GA_COMP_RANDOM) {
             ga_key_generic key = {c, r};
-            run(key, t0, t1, comps, ci, r.i, nq, nk);
+            run_batched(key, t0, t1, comps, ci, r.i, nq, nk);
             return;
         }
         /* affine parts: slots [lo, hi) have keys base + t * step */
