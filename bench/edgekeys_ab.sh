@@ -27,24 +27,9 @@ echo "== memcheck: unions, every kind"
 timeout 120 compute-sanitizer --tool memcheck --error-exitcode 9 $T unions_match_reference every_component_kind_matches_reference > /tmp/ek-m.log 2>&1
 echo "memcheck rc=$?"; grep -E "ERROR SUMMARY|passed" /tmp/ek-m.log | tail -3
 echo "== outputs, main against this tree (cmp)"
-python3 - <<'PY'
-import numpy as np
-rng = np.random.default_rng(5)
-for name, n, h, d, dt in [("a", 20000, 2, 64, np.float16), ("b", 9000, 1, 8, np.float32), ("c", 6000, 2, 128, np.float32),
-                          ("d", 5000, 3, 40, np.float16)]:
-    for t in "qkv":
-        np.save("/tmp/ek-%s-%s.npy" % (name, t), rng.standard_normal((n, h, d)).astype(dt))
-PY
-for c in "a window:64+random:16,7" "a random:16,7" "b window:10+random:40,3" "c random:7,9+global:3,900" \
-         "d dilated:3,40+random:20,1" "a window:30+dilated:2,100"; do
-  set -- $c; x=$1 g=$2
-  for t in M B; do
-    eval tool=\$$t
-    $tool run --graph $g --q /tmp/ek-$x-q.npy --k /tmp/ek-$x-k.npy --v /tmp/ek-$x-v.npy --out /tmp/ek-$t.npy \
-      --lse /tmp/ek-$t-lse.npy --device cuda --quiet || echo "run failed: $t $g"
-  done
-  cmp -s /tmp/ek-M.npy /tmp/ek-B.npy && cmp -s /tmp/ek-M-lse.npy /tmp/ek-B-lse.npy && echo "identical: $x $g" || echo "DIFFER: $x $g"
-done
+. bench/edge_cmp.sh
+edge_cmp $M $B "a window:64+random:16,7" "a random:16,7" "b window:10+random:40,3" "c random:7,9+global:3,900" \
+  "d dilated:3,40+random:20,1" "a window:30+dilated:2,100"
 echo "== C tool (median ms): main, this tree"
 bb() { local l=$1 g=$2; shift 2; timeout 90 "$g" bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"; }
 for n in 2^18 2^20 2^22; do
