@@ -1,4 +1,5 @@
-# bench/edge_cmp.sh -- sourced by the edge engine's A/B scripts (edgekeys_ab.sh, edge_row_ab.sh).
+# bench/edge_cmp.sh -- sourced by the edge engine's A/B scripts (edgekeys_ab.sh, edge_row_ab.sh, edge_occ_ab.sh,
+# edge_n1_probe.sh).
 # edge_cmp TOOL_A TOOL_B "INPUT SPEC"...: both tools' `run` on the same seeded .npy inputs (a:
 # 20000 x 2 x 64 f16, b: 9000 x 1 x 8 f32, c: 6000 x 2 x 128 f32, d: 5000 x 3 x 40 f16), output
 # and lse compared byte for byte; prints "identical:" or "DIFFER:" per case.
@@ -21,4 +22,17 @@ PY
     done
     cmp -s /tmp/ek-A.npy /tmp/ek-B.npy && cmp -s /tmp/ek-A-lse.npy /tmp/ek-B-lse.npy && echo "identical: $x $g" || echo "DIFFER: $x $g"
   done
+}
+# edge_bb LABEL TOOL ARGS...: `TOOL bench ARGS --device cuda`, its result rows prefixed with LABEL
+edge_bb() {
+  local l=$1 g=$2; shift 2
+  timeout 90 "$g" bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"
+}
+# edge_cases LABEL TOOL: the edge engine's four cases of runs 57-59, bf16, D 64: random:16 and
+# window:64 + random:16 and dilated:2,64 at 2^20, the 513-key window on the edge engine at 2^18
+edge_cases() {
+  edge_bb "$1 random:16 2^20" "$2" --graph random:16,7 --n 2^20 --dtype bf16 --repeats 10
+  edge_bb "$1 w64+r16 2^20" "$2" --graph window:64+random:16,7 --n 2^20 --dtype bf16 --repeats 10
+  edge_bb "$1 dilated:2,64 2^20" "$2" --graph dilated:2,64 --n 2^20 --dtype bf16 --repeats 10
+  GRAPHATTN_NO_TILES=1 edge_bb "$1 edges window:256 2^18" "$2" --graph window:256 --n 2^18 --dtype bf16 --repeats 5
 }

@@ -16,14 +16,10 @@ echo "== outputs, main against fin (cmp)"
 edge_cmp $M $B "a window:64+random:16,7" "a random:16,7" "b window:10+random:40,3" "c random:7,9+global:3,900" \
   "d dilated:3,40+random:20,1" "a random:5000,11" "c bigbird:64,1,1,2,3" "b bigbird:32,2,1,3,5"
 echo "== C tool (median ms)"
-bb() { local l=$1 g=$2; shift 2; timeout 90 "$g" bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"; }
 for r in 1 2; do
   for f in main ek evA evB fin; do
     G=build-carryxi/bin/$f
-    bb "$f random:16 2^20" $G --graph random:16,7 --n 2^20 --dtype bf16 --repeats 10
-    bb "$f w64+r16 2^20" $G --graph window:64+random:16,7 --n 2^20 --dtype bf16 --repeats 10
-    bb "$f dilated:2,64 2^20" $G --graph dilated:2,64 --n 2^20 --dtype bf16 --repeats 10
-    GRAPHATTN_NO_TILES=1 bb "$f edges window:256 2^18" $G --graph window:256 --n 2^18 --dtype bf16 --repeats 5
+    edge_cases "$f" $G
   done
 done
 echo "== test_cuda, every test"

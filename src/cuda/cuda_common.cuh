@@ -74,6 +74,7 @@ typedef struct ga_cuda_plan {
     int64_t nq, nk;
     int first_comp;               /* the components this plan covers: [first_comp, ncomp) */
     int64_t heavy_threshold;      /* (row, comp) pairs with more slots than this are chunked */
+    double mean_slots;            /* the components' rough mean slots per row (ga_comp_bounds) */
     int64_t nslots;               /* heavy rows */
     const int64_t *heavy_rows;    /* device, sorted, nslots */
     const int64_t *item_begin;    /* device, nslots + 1: the items of slot s */
@@ -165,6 +166,7 @@ typedef struct ga_edge_params {
     int ncomp;
     int first_comp;    /* components before this one are done elsewhere (tiles); still owners */
     int64_t heavy_threshold;
+    double mean_slots; /* the plan's: the instance choice (ga_edge_forward) */
     const int64_t *heavy_rows;
     const int64_t *item_begin;
     int64_t nslots;

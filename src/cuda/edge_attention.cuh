@@ -670,6 +670,14 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
          * (addresses, shuffles, softmax update) shared by fewer lanes */
         constexpr int VWv = 16 / sizeof(T), NVL = 16 / VWv;
         const int64_t lanes = (D / VWv + NVL - 1) / NVL;
+        /* 16-bit, 32 < D <= 64, rows of ~48 slots or fewer: one vector per lane, 8 lanes an
+         * edge, 8 edges a step. A short row's fixed work (its merge of the groups, its state)
+         * then outweighs the edges in flight. H200, bf16, D 64, the edge engine at 2^20 (bench/
+         * RESULTS.md run 59): window:8 / :16 / :24 (17 / 33 / 49 keys) 13% / 7% / 2-3% faster,
+         * random:16 / :32 6% / 19%, a 5-key dilated row 22%; window:32 (65 keys) level, :48 and
+         * random:64 3-4% slower, window:128 14% slower. */
+        if constexpr (VWv == 8)
+            if (D > 32 && D <= 64 && p->mean_slots <= 48.0) return ga_edge_launch<T, 8, 8, 1>(p, stream);
         if (lanes <= 1) return ga_edge_launch<T, VWv, 1, NVL>(p, stream);
         if (lanes <= 2) return ga_edge_launch<T, VWv, 2, NVL>(p, stream);
         if (lanes <= 4) return ga_edge_launch<T, VWv, 4, NVL>(p, stream);

@@ -258,6 +258,7 @@ static ga_status ga_cuda_run_edges(const ga_problem *p, const ga_cuda_dgraph *dg
     e.ncomp = dg->ncomp;
     e.first_comp = first_comp;
     e.heavy_threshold = plan->heavy_threshold;
+    e.mean_slots = plan->mean_slots;
     e.heavy_rows = plan->heavy_rows;
     e.item_begin = plan->item_begin;
     e.nslots = plan->nslots;

@@ -304,6 +304,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         plan->nk = nk;
         plan->first_comp = first_comp;
         plan->heavy_threshold = T;
+        plan->mean_slots = mean;
         plan->nslots = nslots;
         plan->nitems = nitems;
         void *p;
