@@ -615,6 +615,48 @@ TEST(head_dims_from_1_to_512_match_reference) {
     ga_graph_destroy(g);
 }
 
+/* The edge engine's short-row instance (one 16-byte vector per lane, 8 lanes an edge: 16-bit
+ * inputs, 32 < D <= 64, rows of at most 48 slots on average) against the fp64 reference, and
+ * which calls take it: random keys, a 5-key dilated row (both on the edge engine wherever the
+ * tiles run), window:16 and window:100 (33 and 201 slots) on the edge engine alone
+ * (GRAPHATTN_NO_TILES), at D 40, 48 and 64 in bf16 and f16 with GQA, and outside its range (D 32,
+ * D 72, float32): it must run for every short 16-bit case in range and for no other. */
+TEST(short_rows_take_the_edge_engines_short_instance_and_match_reference) {
+    NEED_GPU();
+    static const struct {
+        const char *spec;
+        int no_tiles, short_rows;
+    } graphs[] = {{"random:16,7", 0, 1}, {"dilated:2,64", 0, 1}, {"window:16", 1, 1}, {"window:100", 1, 0}};
+    static const int64_t dims[] = {40, 48, 64, 32, 72};
+    const env_saved saved = env_save("GRAPHATTN_NO_TILES");
+    for (size_t gi = 0; gi < sizeof graphs / sizeof *graphs; gi++) {
+        ga_graph *g = ga_test_parse(graphs[gi].spec);
+        ASSERT_TRUE(g != NULL);
+        if (graphs[gi].no_tiles) setenv("GRAPHATTN_NO_TILES", "1", 1);
+        else env_restore(&saved);
+        for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
+            for (int dt = 0; dt < 3; dt++) {
+                const ga_dtype t = (ga_dtype)dt;
+                const int want = graphs[gi].short_rows && t != GA_F32 && dims[a] > 32 && dims[a] <= 64;
+                char name[128];
+                snprintf(name, sizeof name, "%s N=3000 H=4 Hkv=2 %s D=%lld%s", graphs[gi].spec, dt_name(t), (long long)dims[a],
+                         graphs[gi].no_tiles ? " GRAPHATTN_NO_TILES=1" : "");
+                case_cfg c = base_case(name, g, 3000, dims[a], t);
+                c.H = 4;
+                c.Hkv = 2;
+                c.seed = 900 + gi * 16 + a * 3 + (uint64_t)dt;
+                const long long before = ga_cuda_testing_edge_short_calls();
+                run_case(&c);
+                const long long ran = ga_cuda_testing_edge_short_calls() - before;
+                if (want ? ran < 1 : ran != 0)
+                    ga_test_fail(__FILE__, __LINE__, "%s: the short-row instance ran %lld times, expected %s", name, ran,
+                                 want ? "at least once" : "never");
+            }
+        ga_graph_destroy(g);
+    }
+    env_restore(&saved);
+}
+
 TEST(grouped_query_attention_matches_reference) {
     NEED_GPU();
     ga_graph *g = ga_test_parse("causal+global:2");

@@ -175,6 +175,10 @@ typedef struct ga_edge_params {
     float *ws;         /* partial states: (nslots + nitems) x BH x (D + 2) floats: m, l, o[D] */
 } ga_edge_params;
 
+/* Launches of the edge engine's short-row instance (ga_edge_forward; forward.cu defines it,
+ * ga_cuda_testing_edge_short_calls reads it) */
+extern long long g_edge_short_calls;
+
 /* Launch the edge kernels and the heavy-row merge for one dtype (edge_<dtype>.cu). */
 ga_status ga_cuda_edge_forward_f32(const ga_edge_params *p, cudaStream_t stream);
 ga_status ga_cuda_edge_forward_f16(const ga_edge_params *p, cudaStream_t stream);

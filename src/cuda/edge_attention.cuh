@@ -677,7 +677,10 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
          * random:16 / :32 6% / 19%, a 5-key dilated row 22%; window:32 (65 keys) level, :48 and
          * random:64 3-4% slower, window:128 14% slower. */
         if constexpr (VWv == 8)
-            if (D > 32 && D <= 64 && p->mean_slots <= 48.0) return ga_edge_launch<T, 8, 8, 1>(p, stream);
+            if (D > 32 && D <= 64 && p->mean_slots <= 48.0) {
+                __atomic_fetch_add(&g_edge_short_calls, 1, __ATOMIC_RELAXED);
+                return ga_edge_launch<T, 8, 8, 1>(p, stream);
+            }
         if (lanes <= 1) return ga_edge_launch<T, VWv, 1, NVL>(p, stream);
         if (lanes <= 2) return ga_edge_launch<T, VWv, 2, NVL>(p, stream);
         if (lanes <= 4) return ga_edge_launch<T, VWv, 4, NVL>(p, stream);
