@@ -615,13 +615,14 @@ TEST(head_dims_from_1_to_512_match_reference) {
     ga_graph_destroy(g);
 }
 
-/* The edge engine's short-row instance (one 16-byte vector per lane, 8 lanes an edge: 16-bit
- * inputs, 32 < D <= 64, rows of at most 48 slots on average) against the fp64 reference, and
- * which calls take it: random keys, a 5-key dilated row (both on the edge engine wherever the
- * tiles run), window:16 and window:100 (33 and 201 slots) on the edge engine alone
- * (GRAPHATTN_NO_TILES), at D 40, 48 and 64 in bf16 and f16 with GQA, and outside its range (D 32,
- * D 72, float32): it must run for every short 16-bit case in range and for no other. */
-TEST(short_rows_take_the_edge_engines_short_instance_and_match_reference) {
+/* The edge engine's 8-lane instances at 32 < D <= 64 (16-bit rows of at most 48 slots on
+ * average: one 16-byte vector per lane; float32 at any row length: two) against the fp64
+ * reference, and which calls take them: random keys, a 5-key dilated row (both on the edge engine
+ * wherever the tiles run), window:16 and window:100 (33 and 201 slots) on the edge engine alone
+ * (GRAPHATTN_NO_TILES), at D 40, 48 and 64 in bf16, f16 and f32 with GQA, and outside the range
+ * (D 32, D 72): they must run for every float32 case and every short 16-bit case in range, and
+ * for no other. */
+TEST(edge_engines_eight_lane_instances_run_where_expected_and_match_reference) {
     NEED_GPU();
     static const struct {
         const char *spec;
@@ -637,7 +638,7 @@ TEST(short_rows_take_the_edge_engines_short_instance_and_match_reference) {
         for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
             for (int dt = 0; dt < 3; dt++) {
                 const ga_dtype t = (ga_dtype)dt;
-                const int want = graphs[gi].short_rows && t != GA_F32 && dims[a] > 32 && dims[a] <= 64;
+                const int want = (graphs[gi].short_rows || t == GA_F32) && dims[a] > 32 && dims[a] <= 64;
                 char name[128];
                 snprintf(name, sizeof name, "%s N=3000 H=4 Hkv=2 %s D=%lld%s", graphs[gi].spec, dt_name(t), (long long)dims[a],
                          graphs[gi].no_tiles ? " GRAPHATTN_NO_TILES=1" : "");
@@ -649,7 +650,7 @@ TEST(short_rows_take_the_edge_engines_short_instance_and_match_reference) {
                 run_case(&c);
                 const long long ran = ga_cuda_testing_edge_short_calls() - before;
                 if (want ? ran < 1 : ran != 0)
-                    ga_test_fail(__FILE__, __LINE__, "%s: the short-row instance ran %lld times, expected %s", name, ran,
+                    ga_test_fail(__FILE__, __LINE__, "%s: the 8-lane instance ran %lld times, expected %s", name, ran,
                                  want ? "at least once" : "never");
             }
         ga_graph_destroy(g);

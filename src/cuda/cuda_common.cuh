@@ -175,7 +175,8 @@ typedef struct ga_edge_params {
     float *ws;         /* partial states: (nslots + nitems) x BH x (D + 2) floats: m, l, o[D] */
 } ga_edge_params;
 
-/* Launches of the edge engine's short-row instance (ga_edge_forward; forward.cu defines it,
+/* Launches of the edge engine's 8-lane instances at 32 < D <= 64 (16-bit rows of at most 48
+ * slots on average, and float32; ga_edge_forward; forward.cu defines it,
  * ga_cuda_testing_edge_short_calls reads it) */
 extern long long g_edge_short_calls;
 

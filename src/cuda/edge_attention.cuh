@@ -676,6 +676,15 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
          * RESULTS.md run 59): window:8 / :16 / :24 (17 / 33 / 49 keys) 13% / 7% / 2-3% faster,
          * random:16 / :32 6% / 19%, a 5-key dilated row 22%; window:32 (65 keys) level, :48 and
          * random:64 3-4% slower, window:128 14% slower. */
+        /* float32, 32 < D <= 64: two vectors per lane, 8 lanes an edge, at every row length (the
+         * four-vector instance spills 256 bytes at its 128 registers, this one 104). H200, D 64,
+         * 2^20 (bench/RESULTS.md run 60): random:16 6.30 -> 3.13 ms, dilated:2,64 2.80 -> 1.77,
+         * window:8 / :64 / :256 3.09 / 7.41 / 21.5 -> 2.17 / 5.81 / 18.0. */
+        if constexpr (VWv == 4)
+            if (D > 32 && D <= 64) {
+                __atomic_fetch_add(&g_edge_short_calls, 1, __ATOMIC_RELAXED);
+                return ga_edge_launch<T, 4, 8, 2>(p, stream);
+            }
         if constexpr (VWv == 8)
             if (D > 32 && D <= 64 && p->mean_slots <= 48.0) {
                 __atomic_fetch_add(&g_edge_short_calls, 1, __ATOMIC_RELAXED);
