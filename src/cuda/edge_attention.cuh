@@ -667,15 +667,10 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
     if (vec) {
         /* 16 elements per lane (two 16-byte vectors of 16-bit types, four of float32), as few
          * lanes per edge as that allows: more edges in flight per warp, and the per-edge work
-         * (addresses, shuffles, softmax update) shared by fewer lanes */
+         * (addresses, shuffles, softmax update) shared by fewer lanes; at 32 < D <= 64 half of
+         * that (8 lanes an edge) for float32 and for 16-bit calls with short rows (below) */
         constexpr int VWv = 16 / sizeof(T), NVL = 16 / VWv;
         const int64_t lanes = (D / VWv + NVL - 1) / NVL;
-        /* 16-bit, 32 < D <= 64, rows of ~48 slots or fewer: one vector per lane, 8 lanes an
-         * edge, 8 edges a step. A short row's fixed work (its merge of the groups, its state)
-         * then outweighs the edges in flight. H200, bf16, D 64, the edge engine at 2^20 (bench/
-         * RESULTS.md run 59): window:8 / :16 / :24 (17 / 33 / 49 keys) 13% / 7% / 2-3% faster,
-         * random:16 / :32 6% / 19%, a 5-key dilated row 22%; window:32 (65 keys) level, :48 and
-         * random:64 3-4% slower, window:128 14% slower. */
         /* float32, 32 < D <= 64: two vectors per lane, 8 lanes an edge, at every row length (the
          * four-vector instance spills 256 bytes at its 128 registers, this one 104). H200, D 64,
          * 2^20 (bench/RESULTS.md run 60): random:16 6.30 -> 3.13 ms, dilated:2,64 2.80 -> 1.77,
@@ -685,6 +680,12 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
                 __atomic_fetch_add(&g_edge_short_calls, 1, __ATOMIC_RELAXED);
                 return ga_edge_launch<T, 4, 8, 2>(p, stream);
             }
+        /* 16-bit, 32 < D <= 64, rows of ~48 slots or fewer: one vector per lane, 8 lanes an
+         * edge, 8 edges a step. A short row's fixed work (its merge of the groups, its state)
+         * then outweighs the edges in flight. H200, bf16, D 64, the edge engine at 2^20 (bench/
+         * RESULTS.md run 59): window:8 / :16 / :24 (17 / 33 / 49 keys) 13% / 7% / 2-3% faster,
+         * random:16 / :32 6% / 19%, a 5-key dilated row 22%; window:32 (65 keys) level, :48 and
+         * random:64 3-4% slower, window:128 14% slower. */
         if constexpr (VWv == 8)
             if (D > 32 && D <= 64 && p->mean_slots <= 48.0) {
                 __atomic_fetch_add(&g_edge_short_calls, 1, __ATOMIC_RELAXED);
