@@ -36,3 +36,9 @@ edge_cases() {
   edge_bb "$1 dilated:2,64 2^20" "$2" --graph dilated:2,64 --n 2^20 --dtype bf16 --repeats 10
   GRAPHATTN_NO_TILES=1 edge_bb "$1 edges window:256 2^18" "$2" --graph window:256 --n 2^18 --dtype bf16 --repeats 5
 }
+# edge_tool NAME: build-carryxi/NAME.gz (a tool built here and carried gzip'd) unpacked to
+# build-carryxi/bin/NAME, executable, its path printed; fails when it does not unpack
+edge_tool() {
+  mkdir -p build-carryxi/bin
+  gzip -dc "build-carryxi/$1.gz" > "build-carryxi/bin/$1" && chmod +x "build-carryxi/bin/$1" && echo "build-carryxi/bin/$1"
+}

@@ -10,9 +10,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/edge_cmp.sh
-mkdir -p build-carryxi/bin
-gzip -dc build-carryxi/wide.gz > build-carryxi/bin/wide && chmod +x build-carryxi/bin/wide || exit 1
-G=build-carryxi/bin/wide
+G=$(edge_tool wide) || exit 1
 for dt in f32 bf16; do
   GRAPHATTN_EDGE_WIDE_F32=1 GRAPHATTN_EDGE_WIDE_16=1 $G check --graph window:8+random:16,7 --n 9000 --dim 128 --dtype $dt --device cuda 2>&1 | tail -1
 done

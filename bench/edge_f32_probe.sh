@@ -7,9 +7,7 @@
 set -u
 cd "$(dirname "$0")/.."
 . bench/edge_cmp.sh
-mkdir -p build-carryxi/bin
-gzip -dc build-carryxi/f32.gz > build-carryxi/bin/f32 && chmod +x build-carryxi/bin/f32 || exit 1
-G=build-carryxi/bin/f32
+G=$(edge_tool f32) || exit 1
 GRAPHATTN_EDGE_F32_8=1 $G check --graph window:8+random:16,7 --n 9000 --dtype f32 --device cuda 2>&1 | tail -1
 for spec in random:16,7 random:32,5 dilated:2,64 window:8 window:16 window:24 window:32 window:48 window:64 window:256; do
   for r in 1 2; do
