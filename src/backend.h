@@ -105,7 +105,7 @@ long long ga_cuda_testing_ws_rev_calls(void);
 long long ga_cuda_testing_ws_dyn_calls(void);
 /* How many edge-engine launches took its 8-lane instances at 32 < D <= 64 (16-bit rows of at most 48
  * slots on average, and float32 at any length; edge_attention.cuh); 0 without CUDA. */
-long long ga_cuda_testing_edge_short_calls(void);
+long long ga_cuda_testing_edge_eight_lane_calls(void);
 /* How many Hopper tile-kernel launches asked for programmatic dependent launch (tile_wgmma.cu:
  * the warp-specialized kernel's without listed keys or a work counter, unless GRAPHATTN_PDL=0);
  * 0 without CUDA. */

@@ -646,9 +646,9 @@ TEST(edge_engines_eight_lane_instances_run_where_expected_and_match_reference) {
                 c.H = 4;
                 c.Hkv = 2;
                 c.seed = 900 + gi * 16 + a * 3 + (uint64_t)dt;
-                const long long before = ga_cuda_testing_edge_short_calls();
+                const long long before = ga_cuda_testing_edge_eight_lane_calls();
                 run_case(&c);
-                const long long ran = ga_cuda_testing_edge_short_calls() - before;
+                const long long ran = ga_cuda_testing_edge_eight_lane_calls() - before;
                 if (want ? ran < 1 : ran != 0)
                     ga_test_fail(__FILE__, __LINE__, "%s: the 8-lane instance ran %lld times, expected %s", name, ran,
                                  want ? "at least once" : "never");

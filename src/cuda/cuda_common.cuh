@@ -177,8 +177,8 @@ typedef struct ga_edge_params {
 
 /* Launches of the edge engine's 8-lane instances at 32 < D <= 64 (16-bit rows of at most 48
  * slots on average, and float32; ga_edge_forward; forward.cu defines it,
- * ga_cuda_testing_edge_short_calls reads it) */
-extern long long g_edge_short_calls;
+ * ga_cuda_testing_edge_eight_lane_calls reads it) */
+extern long long g_edge_eight_lane_calls;
 
 /* Launch the edge kernels and the heavy-row merge for one dtype (edge_<dtype>.cu). */
 ga_status ga_cuda_edge_forward_f32(const ga_edge_params *p, cudaStream_t stream);

@@ -343,17 +343,14 @@ template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
             }
         }
     }
-    template <class Key>
+    /* BATCH: keys that cost more than the shuffles (random, explicit columns) go through
+     * run_keys_batched in the first component too; a later component's always do */
+    template <bool BATCH, class Key>
     __device__ __forceinline__ void run(const Key &key, int64_t t0, int64_t t1, const ga_component *comps, int ci,
                                         int64_t i, int64_t nq, int64_t nk) {
         if (ci > 0) run_keys_batched<true>(key, t0, t1, comps, ci, i, nq, nk);
+        else if constexpr (BATCH) run_keys_batched<false>(key, t0, t1, comps, ci, i, nq, nk);
         else run_keys<false>(key, t0, t1, comps, ci, i, nq, nk);
-    }
-    template <class Key>
-    __device__ __forceinline__ void run_batched(const Key &key, int64_t t0, int64_t t1, const ga_component *comps,
-                                                int ci, int64_t i, int64_t nq, int64_t nk) {
-        if (ci > 0) run_keys_batched<true>(key, t0, t1, comps, ci, i, nq, nk);
-        else run_keys_batched<false>(key, t0, t1, comps, ci, i, nq, nk);
     }
 
     /* Slots [t0, t1) of component ci. Kinds whose slots are runs of consecutive keys (windows,
@@ -367,16 +364,16 @@ template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
         if (kind == GA_COMP_CSR || (kind == GA_COMP_GLOBAL && !r.a)) {
             if (kind == GA_COMP_CSR && c->index_type == GA_INDEX_INT32) {
                 ga_key_csr32 key = {(const int32_t *)c->col + r.base};
-                run_batched(key, t0, t1, comps, ci, r.i, nq, nk);
+                run<true>(key, t0, t1, comps, ci, r.i, nq, nk);
             } else {
                 ga_key_csr64 key = {kind == GA_COMP_CSR ? (const int64_t *)c->col + r.base : c->list};
-                run_batched(key, t0, t1, comps, ci, r.i, nq, nk);
+                run<true>(key, t0, t1, comps, ci, r.i, nq, nk);
             }
             return;
         }
         if (kind == GA_COMP_RANDOM) {
             ga_key_generic key = {c, r};
-            run_batched(key, t0, t1, comps, ci, r.i, nq, nk);
+            run<true>(key, t0, t1, comps, ci, r.i, nq, nk);
             return;
         }
         /* affine parts: slots [lo, hi) have keys base + t * step */
@@ -411,7 +408,7 @@ template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
             hi = ga_min64(hi, t1);
             if (lo < hi) {
                 ga_key_affine key = {base, step};
-                run(key, lo, hi, comps, ci, r.i, nq, nk);
+                run<false>(key, lo, hi, comps, ci, r.i, nq, nk);
             }
         }
     }
@@ -677,7 +674,7 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
          * window:8 / :64 / :256 3.09 / 7.41 / 21.5 -> 2.17 / 5.81 / 18.0. */
         if constexpr (VWv == 4)
             if (D > 32 && D <= 64) {
-                __atomic_fetch_add(&g_edge_short_calls, 1, __ATOMIC_RELAXED);
+                __atomic_fetch_add(&g_edge_eight_lane_calls, 1, __ATOMIC_RELAXED);
                 return ga_edge_launch<T, 4, 8, 2>(p, stream);
             }
         /* 16-bit, 32 < D <= 64, rows of ~48 slots or fewer: one vector per lane, 8 lanes an
@@ -688,7 +685,7 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
          * random:64 3-4% slower, window:128 14% slower. */
         if constexpr (VWv == 8)
             if (D > 32 && D <= 64 && p->mean_slots <= 48.0) {
-                __atomic_fetch_add(&g_edge_short_calls, 1, __ATOMIC_RELAXED);
+                __atomic_fetch_add(&g_edge_eight_lane_calls, 1, __ATOMIC_RELAXED);
                 return ga_edge_launch<T, 8, 8, 1>(p, stream);
             }
         if (lanes <= 1) return ga_edge_launch<T, VWv, 1, NVL>(p, stream);
