@@ -615,20 +615,27 @@ TEST(head_dims_from_1_to_512_match_reference) {
     ga_graph_destroy(g);
 }
 
-/* The edge engine's 8-lane instances at 32 < D <= 64 (16-bit rows of at most 48 slots on
- * average: one 16-byte vector per lane; float32 at any row length: two) against the fp64
- * reference, and which calls take them: random keys, a 5-key dilated row (both on the edge engine
- * wherever the tiles run), window:16 and window:100 (33 and 201 slots) on the edge engine alone
- * (GRAPHATTN_NO_TILES), at D 40, 48 and 64 in bf16, f16 and f32 with GQA, and outside the range
- * (D 32, D 72): they must run for every float32 case and every short 16-bit case in range, and
- * for no other. */
-TEST(edge_engines_eight_lane_instances_run_where_expected_and_match_reference) {
+/* The edge engine's half-width instances (8 elements per lane, twice the lanes an edge) against
+ * the fp64 reference, and which calls take them (ga_edge_half_width's rule, by the mean slots per
+ * row): float32 at any row length at 8 < D <= 64, rows of at most ~80 slots up to D 128 and ~48 up
+ * to D 256; 16-bit rows of at most ~96 / ~48 / ~20 / ~8 slots up to D 32 / 64 / 128 / 256. Random
+ * keys (16 slots) and a 5-key dilated row (both on the edge engine wherever the tiles run),
+ * window:16 and window:100 (33 and 201 slots) on the edge engine alone (GRAPHATTN_NO_TILES), at D
+ * 16 to 256 in bf16, f16 and f32 with GQA, and outside the range (D 8, D 264): they must run for
+ * the cases the rule names and for no other. */
+static int half_width_expected(int64_t D, ga_dtype t, int slots) {
+    if (D <= 8 || D > 256) return 0;
+    if (t == GA_F32) return D <= 64 || slots <= (D <= 128 ? 80 : 48);
+    return slots <= (D <= 32 ? 96 : D <= 64 ? 48 : D <= 128 ? 20 : 8);
+}
+
+TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
     NEED_GPU();
     static const struct {
         const char *spec;
-        int no_tiles, short_rows;
-    } graphs[] = {{"random:16,7", 0, 1}, {"dilated:2,64", 0, 1}, {"window:16", 1, 1}, {"window:100", 1, 0}};
-    static const int64_t dims[] = {40, 48, 64, 32, 72};
+        int no_tiles, slots;
+    } graphs[] = {{"random:16,7", 0, 16}, {"dilated:2,64", 0, 5}, {"window:16", 1, 33}, {"window:100", 1, 201}};
+    static const int64_t dims[] = {16, 24, 32, 40, 48, 64, 72, 96, 128, 136, 192, 256, 8, 264};
     const env_saved saved = env_save("GRAPHATTN_NO_TILES");
     for (size_t gi = 0; gi < sizeof graphs / sizeof *graphs; gi++) {
         ga_graph *g = ga_test_parse(graphs[gi].spec);
@@ -638,19 +645,19 @@ TEST(edge_engines_eight_lane_instances_run_where_expected_and_match_reference) {
         for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
             for (int dt = 0; dt < 3; dt++) {
                 const ga_dtype t = (ga_dtype)dt;
-                const int want = (graphs[gi].short_rows || t == GA_F32) && dims[a] > 32 && dims[a] <= 64;
+                const int want = half_width_expected(dims[a], t, graphs[gi].slots);
                 char name[128];
                 snprintf(name, sizeof name, "%s N=3000 H=4 Hkv=2 %s D=%lld%s", graphs[gi].spec, dt_name(t), (long long)dims[a],
                          graphs[gi].no_tiles ? " GRAPHATTN_NO_TILES=1" : "");
                 case_cfg c = base_case(name, g, 3000, dims[a], t);
                 c.H = 4;
                 c.Hkv = 2;
-                c.seed = 900 + gi * 16 + a * 3 + (uint64_t)dt;
-                const long long before = ga_cuda_testing_edge_eight_lane_calls();
+                c.seed = 900 + gi * 64 + a * 3 + (uint64_t)dt;
+                const long long before = ga_cuda_testing_edge_half_width_calls();
                 run_case(&c);
-                const long long ran = ga_cuda_testing_edge_eight_lane_calls() - before;
+                const long long ran = ga_cuda_testing_edge_half_width_calls() - before;
                 if (want ? ran < 1 : ran != 0)
-                    ga_test_fail(__FILE__, __LINE__, "%s: the 8-lane instance ran %lld times, expected %s", name, ran,
+                    ga_test_fail(__FILE__, __LINE__, "%s: the half-width instance ran %lld times, expected %s", name, ran,
                                  want ? "at least once" : "never");
             }
         ga_graph_destroy(g);

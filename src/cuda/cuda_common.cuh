@@ -175,10 +175,10 @@ typedef struct ga_edge_params {
     float *ws;         /* partial states: (nslots + nitems) x BH x (D + 2) floats: m, l, o[D] */
 } ga_edge_params;
 
-/* Launches of the edge engine's 8-lane instances at 32 < D <= 64 (16-bit rows of at most 48
- * slots on average, and float32; ga_edge_forward; forward.cu defines it,
- * ga_cuda_testing_edge_eight_lane_calls reads it) */
-extern long long g_edge_eight_lane_calls;
+/* Launches of the edge engine's half-width instances (8 elements per lane at 32 < D <= 128, for
+ * float32 and for short 16-bit rows; the rule is ga_edge_forward's; forward.cu defines it,
+ * ga_cuda_testing_edge_half_width_calls reads it) */
+extern long long g_edge_half_width_calls;
 
 /* Launch the edge kernels and the heavy-row merge for one dtype (edge_<dtype>.cu). */
 ga_status ga_cuda_edge_forward_f32(const ga_edge_params *p, cudaStream_t stream);

@@ -653,6 +653,30 @@ static ga_status ga_edge_launch(const ga_edge_params *p, cudaStream_t stream) {
 
 static inline int ga_aligned16(const void *ptr) { return ((uintptr_t)ptr & 15u) == 0; }
 
+/* Whether a vectorized call takes the half-width instance: 8 elements per lane (one 16-byte vector
+ * of a 16-bit type, two of float32) and twice the lanes an edge, instead of 16 elements per lane.
+ * Fewer elements per lane mean fewer registers (float32's 16-element instances spill 256 bytes at
+ * their 128 registers, the half-width ones ~100) but fewer edges in flight per warp, so a short
+ * row, whose fixed work (its state, the groups' merge) outweighs its edges, gains and a long one
+ * loses; float32 gains more. The bounds are mean slots per row (the plan's), H200, the edge engine
+ * alone at 2^20 (bench/RESULTS.md runs 59-62):
+ * - float32, 8 < D <= 64: every row length (run 60, D 64: random:16 6.30 -> 3.13 ms, window:256
+ *   21.5 -> 18.0; run 62, D 16 / 32: 20-42% faster at 5-513 keys);
+ * - float32, 64 < D <= 128: <= 80 (run 61, D 96 / 128: random:16 1.6-1.8x faster, 65 keys 2-7%,
+ *   129 keys 2-6% slower); 128 < D <= 256: <= 48 (run 62, D 192 / 256: random:16 1.55-1.6x faster,
+ *   33 keys 7-10%, 65 keys level, 129 keys 5-9% slower);
+ * - 16-bit, 8 < D <= 32: <= 96 (run 62, D 32: 16-33 keys 12-20% faster, 65 keys 7%, 129 level,
+ *   513 15% slower; D 16 gains up to 129 keys); 32 < D <= 64: <= 48 (run 59, D 64: 17 / 33 / 49 keys
+ *   13% / 7% / 2-3% faster, 65 level, 129 14% slower); 64 < D <= 128: <= 20 (run 61: 5-16 keys
+ *   level to 11% faster, 33 keys 5-6% slower); 128 < D <= 256: <= 8 (run 62: 5 keys 13-14% faster,
+ *   16 keys 2-11% slower).
+ * D <= 8 (where the second lane would hold nothing) and D > 256 (a warp an edge already) keep 16. */
+static inline int ga_edge_half_width(int64_t D, int is_f32, double mean_slots) {
+    if (D <= 8 || D > 256) return 0;
+    if (is_f32) return D <= 64 || mean_slots <= (D <= 128 ? 80.0 : 48.0);
+    return mean_slots <= (D <= 32 ? 96.0 : D <= 64 ? 48.0 : D <= 128 ? 20.0 : 8.0);
+}
+
 /* The head-dim instances, chosen in this one place. */
 template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, cudaStream_t stream) {
     const int64_t E = 16 / (int64_t)sizeof(T), D = p->D;
@@ -664,30 +688,18 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
     if (vec) {
         /* 16 elements per lane (two 16-byte vectors of 16-bit types, four of float32), as few
          * lanes per edge as that allows: more edges in flight per warp, and the per-edge work
-         * (addresses, shuffles, softmax update) shared by fewer lanes; at 32 < D <= 64 half of
-         * that (8 lanes an edge) for float32 and for 16-bit calls with short rows (below) */
-        constexpr int VWv = 16 / sizeof(T), NVL = 16 / VWv;
+         * (addresses, shuffles, softmax update) shared by fewer lanes; or half of that per lane
+         * (NVL / 2), twice the lanes, where ga_edge_half_width says */
+        constexpr int VWv = 16 / sizeof(T), NVL = 16 / VWv, HALF = NVL / 2;
         const int64_t lanes = (D / VWv + NVL - 1) / NVL;
-        /* float32, 32 < D <= 64: two vectors per lane, 8 lanes an edge, at every row length (the
-         * four-vector instance spills 256 bytes at its 128 registers, this one 104). H200, D 64,
-         * 2^20 (bench/RESULTS.md run 60): random:16 6.30 -> 3.13 ms, dilated:2,64 2.80 -> 1.77,
-         * window:8 / :64 / :256 3.09 / 7.41 / 21.5 -> 2.17 / 5.81 / 18.0. */
-        if constexpr (VWv == 4)
-            if (D > 32 && D <= 64) {
-                __atomic_fetch_add(&g_edge_eight_lane_calls, 1, __ATOMIC_RELAXED);
-                return ga_edge_launch<T, 4, 8, 2>(p, stream);
-            }
-        /* 16-bit, 32 < D <= 64, rows of ~48 slots or fewer: one vector per lane, 8 lanes an
-         * edge, 8 edges a step. A short row's fixed work (its merge of the groups, its state)
-         * then outweighs the edges in flight. H200, bf16, D 64, the edge engine at 2^20 (bench/
-         * RESULTS.md run 59): window:8 / :16 / :24 (17 / 33 / 49 keys) 13% / 7% / 2-3% faster,
-         * random:16 / :32 6% / 19%, a 5-key dilated row 22%; window:32 (65 keys) level, :48 and
-         * random:64 3-4% slower, window:128 14% slower. */
-        if constexpr (VWv == 8)
-            if (D > 32 && D <= 64 && p->mean_slots <= 48.0) {
-                __atomic_fetch_add(&g_edge_eight_lane_calls, 1, __ATOMIC_RELAXED);
-                return ga_edge_launch<T, 8, 8, 1>(p, stream);
-            }
+        if (ga_edge_half_width(D, VWv == 4, p->mean_slots)) {
+            __atomic_fetch_add(&g_edge_half_width_calls, 1, __ATOMIC_RELAXED);
+            if (lanes <= 1) return ga_edge_launch<T, VWv, 2, HALF>(p, stream);
+            if (lanes <= 2) return ga_edge_launch<T, VWv, 4, HALF>(p, stream);
+            if (lanes <= 4) return ga_edge_launch<T, VWv, 8, HALF>(p, stream);
+            if (lanes <= 8) return ga_edge_launch<T, VWv, 16, HALF>(p, stream);
+            return ga_edge_launch<T, VWv, 32, HALF>(p, stream);
+        }
         if (lanes <= 1) return ga_edge_launch<T, VWv, 1, NVL>(p, stream);
         if (lanes <= 2) return ga_edge_launch<T, VWv, 2, NVL>(p, stream);
         if (lanes <= 4) return ga_edge_launch<T, VWv, 4, NVL>(p, stream);

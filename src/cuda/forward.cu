@@ -81,9 +81,9 @@ static ga_status ga_tile_use_ranges(ga_tile_interval_call *t, const ga_graph *g,
 
 static long long g_ranges_calls; /* ga_cuda_testing_ranges_calls */
 extern "C" long long ga_cuda_testing_ranges_calls(void) { return __atomic_load_n(&g_ranges_calls, __ATOMIC_RELAXED); }
-long long g_edge_eight_lane_calls;
-extern "C" long long ga_cuda_testing_edge_eight_lane_calls(void) {
-    return __atomic_load_n(&g_edge_eight_lane_calls, __ATOMIC_RELAXED);
+long long g_edge_half_width_calls;
+extern "C" long long ga_cuda_testing_edge_half_width_calls(void) {
+    return __atomic_load_n(&g_edge_half_width_calls, __ATOMIC_RELAXED);
 }
 
 /* Whether the tiles take a call just made ranges (ga_tile_use_ranges: an explicit graph with
