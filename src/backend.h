@@ -103,9 +103,8 @@ long long ga_cuda_testing_ws_rev_calls(void);
 /* How many warp-specialized launches took causal's super tiles from a work counter
  * (launch_ws_as, GRAPHATTN_DYN); 0 without CUDA. */
 long long ga_cuda_testing_ws_dyn_calls(void);
-/* How many edge-engine launches took its half-width instances (8 elements per lane at 32 < D <= 128:
- * float32 rows of any length up to D 64 and of at most ~80 slots above, 16-bit rows of at most ~48
- * / ~20 slots; edge_attention.cuh); 0 without CUDA. */
+/* How many edge-engine launches took its half-width instances (8 elements per lane, twice the lanes
+ * an edge; where edge_attention.cuh's ga_edge_half_width says); 0 without CUDA. */
 long long ga_cuda_testing_edge_half_width_calls(void);
 /* How many Hopper tile-kernel launches asked for programmatic dependent launch (tile_wgmma.cu:
  * the warp-specialized kernel's without listed keys or a work counter, unless GRAPHATTN_PDL=0);

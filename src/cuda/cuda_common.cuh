@@ -175,9 +175,8 @@ typedef struct ga_edge_params {
     float *ws;         /* partial states: (nslots + nitems) x BH x (D + 2) floats: m, l, o[D] */
 } ga_edge_params;
 
-/* Launches of the edge engine's half-width instances (8 elements per lane at 32 < D <= 128, for
- * float32 and for short 16-bit rows; the rule is ga_edge_forward's; forward.cu defines it,
- * ga_cuda_testing_edge_half_width_calls reads it) */
+/* Launches of the edge engine's half-width instances (8 elements per lane; the rule is
+ * ga_edge_half_width's; forward.cu defines it, ga_cuda_testing_edge_half_width_calls reads it) */
 extern long long g_edge_half_width_calls;
 
 /* Launch the edge kernels and the heavy-row merge for one dtype (edge_<dtype>.cu). */

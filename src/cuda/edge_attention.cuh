@@ -651,6 +651,17 @@ static ga_status ga_edge_launch(const ga_edge_params *p, cudaStream_t stream) {
     return GA_OK;
 }
 
+/* The instance of the fewest lanes per edge, a power of two from LPE up to 32, that holds a row's
+ * `lanes` lanes of NVL vectors each (the instances below LPE are never built). */
+template <typename T, int VW, int NVL, int LPE>
+static ga_status ga_edge_launch_lanes(int64_t lanes, const ga_edge_params *p, cudaStream_t stream) {
+    if constexpr (LPE >= 32) return ga_edge_launch<T, VW, 32, NVL>(p, stream);
+    else {
+        if (lanes <= LPE) return ga_edge_launch<T, VW, LPE, NVL>(p, stream);
+        return ga_edge_launch_lanes<T, VW, NVL, 2 * LPE>(lanes, p, stream);
+    }
+}
+
 static inline int ga_aligned16(const void *ptr) { return ((uintptr_t)ptr & 15u) == 0; }
 
 /* Whether a vectorized call takes the half-width instance: 8 elements per lane (one 16-byte vector
@@ -694,18 +705,9 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
         const int64_t lanes = (D / VWv + NVL - 1) / NVL;
         if (ga_edge_half_width(D, VWv == 4, p->mean_slots)) {
             __atomic_fetch_add(&g_edge_half_width_calls, 1, __ATOMIC_RELAXED);
-            if (lanes <= 1) return ga_edge_launch<T, VWv, 2, HALF>(p, stream);
-            if (lanes <= 2) return ga_edge_launch<T, VWv, 4, HALF>(p, stream);
-            if (lanes <= 4) return ga_edge_launch<T, VWv, 8, HALF>(p, stream);
-            if (lanes <= 8) return ga_edge_launch<T, VWv, 16, HALF>(p, stream);
-            return ga_edge_launch<T, VWv, 32, HALF>(p, stream);
+            return ga_edge_launch_lanes<T, VWv, HALF, 2>(2 * lanes, p, stream);
         }
-        if (lanes <= 1) return ga_edge_launch<T, VWv, 1, NVL>(p, stream);
-        if (lanes <= 2) return ga_edge_launch<T, VWv, 2, NVL>(p, stream);
-        if (lanes <= 4) return ga_edge_launch<T, VWv, 4, NVL>(p, stream);
-        if (lanes <= 8) return ga_edge_launch<T, VWv, 8, NVL>(p, stream);
-        if (lanes <= 16) return ga_edge_launch<T, VWv, 16, NVL>(p, stream);
-        return ga_edge_launch<T, VWv, 32, NVL>(p, stream);
+        return ga_edge_launch_lanes<T, VWv, NVL, 1>(lanes, p, stream);
     }
     if (D <= 32) return ga_edge_launch<T, 1, 32, 1>(p, stream);
     if (D <= 64) return ga_edge_launch<T, 1, 32, 2>(p, stream);
