@@ -106,6 +106,9 @@ long long ga_cuda_testing_ws_dyn_calls(void);
 /* How many edge-engine launches took its half-width instances (8 elements per lane, twice the lanes
  * an edge; where edge_attention.cuh's ga_edge_half_width says); 0 without CUDA. */
 long long ga_cuda_testing_edge_half_width_calls(void);
+/* How many edge-engine launches ran row mode's tasks in rows mode (a row per group of lanes; where
+ * edge_attention.cuh's ga_edge_rows_mode says); 0 without CUDA. */
+long long ga_cuda_testing_edge_rows_calls(void);
 /* How many Hopper tile-kernel launches asked for programmatic dependent launch (tile_wgmma.cu:
  * the warp-specialized kernel's without listed keys or a work counter, unless GRAPHATTN_PDL=0);
  * 0 without CUDA. */

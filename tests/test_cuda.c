@@ -667,6 +667,69 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
     env_restore(&saved);
 }
 
+/* The edge engine's rows mode (a row per group of lanes, ga_edge_rows_kernel) against the fp64
+ * reference, and which calls take it: GRAPHATTN_EDGE_ROWS=0 never, =1 always, unset where the
+ * plan's mean slots per row are at most 520, at head dims whose instances hold 2-16 lanes an edge
+ * (D 32, 64, 128 here). On the edge engine alone (GRAPHATTN_NO_TILES): rows of one warp of
+ * unequal lengths and empty ones (a random CSR, 1-40 keys, a quarter empty), a heavy row among
+ * them (a CSR row of all 6001 keys, over the chunk threshold: its partial state from the rows
+ * kernel, its chunks and the merge as before), holes (bigbird), keys owned by an earlier component
+ * (window + random), listed query rows of every key beside short ones (global), a row count
+ * that leaves groups past the last row, GQA and two batches. */
+TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
+    NEED_GPU();
+    static const struct {
+        const char *spec; /* NULL: a random CSR */
+        int64_t n, nk, full_row;
+        int rows_by_default; /* 1: mean slots <= 520; 0: more; -1: not asserted */
+    } graphs[] = {{"random:16,7", 3001, 3001, -1, 1},       {"dilated:2,64", 2999, 2999, -1, 1},
+                  {"window:16", 3000, 3000, -1, 1},         {"window:100", 3000, 3000, -1, 1},
+                  {"bigbird:8,1,1,2,4", 1003, 1003, -1, -1}, {"window:5+random:4,2", 2001, 2001, -1, 1},
+                  {"global:0,2,61+window:3", 1500, 1500, -1, -1}, {NULL, 1001, 777, -1, 1},
+                  {NULL, 301, 6001, 123, -1},               {"window:300", 2000, 2000, -1, 0}};
+    static const int64_t dims[] = {32, 64, 128};
+    static const char *modes[] = {NULL, "0", "1"};
+    const env_saved tiles0 = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS");
+    setenv("GRAPHATTN_NO_TILES", "1", 1);
+    for (size_t gi = 0; gi < sizeof graphs / sizeof *graphs; gi++) {
+        ga_graph *g = graphs[gi].spec ? ga_test_parse(graphs[gi].spec)
+                                      : random_csr(40 + gi, graphs[gi].n, graphs[gi].nk, 40, graphs[gi].full_row,
+                                                   gi % 2 ? GA_INDEX_INT64 : GA_INDEX_INT32);
+        ASSERT_TRUE(g != NULL);
+        for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
+            for (int dt = 0; dt < 3; dt++)
+                for (int md = 0; md < 3; md++) {
+                    const ga_dtype t = (ga_dtype)dt;
+                    if (modes[md]) setenv("GRAPHATTN_EDGE_ROWS", modes[md], 1);
+                    else unsetenv("GRAPHATTN_EDGE_ROWS");
+                    char name[160];
+                    snprintf(name, sizeof name, "%s Nq=%lld Nk=%lld %s D=%lld GRAPHATTN_EDGE_ROWS=%s",
+                             graphs[gi].spec ? graphs[gi].spec : "random csr", (long long)graphs[gi].n,
+                             (long long)graphs[gi].nk, dt_name(t), (long long)dims[a], modes[md] ? modes[md] : "unset");
+                    case_cfg c = base_case(name, g, graphs[gi].n, dims[a], t);
+                    c.nk = graphs[gi].nk;
+                    if ((a + (size_t)dt) % 2) {
+                        c.H = 4;
+                        c.Hkv = 2;
+                    } else {
+                        c.B = 2;
+                    }
+                    c.with_lse = md != 1 || a != 0;
+                    c.seed = 1700 + gi * 64 + a * 9 + (uint64_t)dt * 3 + (uint64_t)md;
+                    const long long before = ga_cuda_testing_edge_rows_calls();
+                    run_case(&c);
+                    const long long ran = ga_cuda_testing_edge_rows_calls() - before;
+                    const int want = md == 1 ? 0 : md == 2 ? 1 : graphs[gi].rows_by_default;
+                    if (want >= 0 && (want ? ran < 1 : ran != 0))
+                        ga_test_fail(__FILE__, __LINE__, "%s: rows mode ran %lld times, expected %s", name, ran,
+                                     want ? "at least once" : "never");
+                }
+        ga_graph_destroy(g);
+    }
+    env_restore(&rows0);
+    env_restore(&tiles0);
+}
+
 TEST(grouped_query_attention_matches_reference) {
     NEED_GPU();
     ga_graph *g = ga_test_parse("causal+global:2");

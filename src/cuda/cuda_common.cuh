@@ -178,6 +178,9 @@ typedef struct ga_edge_params {
 /* Launches of the edge engine's half-width instances (8 elements per lane; the rule is
  * ga_edge_half_width's; forward.cu defines it, ga_cuda_testing_edge_half_width_calls reads it) */
 extern long long g_edge_half_width_calls;
+/* Launches of the edge engine's rows mode (ga_edge_rows_kernel: a row per group of lanes; the rule
+ * is ga_edge_rows_mode's; forward.cu defines it, ga_cuda_testing_edge_rows_calls reads it) */
+extern long long g_edge_rows_calls;
 
 /* Launch the edge kernels and the heavy-row merge for one dtype (edge_<dtype>.cu). */
 ga_status ga_cuda_edge_forward_f32(const ga_edge_params *p, cudaStream_t stream);

@@ -10,6 +10,8 @@
  * slots per step (2G edges in flight per warp: K and V rows of both are loaded before any
  * arithmetic), reduces its dot products with shuffles inside the group and keeps its own
  * running (m, l, o); the groups are merged by log-sum-exp at the end of the row.
+ * Rows mode (ga_edge_rows_kernel, where ga_edge_rows_mode says): each group runs a row of its
+ * own instead, G consecutive rows a warp, with the same steps and no merge.
  * Scores are kept in base 2: q is pre-multiplied by scale * log2(e). */
 #ifndef GA_CUDA_EDGE_ATTENTION_CUH
 #define GA_CUDA_EDGE_ATTENTION_CUH
@@ -190,6 +192,14 @@ static __device__ __noinline__ int64_t ga_owned(const ga_component *comps, int c
     for (int c = 0; c < ci; c++)
         if (ga_comp_contains(&comps[c], i, j, nq, nk)) return -1;
     return j;
+}
+
+/* Rows mode's key of slot t (0 <= t < r.count) of component c, or -1 for a hole: the shared
+ * generator, random and bigbird out of line (long), the others inline (with those two kinds
+ * excluded, the compiler drops their cases). */
+static __device__ __forceinline__ int64_t ga_rows_key(const ga_component *c, const ga_row &r, int64_t t) {
+    if (c->kind == GA_COMP_RANDOM || c->kind == GA_COMP_BIGBIRD) return ga_comp_key_dev(c, &r, t);
+    return ga_comp_key(c, &r, t);
 }
 
 /* ---- one warp's running state -------------------------------------------------------------- */
@@ -413,6 +423,59 @@ template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
         }
     }
 
+    /* Rows mode (ga_edge_rows_kernel): each group runs a row of its own. Slots [0, cnt) of
+     * component ci for this group's row r; mx, the most slots of any group of the warp, sets the
+     * warp-uniform trip count. Each lane forms the key of one slot of its group's row per batch
+     * (ga_rows_key: the kind's generator, divergent per lane but without shuffles), then the
+     * group takes its LPE slots two per step. */
+    __device__ __forceinline__ void run_rows(const ga_component *comps, int ci, const ga_row &r, int64_t cnt,
+                                             int64_t mx, int64_t nq, int64_t nk) {
+        const ga_component *c = &comps[ci];
+        for (int64_t base = 0; base < mx; base += LPE) {
+            const int64_t t = base + li;
+            int64_t j = t < cnt ? ga_rows_key(c, r, t) : -1;
+            if (ci > 0) j = ga_owned(comps, ci, r.i, j, nq, nk);
+            const int64_t left = mx - base;
+            const int steps = left < LPE ? (int)((left + 1) / 2) : LPE / 2; /* warp-uniform */
+            for (int st = 0; st < steps; st++) {
+                const int64_t ja = (int64_t)__shfl_sync(0xffffffffu, (long long)j, g * LPE + 2 * st);
+                const int64_t jb = (int64_t)__shfl_sync(0xffffffffu, (long long)j, g * LPE + 2 * st + 1);
+                step(ja, jb);
+            }
+        }
+    }
+
+    /* This lane's slices of a finished row (ga_finish_state's weights; a prior out merged) */
+    __device__ __forceinline__ void store_row(T *orow, const ga_row_finish &fin) const {
+#pragma unroll
+        for (int k = 0; k < NVL; k++) {
+            if (!ok[k]) continue;
+            float f[VW];
+            if (fin.wp > 0.f) {
+                io::unpack(io::load_plain(orow + off[k]), f);
+#pragma unroll
+                for (int e = 0; e < VW; e++) f[e] = (o[k][e] * fin.wn + f[e] * fin.wp) * fin.inv;
+            } else {
+#pragma unroll
+                for (int e = 0; e < VW; e++) f[e] = o[k][e] * fin.wn * fin.inv;
+            }
+            io::store(orow + off[k], f);
+        }
+    }
+    /* ... or of a partial state (m, l, o[D]; m and l by the lane that `head` says) */
+    __device__ __forceinline__ void store_partial(float *dst, bool head) const {
+#pragma unroll
+        for (int k = 0; k < NVL; k++) {
+            if (!ok[k]) continue;
+#pragma unroll
+            for (int e = 0; e < VW; e++) dst[2 + off[k] + e] = o[k][e];
+        }
+        if (head) {
+            dst[0] = m;
+            dst[1] = l;
+        }
+    }
+
     /* Merge the G groups: afterwards every lane holds the whole row's state for its slice. */
     __device__ __forceinline__ void merge_groups() {
 #pragma unroll
@@ -443,6 +506,18 @@ static __device__ __forceinline__ int64_t ga_find_slot(const int64_t *rows, int6
     return lo;
 }
 
+/* The call's components copied into the block's shared memory where they fit (the block's
+ * threads all call it); the components to read from. */
+static __device__ __forceinline__ const ga_component *ga_comps_to_smem(const ga_edge_params &p, ga_component *s_comps) {
+    if (p.ncomp > GA_CUDA_SMEM_COMPS) return p.comps;
+    const int *src = reinterpret_cast<const int *>(p.comps);
+    int *dst = reinterpret_cast<int *>(s_comps);
+    int words = p.ncomp * (int)(sizeof(ga_component) / sizeof(int));
+    for (int x = threadIdx.x; x < words; x += blockDim.x) dst[x] = src[x];
+    __syncthreads();
+    return s_comps;
+}
+
 /* ---- the edge kernel ------------------------------------------------------------------------ */
 
 /* chunk_mode 0: one warp per (b, h, row), heavy pairs skipped; 1: one warp per (b, h, item). */
@@ -450,17 +525,8 @@ template <typename T, int VW, int LPE, int NVL>
 __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOCKS)
     ga_edge_kernel(const ga_edge_params p, int chunk_mode) {
     typedef ga_edge_warp<T, VW, LPE, NVL> W;
-    typedef typename W::io io;
     __shared__ ga_component s_comps[GA_CUDA_SMEM_COMPS];
-    const ga_component *comps = p.comps;
-    if (p.ncomp <= GA_CUDA_SMEM_COMPS) {
-        const int *src = reinterpret_cast<const int *>(p.comps);
-        int *dst = reinterpret_cast<int *>(s_comps);
-        int words = p.ncomp * (int)(sizeof(ga_component) / sizeof(int));
-        for (int x = threadIdx.x; x < words; x += blockDim.x) dst[x] = src[x];
-        __syncthreads();
-        comps = s_comps;
-    }
+    const ga_component *comps = ga_comps_to_smem(p, s_comps);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     W w;
     w.init(lane, p.D);
@@ -514,40 +580,76 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
             T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
             const bool accum = (p.flags & GA_FLAG_ACCUMULATE) != 0;
             const ga_row_finish fin = ga_finish_state(w.m, w.l, accum, accum ? p.lse[lse_off] : 0.f);
-            const float wn = fin.wn, wp = fin.wp, inv = fin.inv;
-            if (w.g == 0) {
-#pragma unroll
-                for (int k = 0; k < NVL; k++) {
-                    if (!w.ok[k]) continue;
-                    float f[VW];
-                    if (wp > 0.f) {
-                        io::unpack(io::load_plain(orow + w.off[k]), f);
-#pragma unroll
-                        for (int e = 0; e < VW; e++) f[e] = (w.o[k][e] * wn + f[e] * wp) * inv;
-                    } else {
-#pragma unroll
-                        for (int e = 0; e < VW; e++) f[e] = w.o[k][e] * wn * inv;
-                    }
-                    io::store(orow + w.off[k], f);
-                }
-            }
+            if (w.g == 0) w.store_row(orow, fin);
             if (p.lse && lane == 0) p.lse[lse_off] = fin.lse;
         } else {
             /* partial state of a heavy row (row mode) or of one chunk (chunk mode) */
             int64_t part = chunk_mode ? p.nslots + item : ga_find_slot(p.heavy_rows, p.nslots, i);
             float *dst = p.ws + (part * p.BH + bh) * (p.D + 2);
-            if (w.g == 0) {
-#pragma unroll
-                for (int k = 0; k < NVL; k++) {
-                    if (!w.ok[k]) continue;
-#pragma unroll
-                    for (int e = 0; e < VW; e++) dst[2 + w.off[k] + e] = w.o[k][e];
-                }
+            if (w.g == 0) w.store_partial(dst, lane == 0);
+        }
+    }
+}
+
+/* Rows mode: a warp runs G = 32 / LPE rows at once, one per group of LPE lanes, instead of one
+ * row split over its groups. A short row's fixed work (the task's decode, the component's row,
+ * its keys, the finish) is then shared by G rows, and no merge of groups is needed; the steps
+ * are the same in number (a group takes two slots a step either way). Rows of one warp are
+ * consecutive (b, h, i), so their lengths are alike; the warp runs as many steps as its longest.
+ * Row mode's tasks only: a heavy row's components over the threshold are skipped here and its
+ * partial state written as in ga_edge_kernel (its chunks and the merge run as before). */
+template <typename T, int VW, int LPE, int NVL>
+__global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOCKS)
+    ga_edge_rows_kernel(const ga_edge_params p) {
+    typedef ga_edge_warp<T, VW, LPE, NVL> W;
+    constexpr int G = W::G;
+    __shared__ ga_component s_comps[GA_CUDA_SMEM_COMPS];
+    const ga_component *comps = ga_comps_to_smem(p, s_comps);
+    const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
+    W w;
+    w.init(lane, p.D);
+    w.ks1b = p.ks[1] * (int64_t)sizeof(T);
+    w.vs1b = p.vs[1] * (int64_t)sizeof(T);
+    const int64_t nrows = p.nq * p.BH, ntasks = (nrows + G - 1) / G;
+    for (int64_t task = (int64_t)blockIdx.x * GA_CUDA_WARPS_PER_BLOCK + warp; task < ntasks;
+         task += (int64_t)gridDim.x * GA_CUDA_WARPS_PER_BLOCK) {
+        /* a group past the last row takes the last row's pointers and no slots: it reads, writes
+         * nothing, and keeps its lanes in the warp's shuffles */
+        const bool live = task * G + w.g < nrows;
+        const int64_t row = live ? task * G + w.g : nrows - 1;
+        const int64_t bh = row / p.nq, i = row - bh * p.nq;
+        const int64_t b = bh / p.H, h = bh - b * p.H, kvh = h / p.group;
+        const T *qrow = (const T *)p.q + b * p.qs[0] + i * p.qs[1] + h * p.qs[2];
+        w.kbytes = reinterpret_cast<const char *>((const T *)p.k + b * p.ks[0] + kvh * p.ks[2]);
+        w.vbytes = reinterpret_cast<const char *>((const T *)p.v + b * p.vs[0] + kvh * p.vs[2]);
+        w.start(qrow, p.scale_log2);
+        bool heavy = false;
+        for (int ci = p.first_comp; ci < p.ncomp; ci++) {
+            const ga_row r = ga_comp_row_dev(&comps[ci], i, p.nq, p.nk);
+            int64_t cnt = live ? r.count : 0;
+            if (cnt > p.heavy_threshold) {
+                heavy = true; /* its chunks run in chunk mode */
+                cnt = 0;
             }
-            if (lane == 0) {
-                dst[0] = w.m;
-                dst[1] = w.l;
+            int64_t mx = cnt;
+#pragma unroll
+            for (int s = LPE; s < 32; s <<= 1) {
+                const int64_t o = (int64_t)__shfl_xor_sync(0xffffffffu, (long long)mx, s);
+                mx = o > mx ? o : mx;
             }
+            w.run_rows(comps, ci, r, cnt, mx, p.nq, p.nk);
+        }
+        if (!live) continue;
+        if (!heavy) {
+            const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
+            T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
+            const bool accum = (p.flags & GA_FLAG_ACCUMULATE) != 0;
+            const ga_row_finish fin = ga_finish_state(w.m, w.l, accum, accum ? p.lse[lse_off] : 0.f);
+            w.store_row(orow, fin);
+            if (p.lse && w.li == 0) p.lse[lse_off] = fin.lse;
+        } else {
+            float *dst = p.ws + (ga_find_slot(p.heavy_rows, p.nslots, i) * p.BH + bh) * (p.D + 2);
+            w.store_partial(dst, w.li == 0);
         }
     }
 }
@@ -633,12 +735,40 @@ static inline unsigned ga_grid_for(int64_t tasks, int per_block) {
     return (unsigned)(blocks < cap ? blocks : cap);
 }
 
+/* Whether row mode's tasks run in rows mode (ga_edge_rows_kernel): GRAPHATTN_EDGE_ROWS=0 never,
+ * =1 always (instances of 2-16 lanes an edge), else where the plan's mean slots per row are at
+ * most 520. Measured on the H200 at 2^20 (bench/RESULTS.md run 69, rows mode against row mode):
+ * 5-key dilated rows 3.2x faster, random:16 1.66x (bf16, D 64), 2.2x at D 32, 1.25-1.27x at
+ * D 128, 1.46x in float32; random:64 1.51x; windows of 33 / 129 slots on the edge engine 1.8x /
+ * 1.44x, 513 slots 1-2%. Longer rows were not measured, and a warp runs as many steps as its
+ * longest row, so rows of very unequal lengths in one warp could lose: they keep row mode. */
+#define GA_EDGE_ROWS_MAX_SLOTS 520.0
+static inline int ga_edge_rows_mode(double mean_slots) {
+    const char *e = getenv("GRAPHATTN_EDGE_ROWS");
+    if (e && e[0] == '0') return 0;
+    if (e && e[0] == '1') return 1;
+    return mean_slots <= GA_EDGE_ROWS_MAX_SLOTS;
+}
+
 template <typename T, int VW, int LPE, int NVL>
 static ga_status ga_edge_launch(const ga_edge_params *p, cudaStream_t stream) {
     const int threads = GA_CUDA_WARPS_PER_BLOCK * 32;
     if (p->nq * p->BH > 0) {
-        ga_edge_kernel<T, VW, LPE, NVL><<<ga_grid_for(p->nq * p->BH, GA_CUDA_WARPS_PER_BLOCK), threads, 0, stream>>>(*p, 0);
-        GA_CUDA_CHECK_LAUNCH();
+        bool rows = false;
+        if constexpr (LPE >= 2 && LPE <= 16) {
+            rows = ga_edge_rows_mode(p->mean_slots);
+            if (rows) {
+                constexpr int G = 32 / LPE;
+                ga_edge_rows_kernel<T, VW, LPE, NVL>
+                    <<<ga_grid_for((p->nq * p->BH + G - 1) / G, GA_CUDA_WARPS_PER_BLOCK), threads, 0, stream>>>(*p);
+                GA_CUDA_CHECK_LAUNCH();
+                __atomic_fetch_add(&g_edge_rows_calls, 1, __ATOMIC_RELAXED);
+            }
+        }
+        if (!rows) {
+            ga_edge_kernel<T, VW, LPE, NVL><<<ga_grid_for(p->nq * p->BH, GA_CUDA_WARPS_PER_BLOCK), threads, 0, stream>>>(*p, 0);
+            GA_CUDA_CHECK_LAUNCH();
+        }
     }
     if (p->nitems > 0) {
         ga_edge_kernel<T, VW, LPE, NVL><<<ga_grid_for(p->nitems * p->BH, GA_CUDA_WARPS_PER_BLOCK), threads, 0, stream>>>(*p, 1);

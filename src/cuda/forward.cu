@@ -85,6 +85,10 @@ long long g_edge_half_width_calls;
 extern "C" long long ga_cuda_testing_edge_half_width_calls(void) {
     return __atomic_load_n(&g_edge_half_width_calls, __ATOMIC_RELAXED);
 }
+long long g_edge_rows_calls;
+extern "C" long long ga_cuda_testing_edge_rows_calls(void) {
+    return __atomic_load_n(&g_edge_rows_calls, __ATOMIC_RELAXED);
+}
 
 /* Whether the tiles take a call just made ranges (ga_tile_use_ranges: an explicit graph with
  * interval rows, or documents): a padded head dim is asked again now, since only the persistent

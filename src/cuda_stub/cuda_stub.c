@@ -103,6 +103,7 @@ long long ga_cuda_testing_ws_ordered_calls(void) { return 0; }
 long long ga_cuda_testing_ws_rev_calls(void) { return 0; }
 long long ga_cuda_testing_ws_dyn_calls(void) { return 0; }
 long long ga_cuda_testing_edge_half_width_calls(void) { return 0; }
+long long ga_cuda_testing_edge_rows_calls(void) { return 0; }
 long long ga_cuda_testing_pdl_launches(void) { return 0; }
 long long ga_cuda_testing_mma_tile_calls(void) { return 0; }
 long long ga_cuda_testing_ranges_calls(void) { return 0; }
