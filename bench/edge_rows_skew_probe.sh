@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# edge_rows_skew_probe.sh -- one GPU call (not run yet): rows mode against row mode on explicit CSRs
+# whose rows are not alike within a warp (rows mode runs a warp as long as its longest row), to set
+# ga_edge_rows_mode's rule beyond run 69's uniform rows: the tool of 401b117 (build-carryxi/rows.gz)
+# with GRAPHATTN_EDGE_ROWS=0 / 1, on the edge engine alone (GRAPHATTN_NO_TILES=1), bf16, D 64.
+# CSRs (written by the script, keys distinct and sorted in each row):
+#   uni16   2^20 rows of 16 keys (mean 16: rows mode by the rule)
+#   zipf    2^20 rows, degrees 4 * Pareto(1.2) capped at 4000 (most rows 4-10, a few thousands)
+#   alt     2^18 rows alternating 1 and 500 keys (mean 250: rows mode by the rule; each warp of 4
+#           rows runs 250 steps where row mode runs ~128)
+#   spike   2^20 rows of 8 keys, every 64th of 3000 (mean ~55)
+# Prediction: uni16 ~1.6x (run 69's random:16), zipf 1.2-1.5x, spike level to 1.3x, alt slower
+# (0.6-0.9x): if so, the rule needs the rows' spread (e.g. the plan's longest row against its mean).
+# Run: timeout 500 bash bench/edge_rows_skew_probe.sh > $OUT/skew.log 2>&1; tail -30 $OUT/skew.log
+set -u
+cd "$(dirname "$0")/.."
+. bench/edge_cmp.sh
+R=$(edge_tool rows) || exit 1
+python3 - <<'PY'
+import numpy as np
+rng = np.random.default_rng(3)
+def write(name, deg):
+    n = deg.size
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(deg, out=ptr[1:])
+    rows = np.repeat(np.arange(n, dtype=np.int64), deg)
+    k = np.arange(ptr[-1], dtype=np.int64) - ptr[rows]           # slot within the row
+    stride = np.maximum(n // np.maximum(deg, 1), 1)[rows]         # distinct: k * stride < n
+    cols = (rows * 7919 + k * stride) % n
+    order = np.lexsort((cols, rows))
+    np.save("/tmp/skew-%s-p.npy" % name, ptr)
+    np.save("/tmp/skew-%s-i.npy" % name, cols[order].astype(np.int32))
+    print("%-6s rows %d edges %d mean %.1f max %d" % (name, n, ptr[-1], ptr[-1] / n, deg.max()))
+n = 1 << 20
+write("uni16", np.full(n, 16, dtype=np.int64))
+write("zipf", np.minimum(4000, np.floor(4 * (1 + rng.pareto(1.2, n)))).astype(np.int64))
+write("alt", np.where(np.arange(1 << 18) % 2 == 0, 1, 500).astype(np.int64))
+write("spike", np.where(np.arange(n) % 64 == 0, 3000, 8).astype(np.int64))
+PY
+export GRAPHATTN_NO_TILES=1
+for r in 1 2; do
+  for c in uni16 zipf alt spike; do
+    n=$((1 << 20)); [ $c = alt ] && n=$((1 << 18))
+    for m in 0 1; do
+      GRAPHATTN_EDGE_ROWS=$m edge_bb "rows=$m $c" $R --graph csr:/tmp/skew-$c-p.npy,/tmp/skew-$c-i.npy --n $n --dtype bf16 --repeats 5
+    done
+  done
+done
