@@ -7,7 +7,8 @@
  *      block so neighbouring rows share K/V through L1; every component of the union is walked
  *      slot by slot with an online softmax. A (row, component) pair with more than
  *      `heavy_threshold` slots is skipped there; such a row writes its partial state to the
- *      workspace instead of to `out`.
+ *      workspace instead of to `out`. Its tasks run in "rows mode" (ga_edge_rows_kernel: one row
+ *      per group of lanes, 32 / LPE consecutive rows a warp) where ga_edge_rows_mode says.
  *   2. edge kernel, "chunk" mode: one warp per chunk of a heavy (row, component) pair, partial
  *      state to the workspace.
  *   3. merge kernel: one warp per heavy row merges its partials (and the prior state under

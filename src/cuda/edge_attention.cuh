@@ -740,8 +740,10 @@ static inline unsigned ga_grid_for(int64_t tasks, int per_block) {
  * most 520. Measured on the H200 at 2^20 (bench/RESULTS.md run 69, rows mode against row mode):
  * 5-key dilated rows 3.2x faster, random:16 1.66x (bf16, D 64), 2.2x at D 32, 1.25-1.27x at
  * D 128, 1.46x in float32; random:64 1.51x; windows of 33 / 129 slots on the edge engine 1.8x /
- * 1.44x, 513 slots 1-2%. Longer rows were not measured, and a warp runs as many steps as its
- * longest row, so rows of very unequal lengths in one warp could lose: they keep row mode. */
+ * 1.44x, 513 slots 1-2%. Longer rows were not measured. The rule sees only the mean, and a warp
+ * runs as many steps as its longest row, so rows of very unequal lengths in one warp (a skewed
+ * CSR, longnet with rate > 1, global query rows under the heavy threshold) take rows mode too and
+ * were not measured: bench/edge_rows_skew_probe.sh is for that. */
 #define GA_EDGE_ROWS_MAX_SLOTS 520.0
 static inline int ga_edge_rows_mode(double mean_slots) {
     const char *e = getenv("GRAPHATTN_EDGE_ROWS");
