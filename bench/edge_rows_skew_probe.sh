@@ -9,13 +9,17 @@
 #   alt     2^18 rows alternating 1 and 500 keys (mean 250: rows mode by the rule; each warp of 4
 #           rows runs 250 steps where row mode runs ~128)
 #   spike   2^20 rows of 8 keys, every 64th of 3000 (mean ~55)
+# Third column: bench/patches/edge-rows-spread.patch (build-carryxi/spread.gz, built on 436c2c6), the
+# rule with a spread test: rows mode only where the plan's longest row outside heavy pairs is at
+# most 4x the mean + 64 (GRAPHATTN_EDGE_ROWS_SPREAD sets the 4); zipf, alt and spike then keep row
+# mode, uni16 takes rows mode.
 # Prediction: uni16 ~1.6x (run 69's random:16), zipf 1.2-1.5x, spike level to 1.3x, alt slower
-# (0.6-0.9x): if so, the rule needs the rows' spread (e.g. the plan's longest row against its mean).
+# (0.6-0.9x): if so, the spread test lands (with its bound from these numbers).
 # Run: timeout 500 bash bench/edge_rows_skew_probe.sh > $OUT/skew.log 2>&1; tail -30 $OUT/skew.log
 set -u
 cd "$(dirname "$0")/.."
 . bench/edge_cmp.sh
-R=$(edge_tool rows) || exit 1
+R=$(edge_tool rows) && S=$(edge_tool spread) || exit 1
 python3 - <<'PY'
 import numpy as np
 rng = np.random.default_rng(3)
@@ -44,5 +48,6 @@ for r in 1 2; do
     for m in 0 1; do
       GRAPHATTN_EDGE_ROWS=$m edge_bb "rows=$m $c" $R --graph csr:/tmp/skew-$c-p.npy,/tmp/skew-$c-i.npy --n $n --dtype bf16 --repeats 5
     done
+    edge_bb "spread-rule $c" $S --graph csr:/tmp/skew-$c-p.npy,/tmp/skew-$c-i.npy --n $n --dtype bf16 --repeats 5
   done
 done
