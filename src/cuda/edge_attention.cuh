@@ -222,15 +222,25 @@ template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
     int64_t ks1b, vs1b;
     int boff[NVL]; /* off[k] in bytes */
 
-    __device__ __forceinline__ void init(int lane, int64_t D) {
+    __device__ __forceinline__ void init(int lane, const ga_edge_params &p) {
         li = lane % LPE;
         g = lane / LPE;
 #pragma unroll
         for (int k = 0; k < NVL; k++) {
             off[k] = (li + k * LPE) * VW;
             boff[k] = off[k] * (int)sizeof(T);
-            ok[k] = off[k] < D;
+            ok[k] = off[k] < p.D;
         }
+        ks1b = p.ks[1] * (int64_t)sizeof(T);
+        vs1b = p.vs[1] * (int64_t)sizeof(T);
+    }
+    /* Row i of batch b, head h: its K and V (the head's KV head) and its running state. */
+    __device__ __forceinline__ void begin_row(const ga_edge_params &p, int64_t b, int64_t h, int64_t i) {
+        const int64_t kvh = h / p.group;
+        const T *qrow = (const T *)p.q + b * p.qs[0] + i * p.qs[1] + h * p.qs[2];
+        kbytes = reinterpret_cast<const char *>((const T *)p.k + b * p.ks[0] + kvh * p.ks[2]);
+        vbytes = reinterpret_cast<const char *>((const T *)p.v + b * p.vs[0] + kvh * p.vs[2]);
+        start(qrow, p.scale_log2);
     }
 
     __device__ __forceinline__ void start(const T *qrow, float scale_log2) {
@@ -445,6 +455,17 @@ template <typename T, int VW, int LPE, int NVL> struct ga_edge_warp {
         }
     }
 
+    /* Finish row i of batch b, head h: normalize, merge a prior state, write out (the lanes for
+     * which `writer`) and lse (the lane for which `head`). */
+    __device__ __forceinline__ void finish_row(const ga_edge_params &p, int64_t b, int64_t h, int64_t i, bool writer,
+                                               bool head) const {
+        const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
+        T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
+        const bool accum = (p.flags & GA_FLAG_ACCUMULATE) != 0;
+        const ga_row_finish fin = ga_finish_state(m, l, accum, accum ? p.lse[lse_off] : 0.f);
+        if (writer) store_row(orow, fin);
+        if (p.lse && head) p.lse[lse_off] = fin.lse;
+    }
     /* This lane's slices of a finished row (ga_finish_state's weights; a prior out merged) */
     __device__ __forceinline__ void store_row(T *orow, const ga_row_finish &fin) const {
 #pragma unroll
@@ -529,9 +550,7 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
     const ga_component *comps = ga_comps_to_smem(p, s_comps);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     W w;
-    w.init(lane, p.D);
-    w.ks1b = p.ks[1] * (int64_t)sizeof(T);
-    w.vs1b = p.vs[1] * (int64_t)sizeof(T);
+    w.init(lane, p);
     const int64_t ntasks = chunk_mode ? p.nitems * p.BH : p.nq * p.BH;
     for (int64_t task = (int64_t)blockIdx.x * GA_CUDA_WARPS_PER_BLOCK + warp; task < ntasks;
          task += (int64_t)gridDim.x * GA_CUDA_WARPS_PER_BLOCK) {
@@ -552,11 +571,8 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
             t0c = it.t0;
             t1c = it.t1;
         }
-        const int64_t b = bh / p.H, h = bh - b * p.H, kvh = h / p.group;
-        const T *qrow = (const T *)p.q + b * p.qs[0] + i * p.qs[1] + h * p.qs[2];
-        w.kbytes = reinterpret_cast<const char *>((const T *)p.k + b * p.ks[0] + kvh * p.ks[2]);
-        w.vbytes = reinterpret_cast<const char *>((const T *)p.v + b * p.vs[0] + kvh * p.vs[2]);
-        w.start(qrow, p.scale_log2);
+        const int64_t b = bh / p.H, h = bh - b * p.H;
+        w.begin_row(p, b, h, i);
         bool heavy = false;
         for (int ci = cbeg; ci < cend; ci++) {
             const ga_row r = ga_comp_row_dev(&comps[ci], i, p.nq, p.nk);
@@ -575,13 +591,7 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
         w.merge_groups();
 
         if (!chunk_mode && !heavy) {
-            /* finish the row: normalize, merge a prior state, write out and lse */
-            const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
-            T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
-            const bool accum = (p.flags & GA_FLAG_ACCUMULATE) != 0;
-            const ga_row_finish fin = ga_finish_state(w.m, w.l, accum, accum ? p.lse[lse_off] : 0.f);
-            if (w.g == 0) w.store_row(orow, fin);
-            if (p.lse && lane == 0) p.lse[lse_off] = fin.lse;
+            w.finish_row(p, b, h, i, w.g == 0, lane == 0);
         } else {
             /* partial state of a heavy row (row mode) or of one chunk (chunk mode) */
             int64_t part = chunk_mode ? p.nslots + item : ga_find_slot(p.heavy_rows, p.nslots, i);
@@ -607,9 +617,7 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
     const ga_component *comps = ga_comps_to_smem(p, s_comps);
     const int lane = threadIdx.x & 31, warp = threadIdx.x >> 5;
     W w;
-    w.init(lane, p.D);
-    w.ks1b = p.ks[1] * (int64_t)sizeof(T);
-    w.vs1b = p.vs[1] * (int64_t)sizeof(T);
+    w.init(lane, p);
     const int64_t nrows = p.nq * p.BH, ntasks = (nrows + G - 1) / G;
     for (int64_t task = (int64_t)blockIdx.x * GA_CUDA_WARPS_PER_BLOCK + warp; task < ntasks;
          task += (int64_t)gridDim.x * GA_CUDA_WARPS_PER_BLOCK) {
@@ -618,11 +626,8 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
         const bool live = task * G + w.g < nrows;
         const int64_t row = live ? task * G + w.g : nrows - 1;
         const int64_t bh = row / p.nq, i = row - bh * p.nq;
-        const int64_t b = bh / p.H, h = bh - b * p.H, kvh = h / p.group;
-        const T *qrow = (const T *)p.q + b * p.qs[0] + i * p.qs[1] + h * p.qs[2];
-        w.kbytes = reinterpret_cast<const char *>((const T *)p.k + b * p.ks[0] + kvh * p.ks[2]);
-        w.vbytes = reinterpret_cast<const char *>((const T *)p.v + b * p.vs[0] + kvh * p.vs[2]);
-        w.start(qrow, p.scale_log2);
+        const int64_t b = bh / p.H, h = bh - b * p.H;
+        w.begin_row(p, b, h, i);
         bool heavy = false;
         for (int ci = p.first_comp; ci < p.ncomp; ci++) {
             const ga_row r = ga_comp_row_dev(&comps[ci], i, p.nq, p.nk);
@@ -641,12 +646,7 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
         }
         if (!live) continue;
         if (!heavy) {
-            const int64_t lse_off = b * p.ls[0] + i * p.ls[1] + h * p.ls[2];
-            T *orow = (T *)p.out + b * p.os[0] + i * p.os[1] + h * p.os[2];
-            const bool accum = (p.flags & GA_FLAG_ACCUMULATE) != 0;
-            const ga_row_finish fin = ga_finish_state(w.m, w.l, accum, accum ? p.lse[lse_off] : 0.f);
-            w.store_row(orow, fin);
-            if (p.lse && w.li == 0) p.lse[lse_off] = fin.lse;
+            w.finish_row(p, b, h, i, true, w.li == 0);
         } else {
             float *dst = p.ws + (ga_find_slot(p.heavy_rows, p.nslots, i) * p.BH + bh) * (p.D + 2);
             w.store_partial(dst, w.li == 0);
