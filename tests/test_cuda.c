@@ -617,14 +617,17 @@ TEST(head_dims_from_1_to_512_match_reference) {
 
 /* The edge engine's half-width instances (8 elements per lane, twice the lanes an edge) against
  * the fp64 reference, and which calls take them (ga_edge_half_width's rule, by the mean slots per
- * row): float32 at any row length at 8 < D <= 64, rows of at most ~80 slots up to D 128 and ~48 up
- * to D 256; 16-bit rows of at most ~96 / ~48 / ~20 / ~8 slots up to D 32 / 64 / 128 / 256. Random
- * keys (16 slots) and a 5-key dilated row (both on the edge engine wherever the tiles run),
+ * row). In row mode (GRAPHATTN_EDGE_ROWS=0): float32 at any row length at 8 < D <= 64, rows of at
+ * most ~80 slots up to D 128 and ~48 up to D 256; 16-bit rows of at most ~96 / ~48 / ~20 / ~8
+ * slots up to D 32 / 64 / 128 / 256. In rows mode (the default for these graphs: rows alike, at
+ * most 520 slots) at 32 <= D <= 128: float32 always, 16-bit never; elsewhere row mode's bounds.
+ * Random keys (16 slots) and a 5-key dilated row (both on the edge engine wherever the tiles run),
  * window:16 and window:100 (33 and 201 slots) on the edge engine alone (GRAPHATTN_NO_TILES), at D
  * 16 to 256 in bf16, f16 and f32 with GQA, and outside the range (D 8, D 264): they must run for
  * the cases the rule names and for no other. */
-static int half_width_expected(int64_t D, ga_dtype t, int slots) {
+static int half_width_expected(int64_t D, ga_dtype t, int slots, int rows) {
     if (D <= 8 || D > 256) return 0;
+    if (rows && D >= 32 && D <= 128) return t == GA_F32;
     if (t == GA_F32) return D <= 64 || slots <= (D <= 128 ? 80 : 48);
     return slots <= (D <= 32 ? 96 : D <= 64 ? 48 : D <= 128 ? 20 : 8);
 }
@@ -636,57 +639,66 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
         int no_tiles, slots;
     } graphs[] = {{"random:16,7", 0, 16}, {"dilated:2,64", 0, 5}, {"window:16", 1, 33}, {"window:100", 1, 201}};
     static const int64_t dims[] = {16, 24, 32, 40, 48, 64, 72, 96, 128, 136, 192, 256, 8, 264};
-    const env_saved saved = env_save("GRAPHATTN_NO_TILES");
+    const env_saved saved = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS");
     for (size_t gi = 0; gi < sizeof graphs / sizeof *graphs; gi++) {
         ga_graph *g = ga_test_parse(graphs[gi].spec);
         ASSERT_TRUE(g != NULL);
         if (graphs[gi].no_tiles) setenv("GRAPHATTN_NO_TILES", "1", 1);
         else env_restore(&saved);
         for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
-            for (int dt = 0; dt < 3; dt++) {
-                const ga_dtype t = (ga_dtype)dt;
-                const int want = half_width_expected(dims[a], t, graphs[gi].slots);
-                /* fewer rows at the wide head dims, where the fp64 reference's cost is */
-                const int64_t n = dims[a] > 128 ? 1200 : 3000;
-                char name[128];
-                snprintf(name, sizeof name, "%s N=%lld H=4 Hkv=2 %s D=%lld%s", graphs[gi].spec, (long long)n, dt_name(t),
-                         (long long)dims[a], graphs[gi].no_tiles ? " GRAPHATTN_NO_TILES=1" : "");
-                case_cfg c = base_case(name, g, n, dims[a], t);
-                c.H = 4;
-                c.Hkv = 2;
-                c.seed = 900 + gi * 64 + a * 3 + (uint64_t)dt;
-                const long long before = ga_cuda_testing_edge_half_width_calls();
-                run_case(&c);
-                const long long ran = ga_cuda_testing_edge_half_width_calls() - before;
-                if (want ? ran < 1 : ran != 0)
-                    ga_test_fail(__FILE__, __LINE__, "%s: the half-width instance ran %lld times, expected %s", name, ran,
-                                 want ? "at least once" : "never");
-            }
+            for (int dt = 0; dt < 3; dt++)
+                for (int rows = 1; rows >= 0; rows--) {
+                    if (rows) unsetenv("GRAPHATTN_EDGE_ROWS");
+                    else setenv("GRAPHATTN_EDGE_ROWS", "0", 1);
+                    const ga_dtype t = (ga_dtype)dt;
+                    const int want = half_width_expected(dims[a], t, graphs[gi].slots, rows);
+                    /* fewer rows at the wide head dims, where the fp64 reference's cost is */
+                    const int64_t n = dims[a] > 128 ? 1200 : 3000;
+                    char name[160];
+                    snprintf(name, sizeof name, "%s N=%lld H=4 Hkv=2 %s D=%lld%s GRAPHATTN_EDGE_ROWS=%s", graphs[gi].spec,
+                             (long long)n, dt_name(t), (long long)dims[a],
+                             graphs[gi].no_tiles ? " GRAPHATTN_NO_TILES=1" : "", rows ? "unset" : "0");
+                    case_cfg c = base_case(name, g, n, dims[a], t);
+                    c.H = 4;
+                    c.Hkv = 2;
+                    c.seed = 900 + gi * 64 + a * 3 + (uint64_t)dt + (uint64_t)rows * 7919;
+                    const long long before = ga_cuda_testing_edge_half_width_calls();
+                    run_case(&c);
+                    const long long ran = ga_cuda_testing_edge_half_width_calls() - before;
+                    if (want ? ran < 1 : ran != 0)
+                        ga_test_fail(__FILE__, __LINE__, "%s: the half-width instance ran %lld times, expected %s", name, ran,
+                                     want ? "at least once" : "never");
+                }
         ga_graph_destroy(g);
     }
+    env_restore(&rows0);
     env_restore(&saved);
 }
 
 /* The edge engine's rows mode (a row per group of lanes, ga_edge_rows_kernel) against the fp64
  * reference, and which calls take it: GRAPHATTN_EDGE_ROWS=0 never, =1 always, unset where the
- * plan's mean slots per row are at most 520, at head dims whose instances hold 2-16 lanes an edge
- * (D 32, 64, 128 here). On the edge engine alone (GRAPHATTN_NO_TILES): rows of one warp of
- * unequal lengths and empty ones (a random CSR, 1-40 keys, a quarter empty), a heavy row among
- * them (a CSR row of all 6001 keys, over the chunk threshold: its partial state from the rows
- * kernel, its chunks and the merge as before), holes (bigbird), keys owned by an earlier component
- * (window + random), listed query rows of every key beside short ones (global), a row count
- * that leaves groups past the last row, GQA and two batches. */
+ * plan's mean slots per row are at most 520 and its longest row outside heavy pairs at most 4x
+ * the mean + 64, at head dims whose instances hold 2-16 lanes an edge (D 32, 64, 128 here). On
+ * the edge engine alone (GRAPHATTN_NO_TILES): rows of one warp of unequal lengths and empty ones
+ * (a random CSR, 1-40 keys, a quarter empty), a heavy row among them (a CSR row of all 6001 keys,
+ * over the chunk threshold: its partial state from the rows kernel, its chunks and the merge as
+ * before; the light rows still alike), one row of all 1000 keys under the threshold among them
+ * (row mode by the spread bound; forced, a warp with one long row), holes (bigbird; its global
+ * rows of every key make it row mode), keys owned by an earlier component (window + random),
+ * listed query rows of every key beside short ones (global: row mode), a row count that leaves
+ * groups past the last row, GQA and two batches. */
 TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
     NEED_GPU();
     static const struct {
         const char *spec; /* NULL: a random CSR */
         int64_t n, nk, full_row;
-        int rows_by_default; /* 1: mean slots <= 520; 0: more; -1: not asserted */
+        int rows_by_default; /* 1: rows mode by ga_edge_rows_mode's rule; 0: row mode; -1: not asserted */
     } graphs[] = {{"random:16,7", 3001, 3001, -1, 1},       {"dilated:2,64", 2999, 2999, -1, 1},
                   {"window:16", 3000, 3000, -1, 1},         {"window:100", 3000, 3000, -1, 1},
-                  {"bigbird:8,1,1,2,4", 1003, 1003, -1, -1}, {"window:5+random:4,2", 2001, 2001, -1, 1},
-                  {"global:0,2,61+window:3", 1500, 1500, -1, -1}, {NULL, 1001, 777, -1, 1},
-                  {NULL, 301, 6001, 123, -1},               {"window:300", 2000, 2000, -1, 0}};
+                  {"bigbird:8,1,1,2,4", 1003, 1003, -1, 0}, {"window:5+random:4,2", 2001, 2001, -1, 1},
+                  {"global:0,2,61+window:3", 1500, 1500, -1, 0}, {NULL, 1001, 777, -1, 1},
+                  {NULL, 301, 6001, 123, 1},                {"window:300", 2000, 2000, -1, 0},
+                  {NULL, 1001, 1000, 500, 0}};
     static const int64_t dims[] = {32, 64, 128};
     static const char *modes[] = {NULL, "0", "1"};
     const env_saved tiles0 = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS");

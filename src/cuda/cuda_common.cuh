@@ -76,6 +76,7 @@ typedef struct ga_cuda_plan {
     int first_comp;               /* the components this plan covers: [first_comp, ncomp) */
     int64_t heavy_threshold;      /* (row, comp) pairs with more slots than this are chunked */
     double mean_slots;            /* the components' rough mean slots per row (ga_comp_bounds) */
+    int64_t max_slots;            /* an upper bound on a row's slots outside heavy pairs (rows mode) */
     int64_t nslots;               /* heavy rows */
     const int64_t *heavy_rows;    /* device, sorted, nslots */
     const int64_t *item_begin;    /* device, nslots + 1: the items of slot s */
@@ -168,6 +169,7 @@ typedef struct ga_edge_params {
     int first_comp;    /* components before this one are done elsewhere (tiles); still owners */
     int64_t heavy_threshold;
     double mean_slots; /* the plan's: the instance choice (ga_edge_forward) */
+    int64_t max_slots; /* the plan's: rows mode's spread test (ga_edge_rows_mode) */
     const int64_t *heavy_rows;
     const int64_t *item_begin;
     int64_t nslots;

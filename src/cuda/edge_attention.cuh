@@ -737,28 +737,33 @@ static inline unsigned ga_grid_for(int64_t tasks, int per_block) {
 
 /* Whether row mode's tasks run in rows mode (ga_edge_rows_kernel): GRAPHATTN_EDGE_ROWS=0 never,
  * =1 always (instances of 2-16 lanes an edge), else where the plan's mean slots per row are at
- * most 520. Measured on the H200 at 2^20 (bench/RESULTS.md run 69, rows mode against row mode):
- * 5-key dilated rows 3.2x faster, random:16 1.66x (bf16, D 64), 2.2x at D 32, 1.25-1.27x at
- * D 128, 1.46x in float32; random:64 1.51x; windows of 33 / 129 slots on the edge engine 1.8x /
- * 1.44x, 513 slots 1-2%. Longer rows were not measured. The rule sees only the mean, and a warp
- * runs as many steps as its longest row, so rows of very unequal lengths in one warp (a skewed
- * CSR, longnet with rate > 1, global query rows under the heavy threshold) take rows mode too and
- * were not measured: bench/edge_rows_skew_probe.sh is for that. */
+ * most 520 and its longest row outside heavy pairs at most 4x the mean + 64. Measured on the H200
+ * at 2^20 (bench/RESULTS.md run 69, rows mode against row mode): 5-key dilated rows 3.2x faster,
+ * random:16 1.66x (bf16, D 64), 2.2x at D 32, 1.25-1.27x at D 128, 1.46x in float32; random:64
+ * 1.51x; windows of 33 / 129 / 513 slots on the edge engine 1.8x / 1.44x / 1-2%. A warp runs as
+ * many steps as its longest row, so rows of very unequal lengths lose (run 72, bf16 D 64, CSRs):
+ * rows of 8 keys with every 64th of 3000 4.4x slower in rows mode, Pareto-distributed rows (mean
+ * 18, most 4-10, up to 4000) 1.56x slower; rows alternating 1 and 500 keys were still 10% faster.
+ * The spread bound keeps the first two in row mode and the third in rows mode; where between 2x
+ * and ~50x the mean rows mode stops paying was not measured. */
 #define GA_EDGE_ROWS_MAX_SLOTS 520.0
-static inline int ga_edge_rows_mode(double mean_slots) {
+#define GA_EDGE_ROWS_SPREAD 4.0
+static inline int ga_edge_rows_mode(double mean_slots, int64_t max_slots) {
     const char *e = getenv("GRAPHATTN_EDGE_ROWS");
     if (e && e[0] == '0') return 0;
     if (e && e[0] == '1') return 1;
-    return mean_slots <= GA_EDGE_ROWS_MAX_SLOTS;
+    return mean_slots <= GA_EDGE_ROWS_MAX_SLOTS && (double)max_slots <= GA_EDGE_ROWS_SPREAD * mean_slots + 64.0;
 }
 
+/* The call's kernels on one instance; `rows`: row mode's tasks in rows mode (ga_edge_rows_mode
+ * said so), where the instance has 2-16 lanes an edge. */
 template <typename T, int VW, int LPE, int NVL>
-static ga_status ga_edge_launch(const ga_edge_params *p, cudaStream_t stream) {
+static ga_status ga_edge_launch(const ga_edge_params *p, int rows_mode, cudaStream_t stream) {
     const int threads = GA_CUDA_WARPS_PER_BLOCK * 32;
     if (p->nq * p->BH > 0) {
         bool rows = false;
         if constexpr (LPE >= 2 && LPE <= 16) {
-            rows = ga_edge_rows_mode(p->mean_slots);
+            rows = rows_mode != 0;
             if (rows) {
                 constexpr int G = 32 / LPE;
                 ga_edge_rows_kernel<T, VW, LPE, NVL>
@@ -786,11 +791,11 @@ static ga_status ga_edge_launch(const ga_edge_params *p, cudaStream_t stream) {
 /* The instance of the fewest lanes per edge, a power of two from LPE up to 32, that holds a row's
  * `lanes` lanes of NVL vectors each (the instances below LPE are never built). */
 template <typename T, int VW, int NVL, int LPE>
-static ga_status ga_edge_launch_lanes(int64_t lanes, const ga_edge_params *p, cudaStream_t stream) {
-    if constexpr (LPE >= 32) return ga_edge_launch<T, VW, 32, NVL>(p, stream);
+static ga_status ga_edge_launch_lanes(int64_t lanes, const ga_edge_params *p, int rows_mode, cudaStream_t stream) {
+    if constexpr (LPE >= 32) return ga_edge_launch<T, VW, 32, NVL>(p, rows_mode, stream);
     else {
-        if (lanes <= LPE) return ga_edge_launch<T, VW, LPE, NVL>(p, stream);
-        return ga_edge_launch_lanes<T, VW, NVL, 2 * LPE>(lanes, p, stream);
+        if (lanes <= LPE) return ga_edge_launch<T, VW, LPE, NVL>(p, rows_mode, stream);
+        return ga_edge_launch_lanes<T, VW, NVL, 2 * LPE>(lanes, p, rows_mode, stream);
     }
 }
 
@@ -813,9 +818,14 @@ static inline int ga_aligned16(const void *ptr) { return ((uintptr_t)ptr & 15u) 
  *   13% / 7% / 2-3% faster, 65 level, 129 14% slower); 64 < D <= 128: <= 20 (run 61: 5-16 keys
  *   level to 11% faster, 33 keys 5-6% slower); 128 < D <= 256: <= 8 (run 62: 5 keys 13-14% faster,
  *   16 keys 2-11% slower).
- * D <= 8 (where the second lane would hold nothing) and D > 256 (a warp an edge already) keep 16. */
-static inline int ga_edge_half_width(int64_t D, int is_f32, double mean_slots) {
+ * D <= 8 (where the second lane would hold nothing) and D > 256 (a warp an edge already) keep 16.
+ * Those bounds are row mode's. In rows mode (`rows`: ga_edge_rows_mode says so) at 32 <= D <= 128,
+ * 16-bit types take 16 elements per lane and float32 8 at every row length (run 72, rows mode at
+ * 2^20 on 5-513-slot rows, 16 / 8 against 8 / 16: bf16 1.17-1.49x faster at D 32, 1.17-1.45x at
+ * D 64, 1.25-1.59x at D 128, twice the rows a warp; float32 16 elements 1.1-1.8x slower). */
+static inline int ga_edge_half_width(int64_t D, int is_f32, double mean_slots, int rows) {
     if (D <= 8 || D > 256) return 0;
+    if (rows && D >= 32 && D <= 128) return is_f32;
     if (is_f32) return D <= 64 || mean_slots <= (D <= 128 ? 80.0 : 48.0);
     return mean_slots <= (D <= 32 ? 96.0 : D <= 64 ? 48.0 : D <= 128 ? 20.0 : 8.0);
 }
@@ -835,17 +845,19 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
          * (NVL / 2), twice the lanes, where ga_edge_half_width says */
         constexpr int VWv = 16 / sizeof(T), NVL = 16 / VWv, HALF = NVL / 2;
         const int64_t lanes = (D / VWv + NVL - 1) / NVL;
-        if (ga_edge_half_width(D, VWv == 4, p->mean_slots)) {
+        const int rows = ga_edge_rows_mode(p->mean_slots, p->max_slots);
+        if (ga_edge_half_width(D, VWv == 4, p->mean_slots, rows)) {
             __atomic_fetch_add(&g_edge_half_width_calls, 1, __ATOMIC_RELAXED);
-            return ga_edge_launch_lanes<T, VWv, HALF, 2>(2 * lanes, p, stream);
+            return ga_edge_launch_lanes<T, VWv, HALF, 2>(2 * lanes, p, rows, stream);
         }
-        return ga_edge_launch_lanes<T, VWv, NVL, 1>(lanes, p, stream);
+        return ga_edge_launch_lanes<T, VWv, NVL, 1>(lanes, p, rows, stream);
     }
-    if (D <= 32) return ga_edge_launch<T, 1, 32, 1>(p, stream);
-    if (D <= 64) return ga_edge_launch<T, 1, 32, 2>(p, stream);
-    if (D <= 128) return ga_edge_launch<T, 1, 32, 4>(p, stream);
-    if (D <= 256) return ga_edge_launch<T, 1, 32, 8>(p, stream);
-    return ga_edge_launch<T, 1, 32, 16>(p, stream);
+    /* unvectorized: a warp an edge, row mode */
+    if (D <= 32) return ga_edge_launch<T, 1, 32, 1>(p, 0, stream);
+    if (D <= 64) return ga_edge_launch<T, 1, 32, 2>(p, 0, stream);
+    if (D <= 128) return ga_edge_launch<T, 1, 32, 4>(p, 0, stream);
+    if (D <= 256) return ga_edge_launch<T, 1, 32, 8>(p, 0, stream);
+    return ga_edge_launch<T, 1, 32, 16>(p, 0, stream);
 }
 
 #endif

@@ -236,6 +236,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
 
     /* every (row, comp) pair with more than T slots, from what each kind says about its rows */
     ga_pairs pairs = {NULL, 0, 0};
+    int64_t max_slots = 0;
     int ok = 1;
     for (int64_t c = first_comp; c < g->count && ok; c++) {
         const ga_component *k = &g->comps[c];
@@ -243,12 +244,19 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         double avg;
         ga_comp_bounds(k, nq, nk, &um, &avg);
         if (um > T) { /* some ordinary row may be heavy: look at every row */
+            int64_t light = 0; /* the longest row that is not heavy */
             for (int64_t i = 0; i < nq && ok; i++) {
                 int64_t n = ga_comp_row(k, i, nq, nk).count;
                 if (n > T) ok = ga_pairs_push(&pairs, i, c, n);
+                else if (n > light) light = n;
             }
+            max_slots = ga_sat_add(max_slots, light);
             continue;
         }
+        /* listed query rows (global, bigbird) have every key: long rows unless heavy */
+        const int listed = (k->kind == GA_COMP_GLOBAL && k->nrows > 0 && k->list[0] < nq) ||
+                           (k->kind == GA_COMP_BIGBIRD && k->p[GA_P_GB] > 0);
+        max_slots = ga_sat_add(max_slots, listed && nk <= T ? ga_max64(um, nk) : um);
         if (k->kind == GA_COMP_GLOBAL && nk > T) {
             for (int64_t t = 0; t < k->nrows && k->list[t] < nq && ok; t++) {
                 int64_t n = ga_comp_row(k, k->list[t], nq, nk).count;
@@ -305,6 +313,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         plan->first_comp = first_comp;
         plan->heavy_threshold = T;
         plan->mean_slots = mean;
+        plan->max_slots = max_slots;
         plan->nslots = nslots;
         plan->nitems = nitems;
         void *p;
