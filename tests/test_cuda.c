@@ -680,8 +680,8 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
 
 /* The edge engine's rows mode (a row per group of lanes, ga_edge_rows_kernel) against the fp64
  * reference, and which calls take it: GRAPHATTN_EDGE_ROWS=0 never, =1 always, unset where the
- * plan's mean slots per row are at most 520 and its longest row outside heavy pairs at most 4x
- * the mean + 64, at head dims whose instances hold 2-16 lanes an edge (D 32, 64, 128 here). On
+ * plan's mean slots per row are at most 520 and its longest row outside heavy pairs at most 8x
+ * the mean + 32, at head dims whose instances hold 2-16 lanes an edge (D 32, 64, 128 here). On
  * the edge engine alone (GRAPHATTN_NO_TILES): rows of one warp of unequal lengths and empty ones
  * (a random CSR, 1-40 keys, a quarter empty), a heavy row among them (a CSR row of all 6001 keys,
  * over the chunk threshold: its partial state from the rows kernel, its chunks and the merge as

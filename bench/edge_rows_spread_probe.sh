@@ -1,0 +1,43 @@
+#!/usr/bin/env bash
+# edge_rows_spread_probe.sh -- run 75, one GPU call: where between run 72's cases rows mode stops
+# paying, to check the spread bound (rows mode only where the plan's longest light row is at most
+# 4x the mean + 64). The tool of run 73 (build-carryxi/rule.gz, the rule as committed in ffe1b49)
+# with GRAPHATTN_EDGE_ROWS=0 / 1, the edge engine alone, bf16 D 64 (8 rows a warp in rows mode),
+# CSRs of 2^20 rows: 8-key rows with every 8th row of L keys (each warp of 8 rows has one long
+# row), L = 64 ... 1024; every 64th row of L keys, L = 128, 512; row lengths uniform in [0, 64].
+# Prediction (a warp's steps: row mode ~8 rows' fixed work + 7 + L / 16, rows mode one row's fixed
+# work + L / 2, the fixed work ~16 steps): every 8th row, rows mode faster up to L ~128, level near
+# 256, slower beyond; the bound picks rows mode for L <= 128 and row mode from 256.
+# Run: timeout 300 bash bench/edge_rows_spread_probe.sh > $OUT/s.log 2>&1; tail -40 $OUT/s.log
+set -u
+cd "$(dirname "$0")/.."
+. bench/edge_cmp.sh
+G=$(edge_tool rule) || exit 1
+python3 - <<'PY'
+import numpy as np
+def write(name, deg):
+    n = deg.size
+    ptr = np.zeros(n + 1, dtype=np.int64)
+    np.cumsum(deg, out=ptr[1:])
+    rows = np.repeat(np.arange(n, dtype=np.int64), deg)
+    k = np.arange(ptr[-1], dtype=np.int64) - ptr[rows]
+    stride = np.maximum(n // np.maximum(deg, 1), 1)[rows]
+    cols = (rows * 7919) % stride + k * stride  # below n, distinct and sorted in each row
+    np.save("/tmp/sp-%s-p.npy" % name, ptr)
+    np.save("/tmp/sp-%s-i.npy" % name, cols.astype(np.int32))
+    mean, mx = ptr[-1] / n, deg.max()
+    print("%-8s mean %6.1f max %5d  rule: %s" % (name, mean, mx, "rows" if mx <= 4 * mean + 64 and mean <= 520 else "row"))
+n = 1 << 20
+i = np.arange(n)
+for L in (64, 128, 256, 512, 1024):
+    write("e8-%d" % L, np.where(i % 8 == 0, L, 8).astype(np.int64))
+for L in (128, 512):
+    write("e64-%d" % L, np.where(i % 64 == 0, L, 8).astype(np.int64))
+write("u0-64", np.random.default_rng(1).integers(0, 65, n).astype(np.int64))
+PY
+export GRAPHATTN_NO_TILES=1
+for c in e8-64 e8-128 e8-256 e8-512 e8-1024 e64-128 e64-512 u0-64; do
+  for m in 0 1; do
+    GRAPHATTN_EDGE_ROWS=$m edge_bb "rows=$m $c" $G --graph csr:/tmp/sp-$c-p.npy,/tmp/sp-$c-i.npy --n 2^20 --dtype bf16 --repeats 5
+  done
+done
