@@ -666,11 +666,17 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
                     c.Hkv = 2;
                     c.seed = 900 + gi * 64 + a * 3 + (uint64_t)dt + (uint64_t)rows * 7919;
                     const long long before = ga_cuda_testing_edge_half_width_calls();
+                    const long long rows_before = ga_cuda_testing_edge_rows_calls();
                     run_case(&c);
                     const long long ran = ga_cuda_testing_edge_half_width_calls() - before;
                     if (want ? ran < 1 : ran != 0)
                         ga_test_fail(__FILE__, __LINE__, "%s: the half-width instance ran %lld times, expected %s", name, ran,
                                      want ? "at least once" : "never");
+                    /* the expectation above assumes these graphs take rows mode by the rule */
+                    const long long rows_ran = ga_cuda_testing_edge_rows_calls() - rows_before;
+                    if (dims[a] >= 32 && dims[a] <= 128 && (rows ? rows_ran < 1 : rows_ran != 0))
+                        ga_test_fail(__FILE__, __LINE__, "%s: rows mode ran %lld times, expected %s", name, rows_ran,
+                                     rows ? "at least once" : "never");
                 }
         ga_graph_destroy(g);
     }
@@ -680,8 +686,8 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
 
 /* The edge engine's rows mode (a row per group of lanes, ga_edge_rows_kernel) against the fp64
  * reference, and which calls take it: GRAPHATTN_EDGE_ROWS=0 never, =1 always, unset where the
- * plan's mean slots per row are at most 520 and its longest row outside heavy pairs at most 8x
- * the mean + 32, at head dims whose instances hold 2-16 lanes an edge (D 32, 64, 128 here). On
+ * plan's mean slots per row are at most 520 and its bound on a row's slots outside heavy pairs at
+ * most 8x the mean + 32, at head dims whose instances hold 2-16 lanes an edge (D 32, 64, 128 here). On
  * the edge engine alone (GRAPHATTN_NO_TILES): rows of one warp of unequal lengths and empty ones
  * (a random CSR, 1-40 keys, a quarter empty), a heavy row among them (a CSR row of all 6001 keys,
  * over the chunk threshold: its partial state from the rows kernel, its chunks and the merge as

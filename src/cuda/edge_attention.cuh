@@ -737,7 +737,8 @@ static inline unsigned ga_grid_for(int64_t tasks, int per_block) {
 
 /* Whether row mode's tasks run in rows mode (ga_edge_rows_kernel): GRAPHATTN_EDGE_ROWS=0 never,
  * =1 always (instances of 2-16 lanes an edge), else where the plan's mean slots per row are at
- * most 520 and its longest row outside heavy pairs at most 8x the mean + 32. Measured on the H200
+ * most 520 and its bound on a row's slots outside heavy pairs (max_slots: each component's longest
+ * such row, summed) at most 8x the mean + 32. Measured on the H200
  * at 2^20 (bench/RESULTS.md run 69, rows mode against row mode): 5-key dilated rows 3.2x faster,
  * random:16 1.66x (bf16, D 64), 2.2x at D 32, 1.25-1.27x at D 128, 1.46x in float32; random:64
  * 1.51x; windows of 33 / 129 / 513 slots on the edge engine 1.8x / 1.44x / 1-2%. A warp runs as
@@ -760,7 +761,7 @@ static inline int ga_edge_rows_mode(double mean_slots, int64_t max_slots) {
     return mean_slots <= GA_EDGE_ROWS_MAX_SLOTS && (double)max_slots <= GA_EDGE_ROWS_SPREAD * mean_slots + 32.0;
 }
 
-/* The call's kernels on one instance; `rows`: row mode's tasks in rows mode (ga_edge_rows_mode
+/* The call's kernels on one instance; `rows_mode`: row mode's tasks in rows mode (ga_edge_rows_mode
  * said so), where the instance has 2-16 lanes an edge. */
 template <typename T, int VW, int LPE, int NVL>
 static ga_status ga_edge_launch(const ga_edge_params *p, int rows_mode, cudaStream_t stream) {
@@ -826,8 +827,10 @@ static inline int ga_aligned16(const void *ptr) { return ((uintptr_t)ptr & 15u) 
  * D <= 8 (where the second lane would hold nothing) and D > 256 (a warp an edge already) keep 16.
  * Those bounds are row mode's. In rows mode (`rows`: ga_edge_rows_mode says so) at 32 <= D <= 128,
  * 16-bit types take 16 elements per lane and float32 8 at every row length (run 72, rows mode at
- * 2^20 on 5-513-slot rows, 16 / 8 against 8 / 16: bf16 1.17-1.49x faster at D 32, 1.17-1.45x at
- * D 64, 1.25-1.59x at D 128, twice the rows a warp; float32 16 elements 1.1-1.8x slower). */
+ * 2^20 on 5-513-slot rows, 16 / 8 against 8 / 16: bf16 1.21-1.49x faster at D 32, 1.18-1.45x at
+ * D 64, 1.25-1.59x at D 128, twice the rows a warp; float32 16 elements 1.1-1.8x slower). At 128 < D
+ * <= 256 row mode's bounds stand: 16-bit rows of <= 8 slots take 8 elements, 32 lanes an edge, and
+ * so row mode (rows mode there, on 16 elements and 16 lanes, was not measured). */
 static inline int ga_edge_half_width(int64_t D, int is_f32, double mean_slots, int rows) {
     if (D <= 8 || D > 256) return 0;
     if (rows && D >= 32 && D <= 128) return is_f32;
