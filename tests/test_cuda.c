@@ -633,18 +633,19 @@ static int half_width_expected(int64_t D, ga_dtype t, int slots, int rows) {
     return slots <= (D <= 32 ? 96 : D <= 64 ? 48 : D <= 128 ? 20 : 8);
 }
 
+static const struct {
+    const char *spec;
+    int no_tiles, slots;
+} half_width_graphs[] = {{"random:16,7", 0, 16}, {"dilated:2,64", 0, 5}, {"window:16", 1, 33}, {"window:100", 1, 201}};
+
 TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
     NEED_GPU();
-    static const struct {
-        const char *spec;
-        int no_tiles, slots;
-    } graphs[] = {{"random:16,7", 0, 16}, {"dilated:2,64", 0, 5}, {"window:16", 1, 33}, {"window:100", 1, 201}};
     static const int64_t dims[] = {16, 24, 32, 40, 48, 64, 72, 96, 128, 136, 192, 256, 8, 264};
     const env_saved saved = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS");
-    for (size_t gi = 0; gi < sizeof graphs / sizeof *graphs; gi++) {
-        ga_graph *g = ga_test_parse(graphs[gi].spec);
+    for (size_t gi = 0; gi < sizeof half_width_graphs / sizeof *half_width_graphs; gi++) {
+        ga_graph *g = ga_test_parse(half_width_graphs[gi].spec);
         ASSERT_TRUE(g != NULL);
-        if (graphs[gi].no_tiles) setenv("GRAPHATTN_NO_TILES", "1", 1);
+        if (half_width_graphs[gi].no_tiles) setenv("GRAPHATTN_NO_TILES", "1", 1);
         else env_restore(&saved);
         for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
             for (int dt = 0; dt < 3; dt++)
@@ -654,13 +655,13 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
                     if (rows) unsetenv("GRAPHATTN_EDGE_ROWS");
                     else setenv("GRAPHATTN_EDGE_ROWS", "0", 1);
                     const ga_dtype t = (ga_dtype)dt;
-                    const int want = half_width_expected(dims[a], t, graphs[gi].slots, rows);
+                    const int want = half_width_expected(dims[a], t, half_width_graphs[gi].slots, rows);
                     /* fewer rows at the wide head dims, where the fp64 reference's cost is */
                     const int64_t n = dims[a] > 128 ? 1200 : 3000;
                     char name[160];
-                    snprintf(name, sizeof name, "%s N=%lld H=4 Hkv=2 %s D=%lld%s GRAPHATTN_EDGE_ROWS=%s", graphs[gi].spec,
+                    snprintf(name, sizeof name, "%s N=%lld H=4 Hkv=2 %s D=%lld%s GRAPHATTN_EDGE_ROWS=%s", half_width_graphs[gi].spec,
                              (long long)n, dt_name(t), (long long)dims[a],
-                             graphs[gi].no_tiles ? " GRAPHATTN_NO_TILES=1" : "", rows ? "unset" : "0");
+                             half_width_graphs[gi].no_tiles ? " GRAPHATTN_NO_TILES=1" : "", rows ? "unset" : "0");
                     case_cfg c = base_case(name, g, n, dims[a], t);
                     c.H = 4;
                     c.Hkv = 2;
@@ -672,7 +673,7 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
                     if (want ? ran < 1 : ran != 0)
                         ga_test_fail(__FILE__, __LINE__, "%s: the half-width instance ran %lld times, expected %s", name, ran,
                                      want ? "at least once" : "never");
-                    /* the expectation above assumes these graphs take rows mode by the rule */
+                    /* the expectation above assumes these half_width_graphs take rows mode by the rule */
                     const long long rows_ran = ga_cuda_testing_edge_rows_calls() - rows_before;
                     if (dims[a] >= 32 && dims[a] <= 128 && (rows ? rows_ran < 1 : rows_ran != 0))
                         ga_test_fail(__FILE__, __LINE__, "%s: rows mode ran %lld times, expected %s", name, rows_ran,
@@ -696,26 +697,37 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
  * rows of every key make it row mode), keys owned by an earlier component (window + random),
  * listed query rows of every key beside short ones (global: row mode), a row count that leaves
  * groups past the last row, GQA and two batches. */
+static const struct {
+    const char *spec; /* NULL: a random CSR (random_csr: seed 40 + its index, maxdeg 40) */
+    int64_t n, nk, full_row;
+    int rows_by_default; /* 1: rows mode by ga_edge_rows_mode's rule; 0: row mode */
+} rows_mode_graphs[] = {{"random:16,7", 3001, 3001, -1, 1},
+                        {"dilated:2,64", 2999, 2999, -1, 1},
+                        {"window:16", 3000, 3000, -1, 1},
+                        {"window:100", 3000, 3000, -1, 1},
+                        {"bigbird:8,1,1,2,4", 1003, 1003, -1, 0},
+                        {"window:5+random:4,2", 2001, 2001, -1, 1},
+                        {"global:0,2,61+window:3", 1500, 1500, -1, 0},
+                        {NULL, 1001, 777, -1, 1},
+                        {NULL, 301, 6001, 123, 1},
+                        {"window:300", 2000, 2000, -1, 0},
+                        {NULL, 1001, 1000, 500, 0}};
+
+/* The graph of rows_mode_graphs[gi] */
+static ga_graph *rows_mode_graph(size_t gi) {
+    return rows_mode_graphs[gi].spec ? ga_test_parse(rows_mode_graphs[gi].spec)
+                                     : random_csr(40 + gi, rows_mode_graphs[gi].n, rows_mode_graphs[gi].nk, 40,
+                                                  rows_mode_graphs[gi].full_row, gi % 2 ? GA_INDEX_INT64 : GA_INDEX_INT32);
+}
+
 TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
     NEED_GPU();
-    static const struct {
-        const char *spec; /* NULL: a random CSR */
-        int64_t n, nk, full_row;
-        int rows_by_default; /* 1: rows mode by ga_edge_rows_mode's rule; 0: row mode; -1: not asserted */
-    } graphs[] = {{"random:16,7", 3001, 3001, -1, 1},       {"dilated:2,64", 2999, 2999, -1, 1},
-                  {"window:16", 3000, 3000, -1, 1},         {"window:100", 3000, 3000, -1, 1},
-                  {"bigbird:8,1,1,2,4", 1003, 1003, -1, 0}, {"window:5+random:4,2", 2001, 2001, -1, 1},
-                  {"global:0,2,61+window:3", 1500, 1500, -1, 0}, {NULL, 1001, 777, -1, 1},
-                  {NULL, 301, 6001, 123, 1},                {"window:300", 2000, 2000, -1, 0},
-                  {NULL, 1001, 1000, 500, 0}};
     static const int64_t dims[] = {32, 64, 128};
     static const char *modes[] = {NULL, "0", "1"};
     const env_saved tiles0 = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS");
     setenv("GRAPHATTN_NO_TILES", "1", 1);
-    for (size_t gi = 0; gi < sizeof graphs / sizeof *graphs; gi++) {
-        ga_graph *g = graphs[gi].spec ? ga_test_parse(graphs[gi].spec)
-                                      : random_csr(40 + gi, graphs[gi].n, graphs[gi].nk, 40, graphs[gi].full_row,
-                                                   gi % 2 ? GA_INDEX_INT64 : GA_INDEX_INT32);
+    for (size_t gi = 0; gi < sizeof rows_mode_graphs / sizeof *rows_mode_graphs; gi++) {
+        ga_graph *g = rows_mode_graph(gi);
         ASSERT_TRUE(g != NULL);
         for (size_t a = 0; a < sizeof dims / sizeof *dims; a++)
             for (int dt = 0; dt < 3; dt++)
@@ -725,10 +737,10 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
                     else unsetenv("GRAPHATTN_EDGE_ROWS");
                     char name[160];
                     snprintf(name, sizeof name, "%s Nq=%lld Nk=%lld %s D=%lld GRAPHATTN_EDGE_ROWS=%s",
-                             graphs[gi].spec ? graphs[gi].spec : "random csr", (long long)graphs[gi].n,
-                             (long long)graphs[gi].nk, dt_name(t), (long long)dims[a], modes[md] ? modes[md] : "unset");
-                    case_cfg c = base_case(name, g, graphs[gi].n, dims[a], t);
-                    c.nk = graphs[gi].nk;
+                             rows_mode_graphs[gi].spec ? rows_mode_graphs[gi].spec : "random csr", (long long)rows_mode_graphs[gi].n,
+                             (long long)rows_mode_graphs[gi].nk, dt_name(t), (long long)dims[a], modes[md] ? modes[md] : "unset");
+                    case_cfg c = base_case(name, g, rows_mode_graphs[gi].n, dims[a], t);
+                    c.nk = rows_mode_graphs[gi].nk;
                     if ((a + (size_t)dt) % 2) {
                         c.H = 4;
                         c.Hkv = 2;
@@ -740,8 +752,8 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
                     const long long before = ga_cuda_testing_edge_rows_calls();
                     run_case(&c);
                     const long long ran = ga_cuda_testing_edge_rows_calls() - before;
-                    const int want = md == 1 ? 0 : md == 2 ? 1 : graphs[gi].rows_by_default;
-                    if (want >= 0 && (want ? ran < 1 : ran != 0))
+                    const int want = md == 1 ? 0 : md == 2 ? 1 : rows_mode_graphs[gi].rows_by_default;
+                    if (want ? ran < 1 : ran != 0)
                         ga_test_fail(__FILE__, __LINE__, "%s: rows mode ran %lld times, expected %s", name, ran,
                                      want ? "at least once" : "never");
                 }
@@ -749,6 +761,140 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
     }
     env_restore(&rows0);
     env_restore(&tiles0);
+}
+
+/* A random implicit component's spec for the plan test below (every kind, parameters in range). */
+static void random_component_spec(uint64_t *rng, int64_t nq, int64_t nk, char *out, size_t size) {
+    const int64_t n = nq > nk ? nq : nk;
+    switch (rng_int(rng, 10)) {
+    case 0: snprintf(out, size, "window:%lld", (long long)rng_int(rng, 300)); break;
+    case 1: snprintf(out, size, "window:%lld,%lld", (long long)rng_int(rng, 700), (long long)rng_int(rng, 40)); break;
+    case 2: snprintf(out, size, "dilated:%lld,%lld", (long long)(1 + rng_int(rng, 50)), (long long)(1 + rng_int(rng, 8))); break;
+    case 3: snprintf(out, size, "blocks:%lld", (long long)(1 + rng_int(rng, 300))); break;
+    case 4: {
+        const int64_t rate = 1 + rng_int(rng, 8);
+        snprintf(out, size, "longnet:%lld,%lld,%lld", (long long)(1 + rng_int(rng, 1024)), (long long)rate,
+                 (long long)rng_int(rng, rate));
+        break;
+    }
+    case 5: snprintf(out, size, "random:%lld,%lld", (long long)(1 + rng_int(rng, 64)), (long long)rng_int(rng, 1000)); break;
+    case 6: { /* 1-4 tokens, some past the last row or key */
+        int64_t t = rng_int(rng, n / 2 + 1);
+        int len = snprintf(out, size, "global:%lld", (long long)t);
+        for (int64_t k = rng_int(rng, 4); k > 0; k--) {
+            t += 1 + rng_int(rng, n / 2 + 10);
+            len += snprintf(out + len, size - (size_t)len, ",%lld", (long long)t);
+        }
+        break;
+    }
+    case 7:
+        snprintf(out, size, "bigbird:%lld,%lld,%lld,%lld,%lld", (long long)(1 + rng_int(rng, 64)), (long long)rng_int(rng, 4),
+                 (long long)rng_int(rng, 3), (long long)rng_int(rng, 4), (long long)rng_int(rng, 1000));
+        break;
+    case 8: snprintf(out, size, "%s", rng_int(rng, 2) ? "causal" : "dense"); break;
+    default: { /* 1-6 document bounds */
+        int64_t b = 1 + rng_int(rng, nk);
+        int len = snprintf(out, size, "%s:%lld", rng_int(rng, 2) ? "documents" : "causal_documents", (long long)b);
+        for (int64_t k = rng_int(rng, 6); k > 0; k--) {
+            b += rng_int(rng, nk / 3 + 1);
+            len += snprintf(out + len, size - (size_t)len, ",%lld", (long long)b);
+        }
+        break;
+    }
+    }
+}
+
+/* The edge engine's plan from the graph alone (host code: it runs without a GPU), the figures
+ * rows mode is chosen from (ga_cuda_testing_edge_plan). First, the choice the two tests above
+ * assume: the half-width graphs take rows mode, each rows-mode graph its rows_by_default, so
+ * that a wrong expectation fails here, on every machine, before a GPU run. Then random unions of
+ * 1-3 components of every implicit kind and random CSRs (some with a row of every key), Nq !=
+ * Nk, up to 9000 keys (rows past the heavy threshold), every first component: the bound on a
+ * row's slots outside heavy pairs is at least the sum of each component's longest row of at most
+ * the threshold (exactly that where every component is a CSR, whose rows the plan reads), and
+ * the heavy pairs are exactly the (row, component) pairs of more slots than the threshold. */
+TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
+    double mean = 0;
+    int64_t T = 0, max_slots = 0, heavy = 0;
+    int rows = 0;
+    ga_graph *probe = ga_test_parse("window:1");
+    ASSERT_TRUE(probe != NULL);
+    const int have = ga_cuda_testing_edge_plan(probe, 4, 4, 0, &mean, &T, &max_slots, &heavy, &rows);
+    ga_graph_destroy(probe);
+    if (!have) TEST_SKIP("built without CUDA");
+    const env_saved rows0 = env_save("GRAPHATTN_EDGE_ROWS");
+    unsetenv("GRAPHATTN_EDGE_ROWS");
+
+    for (size_t gi = 0; gi < sizeof half_width_graphs / sizeof *half_width_graphs; gi++) {
+        ga_graph *g = ga_test_parse(half_width_graphs[gi].spec);
+        ASSERT_TRUE(g != NULL);
+        static const int64_t ns[] = {3000, 1200};
+        for (int a = 0; a < 2; a++) {
+            ASSERT_TRUE(ga_cuda_testing_edge_plan(g, ns[a], ns[a], 0, &mean, &T, &max_slots, &heavy, &rows));
+            if (!rows)
+                ga_test_fail(__FILE__, __LINE__, "%s N=%lld: mean %.2f, bound %lld: row mode, the half-width test expects rows mode",
+                             half_width_graphs[gi].spec, (long long)ns[a], mean, (long long)max_slots);
+        }
+        ga_graph_destroy(g);
+    }
+    for (size_t gi = 0; gi < sizeof rows_mode_graphs / sizeof *rows_mode_graphs; gi++) {
+        ga_graph *g = rows_mode_graph(gi);
+        ASSERT_TRUE(g != NULL);
+        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, rows_mode_graphs[gi].n, rows_mode_graphs[gi].nk, 0, &mean, &T, &max_slots,
+                                              &heavy, &rows));
+        if (rows != rows_mode_graphs[gi].rows_by_default)
+            ga_test_fail(__FILE__, __LINE__, "%s Nq=%lld Nk=%lld: mean %.2f, bound %lld: %s, the rows-mode test expects %s",
+                         rows_mode_graphs[gi].spec ? rows_mode_graphs[gi].spec : "random csr", (long long)rows_mode_graphs[gi].n,
+                         (long long)rows_mode_graphs[gi].nk, mean, (long long)max_slots, rows ? "rows mode" : "row mode",
+                         rows_mode_graphs[gi].rows_by_default ? "rows mode" : "row mode");
+        ga_graph_destroy(g);
+    }
+
+    uint64_t rng = 2027;
+    for (int it = 0; it < 300; it++) {
+        const int64_t nq = 1 + rng_int(&rng, 3000), nk = 1 + rng_int(&rng, it % 3 == 0 ? 9000 : 3000);
+        const int ncomp = 1 + (int)rng_int(&rng, 3), csr_at = (int)rng_int(&rng, 2 * ncomp); /* >= ncomp: none */
+        char spec[1024] = "", one[256];
+        ga_graph *g = NULL;
+        ASSERT_TRUE(ga_graph_create(&g) == GA_OK);
+        for (int c = 0; c < ncomp; c++) {
+            ga_graph *part;
+            if (c == csr_at) {
+                part = random_csr(900 + (uint64_t)it, nq, nk, 1 + rng_int(&rng, 80), rng_int(&rng, 2) ? rng_int(&rng, nq) : -1,
+                                  it % 2 ? GA_INDEX_INT64 : GA_INDEX_INT32);
+                snprintf(one, sizeof one, "csr");
+            } else {
+                random_component_spec(&rng, nq, nk, one, sizeof one);
+                part = ga_test_parse(one);
+            }
+            ASSERT_TRUE(part != NULL);
+            ASSERT_TRUE(ga_graph_move_components(g, part) == GA_OK);
+            ga_graph_destroy(part);
+            snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "%s%s", c ? "+" : "", one);
+        }
+        const int first = (int)rng_int(&rng, ncomp);
+        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, nq, nk, first, &mean, &T, &max_slots, &heavy, &rows));
+        int64_t light_sum = 0, pairs = 0;
+        int all_csr = 1;
+        for (int64_t c = first; c < g->count; c++) {
+            int64_t light = 0;
+            for (int64_t i = 0; i < nq; i++) {
+                const int64_t n = ga_comp_row(&g->comps[c], i, nq, nk).count;
+                if (n > T) pairs++;
+                else if (n > light) light = n;
+            }
+            light_sum += light;
+            all_csr &= g->comps[c].kind == GA_COMP_CSR;
+        }
+        if (max_slots < light_sum || (all_csr && max_slots != light_sum) || heavy != pairs)
+            ga_test_fail(__FILE__, __LINE__,
+                         "%s Nq=%lld Nk=%lld from component %d: bound %lld against light rows summing to %lld%s, heavy pairs "
+                         "%lld against %lld (threshold %lld)",
+                         spec, (long long)nq, (long long)nk, first, (long long)max_slots, (long long)light_sum,
+                         all_csr ? " (CSR only: must be equal)" : "", (long long)heavy, (long long)pairs, (long long)T);
+        ga_graph_destroy(g);
+    }
+    env_restore(&rows0);
 }
 
 TEST(grouped_query_attention_matches_reference) {

@@ -219,8 +219,17 @@ static void ga_comp_bounds(const ga_component *c, int64_t nq, int64_t nk, int64_
     *mean = avg;
 }
 
-static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq, int64_t nk, int first_comp,
-                               ga_cuda_plan **out) {
+/* What the plan is made of, from the graph alone (host code; ga_cuda_testing_edge_plan reads it
+ * too): the components' mean slots per row, the heavy threshold T, a bound on a row's slots
+ * outside heavy pairs (each component's longest such row, summed: rows mode's spread test), and
+ * every heavy (row, component) pair, unsorted (pairs.v is the caller's to free). */
+typedef struct ga_plan_shape {
+    double mean;
+    int64_t T, max_slots;
+    ga_pairs pairs;
+} ga_plan_shape;
+
+static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, ga_plan_shape *sh) {
     double mean = 0;
     for (int64_t c = first_comp; c < g->count; c++) {
         int64_t um;
@@ -274,6 +283,20 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         ga_free(pairs.v);
         GA_FAIL(GA_ERR_OUT_OF_MEMORY, "CUDA backend: out of host memory planning heavy rows");
     }
+    sh->mean = mean;
+    sh->T = T;
+    sh->max_slots = max_slots;
+    sh->pairs = pairs;
+    return GA_OK;
+}
+
+static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq, int64_t nk, int first_comp,
+                               ga_cuda_plan **out) {
+    ga_plan_shape sh;
+    GA_TRY(ga_plan_scan(g, nq, nk, first_comp, &sh));
+    const double mean = sh.mean;
+    const int64_t T = sh.T, max_slots = sh.max_slots;
+    ga_pairs pairs = sh.pairs;
     qsort(pairs.v, (size_t)pairs.n, sizeof(ga_pair), ga_pair_cmp);
 
     int64_t total = 0, nslots = 0, nitems = 0;
@@ -334,6 +357,23 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
     }
     *out = plan;
     return GA_OK;
+}
+
+/* The edge engine's plan shape for testing (backend.h): ga_plan_scan's figures and rows mode's
+ * choice from them, without a device. */
+extern "C" int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, double *mean_slots,
+                                         int64_t *heavy_threshold, int64_t *max_slots, int64_t *heavy_pairs,
+                                         int *rows_mode) {
+    if (!g || nq < 1 || nk < 1 || first_comp < 0 || first_comp >= g->count) return 0;
+    ga_plan_shape sh;
+    if (ga_plan_scan(g, nq, nk, first_comp, &sh) != GA_OK) return 0;
+    ga_free(sh.pairs.v);
+    *mean_slots = sh.mean;
+    *heavy_threshold = sh.T;
+    *max_slots = sh.max_slots;
+    *heavy_pairs = sh.pairs.n;
+    *rows_mode = ga_edge_rows_mode(sh.mean, sh.max_slots);
+    return 1;
 }
 
 /* The cache of `graph` (created on first use), returned unlocked. */
