@@ -7,6 +7,10 @@
 # storage against 0.74 in (B, H, N, D) and 0.73 at H 1 (target: H 16 no worse than H 1). With the
 # heads outer, the CTAs in flight read one head's K / V rows, 128 bytes of every 2 KB row of
 # (B, N, H, D) storage; with the heads inner they read all 16 heads' share of a row at once.
+# Tried before: run 6's "H = 16: the heads' order tried" (bench/RESULTS.md, branch wip/head-inner,
+# 2026-11-29) on the TMA-era kernel: 36.11 vs 36.25 ms, no gain. A retry with a low prior: the
+# kernel is another one since (26.6 ms), and run 74's (B, H, N, D) storage, 5% faster than
+# (B, N, H, D), says the layout costs something now.
 # Build: git apply bench/patches/heads-inner.patch && bench/mkvariant.sh build-carry10 hi
 # src/cuda/tile_wgmma.cu && git checkout src/cuda/tile_wgmma.cu (tool and lib in build-carryxi as
 # hi.gz, hi-lib.gz; the switch unset, the tool is main's).
