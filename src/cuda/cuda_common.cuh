@@ -186,23 +186,23 @@ extern long long g_edge_half_width_calls;
  * is ga_edge_rows_mode's; forward.cu defines it, ga_cuda_testing_edge_rows_calls reads it) */
 extern long long g_edge_rows_calls;
 
-/* Whether row mode's tasks run in rows mode (ga_edge_rows_kernel): GRAPHATTN_EDGE_ROWS=0 never,
- * =1 always (instances of 2-16 lanes an edge), else where the plan's mean slots per row are at
- * most 520 and its bound on a row's slots outside heavy pairs (max_slots: each component's longest
- * such row, summed) at most 8x the mean + 32. Measured on the H200
- * at 2^20 (bench/RESULTS.md run 69, rows mode against row mode): 5-key dilated rows 3.2x faster,
- * random:16 1.66x (bf16, D 64), 2.2x at D 32, 1.25-1.27x at D 128, 1.46x in float32; random:64
- * 1.51x; windows of 33 / 129 / 513 slots on the edge engine 1.8x / 1.44x / 1-2%. A warp runs as
- * many steps as its longest row, so rows of very unequal lengths lose (run 72, bf16 D 64, CSRs):
- * rows of 8 keys with every 64th of 3000 4.4x slower in rows mode, Pareto-distributed rows (mean
- * 18, most 4-10, up to 4000) 1.56x slower; rows alternating 1 and 500 keys were still 10% faster.
- * Run 75 (same setup) between them: 8-key rows with every 8th of L keys (one long row in each warp
- * of 8 rows) faster in rows mode at every L up to 1024 (L 64 / 256 / 1024: 1.68x / 1.51x / 1.06x
- * faster; longest 4.3x / 6.6x / 7.6x the mean), every 64th of 128 keys 1.53x slower (12.9x the
- * mean), row lengths uniform in 0-64 1.5x faster. The bound (8x + 32) is the line between those;
- * from 8x to 13x the mean was not measured. A few long rows among many short ones lose more than
- * one in every warp (every 64th of 512 keys: 4.1x slower): the long rows run on one group's two
- * slots a step instead of the warp's 16. */
+/* Whether row mode's tasks run in rows mode (ga_edge_rows_kernel): GRAPHATTN_EDGE_ROWS=0 never, =1
+ * always (instances of 2-16 lanes an edge), else where the plan's mean slots per row are at most
+ * 520 and its bound on a row's slots outside heavy pairs (max_slots: each component's longest such
+ * row, summed) at most 8x the mean + 32. Measured on the H200 at 2^20 (bench/RESULTS.md run 69,
+ * rows mode against row mode): 5-key dilated rows 3.2x faster, random:16 1.66x (bf16, D 64), 2.2x
+ * at D 32, 1.25-1.27x at D 128, 1.46x in float32; random:64 1.51x; windows of 33 / 129 / 513 slots
+ * on the edge engine 1.8x / 1.44x / 1-2%. A warp runs as many steps as its longest row, so rows of
+ * very unequal lengths lose (run 72, bf16 D 64, CSRs): rows of 8 keys with every 64th of 3000 4.4x
+ * slower in rows mode, Pareto-distributed rows (mean 18, most 4-10, up to 4000) 1.56x slower; rows
+ * alternating 1 and 500 keys were still 10% faster. Run 75 (same setup) between them: 8-key rows
+ * with every 8th of L keys (one long row in each warp of 8 rows) faster in rows mode at every L up
+ * to 1024 (L 64 / 256 / 1024: 1.68x / 1.51x / 1.06x faster; longest 4.3x / 6.6x / 7.6x the mean),
+ * every 64th of 128 keys 1.53x slower (12.9x the mean), row lengths uniform in 0-64 1.5x faster.
+ * The bound (8x + 32) is the line between those; from 8x to 13x the mean was not measured. A few
+ * long rows among many short ones lose more than one in every warp (every 64th of 512 keys: 4.1x
+ * slower; a reading, not measured: the long rows run on one group's two slots a step instead of
+ * the warp's 16). */
 #define GA_EDGE_ROWS_MAX_SLOTS 520.0
 #define GA_EDGE_ROWS_SPREAD 8.0
 static inline int ga_edge_rows_mode(double mean_slots, int64_t max_slots) {
