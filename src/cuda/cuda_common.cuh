@@ -199,7 +199,9 @@ extern long long g_edge_rows_calls;
  * with every 8th of L keys (one long row in each warp of 8 rows) faster in rows mode at every L up
  * to 1024 (L 64 / 256 / 1024: 1.68x / 1.51x / 1.06x faster; longest 4.3x / 6.6x / 7.6x the mean),
  * every 64th of 128 keys 1.53x slower (12.9x the mean), row lengths uniform in 0-64 1.5x faster.
- * The bound (8x + 32) is the line between those; from 8x to 13x the mean was not measured. A few
+ * The bound (8x + 32) is the line between those; from 8x to 13x the mean was not measured, nor
+ * other warp widths than bf16 D 64's 8 rows (at D 32 a warp holds 16 rows, in float32 at D 64 4,
+ * so a long row lands in more or fewer of them). A few
  * long rows among many short ones lose more than one in every warp (every 64th of 512 keys: 4.1x
  * slower; a reading, not measured: the long rows run on one group's two slots a step instead of
  * the warp's 16). */
