@@ -527,6 +527,12 @@ static __device__ __forceinline__ int64_t ga_find_slot(const int64_t *rows, int6
     return lo;
 }
 
+/* Partial state `part` (a heavy row's row-mode part, slot s: s; its chunk x: nslots + x) of (batch,
+ * head) bh in the workspace: m, l, o[D] (cuda_common.cuh's ga_edge_params.ws) */
+static __device__ __forceinline__ float *ga_partial_state(const ga_edge_params &p, int64_t part, int64_t bh) {
+    return p.ws + (part * p.BH + bh) * (p.D + 2);
+}
+
 /* The call's components copied into the block's shared memory where they fit (the block's
  * threads all call it); the components to read from. */
 static __device__ __forceinline__ const ga_component *ga_comps_to_smem(const ga_edge_params &p, ga_component *s_comps) {
@@ -595,7 +601,7 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
         } else {
             /* partial state of a heavy row (row mode) or of one chunk (chunk mode) */
             int64_t part = chunk_mode ? p.nslots + item : ga_find_slot(p.heavy_rows, p.nslots, i);
-            float *dst = p.ws + (part * p.BH + bh) * (p.D + 2);
+            float *dst = ga_partial_state(p, part, bh);
             if (w.g == 0) w.store_partial(dst, lane == 0);
         }
     }
@@ -648,8 +654,7 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
         if (!heavy) {
             w.finish_row(p, b, h, i, true, w.li == 0);
         } else {
-            float *dst = p.ws + (ga_find_slot(p.heavy_rows, p.nslots, i) * p.BH + bh) * (p.D + 2);
-            w.store_partial(dst, w.li == 0);
+            w.store_partial(ga_partial_state(p, ga_find_slot(p.heavy_rows, p.nslots, i), bh), w.li == 0);
         }
     }
 }
