@@ -778,11 +778,11 @@ static void random_component_spec(uint64_t *rng, int64_t nq, int64_t nk, char *o
         break;
     }
     case 5: snprintf(out, size, "random:%lld,%lld", (long long)(1 + rng_int(rng, 64)), (long long)rng_int(rng, 1000)); break;
-    case 6: { /* 1-4 tokens, some past the last row or key */
-        int64_t t = rng_int(rng, n / 2 + 1);
+    case 6: { /* 1-4 tokens below max(Nq, Nk) (ga_graph_check), so some past the last row or key */
+        int64_t t = rng_int(rng, n);
         int len = snprintf(out, size, "global:%lld", (long long)t);
-        for (int64_t k = rng_int(rng, 4); k > 0; k--) {
-            t += 1 + rng_int(rng, n / 2 + 10);
+        for (int64_t k = rng_int(rng, 4); k > 0 && t + 1 < n; k--) {
+            t += 1 + rng_int(rng, n - 1 - t);
             len += snprintf(out + len, size - (size_t)len, ",%lld", (long long)t);
         }
         break;
@@ -872,6 +872,7 @@ TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
             ga_graph_destroy(part);
             snprintf(spec + strlen(spec), sizeof spec - strlen(spec), "%s%s", c ? "+" : "", one);
         }
+        ASSERT_OK(ga_graph_check(g, nq, nk)); /* a graph a call would take */
         const int first = (int)rng_int(&rng, ncomp);
         ASSERT_TRUE(ga_cuda_testing_edge_plan(g, nq, nk, first, &mean, &T, &max_slots, &heavy, &rows));
         int64_t light_sum = 0, pairs = 0;
