@@ -1,5 +1,5 @@
-# bench/edge_cmp.sh -- sourced by the edge engine's A/B scripts (edgekeys_ab.sh, edge_row_ab.sh, edge_occ_ab.sh,
-# edge_n1_probe.sh).
+# bench/edge_cmp.sh -- sourced by the edge engine's A/B scripts and probes (bench/edge*.sh and the
+# probes that time tools carried in build-carryxi).
 # edge_cmp TOOL_A TOOL_B "INPUT SPEC"...: both tools' `run` on the same seeded .npy inputs (a:
 # 20000 x 2 x 64 f16, b: 9000 x 1 x 8 f32, c: 6000 x 2 x 128 f32, d: 5000 x 3 x 40 f16), output
 # and lse compared byte for byte; prints "identical:" or "DIFFER:" per case.
@@ -35,6 +35,34 @@ edge_cases() {
   edge_bb "$1 w64+r16 2^20" "$2" --graph window:64+random:16,7 --n 2^20 --dtype bf16 --repeats 10
   edge_bb "$1 dilated:2,64 2^20" "$2" --graph dilated:2,64 --n 2^20 --dtype bf16 --repeats 10
   GRAPHATTN_NO_TILES=1 edge_bb "$1 edges window:256 2^18" "$2" --graph window:256 --n 2^18 --dtype bf16 --repeats 5
+}
+# edge_ab6 LABEL TOOL: the six cases runs 66-69's A/Bs share (edge_pipe_ab, edge_lq_ab,
+# edge_rows_ab), each row prefixed with LABEL and the case: random:16 bf16 D 64, window 64 + random
+# 16, random:64, random:16 float32 at D 64 and D 128, random:16 bf16 D 128, all at 2^20
+edge_ab6() {
+  edge_bb "$1 random:16 bf16" "$2" --graph random:16,7 --n 2^20 --dtype bf16 --repeats 10
+  edge_bb "$1 w64+r16 bf16" "$2" --graph window:64+random:16,7 --n 2^20 --dtype bf16 --repeats 10
+  edge_bb "$1 random:64 bf16" "$2" --graph random:64,7 --n 2^20 --dtype bf16 --repeats 5
+  edge_bb "$1 random:16 f32" "$2" --graph random:16,7 --n 2^20 --dtype f32 --repeats 5
+  edge_bb "$1 random:16 f32 D128" "$2" --graph random:16,7 --n 2^20 --dim 128 --dtype f32 --repeats 5
+  edge_bb "$1 random:16 bf16 D128" "$2" --graph random:16,7 --n 2^20 --dim 128 --dtype bf16 --repeats 5
+}
+# edge_pkg_random: bench/gpu_bench.py --cases random (window 64 + 16 random keys through the
+# package, beside FA2 and Flex) on build-carryxi/bin/libgraphattn.so, its last 25 lines
+edge_pkg_random() {
+  PYTHONUNBUFFERED=1 GRAPHATTN_LIBRARY=$PWD/build-carryxi/bin/libgraphattn.so timeout 150 python3 bench/gpu_bench.py \
+    --cases random 2>&1 | tail -25
+}
+# edge_san SECONDS TEST_CUDA TEST: compute-sanitizer memcheck and racecheck side by side on one
+# test of a test_cuda binary, each capped at SECONDS; each tool's last lines and exit status
+edge_san() {
+  local tool
+  for tool in memcheck racecheck; do
+    ( timeout "$1" compute-sanitizer --tool $tool --error-exitcode 99 "$2" "$3" > /tmp/san-$tool.log 2>&1
+      echo "$tool rc=$?" >> /tmp/san-$tool.log ) &
+  done
+  wait
+  for tool in memcheck racecheck; do tail -4 /tmp/san-$tool.log; done
 }
 # edge_tool NAME: build-carryxi/NAME.gz (a tool built here and carried gzip'd) unpacked to
 # build-carryxi/bin/NAME, executable, its path printed; fails when it does not unpack

@@ -23,12 +23,7 @@ for r in 1 2; do
   for t in main off on; do
     G=build-carryxi/bin/rows; [ $t = main ] && G=build-carryxi/bin/main
     [ $t = on ] && export GRAPHATTN_EDGE_ROWS=1 || export GRAPHATTN_EDGE_ROWS=0
-    edge_bb "$t random:16 bf16" $G --graph random:16,7 --n 2^20 --dtype bf16 --repeats 10
-    edge_bb "$t w64+r16 bf16" $G --graph window:64+random:16,7 --n 2^20 --dtype bf16 --repeats 10
-    edge_bb "$t random:64 bf16" $G --graph random:64,7 --n 2^20 --dtype bf16 --repeats 5
-    edge_bb "$t random:16 f32" $G --graph random:16,7 --n 2^20 --dtype f32 --repeats 5
-    edge_bb "$t random:16 f32 D128" $G --graph random:16,7 --n 2^20 --dim 128 --dtype f32 --repeats 5
-    edge_bb "$t random:16 bf16 D128" $G --graph random:16,7 --n 2^20 --dim 128 --dtype bf16 --repeats 5
+    edge_ab6 "$t" $G
     edge_bb "$t random:16 bf16 D32" $G --graph random:16,7 --n 2^20 --dim 32 --dtype bf16 --repeats 5
     edge_bb "$t dilated:2,64 bf16" $G --graph dilated:2,64 --n 2^20 --dtype bf16 --repeats 10
     GRAPHATTN_NO_TILES=1 edge_bb "$t edges window:16 bf16" $G --graph window:16 --n 2^20 --dtype bf16 --repeats 5

@@ -6,17 +6,12 @@
 # Run: timeout 590 bash bench/edge_rows_check.sh > $OUT/rc.log 2>&1; tail -60 $OUT/rc.log
 set -u
 cd "$(dirname "$0")/.."
+. bench/edge_cmp.sh
 mkdir -p build-carryxi/bin
 gzip -dc build-carryxi/lib.gz > build-carryxi/bin/libgraphattn.so || exit 1
 echo "== test_cuda: every test"
 timeout 200 bash bench/cuda_tests_par.sh rowstest 2>&1 | tail -12
 echo "== gpu_bench.py --cases random"
-PYTHONUNBUFFERED=1 GRAPHATTN_LIBRARY=$PWD/build-carryxi/bin/libgraphattn.so timeout 150 python3 bench/gpu_bench.py --cases random 2>&1 | tail -25
+edge_pkg_random
 echo "== compute-sanitizer on the rows-mode test"
-T=build-carryxi/bin/rowstest
-for tool in memcheck racecheck; do
-  ( timeout 200 compute-sanitizer --tool $tool --error-exitcode 99 $T edge_engines_rows_mode_runs_where_expected_and_matches_reference \
-      > /tmp/san-$tool.log 2>&1; echo "$tool rc=$?" >> /tmp/san-$tool.log ) &
-done
-wait
-for tool in memcheck racecheck; do tail -4 /tmp/san-$tool.log; done
+edge_san 200 build-carryxi/bin/rowstest edge_engines_rows_mode_runs_where_expected_and_matches_reference

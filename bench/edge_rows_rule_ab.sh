@@ -38,12 +38,6 @@ for t in old new; do
   done
 done
 echo "== gpu_bench.py --cases random"
-PYTHONUNBUFFERED=1 GRAPHATTN_LIBRARY=$PWD/build-carryxi/bin/libgraphattn.so timeout 150 python3 bench/gpu_bench.py --cases random 2>&1 | tail -25
+edge_pkg_random
 echo "== compute-sanitizer on the rows-mode test"
-T=build-carryxi/bin/ruletest
-for tool in memcheck racecheck; do
-  ( timeout 150 compute-sanitizer --tool $tool --error-exitcode 99 $T edge_engines_rows_mode_runs_where_expected_and_matches_reference \
-      > /tmp/san-$tool.log 2>&1; echo "$tool rc=$?" >> /tmp/san-$tool.log ) &
-done
-wait
-for tool in memcheck racecheck; do tail -4 /tmp/san-$tool.log; done
+edge_san 150 build-carryxi/bin/ruletest edge_engines_rows_mode_runs_where_expected_and_matches_reference

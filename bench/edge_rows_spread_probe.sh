@@ -16,29 +16,7 @@ cd "$(dirname "$0")/.."
 . bench/edge_cmp.sh
 G=$(edge_tool "${TOOL:-rule}") || exit 1
 DIM=${DIM:-64} DTYPE=${DTYPE:-bf16}
-python3 - <<'PY'
-import numpy as np
-def write(name, deg):
-    n = deg.size
-    ptr = np.zeros(n + 1, dtype=np.int64)
-    np.cumsum(deg, out=ptr[1:])
-    rows = np.repeat(np.arange(n, dtype=np.int64), deg)
-    k = np.arange(ptr[-1], dtype=np.int64) - ptr[rows]
-    stride = np.maximum(n // np.maximum(deg, 1), 1)[rows]
-    cols = (rows * 7919) % stride + k * stride  # below n, distinct and sorted in each row
-    np.save("/tmp/sp-%s-p.npy" % name, ptr)
-    np.save("/tmp/sp-%s-i.npy" % name, cols.astype(np.int32))
-    mean, mx = ptr[-1] / n, deg.max()
-    # the rule's choice (run 75 printed the 4x + 64 bound's; 8x + 32 since)
-    print("%-8s mean %6.1f max %5d  rule: %s" % (name, mean, mx, "rows" if mx <= 8 * mean + 32 and mean <= 520 else "row"))
-n = 1 << 20
-i = np.arange(n)
-for L in (64, 128, 256, 512, 1024):
-    write("e8-%d" % L, np.where(i % 8 == 0, L, 8).astype(np.int64))
-for L in (128, 512):
-    write("e64-%d" % L, np.where(i % 64 == 0, L, 8).astype(np.int64))
-write("u0-64", np.random.default_rng(1).integers(0, 65, n).astype(np.int64))
-PY
+python3 bench/skew_csrs.py spread || exit 1
 export GRAPHATTN_NO_TILES=1
 for c in e8-64 e8-128 e8-256 e8-512 e8-1024 e64-128 e64-512 u0-64; do
   for m in 0 1; do

@@ -6,8 +6,8 @@
 # Run: timeout 500 bash bench/edge_short_ab.sh > $OUT/short.log 2>&1; tail -50 $OUT/short.log
 set -u
 cd "$(dirname "$0")/.."
-mkdir -p build-carryxi/bin
-for f in ek fin; do gzip -dc build-carryxi/$f.gz > build-carryxi/bin/$f && chmod +x build-carryxi/bin/$f || exit 1; done
+. bench/edge_cmp.sh
+for f in ek fin; do edge_tool $f > /dev/null || exit 1; done
 echo "== test_cuda, every test"
 timeout 300 bash bench/cuda_tests_par.sh fintest
 for f in ek fin; do
@@ -15,14 +15,13 @@ for f in ek fin; do
   GRAPHATTN_NO_TILES=1 build-carryxi/bin/$f check --graph window:20 --n 9000 --dtype f16 --device cuda 2>&1 | tail -1 | sed "s/^/$f check edges: /"
 done
 echo "== C tool (median ms)"
-bb() { local l=$1 g=$2; shift 2; timeout 90 "$g" bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"; }
 for r in 1 2; do
   for f in ek fin; do
     G=build-carryxi/bin/$f
-    bb "$f random:16" $G --graph random:16,7 --n 2^20 --dtype bf16 --repeats 10
-    bb "$f w64+r16" $G --graph window:64+random:16,7 --n 2^20 --dtype bf16 --repeats 10
-    bb "$f dilated:2,64" $G --graph dilated:2,64 --n 2^20 --dtype bf16 --repeats 10
-    GRAPHATTN_NO_TILES=1 bb "$f edges window:16" $G --graph window:16 --n 2^20 --dtype bf16 --repeats 5
-    GRAPHATTN_NO_TILES=1 bb "$f edges window:256" $G --graph window:256 --n 2^18 --dtype bf16 --repeats 5
+    edge_bb "$f random:16" $G --graph random:16,7 --n 2^20 --dtype bf16 --repeats 10
+    edge_bb "$f w64+r16" $G --graph window:64+random:16,7 --n 2^20 --dtype bf16 --repeats 10
+    edge_bb "$f dilated:2,64" $G --graph dilated:2,64 --n 2^20 --dtype bf16 --repeats 10
+    GRAPHATTN_NO_TILES=1 edge_bb "$f edges window:16" $G --graph window:16 --n 2^20 --dtype bf16 --repeats 5
+    GRAPHATTN_NO_TILES=1 edge_bb "$f edges window:256" $G --graph window:256 --n 2^18 --dtype bf16 --repeats 5
   done
 done

@@ -1,25 +1,55 @@
 #!/usr/bin/env python3
-"""skew_csrs.py -- the skewed CSRs of bench/edge_rows_skew_probe.sh (run 72), written to
-/tmp/skew-NAME-p.npy (int64 row pointers) and /tmp/skew-NAME-i.npy (int32 columns, distinct and
-sorted in each row): uni16 (2^20 rows of 16 keys), zipf (2^20 rows, 4 * Pareto(1.2) capped at
-4000), alt (2^18 rows alternating 1 and 500 keys), spike (2^20 rows of 8 keys, every 64th of 3000).
+"""skew_csrs.py [skew | spread] -- the uneven CSRs of the rows-mode probes, each written as
+/tmp/PREFIX-NAME-p.npy (int64 row pointers) and /tmp/PREFIX-NAME-i.npy (int32 columns, distinct
+and sorted in each row), with a line of its mean and longest row and the mode the rows-mode rule
+picks for it (8x the mean + 32 since run 75).
+
+skew (bench/edge_rows_skew_probe.sh, run 72; prefix skew): uni16 (2^20 rows of 16 keys), zipf
+(2^20 rows, 4 * Pareto(1.2) capped at 4000), alt (2^18 rows alternating 1 and 500 keys), spike
+(2^20 rows of 8 keys, every 64th of 3000). Columns: a row's keys k * n / degree apart from
+row * 7919, wrapped at n and sorted.
+
+spread (bench/edge_rows_spread_probe.sh, run 75; prefix sp), 2^20 rows: e8-L (8 keys, every 8th
+row L keys; L = 64 ... 1024), e64-L (every 64th row; L = 128, 512), u0-64 (lengths uniform in
+0-64). Columns: the same spacing from (row * 7919) mod the spacing, so below n without a wrap.
 """
+import sys
 import numpy as np
-rng = np.random.default_rng(3)
-def write(name, deg):
+
+
+def write(prefix, name, deg, wrap):
     n = deg.size
     ptr = np.zeros(n + 1, dtype=np.int64)
     np.cumsum(deg, out=ptr[1:])
     rows = np.repeat(np.arange(n, dtype=np.int64), deg)
     k = np.arange(ptr[-1], dtype=np.int64) - ptr[rows]           # slot within the row
     stride = np.maximum(n // np.maximum(deg, 1), 1)[rows]         # distinct: k * stride < n
-    cols = (rows * 7919 + k * stride) % n
-    order = np.lexsort((cols, rows))
-    np.save("/tmp/skew-%s-p.npy" % name, ptr)
-    np.save("/tmp/skew-%s-i.npy" % name, cols[order].astype(np.int32))
-    print("%-6s rows %d edges %d mean %.1f max %d" % (name, n, ptr[-1], ptr[-1] / n, deg.max()))
+    if wrap:
+        cols = (rows * 7919 + k * stride) % n
+        cols = cols[np.lexsort((cols, rows))]
+    else:
+        cols = (rows * 7919) % stride + k * stride
+    np.save("/tmp/%s-%s-p.npy" % (prefix, name), ptr)
+    np.save("/tmp/%s-%s-i.npy" % (prefix, name), cols.astype(np.int32))
+    mean, mx = ptr[-1] / n, deg.max()
+    rule = "rows" if mx <= 8 * mean + 32 and mean <= 520 else "row"
+    print("%-8s rows %d edges %d mean %.1f max %d  rule: %s" % (name, n, ptr[-1], mean, mx, rule))
+
+
+which = sys.argv[1] if len(sys.argv) > 1 else "skew"
 n = 1 << 20
-write("uni16", np.full(n, 16, dtype=np.int64))
-write("zipf", np.minimum(4000, np.floor(4 * (1 + rng.pareto(1.2, n)))).astype(np.int64))
-write("alt", np.where(np.arange(1 << 18) % 2 == 0, 1, 500).astype(np.int64))
-write("spike", np.where(np.arange(n) % 64 == 0, 3000, 8).astype(np.int64))
+if which == "skew":
+    rng = np.random.default_rng(3)
+    write("skew", "uni16", np.full(n, 16, dtype=np.int64), True)
+    write("skew", "zipf", np.minimum(4000, np.floor(4 * (1 + rng.pareto(1.2, n)))).astype(np.int64), True)
+    write("skew", "alt", np.where(np.arange(1 << 18) % 2 == 0, 1, 500).astype(np.int64), True)
+    write("skew", "spike", np.where(np.arange(n) % 64 == 0, 3000, 8).astype(np.int64), True)
+elif which == "spread":
+    i = np.arange(n)
+    for L in (64, 128, 256, 512, 1024):
+        write("sp", "e8-%d" % L, np.where(i % 8 == 0, L, 8).astype(np.int64), False)
+    for L in (128, 512):
+        write("sp", "e64-%d" % L, np.where(i % 64 == 0, L, 8).astype(np.int64), False)
+    write("sp", "u0-64", np.random.default_rng(1).integers(0, 65, n).astype(np.int64), False)
+else:
+    sys.exit("skew_csrs.py: expected skew or spread, got %s" % which)
