@@ -32,7 +32,7 @@ for r in 1 2; do
     edge_bb "hi=$m H16 2^20" $G --graph window:256 --n 2^20 --heads 16 --dtype bf16 --repeats 10
     edge_bb "hi=$m B4 H4 2^20" $G --graph window:256 --n 2^20 --batch 4 --heads 4 --dtype bf16 --repeats 10
     edge_bb "hi=$m H16 D128 2^20" $G --graph window:256 --n 2^20 --heads 16 --dim 128 --dtype bf16 --repeats 10
-    edge_bb "hi=$m GQA H16/4 2^20" $G --graph window:256 --n 2^20 --heads 16 --kv-heads 4 --dtype bf16 --repeats 10
+    edge_bb "hi=$m GQA H16:4 2^20" $G --graph window:256 --n 2^20 --heads 16 --kv-heads 4 --dtype bf16 --repeats 10
     edge_bb "hi=$m H1 2^22" $G --graph window:256 --n 2^22 --dtype bf16 --repeats 10
   done
 done

@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""skew_csrs.py [skew | spread] -- the uneven CSRs of the rows-mode probes, each written as
+"""skew_csrs.py [skew | spread | wide] -- the uneven CSRs of the rows-mode probes, each written as
 /tmp/PREFIX-NAME-p.npy (int64 row pointers) and /tmp/PREFIX-NAME-i.npy (int32 columns, distinct
 and sorted in each row), with a line of its mean and longest row and the mode the rows-mode rule
 picks for it (8x the mean + 32 since run 75).
@@ -12,6 +12,11 @@ row * 7919, wrapped at n and sorted.
 spread (bench/edge_rows_spread_probe.sh, run 75; prefix sp), 2^20 rows: e8-L (8 keys, every 8th
 row L keys; L = 64 ... 1024), e64-L (every 64th row; L = 128, 512), u0-64 (lengths uniform in
 0-64). Columns: the same spacing from (row * 7919) mod the spacing, so below n without a wrap.
+
+wide (bench/edge_rows_mean_probe.sh, run 77; prefix wd), 2^20 rows, columns as spread's: e16-L
+(8 keys, every 16th row L keys; L = 256, 512), e64-L (every 64th; L = 192, 256, 320): longest
+rows 11-25x the mean, between run 75's e64-128 and e64-512, for warps of 4 rows (bf16 at D 128,
+float32 at D 64), where run 76 saw e64-128 faster in rows mode.
 """
 import sys
 import numpy as np
@@ -51,5 +56,9 @@ elif which == "spread":
     for L in (128, 512):
         write("sp", "e64-%d" % L, np.where(i % 64 == 0, L, 8).astype(np.int64), False)
     write("sp", "u0-64", np.random.default_rng(1).integers(0, 65, n).astype(np.int64), False)
+elif which == "wide":
+    i = np.arange(n)
+    for every, L in ((16, 256), (16, 512), (64, 192), (64, 256), (64, 320)):
+        write("wd", "e%d-%d" % (every, L), np.where(i % every == 0, L, 8).astype(np.int64), False)
 else:
-    sys.exit("skew_csrs.py: expected skew or spread, got %s" % which)
+    sys.exit("skew_csrs.py: expected skew, spread or wide, got %s" % which)

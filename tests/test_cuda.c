@@ -687,16 +687,17 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
 
 /* The edge engine's rows mode (a row per group of lanes, ga_edge_rows_kernel) against the fp64
  * reference, and which calls take it: GRAPHATTN_EDGE_ROWS=0 never, =1 always, unset where the
- * plan's mean slots per row are at most 520 and its bound on a row's slots outside heavy pairs at
- * most 8x the mean + 32, at head dims whose instances hold 2-16 lanes an edge (D 32, 64, 128 here). On
+ * plan's mean slots per row are at most 520, its bound on a row's slots outside heavy pairs at
+ * most 8x the mean + 32 and, where at most half the rows have slots, their mean at most 448, at head dims whose instances hold 2-16 lanes an edge (D 32, 64, 128 here). On
  * the edge engine alone (GRAPHATTN_NO_TILES): rows of one warp of unequal lengths and empty ones
  * (a random CSR, 1-40 keys, a quarter empty), a heavy row among them (a CSR row of all 6001 keys,
  * over the chunk threshold: its partial state from the rows kernel, its chunks and the merge as
  * before; the light rows still alike), one row of all 1000 keys under the threshold among them
  * (row mode by the spread bound; forced, a warp with one long row), holes (bigbird; its global
  * rows of every key make it row mode), keys owned by an earlier component (window + random),
- * listed query rows of every key beside short ones (global: row mode), a row count that leaves
- * groups past the last row, GQA and two batches. */
+ * listed query rows of every key beside short ones (global: row mode), every other row empty
+ * (longnet at rate 2: busy rows of 512 slots, row mode; of 256, rows mode), a row count that
+ * leaves groups past the last row, GQA and two batches. */
 static const struct {
     const char *spec; /* NULL: a random CSR (random_csr: seed 40 + its index, maxdeg 40) */
     int64_t n, nk, full_row;
@@ -711,7 +712,9 @@ static const struct {
                         {NULL, 1001, 777, -1, 1},
                         {NULL, 301, 6001, 123, 1},
                         {"window:300", 2000, 2000, -1, 0},
-                        {NULL, 1001, 1000, 500, 0}};
+                        {NULL, 1001, 1000, 500, 0},
+                        {"longnet:1024,2,0", 3000, 3000, -1, 0},
+                        {"longnet:512,2,1", 3000, 3000, -1, 1}};
 
 /* The graph of rows_mode_graphs[gi] */
 static ga_graph *rows_mode_graph(size_t gi) {
@@ -807,19 +810,23 @@ static void random_component_spec(uint64_t *rng, int64_t nq, int64_t nk, char *o
 /* The edge engine's plan from the graph alone (host code: it runs without a GPU), the figures
  * rows mode is chosen from (ga_cuda_testing_edge_plan). First, the choice the two tests above
  * assume: the half-width graphs take rows mode, each rows-mode graph its rows_by_default, so
- * that a wrong expectation fails here, on every machine, before a GPU run. Then random unions of
+ * that a wrong expectation fails here, on every machine, before a GPU run; and the cases of
+ * bench/RESULTS.md runs 76-77 (longnet, random, dilated at 2^20) take the mode measured faster
+ * there. Then random unions of
  * 1-3 components of every implicit kind and random CSRs (some with a row of every key), Nq !=
  * Nk, up to 9000 keys (rows past the heavy threshold), every first component: the bound on a
  * row's slots outside heavy pairs is at least the sum of each component's longest row of at most
- * the threshold (exactly that where every component is a CSR, whose rows the plan reads), and
- * the heavy pairs are exactly the (row, component) pairs of more slots than the threshold. */
+ * the threshold (exactly that where every component is a CSR, whose rows the plan reads), the
+ * heavy pairs are exactly the (row, component) pairs of more slots than the threshold, and the
+ * estimate of busy rows lies between the busiest component's rows with light slots and Nq
+ * (exactly the former for CSRs). */
 TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
     double mean = 0;
-    int64_t T = 0, max_slots = 0, heavy = 0;
+    int64_t T = 0, max_slots = 0, heavy = 0, busy = 0;
     int rows = 0;
     ga_graph *probe = ga_test_parse("window:1");
     ASSERT_TRUE(probe != NULL);
-    const int have = ga_cuda_testing_edge_plan(probe, 4, 4, 0, &mean, &T, &max_slots, &heavy, &rows);
+    const int have = ga_cuda_testing_edge_plan(probe, 4, 4, 0, &mean, &T, &max_slots, &heavy, &busy, &rows);
     ga_graph_destroy(probe);
     if (!have) TEST_SKIP("built without CUDA");
     const env_saved rows0 = env_save("GRAPHATTN_EDGE_ROWS");
@@ -830,7 +837,7 @@ TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
         ASSERT_TRUE(g != NULL);
         static const int64_t ns[] = {3000, 1200};
         for (int a = 0; a < 2; a++) {
-            ASSERT_TRUE(ga_cuda_testing_edge_plan(g, ns[a], ns[a], 0, &mean, &T, &max_slots, &heavy, &rows));
+            ASSERT_TRUE(ga_cuda_testing_edge_plan(g, ns[a], ns[a], 0, &mean, &T, &max_slots, &heavy, &busy, &rows));
             if (!rows)
                 ga_test_fail(__FILE__, __LINE__, "%s N=%lld: mean %.2f, bound %lld: row mode, the half-width test expects rows mode",
                              half_width_graphs[gi].spec, (long long)ns[a], mean, (long long)max_slots);
@@ -841,12 +848,29 @@ TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
         ga_graph *g = rows_mode_graph(gi);
         ASSERT_TRUE(g != NULL);
         ASSERT_TRUE(ga_cuda_testing_edge_plan(g, rows_mode_graphs[gi].n, rows_mode_graphs[gi].nk, 0, &mean, &T, &max_slots,
-                                              &heavy, &rows));
+                                              &heavy, &busy, &rows));
         if (rows != rows_mode_graphs[gi].rows_by_default)
-            ga_test_fail(__FILE__, __LINE__, "%s Nq=%lld Nk=%lld: mean %.2f, bound %lld: %s, the rows-mode test expects %s",
+            ga_test_fail(__FILE__, __LINE__, "%s Nq=%lld Nk=%lld: mean %.2f, bound %lld, busy rows %lld: %s, the rows-mode test expects %s",
                          rows_mode_graphs[gi].spec ? rows_mode_graphs[gi].spec : "random csr", (long long)rows_mode_graphs[gi].n,
-                         (long long)rows_mode_graphs[gi].nk, mean, (long long)max_slots, rows ? "rows mode" : "row mode",
+                         (long long)rows_mode_graphs[gi].nk, mean, (long long)max_slots, (long long)busy, rows ? "rows mode" : "row mode",
                          rows_mode_graphs[gi].rows_by_default ? "rows mode" : "row mode");
+        ga_graph_destroy(g);
+    }
+    /* the measured cases the rule was set from (bench/RESULTS.md runs 76-77, 2^20 rows) */
+    static const struct {
+        const char *spec;
+        int rows; /* the faster mode there: 1 rows mode, 0 row mode */
+    } measured[] = {{"longnet:2048,2,0", 0}, {"longnet:1024,2,0", 0}, {"longnet:768,2,0", 1}, {"longnet:512,2,0", 1},
+                    {"longnet:2048,4,1", 0}, {"longnet:8192,16,3", 0}, {"window:64+longnet:4096,4,0", 0},
+                    {"random:512,7", 1}, {"random:16,7", 1}, {"dilated:2,64", 1}};
+    for (size_t gi = 0; gi < sizeof measured / sizeof *measured; gi++) {
+        ga_graph *g = ga_test_parse(measured[gi].spec);
+        ASSERT_TRUE(g != NULL);
+        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, 1 << 20, 1 << 20, 0, &mean, &T, &max_slots, &heavy, &busy, &rows));
+        if (rows != measured[gi].rows)
+            ga_test_fail(__FILE__, __LINE__, "%s N=2^20: mean %.2f, bound %lld, busy rows %lld: %s, measured faster in %s",
+                         measured[gi].spec, mean, (long long)max_slots, (long long)busy, rows ? "rows mode" : "row mode",
+                         measured[gi].rows ? "rows mode" : "row mode");
         ga_graph_destroy(g);
     }
 
@@ -874,17 +898,19 @@ TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
         }
         ASSERT_OK(ga_graph_check(g, nq, nk)); /* a graph a call would take */
         const int first = (int)rng_int(&rng, ncomp);
-        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, nq, nk, first, &mean, &T, &max_slots, &heavy, &rows));
-        int64_t light_sum = 0, pairs = 0;
+        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, nq, nk, first, &mean, &T, &max_slots, &heavy, &busy, &rows));
+        int64_t light_sum = 0, pairs = 0, most_busy = 0;
         int all_csr = 1;
         for (int64_t c = first; c < g->count; c++) {
-            int64_t light = 0;
+            int64_t light = 0, busy_c = 0;
             for (int64_t i = 0; i < nq; i++) {
                 const int64_t n = ga_comp_row(&g->comps[c], i, nq, nk).count;
                 if (n > T) pairs++;
                 else if (n > light) light = n;
+                busy_c += n > 0 && n <= T;
             }
             light_sum += light;
+            if (busy_c > most_busy) most_busy = busy_c;
             all_csr &= g->comps[c].kind == GA_COMP_CSR;
         }
         if (max_slots < light_sum || (all_csr && max_slots != light_sum) || heavy != pairs)
@@ -893,6 +919,11 @@ TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
                          "%lld against %lld (threshold %lld)",
                          spec, (long long)nq, (long long)nk, first, (long long)max_slots, (long long)light_sum,
                          all_csr ? " (CSR only: must be equal)" : "", (long long)heavy, (long long)pairs, (long long)T);
+        /* busy rows: never fewer than one component's rows with light slots, never more than Nq */
+        if (busy < most_busy || busy > nq || (all_csr && busy != most_busy))
+            ga_test_fail(__FILE__, __LINE__, "%s Nq=%lld Nk=%lld from component %d: busy rows %lld, the busiest component has %lld%s",
+                         spec, (long long)nq, (long long)nk, first, (long long)busy, (long long)most_busy,
+                         all_csr ? " (CSR only: must be equal)" : "");
         ga_graph_destroy(g);
     }
     env_restore(&rows0);

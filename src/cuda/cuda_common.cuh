@@ -78,6 +78,7 @@ typedef struct ga_cuda_plan {
     int64_t heavy_threshold;      /* (row, comp) pairs with more slots than this are chunked */
     double mean_slots;            /* the components' rough mean slots per row (ga_comp_bounds) */
     int64_t max_slots;            /* an upper bound on a row's slots outside heavy pairs (rows mode) */
+    int64_t busy_rows;            /* an estimate of the rows with a slot outside heavy pairs (rows mode) */
     int64_t nslots;               /* heavy rows */
     const int64_t *heavy_rows;    /* device, sorted, nslots */
     const int64_t *item_begin;    /* device, nslots + 1: the items of slot s */
@@ -171,6 +172,7 @@ typedef struct ga_edge_params {
     int64_t heavy_threshold;
     double mean_slots; /* the plan's: the instance choice (ga_edge_forward) */
     int64_t max_slots; /* the plan's: rows mode's spread test (ga_edge_rows_mode) */
+    int64_t busy_rows; /* the plan's: rows mode's idle-groups test (ga_edge_rows_mode) */
     const int64_t *heavy_rows;
     const int64_t *item_begin;
     int64_t nslots;
@@ -189,7 +191,8 @@ extern long long g_edge_rows_calls;
 /* Whether row mode's tasks run in rows mode (ga_edge_rows_kernel): GRAPHATTN_EDGE_ROWS=0 never, =1
  * always (instances of 2-16 lanes an edge), else where the plan's mean slots per row are at most
  * 520 and its bound on a row's slots outside heavy pairs (max_slots: each component's longest such
- * row, summed) at most 8x the mean + 32. Measured on the H200 at 2^20 (bench/RESULTS.md run 69,
+ * row, summed) at most 8x the mean + 32, and, where at most half the rows have a slot outside heavy
+ * pairs (busy_rows), the mean over those rows at most 448. Measured on the H200 at 2^20 (bench/RESULTS.md run 69,
  * rows mode against row mode): 5-key dilated rows 3.2x faster, random:16 1.66x (bf16, D 64), 2.2x
  * at D 32, 1.25-1.27x at D 128, 1.46x in float32; random:64 1.51x; windows of 33 / 129 / 513 slots
  * on the edge engine 1.8x / 1.44x / 1-2%. A warp runs as many steps as its longest row, so rows of
@@ -204,14 +207,25 @@ extern long long g_edge_rows_calls;
  * so a long row lands in more or fewer of them). A few
  * long rows among many short ones lose more than one in every warp (every 64th of 512 keys: 4.1x
  * slower; a reading, not measured: the long rows run on one group's two slots a step instead of
- * the warp's 16). */
+ * the warp's 16). Runs 76-77 (bf16 D 64 unless stated): at 4 rows a warp (bf16 D 128, float32
+ * D 64) the line is not where the spread says: every 64th row of 128-320 keys (12-25x the mean)
+ * 1.09-1.45x faster in rows mode, every 16th of 256 or 512 (11-13x) 2.6-3.7x slower; the bound
+ * stays, which takes the larger losses. Rows with no slot: where at most half the rows have any
+ * (busy_rows, the plan's estimate), the groups of the empty ones idle while the others run, and
+ * busy rows of more than 448 slots lose (longnet:1024,2,0 1.13x, 2048,2,0 1.25-1.38x at D 32-128
+ * bf16 and D 64 float32, 2048,4,1 1.14x slower in rows mode), while 256-384 gain up to 1.16x or are
+ * level (longnet:512,2,0, 768,2,0, 1024,4,0, 1536,4,0); uniform rows of 512 random keys, none
+ * empty, are still 1.46x faster in rows mode. */
 #define GA_EDGE_ROWS_MAX_SLOTS 520.0
 #define GA_EDGE_ROWS_SPREAD 8.0
-static inline int ga_edge_rows_mode(double mean_slots, int64_t max_slots) {
+#define GA_EDGE_ROWS_BUSY_SLOTS 448.0
+static inline int ga_edge_rows_mode(double mean_slots, int64_t max_slots, int64_t nq, int64_t busy_rows) {
     const char *e = getenv("GRAPHATTN_EDGE_ROWS");
     if (e && e[0] == '0') return 0;
     if (e && e[0] == '1') return 1;
-    return mean_slots <= GA_EDGE_ROWS_MAX_SLOTS && (double)max_slots <= GA_EDGE_ROWS_SPREAD * mean_slots + 32.0;
+    if (mean_slots > GA_EDGE_ROWS_MAX_SLOTS || (double)max_slots > GA_EDGE_ROWS_SPREAD * mean_slots + 32.0) return 0;
+    /* at most half the rows busy: their mean, mean_slots * nq / busy_rows, at most 448 */
+    return !(busy_rows <= nq / 2 && mean_slots * (double)nq > GA_EDGE_ROWS_BUSY_SLOTS * (double)busy_rows);
 }
 
 /* Launch the edge kernels and the heavy-row merge for one dtype (edge_<dtype>.cu). */

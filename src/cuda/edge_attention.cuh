@@ -832,7 +832,7 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
          * (NVL / 2), twice the lanes, where ga_edge_half_width says */
         constexpr int VWv = 16 / sizeof(T), NVL = 16 / VWv, HALF = NVL / 2;
         const int64_t lanes = (D / VWv + NVL - 1) / NVL;
-        const int rows = ga_edge_rows_mode(p->mean_slots, p->max_slots);
+        const int rows = ga_edge_rows_mode(p->mean_slots, p->max_slots, p->nq, p->busy_rows);
         if (ga_edge_half_width(D, VWv == 4, p->mean_slots, rows)) {
             __atomic_fetch_add(&g_edge_half_width_calls, 1, __ATOMIC_RELAXED);
             return ga_edge_launch_lanes<T, VWv, HALF, 2>(2 * lanes, p, rows, stream);

@@ -268,6 +268,7 @@ static ga_status ga_cuda_run_edges(const ga_problem *p, const ga_cuda_dgraph *dg
     e.heavy_threshold = plan->heavy_threshold;
     e.mean_slots = plan->mean_slots;
     e.max_slots = plan->max_slots;
+    e.busy_rows = plan->busy_rows;
     e.heavy_rows = plan->heavy_rows;
     e.item_begin = plan->item_begin;
     e.nslots = plan->nslots;

@@ -221,11 +221,16 @@ static void ga_comp_bounds(const ga_component *c, int64_t nq, int64_t nk, int64_
 
 /* What the plan is made of, from the graph alone (host code; ga_cuda_testing_edge_plan reads it
  * too): the components' mean slots per row, the heavy threshold T, a bound on a row's slots
- * outside heavy pairs (each component's longest such row, summed: rows mode's spread test), and
- * every heavy (row, component) pair, unsorted (pairs.v is the caller's to free). */
+ * outside heavy pairs (each component's longest such row, summed: rows mode's spread test), an
+ * estimate of the rows with a slot outside heavy pairs (the most of any one component, a lower
+ * bound on the union's where each component's count is exact: counted for the kinds scanned row
+ * by row, CSRs always; for longnet, the rows of its residue whose segment starts below nk, which
+ * can count a row whose short last segment holds no key of that residue; every row for the
+ * other kinds: rows mode's idle-groups test), and every heavy (row, component) pair, unsorted
+ * (pairs.v is the caller's to free). */
 typedef struct ga_plan_shape {
     double mean;
-    int64_t T, max_slots;
+    int64_t T, max_slots, busy;
     ga_pairs pairs;
 } ga_plan_shape;
 
@@ -245,7 +250,7 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
 
     /* every (row, comp) pair with more than T slots, from what each kind says about its rows */
     ga_pairs pairs = {NULL, 0, 0};
-    int64_t max_slots = 0;
+    int64_t max_slots = 0, busy = 0;
     int ok = 1;
     for (int64_t c = first_comp; c < g->count && ok; c++) {
         const ga_component *k = &g->comps[c];
@@ -253,14 +258,23 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
         double avg;
         ga_comp_bounds(k, nq, nk, &um, &avg);
         if (um > T) { /* some ordinary row may be heavy: look at every row */
-            int64_t light = 0; /* the longest row that is not heavy */
+            int64_t light = 0, rows = 0; /* the longest row that is not heavy; rows with light slots */
             for (int64_t i = 0; i < nq && ok; i++) {
                 int64_t n = ga_comp_row(k, i, nq, nk).count;
                 if (n > T) ok = ga_pairs_push(&pairs, i, c, n);
                 else if (n > light) light = n;
+                rows += n > 0 && n <= T;
             }
             max_slots = ga_sat_add(max_slots, light);
+            busy = ga_max64(busy, rows);
             continue;
+        }
+        if (k->kind == GA_COMP_LONGNET) { /* rows i % R == O of segments starting below nk */
+            const int64_t S = k->p[GA_P_SEGMENT], R = k->p[GA_P_RATE], O = k->p[GA_P_OFFSET];
+            const int64_t M = ga_min64(nq, ga_sat_mul(ga_ceildiv(nk, S), S));
+            busy = ga_max64(busy, M > O ? (M - 1 - O) / R + 1 : 0);
+        } else {
+            busy = nq;
         }
         /* listed query rows (global, bigbird) have every key: long rows unless heavy */
         const int listed = (k->kind == GA_COMP_GLOBAL && k->nrows > 0 && k->list[0] < nq) ||
@@ -286,6 +300,7 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
     sh->mean = mean;
     sh->T = T;
     sh->max_slots = max_slots;
+    sh->busy = busy;
     sh->pairs = pairs;
     return GA_OK;
 }
@@ -337,6 +352,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         plan->heavy_threshold = T;
         plan->mean_slots = mean;
         plan->max_slots = max_slots;
+        plan->busy_rows = sh.busy;
         plan->nslots = nslots;
         plan->nitems = nitems;
         void *p;
@@ -363,7 +379,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
  * choice from them, without a device. */
 extern "C" int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, double *mean_slots,
                                          int64_t *heavy_threshold, int64_t *max_slots, int64_t *heavy_pairs,
-                                         int *rows_mode) {
+                                         int64_t *busy_rows, int *rows_mode) {
     if (!g || nq < 1 || nk < 1 || first_comp < 0 || first_comp >= g->count) return 0;
     ga_plan_shape sh;
     if (ga_plan_scan(g, nq, nk, first_comp, &sh) != GA_OK) return 0;
@@ -372,7 +388,8 @@ extern "C" int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t 
     *heavy_threshold = sh.T;
     *max_slots = sh.max_slots;
     *heavy_pairs = sh.pairs.n;
-    *rows_mode = ga_edge_rows_mode(sh.mean, sh.max_slots);
+    *busy_rows = sh.busy;
+    *rows_mode = ga_edge_rows_mode(sh.mean, sh.max_slots, nq, sh.busy);
     return 1;
 }
 
