@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""skew_csrs.py [skew | spread | wide] -- the uneven CSRs of the rows-mode probes, each written as
+"""skew_csrs.py [skew | spread | wide | sparse] -- the uneven CSRs of the rows-mode probes, each written as
 /tmp/PREFIX-NAME-p.npy (int64 row pointers) and /tmp/PREFIX-NAME-i.npy (int32 columns, distinct
 and sorted in each row), with a line of its mean and longest row and the mode the rows-mode rule
 picks for it (8x the mean + 32 since run 75).
@@ -17,6 +17,11 @@ wide (bench/edge_rows_mean_probe.sh, run 77; prefix wd), 2^20 rows, columns as s
 (8 keys, every 16th row L keys; L = 256, 512), e64-L (every 64th; L = 192, 256, 320): longest
 rows 11-25x the mean, between run 75's e64-128 and e64-512, for warps of 4 rows (bf16 at D 128,
 float32 at D 64), where run 76 saw e64-128 faster in rows mode.
+
+sparse (bench/edge_rows_sparse_probe.sh, run 79; prefix ss), 2^20 rows, columns as spread's: e16-L
+(L = 64, 128, 160) and e32-L (L = 128, 256, 512): every 16th or 32nd row long, which the spread
+bound (8x + 32) lets into rows mode up to L ~184 (e16) or ~300 (e32), after run 77's every 16th
+row of 256 keys ran 2.6x slower in rows mode at 4 rows a warp.
 """
 import sys
 import numpy as np
@@ -60,5 +65,9 @@ elif which == "wide":
     i = np.arange(n)
     for every, L in ((16, 256), (16, 512), (64, 192), (64, 256), (64, 320)):
         write("wd", "e%d-%d" % (every, L), np.where(i % every == 0, L, 8).astype(np.int64), False)
+elif which == "sparse":
+    i = np.arange(n)
+    for every, L in ((16, 64), (16, 128), (16, 160), (32, 128), (32, 256), (32, 512)):
+        write("ss", "e%d-%d" % (every, L), np.where(i % every == 0, L, 8).astype(np.int64), False)
 else:
-    sys.exit("skew_csrs.py: expected skew, spread or wide, got %s" % which)
+    sys.exit("skew_csrs.py: expected skew, spread, wide or sparse, got %s" % which)
