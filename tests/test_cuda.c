@@ -697,7 +697,8 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
  * rows of every key make it row mode), keys owned by an earlier component (window + random),
  * listed query rows of every key beside short ones (global: row mode), every other row empty
  * (longnet at rate 2: busy rows of 512 slots, row mode; of 256, rows mode), a row count that
- * leaves groups past the last row, GQA and two batches. */
+ * leaves groups past the last row, GQA and two batches; the cases take blocks of 8, 4, 2 and 1
+ * warps in turn (GRAPHATTN_EDGE_WPB unset, 4, 2, 1). */
 static const struct {
     const char *spec; /* NULL: a random CSR (random_csr: seed 40 + its index, maxdeg 40) */
     int64_t n, nk, full_row;
@@ -726,8 +727,9 @@ static ga_graph *rows_mode_graph(size_t gi) {
 TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
     NEED_GPU();
     static const int64_t dims[] = {32, 64, 128};
-    static const char *modes[] = {NULL, "0", "1"};
-    const env_saved tiles0 = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS");
+    static const char *modes[] = {NULL, "0", "1"}, *wpbs[] = {NULL, "4", "2", "1"};
+    const env_saved tiles0 = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS"),
+                    wpb0 = env_save("GRAPHATTN_EDGE_WPB");
     setenv("GRAPHATTN_NO_TILES", "1", 1);
     for (size_t gi = 0; gi < sizeof rows_mode_graphs / sizeof *rows_mode_graphs; gi++) {
         ga_graph *g = rows_mode_graph(gi);
@@ -738,10 +740,14 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
                     const ga_dtype t = (ga_dtype)dt;
                     if (modes[md]) setenv("GRAPHATTN_EDGE_ROWS", modes[md], 1);
                     else unsetenv("GRAPHATTN_EDGE_ROWS");
-                    char name[160];
-                    snprintf(name, sizeof name, "%s Nq=%lld Nk=%lld %s D=%lld GRAPHATTN_EDGE_ROWS=%s",
+                    const char *wpb = wpbs[(gi + a + (size_t)dt + (size_t)md) % 4];
+                    if (wpb) setenv("GRAPHATTN_EDGE_WPB", wpb, 1);
+                    else unsetenv("GRAPHATTN_EDGE_WPB");
+                    char name[200];
+                    snprintf(name, sizeof name, "%s Nq=%lld Nk=%lld %s D=%lld GRAPHATTN_EDGE_ROWS=%s GRAPHATTN_EDGE_WPB=%s",
                              rows_mode_graphs[gi].spec ? rows_mode_graphs[gi].spec : "random csr", (long long)rows_mode_graphs[gi].n,
-                             (long long)rows_mode_graphs[gi].nk, dt_name(t), (long long)dims[a], modes[md] ? modes[md] : "unset");
+                             (long long)rows_mode_graphs[gi].nk, dt_name(t), (long long)dims[a], modes[md] ? modes[md] : "unset",
+                             wpb ? wpb : "unset");
                     case_cfg c = base_case(name, g, rows_mode_graphs[gi].n, dims[a], t);
                     c.nk = rows_mode_graphs[gi].nk;
                     if ((a + (size_t)dt) % 2) {
@@ -762,6 +768,7 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
                 }
         ga_graph_destroy(g);
     }
+    env_restore(&wpb0);
     env_restore(&rows0);
     env_restore(&tiles0);
 }

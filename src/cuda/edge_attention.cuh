@@ -558,8 +558,8 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
     W w;
     w.init(lane, p);
     const int64_t ntasks = chunk_mode ? p.nitems * p.BH : p.nq * p.BH;
-    for (int64_t task = (int64_t)blockIdx.x * GA_CUDA_WARPS_PER_BLOCK + warp; task < ntasks;
-         task += (int64_t)gridDim.x * GA_CUDA_WARPS_PER_BLOCK) {
+    const int wpb = (int)(blockDim.x >> 5); /* warps a block: ga_edge_warps_per_block's */
+    for (int64_t task = (int64_t)blockIdx.x * wpb + warp; task < ntasks; task += (int64_t)gridDim.x * wpb) {
         int64_t bh, i, item = 0, t0c = 0, t1c = 0;
         int cbeg, cend;
         if (!chunk_mode) {
@@ -625,8 +625,8 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
     W w;
     w.init(lane, p);
     const int64_t nrows = p.nq * p.BH, ntasks = (nrows + G - 1) / G;
-    for (int64_t task = (int64_t)blockIdx.x * GA_CUDA_WARPS_PER_BLOCK + warp; task < ntasks;
-         task += (int64_t)gridDim.x * GA_CUDA_WARPS_PER_BLOCK) {
+    const int wpb = (int)(blockDim.x >> 5); /* warps a block: ga_edge_warps_per_block's */
+    for (int64_t task = (int64_t)blockIdx.x * wpb + warp; task < ntasks; task += (int64_t)gridDim.x * wpb) {
         /* a group past the last row takes the last row's pointers and no slots: it reads, writes
          * nothing, and keeps its lanes in the warp's shuffles */
         const bool live = task * G + w.g < nrows;
@@ -740,11 +740,20 @@ static inline unsigned ga_grid_for(int64_t tasks, int per_block) {
     return (unsigned)(blocks < cap ? blocks : cap);
 }
 
+/* Warps a block for the row and rows tasks: GRAPHATTN_EDGE_WPB=1, 2 or 4 (a probe switch), else 8
+ * (GA_CUDA_WARPS_PER_BLOCK). A block's warps are freed together, so a block with one long row
+ * holds its other warps' places until that row is done. */
+static inline int ga_edge_warps_per_block(void) {
+    const char *e = getenv("GRAPHATTN_EDGE_WPB");
+    if (e && (e[0] == '1' || e[0] == '2' || e[0] == '4') && e[1] == 0) return e[0] - '0';
+    return GA_CUDA_WARPS_PER_BLOCK;
+}
+
 /* The call's kernels on one instance; `rows_mode`: row mode's tasks in rows mode (ga_edge_rows_mode
  * said so), where the instance has 2-16 lanes an edge. */
 template <typename T, int VW, int LPE, int NVL>
 static ga_status ga_edge_launch(const ga_edge_params *p, int rows_mode, cudaStream_t stream) {
-    const int threads = GA_CUDA_WARPS_PER_BLOCK * 32;
+    const int threads = GA_CUDA_WARPS_PER_BLOCK * 32, wpb = ga_edge_warps_per_block();
     if (p->nq * p->BH > 0) {
         bool rows = false;
         if constexpr (LPE >= 2 && LPE <= 16) {
@@ -752,13 +761,13 @@ static ga_status ga_edge_launch(const ga_edge_params *p, int rows_mode, cudaStre
             if (rows) {
                 constexpr int G = 32 / LPE;
                 ga_edge_rows_kernel<T, VW, LPE, NVL>
-                    <<<ga_grid_for((p->nq * p->BH + G - 1) / G, GA_CUDA_WARPS_PER_BLOCK), threads, 0, stream>>>(*p);
+                    <<<ga_grid_for((p->nq * p->BH + G - 1) / G, wpb), wpb * 32, 0, stream>>>(*p);
                 GA_CUDA_CHECK_LAUNCH();
                 __atomic_fetch_add(&g_edge_rows_calls, 1, __ATOMIC_RELAXED);
             }
         }
         if (!rows) {
-            ga_edge_kernel<T, VW, LPE, NVL><<<ga_grid_for(p->nq * p->BH, GA_CUDA_WARPS_PER_BLOCK), threads, 0, stream>>>(*p, 0);
+            ga_edge_kernel<T, VW, LPE, NVL><<<ga_grid_for(p->nq * p->BH, wpb), wpb * 32, 0, stream>>>(*p, 0);
             GA_CUDA_CHECK_LAUNCH();
         }
     }
