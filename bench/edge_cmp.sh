@@ -70,3 +70,26 @@ edge_tool() {
   mkdir -p build-carryxi/bin
   gzip -dc "build-carryxi/$1.gz" > "build-carryxi/bin/$1" && chmod +x "build-carryxi/bin/$1" && echo "build-carryxi/bin/$1"
 }
+# edge_same TOOL "ENV" "ENV"...: TOOL's `run` on seeded inputs (20000 x 2 x 64 f16) of random:16,
+# window 64 + random 16, longnet:512,2,0 and window:300, under each ENV (variable assignments, e.g.
+# "GRAPHATTN_EDGE_WPB=8 GRAPHATTN_EDGE_ROWS=0"); output and lse of every ENV after the first
+# compared byte for byte with the first's: "identical:" or "DIFFER:" per graph and ENV
+edge_same() {
+  local tool=$1 g e n; shift
+  python3 - <<'PY'
+import numpy as np
+rng = np.random.default_rng(5)
+for t in "qkv":
+    np.save("/tmp/wq-%s.npy" % t, rng.standard_normal((20000, 2, 64)).astype(np.float16))
+PY
+  for g in random:16,7 window:64+random:16,7 longnet:512,2,0 window:300; do
+    n=0
+    for e in "$@"; do
+      env $e $tool run --graph $g --q /tmp/wq-q.npy --k /tmp/wq-k.npy --v /tmp/wq-v.npy --out /tmp/wq-o-$n.npy \
+        --lse /tmp/wq-l-$n.npy --device cuda --quiet || echo "run failed: $g $e"
+      [ $n -gt 0 ] && { cmp -s /tmp/wq-o-0.npy /tmp/wq-o-$n.npy && cmp -s /tmp/wq-l-0.npy /tmp/wq-l-$n.npy &&
+        echo "identical: $g $e" || echo "DIFFER: $g $e"; }
+      n=$((n + 1))
+    done
+  done
+}

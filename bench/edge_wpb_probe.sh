@@ -22,21 +22,7 @@ wb() { # LABEL MODE ARGS...: the case at WPB 8, 4 and 2 in row (MODE 0) or rows 
 csr() { echo "csr:/tmp/$1-p.npy,/tmp/$1-i.npy"; }
 export GRAPHATTN_NO_TILES=1
 echo "== identical outputs across WPB"
-python3 - <<'PY'
-import numpy as np
-rng = np.random.default_rng(5)
-for t in "qkv":
-    np.save("/tmp/wq-%s.npy" % t, rng.standard_normal((20000, 2, 64)).astype(np.float16))
-PY
-for g in random:16,7 window:64+random:16,7 longnet:512,2,0 window:300; do
-  for w in 8 2; do for m in 0 1; do
-    GRAPHATTN_EDGE_WPB=$w GRAPHATTN_EDGE_ROWS=$m $G run --graph $g --q /tmp/wq-q.npy --k /tmp/wq-k.npy --v /tmp/wq-v.npy \
-      --out /tmp/wq-o-$w-$m.npy --lse /tmp/wq-l-$w-$m.npy --device cuda --quiet || echo "run failed $g $w $m"
-  done; done
-  for m in 0 1; do
-    cmp -s /tmp/wq-o-8-$m.npy /tmp/wq-o-2-$m.npy && cmp -s /tmp/wq-l-8-$m.npy /tmp/wq-l-2-$m.npy && echo "identical: $g rows=$m" || echo "DIFFER: $g rows=$m"
-  done
-done
+for m in 0 1; do edge_same $G "GRAPHATTN_EDGE_WPB=8 GRAPHATTN_EDGE_ROWS=$m" "GRAPHATTN_EDGE_WPB=2 GRAPHATTN_EDGE_ROWS=$m"; done
 echo "== uneven CSRs, bf16 D 64"
 for c in ss-e16-128 ss-e32-128 sp-e64-512 sp-e8-256; do wb "$c D64" 1 --graph $(csr $c) --dtype bf16; wb "$c D64" 0 --graph $(csr $c) --dtype bf16; done
 wb "skew-spike D64" 0 --graph $(csr skew-spike) --dtype bf16
