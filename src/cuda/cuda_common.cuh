@@ -202,20 +202,20 @@ extern long long g_edge_rows_calls;
  * with every 8th of L keys (one long row in each warp of 8 rows) faster in rows mode at every L up
  * to 1024 (L 64 / 256 / 1024: 1.68x / 1.51x / 1.06x faster; longest 4.3x / 6.6x / 7.6x the mean),
  * every 64th of 128 keys 1.53x slower (12.9x the mean), row lengths uniform in 0-64 1.5x faster.
- * The bound (8x + 32) is the line between those; from 8x to 13x the mean was not measured, nor
- * other warp widths than bf16 D 64's 8 rows (at D 32 a warp holds 16 rows, in float32 at D 64 4,
- * so a long row lands in more or fewer of them). A few
- * long rows among many short ones lose more than one in every warp (every 64th of 512 keys: 4.1x
- * slower; a reading, not measured: the long rows run on one group's two slots a step instead of
- * the warp's 16). Runs 76-77 (bf16 D 64 unless stated): at 4 rows a warp (bf16 D 128, float32
- * D 64) the line is not where the spread says: every 64th row of 128-320 keys (12-25x the mean)
- * 1.09-1.45x faster in rows mode, every 16th of 256 or 512 (11-13x) 2.6-3.7x slower; the bound
- * stays, which takes the larger losses. Rows with no slot: where at most half the rows have any
+ * The bound (8x + 32) is the line between those at 8 rows a warp (bf16 D 64). A few long rows
+ * among many short ones lose more than one in every warp (every 64th of 512 keys: 4.1x slower).
+ * Runs 76-80: at 16 rows a warp (bf16 D 32) the bound picks the faster mode in all of run 75's
+ * CSRs; at 4 (bf16 D 128, float32 D 64) no spread bound would: every 64th row of 128-320 keys
+ * (13-25x the mean) 1.09-1.45x faster in rows mode in bf16 (float32 e64-320 level), every 16th of
+ * 256 or 512 (11-13x) 2.6-3.7x slower; and at 8, every 16th row of 128-160 keys (8.3-9.1x, which
+ * the bound lets in) 1.14-1.25x slower (run 79). Run 80 found why: a block's 8 warps are freed
+ * together, so a long row holds its block's other warps' places (GRAPHATTN_EDGE_WPB below). The
+ * bound stays, taking the larger losses. Rows with no slot: where at most half the rows have any
  * (busy_rows, the plan's estimate), the groups of the empty ones idle while the others run, and
- * busy rows of more than 448 slots lose (longnet:1024,2,0 1.13x, 2048,2,0 1.25-1.38x at D 32-128
- * bf16 and D 64 float32, 2048,4,1 1.14x slower in rows mode), while 256-384 gain up to 1.16x or are
- * level (longnet:512,2,0, 768,2,0, 1024,4,0, 1536,4,0); uniform rows of 512 random keys, none
- * empty, are still 1.46x faster in rows mode. */
+ * busy rows of more than 448 slots lose (longnet:1024,2,0 1.13x; 2048,2,0 1.29x at D 64 bf16, run
+ * 76, and 1.25-1.38x at D 32 / 128 bf16 and D 64 float32, run 77; 2048,4,1 1.14x, run 76), while
+ * 256-384 gain up to 1.16x or are level (longnet:512,2,0, 768,2,0, 1024,4,0, 1536,4,0, run 77);
+ * uniform rows of 512 random keys, none empty, are still 1.46x faster in rows mode. */
 #define GA_EDGE_ROWS_MAX_SLOTS 520.0
 #define GA_EDGE_ROWS_SPREAD 8.0
 #define GA_EDGE_ROWS_BUSY_SLOTS 448.0
@@ -224,8 +224,10 @@ static inline int ga_edge_rows_mode(double mean_slots, int64_t max_slots, int64_
     if (e && e[0] == '0') return 0;
     if (e && e[0] == '1') return 1;
     if (mean_slots > GA_EDGE_ROWS_MAX_SLOTS || (double)max_slots > GA_EDGE_ROWS_SPREAD * mean_slots + 32.0) return 0;
-    /* at most half the rows busy: their mean, mean_slots * nq / busy_rows, at most 448 */
-    return !(busy_rows <= nq / 2 && mean_slots * (double)nq > GA_EDGE_ROWS_BUSY_SLOTS * (double)busy_rows);
+    /* at most half the rows busy (rounded up: longnet at rate 2 over an odd count has (nq + 1) / 2):
+     * their mean, mean_slots * nq / busy_rows, at most 448. mean_slots counts heavy pairs' slots
+     * too, busy_rows only rows with light ones: with heavy pairs the mean is overstated. */
+    return !(busy_rows <= nq - nq / 2 && mean_slots * (double)nq > GA_EDGE_ROWS_BUSY_SLOTS * (double)busy_rows);
 }
 
 /* Launch the edge kernels and the heavy-row merge for one dtype (edge_<dtype>.cu). */

@@ -271,7 +271,7 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
         }
         if (k->kind == GA_COMP_LONGNET) { /* rows i % R == O of segments starting below nk */
             const int64_t S = k->p[GA_P_SEGMENT], R = k->p[GA_P_RATE], O = k->p[GA_P_OFFSET];
-            const int64_t M = ga_min64(nq, ga_sat_mul(ga_ceildiv(nk, S), S));
+            const int64_t M = ga_min64(nq, ga_sat_add((nk - 1) / S * S, S)); /* ceil(nk / S) * S, saturated */
             busy = ga_max64(busy, M > O ? (M - 1 - O) / R + 1 : 0);
         } else {
             busy = nq;
