@@ -28,6 +28,14 @@ edge_bb() {
   local l=$1 g=$2; shift 2
   timeout 90 "$g" bench "$@" --device cuda 2>/dev/null | grep -E "^ +[0-9]" | sed "s/^/$l /"
 }
+# edge_modes LABEL TOOL ARGS...: edge_bb in row mode, then in rows mode (GRAPHATTN_EDGE_ROWS=0, 1),
+# its rows prefixed "rows=M LABEL"
+edge_modes() {
+  local l=$1 t=$2 m; shift 2
+  for m in 0 1; do GRAPHATTN_EDGE_ROWS=$m edge_bb "rows=$m $l" "$t" "$@"; done
+}
+# edge_csr NAME: the --graph spec of skew_csrs.py's /tmp/NAME-p.npy and /tmp/NAME-i.npy
+edge_csr() { echo "csr:/tmp/$1-p.npy,/tmp/$1-i.npy"; }
 # edge_cases LABEL TOOL: the edge engine's four cases of runs 57-59, bf16, D 64: random:16 and
 # window:64 + random:16 and dilated:2,64 at 2^20, the 513-key window on the edge engine at 2^18
 edge_cases() {

@@ -27,7 +27,6 @@ cfg() { # LABEL MODE ARGS...: static 8, static 4, dynamic 8, dynamic 4
     shift 2
   done
 }
-csr() { echo "csr:/tmp/$1-p.npy,/tmp/$1-i.npy"; }
 echo "== the rows-mode test (cycles blocks of 8 / 4 / 2 / 1 and dynamic) and the plan test"
 GA_EXPECT_WGMMA=1 timeout 150 $T edge_engines_rows_mode_runs_where_expected_and_matches_reference \
   edge_plan_bounds_every_light_row_and_picks_the_tests_modes 2>&1 | grep -E "FAIL|passed, "
@@ -39,9 +38,9 @@ done
 export GRAPHATTN_NO_TILES=1
 echo "== uneven CSRs, bf16 D 64, row mode then rows mode"
 for c in ss-e16-128 ss-e32-128 sp-e64-512 sp-e8-256 skew-spike skew-zipf; do
-  cfg "$c" 0 --graph $(csr $c) --dtype bf16; cfg "$c" 1 --graph $(csr $c) --dtype bf16
+  cfg "$c" 0 --graph $(edge_csr $c) --dtype bf16; cfg "$c" 1 --graph $(edge_csr $c) --dtype bf16
 done
 echo "== uneven CSRs, bf16 D 128"
-for c in ss-e32-128 sp-e64-128; do cfg "$c D128" 0 --graph $(csr $c) --dim 128 --dtype bf16; cfg "$c D128" 1 --graph $(csr $c) --dim 128 --dtype bf16; done
+for c in ss-e32-128 sp-e64-128; do cfg "$c D128" 0 --graph $(edge_csr $c) --dim 128 --dtype bf16; cfg "$c D128" 1 --graph $(edge_csr $c) --dim 128 --dtype bf16; done
 echo "== alike rows, the rule's mode"
 for g in random:16,7 window:64+random:16,7 random:128,7 random:1024,7; do cfg "$g" "" --graph $g --dtype bf16; done

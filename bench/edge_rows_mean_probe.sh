@@ -18,9 +18,9 @@ set -u
 cd "$(dirname "$0")/.."
 . bench/edge_cmp.sh
 G=$(edge_tool head) || exit 1
-both() { # LABEL ARGS...: the case in row mode, then in rows mode
-  local l=$1 m; shift
-  for m in 0 1; do GRAPHATTN_EDGE_ROWS=$m edge_bb "rows=$m $l" $G "$@" --n 2^20 --repeats 5; done
+both() { # LABEL ARGS...: the case at 2^20 in row mode, then in rows mode
+  local l=$1; shift
+  edge_modes "$l" $G "$@" --n 2^20 --repeats 5
 }
 echo "== long rows (bf16 D 64 unless stated)"
 for k in 128 256 384 512; do both "random:$k" --graph random:$k,7 --dtype bf16; done
@@ -35,8 +35,8 @@ echo "== spread at 4 rows a warp"
 python3 bench/skew_csrs.py spread && python3 bench/skew_csrs.py wide || exit 1
 export GRAPHATTN_NO_TILES=1
 for c in sp-e8-64 sp-e8-256 sp-e8-1024 sp-e64-128 sp-e64-512 sp-u0-64 wd-e16-256 wd-e16-512 wd-e64-192 wd-e64-256 wd-e64-320; do
-  both "$c D128 bf16" --graph csr:/tmp/$c-p.npy,/tmp/$c-i.npy --dim 128 --dtype bf16
+  both "$c D128 bf16" --graph $(edge_csr $c) --dim 128 --dtype bf16
 done
 for c in wd-e16-256 wd-e16-512 wd-e64-192 wd-e64-256 wd-e64-320; do
-  both "$c D64 f32" --graph csr:/tmp/$c-p.npy,/tmp/$c-i.npy --dim 64 --dtype f32
+  both "$c D64 f32" --graph $(edge_csr $c) --dim 64 --dtype f32
 done

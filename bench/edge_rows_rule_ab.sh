@@ -34,7 +34,7 @@ for t in old new; do
   GRAPHATTN_NO_TILES=1 edge_bb "$t edges window:256 bf16" $G --graph window:256 --n 2^18 --dtype bf16 --repeats 3
   for c in uni16 zipf alt spike; do
     n=$((1 << 20)); [ $c = alt ] && n=$((1 << 18))
-    GRAPHATTN_NO_TILES=1 edge_bb "$t csr $c bf16" $G --graph csr:/tmp/skew-$c-p.npy,/tmp/skew-$c-i.npy --n $n --dtype bf16 --repeats 3
+    GRAPHATTN_NO_TILES=1 edge_bb "$t csr $c bf16" $G --graph $(edge_csr skew-$c) --n $n --dtype bf16 --repeats 3
   done
 done
 echo "== gpu_bench.py --cases random"

@@ -25,9 +25,7 @@ export GRAPHATTN_NO_TILES=1
 for r in 1 2; do
   for c in uni16 zipf alt spike; do
     n=$((1 << 20)); [ $c = alt ] && n=$((1 << 18))
-    for m in 0 1; do
-      GRAPHATTN_EDGE_ROWS=$m edge_bb "rows=$m $c" $R --graph csr:/tmp/skew-$c-p.npy,/tmp/skew-$c-i.npy --n $n --dtype bf16 --repeats 5
-    done
-    edge_bb "spread-rule $c" $S --graph csr:/tmp/skew-$c-p.npy,/tmp/skew-$c-i.npy --n $n --dtype bf16 --repeats 5
+    edge_modes "$c" $R --graph $(edge_csr skew-$c) --n $n --dtype bf16 --repeats 5
+    edge_bb "spread-rule $c" $S --graph $(edge_csr skew-$c) --n $n --dtype bf16 --repeats 5
   done
 done

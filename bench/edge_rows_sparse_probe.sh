@@ -17,8 +17,6 @@ python3 bench/skew_csrs.py sparse || exit 1
 export GRAPHATTN_NO_TILES=1
 for d in 64 128; do
   for c in e16-64 e16-128 e16-160 e32-128 e32-256 e32-512; do
-    for m in 0 1; do
-      GRAPHATTN_EDGE_ROWS=$m edge_bb "rows=$m $c D$d bf16" $G --graph csr:/tmp/ss-$c-p.npy,/tmp/ss-$c-i.npy --n 2^20 --dim $d --dtype bf16 --repeats 5
-    done
+    edge_modes "$c D$d bf16" $G --graph $(edge_csr ss-$c) --n 2^20 --dim $d --dtype bf16 --repeats 5
   done
 done

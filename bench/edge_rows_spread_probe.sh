@@ -19,7 +19,5 @@ DIM=${DIM:-64} DTYPE=${DTYPE:-bf16}
 python3 bench/skew_csrs.py spread || exit 1
 export GRAPHATTN_NO_TILES=1
 for c in e8-64 e8-128 e8-256 e8-512 e8-1024 e64-128 e64-512 u0-64; do
-  for m in 0 1; do
-    GRAPHATTN_EDGE_ROWS=$m edge_bb "rows=$m $c D$DIM $DTYPE" $G --graph csr:/tmp/sp-$c-p.npy,/tmp/sp-$c-i.npy --n 2^20 --dim $DIM --dtype $DTYPE --repeats 5
-  done
+  edge_modes "$c D$DIM $DTYPE" $G --graph $(edge_csr sp-$c) --n 2^20 --dim $DIM --dtype $DTYPE --repeats 5
 done

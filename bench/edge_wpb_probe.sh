@@ -19,15 +19,14 @@ wb() { # LABEL MODE ARGS...: the case at WPB 8, 4 and 2 in row (MODE 0) or rows 
   local l=$1 m=$2 w; shift 2
   for w in 8 4 2; do GRAPHATTN_EDGE_WPB=$w GRAPHATTN_EDGE_ROWS=$m edge_bb "wpb=$w rows=$m $l" $G "$@" --n 2^20 --repeats 5; done
 }
-csr() { echo "csr:/tmp/$1-p.npy,/tmp/$1-i.npy"; }
 export GRAPHATTN_NO_TILES=1
 echo "== identical outputs across WPB"
 for m in 0 1; do edge_same $G "GRAPHATTN_EDGE_WPB=8 GRAPHATTN_EDGE_ROWS=$m" "GRAPHATTN_EDGE_WPB=2 GRAPHATTN_EDGE_ROWS=$m"; done
 echo "== uneven CSRs, bf16 D 64"
-for c in ss-e16-128 ss-e32-128 sp-e64-512 sp-e8-256; do wb "$c D64" 1 --graph $(csr $c) --dtype bf16; wb "$c D64" 0 --graph $(csr $c) --dtype bf16; done
-wb "skew-spike D64" 0 --graph $(csr skew-spike) --dtype bf16
+for c in ss-e16-128 ss-e32-128 sp-e64-512 sp-e8-256; do wb "$c D64" 1 --graph $(edge_csr $c) --dtype bf16; wb "$c D64" 0 --graph $(edge_csr $c) --dtype bf16; done
+wb "skew-spike D64" 0 --graph $(edge_csr skew-spike) --dtype bf16
 echo "== uneven CSRs, bf16 D 128"
-for c in wd-e16-256 ss-e32-128 sp-e64-128; do wb "$c D128" 1 --graph $(csr $c) --dim 128 --dtype bf16; wb "$c D128" 0 --graph $(csr $c) --dim 128 --dtype bf16; done
+for c in wd-e16-256 ss-e32-128 sp-e64-128; do wb "$c D128" 1 --graph $(edge_csr $c) --dim 128 --dtype bf16; wb "$c D128" 0 --graph $(edge_csr $c) --dim 128 --dtype bf16; done
 echo "== uniform rows (the rule's mode: rows)"
 unset GRAPHATTN_NO_TILES
 for g in random:16,7 window:64+random:16,7 random:128,7; do wb "$g D64" 1 --graph $g --dtype bf16; done

@@ -17,9 +17,7 @@ cd "$(dirname "$0")/.."
 . bench/edge_cmp.sh
 H=$(edge_tool head) && L=$(edge_tool lnb) || exit 1
 for g in longnet:2048,2,0 longnet:2048,4,1 longnet:2048,8,0 longnet:512,4,0 longnet:8192,16,3 window:64+longnet:4096,4,0; do
-  for m in 0 1; do
-    GRAPHATTN_EDGE_ROWS=$m edge_bb "rows=$m $g" $H --graph $g --n 2^20 --dtype bf16 --repeats 5
-  done
+  edge_modes "$g" $H --graph $g --n 2^20 --dtype bf16 --repeats 5
   edge_bb "head-rule $g" $H --graph $g --n 2^20 --dtype bf16 --repeats 5
   edge_bb "patch-rule $g" $L --graph $g --n 2^20 --dtype bf16 --repeats 5
 done

@@ -309,8 +309,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
                                ga_cuda_plan **out) {
     ga_plan_shape sh;
     GA_TRY(ga_plan_scan(g, nq, nk, first_comp, &sh));
-    const double mean = sh.mean;
-    const int64_t T = sh.T, max_slots = sh.max_slots;
+    const int64_t T = sh.T;
     ga_pairs pairs = sh.pairs;
     qsort(pairs.v, (size_t)pairs.n, sizeof(ga_pair), ga_pair_cmp);
 
@@ -350,8 +349,8 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         plan->nk = nk;
         plan->first_comp = first_comp;
         plan->heavy_threshold = T;
-        plan->mean_slots = mean;
-        plan->max_slots = max_slots;
+        plan->mean_slots = sh.mean;
+        plan->max_slots = sh.max_slots;
         plan->busy_rows = sh.busy;
         plan->nslots = nslots;
         plan->nitems = nitems;
