@@ -109,6 +109,10 @@ long long ga_cuda_testing_edge_half_width_calls(void);
 /* How many edge-engine launches ran row mode's tasks in rows mode (a row per group of lanes; where
  * cuda_common.cuh's ga_edge_rows_mode says); 0 without CUDA. */
 long long ga_cuda_testing_edge_rows_calls(void);
+/* How many edge-engine launches took their row or rows tasks from a task counter in the call's
+ * workspace (dynamic tasks: from GA_EDGE_DYN_MIN_ROWS row tasks, or under GRAPHATTN_EDGE_DYN=1);
+ * 0 without CUDA. */
+long long ga_cuda_testing_edge_dyn_calls(void);
 /* The edge engine's plan for graph g's components [first_comp, count) over nq query rows and nk
  * keys, from the host scan the CUDA backend's plan is built from (src/cuda/graph_cache.cu): the
  * mean slots per row, the heavy threshold, the bound on a row's slots outside heavy pairs, the

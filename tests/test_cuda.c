@@ -187,6 +187,7 @@ typedef struct case_cfg {
     double k_ramp;        /* nonzero: climb_scores with this ramp */
     double tol;           /* 0: the dtype's default */
     int caller_workspace; /* query the size and pass a workspace of exactly that size */
+    size_t *workspace_bytes; /* where set (with caller_workspace): the size query's answer */
     void *stream;
     uint64_t seed;
     long long *graph_tma_calls; /* where set: the TMA tile calls of the call over `graph` alone
@@ -258,6 +259,7 @@ static int run_case(const case_cfg *c) {
     }
     if (c->caller_workspace) {
         CK(ga_attention_workspace_size(c->graph, &q.t, &k.t, &v.t, &opt, &wsb));
+        if (c->workspace_bytes) *c->workspace_bytes = wsb;
         if (wsb) CK(ga_cuda_testing_malloc(&ws, wsb));
     }
     const long long tma_before = ga_cuda_testing_tma_tile_calls(), mma_before = ga_cuda_testing_mma_tile_calls();
@@ -341,7 +343,13 @@ static case_cfg base_case(const char *name, const ga_graph *g, int64_t n, int64_
     return c;
 }
 
+static int cmp_i64(const void *a, const void *b) {
+    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
+    return (x > y) - (x < y);
+}
+
 /* A random CSR over nq x nk: degrees in [0, maxdeg], some rows empty, optional one full row. */
+
 static ga_graph *random_csr(uint64_t seed, int64_t nq, int64_t nk, int64_t maxdeg, int64_t full_row,
                             ga_index_type it) {
     uint64_t rng = seed;
@@ -357,14 +365,15 @@ static ga_graph *random_csr(uint64_t seed, int64_t nq, int64_t nk, int64_t maxde
         }
         if (deg == nk) {
             for (int64_t j = 0; j < nk; j++) cols[nnz++] = j;
-        } else {
+        } else { /* deg distinct keys in increasing order, in O(deg log deg) */
             int64_t got = 0;
             while (got < deg) {
                 int64_t j = rng_int(&rng, nk);
-                if (!mark[j]) mark[j] = 1, got++;
+                if (!mark[j]) mark[j] = 1, cols[nnz + got++] = j;
             }
-            for (int64_t j = 0; j < nk; j++)
-                if (mark[j]) cols[nnz++] = j, mark[j] = 0;
+            qsort(cols + nnz, (size_t)deg, sizeof *cols, cmp_i64);
+            for (int64_t e = 0; e < deg; e++) mark[cols[nnz + e]] = 0;
+            nnz += deg;
         }
         ptr[i + 1] = nnz;
     }
@@ -698,7 +707,8 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
  * listed query rows of every key beside short ones (global: row mode), every other row empty
  * (longnet at rate 2: busy rows of 512 slots, row mode; of 256, rows mode), a row count that
  * leaves groups past the last row, GQA and two batches; the cases take blocks of 8, 4, 2 and 1
- * warps in turn (GRAPHATTN_EDGE_WPB unset, 4, 2, 1). */
+ * warps in turn (GRAPHATTN_EDGE_WPB unset, 4, 2, 1), every other one with dynamic tasks (a task
+ * counter in the workspace, GRAPHATTN_EDGE_DYN=1; these calls are too small to take it unasked). */
 static const struct {
     const char *spec; /* NULL: a random CSR (random_csr: seed 40 + its index, maxdeg 40) */
     int64_t n, nk, full_row;
@@ -729,7 +739,7 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
     static const int64_t dims[] = {32, 64, 128};
     static const char *modes[] = {NULL, "0", "1"}, *wpbs[] = {NULL, "4", "2", "1"};
     const env_saved tiles0 = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS"),
-                    wpb0 = env_save("GRAPHATTN_EDGE_WPB");
+                    wpb0 = env_save("GRAPHATTN_EDGE_WPB"), dyn0 = env_save("GRAPHATTN_EDGE_DYN");
     setenv("GRAPHATTN_NO_TILES", "1", 1);
     for (size_t gi = 0; gi < sizeof rows_mode_graphs / sizeof *rows_mode_graphs; gi++) {
         ga_graph *g = rows_mode_graph(gi);
@@ -743,11 +753,16 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
                     const char *wpb = wpbs[(gi + a + (size_t)dt + (size_t)md) % 4];
                     if (wpb) setenv("GRAPHATTN_EDGE_WPB", wpb, 1);
                     else unsetenv("GRAPHATTN_EDGE_WPB");
-                    char name[200];
-                    snprintf(name, sizeof name, "%s Nq=%lld Nk=%lld %s D=%lld GRAPHATTN_EDGE_ROWS=%s GRAPHATTN_EDGE_WPB=%s",
+                    /* every other case with dynamic tasks (forced: these calls are below
+                     * GA_EDGE_DYN_MIN_ROWS), the others static */
+                    const int dyn = (int)((gi + (size_t)dt + (size_t)md) % 2);
+                    if (dyn) setenv("GRAPHATTN_EDGE_DYN", "1", 1);
+                    else unsetenv("GRAPHATTN_EDGE_DYN");
+                    char name[220];
+                    snprintf(name, sizeof name, "%s Nq=%lld Nk=%lld %s D=%lld GRAPHATTN_EDGE_ROWS=%s GRAPHATTN_EDGE_WPB=%s DYN=%d",
                              rows_mode_graphs[gi].spec ? rows_mode_graphs[gi].spec : "random csr", (long long)rows_mode_graphs[gi].n,
                              (long long)rows_mode_graphs[gi].nk, dt_name(t), (long long)dims[a], modes[md] ? modes[md] : "unset",
-                             wpb ? wpb : "unset");
+                             wpb ? wpb : "unset", dyn);
                     case_cfg c = base_case(name, g, rows_mode_graphs[gi].n, dims[a], t);
                     c.nk = rows_mode_graphs[gi].nk;
                     if ((a + (size_t)dt) % 2) {
@@ -757,18 +772,86 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
                         c.B = 2;
                     }
                     c.with_lse = a != 0; /* D 32 without lse in every mode */
+                    c.caller_workspace = (int)((gi + a) % 2); /* the counter in the caller's workspace too */
                     c.seed = 1700 + gi * 64 + a * 9 + (uint64_t)dt * 3 + (uint64_t)md;
-                    const long long before = ga_cuda_testing_edge_rows_calls();
+                    const long long before = ga_cuda_testing_edge_rows_calls(), dyn_before = ga_cuda_testing_edge_dyn_calls();
                     run_case(&c);
                     const long long ran = ga_cuda_testing_edge_rows_calls() - before;
+                    const long long dyn_ran = ga_cuda_testing_edge_dyn_calls() - dyn_before;
                     const int want = md == 1 ? 0 : md == 2 ? 1 : rows_mode_graphs[gi].rows_by_default;
                     if (want ? ran < 1 : ran != 0)
                         ga_test_fail(__FILE__, __LINE__, "%s: rows mode ran %lld times, expected %s", name, ran,
                                      want ? "at least once" : "never");
+                    if (dyn ? dyn_ran < 1 : dyn_ran != 0)
+                        ga_test_fail(__FILE__, __LINE__, "%s: dynamic tasks ran %lld times, expected %s", name, dyn_ran,
+                                     dyn ? "at least once" : "never");
                 }
         ga_graph_destroy(g);
     }
+    env_restore(&dyn0);
     env_restore(&wpb0);
+    env_restore(&rows0);
+    env_restore(&tiles0);
+}
+
+/* Dynamic tasks (edge_attention.cuh, ga_edge_launch): from GA_EDGE_DYN_MIN_ROWS = 65536 row tasks
+ * (batch x heads x query rows) a call's edge steps take their row and rows tasks from a counter in
+ * the workspace, which the size query counts (256 bytes; where the call needs no other workspace,
+ * it then needs exactly that); below that, or under GRAPHATTN_EDGE_DYN=0, they do not, and the
+ * workspace is as before. Rows of 0-40 keys with some of all the keys (a warp done early takes
+ * the next task while others still run), in row mode and in rows mode, against the reference;
+ * the edge engine alone. */
+TEST(edge_tasks_are_dynamic_from_65536_row_tasks_and_their_counter_is_in_the_workspace) {
+    NEED_GPU();
+    const env_saved tiles0 = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS"),
+                    dyn0 = env_save("GRAPHATTN_EDGE_DYN");
+    setenv("GRAPHATTN_NO_TILES", "1", 1);
+    unsetenv("GRAPHATTN_EDGE_DYN");
+    static const struct {
+        int64_t B, n, H;
+        const char *dyn_env; /* GRAPHATTN_EDGE_DYN (NULL: unset) */
+        int dyn;             /* 1: a counter and dynamic tasks */
+    } cases[] = {{1, 65536, 1, NULL, 1}, {1, 65535, 1, NULL, 0}, {2, 32768, 1, NULL, 1}, {1, 16384, 4, NULL, 1},
+                 {1, 16383, 4, NULL, 0}, {1, 65536, 1, "0", 0},   {1, 300, 1, "1", 1}};
+    for (size_t ci = 0; ci < sizeof cases / sizeof *cases; ci++) {
+        ga_graph *g = ga_test_parse("random:16,7");
+        ga_graph *csr = random_csr(77 + ci, cases[ci].n, cases[ci].n, 40, ci % 3 ? -1 : cases[ci].n / 3,
+                                   ci % 2 ? GA_INDEX_INT64 : GA_INDEX_INT32);
+        ASSERT_TRUE(g != NULL && csr != NULL);
+        for (int gi = 0; gi < 2; gi++)
+            for (int md = 0; md < 2; md++) {
+                if (cases[ci].dyn_env) setenv("GRAPHATTN_EDGE_DYN", cases[ci].dyn_env, 1);
+                else unsetenv("GRAPHATTN_EDGE_DYN");
+                setenv("GRAPHATTN_EDGE_ROWS", md ? "1" : "0", 1);
+                char name[200];
+                snprintf(name, sizeof name, "%s B=%lld Nq=%lld H=%lld GRAPHATTN_EDGE_DYN=%s GRAPHATTN_EDGE_ROWS=%d",
+                         gi ? "random csr, 0-40 keys" : "random:16,7", (long long)cases[ci].B, (long long)cases[ci].n,
+                         (long long)cases[ci].H, cases[ci].dyn_env ? cases[ci].dyn_env : "unset", md);
+                case_cfg c = base_case(name, gi ? csr : g, cases[ci].n, 64, (ga_dtype)((ci + (size_t)gi) % 3));
+                c.B = cases[ci].B;
+                c.H = c.Hkv = cases[ci].H;
+                c.with_lse = md;
+                c.caller_workspace = 1;
+                size_t wsb = 0;
+                c.workspace_bytes = &wsb;
+                c.seed = 2900 + ci * 4 + (uint64_t)gi * 2 + (uint64_t)md;
+                const long long before = ga_cuda_testing_edge_dyn_calls();
+                run_case(&c);
+                const long long ran = ga_cuda_testing_edge_dyn_calls() - before;
+                if (cases[ci].dyn ? ran < 1 : ran != 0)
+                    ga_test_fail(__FILE__, __LINE__, "%s: dynamic tasks ran %lld times, expected %s", name, ran,
+                                 cases[ci].dyn ? "at least once" : "never");
+                /* random:16 needs no other workspace (no heavy rows, no tiles) */
+                if (!gi && wsb != (cases[ci].dyn ? (size_t)256 : (size_t)0))
+                    ga_test_fail(__FILE__, __LINE__, "%s: workspace query %zu bytes, expected %d", name, wsb,
+                                 cases[ci].dyn ? 256 : 0);
+                if (gi && cases[ci].dyn && wsb < 256)
+                    ga_test_fail(__FILE__, __LINE__, "%s: workspace query %zu bytes, expected at least the counter's 256", name, wsb);
+            }
+        ga_graph_destroy(g);
+        ga_graph_destroy(csr);
+    }
+    env_restore(&dyn0);
     env_restore(&rows0);
     env_restore(&tiles0);
 }

@@ -179,6 +179,9 @@ typedef struct ga_edge_params {
     const ga_cuda_item *items;
     int64_t nitems;
     float *ws;         /* partial states: (nslots + nitems) x BH x (D + 2) floats: m, l, o[D] */
+    unsigned long long *task_counter; /* the row / rows tasks' next task (GA_EDGE_COUNTER_BYTES of the
+                                         call's workspace, zeroed on the stream by the launch);
+                                         NULL: each warp takes its tasks by index */
 } ga_edge_params;
 
 /* Launches of the edge engine's half-width instances (8 elements per lane; the rule is
@@ -187,6 +190,9 @@ extern long long g_edge_half_width_calls;
 /* Launches of the edge engine's rows mode (ga_edge_rows_kernel: a row per group of lanes; the rule
  * is ga_edge_rows_mode's; forward.cu defines it, ga_cuda_testing_edge_rows_calls reads it) */
 extern long long g_edge_rows_calls;
+/* Launches of the row or rows tasks with dynamic tasks (a task counter; forward.cu defines it,
+ * ga_cuda_testing_edge_dyn_calls reads it) */
+extern long long g_edge_dyn_calls;
 
 /* Whether row mode's tasks run in rows mode (ga_edge_rows_kernel): GRAPHATTN_EDGE_ROWS=0 never, =1
  * always (instances of 2-16 lanes an edge), else where the plan's mean slots per row are at most
@@ -217,6 +223,12 @@ extern long long g_edge_rows_calls;
  * 256-384 gain up to 1.16x or are level (longnet:512,2,0, 768,2,0, 1024,4,0, 1536,4,0, run 77);
  * uniform rows of 512 random keys, none empty, are still 1.46x faster in rows mode. */
 #define GA_EDGE_ROWS_MAX_SLOTS 520.0
+/* The workspace part of an edge step's task counter (ga_edge_params.task_counter), and the fewest
+ * row tasks (batch x heads x query rows) for which a call has one unless GRAPHATTN_EDGE_DYN says
+ * (forward.cu's ga_edge_counter_wanted): below that a grid of a block for every 8 tasks is small,
+ * and the call's workspace stays as it was. */
+#define GA_EDGE_COUNTER_BYTES 256
+#define GA_EDGE_DYN_MIN_ROWS 65536
 #define GA_EDGE_ROWS_SPREAD 8.0
 #define GA_EDGE_ROWS_BUSY_SLOTS 448.0
 static inline int ga_edge_rows_mode(double mean_slots, int64_t max_slots, int64_t nq, int64_t busy_rows) {

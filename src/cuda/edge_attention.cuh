@@ -547,6 +547,14 @@ static __device__ __forceinline__ const ga_component *ga_comps_to_smem(const ga_
 
 /* ---- the edge kernel ------------------------------------------------------------------------ */
 
+/* The next row task for a warp of a launch with dynamic tasks (ga_edge_launch): lane 0 takes it from
+ * the counter, the warp shares it (so every lane of the warp must come here). */
+static __device__ __forceinline__ int64_t ga_take_task(unsigned long long *counter, int lane) {
+    unsigned long long t = 0;
+    if (lane == 0) t = atomicAdd(counter, 1ull);
+    return (int64_t)__shfl_sync(0xffffffffu, t, 0);
+}
+
 /* chunk_mode 0: one warp per (b, h, row), heavy pairs skipped; 1: one warp per (b, h, item). */
 template <typename T, int VW, int LPE, int NVL>
 __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOCKS)
@@ -559,7 +567,9 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
     w.init(lane, p);
     const int64_t ntasks = chunk_mode ? p.nitems * p.BH : p.nq * p.BH;
     const int wpb = (int)(blockDim.x >> 5); /* warps a block: ga_edge_warps_per_block's */
-    for (int64_t task = (int64_t)blockIdx.x * wpb + warp; task < ntasks; task += (int64_t)gridDim.x * wpb) {
+    unsigned long long *const dyn = chunk_mode ? NULL : p.task_counter;
+    for (int64_t task = dyn ? ga_take_task(dyn, lane) : (int64_t)blockIdx.x * wpb + warp; task < ntasks;
+         task = dyn ? ga_take_task(dyn, lane) : task + (int64_t)gridDim.x * wpb) {
         int64_t bh, i, item = 0, t0c = 0, t1c = 0;
         int cbeg, cend;
         if (!chunk_mode) {
@@ -626,7 +636,9 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
     w.init(lane, p);
     const int64_t nrows = p.nq * p.BH, ntasks = (nrows + G - 1) / G;
     const int wpb = (int)(blockDim.x >> 5); /* warps a block: ga_edge_warps_per_block's */
-    for (int64_t task = (int64_t)blockIdx.x * wpb + warp; task < ntasks; task += (int64_t)gridDim.x * wpb) {
+    unsigned long long *const dyn = p.task_counter;
+    for (int64_t task = dyn ? ga_take_task(dyn, lane) : (int64_t)blockIdx.x * wpb + warp; task < ntasks;
+         task = dyn ? ga_take_task(dyn, lane) : task + (int64_t)gridDim.x * wpb) {
         /* a group past the last row takes the last row's pointers and no slots: it reads, writes
          * nothing, and keeps its lanes in the warp's shuffles */
         const bool live = task * G + w.g < nrows;
@@ -650,11 +662,12 @@ __global__ void __launch_bounds__(GA_CUDA_WARPS_PER_BLOCK * 32, GA_CUDA_MIN_BLOC
             }
             w.run_rows(comps, ci, r, cnt, mx, p.nq, p.nk);
         }
-        if (!live) continue;
-        if (!heavy) {
-            w.finish_row(p, b, h, i, true, w.li == 0);
-        } else {
-            w.store_partial(ga_partial_state(p, ga_find_slot(p.heavy_rows, p.nslots, i), bh), w.li == 0);
+        if (live) { /* (the whole warp then takes the next task) */
+            if (!heavy) {
+                w.finish_row(p, b, h, i, true, w.li == 0);
+            } else {
+                w.store_partial(ga_partial_state(p, ga_find_slot(p.heavy_rows, p.nslots, i), bh), w.li == 0);
+            }
         }
     }
 }
@@ -749,25 +762,59 @@ static inline int ga_edge_warps_per_block(void) {
     return GA_CUDA_WARPS_PER_BLOCK;
 }
 
+/* Dynamic tasks: where the call has a task counter (ga_edge_params.task_counter, in its workspace:
+ * from GA_EDGE_DYN_MIN_ROWS row tasks; GRAPHATTN_EDGE_DYN=0 / 1 never / always), the row and rows
+ * tasks run on a grid of the blocks the device holds at once, each warp taking its next task from
+ * the counter, so a warp done with a short row takes the next one instead of waiting for its
+ * block's longest (bench/RESULTS.md run 81: uneven CSRs 1.3-5.7x faster, alike rows 1-3%). */
+/* Blocks of `threads` of `kernel` that the current device holds at once, at most `want` (`want`
+ * where that is unknown). `per_sm` caches the kernel's blocks per multiprocessor at each block
+ * size (1, 2, 4, 8 warps) for devices 0-15: the figure depends on the device's architecture only. */
+static inline unsigned ga_resident_blocks(const void *kernel, int threads, unsigned want, int (*per_sm)[4]) {
+    int dev = 0, sms = 0, n = 0;
+    if (cudaGetDevice(&dev) != cudaSuccess || cudaDeviceGetAttribute(&sms, cudaDevAttrMultiProcessorCount, dev) != cudaSuccess)
+        return want;
+    const int w = threads <= 32 ? 0 : threads <= 64 ? 1 : threads <= 128 ? 2 : 3;
+    if (dev >= 0 && dev < 16) n = __atomic_load_n(&per_sm[dev][w], __ATOMIC_RELAXED);
+    if (n < 1) {
+        if (cudaOccupancyMaxActiveBlocksPerMultiprocessor(&n, kernel, threads, 0) != cudaSuccess || n < 1) {
+            (void)cudaGetLastError();
+            return want;
+        }
+        if (dev >= 0 && dev < 16) __atomic_store_n(&per_sm[dev][w], n, __ATOMIC_RELAXED);
+    }
+    const uint64_t have = (uint64_t)sms * (uint64_t)n;
+    return have < (uint64_t)want ? (unsigned)have : want;
+}
+
 /* The call's kernels on one instance; `rows_mode`: row mode's tasks in rows mode (ga_edge_rows_mode
  * said so), where the instance has 2-16 lanes an edge. */
 template <typename T, int VW, int LPE, int NVL>
 static ga_status ga_edge_launch(const ga_edge_params *p, int rows_mode, cudaStream_t stream) {
     const int threads = GA_CUDA_WARPS_PER_BLOCK * 32, wpb = ga_edge_warps_per_block();
     if (p->nq * p->BH > 0) {
+        if (p->task_counter) {
+            GA_CUDA_TRY(cudaMemsetAsync(p->task_counter, 0, sizeof *p->task_counter, stream));
+            __atomic_fetch_add(&g_edge_dyn_calls, 1, __ATOMIC_RELAXED);
+        }
         bool rows = false;
         if constexpr (LPE >= 2 && LPE <= 16) {
             rows = rows_mode != 0;
             if (rows) {
                 constexpr int G = 32 / LPE;
-                ga_edge_rows_kernel<T, VW, LPE, NVL>
-                    <<<ga_grid_for((p->nq * p->BH + G - 1) / G, wpb), wpb * 32, 0, stream>>>(*p);
+                unsigned grid = ga_grid_for((p->nq * p->BH + G - 1) / G, wpb);
+                static int per_sm[16][4];
+                if (p->task_counter) grid = ga_resident_blocks((const void *)ga_edge_rows_kernel<T, VW, LPE, NVL>, wpb * 32, grid, per_sm);
+                ga_edge_rows_kernel<T, VW, LPE, NVL><<<grid, wpb * 32, 0, stream>>>(*p);
                 GA_CUDA_CHECK_LAUNCH();
                 __atomic_fetch_add(&g_edge_rows_calls, 1, __ATOMIC_RELAXED);
             }
         }
         if (!rows) {
-            ga_edge_kernel<T, VW, LPE, NVL><<<ga_grid_for(p->nq * p->BH, wpb), wpb * 32, 0, stream>>>(*p, 0);
+            unsigned grid = ga_grid_for(p->nq * p->BH, wpb);
+            static int per_sm[16][4];
+            if (p->task_counter) grid = ga_resident_blocks((const void *)ga_edge_kernel<T, VW, LPE, NVL>, wpb * 32, grid, per_sm);
+            ga_edge_kernel<T, VW, LPE, NVL><<<grid, wpb * 32, 0, stream>>>(*p, 0);
             GA_CUDA_CHECK_LAUNCH();
         }
     }

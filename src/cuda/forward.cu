@@ -44,6 +44,7 @@ typedef struct ga_cuda_schedule {
     size_t lse_bytes;                /* temporary lse (0: not needed) */
     size_t x_bytes;                  /* workspace of the tiles' listed tokens (0: none) */
     size_t sched_bytes;              /* causal tiles: the work counter and its slots (GA_TILE_SCHED_BYTES; 0: none) */
+    size_t counter_bytes;            /* the edge steps' task counter (GA_EDGE_COUNTER_BYTES; 0: none) */
 } ga_cuda_schedule;
 
 static int ga_tile_kind(const ga_component *c) {
@@ -60,6 +61,16 @@ static int ga_tile_kind(const ga_component *c) {
 }
 
 static size_t ga_round256(size_t x) { return (x + 255) / 256 * 256; }
+
+/* Whether the call's edge steps get a task counter in the workspace, and so dynamic tasks
+ * (edge_attention.cuh, ga_edge_launch): GRAPHATTN_EDGE_DYN=0 never, =1 always (probe and test
+ * switches), else from GA_EDGE_DYN_MIN_ROWS row tasks. The size query reads the same switch. */
+static int ga_edge_counter_wanted(const ga_problem *p) {
+    const char *e = getenv("GRAPHATTN_EDGE_DYN");
+    if (e && (e[0] == '0' || e[0] == '1') && e[1] == 0) return e[0] == '1';
+    const int64_t bh = p->B * p->H;
+    return bh >= 1 && p->nq >= 1 && (p->nq >= GA_EDGE_DYN_MIN_ROWS || bh >= (GA_EDGE_DYN_MIN_ROWS + p->nq - 1) / p->nq);
+}
 
 /* The first component's interval rows (bounds on the device) as the tiles' interval, with the
  * work order where its estimate for this call's batch x heads says it pays (>= 3%; a band's is
@@ -86,6 +97,10 @@ extern "C" long long ga_cuda_testing_edge_half_width_calls(void) {
     return __atomic_load_n(&g_edge_half_width_calls, __ATOMIC_RELAXED);
 }
 long long g_edge_rows_calls;
+long long g_edge_dyn_calls;
+extern "C" long long ga_cuda_testing_edge_dyn_calls(void) {
+    return __atomic_load_n(&g_edge_dyn_calls, __ATOMIC_RELAXED);
+}
 extern "C" long long ga_cuda_testing_edge_rows_calls(void) {
     return __atomic_load_n(&g_edge_rows_calls, __ATOMIC_RELAXED);
 }
@@ -203,20 +218,24 @@ static ga_status ga_cuda_plan_schedule(const ga_problem *p, ga_cuda_schedule *s)
     if (s->tiles && (s->plan_res || s->plan_rest) && !p->lse)
         s->lse_bytes = ga_round256((size_t)p->B * (size_t)p->nq * (size_t)p->H * sizeof(float));
     if (s->tiles && ga_tile_sched_wanted(t)) s->sched_bytes = GA_TILE_SCHED_BYTES;
+    if ((s->plan_res || s->plan_rest) && ga_edge_counter_wanted(p)) s->counter_bytes = GA_EDGE_COUNTER_BYTES;
     return GA_OK;
 }
 
 /* The workspace a schedule needs, in this order, each part from a 256-byte boundary: partial
- * states, a temporary lse, the listed tokens' part, the work counter. The parts' offsets. */
+ * states, a temporary lse, the listed tokens' part, the tiles' work counter, the edge steps' task
+ * counter (the steps run one after another on the stream, each zeroing it first). The parts'
+ * offsets. */
 typedef struct ga_cuda_ws_layout {
-    size_t lse, x, sched, need;
+    size_t lse, x, sched, counter, need;
 } ga_cuda_ws_layout;
 static ga_cuda_ws_layout ga_cuda_ws_parts(const ga_cuda_schedule *s) {
     ga_cuda_ws_layout l;
     l.lse = ga_round256(s->partial_bytes);
     l.x = l.lse + s->lse_bytes;
     l.sched = l.x + ga_round256(s->x_bytes);
-    l.need = l.sched + s->sched_bytes;
+    l.counter = l.sched + ga_round256(s->sched_bytes);
+    l.need = l.counter + s->counter_bytes;
     return l;
 }
 
@@ -231,7 +250,8 @@ extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) 
         const ga_cuda_dgraph *dg;
         const ga_cuda_plan *plan;
         GA_TRY(ga_cuda_graph_plan(p->graph, p->q->device_index, p->nq, p->nk, 0, &dg, &plan));
-        size_t alone = ga_cuda_partial_bytes(plan, p->B * p->H, p->D);
+        size_t alone = ga_round256(ga_cuda_partial_bytes(plan, p->B * p->H, p->D)) +
+                       (ga_edge_counter_wanted(p) ? GA_EDGE_COUNTER_BYTES : 0);
         if (alone > *bytes) *bytes = alone;
     }
     return GA_OK;
@@ -240,7 +260,7 @@ extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) 
 /* One run of the edge engine over the components [first_comp, ncomp) of a device graph. */
 static ga_status ga_cuda_run_edges(const ga_problem *p, const ga_cuda_dgraph *dg, const ga_cuda_plan *plan,
                                    int first_comp, unsigned flags, float *lse, const int64_t ls[3], float *ws,
-                                   cudaStream_t stream) {
+                                   unsigned long long *counter, cudaStream_t stream) {
     ga_edge_params e;
     e.q = p->q->data;
     e.k = p->k->data;
@@ -275,6 +295,7 @@ static ga_status ga_cuda_run_edges(const ga_problem *p, const ga_cuda_dgraph *dg
     e.items = plan->items;
     e.nitems = plan->nitems;
     e.ws = ws;
+    e.task_counter = counter;
     switch (p->q->dtype) {
     case GA_F32: return ga_cuda_edge_forward_f32(&e, stream);
     case GA_F16: return ga_cuda_edge_forward_f16(&e, stream);
@@ -316,6 +337,7 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
     }
     if (sc.x_bytes) sc.tile.xwork = (char *)ws + wl.x;
     if (sc.sched_bytes) sc.tile.sched = (int *)((char *)ws + wl.sched);
+    unsigned long long *counter = sc.counter_bytes ? (unsigned long long *)((char *)ws + wl.counter) : NULL;
 
     /* The edge steps run first and the tiles merge last: a bf16/fp16 intermediate state is
      * rounded once more by every merge, and merging into the tiles' state would round the
@@ -324,11 +346,11 @@ extern "C" ga_status ga_cuda_forward(const ga_problem *p) {
     ga_status s = GA_OK;
     unsigned flags = p->flags;
     if (sc.plan_res) {
-        s = ga_cuda_run_edges(p, sc.dg_res, sc.plan_res, 0, flags, lse, ls, partials, stream);
+        s = ga_cuda_run_edges(p, sc.dg_res, sc.plan_res, 0, flags, lse, ls, partials, counter, stream);
         flags |= GA_FLAG_ACCUMULATE;
     }
     if (s == GA_OK && sc.plan_rest) {
-        s = ga_cuda_run_edges(p, sc.dg, sc.plan_rest, sc.first_comp, flags, lse, ls, partials, stream);
+        s = ga_cuda_run_edges(p, sc.dg, sc.plan_rest, sc.first_comp, flags, lse, ls, partials, counter, stream);
         flags |= GA_FLAG_ACCUMULATE;
     }
     if (s == GA_OK && sc.tiles) {

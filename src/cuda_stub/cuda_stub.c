@@ -104,6 +104,7 @@ long long ga_cuda_testing_ws_rev_calls(void) { return 0; }
 long long ga_cuda_testing_ws_dyn_calls(void) { return 0; }
 long long ga_cuda_testing_edge_half_width_calls(void) { return 0; }
 long long ga_cuda_testing_edge_rows_calls(void) { return 0; }
+long long ga_cuda_testing_edge_dyn_calls(void) { return 0; }
 int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, double *mean_slots,
                               int64_t *heavy_threshold, int64_t *max_slots, int64_t *heavy_pairs, int64_t *busy_rows,
                               int *rows_mode) {
