@@ -115,13 +115,13 @@ long long ga_cuda_testing_edge_rows_calls(void);
 long long ga_cuda_testing_edge_dyn_calls(void);
 /* The edge engine's plan for graph g's components [first_comp, count) over nq query rows and nk
  * keys, from the host scan the CUDA backend's plan is built from (src/cuda/graph_cache.cu): the
- * mean slots per row, the heavy threshold, the bound on a row's slots outside heavy pairs, the
+ * mean slots per row, the heavy threshold, rows mode's excess at 2, 4, 8 and 16 rows a warp, the
  * number of heavy (row, component) pairs, the estimate of the rows with a slot outside them, and
- * whether rows mode is chosen from them (ga_edge_rows_mode, GRAPHATTN_EDGE_ROWS included). Host
- * code: no device needed. Returns 1, or 0 without CUDA, for bad arguments, or out of memory. */
-int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, double *mean_slots,
-                              int64_t *heavy_threshold, int64_t *max_slots, int64_t *heavy_pairs, int64_t *busy_rows,
-                              int *rows_mode);
+ * whether rows mode is chosen from them for a vectorized call at head dim D in float32 (is_f32)
+ * or a 16-bit type (ga_edge_rows_mode, GRAPHATTN_EDGE_ROWS included). Host code: no device needed. Returns 1, or 0 without CUDA, for bad arguments, or out of memory. */
+int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, int64_t D, int is_f32,
+                              double *mean_slots, int64_t *heavy_threshold, double excess[4], int64_t *heavy_pairs,
+                              int64_t *busy_rows, int *rows_mode);
 /* How many Hopper tile-kernel launches asked for programmatic dependent launch (tile_wgmma.cu:
  * the warp-specialized kernel's without listed keys or a work counter, unless GRAPHATTN_PDL=0);
  * 0 without CUDA. */

@@ -695,37 +695,38 @@ TEST(edge_engines_half_width_instances_run_where_expected_and_match_reference) {
 }
 
 /* The edge engine's rows mode (a row per group of lanes, ga_edge_rows_kernel) against the fp64
- * reference, and which calls take it: GRAPHATTN_EDGE_ROWS=0 never, =1 always, unset where the
- * plan's mean slots per row are at most 520, its bound on a row's slots outside heavy pairs at
- * most 8x the mean + 32 and, where at most half the rows have slots, their mean at most 448, at head dims whose instances hold 2-16 lanes an edge (D 32, 64, 128 here). On
- * the edge engine alone (GRAPHATTN_NO_TILES): rows of one warp of unequal lengths and empty ones
- * (a random CSR, 1-40 keys, a quarter empty), a heavy row among them (a CSR row of all 6001 keys,
- * over the chunk threshold: its partial state from the rows kernel, its chunks and the merge as
- * before; the light rows still alike), one row of all 1000 keys under the threshold among them
- * (row mode by the spread bound; forced, a warp with one long row), holes (bigbird; its global
- * rows of every key make it row mode), keys owned by an earlier component (window + random),
- * listed query rows of every key beside short ones (global: row mode), every other row empty
- * (longnet at rate 2: busy rows of 512 slots, row mode; of 256, rows mode), a row count that
+ * reference, and which calls take it: GRAPHATTN_EDGE_ROWS=0 never, =1 always, unset where
+ * ga_edge_rows_mode's rule says (mean slots per row at most 520, the excess at the instance's rows
+ * a warp at most 5 in 16-bit types and 2 in float32, the busy-rows test), at head dims whose
+ * instances hold 2-16 lanes an edge (D 32, 64, 128 here). On the edge engine alone
+ * (GRAPHATTN_NO_TILES): rows of one warp of unequal lengths and empty ones (a random CSR, 1-40
+ * keys, a quarter empty: rows mode in 16-bit types, row mode in float32), a heavy row among them
+ * (a CSR row of all 6001 keys, over the chunk threshold: its partial state from the rows kernel,
+ * its chunks and the merge as before), one row of all 1000 keys under the threshold among them
+ * (a warp with one long row), holes (bigbird; its global rows of every key make it row mode),
+ * keys owned by an earlier component (window + random), listed query rows of every key beside
+ * short ones (global), every other row empty (longnet at rate 2: row mode), a row count that
  * leaves groups past the last row, GQA and two batches; the cases take blocks of 8, 4, 2 and 1
  * warps in turn (GRAPHATTN_EDGE_WPB unset, 4, 2, 1), every other one with dynamic tasks (a task
  * counter in the workspace, GRAPHATTN_EDGE_DYN=1; these calls are too small to take it unasked). */
 static const struct {
     const char *spec; /* NULL: a random CSR (random_csr: seed 40 + its index, maxdeg 40) */
     int64_t n, nk, full_row;
-    int rows_by_default; /* 1: rows mode by ga_edge_rows_mode's rule; 0: row mode */
-} rows_mode_graphs[] = {{"random:16,7", 3001, 3001, -1, 1},
-                        {"dilated:2,64", 2999, 2999, -1, 1},
-                        {"window:16", 3000, 3000, -1, 1},
-                        {"window:100", 3000, 3000, -1, 1},
-                        {"bigbird:8,1,1,2,4", 1003, 1003, -1, 0},
-                        {"window:5+random:4,2", 2001, 2001, -1, 1},
-                        {"global:0,2,61+window:3", 1500, 1500, -1, 0},
-                        {NULL, 1001, 777, -1, 1},
-                        {NULL, 301, 6001, 123, 1},
-                        {"window:300", 2000, 2000, -1, 0},
-                        {NULL, 1001, 1000, 500, 0},
-                        {"longnet:1024,2,0", 3000, 3000, -1, 0},
-                        {"longnet:512,2,1", 3000, 3000, -1, 1}};
+    int rows_by_default; /* 16-bit types: 1 rows mode by ga_edge_rows_mode's rule, 0 row mode */
+    int rows_f32;        /* the same in float32 */
+} rows_mode_graphs[] = {{"random:16,7", 3001, 3001, -1, 1, 1},
+                        {"dilated:2,64", 2999, 2999, -1, 1, 1},
+                        {"window:16", 3000, 3000, -1, 1, 1},
+                        {"window:100", 3000, 3000, -1, 1, 1},
+                        {"bigbird:8,1,1,2,4", 1003, 1003, -1, 0, 0},
+                        {"window:5+random:4,2", 2001, 2001, -1, 1, 1},
+                        {"global:0,2,61+window:3", 1500, 1500, -1, 1, 0},
+                        {NULL, 1001, 777, -1, 1, 0},
+                        {NULL, 301, 6001, 123, 1, 0},
+                        {"window:300", 2000, 2000, -1, 0, 0},
+                        {NULL, 1001, 1000, 500, 1, 0},
+                        {"longnet:1024,2,0", 3000, 3000, -1, 0, 0},
+                        {"longnet:512,2,1", 3000, 3000, -1, 0, 0}};
 
 /* The graph of rows_mode_graphs[gi] */
 static ga_graph *rows_mode_graph(size_t gi) {
@@ -778,7 +779,7 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
                     run_case(&c);
                     const long long ran = ga_cuda_testing_edge_rows_calls() - before;
                     const long long dyn_ran = ga_cuda_testing_edge_dyn_calls() - dyn_before;
-                    const int want = md == 1 ? 0 : md == 2 ? 1 : rows_mode_graphs[gi].rows_by_default;
+                    const int want = md == 1 ? 0 : md == 2 ? 1 : t == GA_F32 ? rows_mode_graphs[gi].rows_f32 : rows_mode_graphs[gi].rows_by_default;
                     if (want ? ran < 1 : ran != 0)
                         ga_test_fail(__FILE__, __LINE__, "%s: rows mode ran %lld times, expected %s", name, ran,
                                      want ? "at least once" : "never");
@@ -897,72 +898,137 @@ static void random_component_spec(uint64_t *rng, int64_t nq, int64_t nk, char *o
     }
 }
 
+/* The CSRs of bench/skew_csrs.py by name (their row lengths; the columns spread over the keys):
+ * eK-L 2^20 rows of 8 keys with every K-th of L, u0-64 2^20 rows uniform in 0-64 (this file's own
+ * draw), alt 2^18 rows alternating 1 and 500, spike every 64th row of 3000 */
+static ga_graph *skew_csr(const char *name) {
+    int64_t K = 0, L = 0, n = (int64_t)1 << 20;
+    if (!strcmp(name, "alt")) n = (int64_t)1 << 18;
+    else if (!strcmp(name, "spike")) K = 64, L = 3000;
+    else if (strcmp(name, "u0-64") && sscanf(name, "e%lld-%lld", (long long *)&K, (long long *)&L) != 2) return NULL;
+    int64_t *ptr = malloc((size_t)(n + 1) * 8);
+    uint64_t rng = 75;
+    ptr[0] = 0;
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t deg = K ? (i % K == 0 ? L : 8) : n < ((int64_t)1 << 20) ? (i % 2 ? 500 : 1) : rng_int(&rng, 65);
+        ptr[i + 1] = ptr[i] + deg;
+    }
+    int32_t *cols = malloc((size_t)(ptr[n] + 1) * 4);
+    for (int64_t i = 0; i < n; i++) {
+        const int64_t deg = ptr[i + 1] - ptr[i], stride = deg ? n / deg : n;
+        for (int64_t t = 0; t < deg; t++) cols[ptr[i] + t] = (int32_t)((i * 7919) % stride + t * stride);
+    }
+    ga_graph *g = NULL;
+    if (ga_graph_create(&g) != GA_OK || ga_graph_add_csr(g, n, n, ptr, cols, GA_INDEX_INT32) != GA_OK) {
+        ga_test_fail(__FILE__, __LINE__, "skew_csr %s: %s", name, ga_last_error_detail());
+        ga_graph_destroy(g);
+        g = NULL;
+    }
+    free(ptr), free(cols);
+    return g;
+}
+
 /* The edge engine's plan from the graph alone (host code: it runs without a GPU), the figures
  * rows mode is chosen from (ga_cuda_testing_edge_plan). First, the choice the two tests above
- * assume: the half-width graphs take rows mode, each rows-mode graph its rows_by_default, so
- * that a wrong expectation fails here, on every machine, before a GPU run; and the cases of
- * bench/RESULTS.md runs 76-77 (longnet, random, dilated at 2^20) take the mode measured faster
- * there (the cases listed; longnet:512,4,0 and the CSRs the rule misses are not). Then random unions of
+ * assume, at D 32, 64 and 128 in bf16 and float32: the half-width graphs take rows mode, each
+ * rows-mode graph its rows_by_default, so that a wrong expectation fails here, on every machine,
+ * before a GPU run; and the cases of bench/RESULTS.md runs 81 and 83 (dynamic tasks: the CSRs of
+ * bench/skew_csrs.py at 4, 8 and 16 rows a warp, where one mode was more than 5% faster; run 85,
+ * longnet) and of runs 69 and 76-77 (uniform rows, longnet) take the mode measured faster. Then random unions of
  * 1-3 components of every implicit kind and random CSRs (some with a row of every key), Nq !=
- * Nk, up to 9000 keys (rows past the heavy threshold), every first component: the bound on a
- * row's slots outside heavy pairs is at least the sum of each component's longest row of at most
- * the threshold (exactly that where every component is a CSR, whose rows the plan reads), the
- * heavy pairs are exactly the (row, component) pairs of more slots than the threshold, and the
+ * Nk, up to 9000 keys (rows past the heavy threshold), every first component: the heavy pairs
+ * are exactly the (row, component) pairs of more slots than the threshold; the excess at each
+ * group size is exactly the sum of each component's (its groups' most light slots less their
+ * mean, per row) where every component is a CSR, whose rows the plan reads, and at least the sum
+ * of the CSRs' where the others are alike-rowed kinds (window, dilated, random, blocks); and the
  * estimate of busy rows lies between the busiest component's rows with light slots and Nq
  * (exactly the former for CSRs and for longnet with Nq <= Nk). */
 TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
-    double mean = 0;
-    int64_t T = 0, max_slots = 0, heavy = 0, busy = 0;
+    double mean = 0, ex[4];
+    int64_t T = 0, heavy = 0, busy = 0;
     int rows = 0;
     ga_graph *probe = ga_test_parse("window:1");
     ASSERT_TRUE(probe != NULL);
-    const int have = ga_cuda_testing_edge_plan(probe, 4, 4, 0, &mean, &T, &max_slots, &heavy, &busy, &rows);
+    const int have = ga_cuda_testing_edge_plan(probe, 4, 4, 0, 64, 0, &mean, &T, ex, &heavy, &busy, &rows);
     ga_graph_destroy(probe);
     if (!have) TEST_SKIP("built without CUDA");
     const env_saved rows0 = env_save("GRAPHATTN_EDGE_ROWS");
     unsetenv("GRAPHATTN_EDGE_ROWS");
+    static const int64_t test_dims[] = {32, 64, 128};
 
     for (size_t gi = 0; gi < sizeof half_width_graphs / sizeof *half_width_graphs; gi++) {
         ga_graph *g = ga_test_parse(half_width_graphs[gi].spec);
         ASSERT_TRUE(g != NULL);
         static const int64_t ns[] = {3000, 1200};
-        for (int a = 0; a < 2; a++) {
-            ASSERT_TRUE(ga_cuda_testing_edge_plan(g, ns[a], ns[a], 0, &mean, &T, &max_slots, &heavy, &busy, &rows));
-            if (!rows)
-                ga_test_fail(__FILE__, __LINE__, "%s N=%lld: mean %.2f, bound %lld: row mode, the half-width test expects rows mode",
-                             half_width_graphs[gi].spec, (long long)ns[a], mean, (long long)max_slots);
-        }
+        for (int a = 0; a < 2; a++)
+            for (int d = 0; d < 3; d++)
+                for (int f32 = 0; f32 < 2; f32++) {
+                    ASSERT_TRUE(ga_cuda_testing_edge_plan(g, ns[a], ns[a], 0, test_dims[d], f32, &mean, &T, ex, &heavy, &busy, &rows));
+                    if (!rows)
+                        ga_test_fail(__FILE__, __LINE__,
+                                     "%s N=%lld D=%lld %s: mean %.2f, excess %.2f / %.2f / %.2f / %.2f: row mode, the half-width test expects rows mode",
+                                     half_width_graphs[gi].spec, (long long)ns[a], (long long)test_dims[d], f32 ? "f32" : "bf16",
+                                     mean, ex[0], ex[1], ex[2], ex[3]);
+                }
         ga_graph_destroy(g);
     }
     for (size_t gi = 0; gi < sizeof rows_mode_graphs / sizeof *rows_mode_graphs; gi++) {
         ga_graph *g = rows_mode_graph(gi);
         ASSERT_TRUE(g != NULL);
-        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, rows_mode_graphs[gi].n, rows_mode_graphs[gi].nk, 0, &mean, &T, &max_slots,
-                                              &heavy, &busy, &rows));
-        if (rows != rows_mode_graphs[gi].rows_by_default)
-            ga_test_fail(__FILE__, __LINE__, "%s Nq=%lld Nk=%lld: mean %.2f, bound %lld, busy rows %lld: %s, the rows-mode test expects %s",
-                         rows_mode_graphs[gi].spec ? rows_mode_graphs[gi].spec : "random csr", (long long)rows_mode_graphs[gi].n,
-                         (long long)rows_mode_graphs[gi].nk, mean, (long long)max_slots, (long long)busy, rows ? "rows mode" : "row mode",
-                         rows_mode_graphs[gi].rows_by_default ? "rows mode" : "row mode");
+        for (int d = 0; d < 3; d++)
+            for (int f32 = 0; f32 < 2; f32++) {
+                ASSERT_TRUE(ga_cuda_testing_edge_plan(g, rows_mode_graphs[gi].n, rows_mode_graphs[gi].nk, 0, test_dims[d], f32, &mean,
+                                                      &T, ex, &heavy, &busy, &rows));
+                const int want = f32 ? rows_mode_graphs[gi].rows_f32 : rows_mode_graphs[gi].rows_by_default;
+                if (rows != want)
+                    ga_test_fail(__FILE__, __LINE__,
+                                 "%s Nq=%lld Nk=%lld D=%lld %s: mean %.2f, excess %.2f / %.2f / %.2f / %.2f, busy rows %lld: %s, the "
+                                 "rows-mode test expects %s",
+                                 rows_mode_graphs[gi].spec ? rows_mode_graphs[gi].spec : "random csr", (long long)rows_mode_graphs[gi].n,
+                                 (long long)rows_mode_graphs[gi].nk, (long long)test_dims[d], f32 ? "f32" : "bf16", mean, ex[0], ex[1],
+                                 ex[2], ex[3], (long long)busy, rows ? "rows mode" : "row mode", want ? "rows mode" : "row mode");
+            }
         ga_graph_destroy(g);
     }
-    /* the measured cases the rule was set from (bench/RESULTS.md runs 76-77, 2^20 rows) */
+    /* the measured cases the rule was set from (bench/RESULTS.md; 2^20 rows but alt's 2^18) */
     static const struct {
-        const char *spec;
+        const char *spec; /* a skew_csr name, else a graph spec */
+        int64_t D;
+        int f32;
         int rows; /* the faster mode there: 1 rows mode, 0 row mode */
-    } measured[] = {{"longnet:2048,2,0", 0}, {"longnet:1024,2,0", 0}, {"longnet:768,2,0", 1}, {"longnet:512,2,0", 1},
-                    {"longnet:2048,4,1", 0}, {"longnet:8192,16,3", 0}, {"window:64+longnet:4096,4,0", 0},
-                    {"random:512,7", 1}, {"random:16,7", 1}, {"dilated:2,64", 1}};
+    } measured[] = {
+        /* run 81 and 83, bf16 D 64 (8 rows a warp) */
+        {"e16-128", 64, 0, 0}, {"e32-128", 64, 0, 1}, {"e64-512", 64, 0, 0}, {"e8-256", 64, 0, 0}, {"spike", 64, 0, 0},
+        {"alt", 64, 0, 0}, {"u0-64", 64, 0, 1}, {"e8-64", 64, 0, 0}, {"e16-64", 64, 0, 1}, {"e64-320", 64, 0, 1},
+        {"e8-128", 64, 0, 0},
+        /* bf16 D 32 (16 rows a warp) */
+        {"e16-64", 32, 0, 1}, {"e32-128", 32, 0, 1}, {"e16-128", 32, 0, 0}, {"e64-512", 32, 0, 0}, {"u0-64", 32, 0, 1},
+        {"e8-64", 32, 0, 1}, {"alt", 32, 0, 0}, {"e16-256", 32, 0, 0},
+        /* bf16 D 128 (4 rows a warp) */
+        {"e16-64", 128, 0, 1}, {"e32-128", 128, 0, 1}, {"e64-128", 128, 0, 1}, {"alt", 128, 0, 0}, {"e16-256", 128, 0, 0},
+        /* float32 D 64 (4 rows a warp) */
+        {"e16-64", 64, 1, 0}, {"e32-128", 64, 1, 0}, {"e16-128", 64, 1, 0}, {"e64-512", 64, 1, 0}, {"u0-64", 64, 1, 0},
+        {"e8-64", 64, 1, 0}, {"alt", 64, 1, 0}, {"e16-256", 64, 1, 0},
+        /* uniform rows (runs 69, 77), bf16 D 64 and float32 */
+        {"random:512,7", 64, 0, 1}, {"random:16,7", 64, 0, 1}, {"dilated:2,64", 64, 0, 1}, {"random:16,7", 64, 1, 1},
+        {"random:16,7", 32, 0, 1}, {"random:16,7", 128, 0, 1},
+        /* longnet: run 85 (dynamic tasks), and runs 76-77 (before them) where row mode won */
+        {"longnet:512,2,0", 64, 0, 0}, {"longnet:768,2,0", 64, 0, 0}, {"longnet:1024,4,0", 64, 0, 0},
+        {"longnet:512,4,0", 64, 0, 0}, {"longnet:2048,2,0", 64, 0, 0}, {"longnet:1024,2,0", 64, 0, 0},
+        {"longnet:2048,4,1", 64, 0, 0}, {"longnet:8192,16,3", 64, 0, 0}, {"window:64+longnet:4096,4,0", 64, 0, 0}};
     for (size_t gi = 0; gi < sizeof measured / sizeof *measured; gi++) {
-        ga_graph *g = ga_test_parse(measured[gi].spec);
+        const int csr = strchr(measured[gi].spec, ':') == NULL;
+        ga_graph *g = csr ? skew_csr(measured[gi].spec) : ga_test_parse(measured[gi].spec);
         ASSERT_TRUE(g != NULL);
-        for (int64_t extra = 0; extra < 2; extra++) { /* and one row more: an odd count */
-            const int64_t n = ((int64_t)1 << 20) + extra;
-            ASSERT_TRUE(ga_cuda_testing_edge_plan(g, n, n, 0, &mean, &T, &max_slots, &heavy, &busy, &rows));
+        for (int64_t extra = 0; extra < (csr ? 1 : 2); extra++) { /* and one row more: an odd count */
+            const int64_t n = csr ? g->comps[0].nrows : ((int64_t)1 << 20) + extra;
+            ASSERT_TRUE(ga_cuda_testing_edge_plan(g, n, n, 0, measured[gi].D, measured[gi].f32, &mean, &T, ex, &heavy, &busy, &rows));
             if (rows != measured[gi].rows)
-                ga_test_fail(__FILE__, __LINE__, "%s N=2^20+%lld: mean %.2f, bound %lld, busy rows %lld: %s, measured faster in %s",
-                             measured[gi].spec, (long long)extra, mean, (long long)max_slots, (long long)busy,
-                             rows ? "rows mode" : "row mode", measured[gi].rows ? "rows mode" : "row mode");
+                ga_test_fail(__FILE__, __LINE__,
+                             "%s N=%lld D=%lld %s: mean %.2f, excess %.2f / %.2f / %.2f / %.2f, busy rows %lld: %s, measured faster in %s",
+                             measured[gi].spec, (long long)n, (long long)measured[gi].D, measured[gi].f32 ? "f32" : "bf16", mean, ex[0],
+                             ex[1], ex[2], ex[3], (long long)busy, rows ? "rows mode" : "row mode",
+                             measured[gi].rows ? "rows mode" : "row mode");
         }
         ga_graph_destroy(g);
     }
@@ -970,7 +1036,7 @@ TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
     { /* a segment near INT64_MAX: ceil(Nk / S) * S saturates instead of overflowing */
         ga_graph *g = ga_test_parse("longnet:9223372036854775807,2,0");
         ASSERT_TRUE(g != NULL);
-        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, 100, 100, 0, &mean, &T, &max_slots, &heavy, &busy, &rows));
+        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, 100, 100, 0, 64, 0, &mean, &T, ex, &heavy, &busy, &rows));
         if (busy != 50)
             ga_test_fail(__FILE__, __LINE__, "longnet:INT64_MAX,2,0 over 100 rows: busy rows %lld, expected 50", (long long)busy);
         ga_graph_destroy(g);
@@ -1000,28 +1066,43 @@ TEST(edge_plan_bounds_every_light_row_and_picks_the_tests_modes) {
         }
         ASSERT_OK(ga_graph_check(g, nq, nk)); /* a graph a call would take */
         const int first = (int)rng_int(&rng, ncomp);
-        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, nq, nk, first, &mean, &T, &max_slots, &heavy, &busy, &rows));
-        int64_t light_sum = 0, pairs = 0, most_busy = 0;
-        int all_csr = 1, exact_busy = 1; /* CSRs, and longnet with Nq <= Nk (each row of its residue has key i) */
+        ASSERT_TRUE(ga_cuda_testing_edge_plan(g, nq, nk, first, 64, 0, &mean, &T, ex, &heavy, &busy, &rows));
+        int64_t pairs = 0, most_busy = 0;
+        double csr_ex[4] = {0, 0, 0, 0};
+        int all_csr = 1, alike = 1, exact_busy = 1; /* CSRs, and longnet with Nq <= Nk (each row of its residue has key i) */
         for (int64_t c = first; c < g->count; c++) {
-            int64_t light = 0, busy_c = 0;
+            const int kind = g->comps[c].kind;
+            int64_t busy_c = 0, gmax[4] = {0, 0, 0, 0};
+            double sum = 0, gsum[4] = {0, 0, 0, 0};
             for (int64_t i = 0; i < nq; i++) {
-                const int64_t n = ga_comp_row(&g->comps[c], i, nq, nk).count;
-                if (n > T) pairs++;
-                else if (n > light) light = n;
-                busy_c += n > 0 && n <= T;
+                int64_t n = ga_comp_row(&g->comps[c], i, nq, nk).count;
+                if (n > T) pairs++, n = 0;
+                busy_c += n > 0;
+                sum += (double)n;
+                for (int a = 0; a < 4; a++) {
+                    const int64_t G = (int64_t)2 << a;
+                    if (n > gmax[a]) gmax[a] = n;
+                    if (i % G == G - 1 || i == nq - 1) gsum[a] += (double)gmax[a], gmax[a] = 0;
+                }
             }
-            light_sum += light;
+            if (kind == GA_COMP_CSR)
+                for (int a = 0; a < 4; a++) csr_ex[a] += (gsum[a] - sum / (double)((int64_t)2 << a)) / (double)nq;
             if (busy_c > most_busy) most_busy = busy_c;
-            all_csr &= g->comps[c].kind == GA_COMP_CSR;
-            exact_busy &= g->comps[c].kind == GA_COMP_CSR || (g->comps[c].kind == GA_COMP_LONGNET && nq <= nk);
+            all_csr &= kind == GA_COMP_CSR;
+            alike &= kind == GA_COMP_CSR || kind == GA_COMP_WINDOW || kind == GA_COMP_DILATED || kind == GA_COMP_RANDOM ||
+                     kind == GA_COMP_BLOCKS;
+            exact_busy &= kind == GA_COMP_CSR || (kind == GA_COMP_LONGNET && nq <= nk);
         }
-        if (max_slots < light_sum || (all_csr && max_slots != light_sum) || heavy != pairs)
-            ga_test_fail(__FILE__, __LINE__,
-                         "%s Nq=%lld Nk=%lld from component %d: bound %lld against light rows summing to %lld%s, heavy pairs "
-                         "%lld against %lld (threshold %lld)",
-                         spec, (long long)nq, (long long)nk, first, (long long)max_slots, (long long)light_sum,
-                         all_csr ? " (CSR only: must be equal)" : "", (long long)heavy, (long long)pairs, (long long)T);
+        for (int a = 0; a < 4; a++) {
+            const double tol = 1e-9 * (1.0 + fabs(csr_ex[a]));
+            if ((all_csr && fabs(ex[a] - csr_ex[a]) > tol) || (alike && ex[a] < csr_ex[a] - tol))
+                ga_test_fail(__FILE__, __LINE__, "%s Nq=%lld Nk=%lld from component %d: excess at %d rows a warp %.9g, the CSRs' %.9g%s",
+                             spec, (long long)nq, (long long)nk, first, 2 << a, ex[a], csr_ex[a],
+                             all_csr ? " (CSR only: must be equal)" : " (with alike-rowed kinds: must be at least that)");
+        }
+        if (heavy != pairs)
+            ga_test_fail(__FILE__, __LINE__, "%s Nq=%lld Nk=%lld from component %d: heavy pairs %lld against %lld (threshold %lld)", spec,
+                         (long long)nq, (long long)nk, first, (long long)heavy, (long long)pairs, (long long)T);
         /* busy rows: never fewer than one component's rows with light slots, never more than Nq */
         if (busy < most_busy || busy > nq || (exact_busy && busy != most_busy))
             ga_test_fail(__FILE__, __LINE__, "%s Nq=%lld Nk=%lld from component %d: busy rows %lld, the busiest component has %lld%s",

@@ -35,6 +35,8 @@
 #ifndef GA_CUDA_MIN_BLOCKS
 #define GA_CUDA_MIN_BLOCKS 2
 #endif
+/* Rows mode's warps hold 2 << a rows for a in [0, GA_EDGE_ROWS_GROUPS): the plan's excess figures. */
+#define GA_EDGE_ROWS_GROUPS 4
 /* Components copied to shared memory per block; a longer union is read from global memory. */
 #define GA_CUDA_SMEM_COMPS 16
 
@@ -77,7 +79,7 @@ typedef struct ga_cuda_plan {
     int first_comp;               /* the components this plan covers: [first_comp, ncomp) */
     int64_t heavy_threshold;      /* (row, comp) pairs with more slots than this are chunked */
     double mean_slots;            /* the components' rough mean slots per row (ga_comp_bounds) */
-    int64_t max_slots;            /* an upper bound on a row's slots outside heavy pairs (rows mode) */
+    double excess[GA_EDGE_ROWS_GROUPS]; /* rows mode's excess at 2, 4, 8, 16 rows a warp (ga_edge_rows_mode) */
     int64_t busy_rows;            /* an estimate of the rows with a slot outside heavy pairs (rows mode) */
     int64_t nslots;               /* heavy rows */
     const int64_t *heavy_rows;    /* device, sorted, nslots */
@@ -171,7 +173,7 @@ typedef struct ga_edge_params {
     int first_comp;    /* components before this one are done elsewhere (tiles); still owners */
     int64_t heavy_threshold;
     double mean_slots; /* the plan's: the instance choice (ga_edge_forward) */
-    int64_t max_slots; /* the plan's: rows mode's spread test (ga_edge_rows_mode) */
+    double excess[GA_EDGE_ROWS_GROUPS]; /* the plan's: rows mode's excess test (ga_edge_rows_mode) */
     int64_t busy_rows; /* the plan's: rows mode's idle-groups test (ga_edge_rows_mode) */
     const int64_t *heavy_rows;
     const int64_t *item_begin;
@@ -194,51 +196,86 @@ extern long long g_edge_rows_calls;
  * ga_cuda_testing_edge_dyn_calls reads it) */
 extern long long g_edge_dyn_calls;
 
-/* Whether row mode's tasks run in rows mode (ga_edge_rows_kernel): GRAPHATTN_EDGE_ROWS=0 never, =1
- * always (instances of 2-16 lanes an edge), else where the plan's mean slots per row are at most
- * 520 and its bound on a row's slots outside heavy pairs (max_slots: each component's longest such
- * row, summed) at most 8x the mean + 32, and, where at most half the rows have a slot outside heavy
- * pairs (busy_rows), the mean over those rows at most 448. Measured on the H200 at 2^20 (bench/RESULTS.md run 69,
- * rows mode against row mode): 5-key dilated rows 3.2x faster, random:16 1.66x (bf16, D 64), 2.2x
- * at D 32, 1.25-1.27x at D 128, 1.46x in float32; random:64 1.51x; windows of 33 / 129 / 513 slots
- * on the edge engine 1.8x / 1.44x / 1-2%. A warp runs as many steps as its longest row, so rows of
- * very unequal lengths lose (run 72, bf16 D 64, CSRs): rows of 8 keys with every 64th of 3000 4.4x
- * slower in rows mode, Pareto-distributed rows (mean 18, most 4-10, up to 4000) 1.56x slower; rows
- * alternating 1 and 500 keys were still 10% faster. Run 75 (same setup) between them: 8-key rows
- * with every 8th of L keys (one long row in each warp of 8 rows) faster in rows mode at every L up
- * to 1024 (L 64 / 256 / 1024: 1.68x / 1.51x / 1.06x faster; longest 4.3x / 6.6x / 7.6x the mean),
- * every 64th of 128 keys 1.53x slower (12.9x the mean), row lengths uniform in 0-64 1.5x faster.
- * The bound (8x + 32) is the line between those at 8 rows a warp (bf16 D 64). A few long rows
- * among many short ones lose more than one in every warp (every 64th of 512 keys: 4.1x slower).
- * Runs 76-80: at 16 rows a warp (bf16 D 32) the bound picks the faster mode in all of run 75's
- * CSRs; at 4 (bf16 D 128, float32 D 64) no spread bound would: every 64th row of 128-320 keys
- * (13-25x the mean) 1.09-1.45x faster in rows mode in bf16 (float32 e64-320 level), every 16th of
- * 256 or 512 (11-13x) 2.6-3.7x slower; and at 8, every 16th row of 128-160 keys (8.3-9.1x, which
- * the bound lets in) 1.14-1.25x slower (run 79). Run 80 found why: a block's 8 warps are freed
- * together, so a long row holds its block's other warps' places (GRAPHATTN_EDGE_WPB below). The
- * bound stays, taking the larger losses. Rows with no slot: where at most half the rows have any
- * (busy_rows, the plan's estimate), the groups of the empty ones idle while the others run, and
- * busy rows of more than 448 slots lose (longnet:1024,2,0 1.13x; 2048,2,0 1.29x at D 64 bf16, run
- * 76, and 1.25-1.38x at D 32 / 128 bf16 and D 64 float32, run 77; 2048,4,1 1.14x, run 76), while
- * 256-384 gain up to 1.16x or are level (longnet:512,2,0, 768,2,0, 1024,4,0, 1536,4,0, run 77);
- * uniform rows of 512 random keys, none empty, are still 1.46x faster in rows mode. */
-#define GA_EDGE_ROWS_MAX_SLOTS 520.0
+/* Whether a vectorized call takes the half-width instance: 8 elements per lane (one 16-byte vector
+ * of a 16-bit type, two of float32) and twice the lanes an edge, instead of 16 elements per lane.
+ * Fewer elements per lane mean fewer registers (float32's 16-element instances spill 256 bytes at
+ * their 128 registers, the half-width ones ~100) but fewer edges in flight per warp, so a short
+ * row, whose fixed work (its state, the groups' merge) outweighs its edges, gains and a long one
+ * loses; float32 gains more. The bounds are mean slots per row (the plan's), H200, the edge engine
+ * alone at 2^20 (bench/RESULTS.md runs 59-62):
+ * - float32, 8 < D <= 64: every row length (run 60, D 64: random:16 6.30 -> 3.13 ms, window:256
+ *   21.5 -> 18.0; run 62, D 16 / 32: 20-42% faster at 5-513 keys);
+ * - float32, 64 < D <= 128: <= 80 (run 61, D 96 / 128: random:16 1.6-1.8x faster, 65 keys 2-7%,
+ *   129 keys 2-6% slower); 128 < D <= 256: <= 48 (run 62, D 192 / 256: random:16 1.55-1.6x faster,
+ *   33 keys 7-10%, 65 keys level, 129 keys 5-9% slower);
+ * - 16-bit, 8 < D <= 32: <= 96 (run 62, D 32: 16-33 keys 12-20% faster, 65 keys 7%, 129 level,
+ *   513 15% slower; D 16 gains up to 129 keys); 32 < D <= 64: <= 48 (run 59, D 64: 17 / 33 / 49 keys
+ *   13% / 7% / 2-3% faster, 65 level, 129 14% slower); 64 < D <= 128: <= 20 (run 61: 5-16 keys
+ *   level to 11% faster, 33 keys 5-6% slower); 128 < D <= 256: <= 8 (run 62: 5 keys 13-14% faster,
+ *   16 keys 2-11% slower).
+ * D <= 8 (where the second lane would hold nothing) and D > 256 (a warp an edge already) keep 16.
+ * Those bounds are row mode's. In rows mode (`rows`: ga_edge_rows_mode says so) at 32 <= D <= 128,
+ * 16-bit types take 16 elements per lane and float32 8 at every row length (run 72, rows mode at
+ * 2^20 on 5-513-slot rows, 16 / 8 against 8 / 16: bf16 1.21-1.49x faster at D 32, 1.18-1.45x at
+ * D 64, 1.25-1.59x at D 128, twice the rows a warp; float32 16 elements 1.1-1.8x slower). At 128 < D
+ * <= 256 row mode's bounds stand: 16-bit rows of <= 8 slots take 8 elements, 32 lanes an edge, and
+ * so row mode (rows mode there, on 16 elements and 16 lanes, was not measured). */
+static inline int ga_edge_half_width(int64_t D, int is_f32, double mean_slots, int rows) {
+    if (D <= 8 || D > 256) return 0;
+    if (rows && D >= 32 && D <= 128) return is_f32;
+    if (is_f32) return D <= 64 || mean_slots <= (D <= 128 ? 80.0 : 48.0);
+    return mean_slots <= (D <= 32 ? 96.0 : D <= 64 ? 48.0 : D <= 128 ? 20.0 : 8.0);
+}
+
+/* Rows a warp in rows mode for a vectorized call at head dim D (ga_edge_forward's instance for
+ * rows mode: 8 elements a lane where ga_edge_half_width says, else 16, lanes an edge the next
+ * power of two): 2, 4, 8 or 16, or 0 where that instance has 1 or 32 lanes an edge (row mode). */
+static inline int ga_edge_rows_per_warp(int64_t D, int is_f32, double mean_slots) {
+    const int half = ga_edge_half_width(D, is_f32, mean_slots, 1);
+    const int64_t lanes = half ? 2 * ((D + 15) / 16) : (D + 15) / 16;
+    int lpe = half ? 2 : 1;
+    while (lpe < lanes && lpe < 32) lpe *= 2;
+    return lpe >= 2 && lpe <= 16 ? 32 / lpe : 0;
+}
+
 /* The workspace part of an edge step's task counter (ga_edge_params.task_counter), and the fewest
  * row tasks (batch x heads x query rows) for which a call has one unless GRAPHATTN_EDGE_DYN says
  * (forward.cu's ga_edge_counter_wanted): below that a grid of a block for every 8 tasks is small,
  * and the call's workspace stays as it was. */
 #define GA_EDGE_COUNTER_BYTES 256
 #define GA_EDGE_DYN_MIN_ROWS 65536
-#define GA_EDGE_ROWS_SPREAD 8.0
+
+/* Whether row mode's tasks run in rows mode (ga_edge_rows_kernel): GRAPHATTN_EDGE_ROWS=0 never, =1
+ * always (instances of 2-16 lanes an edge), else where the instance holds `rows` = 2-16 rows a
+ * warp (ga_edge_rows_per_warp), the plan's mean slots per row are at most 520, its excess at that
+ * many rows a warp is at most 5 (16-bit types) or 2 (float32), and, where at most half the rows
+ * have a slot outside heavy pairs (busy_rows), their mean is at most 448.
+ * Rows mode shares a row's fixed work (its state, the lanes' merge, the write) among the warp's
+ * rows, but a warp runs as many steps as its longest row. With dynamic tasks (a warp takes its
+ * next task as soon as it is done) that is the whole cost of uneven rows: the excess, each
+ * group of rows' most slots less their mean, summed and per row, is the steps a warp runs past
+ * its rows' share. Measured on the H200 at 2^20 (bench/RESULTS.md runs 81 and 83, dynamic tasks,
+ * row mode against rows mode on the CSRs of bench/skew_csrs.py): in bf16, rows mode faster up to an
+ * excess of 3.5-4.3 (1.07-1.39x), slower from 6.1 (1.10-2.75x) at 8 and 16 rows a warp; level at
+ * 4.9-5.9 and 1.31x slower from 8.2 at 4 rows a warp (D 128). In float32 (D 64, 4 rows a warp)
+ * slower from 2.6 (1.08x), while uniform rows gain 1.46x (run 69). Uniform rows gain at every
+ * length to 512 (1.46-1.65x; runs 69 and 77); rows of over 520 slots are row mode's. The busy-rows
+ * test (runs 76-77, longnet at rate 2, from before dynamic tasks) stays: the mean counts heavy
+ * pairs' slots too, busy_rows only rows with light ones, so with heavy pairs it is overstated. */
+#define GA_EDGE_ROWS_MAX_SLOTS 520.0
+#define GA_EDGE_ROWS_EXCESS 5.0
+#define GA_EDGE_ROWS_EXCESS_F32 2.0
 #define GA_EDGE_ROWS_BUSY_SLOTS 448.0
-static inline int ga_edge_rows_mode(double mean_slots, int64_t max_slots, int64_t nq, int64_t busy_rows) {
+static inline int ga_edge_rows_mode(double mean_slots, const double excess[GA_EDGE_ROWS_GROUPS], int rows, int is_f32,
+                                    int64_t nq, int64_t busy_rows) {
     const char *e = getenv("GRAPHATTN_EDGE_ROWS");
     if (e && e[0] == '0') return 0;
     if (e && e[0] == '1') return 1;
-    if (mean_slots > GA_EDGE_ROWS_MAX_SLOTS || (double)max_slots > GA_EDGE_ROWS_SPREAD * mean_slots + 32.0) return 0;
+    const int a = rows == 2 ? 0 : rows == 4 ? 1 : rows == 8 ? 2 : rows == 16 ? 3 : -1;
+    if (a < 0 || mean_slots > GA_EDGE_ROWS_MAX_SLOTS) return 0;
+    if (excess[a] > (is_f32 ? GA_EDGE_ROWS_EXCESS_F32 : GA_EDGE_ROWS_EXCESS)) return 0;
     /* at most half the rows busy (rounded up: longnet at rate 2 over an odd count has (nq + 1) / 2):
-     * their mean, mean_slots * nq / busy_rows, at most 448. mean_slots counts heavy pairs' slots
-     * too, busy_rows only rows with light ones: with heavy pairs the mean is overstated. */
+     * their mean, mean_slots * nq / busy_rows, at most 448 */
     return !(busy_rows <= nq - nq / 2 && mean_slots * (double)nq > GA_EDGE_ROWS_BUSY_SLOTS * (double)busy_rows);
 }
 

@@ -842,37 +842,6 @@ static ga_status ga_edge_launch_lanes(int64_t lanes, const ga_edge_params *p, in
 
 static inline int ga_aligned16(const void *ptr) { return ((uintptr_t)ptr & 15u) == 0; }
 
-/* Whether a vectorized call takes the half-width instance: 8 elements per lane (one 16-byte vector
- * of a 16-bit type, two of float32) and twice the lanes an edge, instead of 16 elements per lane.
- * Fewer elements per lane mean fewer registers (float32's 16-element instances spill 256 bytes at
- * their 128 registers, the half-width ones ~100) but fewer edges in flight per warp, so a short
- * row, whose fixed work (its state, the groups' merge) outweighs its edges, gains and a long one
- * loses; float32 gains more. The bounds are mean slots per row (the plan's), H200, the edge engine
- * alone at 2^20 (bench/RESULTS.md runs 59-62):
- * - float32, 8 < D <= 64: every row length (run 60, D 64: random:16 6.30 -> 3.13 ms, window:256
- *   21.5 -> 18.0; run 62, D 16 / 32: 20-42% faster at 5-513 keys);
- * - float32, 64 < D <= 128: <= 80 (run 61, D 96 / 128: random:16 1.6-1.8x faster, 65 keys 2-7%,
- *   129 keys 2-6% slower); 128 < D <= 256: <= 48 (run 62, D 192 / 256: random:16 1.55-1.6x faster,
- *   33 keys 7-10%, 65 keys level, 129 keys 5-9% slower);
- * - 16-bit, 8 < D <= 32: <= 96 (run 62, D 32: 16-33 keys 12-20% faster, 65 keys 7%, 129 level,
- *   513 15% slower; D 16 gains up to 129 keys); 32 < D <= 64: <= 48 (run 59, D 64: 17 / 33 / 49 keys
- *   13% / 7% / 2-3% faster, 65 level, 129 14% slower); 64 < D <= 128: <= 20 (run 61: 5-16 keys
- *   level to 11% faster, 33 keys 5-6% slower); 128 < D <= 256: <= 8 (run 62: 5 keys 13-14% faster,
- *   16 keys 2-11% slower).
- * D <= 8 (where the second lane would hold nothing) and D > 256 (a warp an edge already) keep 16.
- * Those bounds are row mode's. In rows mode (`rows`: ga_edge_rows_mode says so) at 32 <= D <= 128,
- * 16-bit types take 16 elements per lane and float32 8 at every row length (run 72, rows mode at
- * 2^20 on 5-513-slot rows, 16 / 8 against 8 / 16: bf16 1.21-1.49x faster at D 32, 1.18-1.45x at
- * D 64, 1.25-1.59x at D 128, twice the rows a warp; float32 16 elements 1.1-1.8x slower). At 128 < D
- * <= 256 row mode's bounds stand: 16-bit rows of <= 8 slots take 8 elements, 32 lanes an edge, and
- * so row mode (rows mode there, on 16 elements and 16 lanes, was not measured). */
-static inline int ga_edge_half_width(int64_t D, int is_f32, double mean_slots, int rows) {
-    if (D <= 8 || D > 256) return 0;
-    if (rows && D >= 32 && D <= 128) return is_f32;
-    if (is_f32) return D <= 64 || mean_slots <= (D <= 128 ? 80.0 : 48.0);
-    return mean_slots <= (D <= 32 ? 96.0 : D <= 64 ? 48.0 : D <= 128 ? 20.0 : 8.0);
-}
-
 /* The head-dim instances, chosen in this one place. */
 template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, cudaStream_t stream) {
     const int64_t E = 16 / (int64_t)sizeof(T), D = p->D;
@@ -888,7 +857,8 @@ template <typename T> static ga_status ga_edge_forward(const ga_edge_params *p, 
          * (NVL / 2), twice the lanes, where ga_edge_half_width says */
         constexpr int VWv = 16 / sizeof(T), NVL = 16 / VWv, HALF = NVL / 2;
         const int64_t lanes = (D / VWv + NVL - 1) / NVL;
-        const int rows = ga_edge_rows_mode(p->mean_slots, p->max_slots, p->nq, p->busy_rows);
+        const int rows = ga_edge_rows_mode(p->mean_slots, p->excess, ga_edge_rows_per_warp(D, VWv == 4, p->mean_slots),
+                                           VWv == 4, p->nq, p->busy_rows);
         if (ga_edge_half_width(D, VWv == 4, p->mean_slots, rows)) {
             __atomic_fetch_add(&g_edge_half_width_calls, 1, __ATOMIC_RELAXED);
             return ga_edge_launch_lanes<T, VWv, HALF, 2>(2 * lanes, p, rows, stream);

@@ -287,7 +287,7 @@ static ga_status ga_cuda_run_edges(const ga_problem *p, const ga_cuda_dgraph *dg
     e.first_comp = first_comp;
     e.heavy_threshold = plan->heavy_threshold;
     e.mean_slots = plan->mean_slots;
-    e.max_slots = plan->max_slots;
+    for (int a = 0; a < GA_EDGE_ROWS_GROUPS; a++) e.excess[a] = plan->excess[a];
     e.busy_rows = plan->busy_rows;
     e.heavy_rows = plan->heavy_rows;
     e.item_begin = plan->item_begin;

@@ -220,8 +220,12 @@ static void ga_comp_bounds(const ga_component *c, int64_t nq, int64_t nk, int64_
 }
 
 /* What the plan is made of, from the graph alone (host code; ga_cuda_testing_edge_plan reads it
- * too): the components' mean slots per row, the heavy threshold T, a bound on a row's slots
- * outside heavy pairs (each component's longest such row, summed: rows mode's spread test), an
+ * too): the components' mean slots per row, the heavy threshold T, rows mode's excess at 2, 4, 8
+ * and 16 rows a warp (ga_edge_rows_mode: each group of that many consecutive rows' most light
+ * slots, summed, less their light slots over the group size, per row; summed over components, so
+ * a bound on the union's, exact for the components scanned row by row (CSRs always); for
+ * longnet from its rate and mean, for the listed rows of global and bigbird (when not heavy) nk
+ * slots each, 0 for the other kinds, whose neighbouring rows are alike), an
  * estimate of the rows with a slot outside heavy pairs (the most of any one component, a lower
  * bound on the union's where each component's count is exact: counted for the kinds scanned row
  * by row, CSRs always; for longnet, the rows of its residue whose segment starts below nk, which
@@ -230,7 +234,8 @@ static void ga_comp_bounds(const ga_component *c, int64_t nq, int64_t nk, int64_
  * (pairs.v is the caller's to free). */
 typedef struct ga_plan_shape {
     double mean;
-    int64_t T, max_slots, busy;
+    int64_t T, busy;
+    double excess[GA_EDGE_ROWS_GROUPS];
     ga_pairs pairs;
 } ga_plan_shape;
 
@@ -250,7 +255,8 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
 
     /* every (row, comp) pair with more than T slots, from what each kind says about its rows */
     ga_pairs pairs = {NULL, 0, 0};
-    int64_t max_slots = 0, busy = 0;
+    int64_t busy = 0;
+    double excess[GA_EDGE_ROWS_GROUPS] = {0};
     int ok = 1;
     for (int64_t c = first_comp; c < g->count && ok; c++) {
         const ga_component *k = &g->comps[c];
@@ -258,14 +264,28 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
         double avg;
         ga_comp_bounds(k, nq, nk, &um, &avg);
         if (um > T) { /* some ordinary row may be heavy: look at every row */
-            int64_t light = 0, rows = 0; /* the longest row that is not heavy; rows with light slots */
+            int64_t rows = 0;                            /* rows with light slots */
+            double sum = 0, gsum[GA_EDGE_ROWS_GROUPS] = {0}; /* light slots; each group's most, summed */
+            int64_t gmax[GA_EDGE_ROWS_GROUPS] = {0};
             for (int64_t i = 0; i < nq && ok; i++) {
                 int64_t n = ga_comp_row(k, i, nq, nk).count;
-                if (n > T) ok = ga_pairs_push(&pairs, i, c, n);
-                else if (n > light) light = n;
-                rows += n > 0 && n <= T;
+                if (n > T) {
+                    ok = ga_pairs_push(&pairs, i, c, n);
+                    n = 0;
+                }
+                rows += n > 0;
+                sum += (double)n;
+                for (int a = 0; a < GA_EDGE_ROWS_GROUPS; a++) {
+                    const int64_t rpw = (int64_t)2 << a; /* rows a warp: 2, 4, 8, 16 */
+                    gmax[a] = ga_max64(gmax[a], n);
+                    if (i % rpw == rpw - 1 || i == nq - 1) {
+                        gsum[a] += (double)gmax[a];
+                        gmax[a] = 0;
+                    }
+                }
             }
-            max_slots = ga_sat_add(max_slots, light);
+            for (int a = 0; a < GA_EDGE_ROWS_GROUPS; a++)
+                excess[a] += (gsum[a] - sum / (double)((int64_t)2 << a)) / (double)nq;
             busy = ga_max64(busy, rows);
             continue;
         }
@@ -273,13 +293,24 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
             const int64_t S = k->p[GA_P_SEGMENT], R = k->p[GA_P_RATE], O = k->p[GA_P_OFFSET];
             const int64_t M = ga_min64(nq, ga_sat_add((nk - 1) / S * S, S)); /* ceil(nk / S) * S, saturated */
             busy = ga_max64(busy, M > O ? (M - 1 - O) / R + 1 : 0);
+            /* a group of G rows holds G / R busy rows (one in R, alike) where R < G, else at most
+             * one: its most is min(R, G) times its mean, an excess of avg * (min(R, G) - 1) / G a
+             * row (avg: ga_comp_bounds' mean over all rows) */
+            for (int a = 0; a < GA_EDGE_ROWS_GROUPS; a++) {
+                const int64_t rpw = (int64_t)2 << a;
+                excess[a] += avg * (double)(ga_min64(R, rpw) - 1) / (double)rpw;
+            }
         } else {
             busy = nq;
         }
-        /* listed query rows (global, bigbird) have every key: long rows unless heavy */
-        const int listed = (k->kind == GA_COMP_GLOBAL && k->nrows > 0 && k->list[0] < nq) ||
-                           (k->kind == GA_COMP_BIGBIRD && k->p[GA_P_GB] > 0);
-        max_slots = ga_sat_add(max_slots, listed && nk <= T ? ga_max64(um, nk) : um);
+        /* listed query rows (global, bigbird) have every key: each one's group waits for its nk
+         * slots unless they are heavy (then its chunks run apart) */
+        if (nk <= T) {
+            int64_t listed = 0;
+            if (k->kind == GA_COMP_GLOBAL) listed = ga_list_lower(k->list, k->nrows, nq);
+            else if (k->kind == GA_COMP_BIGBIRD) listed = ga_min64(nq, ga_sat_mul(k->p[GA_P_GB], k->p[GA_P_BLOCK]));
+            for (int a = 0; a < GA_EDGE_ROWS_GROUPS; a++) excess[a] += (double)listed * (double)nk / (double)nq;
+        }
         if (k->kind == GA_COMP_GLOBAL && nk > T) {
             for (int64_t t = 0; t < k->nrows && k->list[t] < nq && ok; t++) {
                 int64_t n = ga_comp_row(k, k->list[t], nq, nk).count;
@@ -299,7 +330,7 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
     }
     sh->mean = mean;
     sh->T = T;
-    sh->max_slots = max_slots;
+    for (int a = 0; a < GA_EDGE_ROWS_GROUPS; a++) sh->excess[a] = excess[a];
     sh->busy = busy;
     sh->pairs = pairs;
     return GA_OK;
@@ -350,7 +381,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
         plan->first_comp = first_comp;
         plan->heavy_threshold = T;
         plan->mean_slots = sh.mean;
-        plan->max_slots = sh.max_slots;
+        for (int a = 0; a < GA_EDGE_ROWS_GROUPS; a++) plan->excess[a] = sh.excess[a];
         plan->busy_rows = sh.busy;
         plan->nslots = nslots;
         plan->nitems = nitems;
@@ -375,20 +406,20 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
 }
 
 /* The edge engine's plan shape for testing (backend.h): ga_plan_scan's figures and rows mode's
- * choice from them, without a device. */
-extern "C" int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, double *mean_slots,
-                                         int64_t *heavy_threshold, int64_t *max_slots, int64_t *heavy_pairs,
-                                         int64_t *busy_rows, int *rows_mode) {
-    if (!g || nq < 1 || nk < 1 || first_comp < 0 || first_comp >= g->count) return 0;
+ * choice from them for a vectorized call at head dim D, without a device. */
+extern "C" int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, int64_t D, int is_f32,
+                                         double *mean_slots, int64_t *heavy_threshold, double excess[4],
+                                         int64_t *heavy_pairs, int64_t *busy_rows, int *rows_mode) {
+    if (!g || nq < 1 || nk < 1 || first_comp < 0 || first_comp >= g->count || D < 1) return 0;
     ga_plan_shape sh;
     if (ga_plan_scan(g, nq, nk, first_comp, &sh) != GA_OK) return 0;
     ga_free(sh.pairs.v);
     *mean_slots = sh.mean;
     *heavy_threshold = sh.T;
-    *max_slots = sh.max_slots;
+    for (int a = 0; a < GA_EDGE_ROWS_GROUPS; a++) excess[a] = sh.excess[a];
     *heavy_pairs = sh.pairs.n;
     *busy_rows = sh.busy;
-    *rows_mode = ga_edge_rows_mode(sh.mean, sh.max_slots, nq, sh.busy);
+    *rows_mode = ga_edge_rows_mode(sh.mean, sh.excess, ga_edge_rows_per_warp(D, is_f32, sh.mean), is_f32, nq, sh.busy);
     return 1;
 }
 

@@ -105,10 +105,10 @@ long long ga_cuda_testing_ws_dyn_calls(void) { return 0; }
 long long ga_cuda_testing_edge_half_width_calls(void) { return 0; }
 long long ga_cuda_testing_edge_rows_calls(void) { return 0; }
 long long ga_cuda_testing_edge_dyn_calls(void) { return 0; }
-int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, double *mean_slots,
-                              int64_t *heavy_threshold, int64_t *max_slots, int64_t *heavy_pairs, int64_t *busy_rows,
-                              int *rows_mode) {
-    (void)g, (void)nq, (void)nk, (void)first_comp, (void)mean_slots, (void)heavy_threshold, (void)max_slots;
+int ga_cuda_testing_edge_plan(const ga_graph *g, int64_t nq, int64_t nk, int first_comp, int64_t D, int is_f32,
+                              double *mean_slots, int64_t *heavy_threshold, double excess[4], int64_t *heavy_pairs,
+                              int64_t *busy_rows, int *rows_mode) {
+    (void)g, (void)nq, (void)nk, (void)first_comp, (void)D, (void)is_f32, (void)mean_slots, (void)heavy_threshold, (void)excess;
     (void)heavy_pairs, (void)busy_rows, (void)rows_mode;
     return 0;
 }
