@@ -188,6 +188,8 @@ typedef struct case_cfg {
     double tol;           /* 0: the dtype's default */
     int caller_workspace; /* query the size and pass a workspace of exactly that size */
     size_t *workspace_bytes; /* where set (with caller_workspace): the size query's answer */
+    unsigned long long *workspace_tail; /* where set (with caller_workspace): the first 8 bytes of the
+                                         * workspace's last 256 after the call (0 if smaller) */
     void *stream;
     uint64_t seed;
     long long *graph_tma_calls; /* where set: the TMA tile calls of the call over `graph` alone
@@ -268,6 +270,10 @@ static int run_case(const case_cfg *c) {
     if (c->graph_mma_calls) *c->graph_mma_calls = ga_cuda_testing_mma_tile_calls() - mma_before;
     if (c->stream) CK(ga_cuda_testing_stream_sync(c->stream));
     CK(ga_cuda_testing_sync());
+    if (c->workspace_tail) {
+        *c->workspace_tail = 0;
+        if (wsb >= 256) CK(ga_cuda_testing_copy(c->workspace_tail, (char *)ws + wsb - 256, sizeof *c->workspace_tail));
+    }
     dtensor *res = c->in_place ? &q : &o;
     CK(dtensor_download(res));
     if (want_lse) CK(ga_cuda_testing_copy(lg, dlse, (size_t)(B * nq * H) * 4));
@@ -371,7 +377,7 @@ static ga_graph *random_csr(uint64_t seed, int64_t nq, int64_t nk, int64_t maxde
                 int64_t j = rng_int(&rng, nk);
                 if (!mark[j]) mark[j] = 1, cols[nnz + got++] = j;
             }
-            qsort(cols + nnz, (size_t)deg, sizeof *cols, cmp_i64);
+            if (deg > 1) qsort(cols + nnz, (size_t)deg, sizeof *cols, cmp_i64);
             for (int64_t e = 0; e < deg; e++) mark[cols[nnz + e]] = 0;
             nnz += deg;
         }
@@ -800,8 +806,10 @@ TEST(edge_engines_rows_mode_runs_where_expected_and_matches_reference) {
  * the workspace, which the size query counts (256 bytes; where the call needs no other workspace,
  * it then needs exactly that); below that, or under GRAPHATTN_EDGE_DYN=0, they do not, and the
  * workspace is as before. Rows of 0-40 keys with some of all the keys (a warp done early takes
- * the next task while others still run), in row mode and in rows mode, against the reference;
- * the edge engine alone. */
+ * the next task while others still run), in row mode and in rows mode, against the reference, on
+ * the edge engine alone, the counter read back after the call (at least the row tasks); then with
+ * the tiles allowed (a window on them, random keys on the edge engine), and output over q. Not
+ * yet run on a GPU in this form (the counter's read-back and the tile cases came after run 84). */
 TEST(edge_tasks_are_dynamic_from_65536_row_tasks_and_their_counter_is_in_the_workspace) {
     NEED_GPU();
     const env_saved tiles0 = env_save("GRAPHATTN_NO_TILES"), rows0 = env_save("GRAPHATTN_EDGE_ROWS"),
@@ -836,12 +844,21 @@ TEST(edge_tasks_are_dynamic_from_65536_row_tasks_and_their_counter_is_in_the_wor
                 size_t wsb = 0;
                 c.workspace_bytes = &wsb;
                 c.seed = 2900 + ci * 4 + (uint64_t)gi * 2 + (uint64_t)md;
+                unsigned long long tail = 0;
+                c.workspace_tail = &tail;
                 const long long before = ga_cuda_testing_edge_dyn_calls();
                 run_case(&c);
                 const long long ran = ga_cuda_testing_edge_dyn_calls() - before;
                 if (cases[ci].dyn ? ran < 1 : ran != 0)
                     ga_test_fail(__FILE__, __LINE__, "%s: dynamic tasks ran %lld times, expected %s", name, ran,
                                  cases[ci].dyn ? "at least once" : "never");
+                /* the counter (the workspace's last part) ends at the row tasks plus one taking past
+                 * the end per warp: the kernel did take its tasks from it (row mode: a task a row;
+                 * rows mode: at most 16 rows a task) */
+                const unsigned long long rows_total = (unsigned long long)(c.B * c.nq * c.H);
+                const unsigned long long least = md ? (rows_total + 15) / 16 : rows_total;
+                if (cases[ci].dyn && tail < least)
+                    ga_test_fail(__FILE__, __LINE__, "%s: the task counter ended at %llu, expected at least %llu", name, tail, least);
                 /* random:16 needs no other workspace (no heavy rows, no tiles) */
                 if (!gi && wsb != (cases[ci].dyn ? (size_t)256 : (size_t)0))
                     ga_test_fail(__FILE__, __LINE__, "%s: workspace query %zu bytes, expected %d", name, wsb,
@@ -852,6 +869,27 @@ TEST(edge_tasks_are_dynamic_from_65536_row_tasks_and_their_counter_is_in_the_wor
         ga_graph_destroy(g);
         ga_graph_destroy(csr);
     }
+    /* with the tiles: the window on the tiles and the random keys on the edge engine (the counter
+     * after the tiles' parts of the workspace), and output over q (the edge engine alone, which
+     * the size query's other figure covers) */
+    unsetenv("GRAPHATTN_NO_TILES");
+    unsetenv("GRAPHATTN_EDGE_ROWS");
+    unsetenv("GRAPHATTN_EDGE_DYN");
+    ga_graph *wr = ga_test_parse("window:64+random:4,3");
+    ASSERT_TRUE(wr != NULL);
+    for (int in_place = 0; in_place < 2; in_place++) {
+        char name[160];
+        snprintf(name, sizeof name, "window:64+random:4,3 Nq=65536 bf16 D=64%s, tiles allowed", in_place ? " out=q" : "");
+        case_cfg c = base_case(name, wr, 65536, 64, GA_BF16);
+        c.in_place = in_place;
+        c.caller_workspace = 1;
+        c.seed = 2990 + (uint64_t)in_place;
+        const long long before = ga_cuda_testing_edge_dyn_calls();
+        run_case(&c);
+        if (ga_cuda_testing_edge_dyn_calls() - before < 1)
+            ga_test_fail(__FILE__, __LINE__, "%s: dynamic tasks did not run", name);
+    }
+    ga_graph_destroy(wr);
     env_restore(&dyn0);
     env_restore(&rows0);
     env_restore(&tiles0);
