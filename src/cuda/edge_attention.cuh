@@ -754,19 +754,15 @@ static inline unsigned ga_grid_for(int64_t tasks, int per_block) {
 }
 
 /* Warps a block for the row and rows tasks: GRAPHATTN_EDGE_WPB=1, 2 or 4 (a probe switch), else 8
- * (GA_CUDA_WARPS_PER_BLOCK). A block's warps are freed together, so a block with one long row
- * holds its other warps' places until that row is done. */
+ * (GA_CUDA_WARPS_PER_BLOCK). With static tasks a block's warps are freed together, so a block with
+ * one long row held its other warps' places until that row was done (run 80); with dynamic tasks
+ * the other warps take further tasks meanwhile, and blocks of 4 gain nothing (run 81). */
 static inline int ga_edge_warps_per_block(void) {
     const char *e = getenv("GRAPHATTN_EDGE_WPB");
     if (e && (e[0] == '1' || e[0] == '2' || e[0] == '4') && e[1] == 0) return e[0] - '0';
     return GA_CUDA_WARPS_PER_BLOCK;
 }
 
-/* Dynamic tasks: where the call has a task counter (ga_edge_params.task_counter, in its workspace:
- * from GA_EDGE_DYN_MIN_ROWS row tasks; GRAPHATTN_EDGE_DYN=0 / 1 never / always), the row and rows
- * tasks run on a grid of the blocks the device holds at once, each warp taking its next task from
- * the counter, so a warp done with a short row takes the next one instead of waiting for its
- * block's longest (bench/RESULTS.md run 81: uneven CSRs 1.3-5.7x faster, alike rows 1-3%). */
 /* Blocks of `threads` of `kernel` that the current device holds at once, at most `want` (`want`
  * where that is unknown). `per_sm` caches the kernel's blocks per multiprocessor at each block
  * size (1, 2, 4, 8 warps) for devices 0-15: the figure depends on the device's architecture only. */
@@ -788,7 +784,12 @@ static inline unsigned ga_resident_blocks(const void *kernel, int threads, unsig
 }
 
 /* The call's kernels on one instance; `rows_mode`: row mode's tasks in rows mode (ga_edge_rows_mode
- * said so), where the instance has 2-16 lanes an edge. */
+ * said so), where the instance has 2-16 lanes an edge. Dynamic tasks: where the call has a task
+ * counter (ga_edge_params.task_counter, in its workspace: from GA_EDGE_DYN_MIN_ROWS row tasks;
+ * GRAPHATTN_EDGE_DYN=0 / 1 never / always), it is zeroed on the stream and the row or rows tasks
+ * run on a grid of the blocks the device holds at once, each warp taking its next task from the
+ * counter, so a warp done with a short row takes the next one instead of waiting for its block's
+ * longest (bench/RESULTS.md run 81: uneven CSRs 1.3-5.7x faster, alike rows 1-3%). */
 template <typename T, int VW, int LPE, int NVL>
 static ga_status ga_edge_launch(const ga_edge_params *p, int rows_mode, cudaStream_t stream) {
     const int threads = GA_CUDA_WARPS_PER_BLOCK * 32, wpb = ga_edge_warps_per_block();

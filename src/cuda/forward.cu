@@ -246,13 +246,16 @@ extern "C" ga_status ga_cuda_workspace_size(const ga_problem *p, size_t *bytes) 
     GA_TRY(ga_cuda_plan_schedule(p, &s));
     *bytes = ga_cuda_ws_parts(&s).need;
     if (s.tiles) {
-        /* the forward call may find the output written over q and run the edge engine alone */
+        /* the forward call may find the output written over q and run the edge engine alone: the
+         * schedule of that fallback (ga_cuda_plan_schedule) has the partial states and the counter */
         const ga_cuda_dgraph *dg;
-        const ga_cuda_plan *plan;
-        GA_TRY(ga_cuda_graph_plan(p->graph, p->q->device_index, p->nq, p->nk, 0, &dg, &plan));
-        size_t alone = ga_round256(ga_cuda_partial_bytes(plan, p->B * p->H, p->D)) +
-                       (ga_edge_counter_wanted(p) ? GA_EDGE_COUNTER_BYTES : 0);
-        if (alone > *bytes) *bytes = alone;
+        ga_cuda_schedule alone;
+        memset(&alone, 0, sizeof alone);
+        GA_TRY(ga_cuda_graph_plan(p->graph, p->q->device_index, p->nq, p->nk, 0, &dg, &alone.plan_rest));
+        alone.partial_bytes = ga_cuda_partial_bytes(alone.plan_rest, p->B * p->H, p->D);
+        if (ga_edge_counter_wanted(p)) alone.counter_bytes = GA_EDGE_COUNTER_BYTES;
+        const size_t need = ga_cuda_ws_parts(&alone).need;
+        if (need > *bytes) *bytes = need;
     }
     return GA_OK;
 }
