@@ -168,7 +168,8 @@ typedef enum ga_index_type { GA_INDEX_INT32 = 0, GA_INDEX_INT64 = 1 } ga_index_t
 /** Create an empty graph in *graph. Free it with ga_graph_destroy. On failure *graph is left as it
  *  was (as every rejected call leaves its outputs), so start from NULL to destroy unconditionally.
  *  Limits, checked where a value is given: Nq and Nk in [1, 2^40] (at call time); window, dilated
- *  and bigbird extents and their products at most 2^50; random r and bigbird random blocks at
+ *  and bigbird extents at most 2^50, and so are dilated w * step and bigbird block * window blocks
+ *  and block * global blocks; random r and bigbird random blocks at
  *  most 2^22; global and documents lists at most 2^40 entries (4096 inside a spec string); coo
  *  nnz at most 2^56. */
 GA_API ga_status ga_graph_create(ga_graph **graph);
@@ -335,7 +336,10 @@ GA_API ga_status ga_attention_workspace_size(const ga_graph *graph, const ga_ten
  * bytes, 16-byte aligned where that size is not 0 (else GA_ERR_BAD_PARAMETER), whose first that
  * many bytes overlap none of q, k, v, out, lse (else GA_ERR_ALIASING),
  * used by one call at a time (calls that may run at once, on different streams, need their own);
- * pass NULL and 0 to let the library allocate (GA_ERR_OUT_OF_MEMORY if it cannot).
+ * pass NULL and 0 to let the library allocate (GA_ERR_OUT_OF_MEMORY if it cannot). On the CPU
+ * backend with options.num_threads 0, OpenMP's default team (the calling thread's setting) may
+ * have grown since the size query: the workspace still serves, and the call runs with as many
+ * threads as it holds.
  * options: NULL for defaults.
  * Everything is validated before any work starts; on error nothing is written (but see the
  * CUDA exception at the top of this header).

@@ -94,7 +94,8 @@ typedef struct ga_extent {
 
 static int ga_dtype_known(ga_dtype d) { return d == GA_F32 || d == GA_F16 || d == GA_BF16; }
 
-/* Sizes >= 1, strides >= 0 with stride[3] == 1, and the byte extent computed without overflow. */
+/* Sizes >= 1, strides >= 0 with stride[3] == 1, and the element count and byte extent computed
+ * without overflow. */
 static ga_status ga_check_layout(const char *name, const ga_tensor *t, ga_extent *ext) {
     static const char *const dims = "BNHD";
     for (int d = 0; d < 4; d++)
@@ -105,7 +106,11 @@ static ga_status ga_check_layout(const char *name, const ga_tensor *t, ga_extent
                    (long long)t->stride[d]);
     GA_FAIL_IF(t->stride[3] != 1, GA_ERR_BAD_STRIDE, "%s: stride[3] = %lld, the last dimension must be contiguous (1)",
                name, (long long)t->stride[3]);
-    int64_t last = 0, term, bytes;
+    int64_t count = 1, last = 0, term, bytes;
+    for (int d = 0; d < 4; d++) /* B * N * H * D bounds every size product the backends form */
+        GA_FAIL_IF(ga_mul_overflow(count, t->shape[d], &count), GA_ERR_OVERFLOW,
+                   "%s: the element count (shape %lld x %lld x %lld x %lld) overflows int64", name,
+                   (long long)t->shape[0], (long long)t->shape[1], (long long)t->shape[2], (long long)t->shape[3]);
     for (int d = 0; d < 4; d++) {
         GA_FAIL_IF(ga_mul_overflow(t->shape[d] - 1, t->stride[d], &term) || ga_add_overflow(last, term, &last),
                    GA_ERR_OVERFLOW, "%s: the largest element offset overflows int64 (shape[%d] = %lld, stride[%d] = %lld)",
@@ -385,12 +390,15 @@ ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const 
     GA_TRY(ga_validate(graph, q, k, v, out, lse, options, 1, &call));
     size_t need = 0;
     GA_TRY(ga_backend_workspace(&call, &need));
+    /* the CPU backend at OpenMP's default team runs in less, with fewer threads (ga_cpu_forward) */
+    const size_t least = call.backend == GA_BACKEND_CPU ? ga_cpu_workspace_least(&call.p) : need;
     GA_FAIL_IF(!workspace && workspace_bytes > 0, GA_ERR_NULL_POINTER,
                "workspace is NULL but workspace_bytes = %zu (pass NULL and 0 to let the library allocate)",
                workspace_bytes);
-    GA_FAIL_IF(workspace && workspace_bytes < need, GA_ERR_WORKSPACE_TOO_SMALL,
-               "workspace has %zu bytes, this call needs %zu (see ga_attention_workspace_size)", workspace_bytes, need);
+    GA_FAIL_IF(workspace && workspace_bytes < least, GA_ERR_WORKSPACE_TOO_SMALL,
+               "workspace has %zu bytes, this call needs %zu (see ga_attention_workspace_size)", workspace_bytes, least);
     if (workspace && need > 0) { /* the bytes the call writes there must not be any tensor's */
+        if (workspace_bytes < need) need = workspace_bytes; /* the CPU backend with fewer threads */
         const uintptr_t wb = (uintptr_t)workspace;
         GA_FAIL_IF((uint64_t)need > (uint64_t)(UINTPTR_MAX - wb), GA_ERR_OVERFLOW,
                    "workspace: pointer + %zu bytes wraps the address space", need);

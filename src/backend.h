@@ -31,6 +31,10 @@ typedef struct ga_problem {
 ga_status ga_cpu_reference_forward(const ga_problem *p);
 /* fast CPU backend (src/cpu/) */
 size_t ga_cpu_workspace_size(const ga_problem *p);
+/* the least workspace ga_cpu_forward runs in: with num_threads 0 (OpenMP's default team, the
+ * calling thread's setting, which may change between the size query and the call) one thread's,
+ * the forward then taking as many threads as the workspace holds; else ga_cpu_workspace_size */
+size_t ga_cpu_workspace_least(const ga_problem *p);
 ga_status ga_cpu_forward(const ga_problem *p);
 ga_status ga_cpu_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *out_b, const ga_tensor *lse_b,
                               int num_threads);

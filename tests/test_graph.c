@@ -573,6 +573,8 @@ TEST(spec_errors_name_the_offending_part) {
         {"window:2^x", GA_ERR_SPEC_SYNTAX, "'2^x' is not an integer"},
         {"bigbird:2251799813685248,1,0,0,1", GA_ERR_BAD_PARAMETER, "block must be in [1, 2^50]"},
         {"dilated:1,2251799813685248", GA_ERR_BAD_PARAMETER, "step must be in [1, 2^50]"},
+        {"bigbird:1125899906842624,2,0,0,1", GA_ERR_BAD_PARAMETER, "block * window blocks"},
+        {"bigbird:2^40,0,1025,0,1", GA_ERR_BAD_PARAMETER, "block * global blocks"},
         {"csr:only_one.npy", GA_ERR_SPEC_SYNTAX, "two .npy paths"},
         {"csr:/nonexistent/a.npy,/nonexistent/b.npy", GA_ERR_IO, "a.npy"},
     };

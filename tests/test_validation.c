@@ -4,6 +4,9 @@
 
 #include <stdlib.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 #include "io/npy.h"
 #include "test.h"
@@ -375,8 +378,14 @@ static size_t setup_cpu_workspace(void) {
     return st == GA_OK ? need : 0;
 }
 
+/* (with an explicit team: at OpenMP's default one the call takes fewer threads instead, down to
+ * one; the next test) */
 TEST(workspace_smaller_than_the_size_query_is_workspace_too_small) {
-    const size_t need = setup_cpu_workspace();
+    setup();
+    fx.opt.backend = GA_BACKEND_CPU;
+    fx.opt.num_threads = 2;
+    size_t need = 0;
+    ASSERT_OK(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &need));
     ASSERT_TRUE(need > 0);
     char *w = malloc(need);
     EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w, need - 1),
@@ -384,6 +393,42 @@ TEST(workspace_smaller_than_the_size_query_is_workspace_too_small) {
     EXPECT_STATUS(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w, need), GA_OK);
     free(w);
 }
+
+#ifdef _OPENMP
+/* With options.num_threads 0 the CPU backend's team is OpenMP's default, the calling thread's
+ * setting: a workspace sized while it was 1 still serves once it is 4 (the call then takes the
+ * threads the workspace holds) and gives the same output as the library's own workspace; one
+ * byte less than one thread's is too small, and an explicit num_threads keeps its own size. */
+TEST(a_workspace_sized_at_fewer_openmp_threads_serves_a_larger_default_team) {
+    const int saved = omp_get_max_threads();
+    omp_set_num_threads(1);
+    const size_t need1 = setup_cpu_workspace();
+    omp_set_num_threads(4);
+    size_t need4 = 0;
+    EXPECT_STATUS(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &need4), GA_OK);
+    EXPECT_TRUE(need4 > need1 && need1 > 0);
+    char *w = aligned_alloc(64, (need4 + 63) / 64 * 64);
+    ASSERT_TRUE(w != NULL);
+    float want[sizeof fx.out / sizeof fx.out[0]], want_lse[sizeof fx.lse / sizeof fx.lse[0]];
+    EXPECT_STATUS(call(), GA_OK);
+    memcpy(want, fx.out, sizeof want);
+    memcpy(want_lse, fx.lse, sizeof want_lse);
+    memset(fx.out, 0xA5, sizeof fx.out);
+    memset(fx.lse, 0x5A, sizeof fx.lse);
+    EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w, need1 - 1),
+                    GA_ERR_WORKSPACE_TOO_SMALL);
+    EXPECT_STATUS(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w, need1), GA_OK);
+    EXPECT_TRUE(memcmp(fx.out, want, sizeof want) == 0 && memcmp(fx.lse, want_lse, sizeof want_lse) == 0);
+    memset(fx.out, 0xA5, sizeof fx.out);
+    memset(fx.lse, 0x5A, sizeof fx.lse);
+    fx.opt.num_threads = 4; /* asked for: its own size, nothing less */
+    EXPECT_REJECTED(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w, need1),
+                    GA_ERR_WORKSPACE_TOO_SMALL);
+    EXPECT_STATUS(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, &fx.tlse, &fx.opt, w, need4), GA_OK);
+    free(w);
+    omp_set_num_threads(saved);
+}
+#endif
 
 /* The workspace's parts are read in 8- and 16-byte vectors: a base off 16 bytes is refused up
  * front (not a misaligned access on the device), nothing written; the aligned base works. */
@@ -475,6 +520,31 @@ TEST(huge_shapes_over_tiny_buffers_are_overflow) {
     setup();
     fx.tq = ga_tensor_make(fx.q, GA_F32, GA_DEVICE_CPU, 1, (int64_t)1 << 61, 1, 1);
     EXPECT_REJECTED(call(), GA_ERR_OVERFLOW);
+    /* inputs broadcast by zero strides span a few bytes, but B * N * H * D = 2^120 elements
+     * would still reach the backends' size products: refused as well */
+    setup();
+    const int64_t t40 = (int64_t)1 << 40;
+    fx.tq = ga_tensor_make(fx.q, GA_F32, GA_DEVICE_CPU, t40, t40, t40, 1);
+    fx.tq.stride[0] = fx.tq.stride[1] = fx.tq.stride[2] = 0;
+    size_t n40 = 777;
+    EXPECT_STATUS(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &n40), GA_ERR_OVERFLOW);
+    EXPECT_EQ_I64(n40, 777);
+    /* the fp64 reference's private results, B * Nq * H * (D + 1) doubles: 2^64 bytes for an out of
+     * 2^61 half-precision elements (whose 2^62 bytes pass the extent checks) */
+    setup();
+    fx.opt.backend = GA_BACKEND_CPU_REFERENCE;
+    const int64_t bq = (int64_t)1 << 11, hq = (int64_t)1 << 10;
+    static uint16_t h16[8];
+    fx.tq = ga_tensor_make(h16, GA_F16, GA_DEVICE_CPU, bq, t40, hq, 1);
+    fx.tq.stride[0] = fx.tq.stride[1] = fx.tq.stride[2] = 0;
+    fx.tk = ga_tensor_make(h16 + 2, GA_F16, GA_DEVICE_CPU, bq, 4, 1, 1);
+    fx.tk.stride[0] = fx.tk.stride[1] = 0;
+    fx.tv = fx.tk;
+    fx.tv.data = h16 + 4;
+    /* never written: above every real address, its 2^62 bytes ending at 2^63 */
+    fx.tout = ga_tensor_make((void *)((uintptr_t)1 << 62), GA_F16, GA_DEVICE_CPU, bq, t40, hq, 1);
+    EXPECT_STATUS(ga_attention_forward(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.tout, NULL, &fx.opt, NULL, 0), GA_ERR_OVERFLOW);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "reference") != NULL);
     /* the workspace size query validates the same way */
     setup();
     size_t bytes = 12345;

@@ -75,8 +75,8 @@ def _index_array(values, what, allow_int32=True):
                                  "%s must hold integers, got dtype %s" % (what, a.dtype))
     if a.ndim != 1:
         raise make_error(Status.ERR_BAD_PARAMETER, "%s must be 1-D, got shape %s" % (what, a.shape))
-    if allow_int32 and a.dtype == np.int32:
-        return np.ascontiguousarray(a)
+    if allow_int32 and a.dtype == np.int32:  # kept as int32 (half the memory), but a private copy too
+        return np.array(a, dtype=np.int32, copy=True, order="C")
     if a.dtype.kind == "u" and a.size and int(a.max()) > _INT64_MAX:
         raise make_error(Status.ERR_INDEX_OUT_OF_RANGE, "%s holds values above 2^63-1" % what)
     # a private copy: the caller may change their array after building the graph
@@ -225,7 +225,7 @@ class Graph:
     # immutable: no attributes beyond these (and these are set once, in __init__ and prepare)
     __slots__ = ("_parts", "_handle", "_finalizer", "_spec", "_explicit", "_op_key", "__weakref__")
 
-    def __init__(self, parts):
+    def __init__(self, parts, _trusted=False):
         validate = False
         if isinstance(parts, str):  # a spec string, as graph(spec): validated at once
             parts, validate = (("spec", _checked_spec(parts)),), True
@@ -237,6 +237,8 @@ class Graph:
                                      "Graph() takes a spec string or a Graph, got %s; build graphs with "
                                      "graphattn.graph(spec), window(), global_tokens(), csr(), ..."
                                      % type(parts).__name__)
+        elif not _trusted:  # part tuples from outside (unpickling): through the builders' checks
+            parts = [_checked_part(p) for p in parts]
         self._parts = tuple(parts)
         self._handle = None
         self._finalizer = None
@@ -282,7 +284,7 @@ class Graph:
             other = graph(other)
         if not isinstance(other, Graph):
             return NotImplemented
-        return Graph(self._parts + other._parts)
+        return Graph(self._parts + other._parts, _trusted=True)
 
     def __radd__(self, other):
         if isinstance(other, str):
@@ -391,7 +393,27 @@ class Graph:
 
 def _one(*part):
     """A single-component graph, validated at once so that bad parameters fail where written."""
-    return Graph([part]).prepare()
+    return Graph([part], _trusted=True).prepare()
+
+
+def _checked_part(part):
+    """A part tuple that did not come from this module's builders (Graph(parts), unpickling)
+    made again by the builder of its kind, so that only checked numbers and private arrays of the
+    right dtype and consistent sizes reach the library (its builders take raw pointers: an
+    indptr shorter than the row count it names would be read past its end)."""
+    kind, args = part[0], part[1:]
+    builders = {"spec": lambda text: graph(_checked_spec(text)), "dense": dense, "causal": causal, "window": window, "dilated": dilated,
+                "blocks": blocks, "longnet": longnet, "global": global_tokens, "documents": documents,
+                "random": random_keys, "bigbird": bigbird,
+                "csr": lambda nrows, ncols, indptr, indices: csr(indptr, indices, shape=(nrows, ncols)),
+                "coo": lambda nrows, ncols, row, col: coo(row, col, shape=(nrows, ncols))}
+    try:
+        return builders[kind](*args)._parts[0]
+    except TypeError as e:
+        if isinstance(e, GraphAttnTypeError):
+            raise
+        raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                                 "graph part %r: %s" % (kind, e)) from None
 
 
 # ---- constructors --------------------------------------------------------------------------

@@ -33,5 +33,15 @@ void ga_clear_error(void);
 /* Overflow-checked int64 arithmetic: return 1 on overflow. */
 static inline int ga_mul_overflow(int64_t a, int64_t b, int64_t *r) { return __builtin_mul_overflow(a, b, r); }
 static inline int ga_add_overflow(int64_t a, int64_t b, int64_t *r) { return __builtin_add_overflow(a, b, r); }
+/* a + b for a, b >= 0, INT64_MAX where it overflows */
+static inline int64_t ga_sat_add64(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_add_overflow(a, b, &r) ? INT64_MAX : r;
+}
+/* a * b for a, b >= 0, INT64_MAX where it overflows */
+static inline int64_t ga_sat_mul64(int64_t a, int64_t b) {
+    int64_t r;
+    return __builtin_mul_overflow(a, b, &r) ? INT64_MAX : r;
+}
 
 #endif

@@ -480,25 +480,27 @@ typedef struct ga_heavy_plan {
 static ga_heavy_plan ga_plan_heavy(const ga_problem *p) {
     ga_heavy_plan hp = {0, 0, 0, 0, 1};
     const ga_graph *g = p->graph;
-    hp.split_all = p->B * p->H * ga_ceildiv(p->nq, GA_QB) < GA_SPLIT_BELOW_ITEMS && p->nk >= GA_SPLIT_MIN_KEYS;
+    /* saturated: the size query has no output to bound B * Nq * H (inputs broadcast by stride 0) */
+    hp.split_all = ga_sat_mul64(ga_sat_mul64(p->B, p->H), ga_ceildiv(p->nq, GA_QB)) < GA_SPLIT_BELOW_ITEMS &&
+                   p->nk >= GA_SPLIT_MIN_KEYS;
     for (int64_t c = 0; c < g->count; c++) {
         const ga_component *k = &g->comps[c];
         if (hp.split_all && ga_is_range_kind(k)) {
-            hp.max_rows += p->nq;
+            hp.max_rows = ga_sat_add64(hp.max_rows, p->nq);
             hp.ncomps++;
         } else if (k->kind == GA_COMP_GLOBAL) {
-            hp.max_rows += ga_list_lower(k->list, k->nrows, p->nq);
+            hp.max_rows = ga_sat_add64(hp.max_rows, ga_list_lower(k->list, k->nrows, p->nq));
             hp.ncomps++;
         } else if (k->kind == GA_COMP_BIGBIRD) {
             const int64_t bs = k->p[GA_P_BLOCK], gb = k->p[GA_P_GB];
-            hp.max_rows += gb >= ga_ceildiv(p->nq, bs) ? p->nq : gb * bs;
+            hp.max_rows = ga_sat_add64(hp.max_rows, gb >= ga_ceildiv(p->nq, bs) ? p->nq : ga_sat_mul64(gb, bs));
             hp.ncomps++;
         }
     }
-    if (hp.max_rows > p->nq * hp.ncomps) hp.max_rows = p->nq * hp.ncomps;
+    if (hp.max_rows > ga_sat_mul64(p->nq, hp.ncomps)) hp.max_rows = ga_sat_mul64(p->nq, hp.ncomps);
     hp.max_groups = ga_ceildiv(hp.max_rows, GA_QB);
     if (hp.max_rows > 0) {
-        const int64_t base = p->B * p->H * hp.max_groups * hp.ncomps;
+        const int64_t base = ga_sat_mul64(ga_sat_mul64(ga_sat_mul64(p->B, p->H), hp.max_groups), hp.ncomps);
         const int64_t want = base >= GA_HEAVY_ITEMS ? 1 : ga_ceildiv(GA_HEAVY_ITEMS, base);
         const int64_t most = ga_max64(1, ga_ceildiv(p->nk, GA_HEAVY_MIN_CHUNK));
         hp.nchunks = ga_min64(want, most);
@@ -543,6 +545,11 @@ size_t ga_cpu_workspace_size(const ga_problem *p) {
     return ga_workspace_layout(p, ga_cpu_threads(p->num_threads), &hp).total;
 }
 
+size_t ga_cpu_workspace_least(const ga_problem *p) {
+    ga_heavy_plan hp = ga_plan_heavy(p);
+    return ga_workspace_layout(p, p->num_threads > 0 ? p->num_threads : 1, &hp).total;
+}
+
 static int ga_cmp_i64(const void *a, const void *b) {
     const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
@@ -576,9 +583,13 @@ static int64_t ga_collect_heavy(const ga_problem *p, int split_all, int64_t *out
 /* ------------------------------------------------------------------------------------------ */
 
 ga_status ga_cpu_forward(const ga_problem *p) {
-    const int threads = ga_cpu_threads(p->num_threads);
+    int threads = ga_cpu_threads(p->num_threads);
     const ga_heavy_plan hp = ga_plan_heavy(p);
-    const ga_layout L = ga_workspace_layout(p, threads, &hp);
+    ga_layout L = ga_workspace_layout(p, threads, &hp);
+    /* OpenMP's default team (num_threads 0) is the calling thread's setting, which may have grown
+     * since the caller sized the workspace: as many threads as the workspace holds */
+    while (p->num_threads == 0 && threads > 1 && p->workspace && L.total > p->workspace_bytes)
+        L = ga_workspace_layout(p, --threads, &hp);
     GA_FAIL_IF(L.total > 0 && (!p->workspace || p->workspace_bytes < L.total), GA_ERR_WORKSPACE_TOO_SMALL,
                "cpu: workspace of %zu bytes, need %zu", p->workspace_bytes, L.total);
 

@@ -38,9 +38,13 @@ ga_status ga_cpu_reference_forward(const ga_problem *p) {
     const int accumulate = (p->flags & GA_FLAG_ACCUMULATE) != 0;
     /* Results go to a private fp64 buffer first: out may be q itself, and a failure halfway
      * (out of memory) must leave out and lse untouched. */
-    double *res = (double *)ga_malloc((size_t)(B * nq * H) * (size_t)(D + 1) * sizeof(double));
-    GA_FAIL_IF(!res, GA_ERR_OUT_OF_MEMORY, "reference: could not allocate %lld result values",
-               (long long)(B * nq * H * (D + 1)));
+    int64_t rows, vals, bytes;
+    GA_FAIL_IF(ga_mul_overflow(B, nq, &rows) || ga_mul_overflow(rows, H, &rows) || ga_mul_overflow(rows, D + 1, &vals) ||
+                   ga_mul_overflow(vals, (int64_t)sizeof(double), &bytes) || (uint64_t)bytes > (uint64_t)SIZE_MAX,
+               GA_ERR_OVERFLOW, "reference: B * Nq * H * (D + 1) result values (B = %lld, Nq = %lld, H = %lld, D = %lld) "
+               "overflow a size", (long long)B, (long long)nq, (long long)H, (long long)D);
+    double *res = (double *)ga_malloc((size_t)bytes);
+    GA_FAIL_IF(!res, GA_ERR_OUT_OF_MEMORY, "reference: could not allocate %lld result values", (long long)vals);
     int failed = 0;
 
 #pragma omp parallel num_threads(p->num_threads > 0 ? p->num_threads : omp_get_max_threads())

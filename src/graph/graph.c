@@ -220,6 +220,14 @@ ga_status ga_graph_add_bigbird(ga_graph *g, int64_t block, int64_t window_blocks
                "bigbird: global blocks must be in [0, 2^50], got %lld", (long long)global_blocks);
     GA_FAIL_IF(random_blocks < 0 || random_blocks > GA_RANDOM_MAX_R, GA_ERR_BAD_PARAMETER,
                "bigbird: random blocks must be in [0, 2^22], got %lld", (long long)random_blocks);
+    const int64_t counts[2] = {window_blocks, global_blocks}; /* (random blocks: at most the key blocks) */
+    static const char *const what[2] = {"window", "global"};
+    for (int t = 0; t < 2; t++) {
+        int64_t span;
+        GA_FAIL_IF(ga_mul_overflow(block, counts[t], &span) || span > GA_MAX_EXTENT, GA_ERR_BAD_PARAMETER,
+                   "bigbird: block * %s blocks = %lld * %lld is above 2^50 tokens", what[t], (long long)block,
+                   (long long)counts[t]);
+    }
     return ga_add_simple(g, GA_COMP_BIGBIRD, block, window_blocks, global_blocks, random_blocks, seed);
 }
 

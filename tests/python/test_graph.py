@@ -269,6 +269,35 @@ def test_graphs_pickle_and_copy():
     assert copy.deepcopy(g) is g and copy.copy(g) is g
 
 
+@pytest.mark.parametrize("kind", ["csr", "coo"])
+def test_int32_index_arrays_are_copied_so_later_changes_to_them_change_no_graph(kind):
+    idx = np.array([1, 2], np.int32)
+    if kind == "csr":
+        g = ga.csr(np.array([0, 2]), idx, shape=(1, 4))
+    else:
+        g = ga.coo(np.zeros(2, np.int32), idx, shape=(1, 4))
+    idx[0] = 0  # the caller reuses their array
+    for h in (g, pickle.loads(pickle.dumps(g))):
+        assert h.row(0, 1, 4).tolist() == [1, 2], kind
+    assert (g + ga.blocks(1)).row(0, 1, 4).tolist() == [0, 1, 2]
+
+
+def test_part_tuples_from_outside_are_checked_like_the_builders_arguments():
+    # Graph(parts) is how a pickle comes back: its tuples go through the builders again, so no
+    # short array or wrong dtype reaches the library's raw pointers
+    with pytest.raises(ga.GraphAttnError, match="indptr holds 2 entries"):
+        ga.Graph([("csr", 3000000, 10, np.array([0, 1]), np.array([1]))])
+    g = ga.Graph([("global", np.array([1, 2], np.int32))])  # int32: converted, not read as int64
+    assert g.spec == "global:1,2" and g.count_edges(4, 4) == 12
+    assert ga.Graph([("global", [3])]).count_edges(4, 4) == 7  # a list, as global_tokens takes
+    with pytest.raises(TypeError):
+        ga.Graph([("window", 1, 2, 3)])  # too many values
+    with pytest.raises(ga.GraphAttnError):
+        ga.Graph([("window", "a", 2)])
+    with pytest.raises(TypeError):
+        ga.Graph([("spec", ga.window(2))])  # a spec part holds text
+
+
 def test_repr_names_the_components():
     r = repr(ga.window(3) + ga.csr([0, 1], [0]))
     assert r == "graphattn.graph('window:3,3') + graphattn.csr(<1x1, nnz=1>)", r
