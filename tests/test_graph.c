@@ -286,6 +286,61 @@ TEST(window_counts_edges_in_closed_form_at_large_n) {
     ga_graph_destroy(g);
 }
 
+/* One dense, causal or window component: degree_stats reads a few rows (the clamps' kinks), not
+ * every one; edges, least, most and empty rows equal the row-by-row figures over 3000 random
+ * shapes (Nq, Nk in [1, 300], left and right in [0, 400] or up to 2^50), and 2^40 rows answer in
+ * closed form. */
+TEST(degree_stats_of_one_window_causal_or_dense_match_every_rows_degrees) {
+    uint64_t rng = 12345;
+#define ga_splitmix(r) splitmix(12345, (int64_t)(*(r))++, 7)
+    for (int t = 0; t < 3000; t++) {
+        const int64_t nq = 1 + (int64_t)(ga_splitmix(&rng) % 300), nk = 1 + (int64_t)(ga_splitmix(&rng) % 300);
+        const int kind = (int)(ga_splitmix(&rng) % 3);
+        int64_t L = (int64_t)(ga_splitmix(&rng) % 401), R = (int64_t)(ga_splitmix(&rng) % 401);
+        if (ga_splitmix(&rng) % 8 == 0) L = (int64_t)1 << 50;
+        if (ga_splitmix(&rng) % 8 == 0) R = (int64_t)1 << 50;
+        if (ga_splitmix(&rng) % 4 == 0) R = 0;
+        ga_graph *g;
+        ASSERT_OK(ga_graph_create(&g));
+        if (kind == 0) ASSERT_OK(ga_graph_add_dense(g));
+        else if (kind == 1) ASSERT_OK(ga_graph_add_causal(g));
+        else ASSERT_OK(ga_graph_add_window(g, L, R));
+        int64_t edges = 0, mn = INT64_MAX, mx = 0, empty = 0;
+        for (int64_t i = 0; i < nq; i++) {
+            int64_t d = -1;
+            ASSERT_OK(ga_graph_row(g, nq, nk, i, NULL, 0, &d));
+            edges += d;
+            mn = d < mn ? d : mn;
+            mx = d > mx ? d : mx;
+            empty += d == 0;
+        }
+        ga_degree_stats st;
+        ASSERT_OK(ga_graph_degree_stats(g, nq, nk, &st));
+        if (st.edges != edges || st.min_degree != mn || st.max_degree != mx || st.empty_rows != empty) {
+            ga_test_fail(__FILE__, __LINE__, "kind %d L %lld R %lld at %lld x %lld: edges %lld / %lld, min %lld / %lld, "
+                         "max %lld / %lld, empty %lld / %lld (stats / rows)", kind, (long long)L, (long long)R,
+                         (long long)nq, (long long)nk, (long long)st.edges, (long long)edges, (long long)st.min_degree,
+                         (long long)mn, (long long)st.max_degree, (long long)mx, (long long)st.empty_rows,
+                         (long long)empty);
+            ga_graph_destroy(g);
+            return;
+        }
+        ga_graph_destroy(g);
+    }
+#undef ga_splitmix
+    /* 2^40 rows of window:3 (rows 0-2 and the last 3 short): 7 * 2^40 - 2 * (3 + 2 + 1) */
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_window(g, 3, 3));
+    const int64_t n = (int64_t)1 << 40;
+    ga_degree_stats st;
+    ASSERT_OK(ga_graph_degree_stats(g, n, n, &st));
+    EXPECT_EQ_I64(st.edges, 7 * n - 12);
+    EXPECT_EQ_I64(st.min_degree, 4);
+    EXPECT_EQ_I64(st.max_degree, 7);
+    ga_graph_destroy(g);
+}
+
 TEST(edge_counts_past_int64_are_overflow_and_below_it_exact) {
     /* dense over Nk = 2^40 keys: (2^23 - 1) rows have 2^63 - 2^40 edges, which int64 holds; 2^23
      * rows have 2^63 and 2^24 rows 2^64, which it does not (the sum used to wrap silently) */
