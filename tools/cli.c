@@ -6,6 +6,7 @@
 #include <fcntl.h>
 #include <math.h>
 #include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -592,6 +593,65 @@ int cli_tensor_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es, int6
     return 0;
 }
 
+/* a "Key:  N kB" line's bytes from /proc/meminfo, -1 where it is missing */
+static int64_t cli_meminfo(const char *text, const char *key) {
+    const char *p = strstr(text, key);
+    long long kb;
+    return p && sscanf(p + strlen(key), " %lld", &kb) == 1 && kb >= 0 ? (int64_t)kb * 1024 : -1;
+}
+
+/* the first int64 in a file ("max" or unreadable: -1) */
+static int64_t cli_read_i64(const char *path) {
+    FILE *f = fopen(path, "r");
+    long long v = -1;
+    if (f) {
+        if (fscanf(f, "%lld", &v) != 1) v = -1;
+        fclose(f);
+    }
+    return v;
+}
+
+int64_t cli_host_memory_available(void) {
+    int64_t avail = -1;
+    char text[8192];
+    FILE *f = fopen("/proc/meminfo", "r");
+    if (f) {
+        size_t n = fread(text, 1, sizeof text - 1, f);
+        fclose(f);
+        text[n] = '\0';
+        const int64_t a = cli_meminfo(text, "MemAvailable:"), sw = cli_meminfo(text, "SwapFree:");
+        if (a >= 0) avail = a + (sw > 0 ? sw : 0);
+    }
+    /* cgroup v2: this process's group ("0::/path" in /proc/self/cgroup) */
+    f = fopen("/proc/self/cgroup", "r");
+    if (f) {
+        char line[4096];
+        while (fgets(line, sizeof line, f)) {
+            if (strncmp(line, "0::", 3) != 0) continue;
+            line[strcspn(line, "\n")] = '\0';
+            char path[4200];
+            snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.max", line + 3);
+            const int64_t max = cli_read_i64(path);
+            snprintf(path, sizeof path, "/sys/fs/cgroup%s/memory.current", line + 3);
+            const int64_t cur = cli_read_i64(path);
+            if (max >= 0 && cur >= 0) {
+                const int64_t left = max > cur ? max - cur : 0;
+                if (avail < 0 || left < avail) avail = left;
+            }
+            break;
+        }
+        fclose(f);
+    }
+    return avail;
+}
+
+int cli_host_memory_check(const char *cmd, int64_t bytes, const char *what) {
+    const int64_t avail = cli_host_memory_available();
+    if (avail < 0 || bytes <= avail) return CLI_OK;
+    return cli_error(cmd, "out of host memory for %s: needs %.2f GiB, %.2f GiB available", what,
+                     (double)bytes / (1u << 30), (double)avail / (1u << 30));
+}
+
 static ga_status cli_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es, size_t *out) {
     int64_t n;
     GA_FAIL_IF(cli_tensor_bytes(a, b, c, d, es, &n), GA_ERR_OVERFLOW, "tensor size %lld x %lld x %lld x %lld overflows",
@@ -678,8 +738,9 @@ const char cli_spec_help[] =
     "Graph specs (SPEC := COMPONENT ('+' COMPONENT)*, a union; an edge counts once):\n"
     "  dense                 every (i, j)\n"
     "  causal                j <= i (bottom-right aligned when Nq != Nk)\n"
-    "  window:W | window:L,R i-L <= j <= i+R  (window:W is W,W; window:W,0 is a causal window)\n"
-    "  dilated:W,S           keys i + k*S for -W <= k <= W\n"
+    "  window:W | window:L,R i'-L <= j <= i'+R, i' = i + Nk - Nq  (window:W is W,W; window:W,0 is a\n"
+    "                        causal window)\n"
+    "  dilated:W,S           keys i' + k*S for -W <= k <= W\n"
     "  blocks:B              i/B == j/B\n"
     "  longnet:S,R,O         i/S == j/S and i%R == O and j%R == O\n"
     "  global:I1,I2,...      listed tokens attend to all keys and all queries attend to them\n"

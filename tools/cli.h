@@ -97,6 +97,14 @@ typedef struct cli_exec {
 /* Bytes of an a x b x c x d tensor of es-byte elements in *bytes; -1 (nothing written) where that
  * overflows int64 or size_t. */
 int cli_tensor_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es, int64_t *bytes);
+/* Bytes of host memory this process can still take without being killed: MemAvailable plus
+ * SwapFree (/proc/meminfo), less where its cgroup's memory.max leaves less; -1 where neither can
+ * be read (then callers allocate and see). malloc alone does not tell: under overcommit a buffer
+ * far past what the machine holds is granted, and the process is killed when it writes it. */
+int64_t cli_host_memory_available(void);
+/* CLI_OK where `bytes` fit in cli_host_memory_available() (or it is unknown); else prints
+ * "out of host memory for WHAT: needs X GiB, Y GiB available" and returns CLI_FAILED. */
+int cli_host_memory_check(const char *cmd, int64_t bytes, const char *what);
 /* qs is Q's (and the output's) shape (B, Nq, H, D), kvs K's and V's (B, Nk, Hkv, D). */
 ga_status cli_exec_setup(cli_exec *x, const cli_target *t, const ga_graph *g, ga_dtype dtype, const int64_t qs[4],
                          const int64_t kvs[4], const void *q, const void *k, const void *v, void *host_out,

@@ -25,8 +25,10 @@ static const char bench_help[] =
     "output, workspace and anything the library keeps).\n"
     "\n"
     "A progress line goes to stderr. --csv writes one row per N; --svg draws time and throughput\n"
-    "against N on log axes, with the setup in the caption. Every N (its sizes and its edge count)\n"
-    "and both files are checked before anything is timed; both files are written, or neither.\n"
+    "against N on log axes, with the setup in the caption. Every N (its sizes, its inputs against\n"
+    "the host memory available, its edge count) and both files are checked before anything is\n"
+    "timed; both files are written, or neither.\n"
+    "--quiet drops the table and the progress line (the files are still written).\n"
     "\n"
     "Options (defaults in brackets):\n"
     "  --n LIST         sequence lengths, e.g. 65536,262144,1048576 or 2^16,2^18,2^20\n"
@@ -212,7 +214,7 @@ int cmd_bench(int argc, char **argv) {
     void *q = NULL, *k = NULL, *v = NULL, *out = NULL;
     cli_exec x;
     cli_text t_csv = {0}, t_svg = {0};
-    int have_exec = 0, tty = isatty(2);
+    int have_exec = 0, tty = !quiet && isatty(2);
     rc = CLI_FAILED;
     if (cli_graph(cmd, spec, &graph) != CLI_OK) goto done;
     times = malloc((size_t)R * sizeof *times);
@@ -234,6 +236,14 @@ int cmd_bench(int argc, char **argv) {
             cli_error(cmd, "N=%lld: the problem size overflows int64", (long long)nq);
             goto done;
         }
+        /* before the edge count, which walks every row: a size that cannot be held fails at once */
+        if (2.0 * (double)qbytes + 2.0 * (double)kbytes >= 0x1p63) {
+            cli_error(cmd, "N=%lld: the problem size overflows int64", (long long)nq);
+            goto done;
+        }
+        char what[64];
+        snprintf(what, sizeof what, "the inputs at N=%lld", (long long)nq);
+        if (cli_host_memory_check(cmd, 2 * qbytes + 2 * kbytes, what) != CLI_OK) goto done;
         if (tty) fprintf(stderr, "\rbench: N=%s (%d/%d): counting edges...            ", cli_grouped(nq, nbuf, sizeof nbuf), t + 1, count);
         ga_status s = ga_graph_count_edges(graph, nq, nk, &res[t].edges);
         if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' at N=%lld", spec, (long long)nq); goto done; }
@@ -300,7 +310,7 @@ int cmd_bench(int argc, char **argv) {
         double work = 4.0 * (double)r->edges * (double)D * (double)H * (double)B;
         r->work = work;
         if (tty) fprintf(stderr, "\r%70s\r", "");
-        else if (cli_now() - t_start > 2.0)
+        else if (!quiet && cli_now() - t_start > 2.0)
             fprintf(stderr, "bench: N=%s done (%d/%d) in %.1f s\n", nbuf, t + 1, count, cli_now() - t_start);
         if (!quiet) {
             char dev[32] = "-";

@@ -199,6 +199,12 @@ int cmd_check(int argc, char **argv) {
         goto done;
     }
     const int64_t nqe = qbytes / (int64_t)es, nke = kbytes / (int64_t)es, nlse = lbytes / (int64_t)sizeof(float);
+    /* (sums of four sizes that each fit in int64 and size_t: at most 2^65, in fp64 for the test) */
+    if ((double)qbytes * 2 + (double)kbytes * 2 + (double)lbytes >= 0x1p63) {
+        cli_error(cmd, "the problem size overflows int64");
+        goto done;
+    }
+    if (cli_host_memory_check(cmd, 2 * qbytes + 2 * kbytes + lbytes, "the inputs") != CLI_OK) goto done;
     q = malloc((size_t)qbytes);
     k = malloc((size_t)kbytes);
     v = malloc((size_t)kbytes);
