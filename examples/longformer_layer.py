@@ -38,13 +38,31 @@ def parse_args():
     p.add_argument("--dim", type=int, default=64, help="head dimension")
     p.add_argument("--batch", type=int, default=1)
     p.add_argument("--device", default=None, help="cpu or cuda (default: cuda if torch sees a GPU)")
-    p.add_argument("--dtype", default=None, help="float32, float16 or bfloat16 (default: bfloat16 on cuda, else float32)")
+    p.add_argument("--dtype", default=None, choices=["float32", "float16", "bfloat16"],
+                   help="float32, float16 or bfloat16 (default: bfloat16 on cuda, else float32; NumPy has no bfloat16)")
     p.add_argument("--repeat", type=int, default=3)
     p.add_argument("--dense-limit-gib", type=float, default=None,
                    help="skip the dense comparison above this estimated memory (default: 4 on the CPU, "
                         "half the free memory on a GPU)")
     p.add_argument("--numpy", action="store_true", help="use NumPy even if torch is installed")
-    return p.parse_args()
+    args = p.parse_args()
+    try:
+        args.ns = [int(x) for x in args.n.split(",")] if args.n else None
+    except ValueError:
+        p.error("--n: comma-separated integers, got %r" % args.n)
+    if args.ns is not None and (not args.ns or min(args.ns) < 1):
+        p.error("--n: every length must be at least 1, got %r" % args.n)
+    if args.window < 0 or args.globals < 0 or min(args.heads, args.dim, args.batch, args.repeat) < 1:
+        p.error("--window and --globals must be >= 0, --heads, --dim, --batch and --repeat >= 1")
+    if args.dtype == "bfloat16" and (torch is None or args.numpy):
+        p.error("--dtype bfloat16 needs torch (NumPy has no bfloat16); use float32 or float16")
+    return args
+
+
+def layer_graph(args, n):
+    """window(W) plus global tokens 0..G-1 (those below n); a plain window where there are none"""
+    g = ga.window(args.window)
+    return g + ga.global_tokens(range(min(args.globals, n))) if min(args.globals, n) > 0 else g
 
 
 def median_time(fn, repeat, sync=lambda: None):
@@ -85,8 +103,7 @@ def run_torch(args):
     device = args.device or ("cuda" if torch.cuda.is_available() else "cpu")
     dtype_name = args.dtype or ("bfloat16" if device == "cuda" else "float32")
     dtype = getattr(torch, dtype_name)
-    ns = [int(x) for x in args.n.split(",")] if args.n else (
-        [4096, 16384, 65536, 262144, 1 << 20] if device == "cuda" else [2048, 8192, 32768])
+    ns = args.ns or ([4096, 16384, 65536, 262144, 1 << 20] if device == "cuda" else [2048, 8192, 32768])
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
     if args.dense_limit_gib is not None:
         limit = args.dense_limit_gib * GIB
@@ -104,7 +121,7 @@ def run_torch(args):
 
 def torch_one(args, n, device, dtype, limit, sync):
     h, d, e, b = args.heads, args.dim, args.heads * args.dim, args.batch
-    g = ga.window(args.window) + ga.global_tokens(range(min(args.globals, n)))
+    g = layer_graph(args, n)
     layer = ga.SparseSelfAttention(e, h, g, device=device, dtype=dtype).eval()
     x = torch.randn(b, n, e, device=device, dtype=dtype)
     edges = g.count_edges(n) * h * b
@@ -136,7 +153,7 @@ def torch_one(args, n, device, dtype, limit, sync):
 def run_numpy(args):
     dtype_name = args.dtype or "float32"
     dtype = np.dtype(dtype_name)
-    ns = [int(x) for x in args.n.split(",")] if args.n else [2048, 8192, 32768]
+    ns = args.ns or [2048, 8192, 32768]
     limit = (args.dense_limit_gib if args.dense_limit_gib is not None else 2.0) * GIB
     h, d, e, b = args.heads, args.dim, args.heads * args.dim, args.batch
     rng = np.random.default_rng(0)
@@ -144,7 +161,7 @@ def run_numpy(args):
     w_out = (rng.standard_normal((e, e)) / math.sqrt(e)).astype(dtype)
     header(args, "cpu (numpy)", dtype_name)
     for n in ns:
-        g = ga.window(args.window) + ga.global_tokens(range(min(args.globals, n)))
+        g = layer_graph(args, n)
         x = rng.standard_normal((b, n, e)).astype(dtype)
         edges = g.count_edges(n) * h * b
 

@@ -512,12 +512,15 @@ def _shape(shape, default_rows, default_cols):
 
 def csr(indptr, indices, shape=None):
     """Explicit edges in CSR form: the keys of query i are indices[indptr[i]:indptr[i+1]], sorted,
-    without duplicates. shape = (num_queries, num_keys), by default (len(indptr)-1) squared.
+    without duplicates. shape = (num_queries, num_keys), by default len(indptr)-1 queries and
+    max(len(indptr)-1, indices.max()+1) keys (as a csr: spec's: square unless an index needs more).
     The arrays (lists, NumPy arrays or torch tensors on any device) are copied: the graph does not
     change if the caller's arrays do."""
     ptr = _index_array(indptr, "indptr", allow_int32=False)
     idx = _index_array(indices, "indices")
-    nrows, ncols = _shape(shape, ptr.size - 1, ptr.size - 1)
+    # (a negative index keeps the square default: the library reports it)
+    keys = max(ptr.size - 1, int(idx.max()) + 1 if idx.size else 0)
+    nrows, ncols = _shape(shape, ptr.size - 1, keys)
     if ptr.size == nrows + 1 and ptr.size and ptr[-1] != idx.size:
         raise make_error(Status.ERR_ROW_PTR_END,
                          "csr: indptr[-1] = %d but indices holds %d entries" % (ptr[-1], idx.size))

@@ -394,10 +394,22 @@ def test_empty_global_list_raises():
     ([0, 1, 3], [0, 1], ga.Status.ERR_ROW_PTR_END),
 ])
 def test_invalid_csr_raises_its_own_status(indptr, indices, status):
+    n = len(indptr) - 1
     with pytest.raises(ga.GraphAttnError) as e:
-        ga.csr(np.array(indptr), np.array(indices))
+        ga.csr(np.array(indptr), np.array(indices), shape=(n, n))
     assert e.value.status == status, str(e.value)
     assert e.value.detail
+
+
+def test_csr_takes_as_many_keys_as_its_largest_index_needs_by_default():
+    # one row with keys 0 and 1: 1 x 2 (a square default refused it as too many edges for 1 x 1)
+    g = ga.csr([0, 2], [0, 1])
+    assert g.to_csr(1, 2)[1].tolist() == [0, 1]
+    assert ga.csr([0, 1, 2], [0, 5]).to_dense(2, 6).sum() == 2
+    assert ga.csr([0, 1, 2], [1, 0]).to_dense(2).tolist() == [[False, True], [True, False]]  # square still
+    with pytest.raises(ga.GraphAttnError) as e:  # unsorted says so
+        ga.csr([0, 2], [1, 0])
+    assert e.value.status == ga.Status.ERR_INDEX_UNSORTED
 
 
 def test_coo_duplicates_and_length_mismatch_raise():
