@@ -331,7 +331,9 @@ GA_API ga_status ga_attention_workspace_size(const ga_graph *graph, const ga_ten
  * (B, Nq, H, 1) float32. All tensors on one device; dtypes of q, k, v, out equal.
  * Accumulation, maxima and sums are fp32 (fp64 in the reference backend).
  * `out` may not overlap k or v; it may be exactly q (same data and strides) on backends
- * that support it, otherwise GA_ERR_ALIASING.
+ * that support it, otherwise GA_ERR_ALIASING. Overlap means a shared element where two tensors
+ * have one dtype and the same strides (so out = q over the slices of one fused q/k/v buffer is
+ * fine), a shared byte range otherwise.
  * workspace: device (or host, for CPU backends) memory of at least ga_attention_workspace_size()
  * bytes, 16-byte aligned where that size is not 0 (else GA_ERR_BAD_PARAMETER), whose first that
  * many bytes overlap none of q, k, v, out, lse (else GA_ERR_ALIASING),

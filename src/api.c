@@ -153,6 +153,61 @@ static ga_status ga_check_no_self_overlap(const char *name, const ga_tensor *t) 
 
 static int ga_overlap(ga_extent a, ga_extent b) { return a.begin < b.end && b.begin < a.end; }
 
+__extension__ typedef __int128 ga_i128;
+
+/* Whether some digits e[d] in [lo[d], hi[d]] (d < n, strides s[] descending) make sum e[d] s[d]
+ * equal delta; *budget bounds the nodes visited (0 left: answered "yes", the safe side). The
+ * lower dimensions reach [rlo, rhi] at most, so the top digit has at most
+ * (rhi - rlo) / s[0] + 1 candidates: one or two where each stride passes what the lower ones span
+ * (any tensor whose elements do not overlap each other). */
+static int ga_digits_reach(ga_i128 delta, int n, const int64_t *s, const int64_t *lo, const int64_t *hi, int *budget) {
+    if (--*budget <= 0) return 1;
+    if (n == 0) return delta == 0;
+    ga_i128 rlo = 0, rhi = 0;
+    for (int d = 1; d < n; d++) {
+        rlo += (ga_i128)lo[d] * s[d];
+        rhi += (ga_i128)hi[d] * s[d];
+    }
+    /* e in [ceil((delta - rhi) / s0), floor((delta - rlo) / s0)] within [lo0, hi0] */
+    const ga_i128 s0 = s[0], a = delta - rhi, b = delta - rlo;
+    ga_i128 e0 = a >= 0 ? (a + s0 - 1) / s0 : -((-a) / s0), e1 = b >= 0 ? b / s0 : -((-b + s0 - 1) / s0);
+    if (e0 < lo[0]) e0 = lo[0];
+    if (e1 > hi[0]) e1 = hi[0];
+    for (ga_i128 e = e0; e <= e1; e++)
+        if (ga_digits_reach(delta - e * s0, n - 1, s + 1, lo + 1, hi + 1, budget)) return 1;
+    return 0;
+}
+
+/* Whether tensors a and b (validated: extents without overflow) may share an element. Exact where
+ * both have one dtype and one set of strides and their pointers differ by whole elements (the
+ * slices of one fused q/k/v projection: out = q next to k and v), else whether their byte ranges
+ * meet. Element j of b is element i of a iff delta = sum (i_d - j_d) stride_d. */
+static int ga_may_share(const ga_tensor *a, ga_extent ea, const ga_tensor *b, ga_extent eb) {
+    if (!ga_overlap(ea, eb)) return 0;
+    const int64_t es = (int64_t)ga_dtype_size(a->dtype);
+    const ga_i128 bytes = (ga_i128)(intptr_t)((char *)b->data - (char *)a->data);
+    if (a->dtype != b->dtype || es == 0 || bytes % es != 0) return 1;
+    int order[4], n = 0;
+    for (int d = 0; d < 4; d++) {
+        if (a->stride[d] != b->stride[d]) return 1;
+        if (a->stride[d] > 0 && (a->shape[d] > 1 || b->shape[d] > 1)) order[n++] = d;
+    }
+    for (int i = 1; i < n; i++) /* strides descending */
+        for (int j = i; j > 0 && a->stride[order[j]] > a->stride[order[j - 1]]; j--) {
+            const int t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
+    int64_t st[4], lo[4], hi[4];
+    for (int i = 0; i < n; i++) {
+        st[i] = a->stride[order[i]];
+        lo[i] = -(b->shape[order[i]] - 1);
+        hi[i] = a->shape[order[i]] - 1;
+    }
+    int budget = 4096;
+    return ga_digits_reach(bytes / es, n, st, lo, hi, &budget);
+}
+
 static int ga_same_view(const ga_tensor *a, const ga_tensor *b) {
     if (a->data != b->data || a->dtype != b->dtype) return 0;
     for (int d = 0; d < 4; d++)
@@ -313,9 +368,9 @@ static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga
     /* aliasing: outputs must not overlap inputs or each other; out may be exactly q */
     if (out) {
         GA_TRY(ga_check_no_self_overlap("out", out));
-        GA_FAIL_IF(ga_overlap(eo, ek), GA_ERR_ALIASING, "out overlaps k");
-        GA_FAIL_IF(ga_overlap(eo, ev), GA_ERR_ALIASING, "out overlaps v");
-        GA_FAIL_IF(ga_overlap(eo, eq) && !ga_same_view(out, q), GA_ERR_ALIASING,
+        GA_FAIL_IF(ga_may_share(out, eo, k, ek), GA_ERR_ALIASING, "out overlaps k");
+        GA_FAIL_IF(ga_may_share(out, eo, v, ev), GA_ERR_ALIASING, "out overlaps v");
+        GA_FAIL_IF(ga_may_share(out, eo, q, eq) && !ga_same_view(out, q), GA_ERR_ALIASING,
                    "out overlaps q without being exactly q (same data pointer, dtype and strides)");
     }
     if (lse) {

@@ -225,6 +225,57 @@ TEST(out_exactly_q_is_accepted) {
     for (size_t i = 0; i < sizeof fx.q / sizeof fx.q[0]; i++) ASSERT_TRUE(isfinite(fx.q[i]));
 }
 
+/* q, k and v as the slices of one fused projection (B, N, 3, H, D): out = q is allowed although
+ * q's byte range holds k's and v's elements between its rows, and gives what separate copies
+ * give; an out that shares one element with k, or one interleaved with q's rows but not q, is
+ * still refused and writes nothing. */
+TEST(out_over_q_of_a_fused_qkv_buffer_is_accepted_and_elementwise_overlaps_refused) {
+    setup();
+    const ga_status want_ok = call(); /* separate buffers: the reference result */
+    ASSERT_TRUE(want_ok == GA_OK);
+    float want[sizeof fx.out / sizeof fx.out[0]];
+    memcpy(want, fx.out, sizeof want);
+    enum { ROW = 3 * H_ * D_ };
+    static float qkv[B_ * NQ * ROW];
+    for (int64_t i = 0; i < NQ; i++)
+        for (int64_t c = 0; c < H_ * D_; c++) {
+            qkv[i * ROW + c] = fx.q[i * H_ * D_ + c];
+            qkv[i * ROW + H_ * D_ + c] = fx.k[i * H_ * D_ + c];
+            qkv[i * ROW + 2 * H_ * D_ + c] = fx.v[i * H_ * D_ + c];
+        }
+    ga_tensor tq = fx.tq, tk = fx.tk, tv = fx.tv;
+    tq.data = qkv;
+    tk.data = qkv + H_ * D_;
+    tv.data = qkv + 2 * H_ * D_;
+    tq.stride[1] = tk.stride[1] = tv.stride[1] = ROW;
+    tq.stride[0] = tk.stride[0] = tv.stride[0] = NQ * ROW;
+    ga_tensor to = tq;
+    ASSERT_OK(ga_attention_forward(fx.g, &tq, &tk, &tv, &to, NULL, &fx.opt, NULL, 0));
+    for (int64_t i = 0; i < NQ; i++)
+        for (int64_t c = 0; c < H_ * D_; c++)
+            if (qkv[i * ROW + c] != want[i * H_ * D_ + c]) {
+                ga_test_fail(__FILE__, __LINE__, "row %lld col %lld: %g, separate buffers %g", (long long)i, (long long)c,
+                             qkv[i * ROW + c], want[i * H_ * D_ + c]);
+                return;
+            }
+    /* k and v untouched */
+    for (int64_t i = 0; i < NQ; i++)
+        for (int64_t c = 0; c < H_ * D_; c++)
+            ASSERT_TRUE(qkv[i * ROW + H_ * D_ + c] == fx.k[i * H_ * D_ + c] &&
+                        qkv[i * ROW + 2 * H_ * D_ + c] == fx.v[i * H_ * D_ + c]);
+    static float snap[sizeof qkv / sizeof qkv[0]];
+    memcpy(snap, qkv, sizeof qkv);
+    ga_tensor bad = tq; /* q's slot shifted by one element: its last column is k's first */
+    bad.data = qkv + 1;
+    EXPECT_STATUS(ga_attention_forward(fx.g, &tq, &tk, &tv, &bad, NULL, &fx.opt, NULL, 0), GA_ERR_ALIASING);
+    EXPECT_TRUE(strstr(ga_last_error_detail(), "out overlaps") != NULL);
+    bad = tq; /* one row further on: q's own elements, but not as q */
+    bad.data = qkv + ROW;
+    bad.shape[1] = tq.shape[1] = tk.shape[1] = tv.shape[1] = NQ - 1;
+    EXPECT_STATUS(ga_attention_forward(fx.g, &tq, &tk, &tv, &bad, NULL, &fx.opt, NULL, 0), GA_ERR_ALIASING);
+    EXPECT_TRUE(memcmp(snap, qkv, sizeof qkv) == 0);
+}
+
 TEST(lse_overlapping_anything_is_aliasing) {
     setup();
     fx.tlse.data = fx.out + 3;

@@ -169,6 +169,21 @@ def test_out_may_be_q_itself(rng):
     assert_close(q, want, "float32")
 
 
+def test_out_may_be_q_within_one_fused_qkv_buffer(rng):
+    # q, k, v: slices of one (B, N, 3, H, D) projection; out=q writes q's slots only
+    b, n, h, d = 2, 24, 2, 8
+    qkv = rng.standard_normal((b, n, 3, h, d)).astype(np.float32)
+    q, k, v = qkv[:, :, 0], qkv[:, :, 1], qkv[:, :, 2]
+    want, _ = dense_attention(q.copy(), k.copy(), v.copy(), union_mask([("window", 3, 3)], n, n))
+    k0, v0 = k.copy(), v.copy()
+    ga.attention(q, k, v, ga.window(3), out=q)
+    assert_close(q, want, "float32")
+    assert (k == k0).all() and (v == v0).all()
+    with pytest.raises(ga.GraphAttnError) as e:  # k's own slots as the output
+        ga.attention(q, k, v, ga.window(3), out=qkv[:, :, 1])
+    assert e.value.status == ga.Status.ERR_ALIASING
+
+
 # ---- errors: an exception with the library's message, nothing written -------------------------
 
 

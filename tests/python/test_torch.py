@@ -694,3 +694,21 @@ def test_sparse_self_attention_rejects_bad_heads():
         ga.SparseSelfAttention(64, 4, ga.window(1), num_kv_heads=3)
     with pytest.raises(ValueError):
         ga.SparseSelfAttention(65, 4, ga.window(1))
+
+
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("spec", ["window:40", "window:40+global:0,7"])
+def test_out_over_q_of_a_fused_qkv_projection(device, spec):
+    """q, k, v as the slices of one (B, N, 3, H, D) projection (qkv.unbind(2)): out=q writes q's
+    slots, leaves k's and v's, and gives what separate tensors give; on CUDA through the tiles
+    (the window) and the edge engine (its global rows)."""
+    b, n, h, d = 1, 4096, 2, 64
+    g = torch.Generator().manual_seed(3)
+    qkv = torch.randn(b, n, 3, h, d, generator=g).to(torch.bfloat16).to(device)
+    q, k, v = qkv.unbind(2)
+    q0, k0, v0 = q.clone(), k.clone(), v.clone()
+    got = ga.attention(q, k, v, spec, out=q)
+    assert got.data_ptr() == q.data_ptr()
+    assert torch.equal(k, k0) and torch.equal(v, v0)
+    parts = [("window", 40, 40)] + ([("global", [0, 7])] if "global" in spec else [])
+    check(q, None, q0, k0, v0, parts, "bfloat16")
