@@ -212,8 +212,8 @@ GA_API ga_status ga_graph_add_documents(ga_graph *graph, const int64_t *bounds, 
 
 /** Explicit edges in CSR form, validated in full before anything is stored:
  *  row_ptr has nrows+1 int64 entries, row_ptr[0] == 0, non-decreasing, row_ptr[nrows] = nnz;
- *  col_idx (int32 or int64) holds nnz entries in [0, ncols), strictly increasing within each row
- *  (sorted, no duplicates). Both arrays are host memory and are copied; the caller keeps them.
+ *  col_idx (int32 or int64; int32 only where ncols <= 2^31 - 1, else GA_ERR_BAD_DTYPE) holds nnz
+ *  entries in [0, ncols), strictly increasing within each row (sorted, no duplicates). Both arrays are host memory and are copied; the caller keeps them.
  *  At call time nrows must equal Nq and ncols must equal Nk. */
 GA_API ga_status ga_graph_add_csr(ga_graph *graph, int64_t nrows, int64_t ncols, const int64_t *row_ptr,
                                   const void *col_idx, ga_index_type index_type);

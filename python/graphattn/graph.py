@@ -39,6 +39,7 @@ _by_spec = weakref.WeakValueDictionary()
 # that names files is never kept: the files may change.
 _parsed = {}
 _PARSED_MAX = 64
+_parsed_lock = threading.Lock()
 
 # Components that carry data rather than a few parameters. A graph holding one travels to the
 # torch op by handle: as a string constant, every new list would make torch.compile recompile.
@@ -521,6 +522,8 @@ def csr(indptr, indices, shape=None):
     # (a negative index keeps the square default: the library reports it)
     keys = max(ptr.size - 1, int(idx.max()) + 1 if idx.size else 0)
     nrows, ncols = _shape(shape, ptr.size - 1, keys)
+    if idx.dtype == np.int32 and ncols > 0x7FFFFFFF:  # the library takes int32 columns below 2^31 keys only
+        idx = idx.astype(np.int64)
     if ptr.size == nrows + 1 and ptr.size and ptr[-1] != idx.size:
         raise make_error(Status.ERR_ROW_PTR_END,
                          "csr: indptr[-1] = %d but indices holds %d entries" % (ptr[-1], idx.size))
@@ -547,6 +550,8 @@ def coo(row, col, shape=None):
         n = int(max(r.max(), c.max())) + 1
         shape = (n, n)
     nrows, ncols = _shape(shape, None, None)
+    if r.dtype == np.int32 and max(nrows, ncols) > 0x7FFFFFFF:  # int32 pairs below 2^31 rows and keys only
+        r, c = r.astype(np.int64), c.astype(np.int64)
     return _one("coo", nrows, ncols, r, c)
 
 
@@ -572,7 +577,8 @@ def _graph_for_spec(spec):
     if g is None:
         g = graph(spec)
         if not g.is_explicit:
-            if len(_parsed) >= _PARSED_MAX:
-                _parsed.pop(next(iter(_parsed)))
-            _parsed[spec] = g
+            with _parsed_lock:  # threads calling at once: one evicts the oldest at a time
+                while len(_parsed) >= _PARSED_MAX:
+                    _parsed.pop(next(iter(_parsed)))
+                _parsed[spec] = g
     return g

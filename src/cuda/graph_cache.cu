@@ -37,13 +37,17 @@ static void ga_ranges_free_host(ga_cuda_ranges *r) {
 }
 
 static void ga_dgraph_free(ga_cuda_dgraph *d) {
-    int previous = -1;
-    if (cudaGetDevice(&previous) != cudaSuccess) previous = -1;
+    int previous = -1, failed = 0;
+    if (cudaGetDevice(&previous) != cudaSuccess) previous = -1, failed = 1;
     if (cudaSetDevice(d->device) == cudaSuccess) {
-        for (int a = 0; a < d->nallocs; a++) cudaFree(d->allocs[a]);
-        if (previous >= 0) cudaSetDevice(previous);
+        for (int a = 0; a < d->nallocs; a++) failed |= cudaFree(d->allocs[a]) != cudaSuccess;
+        if (previous >= 0) failed |= cudaSetDevice(previous) != cudaSuccess;
+    } else {
+        failed = 1;
     }
-    (void)cudaGetLastError(); /* at process exit the runtime may be gone: nothing to report */
+    /* at process exit the runtime may be gone: nothing to report, and the error these calls
+     * left is cleared; only then, so that an error the caller has not yet read stays theirs */
+    if (failed) (void)cudaGetLastError();
     for (ga_cuda_plan *p = d->plans; p;) {
         ga_cuda_plan *n = p->next;
         ga_free(p);

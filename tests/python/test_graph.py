@@ -502,3 +502,37 @@ def test_spec_integers_may_be_powers_of_two_before_and_after_arrays():
     for a, b in ((ga.graph("window:2^1"), ga.graph("window:2")),
                  (arrays + "window:2^1", arrays + "window:2")):
         assert np.array_equal(ga.attention(q, q, q, a), ga.attention(q, q, q, b))
+
+
+def test_int32_columns_past_2_31_keys_are_widened_not_refused():
+    g = ga.csr(np.array([0, 1]), np.array([5], np.int32), shape=(1, 2**31 + 5))
+    assert g.row(0, 1, 2**31 + 5).tolist() == [5]
+    g = ga.coo(np.array([0], np.int32), np.array([2**31 + 1], np.int64), shape=(1, 2**31 + 5))
+    assert g.count_edges(1, 2**31 + 5) == 1
+
+
+def test_spec_cache_is_safe_under_threads():
+    # many threads parsing more specs than the cache keeps: each gets its graph, none an error
+    import sys
+    import threading
+    graph_module = sys.modules["graphattn.graph"]  # (graphattn.graph is the builder function)
+    errors = []
+
+    def work(t):
+        try:
+            for i in range(300):
+                spec = "window:%d" % (t * 1000 + i)
+                g = graph_module._graph_for_spec(spec)
+                w = t * 1000 + i
+                want = sum(min(2, r + w) - max(0, r - w) + 1 for r in range(3))
+                assert g.spec == spec and g.count_edges(3) == want, (spec, g.count_edges(3), want)
+        except Exception as e:  # noqa: BLE001 - collected and reported below
+            errors.append(repr(e))
+
+    threads = [threading.Thread(target=work, args=(t,)) for t in range(8)]
+    for th in threads:
+        th.start()
+    for th in threads:
+        th.join()
+    assert not errors, errors[:3]
+    assert len(graph_module._parsed) <= graph_module._PARSED_MAX
