@@ -127,6 +127,16 @@ static ga_status ga_check_layout(const char *name, const ga_tensor *t, ga_extent
     return GA_OK;
 }
 
+/* The n dimensions in order[] sorted by t's strides, ascending (insertion sort: n <= 4). */
+static void ga_sort_by_stride(const ga_tensor *t, int *order, int n) {
+    for (int a = 1; a < n; a++)
+        for (int b = a; b > 0 && t->stride[order[b]] < t->stride[order[b - 1]]; b--) {
+            int tmp = order[b];
+            order[b] = order[b - 1];
+            order[b - 1] = tmp;
+        }
+}
+
 /* An output whose elements overlap each other (e.g. a zero stride over a dimension of size > 1)
  * would be written by several threads at once: reject it. Dimensions of size > 1 sorted by
  * stride must each step over everything the faster dimensions span. */
@@ -134,12 +144,7 @@ static ga_status ga_check_no_self_overlap(const char *name, const ga_tensor *t) 
     int order[4], n = 0;
     for (int d = 0; d < 4; d++)
         if (t->shape[d] > 1) order[n++] = d;
-    for (int a = 1; a < n; a++)
-        for (int b = a; b > 0 && t->stride[order[b]] < t->stride[order[b - 1]]; b--) {
-            int tmp = order[b];
-            order[b] = order[b - 1];
-            order[b - 1] = tmp;
-        }
+    ga_sort_by_stride(t, order, n);
     int64_t span = 1; /* elements spanned by the dimensions so far (bounded by the checked extent) */
     for (int a = 0; a < n; a++) {
         int d = order[a];
@@ -192,17 +197,13 @@ static int ga_may_share(const ga_tensor *a, ga_extent ea, const ga_tensor *b, ga
         if (a->stride[d] != b->stride[d]) return 1;
         if (a->stride[d] > 0 && (a->shape[d] > 1 || b->shape[d] > 1)) order[n++] = d;
     }
-    for (int i = 1; i < n; i++) /* strides descending */
-        for (int j = i; j > 0 && a->stride[order[j]] > a->stride[order[j - 1]]; j--) {
-            const int t = order[j];
-            order[j] = order[j - 1];
-            order[j - 1] = t;
-        }
-    int64_t st[4], lo[4], hi[4];
+    ga_sort_by_stride(a, order, n);
+    int64_t st[4], lo[4], hi[4]; /* strides descending */
     for (int i = 0; i < n; i++) {
-        st[i] = a->stride[order[i]];
-        lo[i] = -(b->shape[order[i]] - 1);
-        hi[i] = a->shape[order[i]] - 1;
+        const int d = order[n - 1 - i];
+        st[i] = a->stride[d];
+        lo[i] = -(b->shape[d] - 1);
+        hi[i] = a->shape[d] - 1;
     }
     int budget = 4096;
     return ga_digits_reach(bytes / es, n, st, lo, hi, &budget);

@@ -593,6 +593,14 @@ int cli_tensor_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es, int6
     return 0;
 }
 
+int cli_bytes_sum(const int64_t *parts, int n, int64_t *sum) {
+    int64_t s = 0;
+    for (int i = 0; i < n; i++)
+        if (ga_add_overflow(s, parts[i], &s)) return -1;
+    *sum = s;
+    return 0;
+}
+
 /* a "Key:  N kB" line's bytes from /proc/meminfo, -1 where it is missing */
 static int64_t cli_meminfo(const char *text, const char *key) {
     const char *p = strstr(text, key);

@@ -97,6 +97,8 @@ typedef struct cli_exec {
 /* Bytes of an a x b x c x d tensor of es-byte elements in *bytes; -1 (nothing written) where that
  * overflows int64 or size_t. */
 int cli_tensor_bytes(int64_t a, int64_t b, int64_t c, int64_t d, size_t es, int64_t *bytes);
+/* The sum of n byte counts in *sum; -1 (nothing written) where it overflows int64. */
+int cli_bytes_sum(const int64_t *parts, int n, int64_t *sum);
 /* Bytes of host memory this process can still take without being killed: MemAvailable plus
  * SwapFree (/proc/meminfo), less where its cgroup's memory.max leaves less; -1 where neither can
  * be read (then callers allocate and see). malloc alone does not tell: under overcommit a buffer

@@ -237,13 +237,15 @@ int cmd_bench(int argc, char **argv) {
             goto done;
         }
         /* before the edge count, which walks every row: a size that cannot be held fails at once */
-        if (2.0 * (double)qbytes + 2.0 * (double)kbytes >= 0x1p63) {
+        const int64_t parts[4] = {qbytes, kbytes, kbytes, qbytes}; /* q, k, v, out */
+        int64_t host;
+        if (cli_bytes_sum(parts, 4, &host)) {
             cli_error(cmd, "N=%lld: the problem size overflows int64", (long long)nq);
             goto done;
         }
         char what[64];
         snprintf(what, sizeof what, "the inputs at N=%lld", (long long)nq);
-        if (cli_host_memory_check(cmd, 2 * qbytes + 2 * kbytes, what) != CLI_OK) goto done;
+        if (cli_host_memory_check(cmd, host, what) != CLI_OK) goto done;
         if (tty) fprintf(stderr, "\rbench: N=%s (%d/%d): counting edges...            ", cli_grouped(nq, nbuf, sizeof nbuf), t + 1, count);
         ga_status s = ga_graph_count_edges(graph, nq, nk, &res[t].edges);
         if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' at N=%lld", spec, (long long)nq); goto done; }

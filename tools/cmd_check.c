@@ -199,12 +199,13 @@ int cmd_check(int argc, char **argv) {
         goto done;
     }
     const int64_t nqe = qbytes / (int64_t)es, nke = kbytes / (int64_t)es, nlse = lbytes / (int64_t)sizeof(float);
-    /* (sums of four sizes that each fit in int64 and size_t: at most 2^65, in fp64 for the test) */
-    if ((double)qbytes * 2 + (double)kbytes * 2 + (double)lbytes >= 0x1p63) {
+    const int64_t parts[5] = {qbytes, kbytes, kbytes, qbytes, lbytes}; /* q, k, v, out, lse */
+    int64_t host;
+    if (cli_bytes_sum(parts, 5, &host)) {
         cli_error(cmd, "the problem size overflows int64");
         goto done;
     }
-    if (cli_host_memory_check(cmd, 2 * qbytes + 2 * kbytes + lbytes, "the inputs") != CLI_OK) goto done;
+    if (cli_host_memory_check(cmd, host, "the inputs") != CLI_OK) goto done;
     q = malloc((size_t)qbytes);
     k = malloc((size_t)kbytes);
     v = malloc((size_t)kbytes);

@@ -168,8 +168,6 @@ static int ga_pair_cmp(const void *a, const void *b) {
     return x->comp < y->comp ? -1 : x->comp > y->comp;
 }
 
-static int64_t ga_sat_add(int64_t a, int64_t b) { return a > INT64_MAX - b ? INT64_MAX : a + b; }
-static int64_t ga_sat_mul(int64_t a, int64_t b) { return (b != 0 && a > INT64_MAX / b) ? INT64_MAX : a * b; }
 
 /* An upper bound on the slots of any row of component c that is not listed as special (global
  * query rows of global and bigbird components), and the component's rough mean degree. */
@@ -179,8 +177,8 @@ static void ga_comp_bounds(const ga_component *c, int64_t nq, int64_t nk, int64_
     switch (c->kind) {
     case GA_COMP_DENSE: m = nk; avg = (double)nk; break;
     case GA_COMP_CAUSAL: m = nk; avg = 0.5 * (double)nk; break;
-    case GA_COMP_WINDOW: m = ga_min64(nk, ga_sat_add(ga_sat_add(c->p[GA_P_LEFT], c->p[GA_P_RIGHT]), 1)); avg = (double)m; break;
-    case GA_COMP_DILATED: m = ga_min64(nk, ga_sat_add(ga_sat_mul(2, c->p[GA_P_W]), 1)); avg = (double)m; break;
+    case GA_COMP_WINDOW: m = ga_min64(nk, ga_sat_add64(ga_sat_add64(c->p[GA_P_LEFT], c->p[GA_P_RIGHT]), 1)); avg = (double)m; break;
+    case GA_COMP_DILATED: m = ga_min64(nk, ga_sat_add64(ga_sat_mul64(2, c->p[GA_P_W]), 1)); avg = (double)m; break;
     case GA_COMP_BLOCKS: m = ga_min64(nk, c->p[GA_P_BLOCK]); avg = (double)m; break;
     case GA_COMP_LONGNET:
         m = ga_min64(nk, c->p[GA_P_SEGMENT]);
@@ -195,10 +193,10 @@ static void ga_comp_bounds(const ga_component *c, int64_t nq, int64_t nk, int64_
     }
     case GA_COMP_BIGBIRD: {
         int64_t B = c->p[GA_P_BLOCK], nbk = ga_ceildiv(nk, B);
-        int64_t blocks = ga_sat_add(ga_sat_add(ga_min64(c->p[GA_P_GB], nbk), ga_sat_add(ga_sat_mul(2, c->p[GA_P_WB]), 1)),
+        int64_t blocks = ga_sat_add64(ga_sat_add64(ga_min64(c->p[GA_P_GB], nbk), ga_sat_add64(ga_sat_mul64(2, c->p[GA_P_WB]), 1)),
                                     ga_min64(c->p[GA_P_RB], nbk));
-        m = ga_sat_mul(blocks, B);
-        double gq = (double)ga_min64(nq, ga_sat_mul(c->p[GA_P_GB], B));
+        m = ga_sat_mul64(blocks, B);
+        double gq = (double)ga_min64(nq, ga_sat_mul64(c->p[GA_P_GB], B));
         avg = (double)ga_min64(m, nk) + gq * (double)nk / (double)nq;
         break;
     }
@@ -295,7 +293,7 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
         }
         if (k->kind == GA_COMP_LONGNET) { /* rows i % R == O of segments starting below nk */
             const int64_t S = k->p[GA_P_SEGMENT], R = k->p[GA_P_RATE], O = k->p[GA_P_OFFSET];
-            const int64_t M = ga_min64(nq, ga_sat_add((nk - 1) / S * S, S)); /* ceil(nk / S) * S, saturated */
+            const int64_t M = ga_min64(nq, ga_sat_add64((nk - 1) / S * S, S)); /* ceil(nk / S) * S, saturated */
             busy = ga_max64(busy, M > O ? (M - 1 - O) / R + 1 : 0);
             /* a group of G rows holds G / R busy rows (one in R, alike) where R < G, else at most
              * one: its most is min(R, G) times its mean, an excess of avg * (min(R, G) - 1) / G a
@@ -312,7 +310,7 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
         if (nk <= T) {
             int64_t listed = 0;
             if (k->kind == GA_COMP_GLOBAL) listed = ga_list_lower(k->list, k->nrows, nq);
-            else if (k->kind == GA_COMP_BIGBIRD) listed = ga_min64(nq, ga_sat_mul(k->p[GA_P_GB], k->p[GA_P_BLOCK]));
+            else if (k->kind == GA_COMP_BIGBIRD) listed = ga_min64(nq, ga_sat_mul64(k->p[GA_P_GB], k->p[GA_P_BLOCK]));
             for (int a = 0; a < GA_EDGE_ROWS_GROUPS; a++) excess[a] += (double)listed * (double)nk / (double)nq;
         }
         if (k->kind == GA_COMP_GLOBAL && nk > T) {
@@ -321,7 +319,7 @@ static ga_status ga_plan_scan(const ga_graph *g, int64_t nq, int64_t nk, int fir
                 if (n > T) ok = ga_pairs_push(&pairs, k->list[t], c, n);
             }
         } else if (k->kind == GA_COMP_BIGBIRD && nk > T) {
-            int64_t rows = ga_min64(nq, ga_sat_mul(k->p[GA_P_GB], k->p[GA_P_BLOCK]));
+            int64_t rows = ga_min64(nq, ga_sat_mul64(k->p[GA_P_GB], k->p[GA_P_BLOCK]));
             for (int64_t i = 0; i < rows && ok; i++) {
                 int64_t n = ga_comp_row(k, i, nq, nk).count;
                 if (n > T) ok = ga_pairs_push(&pairs, i, c, n);
@@ -350,7 +348,7 @@ static ga_status ga_plan_build(const ga_graph *g, ga_cuda_dgraph *d, int64_t nq,
 
     int64_t total = 0, nslots = 0, nitems = 0;
     for (int64_t a = 0; a < pairs.n; a++) {
-        total = ga_sat_add(total, pairs.v[a].count);
+        total = ga_sat_add64(total, pairs.v[a].count);
         if (a == 0 || pairs.v[a].row != pairs.v[a - 1].row) nslots++;
     }
     int64_t chunk = ga_max64(GA_CHUNK_MIN, ga_ceildiv(total, GA_CHUNK_TARGET));

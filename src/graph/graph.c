@@ -542,18 +542,13 @@ ga_status ga_graph_count_edges(const ga_graph *g, int64_t nq, int64_t nk, int64_
     return GA_OK;
 }
 
-static int ga_cmp64(const void *a, const void *b) {
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* A graph of one dense, causal or window component: its row degree is a clamped linear function
  * of the row (component.h's ga_comp_row: max(0, min(nk - 1, i' + R) - max(0, i' - L) + 1),
- * i' = i + nk - nq), linear between the rows where a clamp starts or ends (i' = L, nk - 1 - R)
- * or the degree reaches 0 (i' = -R - 1, nk + L); causal is L = nk, R = 0. Between consecutive
- * breakpoints (each with its neighbours, so that no kink falls inside a piece) the sum is the
- * ends' mean times the length, the least and most are at the ends, and the piece is empty where
- * both ends are. O(1) rows read instead of nq. Returns 0 (nothing written) for other graphs. */
+ * i' = i + nk - nq), linear on either side of the rows where a clamp starts or ends (i' = L,
+ * nk - 1 - R) or the degree reaches 0 (i' = -R - 1, nk + L); causal is L = nk, R = 0. On each
+ * piece from one breakpoint to the row before the next the sum is the ends' mean times the
+ * length, the least and most are at the ends, and the piece is empty where both ends are. O(1)
+ * rows read instead of nq. Returns 0 (nothing written) for other graphs. */
 static int ga_degree_stats_linear(const ga_graph *g, int64_t nq, int64_t nk, uint64_t *total, double *approx,
                                   int64_t *mn, int64_t *mx, int64_t *empty) {
     if (g->count != 1) return 0;
@@ -565,25 +560,22 @@ static int ga_degree_stats_linear(const ga_graph *g, int64_t nq, int64_t nk, uin
     else return 0;
     const int64_t off = nk - nq; /* i' - i; |off| < 2^40, L and R <= 2^50: no sum below overflows */
     const int64_t kinks[4] = {L, nk - 1 - R, -R - 1, nk + L};
-    int64_t pts[14];
+    int64_t pts[6];
     int n = 0;
     pts[n++] = 0;
     pts[n++] = nq - 1;
     for (int t = 0; t < 4; t++)
-        for (int64_t d = -1; d <= 1; d++) {
-            const int64_t row = kinks[t] - off + d;
-            if (row > 0 && row < nq - 1) pts[n++] = row;
-        }
-    qsort(pts, (size_t)n, sizeof pts[0], ga_cmp64);
+        if (kinks[t] - off > 0 && kinks[t] - off < nq - 1) pts[n++] = kinks[t] - off;
+    qsort(pts, (size_t)n, sizeof pts[0], ga_cmp_i64);
+    int u = 0; /* the distinct points */
+    for (int t = 0; t < n; t++)
+        if (u == 0 || pts[t] != pts[u - 1]) pts[u++] = pts[t];
     __extension__ unsigned __int128 sum = 0;
     double fsum = 0;
     int64_t lo = INT64_MAX, hi = 0, zeros = 0;
-    for (int t = 0; t < n; t++) {
-        if (t > 0 && pts[t] == pts[t - 1]) continue;
+    for (int t = 0; t < u; t++) {
         /* the piece [a, b]: a this point, b the row before the next point (or a itself at the end) */
-        int next = t + 1;
-        while (next < n && pts[next] == pts[t]) next++;
-        const int64_t a = pts[t], b = next < n ? pts[next] - 1 : a, len = b - a + 1;
+        const int64_t a = pts[t], b = t + 1 < u ? pts[t + 1] - 1 : a, len = b - a + 1;
         const int64_t fa = ga_graph_row_degree(g, nq, nk, a), fb = b == a ? fa : ga_graph_row_degree(g, nq, nk, b);
         /* (fa + fb) * len is even for a linear integer piece: 2 fa + slope (len - 1) len */
         sum += (unsigned __int128)(uint64_t)(fa + fb) * (uint64_t)len / 2;
