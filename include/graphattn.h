@@ -77,7 +77,7 @@ typedef enum ga_status {
     GA_ERR_ALIASING = 16,             /* an output overlaps an input where that is not allowed */
     GA_ERR_OUT_OF_MEMORY = 17,        /* host or device allocation failed */
     GA_ERR_WORKSPACE_TOO_SMALL = 18,  /* the workspace passed is smaller than the size query said */
-    GA_ERR_DEVICE_MISMATCH = 19,      /* tensors live on different devices */
+    GA_ERR_DEVICE_MISMATCH = 19,      /* tensors on different devices, or memory the backend's device cannot read */
     GA_ERR_BACKEND_UNAVAILABLE = 20,  /* asked for a backend that is not compiled in or has no device */
     GA_ERR_CUDA = 21,                 /* the CUDA runtime reported an error (detail has its text) */
     GA_ERR_SPEC_SYNTAX = 22,          /* a graph spec string does not parse (detail points at it) */
@@ -173,7 +173,9 @@ typedef enum ga_index_type { GA_INDEX_INT32 = 0, GA_INDEX_INT64 = 1 } ga_index_t
  *  most 2^22; global and documents lists at most 2^40 entries (4096 inside a spec string); coo
  *  nnz at most 2^56. */
 GA_API ga_status ga_graph_create(ga_graph **graph);
-/** Free a graph and everything it owns (host and device copies). NULL is a no-op. */
+/** Free a graph and everything it owns (host and device copies). NULL is a no-op. A CUDA graph
+ *  that captured a call on it reads its device copy when replayed: keep the graph while such a
+ *  capture may replay. */
 GA_API void ga_graph_destroy(ga_graph *graph);
 
 GA_API ga_status ga_graph_add_dense(ga_graph *graph);
@@ -329,6 +331,12 @@ GA_API ga_status ga_attention_workspace_size(const ga_graph *graph, const ga_ten
  * The forward pass. q: (B, Nq, H, D); k, v: (B, Nk, Hkv, D) with Hkv dividing H (query head h
  * uses key/value head h / (H / Hkv)); out: (B, Nq, H, D) in the dtype of q; lse: NULL or
  * (B, Nq, H, 1) float32. All tensors on one device; dtypes of q, k, v, out equal.
+ * A tensor labelled GA_DEVICE_CUDA must be memory that device reads: its own or managed memory,
+ * pinned host memory, or pageable host memory where the device reads it (HMM / ATS); pageable
+ * host memory elsewhere, or another device's memory, is GA_ERR_DEVICE_MISMATCH (and so is a host
+ * tensor whose pointer is device memory), checked before launching (one
+ * cudaPointerGetAttributes per tensor): a kernel reading such memory would fault and leave the
+ * process's CUDA context unusable.
  * Accumulation, maxima and sums are fp32 (fp64 in the reference backend).
  * `out` may not overlap k or v; it may be exactly q (same data and strides) on backends
  * that support it, otherwise GA_ERR_ALIASING. Overlap means a shared element where two tensors

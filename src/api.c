@@ -264,6 +264,22 @@ static ga_status ga_check_host_pointer(const char *name, const ga_tensor *t) {
     return GA_OK;
 }
 
+/* A CUDA tensor's data the device cannot read: host memory it does not reach, or another
+ * device's memory (a kernel reading either would fault, and a fault leaves the process's CUDA
+ * context unusable). One cudaPointerGetAttributes per tensor. */
+static ga_status ga_check_device_pointer(const char *name, const ga_tensor *t) {
+    int owner = -1;
+    const int r = ga_cuda_pointer_reach(t->data, t->device_index, &owner);
+    GA_FAIL_IF(r == GA_REACH_HOST, GA_ERR_DEVICE_MISMATCH,
+               "%s: marked as CUDA device %d memory but its data pointer is host memory that the device cannot "
+               "read (allocate it with cudaMalloc, or pin it with cudaMallocHost / cudaHostRegister)",
+               name, t->device_index);
+    GA_FAIL_IF(r == GA_REACH_OTHER_DEVICE, GA_ERR_DEVICE_MISMATCH,
+               "%s: marked as CUDA device %d memory but its data pointer is memory of CUDA device %d", name,
+               t->device_index, owner);
+    return GA_OK;
+}
+
 typedef struct ga_call {
     ga_problem p;
     ga_backend backend;
@@ -364,6 +380,12 @@ static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga
         GA_TRY(ga_check_host_pointer("v", v));
         if (out) GA_TRY(ga_check_host_pointer("out", out));
         if (lse) GA_TRY(ga_check_host_pointer("lse", lse));
+    } else {
+        GA_TRY(ga_check_device_pointer("q", q));
+        GA_TRY(ga_check_device_pointer("k", k));
+        GA_TRY(ga_check_device_pointer("v", v));
+        if (out) GA_TRY(ga_check_device_pointer("out", out));
+        if (lse) GA_TRY(ga_check_device_pointer("lse", lse));
     }
 
     /* aliasing: outputs must not overlap inputs or each other; out may be exactly q */
@@ -467,6 +489,15 @@ ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const 
         GA_FAIL_IF(wb % 16 != 0, GA_ERR_BAD_PARAMETER,
                    "workspace %p is not 16-byte aligned (cudaMalloc, malloc and torch allocations are; an offset "
                    "into one must keep that)", workspace);
+        if (call.backend == GA_BACKEND_CUDA) { /* as the tensors: memory the kernels can reach */
+            int owner = -1;
+            const int r = ga_cuda_pointer_reach(workspace, q->device_index, &owner);
+            GA_FAIL_IF(r == GA_REACH_HOST, GA_ERR_DEVICE_MISMATCH,
+                       "workspace: host memory that CUDA device %d cannot read (the CUDA backend's workspace is "
+                       "device memory)", q->device_index);
+            GA_FAIL_IF(r == GA_REACH_OTHER_DEVICE, GA_ERR_DEVICE_MISMATCH,
+                       "workspace: memory of CUDA device %d, but the tensors are on device %d", owner, q->device_index);
+        }
     }
 
     void *owned = NULL;
@@ -547,6 +578,11 @@ ga_status ga_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *o
         GA_TRY(ga_check_host_pointer("lse_a", lse_a));
         GA_TRY(ga_check_host_pointer("out_b", out_b));
         GA_TRY(ga_check_host_pointer("lse_b", lse_b));
+    } else {
+        GA_TRY(ga_check_device_pointer("out_a", out_a));
+        GA_TRY(ga_check_device_pointer("lse_a", lse_a));
+        GA_TRY(ga_check_device_pointer("out_b", out_b));
+        GA_TRY(ga_check_device_pointer("lse_b", lse_b));
     }
 
     GA_TRY(ga_check_no_self_overlap("out_a", out_a));

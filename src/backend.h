@@ -47,6 +47,14 @@ ga_status ga_cuda_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tens
                                void *stream);
 /* Is `ptr` device memory the CUDA runtime knows? (0 without CUDA) */
 int ga_cuda_is_device_pointer(const void *ptr);
+/* Can CUDA device `device` read `ptr`, the data of a tensor labelled as its memory? GA_REACH_OK:
+ * its own or managed memory, pinned (page-locked) host memory, pageable host memory where the
+ * device reads it (HMM or ATS: cudaDevAttrPageableMemoryAccess), or a pointer the runtime does not
+ * classify; GA_REACH_HOST: pageable host memory the device cannot read (a kernel reading it would
+ * fault and leave the context unusable); GA_REACH_OTHER_DEVICE: memory of another device
+ * (*owner: its index). GA_REACH_OK without CUDA. */
+enum { GA_REACH_OK = 0, GA_REACH_HOST = 1, GA_REACH_OTHER_DEVICE = 2 };
+int ga_cuda_pointer_reach(const void *ptr, int device, int *owner);
 
 /* Device memory for the test suite (tests/test_cuda.c): src/cuda/device.cu, stubs in
  * src/cuda_stub/cuda_stub.c that fail (the tests skip before calling them without a GPU). */
@@ -55,6 +63,8 @@ void ga_cuda_testing_free(void *ptr);
 ga_status ga_cuda_testing_copy(void *dst, const void *src, size_t bytes);
 ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes);
 ga_status ga_cuda_testing_sync(void);
+/* cudaDevAttrPageableMemoryAccess of a device (1: its kernels read pageable host memory; 0 without CUDA) */
+int ga_cuda_testing_pageable_access(int device);
 /* Leaves a CUDA error pending on the calling thread (a cudaMalloc that fails and is not read);
  * 1 when it did, 0 otherwise (and without CUDA) */
 int ga_cuda_testing_leave_pending_error(void);

@@ -1457,6 +1457,60 @@ TEST(tensors_on_different_devices_are_rejected_and_nothing_is_written) {
     ga_graph_destroy(g);
 }
 
+/* Host memory labelled as CUDA memory (a tensor, or the caller's workspace): where the device
+ * cannot read pageable host memory (no HMM or ATS), a kernel reading it would fault and leave the
+ * process's CUDA context unusable, so the call is rejected before anything is launched, naming
+ * what was wrong, and writes nothing; where the device reads it, the call runs and gives what
+ * the same call on device memory gives. Either way the next call on device memory runs. The
+ * global row of 8000 keys makes the call use a workspace. */
+TEST(host_memory_labelled_cuda_is_rejected_where_the_device_cannot_read_it) {
+    NEED_GPU();
+    ga_graph *g = ga_test_parse("window:2+global:0");
+    const int64_t n = 8000;
+    dtensor q, o, want;
+    ASSERT_OK(dtensor_alloc(&q, GA_BF16, LAYOUT_CONTIGUOUS, 1, n, 1, 64));
+    ASSERT_OK(dtensor_alloc(&o, GA_BF16, LAYOUT_CONTIGUOUS, 1, n, 1, 64));
+    ASSERT_OK(dtensor_alloc(&want, GA_BF16, LAYOUT_CONTIGUOUS, 1, n, 1, 64));
+    for (int64_t a = 0; a < q.elems; a++) ((uint16_t *)q.host)[a] = ga_f32_to_bf16((float)((a * 37) % 101) / 101.f - 0.5f);
+    ASSERT_OK(dtensor_upload(&q));
+    ASSERT_OK(dtensor_poison(&o));
+    ga_options opt;
+    ga_options_init(&opt);
+    ASSERT_OK(ga_attention_forward(g, &q.t, &q.t, &q.t, &want.t, NULL, &opt, NULL, 0));
+    ASSERT_OK(dtensor_download(&want));
+    ga_tensor qh = q.t;
+    qh.data = q.host; /* the host image: same layout, labelled CUDA device 0 */
+    size_t need = 0;
+    ASSERT_OK(ga_attention_workspace_size(g, &q.t, &q.t, &q.t, &opt, &need));
+    EXPECT_TRUE(need > 0);
+    void *hws = malloc(need + 64);
+    ASSERT_TRUE(hws != NULL);
+    void *hws16 = (void *)(((uintptr_t)hws + 15) & ~(uintptr_t)15);
+    if (!ga_cuda_testing_pageable_access(0)) {
+        EXPECT_STATUS(ga_attention_forward(g, &q.t, &qh, &q.t, &o.t, NULL, &opt, NULL, 0), GA_ERR_DEVICE_MISMATCH);
+        EXPECT_TRUE(strstr(ga_last_error_detail(), "k: marked as CUDA device 0 memory") != NULL);
+        EXPECT_STATUS(ga_attention_forward(g, &q.t, &q.t, &q.t, &o.t, NULL, &opt, hws16, need), GA_ERR_DEVICE_MISMATCH);
+        EXPECT_TRUE(strstr(ga_last_error_detail(), "workspace: host memory") != NULL);
+        EXPECT_EQ_I64(dtensor_written16(&o), 0);
+    } else {
+        printf("    (device %d reads pageable host memory: the calls run)\n", 0);
+        EXPECT_STATUS(ga_attention_forward(g, &q.t, &qh, &q.t, &o.t, NULL, &opt, NULL, 0), GA_OK);
+        ASSERT_OK(dtensor_download(&o));
+        EXPECT_TRUE(memcmp(o.host, want.host, (size_t)o.elems * o.esize) == 0);
+        ASSERT_OK(dtensor_poison(&o));
+        EXPECT_STATUS(ga_attention_forward(g, &q.t, &q.t, &q.t, &o.t, NULL, &opt, hws16, need), GA_OK);
+        ASSERT_OK(dtensor_download(&o));
+        EXPECT_TRUE(memcmp(o.host, want.host, (size_t)o.elems * o.esize) == 0);
+    }
+    ASSERT_OK(dtensor_poison(&o));
+    EXPECT_STATUS(ga_attention_forward(g, &q.t, &q.t, &q.t, &o.t, NULL, &opt, NULL, 0), GA_OK);
+    ASSERT_OK(dtensor_download(&o));
+    EXPECT_TRUE(memcmp(o.host, want.host, (size_t)o.elems * o.esize) == 0);
+    free(hws);
+    dtensor_free(&q), dtensor_free(&o), dtensor_free(&want);
+    ga_graph_destroy(g);
+}
+
 /* A CUDA error the caller left pending (here a cudaMalloc that failed and was not read) is
  * reported by the next call before it launches anything: the status of that error, the output
  * untouched; the call after it runs normally. */

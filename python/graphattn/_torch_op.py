@@ -13,13 +13,16 @@ a registry of live Graph objects: a new list then changes an int, which torch.co
 dynamic value after one recompile, rather than a string constant, which would recompile every time.
 Either way the prepared C graph (validated once, and on the GPU copied to the device once) is reused
 by every call. The registry holds Graphs weakly: keep the Graph object alive (e.g. as a module
-attribute) while code that uses it runs. A spec string given to attention() while torch.compile
+attribute) while code that uses it runs. A Graph whose call was captured into a CUDA graph
+(torch.cuda.graph, torch.compile's "reduce-overhead") is kept by the package for the life of the
+process, since each replay reads its device copy. A spec string given to attention() while torch.compile
 traces goes to the operator as it is (handle -1), and is parsed when the compiled code runs.
 
 Forward only: calling backward through graphattn raises a RuntimeError that says so. Inside
 torch.compile, run the forward under torch.no_grad() or torch.inference_mode() (with inputs that
 require grad, AOTAutograd traces the backward and stops at the same error).
 """
+import threading
 from typing import Tuple
 
 import torch
@@ -101,6 +104,22 @@ def _on_device(dev, fn, *args):
             fn(stream, *args)
 
 
+# Graphs that a call recorded into a CUDA graph capture used: a replay reads their device copy
+# (global tokens, documents, csr/coo arrays on the GPU), which the Graph frees with itself, so
+# they are kept for the life of the process rather than freed while a captured graph may still
+# replay (a Graph dropped by its owner, or a spec string's graph evicted from the spec cache).
+# Keyed by id: one entry per Graph however often it is captured.
+_kept_for_capture = {}
+_kept_lock = threading.Lock()
+
+
+def _keep_if_capturing(g):
+    """Keep g alive for good when the current stream of the current device is capturing."""
+    if torch.cuda.is_current_stream_capturing() and id(g) not in _kept_for_capture:
+        with _kept_lock:
+            _kept_for_capture[id(g)] = g
+
+
 def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse, flags=0):
     """The call itself, on torch tensors already checked to be tensors, with the Graph in hand.
     flags = GA_FLAG_ACCUMULATE: lse is the prior state, any strides."""
@@ -125,9 +144,11 @@ def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse, flags=0):
 
         stream = _stream_of(dev, qt.device_index)
         if qt.device_index == torch.cuda.current_device():
+            _keep_if_capturing(g)
             run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace, flags)
         else:
             with torch.cuda.device(dev):
+                _keep_if_capturing(g)
                 run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace, flags)
     else:
         run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads, None, flags)

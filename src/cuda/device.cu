@@ -69,6 +69,35 @@ extern "C" int ga_cuda_is_device_pointer(const void *ptr) {
     return a.type == cudaMemoryTypeDevice || a.type == cudaMemoryTypeManaged;
 }
 
+/* cudaDevAttrPageableMemoryAccess of each device, read once: 0 unknown, 1 no, 2 yes */
+static int g_pageable[64];
+
+extern "C" int ga_cuda_pointer_reach(const void *ptr, int device, int *owner) {
+    if (!ptr) return GA_REACH_OK;
+    cudaPointerAttributes a;
+    if (cudaPointerGetAttributes(&a, ptr) != cudaSuccess) { /* not classified: let the call go on */
+        (void)cudaGetLastError();
+        return GA_REACH_OK;
+    }
+    if (a.type == cudaMemoryTypeDevice) {
+        if (a.device == device) return GA_REACH_OK;
+        if (owner) *owner = a.device;
+        return GA_REACH_OTHER_DEVICE;
+    }
+    if (a.type != cudaMemoryTypeUnregistered) return GA_REACH_OK; /* managed, pinned host */
+    int known = device >= 0 && device < 64 ? __atomic_load_n(&g_pageable[device], __ATOMIC_RELAXED) : 0;
+    if (!known) {
+        int v = 0;
+        if (cudaDeviceGetAttribute(&v, cudaDevAttrPageableMemoryAccess, device) != cudaSuccess) {
+            (void)cudaGetLastError();
+            return GA_REACH_OK; /* cannot tell: as before this check */
+        }
+        known = v ? 2 : 1;
+        if (device >= 0 && device < 64) __atomic_store_n(&g_pageable[device], known, __ATOMIC_RELAXED);
+    }
+    return known == 2 ? GA_REACH_OK : GA_REACH_HOST;
+}
+
 /* ---- device memory for the test suite (declared in tests/test_cuda.c; stubs in cuda_stub.c) -- */
 
 extern "C" ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes) {
@@ -89,6 +118,14 @@ extern "C" ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes) {
 extern "C" int ga_cuda_testing_leave_pending_error(void) {
     void *p = NULL;
     return cudaMalloc(&p, (size_t)1 << 62) != cudaSuccess; /* not cleared: pending */
+}
+extern "C" int ga_cuda_testing_pageable_access(int device) {
+    int v = 0;
+    if (cudaDeviceGetAttribute(&v, cudaDevAttrPageableMemoryAccess, device) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    return v != 0;
 }
 extern "C" ga_status ga_cuda_testing_sync(void) {
     GA_CUDA_TRY(cudaDeviceSynchronize());

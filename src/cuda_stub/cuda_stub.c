@@ -36,6 +36,11 @@ int ga_cuda_is_device_pointer(const void *ptr) {
     return 0;
 }
 
+int ga_cuda_pointer_reach(const void *ptr, int device, int *owner) {
+    (void)ptr, (void)device, (void)owner;
+    return GA_REACH_OK;
+}
+
 /* Device memory for the test suite (declared in backend.h). */
 
 ga_status ga_cuda_testing_malloc(void **ptr, size_t bytes) {
@@ -53,6 +58,10 @@ ga_status ga_cuda_testing_memset(void *dst, int byte, size_t bytes) {
     GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
 }
 ga_status ga_cuda_testing_sync(void) { GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA); }
+int ga_cuda_testing_pageable_access(int device) {
+    (void)device;
+    return 0;
+}
 int ga_cuda_testing_leave_pending_error(void) { return 0; }
 ga_status ga_cuda_testing_stream_create(void **stream) {
     if (stream) *stream = NULL;

@@ -1,8 +1,10 @@
 """PyTorch: the custom operator, CPU and CUDA tensors, non-contiguous views, streams, torch.compile,
 and the SparseSelfAttention module. Skipped where torch is not installed; the CUDA tests are
 skipped without a GPU (or without the CUDA backend in the loaded library)."""
+import gc
 import numpy as np
 import warnings
+import weakref
 
 import pytest
 
@@ -608,6 +610,38 @@ def test_a_call_replays_from_a_cuda_graph(make):
     graph.replay()
     torch.cuda.synchronize()
     assert torch.equal(out, ga.attention(q2, k2, v2, g))
+
+
+@needs_cuda
+def test_a_captured_call_keeps_its_graph_alive():
+    """A replay reads the graph's device copy (here the global tokens' list), which the Graph
+    frees with itself: a Graph whose call was captured into a CUDA graph is kept when its owner
+    drops it, and so is a spec string's graph when the spec cache evicts it; the replay then
+    matches the eager calls."""
+    from graphattn import graph as graph_module
+    q, k, v = qkv(16, 1, 4096, 4096, 2, 2, 64, torch.bfloat16, "cuda")
+    g = ga.window(64) + ga.global_tokens([0, 17, 4095])
+    spec = "window:32 + global:3,4000"
+    want_g, want_s = ga.attention(q, k, v, g), ga.attention(q, k, v, spec)
+    torch.cuda.synchronize()
+    out_g, out_s = torch.empty_like(q), torch.empty_like(q)
+    cg = torch.cuda.CUDAGraph()
+    with torch.cuda.graph(cg):
+        ga.attention(q, k, v, g, out=out_g)
+        ga.attention(q, k, v, spec, out=out_s)
+    kept_g, kept_s = weakref.ref(g), weakref.ref(graph_module._graph_for_spec(spec))
+    del g
+    for i in range(graph_module._PARSED_MAX + 1):  # evicts spec from the spec cache
+        graph_module._graph_for_spec("window:%d" % (i + 1))
+    assert spec not in graph_module._parsed
+    gc.collect()
+    assert kept_g() is not None, "the captured Graph was freed with its owner's reference"
+    assert kept_s() is not None, "the captured spec's Graph was freed when the spec cache evicted it"
+    out_g.zero_(), out_s.zero_()
+    cg.replay()
+    torch.cuda.synchronize()
+    assert torch.equal(out_g, want_g)
+    assert torch.equal(out_s, want_s)
 
 
 @needs_cuda
