@@ -3,6 +3,7 @@ and the SparseSelfAttention module. Skipped where torch is not installed; the CU
 skipped without a GPU (or without the CUDA backend in the loaded library)."""
 import gc
 import numpy as np
+import sys
 import warnings
 import weakref
 
@@ -618,7 +619,7 @@ def test_a_captured_call_keeps_its_graph_alive():
     frees with itself: a Graph whose call was captured into a CUDA graph is kept when its owner
     drops it, and so is a spec string's graph when the spec cache evicts it; the replay then
     matches the eager calls."""
-    from graphattn import graph as graph_module
+    graph_module = sys.modules["graphattn.graph"]  # the module (graphattn.graph is the function)
     q, k, v = qkv(16, 1, 4096, 4096, 2, 2, 64, torch.bfloat16, "cuda")
     g = ga.window(64) + ga.global_tokens([0, 17, 4095])
     spec = "window:32 + global:3,4000"
@@ -631,9 +632,11 @@ def test_a_captured_call_keeps_its_graph_alive():
         ga.attention(q, k, v, spec, out=out_s)
     kept_g, kept_s = weakref.ref(g), weakref.ref(graph_module._graph_for_spec(spec))
     del g
-    for i in range(graph_module._PARSED_MAX + 1):  # evicts spec from the spec cache
-        graph_module._graph_for_spec("window:%d" % (i + 1))
-    assert spec not in graph_module._parsed
+    for i in range(10 * graph_module._PARSED_MAX):  # new specs until the cache has evicted spec
+        if spec not in graph_module._parsed:
+            break
+        graph_module._graph_for_spec("window:%d" % (7919 + i))
+    assert spec not in graph_module._parsed, "the spec cache never evicted %r" % spec
     gc.collect()
     assert kept_g() is not None, "the captured Graph was freed with its owner's reference"
     assert kept_s() is not None, "the captured spec's Graph was freed when the spec cache evicted it"
