@@ -279,7 +279,7 @@ def run_graph_timing(case, N, edges, systems, ratio=None, rounds=1):
         if rounds > 1:
             note += " (median of %d rounds, order alternating)" % rounds
         if ratio and system == ratio[0] and ratio[1] in timed and ratio[1] not in failed:
-            note += "; %.2fx its window part" % (ms / statistics.median(timed[ratio[1]]))
+            note += "; %.2fx %s" % (ms / statistics.median(timed[ratio[1]]), ratio[2] if len(ratio) > 2 else "its window part")
         record(case, system + "_graph", N, e, ms, note=note)
 
 
@@ -462,6 +462,8 @@ def case_window(args, N, heads=1, dim=None, name=None, peers_too=True, heads_maj
                               note=(note + " edge engine (GRAPHATTN_NO_TILES=1)").strip())
             finally:
                 del os.environ["GRAPHATTN_NO_TILES"]
+        if heads > 1 and dim == D and args.graph_timing:
+            run_heads_load_rows(name, g, N, q, k, v, edges, heads)
         if graph_rows:
             run_package_call(name, "window:%d" % W, N, q, k, v, edges, ref)
             o1, ws = torch.empty_like(q), ga.workspace(g, q, k, v)
@@ -472,6 +474,29 @@ def case_window(args, N, heads=1, dim=None, name=None, peers_too=True, heads_maj
             del o1, ws
         del q, k, v
         torch.cuda.empty_cache()
+
+
+def run_heads_load_rows(case, g, N, q, k, v, edges, heads):
+    """Issue 5's heads figure under equal load, by graph replay (run_graph_timing, two rounds, the
+    order alternating): the call over `heads` heads beside `heads` calls over one head on inputs of
+    the same N, so that both rows do the same work in one stretch of GPU time. The eager H = 1
+    row it is otherwise set against is one call of ~1.5 ms after an idle gap (its host cost inside
+    the events, the clocks at their boost), the heads' call ~26 ms at the card's power limit
+    (bench/RESULTS.md run 12: the time per edge moves with the clock)."""
+    o, ws = torch.empty_like(q), ga.workspace(g, q, k, v)
+    with heads_and_dim(1, D):
+        q1, k1, v1 = qkv(N)
+    o1, ws1 = torch.empty_like(q1), ga.workspace(g, q1, k1, v1)
+
+    def one_head_calls():
+        for _ in range(heads):
+            ga.attention(g, q1, k1, v1, out=o1, ws=ws1)
+
+    base = "graphattn_h1x%d" % heads
+    run_graph_timing(case, N, edges, [("graphattn", lambda: ga.attention(g, q, k, v, out=o, ws=ws)),
+                                      (base, one_head_calls)],
+                     ratio=("graphattn", base, "the %d calls over one head" % heads), rounds=2)
+    del o, ws, q1, k1, v1, o1, ws1
 
 
 def case_narrow(args, N, windows=(16, 64), system="graphattn", dim=None):

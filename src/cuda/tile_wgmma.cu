@@ -1891,9 +1891,17 @@ bool tma_map(CUtensorMap *m, int *perm, const void *base, ga_dtype dt, int64_t D
         pos[d[i].which] = i + 1;
         span = stride * d[i].size;
     }
+    /* L2 promotion: a 256-byte request also fetches the 128 bytes beside a 128-byte row. Where the
+     * next row does not start there (a head's rows 2 KB apart in (B, N, H, D) storage at H = 16,
+     * D = 64), those bytes are another head's, read from DRAM and evicted long before that head's
+     * turn: 128-byte requests there (GRAPHATTN_TMA_L2=256 / 128 forces either) */
+    const int64_t row_bytes = D * 2, row_stride_bytes = rows > 1 ? st[1] * 2 : row_bytes;
+    const char *l2e = getenv("GRAPHATTN_TMA_L2");
+    const bool l2_256 = l2e && l2e[0] ? atoi(l2e) == 256 : row_bytes >= 256 || row_stride_bytes <= row_bytes;
     const CUresult r = enc(m, dt == GA_BF16 ? CU_TENSOR_MAP_DATA_TYPE_BFLOAT16 : CU_TENSOR_MAP_DATA_TYPE_FLOAT16, 4,
                            const_cast<void *>(base), dims, strides, box, estr, CU_TENSOR_MAP_INTERLEAVE_NONE,
-                           CU_TENSOR_MAP_SWIZZLE_128B, CU_TENSOR_MAP_L2_PROMOTION_L2_256B,
+                           CU_TENSOR_MAP_SWIZZLE_128B,
+                           l2_256 ? CU_TENSOR_MAP_L2_PROMOTION_L2_256B : CU_TENSOR_MAP_L2_PROMOTION_L2_128B,
                            CU_TENSOR_MAP_FLOAT_OOB_FILL_NONE);
     if (r != CUDA_SUCCESS) return false;
     *perm = pos[0] | pos[1] << 2 | pos[2] << 4;
