@@ -214,7 +214,7 @@ GA_API ga_status ga_graph_add_documents(ga_graph *graph, const int64_t *bounds, 
 
 /** Explicit edges in CSR form, validated in full before anything is stored:
  *  row_ptr has nrows+1 int64 entries, row_ptr[0] == 0, non-decreasing, row_ptr[nrows] = nnz;
- *  col_idx (int32 or int64; int32 only where ncols <= 2^31 - 1, else GA_ERR_BAD_DTYPE) holds nnz
+ *  col_idx (int32 or int64; int32 only where ncols <= 2^31, else GA_ERR_BAD_DTYPE) holds nnz
  *  entries in [0, ncols), strictly increasing within each row (sorted, no duplicates). Both arrays are host memory and are copied; the caller keeps them.
  *  At call time nrows must equal Nq and ncols must equal Nk. */
 GA_API ga_status ga_graph_add_csr(ga_graph *graph, int64_t nrows, int64_t ncols, const int64_t *row_ptr,
@@ -306,7 +306,9 @@ typedef enum ga_backend {
 #define GA_MAX_THREADS 1024
 
 typedef struct ga_options {
-    double scale;       /* softmax scale; 0 means 1/sqrt(D) */
+    double scale;       /* softmax scale; 0 means 1/sqrt(D); finite, in [0, FLT_MAX] (else GA_ERR_BAD_PARAMETER).
+                         * A row whose scores scale * q.k overflow float32 comes out NaN on the fp32
+                         * backends (cpu, cuda), as a NaN input does; the reference backend is fp64 */
     unsigned flags;     /* GA_FLAG_* */
     ga_backend backend; /* GA_BACKEND_AUTO by default */
     void *stream;       /* cudaStream_t for the CUDA backend; NULL = default stream */

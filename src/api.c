@@ -2,6 +2,7 @@
  * options, and the attention / merge calls. Everything a caller can get wrong is checked here,
  * before any backend runs, so that a rejected call writes nothing; backends receive a
  * ga_problem (backend.h) whose sizes, strides and pointers are known to be consistent. */
+#include <float.h>
 #include <math.h>
 #include <stdint.h>
 #include <stdlib.h>
@@ -407,6 +408,10 @@ static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga
     /* options */
     GA_FAIL_IF(isnan(opt.scale) || isinf(opt.scale) || opt.scale < 0, GA_ERR_BAD_PARAMETER,
                "options: scale = %g must be finite and >= 0 (0 means 1/sqrt(D))", opt.scale);
+    /* the fp32 backends hold the scale in a float: past FLT_MAX it would be inf, and every score inf or NaN */
+    GA_FAIL_IF(opt.scale > FLT_MAX, GA_ERR_BAD_PARAMETER,
+               "options: scale = %g is past the float32 maximum %g (the fast backends hold it in a float32)", opt.scale,
+               (double)FLT_MAX);
     GA_FAIL_IF(opt.flags & ~(unsigned)GA_FLAG_ACCUMULATE, GA_ERR_BAD_PARAMETER, "options: unknown flags 0x%x",
                opt.flags & ~(unsigned)GA_FLAG_ACCUMULATE);
     GA_FAIL_IF(need_out && (opt.flags & GA_FLAG_ACCUMULATE) && !lse, GA_ERR_BAD_PARAMETER,

@@ -378,6 +378,34 @@ TEST(row_writes_its_keys_only_when_they_all_fit) {
 
 /* ---- explicit graphs ------------------------------------------------------------------------ */
 
+/* int32 column indices reach 2^31 - 1, so they address up to 2^31 columns: a CSR or COO of
+ * int32 indices over exactly 2^31 keys (what `graphattn export --index int32` writes at
+ * Nk = 2^31) is taken and reads back its last key; one column more needs int64. */
+TEST(int32_indices_address_up_to_2_31_columns) {
+    const int64_t ncols = (int64_t)1 << 31;
+    const int64_t ptr[] = {0, 1, 2};
+    const int32_t col[] = {0, INT32_MAX}, rows[] = {0, 1};
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, ncols + 1, ptr, col, GA_INDEX_INT32), GA_ERR_BAD_DTYPE);
+    EXPECT_STATUS(ga_graph_add_coo(g, 2, ncols + 1, 2, rows, col, GA_INDEX_INT32), GA_ERR_BAD_DTYPE);
+    EXPECT_EQ_I64(ga_graph_component_count(g), 0);
+    ASSERT_OK(ga_graph_add_csr(g, 2, ncols, ptr, col, GA_INDEX_INT32));
+    int64_t keys[2] = {-1, -1}, deg = -1, edges = -1;
+    ASSERT_OK(ga_graph_row(g, 2, ncols, 1, keys, 2, &deg));
+    EXPECT_EQ_I64(deg, 1);
+    EXPECT_EQ_I64(keys[0], INT32_MAX);
+    ASSERT_OK(ga_graph_count_edges(g, 2, ncols, &edges));
+    EXPECT_EQ_I64(edges, 2);
+    ga_graph_destroy(g);
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_coo(g, 2, ncols, 2, rows, col, GA_INDEX_INT32));
+    ASSERT_OK(ga_graph_row(g, 2, ncols, 1, keys, 2, &deg));
+    EXPECT_EQ_I64(deg, 1);
+    EXPECT_EQ_I64(keys[0], INT32_MAX);
+    ga_graph_destroy(g);
+}
+
 TEST(csr_component_matches_its_arrays) {
     const int64_t ptr[] = {0, 2, 2, 5};
     const int32_t col[] = {1, 3, 0, 2, 3};

@@ -360,9 +360,9 @@ TEST(unknown_backend_or_device_type_is_bad_parameter) {
     EXPECT_REJECTED(call(), GA_ERR_BAD_PARAMETER);
 }
 
-TEST(nan_infinite_or_negative_scale_is_bad_parameter) {
-    const double bad[] = {NAN, INFINITY, -INFINITY, -0.5};
-    for (int t = 0; t < 4; t++) {
+TEST(nan_infinite_negative_or_past_float32_scale_is_bad_parameter) {
+    const double bad[] = {NAN, INFINITY, -INFINITY, -0.5, 3.5e38, 1e300};
+    for (int t = 0; t < 6; t++) {
         setup();
         fx.opt.scale = bad[t];
         EXPECT_REJECTED(call(), GA_ERR_BAD_PARAMETER);
@@ -664,7 +664,7 @@ TEST(rejected_explicit_edges_leave_the_graph_and_its_results_unchanged) {
     EXPECT_STATUS(ga_graph_add_csr(fx.g, NQ, NK, ptr, dup, GA_INDEX_INT64), GA_ERR_INDEX_DUPLICATE);
     EXPECT_STATUS(ga_graph_add_csr(fx.g, NQ, NK, ptr, unsorted, GA_INDEX_INT64), GA_ERR_INDEX_UNSORTED);
     EXPECT_STATUS(ga_graph_add_csr(fx.g, NQ, NK, end_ptr, dup, GA_INDEX_INT64), GA_ERR_ROW_PTR_END);
-    EXPECT_STATUS(ga_graph_add_csr(fx.g, NQ, (int64_t)INT32_MAX + 1, ptr, dup, GA_INDEX_INT32), GA_ERR_BAD_DTYPE);
+    EXPECT_STATUS(ga_graph_add_csr(fx.g, NQ, (int64_t)INT32_MAX + 2, ptr, dup, GA_INDEX_INT32), GA_ERR_BAD_DTYPE);
     EXPECT_STATUS(ga_graph_add_coo(fx.g, NQ, NK, 3, coo_r, coo_c, GA_INDEX_INT32), GA_ERR_INDEX_DUPLICATE);
     EXPECT_STATUS(ga_graph_add_coo(fx.g, NQ, NK, 3, coo_r, coo_c, (ga_index_type)3), GA_ERR_BAD_DTYPE);
     EXPECT_EQ_I64(ga_graph_component_count(fx.g), 1);
@@ -781,6 +781,17 @@ TEST(csr_and_coo_files_with_bad_edges_fail_to_parse_with_their_own_status) {
     EXPECT_TRUE(strstr(ga_last_error_detail(), "largest row index is 1") != NULL);
     EXPECT_STATUS(ga_graph_check(g, 2, 4), GA_ERR_GRAPH_MISMATCH); /* column 5 needs Nk >= 6 */
     ga_graph_destroy(g);
+    /* whitespace around the paths is ignored, as around every token of a spec */
+    snprintf(spec, sizeof spec, "coo: %s ,\t%s ", pa, pb);
+    g = NULL;
+    if (ga_graph_parse(spec, &g) != GA_OK)
+        ga_test_fail(__FILE__, __LINE__, "'%s': %s", spec, ga_last_error_detail());
+    else {
+        int64_t edges = -1;
+        EXPECT_STATUS(ga_graph_count_edges(g, 2, 6, &edges), GA_OK);
+        EXPECT_EQ_I64(edges, 2);
+        ga_graph_destroy(g);
+    }
     unlink(pa);
     unlink(pb);
 }

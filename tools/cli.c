@@ -28,6 +28,10 @@ int cli_parse(const char *cmd, int argc, char **argv, const cli_opt *opts, const
         const char *arg = argv[a];
         if (!strcmp(arg, "--help") || !strcmp(arg, "-h")) {
             fputs(help, stdout);
+            if (strstr(help, "--graph SPEC")) { /* the grammar the help's --graph refers to */
+                fputs("\n", stdout);
+                fputs(cli_spec_help, stdout);
+            }
             *done = 1;
             return CLI_OK;
         }
@@ -105,6 +109,7 @@ static int cli_parse_int(const char *s, const char *end, int64_t *out) {
     if (s == end) return -1;
     int neg = 0;
     if (*s == '-') { neg = 1; s++; }
+    if (s == end) return -1; /* a sign and no digits */
     if (end - s > 2 && s[0] == '2' && s[1] == '^') { /* 2^K */
         int64_t k = 0;
         for (const char *p = s + 2; p < end; p++) {
@@ -138,6 +143,17 @@ int cli_int64(const char *cmd, const char *opt, const char *text, int64_t min, i
     return 0;
 }
 
+int cli_tokens(const char *cmd, const char *opt, const char *text, int64_t *out) {
+    int64_t v;
+    if (cli_int64(cmd, opt, text, 1, &v)) return -1;
+    if (v > CLI_MAX_TOKENS) {
+        cli_usage(cmd, "--%s: %lld is above the maximum 2^40 (the library's limit on Nq and Nk)", opt, (long long)v);
+        return -1;
+    }
+    *out = v;
+    return 0;
+}
+
 int cli_threads(const char *cmd, const char *text, int *out) {
     int64_t v;
     if (cli_int64(cmd, "threads", text, 0, &v) != 0) return -1;
@@ -153,7 +169,10 @@ int cli_double(const char *cmd, const char *opt, const char *text, double *out) 
     char *end;
     errno = 0;
     double v = text ? strtod(text, &end) : 0;
-    if (!text || end == text || *end || errno || !isfinite(v)) {
+    /* ERANGE: past the double range (inf), or an underflow to a subnormal or zero, which is a
+     * finite number all the same */
+    if (!text || end == text || *end || (errno && errno != ERANGE) || !isfinite(v) ||
+        (errno == ERANGE && fabs(v) >= 1.0)) {
         cli_usage(cmd, "--%s: '%s' is not a finite number", opt, text ? text : "");
         return -1;
     }

@@ -36,6 +36,9 @@ int cli_error(const char *cmd, const char *fmt, ...) __attribute__((format(print
 /* Numbers. An integer is decimal or 2^K; `min` is the smallest value allowed. Each returns 0 on
  * success, or prints a usage message and returns -1. */
 int cli_int64(const char *cmd, const char *opt, const char *text, int64_t min, int64_t *out);
+/* --n / --nk: an integer in [1, 2^40] (the library's limit on Nq and Nk; past it a bad command line) */
+#define CLI_MAX_TOKENS ((int64_t)1 << 40)
+int cli_tokens(const char *cmd, const char *opt, const char *text, int64_t *out);
 int cli_double(const char *cmd, const char *opt, const char *text, double *out);
 /* --threads: an integer in [0, GA_MAX_THREADS] (0: OpenMP's default), the library's own bound on
  * ga_options.num_threads. Returns 0, or -1 after a usage message. */

@@ -1,6 +1,7 @@
 /* cmd_check.c -- `graphattn check`: random inputs, a forward pass, and sampled rows compared with
  * an fp64 computation done here, row by row, from the graph's key lists. The full fp64 reference
  * is never run, so N in the millions is checked in about the time of one forward pass. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,9 +157,9 @@ int cmd_check(int argc, char **argv) {
     int threads = 0;
     double scale = 0, tol = -1;
     ga_dtype dtype = GA_F32;
-    if (cli_int64(cmd, "n", n_s, 1, &nq)) return CLI_USAGE;
+    if (cli_tokens(cmd, "n", n_s, &nq)) return CLI_USAGE;
     nk = nq;
-    if (nk_s && cli_int64(cmd, "nk", nk_s, 1, &nk)) return CLI_USAGE;
+    if (nk_s && cli_tokens(cmd, "nk", nk_s, &nk)) return CLI_USAGE;
     if (b_s && cli_int64(cmd, "batch", b_s, 1, &B)) return CLI_USAGE;
     if (h_s && cli_int64(cmd, "heads", h_s, 1, &H)) return CLI_USAGE;
     Hkv = H;
@@ -168,7 +169,8 @@ int cmd_check(int argc, char **argv) {
     if (seed_s && cli_int64(cmd, "seed", seed_s, 0, &seed)) return CLI_USAGE;
     if (threads_s && cli_threads(cmd, threads_s, &threads)) return CLI_USAGE;
     if (scale_s && cli_double(cmd, "scale", scale_s, &scale)) return CLI_USAGE;
-    if (scale_s && !(scale > 0)) return cli_usage(cmd, "--scale must be positive");
+    if (scale_s && !(scale > 0 && scale <= FLT_MAX))
+        return cli_usage(cmd, "--scale must be positive and at most %g (the float32 maximum)", (double)FLT_MAX);
     if (tol_s && cli_double(cmd, "tol", tol_s, &tol)) return CLI_USAGE;
     if (tol_s && !(tol >= 0)) return cli_usage(cmd, "--tol must be >= 0");
     if (dtype_s && cli_dtype(cmd, dtype_s, &dtype)) return CLI_USAGE;

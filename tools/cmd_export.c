@@ -31,9 +31,9 @@ int cmd_export(int argc, char **argv) {
     if (rc != CLI_OK || done) return rc;
     if (!spec || !n_s || !csr) return cli_usage(cmd, "--graph, --n and --csr are required (see graphattn export --help)");
     int64_t nq, nk;
-    if (cli_int64(cmd, "n", n_s, 1, &nq)) return CLI_USAGE;
+    if (cli_tokens(cmd, "n", n_s, &nq)) return CLI_USAGE;
     nk = nq;
-    if (nk_s && cli_int64(cmd, "nk", nk_s, 1, &nk)) return CLI_USAGE;
+    if (nk_s && cli_tokens(cmd, "nk", nk_s, &nk)) return CLI_USAGE;
     int idx32 = 0;
     if (index_s && !strcmp(index_s, "int32")) idx32 = 1;
     else if (index_s && strcmp(index_s, "int64")) return cli_usage(cmd, "--index: '%s' is not int64 or int32", index_s);
@@ -53,6 +53,8 @@ int cmd_export(int argc, char **argv) {
     char *staged_ptr = NULL, *staged_idx = NULL;
     rc = CLI_FAILED;
     if (cli_graph(cmd, spec, &graph) != CLI_OK) goto done;
+    ga_status s = ga_graph_check(graph, nq, nk); /* before the allocations: a graph that does not fit is not a memory problem */
+    if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' does not fit Nq=%lld, Nk=%lld", spec, (long long)nq, (long long)nk); goto done; }
     int64_t edges;
     /* the row offsets first: counting the edges is O(N) and pointless if they cannot be held */
     row_ptr = (uint64_t)nq < SIZE_MAX / sizeof *row_ptr - 1 ? malloc((size_t)(nq + 1) * sizeof *row_ptr) : NULL;
@@ -60,7 +62,7 @@ int cmd_export(int argc, char **argv) {
         cli_error(cmd, "out of memory for %lld row offsets (%.1f GiB)", (long long)nq + 1, (double)nq * 8 / (1u << 30));
         goto done;
     }
-    ga_status s = ga_graph_count_edges(graph, nq, nk, &edges);
+    s = ga_graph_count_edges(graph, nq, nk, &edges);
     if (s != GA_OK) { cli_fail(cmd, s, "--graph '%s' with Nq=%lld, Nk=%lld", spec, (long long)nq, (long long)nk); goto done; }
     col = (uint64_t)edges < SIZE_MAX / sizeof *col ? malloc((size_t)(edges ? edges : 1) * sizeof *col) : NULL;
     if (!col) {

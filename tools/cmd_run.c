@@ -1,4 +1,5 @@
 /* cmd_run.c -- `graphattn run`: attention over Q/K/V .npy files. */
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -57,13 +58,19 @@ static int run_layout(const char *cmd, const char *opt, const char *path, const 
     char shape[256];
     ga_npy_shape_string(a->ndim, a->shape, shape, sizeof shape);
     switch (a->ndim) {
-    case 2: dims[0] = 1; dims[1] = a->shape[0]; dims[2] = 1; dims[3] = a->shape[1]; return 0;
-    case 3: dims[0] = 1; dims[1] = a->shape[0]; dims[2] = a->shape[1]; dims[3] = a->shape[2]; return 0;
-    case 4: memcpy(dims, a->shape, 4 * sizeof(int64_t)); return 0;
+    case 2: dims[0] = 1; dims[1] = a->shape[0]; dims[2] = 1; dims[3] = a->shape[1]; break;
+    case 3: dims[0] = 1; dims[1] = a->shape[0]; dims[2] = a->shape[1]; dims[3] = a->shape[2]; break;
+    case 4: memcpy(dims, a->shape, 4 * sizeof(int64_t)); break;
     default:
         cli_error(cmd, "--%s '%s' has shape %s; expected (N, H, D), (B, N, H, D) or (N, D)", opt, path, shape);
         return -1;
     }
+    for (int d = 0; d < 4; d++)
+        if (dims[d] < 1) {
+            cli_error(cmd, "--%s '%s' has shape %s: every dimension must be at least 1", opt, path, shape);
+            return -1;
+        }
+    return 0;
 }
 
 int cmd_run(int argc, char **argv) {
@@ -88,7 +95,8 @@ int cmd_run(int argc, char **argv) {
     int threads = 0;
     ga_dtype want = GA_F32;
     if (scale_s && cli_double(cmd, "scale", scale_s, &scale) != 0) return CLI_USAGE;
-    if (scale_s && !(scale > 0)) return cli_usage(cmd, "--scale must be positive");
+    if (scale_s && !(scale > 0 && scale <= FLT_MAX))
+        return cli_usage(cmd, "--scale must be positive and at most %g (the float32 maximum)", (double)FLT_MAX);
     if (threads_s && cli_threads(cmd, threads_s, &threads) != 0) return CLI_USAGE;
     if (dtype_s && cli_dtype(cmd, dtype_s, &want) != 0) return CLI_USAGE;
     if (bf16_bits && dtype_s && want != GA_BF16)

@@ -11,9 +11,9 @@ static const char show_help[] =
     "\n"
     "Prints the graph's edge count, density and mean keys per query for Nq = N queries and Nk keys,\n"
     "and with --svg draws its adjacency pattern: queries i down, keys j across. Up to C x C cells\n"
-    "[512]; when N or NK is larger, each cell covers a block of tokens and its shade is the fraction\n"
-    "of the block's (i, j) pairs that are edges, on a log scale from one edge per cell (lightest)\n"
-    "to all pairs (darkest), so that a single edge still shows; white means none.\n"
+    "[512; at most 4096]; when N or NK is larger, each cell covers a block of tokens and its shade\n"
+    "is the fraction of the block's (i, j) pairs that are edges, on a log scale from one edge per\n"
+    "cell (lightest) to all pairs (darkest), so that a single edge still shows; white means none.\n"
     "Rows are enumerated with the graph's edge generators; when that would visit more than E edges\n"
     "[2e8], evenly spaced rows of each cell row are sampled instead, plus every global token's row\n"
     "(the caption says so). The edge count is always exact (ga_graph_count_edges).\n"
@@ -166,9 +166,9 @@ int cmd_show(int argc, char **argv) {
     if (!spec || !n_s) return cli_usage(cmd, "--graph and --n are required (see graphattn show --help)");
     int64_t nq, nk, cells = 512;
     double budget = 2e8;
-    if (cli_int64(cmd, "n", n_s, 1, &nq)) return CLI_USAGE;
+    if (cli_tokens(cmd, "n", n_s, &nq)) return CLI_USAGE;
     nk = nq;
-    if (nk_s && cli_int64(cmd, "nk", nk_s, 1, &nk)) return CLI_USAGE;
+    if (nk_s && cli_tokens(cmd, "nk", nk_s, &nk)) return CLI_USAGE;
     if (cells_s && cli_int64(cmd, "cells", cells_s, 1, &cells)) return CLI_USAGE;
     if (cells > 4096) return cli_usage(cmd, "--cells: at most 4096");
     if (budget_s && cli_double(cmd, "budget", budget_s, &budget)) return CLI_USAGE;
@@ -198,8 +198,9 @@ int cmd_show(int argc, char **argv) {
         if (!counts || !visited || !frac) { cli_error(cmd, "out of memory"); goto done; }
         double mean = edges > 0 ? (double)edges / (double)nq : 1.0;
         double rows_budget = budget / (mean > 1 ? mean : 1);
-        int64_t per_row = (int64_t)(rows_budget / (double)gr);
-        if (per_row < 1) per_row = 1;
+        /* rows per cell row: clamped in double first (a budget past 2^63 rows would not convert) */
+        const double pr = rows_budget / (double)gr;
+        int64_t per_row = pr >= (double)nq ? nq : pr < 1 ? 1 : (int64_t)pr;
         int sampled = 0;
 #pragma omp parallel for schedule(dynamic, 1) reduction(| : sampled)
         for (int64_t r = 0; r < gr; r++) {

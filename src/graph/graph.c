@@ -285,8 +285,9 @@ static ga_status ga_validate_csr(int64_t nrows, int64_t ncols, const int64_t *ro
     GA_FAIL_IF(nrows < 1, GA_ERR_BAD_SIZE, "csr: nrows must be >= 1, got %lld", (long long)nrows);
     GA_FAIL_IF(ncols < 1, GA_ERR_BAD_SIZE, "csr: ncols must be >= 1, got %lld", (long long)ncols);
     GA_FAIL_IF(it != GA_INDEX_INT32 && it != GA_INDEX_INT64, GA_ERR_BAD_DTYPE, "csr: unknown index type %d", (int)it);
-    GA_FAIL_IF(it == GA_INDEX_INT32 && ncols > INT32_MAX, GA_ERR_BAD_DTYPE,
-               "csr: int32 column indices cannot address %lld columns", (long long)ncols);
+    /* int32 indices reach 2^31 - 1: enough for ncols = 2^31 */
+    GA_FAIL_IF(it == GA_INDEX_INT32 && ncols > (int64_t)INT32_MAX + 1, GA_ERR_BAD_DTYPE,
+               "csr: int32 column indices address at most 2^31 columns, not %lld (use int64)", (long long)ncols);
     GA_FAIL_IF(row_ptr[0] != 0, GA_ERR_ROW_PTR_START, "csr: row_ptr[0] must be 0, got %lld", (long long)row_ptr[0]);
     int64_t i;
     GA_FIRST_BAD_ROW(i, nrows, r, row_ptr[r + 1] < row_ptr[r]);
@@ -364,8 +365,9 @@ ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nn
                (long long)nnz);
     GA_FAIL_IF(nnz > 0 && (!row || !col), GA_ERR_NULL_POINTER, "coo: row or col is NULL");
     GA_FAIL_IF(it != GA_INDEX_INT32 && it != GA_INDEX_INT64, GA_ERR_BAD_DTYPE, "coo: unknown index type %d", (int)it);
-    GA_FAIL_IF(it == GA_INDEX_INT32 && ncols > INT32_MAX, GA_ERR_BAD_DTYPE,
-               "coo: int32 column indices cannot address %lld columns", (long long)ncols);
+    /* int32 indices reach 2^31 - 1: enough for ncols = 2^31 */
+    GA_FAIL_IF(it == GA_INDEX_INT32 && ncols > (int64_t)INT32_MAX + 1, GA_ERR_BAD_DTYPE,
+               "coo: int32 column indices address at most 2^31 columns, not %lld (use int64)", (long long)ncols);
 #define GA_COO_AT(a, e) (it == GA_INDEX_INT32 ? (int64_t)((const int32_t *)(a))[e] : ((const int64_t *)(a))[e])
     for (int64_t e = 0; e < nnz; e++) {
         int64_t r = GA_COO_AT(row, e), c = GA_COO_AT(col, e);

@@ -115,6 +115,10 @@ static const char *ga_spec_path_spans(const ga_spec_part *p, const char *from[2]
     len[0] = (size_t)(comma - p->args);
     from[1] = comma + 1;
     len[1] = (size_t)(end - comma - 1);
+    for (int k = 0; k < 2; k++) { /* whitespace around a path, as around every token */
+        while (len[k] > 0 && isspace((unsigned char)from[k][0])) from[k]++, len[k]--;
+        while (len[k] > 0 && isspace((unsigned char)from[k][len[k] - 1])) len[k]--;
+    }
     if (len[0] == 0 || len[1] == 0) return "empty path";
     return NULL;
 }

@@ -60,6 +60,7 @@ case_help_on_every_subcommand() {
         expect 0 "$GA" "$c" --help
         has out.txt "usage: graphattn $c"
         has out.txt "example"
+        [ "$c" = info ] || has out.txt "Graph specs (SPEC"  # the grammar --graph SPEC refers to
     done
     expect 0 "$GA" --help
     has out.txt "commands:"
@@ -211,6 +212,10 @@ case_export_round_trip_preserves_graph() {
         cmp -s p.npy p3.npy || fail "$g: row offsets differ after a round trip"
         cmp -s i.npy i3.npy || fail "$g: column indices differ after a round trip"
     done
+    # int32 indices at the largest Nk they address (2^31: the last key is 2^31 - 1), read back
+    expect 0 "$GA" export --graph window:1 --n 5 --nk 2^31 --csr p.npy,i.npy --index int32
+    expect 0 "$GA" show --graph "csr: p.npy , i.npy" --n 5 --nk 2^31
+    [ "$(value edges)" = 14 ] || fail "int32 csr over 2^31 keys: $(value edges) edges, want 14"
 }
 
 case_bad_spec_fails_and_writes_nothing() {
@@ -498,8 +503,8 @@ case_cuda_failures_keep_the_library_detail() {
 
 case_bench_and_run_check_everything_before_the_work() {
     # bench: a bad N or a bad output fails before anything is timed (no table on stdout)
-    expect 1 "$GA" bench --graph window:4 --n 256,2^50 --device cpu
-    has err.txt "N=1125899906842624"
+    expect 2 "$GA" bench --graph window:4 --n 256,2^50 --device cpu
+    has err.txt "1125899906842624 is above the maximum 2^40"
     lacks out.txt "TFLOP/s"
     expect 1 "$GA" bench --graph global:300 --n 512,256 --device cpu
     has err.txt "GA_ERR_INDEX_OUT_OF_RANGE"
@@ -568,7 +573,7 @@ case_bad_sizes_and_dtypes_fail_and_write_nothing() {
     expect 0 "$H" gen k.npy f32 1 2 5,2,8
     expect 0 "$H" gen v.npy f32 1 3 5,2,8
     expect 1 "$GA" run --graph window:1 --q q.npy --k k.npy --v v.npy --out o.npy --lse lse.npy --device cpu
-    has err.txt "GA_ERR_BAD_SIZE"
+    has err.txt "--q 'q.npy' has shape (0, 2, 8): every dimension must be at least 1"
     absent o.npy lse.npy
     # a header whose size overflows int64, and one claiming 2^40 elements over 256 bytes
     gen_qkv f32 20 4,2,8 4,2,8
@@ -591,8 +596,18 @@ case_bad_sizes_and_dtypes_fail_and_write_nothing() {
     expect 2 "$GA" check --graph window:1 --n 0
     has err.txt "below the minimum 1"
     expect 2 "$GA" check --graph window:1 --n 10 --dim 0
-    expect 1 "$GA" check --graph window:1 --n 2^41 --device cpu
-    has err.txt "GA_ERR_BAD_SIZE"
+    expect 2 "$GA" check --graph window:1 --n 2^41 --device cpu
+    has err.txt "above the maximum 2^40"
+    expect 2 "$GA" export --graph window:1 --n 2^41 --csr p41.npy,i41.npy
+    has err.txt "above the maximum 2^40"
+    absent p41.npy
+    expect 2 "$GA" show --graph window:1 --n 2^10 --nk 2^62
+    has err.txt "above the maximum 2^40"
+    expect 2 "$GA" check --graph causal --n 8 --seed -
+    has err.txt "'-' is not an integer"
+    expect 2 "$GA" check --graph causal --n 8 --scale 1e39
+    has err.txt "at most 3.40282e+38"
+    expect 0 "$GA" check --graph causal --n 8 --scale 1e-310 --device cpu
     expect 1 "$GA" check --graph window:1 --n 2^40 --heads 2^20 --dim 2^20 --device cpu
     has err.txt "overflows int64"
     # a real allocation failure (under AddressSanitizer, the huge request must return NULL, not abort)
