@@ -307,8 +307,11 @@ typedef enum ga_backend {
 
 typedef struct ga_options {
     double scale;       /* softmax scale; 0 means 1/sqrt(D); finite, in [0, FLT_MAX] (else GA_ERR_BAD_PARAMETER).
-                         * A row whose scores scale * q.k overflow float32 comes out NaN on the fp32
-                         * backends (cpu, cuda), as a NaN input does; the reference backend is fp64 */
+                         * Scores scale * q.k are float32 outside the reference backend (fp64): a row
+                         * whose largest |score| passes ~1.4e9 comes out NaN on the CUDA backend (its
+                         * exponentials subtract a float32 reference scaled by log2 e: past 2^31 its
+                         * rounding alone overflows exp2), one past the float32 range on the cpu
+                         * backend. Real scores are far below (|score| < 1e4) */
     unsigned flags;     /* GA_FLAG_* */
     ga_backend backend; /* GA_BACKEND_AUTO by default */
     void *stream;       /* cudaStream_t for the CUDA backend; NULL = default stream */

@@ -18,20 +18,27 @@ attribute) while code that uses it runs. A Graph whose call was captured into a 
 process, since each replay reads its device copy. A spec string given to attention() while torch.compile
 traces goes to the operator as it is (handle -1), and is parsed when the compiled code runs.
 
-Forward only: calling backward through graphattn raises a RuntimeError that says so. Inside
-torch.compile, run the forward under torch.no_grad() or torch.inference_mode() (with inputs that
-require grad, AOTAutograd traces the backward and stops at the same error).
+Forward only: calling backward through graphattn raises a RuntimeError that says so, and so does
+forward-mode AD (torch.func.jvp / jacfwd, torch.autograd.forward_ad dual tensors) when a tangent
+reaches graphattn.attention or merge_states. Inside torch.compile, run the forward under
+torch.no_grad() or torch.inference_mode() (with inputs that require grad, AOTAutograd traces the
+backward and stops at the same error).
 """
 import threading
 from typing import Tuple
 
 import torch
+import torch.autograd.forward_ad as _forward_ad
+
+# forward_ad's level (a module global, -1 outside torch.func.jvp and fwAD.dual_level); a torch
+# without it is taken as never inside one
+_FWAD = hasattr(_forward_ad, "_current_level")
 
 from . import _capi
 from ._capi import Status, make_error
-from ._errors import GraphAttnTypeError
-from .attention import (as_graph, backend_value, check_prior_lse, check_ranks, lse_tensor, make_tensor,
-                        nothing_to_compute, run_forward, scale_value, threads_value)
+from ._errors import GraphAttnError, GraphAttnTypeError
+from .attention import (as_graph, backend_value, check_prior_lse, check_ranks, check_shapes, lse_tensor, make_tensor,
+                        nothing_to_compute, run_forward, scale_value, three_d_error, threads_value)
 from .graph import _graph_for_op
 from .merge import NAMES as _MERGE_NAMES, check_merge_dtypes, check_merge_shapes, check_one_kind, run_merge
 
@@ -134,24 +141,29 @@ def _run_graph(g, q, k, v, scale, backend, num_threads, out, lse, flags=0):
         lt, _ = _view(lse.unsqueeze(-1), "lse", True)
     elif lse is not None:
         lt = lse_tensor(lse.data_ptr(), _capi.GA_F32, ot.device, ot.device_index, tuple(q.shape))
-    if q.is_cuda:
-        dev = q.device
+    try:
+        if q.is_cuda:
+            dev = q.device
 
-        def workspace(nbytes):
-            buf = torch.empty(nbytes + _WORKSPACE_ALIGN, dtype=torch.uint8, device=dev)
-            ptr = (buf.data_ptr() + _WORKSPACE_ALIGN - 1) // _WORKSPACE_ALIGN * _WORKSPACE_ALIGN
-            return ptr, buf
+            def workspace(nbytes):
+                buf = torch.empty(nbytes + _WORKSPACE_ALIGN, dtype=torch.uint8, device=dev)
+                ptr = (buf.data_ptr() + _WORKSPACE_ALIGN - 1) // _WORKSPACE_ALIGN * _WORKSPACE_ALIGN
+                return ptr, buf
 
-        stream = _stream_of(dev, qt.device_index)
-        if qt.device_index == torch.cuda.current_device():
-            _keep_if_capturing(g)
-            run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace, flags)
-        else:
-            with torch.cuda.device(dev):
+            stream = _stream_of(dev, qt.device_index)
+            if qt.device_index == torch.cuda.current_device():
                 _keep_if_capturing(g)
                 run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace, flags)
-    else:
-        run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads, None, flags)
+            else:
+                with torch.cuda.device(dev):
+                    _keep_if_capturing(g)
+                    run_forward(g, qt, kt, vt, ot, lt, scale, backend, stream, num_threads, workspace, flags)
+        else:
+            run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads, None, flags)
+    except GraphAttnError as e:  # (no cost where nothing is raised)
+        if q.dim() == 3:
+            raise three_d_error(e) from None
+        raise
     del qa, ka, va
 
 
@@ -170,9 +182,29 @@ def attention_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec: str, h
     return out, lse
 
 
+def _check_fake(q, k, v, out, lse=None):
+    """What the library and the eager path check of q, k, v, out (and the accumulate lse), for the
+    fake implementations: under torch.compile a bad shape or dtype fails while tracing, with the
+    error the eager call gives, rather than when the compiled code first runs."""
+    _check_devices(q, k, v, out, lse)
+    named = [("q", q), ("k", k), ("v", v)] + ([("out", out)] if out is not None else [])
+    check_ranks([(name, t.shape) for name, t in named])
+    if q.dtype not in _DTYPES:
+        raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
+                                 "q has dtype %s; graphattn takes torch.float32, torch.float16 or "
+                                 "torch.bfloat16" % (q.dtype,))
+    for name, t in named[1:]:
+        if t.dtype != q.dtype:
+            raise GraphAttnTypeError(Status.ERR_BAD_DTYPE, _capi.status_string(Status.ERR_BAD_DTYPE),
+                                     "%s has dtype %s but q has %s" % (name, t.dtype, q.dtype))
+    if lse is not None:
+        check_prior_lse(lse.dtype, lse.shape, q.shape, torch.float32)
+    check_shapes(q.shape, k.shape, v.shape, q.shape if out is None else out.shape)
+
+
 @attention_op.register_fake
 def _attention_fake(q, k, v, spec, handle, scale, return_lse, backend, num_threads):
-    _check_devices(q, k, v, None)
+    _check_fake(q, k, v, None)
     out = q.new_empty(q.shape)
     lse = q.new_empty(tuple(q.shape[:-1]) if return_lse else (0,), dtype=torch.float32)
     return out, lse
@@ -201,7 +233,7 @@ def attention_out_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, spec: st
 
 @attention_out_op.register_fake
 def _attention_out_fake(q, k, v, spec, handle, scale, return_lse, backend, num_threads, out):
-    _check_devices(q, k, v, out)
+    _check_fake(q, k, v, out)
     return q.new_empty(tuple(q.shape[:-1]) if return_lse else (0,), dtype=torch.float32)
 
 
@@ -214,7 +246,7 @@ def attention_accumulate_op(q: torch.Tensor, k: torch.Tensor, v: torch.Tensor, s
 
 @attention_accumulate_op.register_fake
 def _attention_accumulate_fake(q, k, v, spec, handle, scale, backend, num_threads, out, lse):
-    _check_devices(q, k, v, out, lse)
+    _check_fake(q, k, v, out, lse)
 
 
 # ---- merge_states -------------------------------------------------------------------------------
@@ -242,9 +274,9 @@ def _merge_run(out_a, lse_a, out_b, lse_b, num_threads):
         views.append(view)
         keep.append(kept)
     if out_a.is_cuda:
-        _on_device(out_a.device, lambda stream: run_merge(views, stream, num_threads))
+        _on_device(out_a.device, lambda stream: run_merge(views, stream, num_threads, out_a.dim()))
     else:
-        run_merge(views, None, num_threads)
+        run_merge(views, None, num_threads, out_a.dim())
     del keep
 
 
@@ -296,18 +328,41 @@ def _eager(tensors):
     return True
 
 
+def _refuse_forward_ad(what, named):
+    """Forward-mode AD has no formula here: raise if any of `named`, (name, tensor) pairs, carries a
+    tangent (a torch.autograd.forward_ad dual tensor, or an input that torch.func.jvp or jacfwd
+    tracks: both run inside a dual level). Called only while a dual level is active."""
+    for name, t in named:
+        if _forward_ad.unpack_dual(t).tangent is not None:
+            raise RuntimeError("graphattn.%s does not support forward-mode AD (torch.func.jvp, jacfwd, "
+                               "torch.autograd.forward_ad): %s carries a tangent, and graphattn is forward-only, "
+                               "with no derivative formula. Call it outside the transform, or on tensors without "
+                               "a tangent (fwAD.unpack_dual(x).primal)" % (what, name))
+
+
 def _check_in_place(what, tensors, written):
     """torch's rules for writing tensors in place, for accumulate=True and merge_states: no autograd
     through any of `tensors`, and the `written` ones, (name, tensor) pairs, no inference tensors
-    outside inference mode."""
+    outside inference mode. And the library's: a written tensor is plain memory, without torch's
+    lazy negative or conjugate bit (GA_ERR_BAD_STRIDE), which it would write as raw storage."""
     if torch.is_grad_enabled() and any(t.requires_grad for t in tensors):
         raise RuntimeError("graphattn.%s does not support autograd (and graphattn is forward-only); call it under "
                            "torch.no_grad()" % what)
-    # torch's rule for every in-place op (Dynamo cannot trace is_inference: compiled code copies
-    # into the outputs, which checks it)
-    if not torch.compiler.is_compiling() and not torch.is_inference_mode_enabled():
+    # (Dynamo cannot trace is_inference, is_neg or is_conj. Compiled code copies into the outputs,
+    # which checks the first; a written tensor with either bit fails in torch's own math-bit
+    # fallback while torch.compile traces the operator, a RuntimeError, never a silent write)
+    if not torch.compiler.is_compiling():
+        inference = torch.is_inference_mode_enabled()
         for name, t in written:
-            if t.is_inference():
+            if t.is_neg() or t.is_conj():
+                bit = "negative" if t.is_neg() else "conjugate"
+                raise make_error(Status.ERR_BAD_STRIDE,
+                                 "%s is a view with torch's %s bit set (e.g. z.conj().imag), whose memory does not "
+                                 "hold its values as they read: graphattn writes memory directly and would store "
+                                 "them wrong; pass a plain tensor (%s.resolve_%s() gives one, a copy) and copy the "
+                                 "result back" % (name, bit, name, "neg" if bit == "negative" else "conj"))
+            # torch's rule for every in-place op
+            if not inference and t.is_inference():
                 raise RuntimeError("Inplace update to inference tensor outside InferenceMode is not allowed: %s was "
                                    "made under torch.inference_mode(); call graphattn.%s there too, or pass a normal "
                                    "tensor (e.g. %s.clone())" % (name, what, name))
@@ -317,6 +372,8 @@ def merge_states(out_a, lse_a, out_b, lse_b, num_threads):
     """graphattn.merge_states for torch tensors (num_threads already checked)."""
     tensors = (out_a, lse_a, out_b, lse_b)
     check_one_kind(tensors, lambda t: isinstance(t, torch.Tensor), "torch tensor", "NumPy array")
+    if _FWAD and _forward_ad._current_level >= 0:  # (a module global: -1 outside torch.func.jvp and fwAD.dual_level)
+        _refuse_forward_ad("merge_states", zip(_MERGE_NAMES, tensors))
     empty = _check_merge(tensors)
     _check_in_place("merge_states", tensors, (("out_a", out_a), ("lse_a", lse_a)))
     if _eager(tensors):
@@ -341,6 +398,8 @@ def attention(q, k, v, g, *, scale=None, return_lse=False, out=None, backend=Non
             raise make_error(Status.ERR_DEVICE_MISMATCH,
                              "q is a torch tensor but %s is %s; pass all as torch tensors (or all as NumPy "
                              "arrays)" % (name, type(t).__name__))
+    if _FWAD and _forward_ad._current_level >= 0:  # (a module global: -1 outside torch.func.jvp and fwAD.dual_level)
+        _refuse_forward_ad("attention", zip(("q", "k", "v", "out", "lse"), tensors))
     r = q.dim()
     if not ((r == 3 or r == 4) and k.dim() == r and v.dim() == r and (out is None or out.dim() == r)):
         check_ranks([(name, t.shape) for name, t in zip(("q", "k", "v", "out"), tensors[:4])])  # raises

@@ -7,14 +7,17 @@ with its own strides; the library rejects it (and writes nothing) if they are un
 """
 import ctypes
 import math
+import re
 import struct
 
 import numpy as np
 
 from . import _capi
 from ._capi import C, Status, check, make_error
-from ._errors import GraphAttnTypeError
+from ._errors import GraphAttnError, GraphAttnTypeError
 from .graph import Graph, _graph_for_spec, _int
+
+FLOAT32_MAX = 3.4028234663852886e38  # the largest finite float32 (FLT_MAX): the most a scale may be
 
 
 def as_graph(g):
@@ -33,20 +36,23 @@ def _type_error(detail):
 
 def scale_value(scale):
     """The scale as the C options want it: 0.0 selects 1/sqrt(D). The library takes a finite
-    scale >= 0 with 0 meaning the default; here the default is None, and 0 is refused too (a
-    scale of 0 would read as uniform weights)."""
+    scale in [0, FLT_MAX] with 0 meaning the default (the fp32 backends hold it in a float32);
+    here the default is None, and 0 is refused too (a scale of 0 would read as uniform weights)."""
     if scale is None:
         return 0.0
     try:
         if isinstance(scale, (str, bytes, bool)):
             raise TypeError
         s = float(scale)
+    except OverflowError:  # an int past every float (10**400): as out of range as inf
+        s = math.inf
     except (TypeError, ValueError):
         raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
                                  "scale must be a number, got %r" % (scale,)) from None
-    if not (math.isfinite(s) and s > 0):
+    if not (math.isfinite(s) and 0 < s <= FLOAT32_MAX):
         raise make_error(Status.ERR_BAD_PARAMETER,
-                         "scale must be finite and > 0, got %r (pass None for 1/sqrt(head_dim))" % (scale,))
+                         "scale must be finite and > 0, at most the float32 maximum %r, got %r (pass None for "
+                         "1/sqrt(head_dim))" % (FLOAT32_MAX, scale))
     return s
 
 
@@ -106,25 +112,76 @@ def lse_tensor(data, dtype_f32, device, device_index, q_shape):
 def nothing_to_compute(q_shape, k_shape, v_shape, out_shape):
     """True when q has no rows (B, Nq or H is 0): the result is empty and the library is not called,
     as with torch's scaled_dot_product_attention; the shapes must still agree. Otherwise raises
-    where any size is 0, as the library would (GA_ERR_BAD_SIZE), and returns False."""
+    where any size is 0, as the library would (GA_ERR_BAD_SIZE), and returns False. Messages give
+    the caller's shapes and dimension indices (a 3-D (N, H, D) tensor's D is its shape[2])."""
     if 0 not in q_shape and 0 not in k_shape and 0 not in v_shape and 0 not in out_shape:
         return False
-    q, k, v, o = ((1,) + tuple(s) if len(s) == 3 else tuple(s) for s in (q_shape, k_shape, v_shape, out_shape))
+    named = (("q", tuple(q_shape)), ("k", tuple(k_shape)), ("v", tuple(v_shape)), ("out", tuple(out_shape)))
+    q, k, v, o = ((1,) + s if len(s) == 3 else s for _, s in named)  # as the library sees them
     if 0 not in q[:3]:
-        for name, shape in (("q", q), ("k", k), ("v", v), ("out", o)):
+        for name, shape in named:
             if 0 in shape:
                 d = shape.index(0)
-                raise make_error(Status.ERR_BAD_SIZE, "%s: shape[%d] (%s) = 0 must be >= 1" % (name, d, "BNHD"[d]))
+                raise make_error(Status.ERR_BAD_SIZE, "%s: shape[%d] (%s) = 0 must be >= 1"
+                                 % (name, d, "BNHD"[d + 4 - len(shape)]))
         return False
+    user = dict(named)
     if k[0] != q[0] or k[3] != q[3]:
-        raise make_error(Status.ERR_SHAPE_MISMATCH, "k has shape %s but q has %s (B and D must match)" % (k, q))
+        raise make_error(Status.ERR_SHAPE_MISMATCH, "k has shape %s but q has %s (%s must match)"
+                         % (user["k"], user["q"], "D" if len(user["q"]) == 3 else "B and D"))
     if v != k:
-        raise make_error(Status.ERR_SHAPE_MISMATCH, "v has shape %s but k has %s" % (v, k))
+        raise make_error(Status.ERR_SHAPE_MISMATCH, "v has shape %s but k has %s" % (user["v"], user["k"]))
     if o != q:
-        raise make_error(Status.ERR_SHAPE_MISMATCH, "out has shape %s but q has %s" % (o, q))
+        raise make_error(Status.ERR_SHAPE_MISMATCH, "out has shape %s but q has %s" % (user["out"], user["q"]))
     if (q[2] % k[2]) if k[2] else q[2]:
         raise make_error(Status.ERR_SHAPE_MISMATCH, "k has %d heads, which do not divide q's %d" % (k[2], q[2]))
     return True
+
+
+def check_shapes(q_shape, k_shape, v_shape, out_shape):
+    """Every check of the library on the shapes of q, k, v and out (ranks already checked to be
+    all 3 or all 4), made in Python where the library is not called: the torch operators' fake
+    implementations, so that torch.compile reports a bad shape while it traces. The library's
+    messages, with the caller's dimension indices."""
+    if nothing_to_compute(q_shape, k_shape, v_shape, out_shape):
+        return
+    three = len(q_shape) == 3
+    lo = -1 if three else 0  # the caller's index of a dimension the library numbers d is d + lo
+    q, k, v, o = ((1,) + tuple(s) if three else tuple(s) for s in (q_shape, k_shape, v_shape, out_shape))
+    if k[0] != q[0]:
+        raise make_error(Status.ERR_SHAPE_MISMATCH, "k: shape[0] (B) = %d differs from q's B = %d" % (k[0], q[0]))
+    if k[3] != q[3]:
+        raise make_error(Status.ERR_SHAPE_MISMATCH,
+                         "k: shape[%d] (D) = %d differs from q's D = %d" % (3 + lo, k[3], q[3]))
+    for d in range(4):
+        if v[d] != k[d]:
+            raise make_error(Status.ERR_SHAPE_MISMATCH, "v: shape[%d] = %d differs from k's %d (v must be %s like k)"
+                             % (d + lo, v[d], k[d], "(Nk, Hkv, D)" if three else "(B, Nk, Hkv, D)"))
+    if q[2] % k[2]:
+        raise make_error(Status.ERR_SHAPE_MISMATCH,
+                         "k: shape[%d] (Hkv) = %d does not divide q's H = %d" % (2 + lo, k[2], q[2]))
+    for d in range(4):
+        if o[d] != q[d]:
+            raise make_error(Status.ERR_SHAPE_MISMATCH, "out: shape[%d] = %d differs from q's %d (out must be %s)"
+                             % (d + lo, o[d], q[d], "(Nq, H, D)" if three else "(B, Nq, H, D)"))
+
+
+# what the library says of a tensor's dimensions, for one it saw as (1, N, H, D)
+_DIM_INDEX = re.compile(r"\b(shape|stride)\[([1-3])\]")
+_LAYOUTS_3D = (("(B, Nk, Hkv, D)", "(Nk, Hkv, D)"), ("(B, Nq, H, D)", "(Nq, H, D)"), ("(shape 1 x ", "(shape "))
+
+
+def three_d_error(e):
+    """The library's error for a call whose tensors the caller gave as 3-D (N, H, D), which the
+    library sees as (1, N, H, D): the same error with the detail in the caller's terms, its
+    shape[d] and stride[d] renumbered d - 1 (v: shape[1] -> shape[0], Nk) and its layouts without B."""
+    detail = e.detail
+    if not isinstance(e, GraphAttnError) or not isinstance(detail, str):
+        return e
+    new = _DIM_INDEX.sub(lambda m: "%s[%d]" % (m.group(1), int(m.group(2)) - 1), detail)
+    for four, three in _LAYOUTS_3D:
+        new = new.replace(four, three)
+    return e if new == detail else type(e)(e.status, e.name, new)
 
 
 def check_ranks(named):
@@ -278,8 +335,13 @@ def numpy_attention(q, k, v, g, scale=None, return_lse=False, out=None, backend=
         lse = np.empty(q.shape[:-1], dtype=np.float32)
         lt = lse_tensor(lse.ctypes.data, _capi.GA_F32, _capi.GA_DEVICE_CPU, 0, q.shape)
     if not nothing_to_compute(q.shape, k.shape, v.shape, out.shape):
-        run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads,
-                    flags=_capi.GA_FLAG_ACCUMULATE if accumulate else 0)
+        try:
+            run_forward(g, qt, kt, vt, ot, lt, scale, backend, None, num_threads,
+                        flags=_capi.GA_FLAG_ACCUMULATE if accumulate else 0)
+        except GraphAttnError as e:
+            if q.ndim == 3:
+                raise three_d_error(e) from None
+            raise
     del qa, ka, va
     return (out, lse) if return_lse else out
 
@@ -320,11 +382,14 @@ def attention(q, k, v, graph, *, scale=None, return_lse=False, out=None, backend
     and torch function/dispatch modes the call goes through the torch operator graphattn::attention.
 
     graph:      a graphattn.Graph or a spec string ("window:256+global:0").
-    scale:      softmax scale, a finite number > 0; None (the default) is 1/sqrt(D).
+    scale:      softmax scale, a finite number > 0, at most the float32 maximum (3.4028234663852886e38);
+                None (the default) is 1/sqrt(D). On the float32 backends (cpu, cuda) a row whose scaled
+                scores overflow float32 (|scale * q.k| > 3.4e38) comes out NaN; "reference" is float64.
     return_lse: also return the natural-log log-sum-exp per query and head, float32 of shape
                 q.shape[:-1]; a query with no edges has out = 0 and lse = -inf.
     out:        write the result here (same shape and dtype as q; non-negative strides, a contiguous
-                last dimension, no two elements at one address). Nothing is written if the call fails.
+                last dimension, no two elements at one address; a torch tensor without torch's negative
+                or conjugate bit, else GA_ERR_BAD_STRIDE). Nothing is written if the call fails.
     backend:    None/"auto", "cpu", "reference" (the fp64 oracle) or "cuda".
     num_threads: CPU threads, an int in [0, 1024] (None or 0: the OpenMP default).
     accumulate: merge this call's result into a prior one over a disjoint edge set, given as out=

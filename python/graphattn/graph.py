@@ -16,6 +16,7 @@ time. Explicit graphs (csr, coo) fix them.
 import ctypes
 import itertools
 import operator
+import sys
 import threading
 import weakref
 
@@ -61,7 +62,22 @@ def _int(value, what, lo=_INT64_MIN, hi=_INT64_MAX):
     return v
 
 
+def _refuse_compiling():
+    """Graphs are made outside torch.compile: Dynamo cannot trace the builders (their weak
+    registries, NumPy copies and ctypes calls). Raised while it traces one, this names the problem
+    (with fullgraph=True torch.compile stops with it; without, the builder runs eagerly after a
+    graph break, as before). torch is looked up, never imported."""
+    torch = sys.modules.get("torch")
+    is_compiling = getattr(getattr(torch, "compiler", None), "is_compiling", None)  # (None: no torch, or too old)
+    if is_compiling is not None and is_compiling():
+        raise make_error(Status.ERR_BAD_PARAMETER,
+                         "graphattn graphs cannot be built inside torch.compile: build the Graph outside the "
+                         "compiled function (e.g. as a module attribute) and pass it in, or pass a spec string "
+                         "to attention()")
+
+
 def _index_array(values, what, allow_int32=True):
+    _refuse_compiling()
     if hasattr(values, "detach") and hasattr(values, "cpu"):  # a torch tensor, on any device
         values = values.detach().cpu()
         if values.is_floating_point() or values.is_complex():
@@ -71,6 +87,14 @@ def _index_array(values, what, allow_int32=True):
     a = np.asarray(values)
     if a.size == 0 and a.dtype.kind not in "iu":
         a = a.astype(np.int64)
+    if a.dtype.kind in "fO":
+        # what NumPy makes of Python ints past the int64 range: object, or float64 beside other ints
+        # ([0, 2**63]); an integer there is out of range, not a float
+        items = a.ravel() if a.dtype == object else values if isinstance(values, (list, tuple)) else ()
+        for x in items:
+            if isinstance(x, (int, np.integer)) and not isinstance(x, bool) and not _INT64_MIN <= x <= _INT64_MAX:
+                raise make_error(Status.ERR_INDEX_OUT_OF_RANGE, "%s holds %d, outside the int64 range [-2^63, "
+                                 "2^63 - 1]" % (what, x))
     if a.dtype.kind not in "iu":
         raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
                                  "%s must hold integers, got dtype %s" % (what, a.dtype))
@@ -79,7 +103,8 @@ def _index_array(values, what, allow_int32=True):
     if allow_int32 and a.dtype == np.int32:  # kept as int32 (half the memory), but a private copy too
         return np.array(a, dtype=np.int32, copy=True, order="C")
     if a.dtype.kind == "u" and a.size and int(a.max()) > _INT64_MAX:
-        raise make_error(Status.ERR_INDEX_OUT_OF_RANGE, "%s holds values above 2^63-1" % what)
+        raise make_error(Status.ERR_INDEX_OUT_OF_RANGE, "%s holds %d, outside the int64 range [-2^63, 2^63 - 1]"
+                         % (what, int(a.max())))
     # a private copy: the caller may change their array after building the graph
     return np.array(a, dtype=np.int64, copy=True, order="C")
 
@@ -227,6 +252,7 @@ class Graph:
     __slots__ = ("_parts", "_handle", "_finalizer", "_spec", "_explicit", "_op_key", "__weakref__")
 
     def __init__(self, parts, _trusted=False):
+        _refuse_compiling()
         validate = False
         if isinstance(parts, str):  # a spec string, as graph(spec): validated at once
             parts, validate = (("spec", _checked_spec(parts)),), True
@@ -477,6 +503,9 @@ def documents(bounds, causal=False):
     each query attends the keys of its own document (causal=True: those up to its own position).
     FlashAttention's cu_seqlens (0, ends..., total; a NumPy array, a list or a torch tensor on any
     device) works as is. The bounds are copied: O(documents) memory, whatever the sequence length."""
+    if not isinstance(causal, (bool, np.bool_)):
+        raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
+                                 "documents: causal must be True or False, got %r" % (causal,))
     b = _index_array(bounds, "document bounds", allow_int32=False)
     return _one("documents", b, bool(causal))
 
@@ -501,14 +530,18 @@ def bigbird(block, window_blocks=1, global_blocks=1, random_blocks=1, seed=0):
                 _seed(seed))
 
 
-def _shape(shape, default_rows, default_cols):
+def _shape(shape, default_rows, default_cols, what):
     if shape is None:
         return default_rows, default_cols
     try:
         nrows, ncols = shape
     except (TypeError, ValueError):
         raise make_error(Status.ERR_BAD_PARAMETER, "shape must be (num_queries, num_keys), got %r" % (shape,)) from None
-    return _int(nrows, "shape[0]"), _int(ncols, "shape[1]")
+    nrows, ncols = _int(nrows, "shape[0]"), _int(ncols, "shape[1]")
+    if nrows < 1 or ncols < 1:
+        raise make_error(Status.ERR_BAD_SIZE, "%s: shape = (%d, %d); num_queries and num_keys must be >= 1"
+                         % (what, nrows, ncols))
+    return nrows, ncols
 
 
 def csr(indptr, indices, shape=None):
@@ -519,9 +552,13 @@ def csr(indptr, indices, shape=None):
     change if the caller's arrays do."""
     ptr = _index_array(indptr, "indptr", allow_int32=False)
     idx = _index_array(indices, "indices")
+    if shape is None and ptr.size < 2:  # (with a shape, the count is checked against it below)
+        raise make_error(Status.ERR_BAD_SIZE, "csr: indptr holds %d entr%s; a graph of num_queries >= 1 rows needs "
+                         "num_queries + 1 >= 2 (e.g. [0, nnz] for one row)"
+                         % (ptr.size, "y" if ptr.size == 1 else "ies"))
     # (a negative index keeps the square default: the library reports it)
     keys = max(ptr.size - 1, int(idx.max()) + 1 if idx.size else 0)
-    nrows, ncols = _shape(shape, ptr.size - 1, keys)
+    nrows, ncols = _shape(shape, ptr.size - 1, keys, "csr")
     if idx.dtype == np.int32 and ncols > 0x7FFFFFFF:  # the library takes int32 columns below 2^31 keys only
         idx = idx.astype(np.int64)
     if ptr.size == nrows + 1 and ptr.size and ptr[-1] != idx.size:
@@ -549,7 +586,7 @@ def coo(row, col, shape=None):
             raise make_error(Status.ERR_BAD_PARAMETER, "coo: an empty edge list needs an explicit shape")
         n = int(max(r.max(), c.max())) + 1
         shape = (n, n)
-    nrows, ncols = _shape(shape, None, None)
+    nrows, ncols = _shape(shape, None, None, "coo")
     if r.dtype == np.int32 and max(nrows, ncols) > 0x7FFFFFFF:  # int32 pairs below 2^31 rows and keys only
         r, c = r.astype(np.int64), c.astype(np.int64)
     return _one("coo", nrows, ncols, r, c)

@@ -18,9 +18,9 @@ import numpy as np
 
 from . import _capi
 from ._capi import C, Status, check, make_error
-from ._errors import GraphAttnTypeError
+from ._errors import GraphAttnError, GraphAttnTypeError
 from .attention import (_is_torch_tensor, _numpy_view, _options_copy, _torch_impl, _type_error, numpy_dtype_code,
-                        threads_value)
+                        three_d_error, threads_value)
 
 NAMES = ("out_a", "lse_a", "out_b", "lse_b")
 
@@ -66,14 +66,20 @@ def check_merge_shapes(shapes):
     return False
 
 
-def run_merge(views, stream=None, num_threads=0):
-    """Call ga_merge_states on four prepared ga_tensors (out_a, lse_a, out_b, lse_b)."""
+def run_merge(views, stream=None, num_threads=0, rank=4):
+    """Call ga_merge_states on four prepared ga_tensors (out_a, lse_a, out_b, lse_b); rank: that of
+    the caller's out_a (3: the library's detail is renumbered to the caller's dimensions)."""
     opts = _options_copy()
     opts.stream = stream
     opts.num_threads = num_threads
     oa, la, ob, lb = views
-    check(C.ga_merge_states(ctypes.byref(oa), ctypes.byref(la), ctypes.byref(ob), ctypes.byref(lb),
-                            ctypes.byref(opts)))
+    try:
+        check(C.ga_merge_states(ctypes.byref(oa), ctypes.byref(la), ctypes.byref(ob), ctypes.byref(lb),
+                                ctypes.byref(opts)))
+    except GraphAttnError as e:
+        if rank == 3:
+            raise three_d_error(e) from None
+        raise
 
 
 def numpy_merge_states(out_a, lse_a, out_b, lse_b, num_threads):
@@ -92,7 +98,7 @@ def numpy_merge_states(out_a, lse_a, out_b, lse_b, num_threads):
         t, kept = _numpy_view(a, name, output)
         views.append(t)
         keep.append(kept)
-    run_merge(views, None, num_threads)
+    run_merge(views, None, num_threads, out_a.ndim)
     del keep
     return out_a, lse_a
 
@@ -107,7 +113,8 @@ def merge_states(out_a, lse_a, out_b, lse_b, *, num_threads=None):
     float32 of shape out_a.shape[:-1], as attention(..., return_lse=True) returns them. Strided
     views are fine (a contiguous last dimension; out_b, lse_b are copied first if theirs is not).
     NumPy arrays merge on the CPU; torch tensors where they live (all four on one device; CUDA
-    tensors on the current stream). a must not overlap b (GA_ERR_ALIASING).
+    tensors on the current stream). a must not overlap b (GA_ERR_ALIASING); torch's out_a and lse_a,
+    written in place, must not carry torch's negative or conjugate bit (GA_ERR_BAD_STRIDE).
 
     num_threads: CPU threads, an int in [0, 1024] (None or 0: the OpenMP default).
 

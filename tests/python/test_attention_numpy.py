@@ -301,6 +301,30 @@ def test_scale_must_be_a_finite_number_above_zero(rng):
                                   ga.attention(q, k, v, ga.dense(), scale=0.5))
 
 
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # 3.4028234663852886e38
+
+
+def test_scale_may_be_at_most_the_float32_maximum(rng):
+    """The float32 backends hold the scale in a float32: a scale past FLT_MAX would be inf there,
+    so it is refused (GA_ERR_BAD_PARAMETER, as a NaN or negative scale), on every backend alike,
+    and so is an int past every float (10**400, not an OverflowError). FLT_MAX itself is taken;
+    rows whose scaled scores overflow float32 then come out NaN on the float32 backend ("cpu"),
+    while "reference" computes in float64 and stays finite (docs/python.md says both)."""
+    q, k, v = make_qkv(rng, 1, 8, 8, 1, 1, 4)
+    past = float(np.nextafter(np.float64(FLOAT32_MAX), np.inf))
+    for s in (past, 1e39, 10 ** 39, 10 ** 400):
+        for backend in ("cpu", "reference"):
+            out = np.full(q.shape, 7.0, np.float32)
+            with pytest.raises(ga.GraphAttnValueError, match="at most the float32 maximum") as e:
+                ga.attention(q, k, v, ga.window(2), scale=s, backend=backend, out=out)
+            assert e.value.status == ga.Status.ERR_BAD_PARAMETER, "scale %r: %s" % (s, e.value)
+            assert (out == 7.0).all(), "scale %r: the refused call wrote out" % (s,)
+    fast = ga.attention(q, k, v, ga.window(2), scale=FLOAT32_MAX, backend="cpu")
+    oracle = ga.attention(q, k, v, ga.window(2), scale=FLOAT32_MAX, backend="reference")
+    assert np.isfinite(oracle).all(), oracle
+    assert np.isnan(fast).any(), "no row overflowed float32 at scale = FLT_MAX: %s" % fast
+
+
 def test_num_threads_must_be_an_int_from_0_to_1024(rng):
     """None and 0 mean OpenMP's default; the library caps a call at 1024 threads. Floats,
     strings and bools are refused rather than truncated or converted."""
@@ -365,6 +389,40 @@ def test_empty_keys_or_head_dim_raise_bad_size(rng):
         with pytest.raises(ga.GraphAttnError, match=re.escape(words)) as e:
             ga.attention(*args, ga.dense())
         assert e.value.status == ga.Status.ERR_BAD_SIZE
+
+
+@pytest.mark.parametrize("three_d", [True, False], ids=["NHD", "BNHD"])
+def test_errors_name_the_callers_dimensions(rng, three_d):
+    """A 3-D (N, H, D) call is a (1, N, H, D) one to the library; its errors still name the
+    dimensions as the caller numbers them: v's N is shape[0] of a 3-D v, D is shape[2], and an
+    empty q's mismatch prints the shapes as given. 4-D calls keep the library's own numbering."""
+    q, k, v = make_qkv(rng, 1, 6, 6, 2, 2, 8, three_d=three_d)
+    lo = 1 if three_d else 0  # how far the caller's index of a dimension is below the library's
+    v7 = make_qkv(rng, 1, 7, 7, 2, 2, 8, three_d=three_d)[2]
+    out = np.full(q.shape, 7.0, np.float32)
+    cases = [
+        (lambda: ga.attention(q, k, v7, ga.window(1), out=out), ga.Status.ERR_SHAPE_MISMATCH,
+         "v: shape[%d] = 7 differs from k's 6 (v must be %s like k)" % (1 - lo, "(Nk, Hkv, D)" if three_d
+                                                                     else "(B, Nk, Hkv, D)")),
+        (lambda: ga.attention(q, k[..., :4], v[..., :4], ga.window(1), out=out), ga.Status.ERR_SHAPE_MISMATCH,
+         "k: shape[%d] (D) = 4 differs from q's D = 8" % (3 - lo)),
+        (lambda: ga.attention(q, k[..., :1, :], v[..., :1, :], ga.window(1), out=out[..., :1, :]),
+         ga.Status.ERR_SHAPE_MISMATCH, "out: shape[%d] = 1 differs from q's 2" % (2 - lo)),
+        (lambda: ga.attention(q[..., :0], k[..., :0], v[..., :0], ga.window(1)), ga.Status.ERR_BAD_SIZE,
+         "q: shape[%d] (D) = 0 must be >= 1" % (3 - lo)),
+        (lambda: ga.attention(q, k, v, ga.window(1), out=np.flip(out, 1 - lo)), ga.Status.ERR_BAD_STRIDE,
+         "out: stride[%d] = -" % (1 - lo)),
+    ]
+    q0 = q[:0] if three_d else q[:, :0]
+    wrong = np.zeros((1,) + q0.shape[1:] if three_d else (1, 1) + q0.shape[2:], np.float32)
+    cases.append((lambda: ga.attention(q0, k, v, ga.window(1), out=wrong), ga.Status.ERR_SHAPE_MISMATCH,
+                  "out has shape %s but q has %s" % (wrong.shape, q0.shape)))
+    for call, status, words in cases:
+        with pytest.raises(ga.GraphAttnError) as e:
+            call()
+            pytest.fail("no error, want %r" % words)
+        assert e.value.status == status and words in e.value.detail, "want %r, got %s" % (words, e.value)
+    assert (out == 7.0).all()
 
 
 def test_non_array_inputs_raise(rng):

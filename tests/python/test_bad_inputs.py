@@ -316,6 +316,12 @@ def _(q, k, v, tmp):
     return lambda: ga.attention(q, k, v, "window:1", scale=-1.0, out=out), [out]
 
 
+@case("scale_past_the_float32_maximum", S.ERR_BAD_PARAMETER)
+def _(q, k, v, tmp):
+    out = poisoned(q.shape)
+    return lambda: ga.attention(q, k, v, "window:1", scale=3.5e38, out=out), [out]
+
+
 @case("scale_not_a_number", S.ERR_BAD_PARAMETER)
 def _(q, k, v, tmp):
     out = poisoned(q.shape)

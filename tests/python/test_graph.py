@@ -484,6 +484,74 @@ def test_documents_take_cu_seqlens_as_is_with_empty_sequences_and_tensors():
     assert gt.to_dense(20).tolist() == want.tolist()
 
 
+@pytest.mark.parametrize("causal", ["no", "yes", 1, 0, [], None, 1.0])
+def test_documents_causal_must_be_a_bool(causal):
+    """causal= is True or False (a NumPy bool too), as accumulate= is: any other value, truthy
+    ("no") or not ([]), raises a GraphAttnTypeError naming it rather than picking a graph."""
+    with pytest.raises(ga.GraphAttnTypeError, match="causal must be True or False") as e:
+        ga.documents([0, 4, 8], causal=causal)
+        pytest.fail("documents(causal=%r) was accepted" % (causal,))
+    assert e.value.status == ga.Status.ERR_BAD_PARAMETER
+    assert ga.documents([0, 4, 8], causal=np.bool_(True)).spec == "causal_documents:0,4,8"
+    assert ga.documents([0, 4, 8], causal=False).spec == "documents:0,4,8"
+
+
+@pytest.mark.parametrize("causal", [False, True])
+def test_documents_rows_before_the_first_key_get_no_keys(causal):
+    """With more queries than keys (Nq > Nk) the diagonal sits bottom right: query i is at key
+    position i' = i + Nk - Nq, and rows with i' < 0 belong to no document (docs/python.md)."""
+    nq, nk = 7, 4
+    m = ga.documents([0, 2, 4], causal=causal).to_dense(nq, nk)
+    assert not m[:nq - nk].any(), m.astype(int)
+    assert m[nq - nk:].any(axis=1).all(), m.astype(int)
+
+
+def test_a_global_token_past_both_sizes_raises_at_call_time():
+    """A global token g is checked against max(Nq, Nk) when the sizes are known (docs/python.md):
+    one past both raises GA_ERR_INDEX_OUT_OF_RANGE, not silently ignored; past only one is fine."""
+    g = ga.global_tokens([11])
+    assert g.to_dense(10, 12)[:, 11].all() and not g.to_dense(10, 12)[10:].any()
+    with pytest.raises(ga.GraphAttnError) as e:
+        g.to_dense(10, 11)
+    assert e.value.status == ga.Status.ERR_INDEX_OUT_OF_RANGE, str(e.value)
+    q = np.zeros((10, 1, 4), np.float32)
+    with pytest.raises(ga.GraphAttnError) as e:
+        ga.attention(q, q, q, g)
+    assert e.value.status == ga.Status.ERR_INDEX_OUT_OF_RANGE, str(e.value)
+
+
+@pytest.mark.parametrize("make,status,words", [
+    (lambda: ga.global_tokens([2 ** 70]), ga.Status.ERR_INDEX_OUT_OF_RANGE,
+     "global tokens holds 1180591620717411303424, outside the int64 range"),
+    (lambda: ga.global_tokens([0, -2 ** 64]), ga.Status.ERR_INDEX_OUT_OF_RANGE,
+     "global tokens holds -18446744073709551616, outside the int64 range"),
+    (lambda: ga.global_tokens(np.array([2 ** 64 - 1], np.uint64)), ga.Status.ERR_INDEX_OUT_OF_RANGE,
+     "global tokens holds 18446744073709551615, outside the int64 range"),
+    (lambda: ga.documents([0, 2 ** 63]), ga.Status.ERR_INDEX_OUT_OF_RANGE,  # (NumPy makes that list float64)
+     "document bounds holds 9223372036854775808, outside the int64 range"),
+    (lambda: ga.csr([0, 1], [2 ** 65]), ga.Status.ERR_INDEX_OUT_OF_RANGE, "indices holds 36893488147419103232"),
+    (lambda: ga.csr([], []), ga.Status.ERR_BAD_SIZE,
+     "csr: indptr holds 0 entries; a graph of num_queries >= 1 rows needs num_queries + 1 >= 2"),
+    (lambda: ga.csr([0], []), ga.Status.ERR_BAD_SIZE,
+     "csr: indptr holds 1 entry; a graph of num_queries >= 1 rows needs num_queries + 1 >= 2"),
+    (lambda: ga.csr([0, 1], [0], shape=(-1, 3)), ga.Status.ERR_BAD_SIZE,
+     "csr: shape = (-1, 3); num_queries and num_keys must be >= 1"),
+    (lambda: ga.csr([0, 1], [0], shape=(1, 0)), ga.Status.ERR_BAD_SIZE,
+     "csr: shape = (1, 0); num_queries and num_keys must be >= 1"),
+    (lambda: ga.coo([0], [0], shape=(0, 3)), ga.Status.ERR_BAD_SIZE,
+     "coo: shape = (0, 3); num_queries and num_keys must be >= 1"),
+    (lambda: ga.global_tokens(["a"]), ga.Status.ERR_BAD_PARAMETER, "global tokens must hold integers, got dtype <U1"),
+])
+def test_index_list_errors_name_the_real_problem(make, status, words):
+    """An integer past int64 is out of range (not 'must hold integers, got dtype object'); an
+    indptr too short for one row, or a shape below 1 x 1, says so (not 'nrows must be >= 1, got
+    -1' or 'expected num_queries + 1 = 0')."""
+    with pytest.raises(ga.GraphAttnValueError) as e:
+        make()
+        pytest.fail("no error, want %r" % words)
+    assert e.value.status == status and words in e.value.detail, "want %r, got %s" % (words, e.value)
+
+
 def test_documents_past_the_spec_list_limit_are_named_by_handle():
     bounds = np.arange(0, 5000 * 3, 3)  # 5000 bounds: more than one spec component holds
     g = ga.documents(bounds)

@@ -248,7 +248,11 @@ def _bad_merge_cases():
         "out_a_none": (lambda oa, la, ob, lb: (None, la, ob, lb), S.ERR_BAD_PARAMETER, "out_a must be"),
         "out_a_is_out_b": (lambda oa, la, ob, lb: (oa, la, oa, lb), S.ERR_ALIASING, "out_a overlaps out_b"),
         "lse_a_overlaps_lse_b": (lambda oa, la, ob, lb: (oa, la, ob, la), S.ERR_ALIASING, "lse_a overlaps lse_b"),
-        "out_a_negative_stride": (lambda oa, la, ob, lb: (oa[:, ::-1], la, ob, lb), S.ERR_BAD_STRIDE, "out_a"),
+        "out_a_negative_stride": (lambda oa, la, ob, lb: (oa[:, ::-1], la, ob, lb), S.ERR_BAD_STRIDE,
+                                  "out_a: stride[1] = -"),
+        # a 3-D (N, H, D) merge is a (1, N, H, D) one to the library: its detail names the caller's dimension
+        "out_a_negative_stride_3d": (lambda oa, la, ob, lb: (oa[0, ::-1], la[0], ob[0], lb[0]), S.ERR_BAD_STRIDE,
+                                     "out_a: stride[0] = -"),
         "out_a_overlaps_itself": (lambda oa, la, ob, lb: (np.lib.stride_tricks.as_strided(
             oa, strides=(0,) + oa.strides[1:]), la, ob, lb), S.ERR_ALIASING, "out_a"),
     }, base

@@ -9,7 +9,7 @@ torch = pytest.importorskip("torch")
 import graphattn as ga  # noqa: E402
 from conftest import SPLIT_CASES  # noqa: E402
 from reference import assert_close, assert_lse_close, dense_attention  # noqa: E402
-from test_torch import DEVICES, DTYPES, f64, needs_cuda, qkv  # noqa: E402
+from test_torch import DEVICES, DTYPES, f64, needs_cuda, negative_view, qkv  # noqa: E402
 
 S = ga.Status
 
@@ -166,6 +166,50 @@ def test_bad_accumulate_arguments_raise_and_write_nothing(device):
         assert torch.equal(out, before[0]) and torch.equal(lse, before[1])
     with pytest.raises(RuntimeError, match="does not support autograd"):
         ga.attention(q.clone().requires_grad_(), k, v, part_b, out=out, lse=lse, accumulate=True)
+    assert torch.equal(out, before[0]) and torch.equal(lse, before[1])
+
+
+@pytest.mark.parametrize("written", ["merge_states out_a", "merge_states lse_a", "accumulate out",
+                                     "accumulate lse"])
+def test_a_written_tensor_with_a_negative_bit_is_refused_and_nothing_is_written(written):
+    """merge_states' out_a / lse_a and accumulate's out / lse are written as raw memory: a view with
+    torch's negative bit (z.conj().imag) would be read and written with the wrong sign. It raises
+    GA_ERR_BAD_STRIDE naming the argument before anything is written. (out has D = 1 so that its
+    stride is one the library takes: only the bit can refuse it.)"""
+    (q, k, v), part_a, part_b, _ = setup("window_then_global", torch.float32, "cpu", d=1)
+    out, lse = ga.attention(q, k, v, part_a, return_lse=True)
+    ob, lb = ga.attention(q, k, v, part_b, return_lse=True)
+    how, name = written.split()
+    if name.startswith("out"):
+        view, buf = negative_view(out)
+        out = view
+    else:
+        view, buf = negative_view(lse)
+        lse = view
+    before = buf.clone()
+    with pytest.raises(ga.GraphAttnValueError, match="%s is a view with torch's negative bit" % name) as e:
+        if how == "merge_states":
+            ga.merge_states(out, lse, ob, lb)
+        else:
+            ga.attention(q, k, v, part_b, out=out, lse=lse, accumulate=True)
+    assert e.value.status == S.ERR_BAD_STRIDE, str(e.value)
+    assert torch.equal(buf, before), "the refused call wrote %s" % name
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # (make_dual's own, about torch.jit.script)
+def test_forward_mode_ad_through_a_merge_raises():
+    """merge_states and accumulate=True have no derivative formula either: a dual tensor among
+    their arguments (torch.autograd.forward_ad) raises rather than losing its tangent."""
+    import torch.autograd.forward_ad as fwAD
+    (q, k, v), part_a, part_b, _ = setup("causal_key_halves", torch.float32, "cpu")
+    out, lse = ga.attention(q, k, v, part_a, return_lse=True)
+    ob, lb = ga.attention(q, k, v, part_b, return_lse=True)
+    before = out.clone(), lse.clone()
+    with fwAD.dual_level():
+        with pytest.raises(RuntimeError, match=r"merge_states does not support forward-mode AD \(.*\): out_b"):
+            ga.merge_states(out, lse, fwAD.make_dual(ob, torch.ones_like(ob)), lb)
+        with pytest.raises(RuntimeError, match=r"attention does not support forward-mode AD \(.*\): k carries"):
+            ga.attention(q, fwAD.make_dual(k, torch.ones_like(k)), v, part_b, out=out, lse=lse, accumulate=True)
     assert torch.equal(out, before[0]) and torch.equal(lse, before[1])
 
 

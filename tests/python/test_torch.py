@@ -3,6 +3,7 @@ and the SparseSelfAttention module. Skipped where torch is not installed; the CU
 skipped without a GPU (or without the CUDA backend in the loaded library)."""
 import gc
 import numpy as np
+import re
 import sys
 import warnings
 import weakref
@@ -213,6 +214,11 @@ def test_scale_and_num_threads_are_checked_as_for_numpy():
         ga.attention(q, k, v, ga.window(1), scale="a")
     with pytest.raises(ga.GraphAttnValueError, match="scale must be finite and > 0"):
         ga.attention(q, k, v, ga.window(1), scale=-1.0)
+    for big in (1e39, torch.tensor(1e39, dtype=torch.float64), 10 ** 400):  # past the float32 maximum
+        out = torch.full_like(q, 7.0)
+        with pytest.raises(ga.GraphAttnValueError, match="at most the float32 maximum") as e:
+            ga.attention(q, k, v, ga.window(1), scale=big, out=out)
+        assert e.value.status == ga.Status.ERR_BAD_PARAMETER and (out == 7.0).all(), str(e.value)
     with pytest.raises(ga.GraphAttnTypeError, match="num_threads must be an integer"):
         ga.attention(q, k, v, ga.window(1), num_threads=1.5)
     with pytest.raises(ga.GraphAttnValueError, match="num_threads"):
@@ -277,6 +283,104 @@ def test_backward_raises_a_clear_error():
     out = ga.attention(q, k, v, ga.window(1))
     with pytest.raises(RuntimeError, match="forward-only"):
         out.sum().backward()
+
+
+def negative_view(values):
+    """A float32 view that reads as `values` but holds -values in memory (torch's negative bit,
+    as z.conj().imag has it), and the complex buffer under it."""
+    z = torch.zeros(values.shape, dtype=torch.complex64, device=values.device)
+    z.imag.copy_(-values)
+    view = z.conj().imag
+    assert view.is_neg() and torch.equal(view, values)
+    return view, z
+
+
+def test_inputs_with_a_negative_bit_are_read_as_their_values():
+    """q, k, v with torch's negative bit are read as the values they show (resolved first)."""
+    q, k, v = qkv(31, 1, 12, 12, 2, 2, 4)
+    want = ga.attention(q, k, v, ga.window(2))
+    got = ga.attention(negative_view(q)[0], negative_view(k)[0], negative_view(v)[0], ga.window(2))
+    assert torch.equal(got, want), (got - want).abs().max()
+
+
+@pytest.mark.parametrize("path", ["eager", "operator"])
+def test_out_with_a_negative_bit_is_refused_and_nothing_is_written(path):
+    """out= is written as raw memory: a view with torch's negative bit (z.conj().imag) would get
+    the result with its sign flipped. It raises GA_ERR_BAD_STRIDE naming out and the bit, before
+    anything is written, whether the call runs directly or through the operator (a torch function
+    mode). D = 1 gives the view a stride the library takes, so only the bit can refuse it."""
+    from torch.overrides import TorchFunctionMode
+
+    class PassThrough(TorchFunctionMode):  # active, so the call takes the operator
+        def __torch_function__(self, func, types, args=(), kwargs=None):
+            return func(*args, **(kwargs or {}))
+
+    q, k, v = qkv(32, 1, 8, 8, 2, 2, 1)
+    out, buf = negative_view(torch.full_like(q, 7.0))
+    before = buf.clone()
+    with pytest.raises(ga.GraphAttnValueError, match="out is a view with torch's negative bit") as e:
+        if path == "operator":
+            with PassThrough():
+                ga.attention(q, k, v, ga.window(1), out=out)
+        else:
+            ga.attention(q, k, v, ga.window(1), out=out)
+    assert e.value.status == ga.Status.ERR_BAD_STRIDE, str(e.value)
+    assert torch.equal(buf, before), "the refused call wrote out: %s" % out
+
+
+@pytest.mark.filterwarnings("ignore::FutureWarning")  # (make_dual's own, about torch.jit.script)
+def test_forward_mode_ad_raises_instead_of_a_wrong_tangent():
+    """graphattn has no derivative formula: torch.func.jvp, jacfwd (vmap over jvp) and
+    torch.autograd.forward_ad dual tensors raise a RuntimeError saying forward-mode AD is not
+    supported (as backward does), where they gave a zero tangent (jvp) or dropped it (duals)."""
+    import torch.autograd.forward_ad as fwAD
+    q, k, v = qkv(33, 1, 6, 6, 2, 2, 4)
+    q, k, v = q[0], k[0], v[0]
+    g = ga.window(1)
+
+    def dual(name):
+        with fwAD.dual_level():
+            args = {"q": q, "k": k, "v": v}
+            args[name] = fwAD.make_dual(args[name], torch.ones_like(args[name]))
+            return fwAD.unpack_dual(ga.attention(args["q"], args["k"], args["v"], g)).tangent
+
+    def dual_out():
+        with fwAD.dual_level(), torch.no_grad():
+            out = fwAD.make_dual(torch.zeros_like(q), torch.ones_like(q))
+            return ga.attention(q, k, v, g, out=out)
+
+    runs = {
+        "jvp": lambda: torch.func.jvp(lambda x: ga.attention(x, k, v, g), (q,), (torch.ones_like(q),)),
+        "jvp over k": lambda: torch.func.jvp(lambda x: ga.attention(q, x, v, g), (k,), (torch.ones_like(k),)),
+        "jacfwd": lambda: torch.func.jacfwd(lambda x: ga.attention(x, k, v, g))(q),
+        "jacfwd of a module": lambda: torch.func.jacfwd(ga.SparseSelfAttention(8, 2, g))(torch.randn(5, 8)),
+        "dual q": lambda: dual("q"),
+        "dual v": lambda: dual("v"),
+        "dual out": dual_out,
+    }
+    for name, run in runs.items():
+        with pytest.raises(RuntimeError, match="does not support forward-mode AD"):
+            got = run()
+            pytest.fail("%s: no error, tangent %s" % (name, got))
+
+
+def test_forward_mode_ad_that_does_not_reach_graphattn_still_runs():
+    """Only a tangent flowing into graphattn is refused: under jvp, a call on tensors the
+    transform does not track runs (its correct tangent is 0), and so does a call on plain
+    tensors inside a dual level; vmap is not forward-mode AD and keeps working."""
+    import torch.autograd.forward_ad as fwAD
+    q, k, v = qkv(34, 1, 6, 6, 2, 2, 4)
+    q, k, v = q[0], k[0], v[0]
+    g = ga.window(1)
+    want = ga.attention(q, k, v, g)
+    primal, tangent = torch.func.jvp(lambda x: x * 2 + ga.attention(q, k, v, g), (q,), (torch.ones_like(q),))
+    assert torch.equal(primal, q * 2 + want) and torch.equal(tangent, torch.full_like(q, 2.0)), tangent
+    with fwAD.dual_level():
+        assert torch.equal(ga.attention(q, k, v, g), want)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = torch.vmap(lambda a: ga.attention(a, k, v, g))(q[None].expand(3, -1, -1, -1))
+    assert torch.equal(got, want[None].expand(3, -1, -1, -1))
 
 
 def test_eager_calls_skip_the_operator_only_when_nothing_needs_it():
@@ -344,6 +448,131 @@ def test_fake_tensors_go_through_the_operator():
         out, lse = ga.attention(q, q, q, ga.window(8), return_lse=True)
         assert out.shape == (2, 64, 4, 16) and out.dtype == q.dtype
         assert lse.shape == (2, 64, 4) and lse.dtype == torch.float32
+
+
+def _fake_cases():
+    """name -> (q, k, v, out, lse) shapes and dtypes of a bad call (out and lse None where not
+    given; lse means accumulate=True), the error's status and the words of its detail."""
+    f32, f16 = torch.float32, torch.float16
+    q4, q3 = ((2, 8, 4, 16), f32), ((8, 4, 16), f32)
+    return {
+        "kv_heads_do_not_divide": ((q4, ((2, 8, 3, 16), f32), ((2, 8, 3, 16), f32), None, None),
+                                   ga.Status.ERR_SHAPE_MISMATCH, "k: shape[2] (Hkv) = 3 does not divide q's H = 4"),
+        "head_dims_differ": ((q4, ((2, 8, 4, 8), f32), ((2, 8, 4, 8), f32), None, None),
+                             ga.Status.ERR_SHAPE_MISMATCH, "k: shape[3] (D) = 8 differs from q's D = 16"),
+        "batches_differ": ((q4, ((1, 8, 4, 16), f32), ((1, 8, 4, 16), f32), None, None),
+                           ga.Status.ERR_SHAPE_MISMATCH, "k: shape[0] (B) = 1 differs from q's B = 2"),
+        "v_keys_differ": ((q4, ((2, 8, 4, 16), f32), ((2, 9, 4, 16), f32), None, None),
+                          ga.Status.ERR_SHAPE_MISMATCH, "v: shape[1] = 9 differs from k's 8"),
+        "v_keys_differ_3d": ((q3, ((8, 4, 16), f32), ((9, 4, 16), f32), None, None), ga.Status.ERR_SHAPE_MISMATCH,
+                             "v: shape[0] = 9 differs from k's 8 (v must be (Nk, Hkv, D)"),
+        "head_dims_differ_3d": ((q3, ((8, 4, 8), f32), ((8, 4, 8), f32), None, None),
+                                ga.Status.ERR_SHAPE_MISMATCH, "k: shape[2] (D) = 8 differs from q's D = 16"),
+        "zero_head_dim_3d": ((((8, 4, 0), f32), ((8, 4, 0), f32), ((8, 4, 0), f32), None, None),
+                             ga.Status.ERR_BAD_SIZE, "q: shape[2] (D) = 0 must be >= 1"),
+        "no_keys": ((q4, ((2, 0, 4, 16), f32), ((2, 0, 4, 16), f32), None, None),
+                    ga.Status.ERR_BAD_SIZE, "k: shape[1] (N) = 0 must be >= 1"),
+        "out_shape": ((q4, q4, q4, ((2, 8, 2, 16), f32), None), ga.Status.ERR_SHAPE_MISMATCH,
+                      "out: shape[2] = 2 differs from q's 4"),
+        "out_shape_3d": ((q3, q3, q3, ((8, 2, 16), f32), None), ga.Status.ERR_SHAPE_MISMATCH,
+                         "out: shape[1] = 2 differs from q's 4 (out must be (Nq, H, D))"),
+        "mixed_ranks": ((q4, q3, q3, None, None), ga.Status.ERR_SHAPE_MISMATCH, "must all be 3-D or all 4-D"),
+        "k_float16": ((q4, ((2, 8, 4, 16), f16), ((2, 8, 4, 16), f16), None, None), ga.Status.ERR_BAD_DTYPE, "k"),
+        "q_float64": ((((2, 8, 4, 16), torch.float64),) * 3 + (None, None), ga.Status.ERR_BAD_DTYPE,
+                      "torch.float64"),
+        "lse_shape": ((q4, q4, q4, q4, ((2, 8, 3), f32)), ga.Status.ERR_SHAPE_MISMATCH, "lse has shape (2, 8, 3)"),
+        "lse_float16": ((q4, q4, q4, q4, ((2, 8, 4), f16)), ga.Status.ERR_BAD_DTYPE, "lse has dtype torch.float16"),
+        "accumulate_v_keys_differ": ((q4, q4, ((2, 9, 4, 16), f32), q4, ((2, 8, 4), f32)),
+                                     ga.Status.ERR_SHAPE_MISMATCH, "v: shape[1] = 9 differs from k's 8"),
+    }
+
+
+FAKE_CASES = _fake_cases()
+
+
+def _call_with(specs, graph, direct=False):
+    """graphattn.attention on zero tensors of `specs` (out= if given; accumulate=True if lse is),
+    or with direct=True the torch operator it would call, given the tensors as they are."""
+    q, k, v, out, lse = (None if s is None else torch.zeros(s[0], dtype=s[1]) for s in specs)
+    if not direct:
+        if lse is not None:
+            return ga.attention(q, k, v, graph, out=out, lse=lse, accumulate=True)
+        return ga.attention(q, k, v, graph, out=out)
+    spec, handle = graph._op_key
+    if lse is not None:
+        return torch.ops.graphattn.attention_accumulate(q, k, v, spec, handle, 0.0, 0, 0, out, lse)
+    if out is not None:
+        return torch.ops.graphattn.attention_out(q, k, v, spec, handle, 0.0, False, 0, 0, out)
+    return torch.ops.graphattn.attention(q, k, v, spec, handle, 0.0, True, 0, 0)
+
+
+@pytest.mark.parametrize("name", sorted(FAKE_CASES))
+def test_fake_implementations_check_what_the_eager_call_checks(name):
+    """The operators' fake (meta) implementations check shapes and dtypes as the eager call (and
+    the library) does: under FakeTensorMode, as torch.compile traces, a bad call raises the same
+    status, and for shapes the same detail, with the caller's dimension indices (a 3-D v's N is
+    its shape[0]), whether it comes through graphattn.attention or calls the operator itself;
+    before, the fake returned a result and only the compiled code failed."""
+    from torch._subclasses.fake_tensor import FakeTensorMode
+    specs, status, words = FAKE_CASES[name]
+    g = ga.window(1)
+    with pytest.raises(ga.GraphAttnError) as eager:
+        _call_with(specs, g)
+    errors = {"eager": eager.value}
+    for direct in (False, True):
+        with pytest.raises(ga.GraphAttnError) as fake:
+            with FakeTensorMode():
+                got = _call_with(specs, g, direct)
+                pytest.fail("the fake call (direct=%s) returned %s" % (direct, got))
+        errors["fake, direct" if direct else "fake"] = fake.value
+    for how, e in errors.items():
+        assert e.status == status and words in e.detail, "%s: want %s %r, got %s" % (how, status, words, e)
+        if status != ga.Status.ERR_BAD_DTYPE:  # (the library names dtypes its own way)
+            assert e.detail == eager.value.detail, "%s: %s" % (how, e)
+
+
+def test_torch_compile_reports_a_bad_shape_while_tracing():
+    """A compiled call with mismatched shapes fails while torch.compile traces it (the fake
+    checks), with the eager error's detail: the backend never gets a graph to compile."""
+    torch._dynamo.reset()
+    compiled = []
+
+    def backend(gm, example_inputs):
+        compiled.append(gm)
+        return gm
+
+    g = ga.window(1)
+    f = torch.compile(lambda a, b, c: ga.attention(a, b, c, g), backend=backend, fullgraph=True)
+    q, k, v = qkv(35, 1, 8, 8, 2, 2, 4)
+    with torch.no_grad():
+        with pytest.raises(Exception, match=re.escape("k: shape[3] (D) = 2 differs from q's D = 4")):
+            f(q, k[..., :2], v[..., :2])
+    assert compiled == [], "torch.compile compiled the bad call: the fake did not check it"
+
+
+@pytest.mark.parametrize("make", [lambda: ga.window(1), lambda: ga.global_tokens([0]), lambda: ga.graph("window:1"),
+                                  lambda: ga.documents([0, 4], causal=True), lambda: ga.csr([0, 1, 2], [0, 1]),
+                                  lambda: ga.window(1) + "global:0"],
+                         ids=["window", "global_tokens", "graph", "documents", "csr", "plus_spec"])
+def test_a_graph_built_inside_torch_compile_is_named_as_the_problem(make):
+    """Graphs are built outside compiled code (Dynamo cannot trace the builders): with
+    fullgraph=True torch.compile stops with an error that names graphattn's rule (rather than a
+    weakref or ndarray internal), where Dynamo traces the raise (torch 2.15); older Dynamo (torch
+    2.11 on the GPU machine, run 92) stops at the error's own constructor with its Unsupported
+    error instead. Without fullgraph the builder runs eagerly after a graph break and the result
+    is the eager one."""
+    torch._dynamo.reset()
+    q = torch.randn(2, 2, 4)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (Dynamo's about the builders it then skips)
+        with pytest.raises(Exception) as raised:
+            torch.compile(lambda a: ga.attention(a, a, a, make()), backend="eager", fullgraph=True)(q)
+        message = str(raised.value)
+        assert ("graphattn graphs cannot be built inside torch.compile" in message
+                or type(raised.value).__name__ == "Unsupported"), message
+        torch._dynamo.reset()
+        got = torch.compile(lambda a: ga.attention(a, a, a, make()), backend="eager")(q)
+    assert torch.equal(got, ga.attention(q, q, q, make()))
 
 
 def test_out_argument_with_autograd_raises():
@@ -731,6 +960,48 @@ def test_sparse_self_attention_rejects_bad_heads():
         ga.SparseSelfAttention(64, 4, ga.window(1), num_kv_heads=3)
     with pytest.raises(ValueError):
         ga.SparseSelfAttention(65, 4, ga.window(1))
+
+
+@pytest.mark.parametrize("kwargs,error,status,words", [
+    (dict(embed_dim=0), ga.GraphAttnValueError, ga.Status.ERR_BAD_SIZE, "embed_dim must be >= 1, got 0"),
+    (dict(num_heads=0), ga.GraphAttnValueError, ga.Status.ERR_BAD_SIZE, "num_heads must be >= 1, got 0"),
+    (dict(num_heads=2.0), ga.GraphAttnTypeError, ga.Status.ERR_BAD_PARAMETER, "num_heads must be an integer"),
+    (dict(num_heads=True), ga.GraphAttnTypeError, ga.Status.ERR_BAD_PARAMETER, "num_heads must be an integer"),
+    (dict(num_kv_heads=0), ga.GraphAttnValueError, ga.Status.ERR_BAD_SIZE, "num_kv_heads must be >= 1, got 0"),
+    (dict(num_kv_heads=3), ga.GraphAttnValueError, ga.Status.ERR_SHAPE_MISMATCH,
+     "num_kv_heads (3) must divide num_heads (2)"),
+    (dict(head_dim=0), ga.GraphAttnValueError, ga.Status.ERR_BAD_SIZE, "head_dim must be >= 1, got 0"),
+    (dict(head_dim=-8), ga.GraphAttnValueError, ga.Status.ERR_BAD_SIZE, "head_dim must be >= 1, got -8"),
+    (dict(scale=-1), ga.GraphAttnValueError, ga.Status.ERR_BAD_PARAMETER, "scale must be finite and > 0"),
+    (dict(scale=1e39), ga.GraphAttnValueError, ga.Status.ERR_BAD_PARAMETER, "at most the float32 maximum"),
+    (dict(scale="a"), ga.GraphAttnTypeError, ga.Status.ERR_BAD_PARAMETER, "scale must be a number"),
+    (dict(dtype=torch.float64), ga.GraphAttnTypeError, ga.Status.ERR_BAD_DTYPE,
+     "dtype must be torch.float32, torch.float16, torch.bfloat16 or None, got torch.float64"),
+])
+def test_sparse_self_attention_checks_its_configuration_when_made(kwargs, error, status, words):
+    """A configuration graphattn cannot run is refused when the layer is made, with graphattn's
+    errors naming the argument, not at its first forward (nor as a torch error from inside
+    nn.Linear): sizes are ints >= 1, the scale as attention() takes it, a dtype graphattn computes in."""
+    args = dict(embed_dim=16, num_heads=2)
+    args.update(kwargs)
+    with pytest.raises(ga.GraphAttnError) as e:
+        layer = ga.SparseSelfAttention(args.pop("embed_dim"), args.pop("num_heads"), ga.window(2), **args)
+        pytest.fail("accepted: %r" % layer)
+    assert type(e.value) is error and e.value.status == status, str(e.value)
+    assert words in e.value.detail, "want %r, got %s" % (words, e.value)
+
+
+def test_sparse_self_attention_rejects_input_of_the_wrong_shape():
+    """forward takes (B, N, embed_dim) or (N, embed_dim); anything else raises
+    GA_ERR_SHAPE_MISMATCH saying so, not an unpacking or matmul error."""
+    layer = ga.SparseSelfAttention(16, 2, ga.window(2))
+    for shape in ((16,), (1, 2, 5, 16), (5, 15), (2, 5, 17), ()):
+        with pytest.raises(ga.GraphAttnValueError) as e:
+            layer(torch.randn(shape))
+            pytest.fail("accepted x of shape %s" % (shape,))
+        assert e.value.status == ga.Status.ERR_SHAPE_MISMATCH, str(e.value)
+        assert "x has shape %s; expected (B, N, embed_dim) or (N, embed_dim) with embed_dim = 16" % (
+            shape,) in e.value.detail, str(e.value)
 
 
 @pytest.mark.parametrize("device", DEVICES)
