@@ -143,13 +143,17 @@ int cli_int64(const char *cmd, const char *opt, const char *text, int64_t min, i
     return 0;
 }
 
-int cli_tokens(const char *cmd, const char *opt, const char *text, int64_t *out) {
-    int64_t v;
-    if (cli_int64(cmd, opt, text, 1, &v)) return -1;
+int cli_tokens_cap(const char *cmd, const char *opt, int64_t v) {
     if (v > CLI_MAX_TOKENS) {
         cli_usage(cmd, "--%s: %lld is above the maximum 2^40 (the library's limit on Nq and Nk)", opt, (long long)v);
         return -1;
     }
+    return 0;
+}
+
+int cli_tokens(const char *cmd, const char *opt, const char *text, int64_t *out) {
+    int64_t v;
+    if (cli_int64(cmd, opt, text, 1, &v) || cli_tokens_cap(cmd, opt, v)) return -1;
     *out = v;
     return 0;
 }

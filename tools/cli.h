@@ -39,6 +39,8 @@ int cli_int64(const char *cmd, const char *opt, const char *text, int64_t min, i
 /* --n / --nk: an integer in [1, 2^40] (the library's limit on Nq and Nk; past it a bad command line) */
 #define CLI_MAX_TOKENS ((int64_t)1 << 40)
 int cli_tokens(const char *cmd, const char *opt, const char *text, int64_t *out);
+/* -1 (and the usage line) where an already parsed N or NK passes 2^40 */
+int cli_tokens_cap(const char *cmd, const char *opt, int64_t v);
 int cli_double(const char *cmd, const char *opt, const char *text, double *out);
 /* --threads: an integer in [0, GA_MAX_THREADS] (0: OpenMP's default), the library's own bound on
  * ga_options.num_threads. Returns 0, or -1 after a usage message. */

@@ -189,9 +189,7 @@ int cmd_bench(int argc, char **argv) {
     int count = cli_int64_list(cmd, "n", n_s, 1, ns, BENCH_MAX_N);
     if (count < 0) return CLI_USAGE;
     for (int i = 0; i < count; i++)
-        if (ns[i] > CLI_MAX_TOKENS)
-            return cli_usage(cmd, "--n: %lld is above the maximum 2^40 (the library's limit on Nq and Nk)",
-                             (long long)ns[i]);
+        if (cli_tokens_cap(cmd, "n", ns[i])) return CLI_USAGE;
     if (nk_s && cli_tokens(cmd, "nk", nk_s, &nk_fixed)) return CLI_USAGE;
     if (b_s && cli_int64(cmd, "batch", b_s, 1, &B)) return CLI_USAGE;
     if (h_s && cli_int64(cmd, "heads", h_s, 1, &H)) return CLI_USAGE;

@@ -550,11 +550,6 @@ size_t ga_cpu_workspace_least(const ga_problem *p) {
     return ga_workspace_layout(p, p->num_threads > 0 ? p->num_threads : 1, &hp).total;
 }
 
-static int ga_cmp_i64(const void *a, const void *b) {
-    const int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
-    return (x > y) - (x < y);
-}
-
 /* The sorted, unique list of rows that some component makes heavy. */
 static int64_t ga_collect_heavy(const ga_problem *p, int split_all, int64_t *out) {
     int64_t n = 0;

@@ -72,6 +72,21 @@ extern "C" int ga_cuda_is_device_pointer(const void *ptr) {
 /* cudaDevAttrPageableMemoryAccess of each device, read once: 0 unknown, 1 no, 2 yes */
 static int g_pageable[64];
 
+/* Whether device reads pageable host memory: 1 yes, 0 no, -1 cannot tell (the query failed) */
+static int ga_cuda_pageable_access(int device) {
+    int known = device >= 0 && device < 64 ? __atomic_load_n(&g_pageable[device], __ATOMIC_RELAXED) : 0;
+    if (!known) {
+        int v = 0;
+        if (cudaDeviceGetAttribute(&v, cudaDevAttrPageableMemoryAccess, device) != cudaSuccess) {
+            (void)cudaGetLastError();
+            return -1;
+        }
+        known = v ? 2 : 1;
+        if (device >= 0 && device < 64) __atomic_store_n(&g_pageable[device], known, __ATOMIC_RELAXED);
+    }
+    return known == 2;
+}
+
 extern "C" int ga_cuda_pointer_reach(const void *ptr, int device, int *owner) {
     if (!ptr) return GA_REACH_OK;
     cudaPointerAttributes a;
@@ -85,17 +100,8 @@ extern "C" int ga_cuda_pointer_reach(const void *ptr, int device, int *owner) {
         return GA_REACH_OTHER_DEVICE;
     }
     if (a.type != cudaMemoryTypeUnregistered) return GA_REACH_OK; /* managed, pinned host */
-    int known = device >= 0 && device < 64 ? __atomic_load_n(&g_pageable[device], __ATOMIC_RELAXED) : 0;
-    if (!known) {
-        int v = 0;
-        if (cudaDeviceGetAttribute(&v, cudaDevAttrPageableMemoryAccess, device) != cudaSuccess) {
-            (void)cudaGetLastError();
-            return GA_REACH_OK; /* cannot tell: as before this check */
-        }
-        known = v ? 2 : 1;
-        if (device >= 0 && device < 64) __atomic_store_n(&g_pageable[device], known, __ATOMIC_RELAXED);
-    }
-    return known == 2 ? GA_REACH_OK : GA_REACH_HOST;
+    /* pageable host memory: unreadable only where the device says so (cannot tell: as before this check) */
+    return ga_cuda_pageable_access(device) == 0 ? GA_REACH_HOST : GA_REACH_OK;
 }
 
 /* ---- device memory for the test suite (declared in tests/test_cuda.c; stubs in cuda_stub.c) -- */
@@ -119,14 +125,7 @@ extern "C" int ga_cuda_testing_leave_pending_error(void) {
     void *p = NULL;
     return cudaMalloc(&p, (size_t)1 << 62) != cudaSuccess; /* not cleared: pending */
 }
-extern "C" int ga_cuda_testing_pageable_access(int device) {
-    int v = 0;
-    if (cudaDeviceGetAttribute(&v, cudaDevAttrPageableMemoryAccess, device) != cudaSuccess) {
-        (void)cudaGetLastError();
-        return 0;
-    }
-    return v != 0;
-}
+extern "C" int ga_cuda_testing_pageable_access(int device) { return ga_cuda_pageable_access(device) == 1; }
 extern "C" ga_status ga_cuda_testing_sync(void) {
     GA_CUDA_TRY(cudaDeviceSynchronize());
     return GA_OK;

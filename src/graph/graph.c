@@ -146,7 +146,7 @@ ga_status ga_graph_add_longnet(ga_graph *g, int64_t segment, int64_t rate, int64
     return ga_add_simple(g, GA_COMP_LONGNET, segment, rate, offset, 0, 0);
 }
 
-static int ga_cmp_i64(const void *a, const void *b) {
+int ga_cmp_i64(const void *a, const void *b) {
     int64_t x = *(const int64_t *)a, y = *(const int64_t *)b;
     return (x > y) - (x < y);
 }

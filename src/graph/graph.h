@@ -39,6 +39,9 @@ int64_t ga_graph_row_degree(const ga_graph *g, int64_t nq, int64_t nk, int64_t i
  * its block is far longer than Nk; for every other kind there is one run, [t, r->count). */
 int64_t ga_slot_run_end(const ga_component *k, const ga_row *r, int64_t t, int64_t *next);
 
+/* qsort comparator of int64_t values, ascending. */
+int ga_cmp_i64(const void *a, const void *b);
+
 /* Largest number of candidate slots any single row can have (for sizing scratch buffers). */
 int64_t ga_graph_max_candidates(const ga_graph *g, int64_t nq, int64_t nk);
 
