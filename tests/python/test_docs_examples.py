@@ -252,3 +252,62 @@ def test_readme_command_lines_run_as_written(tmp_path):
     assert "<svg" in (tmp_path / "graph.svg").read_text()
     ptr, idx = np.load(tmp_path / "ptr.npy"), np.load(tmp_path / "idx.npy")
     assert ptr.shape == (1001,) and idx.size == ptr[-1] == ga.window(2).count_edges(1000)
+
+
+# ---- docs/cli.md's transcripts -----------------------------------------------------------------
+
+def _transcripts():
+    """[(line, [(command, expected output lines)])] for every block of docs/cli.md that shows
+    `$ graphattn ...` sessions."""
+    out = []
+    for line, code in fenced("docs/cli.md", ""):
+        if not code.startswith("$ graphattn"):
+            continue
+        session = []
+        for ln in code.split("\n"):
+            if ln.startswith("$ "):
+                session.append((ln[2:], []))
+            else:
+                session[-1][1].append(ln)
+        out.append((line, session))
+    return out
+
+
+# The inputs each transcript was made with (its text names the shapes): (q, k, v) shapes, float32
+TRANSCRIPT_INPUTS = {
+    "window:3+windoe:2": ((64, 4, 16), (64, 4, 16), (64, 4, 16)),
+    "K and V (64, 2, 8) do not fit Q (64, 4, 16)": ((64, 4, 16), (64, 2, 8), (64, 2, 8)),
+    "wrote o.npy float32 (4096, 8, 64)": ((4096, 8, 64), (4096, 2, 64), (4096, 2, 64)),
+}
+# Output that depends on the machine or the clock: the command's exit status is checked, its
+# words are not
+VOLATILE = re.compile(r" ms\b|TFLOP|MiB|ns/edge|threads|devices|backends compiled|CUDA runtime|^graphattn \d|"
+                      r"on (cpu|cuda)|max \||median|fastest|^ +[\d,]+ +[\d,]+ ")
+
+
+def test_the_cli_docs_hold_the_transcripts_this_file_knows():
+    blocks = _transcripts()
+    assert len(blocks) >= 7, blocks
+    text = "\n".join("\n".join("\n".join(out) for _, out in s) for _, s in blocks)
+    for key in TRANSCRIPT_INPUTS:
+        assert key in text, key
+
+
+@pytest.mark.parametrize("line,session", _transcripts(), ids=["docs/cli.md:%d" % n for n, _ in _transcripts()])
+def test_cli_transcript_runs_as_shown(line, session, tmp_path):
+    exe = _tool()
+    text = "\n".join("\n".join(out) for _, out in session)
+    shapes = [s for key, s in TRANSCRIPT_INPUTS.items() if key in text]
+    rng = np.random.default_rng(line)
+    for name, shape in zip("qkv", shapes[0] if shapes else ()):
+        np.save(tmp_path / (name + ".npy"), rng.standard_normal(shape).astype(np.float32))
+    env = dict(os.environ, PATH=str(exe.parent) + os.pathsep + os.environ.get("PATH", ""))
+    for cmd, want in session:
+        res = subprocess.run(["bash", "-o", "pipefail", "-c", cmd], cwd=tmp_path, env=env, capture_output=True,
+                             text=True, timeout=600)
+        got = (res.stdout + res.stderr).rstrip("\n").split("\n")
+        fails = "error:" in text or "name the same file" in "\n".join(want)
+        assert (res.returncode != 0) == fails, (cmd, res.returncode, got)
+        if any(VOLATILE.search(w) for w in want):
+            continue  # machine-dependent: ran, with the status the transcript shows
+        assert got == want, "docs/cli.md:%d: %s\n--- shown\n%s\n--- got\n%s" % (line, cmd, "\n".join(want), "\n".join(got))
