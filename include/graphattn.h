@@ -216,11 +216,14 @@ GA_API ga_status ga_graph_add_documents(ga_graph *graph, const int64_t *bounds, 
  *  row_ptr has nrows+1 int64 entries, row_ptr[0] == 0, non-decreasing, row_ptr[nrows] = nnz;
  *  col_idx (int32 or int64; int32 only where ncols <= 2^31, else GA_ERR_BAD_DTYPE) holds nnz
  *  entries in [0, ncols), strictly increasing within each row (sorted, no duplicates). Both arrays are host memory and are copied; the caller keeps them.
- *  At call time nrows must equal Nq and ncols must equal Nk. */
+ *  At call time nrows must equal Nq and ncols must equal Nk. ncols 0 leaves the key count open:
+ *  any Nk above the largest index fits at call time (keys past it have no edges), as for a
+ *  csr:/coo: spec's files, which do not store it. */
 GA_API ga_status ga_graph_add_csr(ga_graph *graph, int64_t nrows, int64_t ncols, const int64_t *row_ptr,
                                   const void *col_idx, ga_index_type index_type);
 /** Explicit edges as COO pairs (row[e], col[e]) in any order, same index type for both. Rows in
- *  [0, nrows), columns in [0, ncols), no pair twice. Converted to CSR and stored. */
+ *  [0, nrows), columns in [0, ncols) (ncols 0: open, as ga_graph_add_csr's), no pair twice.
+ *  Converted to CSR and stored. */
 GA_API ga_status ga_graph_add_coo(ga_graph *graph, int64_t nrows, int64_t ncols, int64_t nnz, const void *row,
                                   const void *col, ga_index_type index_type);
 

@@ -5,6 +5,7 @@
 #include <float.h>
 #include <math.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "backend.h"
@@ -94,6 +95,12 @@ typedef struct ga_extent {
 } ga_extent;
 
 static int ga_dtype_known(ga_dtype d) { return d == GA_F32 || d == GA_F16 || d == GA_BF16; }
+/* a dtype in a message: its name, or its number where it is none of ga_dtype's (buf holds it) */
+static const char *ga_dtype_label(ga_dtype d, char *buf, size_t n) {
+    if (ga_dtype_known(d)) return ga_dtype_name(d);
+    snprintf(buf, n, "%d (unknown)", (int)d);
+    return buf;
+}
 
 /* Sizes >= 1, strides >= 0 with stride[3] == 1, and the element count and byte extent computed
  * without overflow. */
@@ -316,15 +323,16 @@ static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga
     GA_FAIL_IF(graph->count == 0, GA_ERR_EMPTY_GRAPH, "graph has no components");
 
     /* dtypes */
+    char lb[32];
     GA_FAIL_IF(!ga_dtype_known(q->dtype), GA_ERR_BAD_DTYPE, "q: unknown dtype %d", (int)q->dtype);
-    GA_FAIL_IF(k->dtype != q->dtype, GA_ERR_BAD_DTYPE, "k: dtype %d (%s) differs from q's %s", (int)k->dtype,
-               ga_dtype_known(k->dtype) ? ga_dtype_name(k->dtype) : "unknown", ga_dtype_name(q->dtype));
-    GA_FAIL_IF(v->dtype != q->dtype, GA_ERR_BAD_DTYPE, "v: dtype %d (%s) differs from q's %s", (int)v->dtype,
-               ga_dtype_known(v->dtype) ? ga_dtype_name(v->dtype) : "unknown", ga_dtype_name(q->dtype));
-    GA_FAIL_IF(out && out->dtype != q->dtype, GA_ERR_BAD_DTYPE, "out: dtype %d (%s) differs from q's %s",
-               (int)out->dtype, ga_dtype_known(out->dtype) ? ga_dtype_name(out->dtype) : "unknown",
-               ga_dtype_name(q->dtype));
-    GA_FAIL_IF(lse && lse->dtype != GA_F32, GA_ERR_BAD_DTYPE, "lse: dtype %d must be float32", (int)lse->dtype);
+    GA_FAIL_IF(k->dtype != q->dtype, GA_ERR_BAD_DTYPE, "k: dtype %s differs from q's %s",
+               ga_dtype_label(k->dtype, lb, sizeof lb), ga_dtype_name(q->dtype));
+    GA_FAIL_IF(v->dtype != q->dtype, GA_ERR_BAD_DTYPE, "v: dtype %s differs from q's %s",
+               ga_dtype_label(v->dtype, lb, sizeof lb), ga_dtype_name(q->dtype));
+    GA_FAIL_IF(out && out->dtype != q->dtype, GA_ERR_BAD_DTYPE, "out: dtype %s differs from q's %s",
+               ga_dtype_label(out->dtype, lb, sizeof lb), ga_dtype_name(q->dtype));
+    GA_FAIL_IF(lse && lse->dtype != GA_F32, GA_ERR_BAD_DTYPE, "lse: dtype %s must be float32",
+               ga_dtype_label(lse->dtype, lb, sizeof lb));
 
     /* sizes, strides, extents */
     ga_extent eq, ek, ev, eo = {0, 0}, el = {0, 0};
@@ -543,11 +551,14 @@ ga_status ga_merge_states(ga_tensor *out_a, ga_tensor *lse_a, const ga_tensor *o
     GA_FAIL_IF(!out_b->data, GA_ERR_NULL_POINTER, "out_b: data pointer is NULL");
     GA_FAIL_IF(!lse_b->data, GA_ERR_NULL_POINTER, "lse_b: data pointer is NULL");
 
+    char lb[32];
     GA_FAIL_IF(!ga_dtype_known(out_a->dtype), GA_ERR_BAD_DTYPE, "out_a: unknown dtype %d", (int)out_a->dtype);
-    GA_FAIL_IF(out_b->dtype != out_a->dtype, GA_ERR_BAD_DTYPE, "out_b: dtype %d differs from out_a's %s",
-               (int)out_b->dtype, ga_dtype_name(out_a->dtype));
-    GA_FAIL_IF(lse_a->dtype != GA_F32, GA_ERR_BAD_DTYPE, "lse_a: dtype %d must be float32", (int)lse_a->dtype);
-    GA_FAIL_IF(lse_b->dtype != GA_F32, GA_ERR_BAD_DTYPE, "lse_b: dtype %d must be float32", (int)lse_b->dtype);
+    GA_FAIL_IF(out_b->dtype != out_a->dtype, GA_ERR_BAD_DTYPE, "out_b: dtype %s differs from out_a's %s",
+               ga_dtype_label(out_b->dtype, lb, sizeof lb), ga_dtype_name(out_a->dtype));
+    GA_FAIL_IF(lse_a->dtype != GA_F32, GA_ERR_BAD_DTYPE, "lse_a: dtype %s must be float32",
+               ga_dtype_label(lse_a->dtype, lb, sizeof lb));
+    GA_FAIL_IF(lse_b->dtype != GA_F32, GA_ERR_BAD_DTYPE, "lse_b: dtype %s must be float32",
+               ga_dtype_label(lse_b->dtype, lb, sizeof lb));
 
     ga_extent eoa, ela, eob, elb;
     GA_TRY(ga_check_layout("out_a", out_a, &eoa));

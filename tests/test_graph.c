@@ -424,6 +424,41 @@ TEST(csr_component_matches_its_arrays) {
     ga_graph_destroy(g);
 }
 
+/* ncols 0: the key count is open, the largest index + 1 a lower bound, as for a csr:/coo: spec's
+ * files (which do not store it): any Nk from there on fits, keys past it have no edges; fewer
+ * keys do not fit, and the message says "at least". Rows stay exact. */
+TEST(csr_and_coo_with_ncols_0_take_any_key_count_above_their_largest_index) {
+    const int64_t ptr[] = {0, 2, 2, 3}; /* 3 rows, columns up to 4 */
+    const int32_t col[] = {1, 4, 0};
+    const int64_t row[] = {2, 0, 0}, colc[] = {0, 4, 1};
+    for (int as_coo = 0; as_coo < 2; as_coo++) {
+        ga_graph *g;
+        ASSERT_OK(ga_graph_create(&g));
+        if (as_coo) ASSERT_OK(ga_graph_add_coo(g, 3, 0, 3, row, colc, GA_INDEX_INT64));
+        else ASSERT_OK(ga_graph_add_csr(g, 3, 0, ptr, col, GA_INDEX_INT32));
+        for (int64_t nk = 5; nk <= 9; nk += 4) {
+            ASSERT_OK(ga_graph_check(g, 3, nk));
+            int64_t edges, keys[9], deg;
+            ASSERT_OK(ga_graph_count_edges(g, 3, nk, &edges));
+            EXPECT_EQ_I64(edges, 3);
+            ASSERT_OK(ga_graph_row(g, 3, nk, 0, keys, 9, &deg));
+            EXPECT_EQ_I64(deg, 2); EXPECT_EQ_I64(keys[0], 1); EXPECT_EQ_I64(keys[1], 4);
+        }
+        EXPECT_STATUS(ga_graph_check(g, 3, 4), GA_ERR_GRAPH_MISMATCH);
+        EXPECT_TRUE(strstr(ga_last_error_detail(), "3 x at least 5") != NULL);
+        EXPECT_STATUS(ga_graph_check(g, 4, 5), GA_ERR_GRAPH_MISMATCH); /* rows: exact */
+        ga_graph_destroy(g);
+    }
+    /* an index range or order error is still named as with a count given (0 columns to hold it) */
+    const int32_t unsorted[] = {4, 1, 0}, negative[] = {-1, 4, 0};
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    EXPECT_STATUS(ga_graph_add_csr(g, 3, 0, ptr, unsorted, GA_INDEX_INT32), GA_ERR_INDEX_UNSORTED);
+    EXPECT_STATUS(ga_graph_add_csr(g, 3, 0, ptr, negative, GA_INDEX_INT32), GA_ERR_INDEX_OUT_OF_RANGE);
+    EXPECT_EQ_I64(ga_graph_component_count(g), 0);
+    ga_graph_destroy(g);
+}
+
 TEST(csr_union_with_window_counts_shared_edges_once) {
     /* window(1,1) over 4x4 plus a csr that repeats some window edges and adds (0,3) */
     const int64_t ptr[] = {0, 2, 3, 3, 4};
@@ -466,7 +501,7 @@ TEST(csr_validation_gives_one_status_per_failure_class) {
     const int64_t unsorted[] = {1, 0};
     EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, NULL, ok_col, GA_INDEX_INT64), GA_ERR_NULL_POINTER);
     EXPECT_STATUS(ga_graph_add_csr(g, 0, 2, ok_ptr, ok_col, GA_INDEX_INT64), GA_ERR_BAD_SIZE);
-    EXPECT_STATUS(ga_graph_add_csr(g, 2, 0, ok_ptr, ok_col, GA_INDEX_INT64), GA_ERR_BAD_SIZE);
+    EXPECT_STATUS(ga_graph_add_csr(g, 2, -1, ok_ptr, ok_col, GA_INDEX_INT64), GA_ERR_BAD_SIZE);
     EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, bad_start, ok_col, GA_INDEX_INT64), GA_ERR_ROW_PTR_START);
     EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, decreasing, ok_col, GA_INDEX_INT64), GA_ERR_ROW_PTR_NOT_MONOTONE);
     EXPECT_STATUS(ga_graph_add_csr(g, 2, 2, ok_ptr, out_of_range, GA_INDEX_INT64), GA_ERR_INDEX_OUT_OF_RANGE);
@@ -666,6 +701,22 @@ TEST(spec_errors_name_the_offending_part) {
         expect_spec_error("spec", &cases[c], ga_graph_parse(cases[c].spec, &g));
         EXPECT_TRUE(g == (ga_graph *)&cases[c]);
     }
+    /* a long component (past the list limit) is quoted by its first 60 characters and its length,
+     * not in full: 5001 entries, "window:1+documents:0,1,...,5000" */
+    char *spec = malloc(40000);
+    ASSERT_TRUE(spec != NULL);
+    size_t n = (size_t)sprintf(spec, "window:1+documents:0");
+    for (int i = 1; i <= 5000; i++) n += (size_t)sprintf(spec + n, ",%d", i);
+    ga_graph *g = NULL;
+    EXPECT_STATUS(ga_graph_parse(spec, &g), GA_ERR_SPEC_SYNTAX);
+    const char *d = ga_last_error_detail();
+    EXPECT_TRUE(strstr(d, "too many arguments") != NULL);
+    EXPECT_TRUE(strstr(d, "in component 'documents:0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,...' (") != NULL);
+    char want[64];
+    snprintf(want, sizeof want, "(%zu characters) at offset 9", n - 9);
+    if (!strstr(d, want)) ga_test_fail(__FILE__, __LINE__, "detail '%s' lacks '%s'", d, want);
+    EXPECT_TRUE(strlen(d) < 300);
+    free(spec);
 }
 
 /* the edges of g over n x n as CSR (caller frees *ptr, *idx); 0 on any failure */

@@ -504,7 +504,10 @@ int cli_graph(const char *cmd, const char *spec, ga_graph **graph) {
     *graph = NULL;
     if (!spec) return cli_usage(cmd, "--graph SPEC is required (see graphattn %s --help)", cmd);
     ga_status s = ga_graph_parse(spec, graph);
-    if (s != GA_OK) return cli_fail(cmd, s, "bad --graph '%s'", spec);
+    if (s != GA_OK) { /* a spec past 80 characters (a long list) by its first 60 and its length */
+        if (strlen(spec) > 80) return cli_fail(cmd, s, "bad --graph '%.60s...' (%zu characters)", spec, strlen(spec));
+        return cli_fail(cmd, s, "bad --graph '%s'", spec);
+    }
     return CLI_OK;
 }
 

@@ -10,6 +10,8 @@ import math
 import re
 import struct
 
+import sys
+
 import numpy as np
 
 from . import _capi
@@ -295,13 +297,20 @@ def check_prior_lse(lse_dtype, lse_shape, q_shape, f32):
                          "dimension D)" % (tuple(lse_shape), tuple(q_shape[:-1])))
 
 
+def _is_torch_tensor(a):
+    torch = sys.modules.get("torch")  # (never imported here: a tensor means torch is loaded)
+    return torch is not None and isinstance(a, torch.Tensor)
+
+
 def numpy_attention(q, k, v, g, scale=None, return_lse=False, out=None, backend=None, num_threads=None, lse=None,
                     accumulate=False):
     arrays = [("q", q), ("k", k), ("v", v)] + ([("out", out)] if out is not None else [])
     for name, a in arrays:
-        if a is None:  # a missing argument, not an array on another device
+        if a is None or not (isinstance(a, np.ndarray) or _is_torch_tensor(a)):
+            # a missing argument or not an array at all (a list), not an array on another device
             raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
-                                     "%s is None; pass a NumPy array (or a torch.Tensor)" % name)
+                                     "%s is %s; pass a NumPy array (or a torch.Tensor)"
+                                     % (name, "None" if a is None else "a " + type(a).__name__))
         if not isinstance(a, np.ndarray):
             raise make_error(Status.ERR_DEVICE_MISMATCH,
                              "q is a NumPy array but %s is %s; pass all arrays as NumPy arrays (or all as "

@@ -145,7 +145,9 @@ def _part_repr(part):
     builder's call (its arrays abbreviated: csr / coo show their shape and edge count)."""
     kind = part[0]
     if kind in ("csr", "coo"):
-        return "graphattn.%s(<%dx%d, nnz=%d>)" % (kind, part[1], part[2], len(part[4]))
+        # an open key count (shape not given): at least the largest index + 1
+        keys = "%d" % part[2] if part[2] else "%d+" % (int(part[4].max()) + 1 if len(part[4]) else 1)
+        return "graphattn.%s(<%dx%s, nnz=%d>)" % (kind, part[1], keys, len(part[4]))
     if kind == "global":
         toks = [int(t) for t in part[1][:8]]
         more = ", ..." if len(part[1]) > 8 else ""
@@ -432,8 +434,8 @@ def _checked_part(part):
     builders = {"spec": lambda text: graph(_checked_spec(text)), "dense": dense, "causal": causal, "window": window, "dilated": dilated,
                 "blocks": blocks, "longnet": longnet, "global": global_tokens, "documents": documents,
                 "random": random_keys, "bigbird": bigbird,
-                "csr": lambda nrows, ncols, indptr, indices: csr(indptr, indices, shape=(nrows, ncols)),
-                "coo": lambda nrows, ncols, row, col: coo(row, col, shape=(nrows, ncols))}
+                "csr": lambda nrows, ncols, indptr, indices: csr(indptr, indices, shape=_part_shape(nrows, ncols)),
+                "coo": lambda nrows, ncols, row, col: coo(row, col, shape=_part_shape(nrows, ncols))}
     try:
         return builders[kind](*args)._parts[0]
     except TypeError as e:
@@ -530,35 +532,42 @@ def bigbird(block, window_blocks=1, global_blocks=1, random_blocks=1, seed=0):
                 _seed(seed))
 
 
-def _shape(shape, default_rows, default_cols, what):
+def _shape(shape, default_rows, what):
+    """(nrows, ncols) from shape = (num_queries, num_keys) or (num_queries, None); num_keys None
+    (or no shape) is an open key count, ncols 0 for the library: any Nk above the largest index."""
     if shape is None:
-        return default_rows, default_cols
+        return default_rows, 0
     try:
         nrows, ncols = shape
     except (TypeError, ValueError):
         raise make_error(Status.ERR_BAD_PARAMETER, "shape must be (num_queries, num_keys), got %r" % (shape,)) from None
-    nrows, ncols = _int(nrows, "shape[0]"), _int(ncols, "shape[1]")
-    if nrows < 1 or ncols < 1:
-        raise make_error(Status.ERR_BAD_SIZE, "%s: shape = (%d, %d); num_queries and num_keys must be >= 1"
+    nrows = _int(nrows, "shape[0]")
+    ncols = None if ncols is None else _int(ncols, "shape[1]")
+    if nrows < 1 or (ncols is not None and ncols < 1):
+        raise make_error(Status.ERR_BAD_SIZE, "%s: shape = (%d, %s); num_queries and num_keys must be >= 1"
                          % (what, nrows, ncols))
-    return nrows, ncols
+    return nrows, 0 if ncols is None else ncols
+
+
+def _part_shape(nrows, ncols):
+    """A part's (nrows, ncols) as a builder's shape argument (ncols 0: open)."""
+    return (nrows, ncols if ncols else None)
 
 
 def csr(indptr, indices, shape=None):
     """Explicit edges in CSR form: the keys of query i are indices[indptr[i]:indptr[i+1]], sorted,
-    without duplicates. shape = (num_queries, num_keys), by default len(indptr)-1 queries and
-    max(len(indptr)-1, indices.max()+1) keys (as a csr: spec's: square unless an index needs more).
-    The arrays (lists, NumPy arrays or torch tensors on any device) are copied: the graph does not
-    change if the caller's arrays do."""
+    without duplicates. shape = (num_queries, num_keys); by default len(indptr)-1 queries and an
+    open key count (as a csr: spec's): any number of keys above the largest index fits at call
+    time, keys past it having no edges; shape=(nq, None) gives the same. The arrays (lists, NumPy
+    arrays or torch tensors on any device) are copied: the graph does not change if the caller's
+    arrays do."""
     ptr = _index_array(indptr, "indptr", allow_int32=False)
     idx = _index_array(indices, "indices")
     if shape is None and ptr.size < 2:  # (with a shape, the count is checked against it below)
         raise make_error(Status.ERR_BAD_SIZE, "csr: indptr holds %d entr%s; a graph of num_queries >= 1 rows needs "
                          "num_queries + 1 >= 2 (e.g. [0, nnz] for one row)"
                          % (ptr.size, "y" if ptr.size == 1 else "ies"))
-    # (a negative index keeps the square default: the library reports it)
-    keys = max(ptr.size - 1, int(idx.max()) + 1 if idx.size else 0)
-    nrows, ncols = _shape(shape, ptr.size - 1, keys, "csr")
+    nrows, ncols = _shape(shape, ptr.size - 1, "csr")
     if idx.dtype == np.int32 and ncols > 0x7FFFFFFF:  # the library takes int32 columns below 2^31 keys only
         idx = idx.astype(np.int64)
     if ptr.size == nrows + 1 and ptr.size and ptr[-1] != idx.size:
@@ -572,8 +581,9 @@ def csr(indptr, indices, shape=None):
 
 def coo(row, col, shape=None):
     """Explicit edges as (row[e], col[e]) pairs in any order, no pair twice (lists, NumPy arrays or
-    torch tensors on any device; copied). shape = (num_queries, num_keys); by default the smallest
-    square holding every index."""
+    torch tensors on any device; copied). shape = (num_queries, num_keys); by default as a coo:
+    spec's: the largest row index + 1 queries and an open key count (any number of keys above the
+    largest column index fits at call time); shape=(nq, None) keeps the key count open."""
     r = _index_array(row, "row")
     c = _index_array(col, "col")
     if r.size != c.size:
@@ -584,9 +594,9 @@ def coo(row, col, shape=None):
     if shape is None:
         if r.size == 0:
             raise make_error(Status.ERR_BAD_PARAMETER, "coo: an empty edge list needs an explicit shape")
-        n = int(max(r.max(), c.max())) + 1
-        shape = (n, n)
-    nrows, ncols = _shape(shape, None, None, "coo")
+        # (a negative index: one row at least, which the library's range check then names)
+        shape = (max(int(r.max()) + 1, 1), None)
+    nrows, ncols = _shape(shape, None, "coo")
     if r.dtype == np.int32 and max(nrows, ncols) > 0x7FFFFFFF:  # int32 pairs below 2^31 rows and keys only
         r, c = r.astype(np.int64), c.astype(np.int64)
     return _one("coo", nrows, ncols, r, c)

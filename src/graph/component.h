@@ -31,7 +31,7 @@ typedef struct ga_component {
     uint64_t seed;    /* random, bigbird */
     int64_t nrows;    /* csr: rows; global: number of tokens */
     int64_t ncols;    /* csr: columns */
-    int64_t nnz;      /* csr: edges; csr p[0] = 1 when ncols is only a lower bound (from files),
+    int64_t nnz;      /* csr: edges; csr p[0] = 1 when ncols is only a lower bound (an open count: files, ncols 0),
                          p[1] = 1 when nrows is the largest row index + 1 (coo files) */
     const int64_t *list;    /* global: sorted unique tokens; documents: their bounds (host or device copy) */
     const int64_t *row_ptr; /* csr (host or device copy) */

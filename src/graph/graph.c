@@ -280,10 +280,17 @@ static int ga_csr_row_ok(const int64_t *row_ptr, const void *col, ga_index_type 
         (result) = first_;                                                                               \
     } while (0)
 
-static ga_status ga_validate_csr(int64_t nrows, int64_t ncols, const int64_t *row_ptr, const void *col,
+/* The smallest count that holds index j (j + 1), saturated at INT64_MAX so that an index of
+ * INT64_MAX does not overflow (the range check then rejects it); a negative one counts 1. */
+static int64_t ga_count_after(int64_t j) { return j == INT64_MAX ? INT64_MAX : j < 1 ? 1 : j + 1; }
+
+/* ncols == 0 (an open key count): *ncols_io becomes the largest column + 1 (at least 1) */
+static ga_status ga_validate_csr(int64_t nrows, int64_t *ncols_io, const int64_t *row_ptr, const void *col,
                                  ga_index_type it) {
+    int64_t ncols = *ncols_io;
     GA_FAIL_IF(nrows < 1, GA_ERR_BAD_SIZE, "csr: nrows must be >= 1, got %lld", (long long)nrows);
-    GA_FAIL_IF(ncols < 1, GA_ERR_BAD_SIZE, "csr: ncols must be >= 1, got %lld", (long long)ncols);
+    GA_FAIL_IF(ncols < 0, GA_ERR_BAD_SIZE, "csr: ncols must be >= 1 (or 0: as many as the largest index needs), got %lld",
+               (long long)ncols);
     GA_FAIL_IF(it != GA_INDEX_INT32 && it != GA_INDEX_INT64, GA_ERR_BAD_DTYPE, "csr: unknown index type %d", (int)it);
     /* int32 indices reach 2^31 - 1: enough for ncols = 2^31 */
     GA_FAIL_IF(it == GA_INDEX_INT32 && ncols > (int64_t)INT32_MAX + 1, GA_ERR_BAD_DTYPE,
@@ -295,6 +302,14 @@ static ga_status ga_validate_csr(int64_t nrows, int64_t ncols, const int64_t *ro
                (long long)i, (long long)row_ptr[i], (long long)row_ptr[i + 1]);
     int64_t nnz = row_ptr[nrows];
     GA_FAIL_IF(nnz > 0 && !col, GA_ERR_NULL_POINTER, "csr: col_idx is NULL with %lld edges", (long long)nnz);
+    if (ncols == 0) { /* row_ptr is sound here: col holds nnz entries */
+        ncols = 1;
+        for (int64_t e = 0; e < nnz; e++) {
+            const int64_t j = it == GA_INDEX_INT32 ? (int64_t)((const int32_t *)col)[e] : ((const int64_t *)col)[e];
+            if (j >= ncols) ncols = ga_count_after(j);
+        }
+        *ncols_io = ncols;
+    }
     GA_FAIL_IF(nnz / nrows > ncols || (nnz > 0 && (nnz - 1) / nrows >= ncols), GA_ERR_ROW_PTR_END,
                "csr: row_ptr[nrows] = %lld exceeds nrows*ncols", (long long)nnz);
     GA_FIRST_BAD_ROW(i, nrows, r, !ga_csr_row_ok(row_ptr, col, it, ncols, r));
@@ -319,10 +334,13 @@ static ga_status ga_validate_csr(int64_t nrows, int64_t ncols, const int64_t *ro
     GA_FAIL(GA_ERR_INTERNAL, "csr: row %lld failed the quick check but not the exact one", (long long)i);
 }
 
-static ga_status ga_push_csr(ga_graph *g, int64_t nrows, int64_t ncols, int64_t *ptr, void *col, ga_index_type it) {
+/* open: ncols is a lower bound (the largest index + 1), any Nk at or above it fits at call time */
+static ga_status ga_push_csr(ga_graph *g, int64_t nrows, int64_t ncols, int open, int64_t *ptr, void *col,
+                             ga_index_type it) {
     ga_component c;
     memset(&c, 0, sizeof c);
     c.kind = GA_COMP_CSR;
+    c.p[0] = open ? 1 : 0;
     c.index_type = it;
     c.nrows = nrows;
     c.ncols = ncols;
@@ -338,7 +356,8 @@ ga_status ga_graph_add_csr(ga_graph *g, int64_t nrows, int64_t ncols, const int6
     GA_NEED_GRAPH(g, "ga_graph_add_csr");
     GA_FAIL_IF(!row_ptr, GA_ERR_NULL_POINTER, "csr: row_ptr is NULL");
     GA_FAIL_IF(nrows > ((int64_t)1 << 50), GA_ERR_BAD_SIZE, "csr: nrows %lld is too large", (long long)nrows);
-    GA_TRY(ga_validate_csr(nrows, ncols, row_ptr, col_idx, it));
+    const int open = ncols == 0;
+    GA_TRY(ga_validate_csr(nrows, &ncols, row_ptr, col_idx, it));
     int64_t nnz = row_ptr[nrows];
     size_t isz = it == GA_INDEX_INT32 ? 4 : 8;
     int64_t *ptr = ga_malloc((size_t)(nrows + 1) * sizeof *ptr);
@@ -351,7 +370,7 @@ ga_status ga_graph_add_csr(ga_graph *g, int64_t nrows, int64_t ncols, const int6
     }
     ga_copy_parallel(ptr, row_ptr, (size_t)(nrows + 1) * sizeof *ptr);
     if (nnz > 0) ga_copy_parallel(col, col_idx, (size_t)nnz * isz);
-    return ga_push_csr(g, nrows, ncols, ptr, col, it);
+    return ga_push_csr(g, nrows, ncols, open, ptr, col, it);
 }
 
 ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nnz, const void *row, const void *col,
@@ -360,11 +379,20 @@ ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nn
     GA_NEED_GRAPH(g, "ga_graph_add_coo");
     GA_FAIL_IF(nrows < 1 || nrows > ((int64_t)1 << 50), GA_ERR_BAD_SIZE, "coo: nrows must be in [1, 2^50], got %lld",
                (long long)nrows);
-    GA_FAIL_IF(ncols < 1, GA_ERR_BAD_SIZE, "coo: ncols must be >= 1, got %lld", (long long)ncols);
+    GA_FAIL_IF(ncols < 0, GA_ERR_BAD_SIZE, "coo: ncols must be >= 1 (or 0: as many as the largest index needs), got %lld",
+               (long long)ncols);
     GA_FAIL_IF(nnz < 0 || nnz > ((int64_t)1 << 56), GA_ERR_BAD_SIZE, "coo: nnz must be in [0, 2^56], got %lld",
                (long long)nnz);
     GA_FAIL_IF(nnz > 0 && (!row || !col), GA_ERR_NULL_POINTER, "coo: row or col is NULL");
     GA_FAIL_IF(it != GA_INDEX_INT32 && it != GA_INDEX_INT64, GA_ERR_BAD_DTYPE, "coo: unknown index type %d", (int)it);
+    const int open = ncols == 0;
+    if (open) {
+        ncols = 1;
+        for (int64_t e = 0; e < nnz; e++) {
+            const int64_t j = it == GA_INDEX_INT32 ? (int64_t)((const int32_t *)col)[e] : ((const int64_t *)col)[e];
+            if (j >= ncols) ncols = ga_count_after(j);
+        }
+    }
     /* int32 indices reach 2^31 - 1: enough for ncols = 2^31 */
     GA_FAIL_IF(it == GA_INDEX_INT32 && ncols > (int64_t)INT32_MAX + 1, GA_ERR_BAD_DTYPE,
                "coo: int32 column indices address at most 2^31 columns, not %lld (use int64)", (long long)ncols);
@@ -433,7 +461,7 @@ ga_status ga_graph_add_coo(ga_graph *g, int64_t nrows, int64_t ncols, int64_t nn
         ga_free(out);
         return st;
     }
-    return ga_push_csr(g, nrows, ncols, ptr, out, it);
+    return ga_push_csr(g, nrows, ncols, open, ptr, out, it);
 }
 
 int64_t ga_graph_component_count(const ga_graph *g) { return g ? g->count : 0; }

@@ -52,9 +52,15 @@ static void ga_spec_split(const char *spec, const char **s, ga_spec_part *p) {
     p->len = (size_t)(b - a);
 }
 
+/* A component past 80 characters (a long list) is quoted by its first 60 and its length */
 static ga_status ga_spec_error(const ga_spec_part *p, const char *what) {
+    const size_t len = p->name_len + (p->args ? p->args_len + 1 : 0);
+    if (len > 80)
+        return ga_raise(GA_ERR_SPEC_SYNTAX, __FILE__, __LINE__,
+                        "graph spec: %s in component '%.60s...' (%zu characters) at offset %zu", what, p->name, len,
+                        p->offset);
     return ga_raise(GA_ERR_SPEC_SYNTAX, __FILE__, __LINE__, "graph spec: %s in component '%.*s' at offset %zu",
-                    what, (int)(p->name_len + (p->args ? p->args_len + 1 : 0)), p->name, p->offset);
+                    what, (int)len, p->name, p->offset);
 }
 
 /* Split args on ',' into int64 values; returns count or -1 on a syntax error. */
@@ -171,34 +177,23 @@ static ga_status ga_spec_explicit(ga_graph *g, const ga_spec_part *p, int is_csr
             st = ga_raise(GA_ERR_ROW_PTR_END, __FILE__, __LINE__,
                           "csr: row_ptr[%lld] = %lld but %s holds %lld column indices", (long long)(na - 1),
                           (long long)((int64_t *)a)[na - 1], pb, (long long)nb);
-        else {
-            /* The files do not store the number of columns: take max column + 1 and mark it a
-             * lower bound, so any Nk above it is accepted (keys past it simply have no edges). */
-            int64_t ncols = 1;
-            for (int64_t e = 0; e < nb; e++) {
-                int64_t j = tb == GA_INDEX_INT32 ? ((int32_t *)b)[e] : ((int64_t *)b)[e];
-                if (j >= ncols) ncols = ga_bound_after(j);
-            }
-            st = ga_graph_add_csr(g, na - 1, ncols, a, b, tb);
-            if (st == GA_OK) g->comps[g->count - 1].p[0] = 1; /* ncols is only a lower bound */
-        }
+        else /* the files do not store the number of columns: an open count (ncols 0), the
+              * largest column + 1 as a lower bound, so any Nk above it is accepted (keys past it
+              * simply have no edges) */
+            st = ga_graph_add_csr(g, na - 1, 0, a, b, tb);
     } else if (st == GA_OK) {
         if (na != nb) st = ga_raise(GA_ERR_FILE_FORMAT, __FILE__, __LINE__, "coo: %s has %lld entries but %s has %lld",
                                     pa, (long long)na, pb, (long long)nb);
         else if (ta != tb) st = ga_raise(GA_ERR_FILE_FORMAT, __FILE__, __LINE__, "coo: %s and %s have different dtypes", pa, pb);
         else {
-            int64_t nrows = 1, ncols = 1;
+            int64_t nrows = 1;
             for (int64_t e = 0; e < na; e++) {
                 int64_t r = ta == GA_INDEX_INT32 ? ((int32_t *)a)[e] : ((int64_t *)a)[e];
-                int64_t c = tb == GA_INDEX_INT32 ? ((int32_t *)b)[e] : ((int64_t *)b)[e];
                 if (r >= nrows) nrows = ga_bound_after(r);
-                if (c >= ncols) ncols = ga_bound_after(c);
             }
-            st = ga_graph_add_coo(g, nrows, ncols, na, a, b, ta);
-            if (st == GA_OK) { /* ncols is only a lower bound; nrows came from the largest row index */
-                g->comps[g->count - 1].p[0] = 1;
-                g->comps[g->count - 1].p[1] = 1;
-            }
+            /* an open key count (as csr's); nrows came from the largest row index */
+            st = ga_graph_add_coo(g, nrows, 0, na, a, b, ta);
+            if (st == GA_OK) g->comps[g->count - 1].p[1] = 1;
         }
     }
     ga_free(a); ga_free(b); ga_free(pa); ga_free(pb);

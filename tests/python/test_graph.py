@@ -300,7 +300,8 @@ def test_part_tuples_from_outside_are_checked_like_the_builders_arguments():
 
 def test_repr_names_the_components():
     r = repr(ga.window(3) + ga.csr([0, 1], [0]))
-    assert r == "graphattn.graph('window:3,3') + graphattn.csr(<1x1, nnz=1>)", r
+    assert r == "graphattn.graph('window:3,3') + graphattn.csr(<1x1+, nnz=1>)", r  # 1+: an open key count
+    assert repr(ga.csr([0, 1], [4], shape=(1, 9))) == "graphattn.csr(<1x9, nnz=1>)"
 
 
 def test_repr_of_a_long_spec_is_abbreviated():
@@ -410,6 +411,35 @@ def test_csr_takes_as_many_keys_as_its_largest_index_needs_by_default():
     with pytest.raises(ga.GraphAttnError) as e:  # unsorted says so
         ga.csr([0, 2], [1, 0])
     assert e.value.status == ga.Status.ERR_INDEX_UNSORTED
+
+
+@pytest.mark.parametrize("nq,nk", [(3, 5), (5, 2), (4, 4), (2, 1000)])
+def test_explicit_graphs_without_shape_take_any_key_count_their_indices_fit_as_specs_do(nq, nk, tmp_path):
+    """No shape: the rows are exact and the key count open, as a csr:/coo: spec's files give it:
+    a chunk of queries over a longer KV cache (nq < nk) and more queries than keys both run,
+    with the keys past the largest index edgeless, and the same as the spec and an explicit shape."""
+    rng = np.random.default_rng(nq * 1000 + nk)
+    mask = rng.random((nq, nk)) < 0.5
+    mask[:, min(nk, 2) - 1] = True  # every row an edge; the largest index below nk - 1 where nk > 2
+    mask[:, 2:] &= np.arange(2, nk) < max(2, nk - 1)
+    indptr = np.concatenate([[0], np.cumsum(mask.sum(axis=1))]).astype(np.int64)
+    indices = np.nonzero(mask)[1].astype(np.int64)
+    rows, cols = np.nonzero(mask)
+    np.save(tmp_path / "p.npy", indptr)
+    np.save(tmp_path / "i.npy", indices)
+    q = rng.standard_normal((nq, 2, 8)).astype(np.float32)
+    k, v = (rng.standard_normal((nk, 1, 8)).astype(np.float32) for _ in range(2))
+    ref = ga.attention(q, k, v, ga.csr(indptr, indices, shape=(nq, nk)))
+    for g in (ga.csr(indptr, indices), ga.csr(indptr, indices, shape=(nq, None)), ga.coo(rows, cols),
+              ga.graph("csr:%s,%s" % (tmp_path / "p.npy", tmp_path / "i.npy"))):
+        np.testing.assert_array_equal(g.to_dense(nq, nk), mask)
+        np.testing.assert_array_equal(ga.attention(q, k, v, g), ref)
+    with pytest.raises(ga.GraphAttnError) as e:  # fewer keys than an index needs
+        ga.attention(q, k[:int(indices.max())], v[:int(indices.max())], ga.csr(indptr, indices))
+    assert e.value.status == ga.Status.ERR_GRAPH_MISMATCH and "at least %d" % (indices.max() + 1) in str(e.value)
+    with pytest.raises(ga.GraphAttnError) as e:  # the rows stay exact
+        ga.csr(indptr, indices).check(nq + 1, nk)
+    assert e.value.status == ga.Status.ERR_GRAPH_MISMATCH
 
 
 def test_coo_duplicates_and_length_mismatch_raise():
