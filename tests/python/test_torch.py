@@ -755,6 +755,22 @@ def test_index_lists_may_be_cuda_tensors():
     assert ga.coo(t([1, 0]), t([0, 1])).to_dense(2).tolist() == [[False, True], [True, False]]
 
 
+@pytest.mark.parametrize("device", DEVICES)
+def test_explicit_graph_without_shape_runs_over_more_keys_than_its_largest_index(device):
+    """An explicit graph made without a shape (an open key count) over Nk past its largest index:
+    a band CSR of 2048 rows whose keys stop at 2047, called with 2048 + 700 keys (dense tiles and
+    the residual edges on CUDA), equals the same arrays with shape=(Nq, Nk) bit for bit and the
+    fp64 reference; the keys past the band stay unread by the mask."""
+    nq, nk = 2048, 2748
+    indptr, indices = ga.window(96).to_csr(nq)  # keys <= 2047
+    q, k, v = qkv(71, 1, nq, nk, 2, 1, 64, torch.bfloat16 if device == "cuda" else torch.float32, device)
+    open_ = ga.attention(q, k, v, ga.csr(indptr, indices))
+    shaped = ga.attention(q, k, v, ga.csr(indptr, indices, shape=(nq, nk)))
+    assert torch.equal(open_, shaped)
+    ref, _ = expect(q, k, v, [("csr", indptr, indices)])
+    assert_close(f64(open_), ref, "bfloat16" if device == "cuda" else "float32")
+
+
 # ---- streams -----------------------------------------------------------------------------------
 
 
