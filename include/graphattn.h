@@ -318,7 +318,9 @@ typedef struct ga_options {
     unsigned flags;     /* GA_FLAG_* */
     ga_backend backend; /* GA_BACKEND_AUTO by default */
     void *stream;       /* cudaStream_t for the CUDA backend; NULL = default stream */
-    int num_threads;    /* CPU threads, at most GA_MAX_THREADS; 0 = OpenMP default */
+    int num_threads;    /* CPU threads, at most GA_MAX_THREADS; 0 = OpenMP default. In a process made by
+                         * fork() from one that had loaded the library, every call runs on one thread:
+                         * GCC's OpenMP runtime hangs in a forked child's first multi-threaded region */
 } ga_options;
 
 /** Fill options with the defaults (scale from D, no flags, auto backend, default stream). */

@@ -6,8 +6,12 @@
  * data; lse within 1e-5 relative; empty rows give exactly 0 and -inf; no NaN or Inf where the
  * reference has none. The oracle runs in fp32 tensors holding exactly the same (rounded) input
  * values, so its own output rounding does not blur the comparison. */
+#define _POSIX_C_SOURCE 200809L /* fork, waitpid, alarm */
+#include <signal.h>
 #include <stdlib.h>
+#include <sys/wait.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "common/half.h"
 #include "test.h"
@@ -645,6 +649,51 @@ TEST(results_are_bit_identical_across_runs_and_thread_counts) {
     EXPECT_TRUE(same_bits(&o1, &o3));
     EXPECT_TRUE(same_bits(&l1, &l3));
     free(o1.data); free(l1.data); free(o2.data); free(l2.data); free(o3.data); free(l3.data);
+    ga_graph_destroy(g);
+}
+
+/* GCC's OpenMP runtime does not survive fork(): a child of a process that ran a parallel region
+ * hangs in its first one with more than one thread. The library runs on one thread after a fork
+ * (common/threads.h). Here the parent runs multi-threaded calls (graph validation, the fast
+ * backend, the reference), forks, and the child repeats them asking for 4 threads, with an alarm
+ * that kills it if it hangs; its results must equal the parent's bit for bit. */
+TEST(a_forked_child_computes_the_same_results_without_hanging_in_openmp) {
+    ga_graph *g = ga_test_csr_of("window:9+global:0,77", 300, 1); /* CSR validation runs in parallel */
+    ASSERT_TRUE(g != NULL);
+    ga_graph_add_window(g, 20, 3);
+    acase c = mk(300, 300, 32, GA_F32, 1950);
+    c.threads = 4;
+    ga_tensor o1, l1;
+    run_case("before the fork", g, c, &o1, &l1);
+    fflush(NULL);
+    const pid_t pid = fork();
+    ASSERT_TRUE(pid >= 0);
+    if (pid == 0) {
+        alarm(120); /* a hang ends as SIGALRM, which the parent reports */
+        ga_graph *g2 = ga_test_csr_of("window:9+global:0,77", 300, 1);
+        int bad = g2 == NULL;
+        if (g2) {
+            ga_graph_add_window(g2, 20, 3);
+            ga_tensor o2, l2;
+            run_case("in the forked child", g2, c, &o2, &l2); /* also checks against the fp64 reference */
+            if (!same_bits(&o1, &o2) || !same_bits(&l1, &l2)) {
+                fprintf(stderr, "the child's result differs from the parent's (out %s, lse %s)\n",
+                        same_bits(&o1, &o2) ? "same" : "differs", same_bits(&l1, &l2) ? "same" : "differs");
+                bad = 1;
+            }
+            ga_graph_destroy(g2);
+        }
+        fflush(NULL);
+        _exit(bad || ga_test_failures() ? 1 : 0);
+    }
+    int status = 0;
+    ASSERT_TRUE(waitpid(pid, &status, 0) == pid);
+    if (WIFSIGNALED(status))
+        ga_test_fail(__FILE__, __LINE__, "the forked child was killed by signal %d (%s)", WTERMSIG(status),
+                     WTERMSIG(status) == SIGALRM ? "hung for 120 s: OpenMP after fork" : "crashed");
+    else
+        EXPECT_EQ_I64(WEXITSTATUS(status), 0);
+    free(o1.data); free(l1.data);
     ga_graph_destroy(g);
 }
 

@@ -7,15 +7,7 @@
 #include "common/half.h"
 #include "graphattn.h"
 
-#ifdef _OPENMP
-#include <omp.h>
-#else
-static inline int omp_get_max_threads(void) { return 1; }
-static inline int omp_get_thread_num(void) { return 0; }
-#endif
-
-/* Threads a call runs on: the option, or OpenMP's default. */
-static inline int ga_cpu_threads(int requested) { return requested > 0 ? requested : omp_get_max_threads(); }
+#include "common/threads.h"
 
 /* Element offset of (b, n, h, 0). */
 static inline int64_t ga_cpu_offset(const ga_tensor *t, int64_t b, int64_t n, int64_t h) {

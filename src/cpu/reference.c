@@ -47,7 +47,7 @@ ga_status ga_cpu_reference_forward(const ga_problem *p) {
     GA_FAIL_IF(!res, GA_ERR_OUT_OF_MEMORY, "reference: could not allocate %lld result values", (long long)vals);
     int failed = 0;
 
-#pragma omp parallel num_threads(p->num_threads > 0 ? p->num_threads : omp_get_max_threads())
+#pragma omp parallel num_threads(ga_cpu_threads(p->num_threads))
     {
         ga_key_list list = {NULL, 0, 0, 0};
         double *score = NULL, *acc = (double *)ga_malloc((size_t)D * sizeof(double)), *qrow = (double *)ga_malloc((size_t)D * sizeof(double));

@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/threads.h"
 
 /* Upper bounds that keep the stratified random choice (t * n products) inside int64. */
 #define GA_RANDOM_MAX_R ((int64_t)1 << 22)
@@ -235,7 +236,7 @@ ga_status ga_graph_add_bigbird(ga_graph *g, int64_t block, int64_t window_blocks
 /* memcpy in 64 pieces over the OpenMP threads (a graph's columns can be gigabytes) */
 static void ga_copy_parallel(void *dst, const void *src, size_t bytes) {
     const size_t piece = (bytes + 63) / 64;
-#pragma omp parallel for schedule(static)
+#pragma omp parallel for num_threads(ga_cpu_threads(0)) schedule(static)
     for (int t = 0; t < 64; t++) {
         const size_t lo = (size_t)t * piece;
         if (lo < bytes) memcpy((char *)dst + lo, (const char *)src + lo, bytes - lo < piece ? bytes - lo : piece);
@@ -267,7 +268,7 @@ static int ga_csr_row_ok(const int64_t *row_ptr, const void *col, ga_index_type 
 #define GA_FIRST_BAD_ROW(result, nrows, r, bad_expr)                                                     \
     do {                                                                                                 \
         int64_t first_ = (nrows);                                                                        \
-        _Pragma("omp parallel for schedule(static) reduction(min : first_)")                             \
+        _Pragma("omp parallel for num_threads(ga_cpu_threads(0)) schedule(static) reduction(min : first_)") \
         for (int64_t t_ = 0; t_ < 64; t_++) {                                                            \
             const int64_t lo_ = (nrows) / 64 * t_ + (t_ < (nrows) % 64 ? t_ : (nrows) % 64);             \
             const int64_t hi_ = lo_ + (nrows) / 64 + (t_ < (nrows) % 64 ? 1 : 0);                        \
@@ -633,7 +634,7 @@ ga_status ga_graph_degree_stats(const ga_graph *g, int64_t nq, int64_t nk, ga_de
     double approx = 0;
     int64_t mn = INT64_MAX, mx = 0, empty = 0;
     if (!ga_degree_stats_linear(g, nq, nk, &total, &approx, &mn, &mx, &empty)) {
-#pragma omp parallel for schedule(dynamic, 1024) reduction(+ : total, approx, empty) reduction(min : mn) \
+#pragma omp parallel for num_threads(ga_cpu_threads(0)) schedule(dynamic, 1024) reduction(+ : total, approx, empty) reduction(min : mn) \
     reduction(max : mx)
         for (int64_t i = 0; i < nq; i++) {
             int64_t d = ga_graph_row_degree(g, nq, nk, i);
@@ -700,7 +701,7 @@ ga_status ga_graph_to_csr(const ga_graph *g, int64_t nq, int64_t nk, int64_t *ro
     int64_t *deg = ga_malloc((size_t)(nq + 1) * sizeof *deg);
     GA_FAIL_IF(!deg, GA_ERR_OUT_OF_MEMORY, "ga_graph_to_csr: out of memory");
     deg[0] = 0;
-#pragma omp parallel for schedule(dynamic, 1024)
+#pragma omp parallel for num_threads(ga_cpu_threads(0)) schedule(dynamic, 1024)
     for (int64_t i = 0; i < nq; i++) deg[i + 1] = ga_graph_row_degree(g, nq, nk, i);
     for (int64_t i = 0; i < nq; i++) {
         if (ga_add_overflow(deg[i], deg[i + 1], &deg[i + 1])) { /* as ga_graph_count_edges says */
@@ -716,7 +717,7 @@ ga_status ga_graph_to_csr(const ga_graph *g, int64_t nq, int64_t nk, int64_t *ro
     }
     memcpy(row_ptr, deg, (size_t)(nq + 1) * sizeof *deg);
     ga_free(deg);
-#pragma omp parallel for schedule(dynamic, 1024)
+#pragma omp parallel for num_threads(ga_cpu_threads(0)) schedule(dynamic, 1024)
     for (int64_t i = 0; i < nq; i++) {
         ga_collect c = {col_idx + row_ptr[i], row_ptr[i + 1] - row_ptr[i], 0};
         ga_graph_for_each_edge(g, nq, nk, i, ga_collect_edge, &c);

@@ -8,6 +8,7 @@
 
 #include "common/alloc.h"
 #include "common/error.h"
+#include "common/threads.h"
 
 void ga_tile_plan_free(ga_tile_plan *p) {
     if (!p) return;
@@ -75,7 +76,7 @@ ga_status ga_tile_plan_build(const ga_component *c, double threshold, ga_tile_pl
     }
     /* pass 1: dense tiles per query tile, and residual degrees per row */
     int oom = 0;
-#pragma omp parallel reduction(| : oom)
+#pragma omp parallel num_threads(ga_cpu_threads(0)) reduction(| : oom)
     {
         int64_t *scratch = ga_calloc((size_t)nkt * 3, sizeof *scratch);
         int64_t *kts = scratch + nkt, *cnts = scratch + 2 * nkt; /* at most nkt dense tiles */
@@ -119,7 +120,7 @@ ga_status ga_tile_plan_build(const ga_component *c, double threshold, ga_tile_pl
         goto done;
     }
     /* pass 2: fill tiles, bitmaps (every tile gets a slot; full tiles are marked -1) and residual */
-#pragma omp parallel reduction(| : oom)
+#pragma omp parallel num_threads(ga_cpu_threads(0)) reduction(| : oom)
     {
         int64_t *scratch = ga_calloc((size_t)nkt * 3, sizeof *scratch);
         int64_t *kts = scratch + nkt, *cnts = scratch + 2 * nkt;

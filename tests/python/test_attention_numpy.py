@@ -325,6 +325,43 @@ def test_scale_may_be_at_most_the_float32_maximum(rng):
     assert np.isnan(fast).any(), "no row overflowed float32 at scale = FLT_MAX: %s" % fast
 
 
+FORK_SCRIPT = """
+import multiprocessing as mp, sys
+import numpy as np
+import graphattn as ga
+rng = np.random.default_rng(5)
+q, k, v = (rng.standard_normal((2, 300, 2, 32)).astype(np.float32) for _ in range(3))
+g = ga.window(9) + ga.global_tokens([0, 77])
+def run(_=None):
+    return ga.attention(q, k, v, g, num_threads=4), ga.attention(q, k, v, g)
+if __name__ == "__main__":
+    if sys.argv[1] == "torch":  # PyTorch's CPU ops use the same OpenMP runtime
+        import torch
+        torch.randn(512, 512) @ torch.randn(512, 512)
+    want = run()  # the parent has run OpenMP parallel regions
+    with mp.get_context("fork").Pool(1) as pool:
+        got = pool.apply_async(run).get(timeout=120)
+    for a, b in zip(want, got):
+        np.testing.assert_array_equal(a, b)
+    print("same")
+"""
+
+
+@pytest.mark.parametrize("parent", ["graphattn", "torch"])
+def test_a_forked_child_gets_the_same_result_without_hanging(tmp_path, parent):
+    """OpenMP (GCC's libgomp) does not survive fork(): after a parallel region in the parent, the
+    child's first one with more threads hangs. The library runs on one thread in a forked child,
+    so a fork-based multiprocessing pool works, also after PyTorch's own CPU ops in the parent."""
+    import subprocess
+    import sys
+    if parent == "torch":
+        pytest.importorskip("torch")
+    script = tmp_path / "fork.py"
+    script.write_text(FORK_SCRIPT)
+    r = subprocess.run([sys.executable, str(script), parent], capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0 and r.stdout.split() == ["same"], r.stdout + r.stderr
+
+
 def test_num_threads_must_be_an_int_from_0_to_1024(rng):
     """None and 0 mean OpenMP's default; the library caps a call at 1024 threads. Floats,
     strings and bools are refused rather than truncated or converted."""
