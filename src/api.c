@@ -369,6 +369,11 @@ static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga
                        (long long)want[d]);
     }
 
+    /* the token limit, before anything about the memory (an output too large to exist overlaps
+     * something: the size is the first thing wrong) */
+    GA_FAIL_IF(Nq > ((int64_t)1 << 40) || Nk > ((int64_t)1 << 40), GA_ERR_BAD_SIZE,
+               "Nq and Nk must be <= 2^40, got %lld and %lld", (long long)Nq, (long long)Nk);
+
     /* devices */
     GA_TRY(ga_check_device_type("q", q));
     GA_TRY(ga_check_device_type("k", k));

@@ -604,6 +604,33 @@ TEST(huge_shapes_over_tiny_buffers_are_overflow) {
     EXPECT_EQ_I64(bytes, 12345);
 }
 
+/* Nq or Nk past 2^40 is GA_ERR_BAD_SIZE from the forward call as from the workspace query, even
+ * where the outputs, too large to exist, would also overlap the inputs or themselves. */
+TEST(more_than_2_to_the_40_tokens_is_bad_size_before_any_overlap) {
+    const int64_t over = ((int64_t)1 << 40) + 1;
+    for (int which = 0; which < 2; which++) {
+        setup();
+        if (which == 0) { /* q broadcast over 2^40 + 1 rows, out and lse one row repeated */
+            fx.tq = ga_tensor_make(fx.q, GA_F32, GA_DEVICE_CPU, B_, over, H_, D_);
+            fx.tout = ga_tensor_make(fx.out, GA_F32, GA_DEVICE_CPU, B_, over, H_, D_);
+            fx.tlse = ga_tensor_make(fx.lse, GA_F32, GA_DEVICE_CPU, B_, over, H_, 1);
+            fx.tq.stride[1] = fx.tout.stride[1] = fx.tlse.stride[1] = 0;
+        } else { /* k and v broadcast over 2^40 + 1 keys */
+            fx.tk = ga_tensor_make(fx.k, GA_F32, GA_DEVICE_CPU, B_, over, H_, D_);
+            fx.tv = ga_tensor_make(fx.v, GA_F32, GA_DEVICE_CPU, B_, over, H_, D_);
+            fx.tk.stride[1] = fx.tv.stride[1] = 0;
+            fx.tout.data = fx.k; /* overlapping k too */
+        }
+        EXPECT_REJECTED(call(), GA_ERR_BAD_SIZE);
+        if (!strstr(ga_last_error_detail(), "2^40"))
+            ga_test_fail(__FILE__, __LINE__, "case %d: detail '%s' does not name the 2^40 limit", which,
+                         ga_last_error_detail());
+        size_t bytes = 99;
+        EXPECT_STATUS(ga_attention_workspace_size(fx.g, &fx.tq, &fx.tk, &fx.tv, &fx.opt, &bytes), GA_ERR_BAD_SIZE);
+        EXPECT_EQ_I64(bytes, 99);
+    }
+}
+
 TEST(data_pointer_plus_extent_wrapping_the_address_space_is_overflow) {
     setup();
     fx.tk.data = (void *)(UINTPTR_MAX - 64);
