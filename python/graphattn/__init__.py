@@ -63,8 +63,9 @@ def __getattr__(name):
         from .nn import SparseSelfAttention
         return SparseSelfAttention
     if name == "nn":
-        from . import nn
-        return nn
+        # (not `from . import nn`: its fromlist check looks the name up here again, without end)
+        import importlib
+        return importlib.import_module(".nn", __name__)
     raise AttributeError("module 'graphattn' has no attribute %r" % name)
 
 

@@ -305,21 +305,23 @@ try:
 except ImportError:  # pragma: no cover (older torch)
     _get_current_dispatch_mode = None
 # a torch without one of these probes always takes the operator
+_jit_tracing = getattr(torch._C, "_is_tracing", None)
 _EAGER_PROBES = None not in (_function_mode_enabled, _functorch_stack, _profiler_enabled, _increment_version,
-                             _get_current_dispatch_mode)
+                             _get_current_dispatch_mode, _jit_tracing)
 
 
 def _eager(tensors):
     """True when a call may skip the operator and run directly: plain CPU/CUDA tensors in eager
     mode, nothing tracing or intercepting (torch.compile, a torch function or dispatch mode, a
     torch.func transform such as vmap, the profiler, which then shows the operator's name) and
-    no autograd to record. The operator's dispatch costs tens of microseconds of host time per
+    no autograd to record, and no torch.jit.trace recording (which sees only the operator: a direct
+    call would leave the trace an empty output tensor). The operator's dispatch costs tens of microseconds of host time per
     call; the direct call does the same work (bench/host_overhead.py). Anything else takes the
     operator, which keeps torch.compile, FakeTensor and the backward error working."""
     if not _EAGER_PROBES or torch.compiler.is_compiling():
         return False
     if (_function_mode_enabled() or _get_current_dispatch_mode() is not None or _functorch_stack() is not None
-            or _profiler_enabled()):
+            or _profiler_enabled() or _jit_tracing()):
         return False
     grad = torch.is_grad_enabled()
     for t in tensors:

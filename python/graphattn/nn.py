@@ -48,6 +48,9 @@ class SparseSelfAttention(nn.Module):
     layer under torch.no_grad() / torch.inference_mode(), or train only what comes after the
     attention (out_proj and later layers) with qkv and everything before it frozen
     (requires_grad_(False)).
+
+    Compilers: torch.compile and torch.export capture the layer (the attention as the operator
+    graphattn::attention); torch.jit.trace records that operator too; torch.jit.script raises.
     """
 
     def __init__(self, embed_dim, num_heads, graph, *, num_kv_heads=None, head_dim=None, bias=True, scale=None,
@@ -79,6 +82,14 @@ class SparseSelfAttention(nn.Module):
         factory = {"device": device, "dtype": dtype}
         self.qkv = nn.Linear(embed_dim, (num_heads + 2 * num_kv_heads) * head_dim, bias=bias, **factory)
         self.out_proj = nn.Linear(num_heads * head_dim, embed_dim, bias=bias, **factory)
+
+    def __prepare_scriptable__(self):
+        # torch.jit.script calls this first: say why it cannot work, instead of TorchScript's parse
+        # error somewhere inside graphattn's Python
+        raise RuntimeError("graphattn.nn.SparseSelfAttention does not support TorchScript (torch.jit.script): "
+                           "graphattn's Python frontend is not TorchScript. Use torch.compile, or torch.export to "
+                           "capture the layer as a graph (the graphattn::attention operator); torch.jit.trace also "
+                           "records that operator")
 
     def extra_repr(self):
         return "heads=%d, kv_heads=%d, head_dim=%d, graph=%r" % (

@@ -745,6 +745,70 @@ def test_compile_works_when_graphattn_was_imported_before_torch(tmp_path):
     assert r.returncode == 0 and "ok" in r.stdout, r.stdout + r.stderr
 
 
+@pytest.mark.parametrize("device", DEVICES)
+@pytest.mark.parametrize("make", ["spec", "csr"])
+def test_torch_jit_trace_records_the_operator_and_replays_on_new_inputs(device, make):
+    """torch.jit.trace sees only what goes through the dispatcher: the traced function must hold
+    graphattn::attention (not just the empty output tensor the direct call writes into) and give on
+    new inputs what the eager call gives."""
+    n = 70
+    if make == "spec":
+        g, parts = "window:5+global:0", [("window", 5, 5), ("global", [0])]
+    else:
+        pairs = sorted({(i, j) for i in range(n) for j in (i, (3 * i + 1) % n, n - 1)})
+        rows, cols = (np.array(c, dtype=np.int64) for c in zip(*pairs))
+        g = ga.coo(rows, cols, shape=(n, n))
+        parts = [("coo", rows, cols)]
+    q, k, v = qkv(11, 1, n, n, 2, 2, 16, torch.float32, device)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # (torch.jit.trace is deprecated in newer torch)
+        traced = torch.jit.trace(lambda q, k, v: ga.attention(q, k, v, g), (q, k, v))
+    assert "graphattn::attention" in str(traced.graph), traced.graph
+    q2, k2, v2 = qkv(12, 1, n, n, 2, 2, 16, torch.float32, device)
+    got = traced(q2, k2, v2)
+    torch.testing.assert_close(got, ga.attention(q2, k2, v2, g), rtol=0, atol=0)
+    check(got, None, q2, k2, v2, parts, "float32")
+
+
+def test_torch_jit_trace_of_the_layer_matches_the_layer():
+    torch.manual_seed(3)
+    layer = ga.nn.SparseSelfAttention(32, 2, "window:4+global:0").eval()
+    x, x2 = torch.randn(2, 40, 32), torch.randn(2, 40, 32)
+    with torch.no_grad(), warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        traced = torch.jit.trace(layer, (x,))
+        torch.testing.assert_close(traced(x2), layer(x2), rtol=0, atol=0)
+
+
+def test_torch_jit_script_of_the_layer_says_torchscript_is_unsupported():
+    layer = ga.nn.SparseSelfAttention(32, 2, "window:4")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        with pytest.raises(RuntimeError, match=r"does not support TorchScript.*torch\.compile.*torch\.export"):
+            torch.jit.script(layer)
+
+
+def test_torch_export_of_the_layer_matches_the_layer():
+    torch.manual_seed(4)
+    layer = ga.nn.SparseSelfAttention(32, 2, ga.window(4) + ga.global_tokens([0])).eval()
+    x, x2 = torch.randn(2, 40, 32), torch.randn(2, 40, 32)
+    with torch.no_grad():
+        exported = torch.export.export(layer, (x,))
+        assert "graphattn.attention" in str(exported.graph), exported.graph
+        torch.testing.assert_close(exported.module()(x2), layer(x2), rtol=0, atol=0)
+
+
+def test_graphattn_nn_loads_on_first_attribute_access():
+    """`graphattn.nn` is loaded lazily (so that `import graphattn` does not import torch); the first
+    `ga.nn` must import it, in a process where nothing has yet."""
+    import subprocess
+    r = subprocess.run([sys.executable, "-c", "import graphattn as ga\n"
+                        "import sys\nassert 'graphattn.nn' not in sys.modules\n"
+                        "print(ga.nn.SparseSelfAttention.__name__, ga.SparseSelfAttention is ga.nn.SparseSelfAttention)"],
+                       capture_output=True, text=True, timeout=600)
+    assert r.returncode == 0 and r.stdout.split() == ["SparseSelfAttention", "True"], r.stdout + r.stderr
+
+
 @needs_cuda
 def test_index_lists_may_be_cuda_tensors():
     def t(values):
