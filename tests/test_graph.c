@@ -286,6 +286,37 @@ TEST(window_counts_edges_in_closed_form_at_large_n) {
     ga_graph_destroy(g);
 }
 
+/* ga_graph_degree_stats' figures equal those read row by row (ga_graph_row, the oracle); on a
+ * difference, a failure naming `what`, the size and both figures, and 0. */
+static int degree_stats_match_rows(const char *what, const ga_graph *g, int64_t nq, int64_t nk) {
+    ga_degree_stats st, w = {0, INT64_MAX, 0, 0, 0};
+    for (int64_t i = 0; i < nq; i++) {
+        int64_t d = -1;
+        ga_status s = ga_graph_row(g, nq, nk, i, NULL, 0, &d);
+        if (s != GA_OK) {
+            ga_test_fail(__FILE__, __LINE__, "%s: row %lld: %s (%s)", what, (long long)i, ga_status_string(s),
+                         ga_last_error_detail());
+            return 0;
+        }
+        w.edges += d;
+        w.min_degree = d < w.min_degree ? d : w.min_degree;
+        w.max_degree = d > w.max_degree ? d : w.max_degree;
+        w.empty_rows += d == 0;
+    }
+    ga_status s = ga_graph_degree_stats(g, nq, nk, &st);
+    if (s == GA_OK && st.edges == w.edges && st.min_degree == w.min_degree && st.max_degree == w.max_degree &&
+        st.empty_rows == w.empty_rows)
+        return 1;
+    if (s != GA_OK)
+        ga_test_fail(__FILE__, __LINE__, "%s: degree_stats: %s (%s)", what, ga_status_string(s), ga_last_error_detail());
+    else
+        ga_test_fail(__FILE__, __LINE__, "%s at %lld x %lld: edges %lld / %lld, min %lld / %lld, max %lld / %lld, "
+                     "empty %lld / %lld (stats / rows)", what, (long long)nq, (long long)nk, (long long)st.edges,
+                     (long long)w.edges, (long long)st.min_degree, (long long)w.min_degree, (long long)st.max_degree,
+                     (long long)w.max_degree, (long long)st.empty_rows, (long long)w.empty_rows);
+    return 0;
+}
+
 /* One dense, causal or window component: degree_stats reads a few rows (the clamps' kinks), not
  * every one; edges, least, most and empty rows equal the row-by-row figures over 3000 random
  * shapes (Nq, Nk in [1, 300], left and right in [0, 400] or up to 2^50), and 2^40 rows answer in
@@ -305,27 +336,11 @@ TEST(degree_stats_of_one_window_causal_or_dense_match_every_rows_degrees) {
         if (kind == 0) ASSERT_OK(ga_graph_add_dense(g));
         else if (kind == 1) ASSERT_OK(ga_graph_add_causal(g));
         else ASSERT_OK(ga_graph_add_window(g, L, R));
-        int64_t edges = 0, mn = INT64_MAX, mx = 0, empty = 0;
-        for (int64_t i = 0; i < nq; i++) {
-            int64_t d = -1;
-            ASSERT_OK(ga_graph_row(g, nq, nk, i, NULL, 0, &d));
-            edges += d;
-            mn = d < mn ? d : mn;
-            mx = d > mx ? d : mx;
-            empty += d == 0;
-        }
-        ga_degree_stats st;
-        ASSERT_OK(ga_graph_degree_stats(g, nq, nk, &st));
-        if (st.edges != edges || st.min_degree != mn || st.max_degree != mx || st.empty_rows != empty) {
-            ga_test_fail(__FILE__, __LINE__, "kind %d L %lld R %lld at %lld x %lld: edges %lld / %lld, min %lld / %lld, "
-                         "max %lld / %lld, empty %lld / %lld (stats / rows)", kind, (long long)L, (long long)R,
-                         (long long)nq, (long long)nk, (long long)st.edges, (long long)edges, (long long)st.min_degree,
-                         (long long)mn, (long long)st.max_degree, (long long)mx, (long long)st.empty_rows,
-                         (long long)empty);
-            ga_graph_destroy(g);
-            return;
-        }
+        char what[96];
+        snprintf(what, sizeof what, "kind %d L %lld R %lld", kind, (long long)L, (long long)R);
+        const int same = degree_stats_match_rows(what, g, nq, nk);
         ga_graph_destroy(g);
+        if (!same) return;
     }
 #undef ga_splitmix
     /* 2^40 rows of window:3 (rows 0-2 and the last 3 short): 7 * 2^40 - 2 * (3 + 2 + 1) */
@@ -338,6 +353,59 @@ TEST(degree_stats_of_one_window_causal_or_dense_match_every_rows_degrees) {
     EXPECT_EQ_I64(st.edges, 7 * n - 12);
     EXPECT_EQ_I64(st.min_degree, 4);
     EXPECT_EQ_I64(st.max_degree, 7);
+    ga_graph_destroy(g);
+}
+
+/* Unions of dense, causal and window components with a global list (Longformer's shape): the
+ * closed form (breakpoints where a clamp starts or ends, a listed key enters or leaves the
+ * interval, and the listed rows) gives the row-by-row figures over 3000 random unions, lists
+ * holding tokens past the shorter of Nq and Nk among them; 2^40 rows answer without a walk. */
+TEST(degree_stats_of_intervals_with_a_global_list_match_every_rows_degrees) {
+    uint64_t rng = 777;
+#define ga_splitmix(r) splitmix(777, (int64_t)(*(r))++, 11)
+    for (int t = 0; t < 3000; t++) {
+        const int64_t nq = 1 + (int64_t)(ga_splitmix(&rng) % 200), nk = 1 + (int64_t)(ga_splitmix(&rng) % 200);
+        ga_graph *g;
+        ASSERT_OK(ga_graph_create(&g));
+        const int nint = (int)(ga_splitmix(&rng) % 4); /* 0-3 interval components */
+        char what[224] = "";
+        for (int c = 0; c < nint; c++) {
+            const int kind = (int)(ga_splitmix(&rng) % 4);
+            int64_t L = (int64_t)(ga_splitmix(&rng) % 250), R = (int64_t)(ga_splitmix(&rng) % 250);
+            if (ga_splitmix(&rng) % 3 == 0) R = 0;
+            if (ga_splitmix(&rng) % 10 == 0) L = (int64_t)1 << 50;
+            if (kind == 0) ASSERT_OK(ga_graph_add_dense(g));
+            else if (kind == 1) ASSERT_OK(ga_graph_add_causal(g));
+            else ASSERT_OK(ga_graph_add_window(g, L, R));
+            snprintf(what + strlen(what), sizeof what - strlen(what), "%s%s(%lld,%lld)", c ? "+" : "",
+                     kind == 0 ? "dense" : kind == 1 ? "causal" : "window", (long long)L, (long long)R);
+        }
+        int64_t toks[12];
+        const int ntok = (int)(ga_splitmix(&rng) % 13) - (nint == 0 ? 0 : 1);
+        for (int c = 0; c < ntok; c++) /* repeats, and past the shorter of nq and nk */
+            toks[c] = (int64_t)(ga_splitmix(&rng) % (uint64_t)(nq > nk ? nq : nk));
+        if (ntok > 0) ASSERT_OK(ga_graph_add_global(g, toks, ntok));
+        if (nint == 0 && ntok <= 0) { ga_graph_destroy(g); continue; }
+        snprintf(what + strlen(what), sizeof what - strlen(what), " + %d global tokens", ntok);
+        const int same = degree_stats_match_rows(what, g, nq, nk);
+        ga_graph_destroy(g);
+        if (!same) return;
+    }
+#undef ga_splitmix
+    /* 2^40 rows of window:3 + global:0: row 0 holds all n keys; rows 1-3 their window (5, 6, 7
+     * keys, key 0 inside); every later row its window plus key 0 (7 + 1, the last three 6, 5, 4
+     * + 1): n + 18 + (7n - 34) + (n - 4) */
+    ga_graph *g;
+    ASSERT_OK(ga_graph_create(&g));
+    ASSERT_OK(ga_graph_add_window(g, 3, 3));
+    const int64_t zero = 0, n = (int64_t)1 << 40;
+    ASSERT_OK(ga_graph_add_global(g, &zero, 1));
+    ga_degree_stats st;
+    ASSERT_OK(ga_graph_degree_stats(g, n, n, &st));
+    EXPECT_EQ_I64(st.edges, 9 * n - 20);
+    EXPECT_EQ_I64(st.min_degree, 5);
+    EXPECT_EQ_I64(st.max_degree, n);
+    EXPECT_EQ_I64(st.empty_rows, 0);
     ga_graph_destroy(g);
 }
 

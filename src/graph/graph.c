@@ -573,41 +573,88 @@ ga_status ga_graph_count_edges(const ga_graph *g, int64_t nq, int64_t nk, int64_
     return GA_OK;
 }
 
-/* A graph of one dense, causal or window component: its row degree is a clamped linear function
- * of the row (component.h's ga_comp_row: max(0, min(nk - 1, i' + R) - max(0, i' - L) + 1),
- * i' = i + nk - nq), linear on either side of the rows where a clamp starts or ends (i' = L,
- * nk - 1 - R) or the degree reaches 0 (i' = -R - 1, nk + L); causal is L = nk, R = 0. On each
- * piece from one breakpoint to the row before the next the sum is the ends' mean times the
- * length, the least and most are at the ends, and the piece is empty where both ends are. O(1)
- * rows read instead of nq. Returns 0 (nothing written) for other graphs. */
+/* Graphs of dense, causal and window components and at most one global list (Longformer): the
+ * degree of a row has a closed form, linear between a few breakpoint rows.
+ *
+ * Every interval component's row i holds i' = i + nk - nq before clamping (component.h's
+ * ga_comp_row: [i' - L, i' + R], causal L = nk, R = 0, dense both 2^52), so their union is one
+ * interval [i' - Lmax, i' + Rmax] clamped to the keys. Its length is linear on either side of the
+ * rows where a clamp starts or ends (i' = Lmax, nk - 1 - Rmax) or it reaches 0 (i' = -Rmax - 1,
+ * nk + Lmax). A global list's rows (listed, below nq) hold every key; every other row adds the
+ * listed keys below nk that the interval misses, a count that changes only where a key enters
+ * (i' = g - Rmax) or leaves (i' = g + Lmax + 1) the interval. Between those rows every degree is
+ * linear, so each piece from one breakpoint to the row before the next sums as its ends' mean
+ * times its length, the least and most are at the ends, and the piece is empty where both ends
+ * are. O(G log G) for G listed tokens instead of a walk over nq rows (and nk keys for each
+ * listed row). Returns 0 (nothing written) for other graphs, or a list past 2^16 tokens. */
+typedef struct ga_closed_form {
+    int64_t nq, nk, off, L, R; /* L < 0: no interval component */
+    const int64_t *list;       /* the global list (sorted, distinct) or NULL */
+    int64_t nlist;
+} ga_closed_form;
+
+static int64_t ga_closed_degree(const ga_closed_form *f, int64_t i) {
+    if (f->list && ga_list_has(f->list, f->nlist, i)) return f->nk; /* a global row */
+    const int64_t keys = f->list ? ga_list_lower(f->list, f->nlist, f->nk) : 0; /* listed keys < nk */
+    if (f->L < 0) return keys;
+    const int64_t d = i + f->off;
+    const int64_t lo = ga_max64(0, d - f->L), hi = ga_min64(f->nk - 1, d + f->R);
+    if (hi < lo) return keys;
+    const int64_t inside = f->list ? ga_list_lower(f->list, f->nlist, hi + 1) - ga_list_lower(f->list, f->nlist, lo) : 0;
+    return hi - lo + 1 + keys - inside;
+}
+
 static int ga_degree_stats_linear(const ga_graph *g, int64_t nq, int64_t nk, uint64_t *total, double *approx,
                                   int64_t *mn, int64_t *mx, int64_t *empty) {
-    if (g->count != 1) return 0;
-    const ga_component *c = &g->comps[0];
-    int64_t L, R;
-    if (c->kind == GA_COMP_DENSE) L = R = nk;
-    else if (c->kind == GA_COMP_CAUSAL) L = nk, R = 0;
-    else if (c->kind == GA_COMP_WINDOW) L = c->p[GA_P_LEFT], R = c->p[GA_P_RIGHT];
-    else return 0;
-    const int64_t off = nk - nq; /* i' - i; |off| < 2^40, L and R <= 2^50: no sum below overflows */
-    const int64_t kinks[4] = {L, nk - 1 - R, -R - 1, nk + L};
-    int64_t pts[6];
-    int n = 0;
+    ga_closed_form f = {nq, nk, nk - nq, -1, -1, NULL, 0};
+    for (int64_t c = 0; c < g->count; c++) {
+        const ga_component *k = &g->comps[c];
+        int64_t L, R;
+        if (k->kind == GA_COMP_DENSE) L = R = (int64_t)1 << 52; /* past every |i'| + nk */
+        else if (k->kind == GA_COMP_CAUSAL) L = nk, R = 0;
+        else if (k->kind == GA_COMP_WINDOW) L = k->p[GA_P_LEFT], R = k->p[GA_P_RIGHT];
+        else if (k->kind == GA_COMP_GLOBAL && !f.list && k->nrows <= ((int64_t)1 << 16)) {
+            f.list = k->list, f.nlist = k->nrows;
+            continue;
+        } else return 0;
+        f.L = ga_max64(f.L, L), f.R = ga_max64(f.R, R); /* both >= 0 once any interval is seen */
+    }
+    /* |off| < 2^40, L and R <= 2^52, listed tokens < 2^63 - 2^51 (nothing past nq or nk counts): no
+     * sum below overflows */
+    int64_t *pts = ga_malloc((size_t)(6 + 4 * f.nlist) * sizeof *pts);
+    if (!pts) return 0; /* the row walk needs no memory */
+    int64_t n = 0;
     pts[n++] = 0;
     pts[n++] = nq - 1;
-    for (int t = 0; t < 4; t++)
-        if (kinks[t] - off > 0 && kinks[t] - off < nq - 1) pts[n++] = kinks[t] - off;
+#define GA_POINT(row)                                                                                \
+    do { const int64_t r_ = (row); if (r_ > 0 && r_ < nq - 1) pts[n++] = r_; } while (0)
+    if (f.L >= 0) {
+        GA_POINT(f.L - f.off);
+        GA_POINT(nk - 1 - f.R - f.off);
+        GA_POINT(-f.R - 1 - f.off);
+        GA_POINT(nk + f.L - f.off);
+    }
+    for (int64_t t = 0; t < f.nlist; t++) {
+        const int64_t x = ga_min64(f.list[t], (int64_t)1 << 52); /* past nq and nk: nothing */
+        GA_POINT(x); /* a global row: a piece of its own */
+        GA_POINT(x + 1);
+        if (f.L >= 0 && x < nk) {
+            GA_POINT(x - f.R - f.off);
+            GA_POINT(x + f.L + 1 - f.off);
+        }
+    }
+#undef GA_POINT
     qsort(pts, (size_t)n, sizeof pts[0], ga_cmp_i64);
-    int u = 0; /* the distinct points */
-    for (int t = 0; t < n; t++)
+    int64_t u = 0; /* the distinct points */
+    for (int64_t t = 0; t < n; t++)
         if (u == 0 || pts[t] != pts[u - 1]) pts[u++] = pts[t];
     __extension__ unsigned __int128 sum = 0;
     double fsum = 0;
     int64_t lo = INT64_MAX, hi = 0, zeros = 0;
-    for (int t = 0; t < u; t++) {
+    for (int64_t t = 0; t < u; t++) {
         /* the piece [a, b]: a this point, b the row before the next point (or a itself at the end) */
         const int64_t a = pts[t], b = t + 1 < u ? pts[t + 1] - 1 : a, len = b - a + 1;
-        const int64_t fa = ga_graph_row_degree(g, nq, nk, a), fb = b == a ? fa : ga_graph_row_degree(g, nq, nk, b);
+        const int64_t fa = ga_closed_degree(&f, a), fb = b == a ? fa : ga_closed_degree(&f, b);
         /* (fa + fb) * len is even for a linear integer piece: 2 fa + slope (len - 1) len */
         sum += (unsigned __int128)(uint64_t)(fa + fb) * (uint64_t)len / 2;
         fsum += (double)(fa + fb) * (double)len / 2;
@@ -615,6 +662,7 @@ static int ga_degree_stats_linear(const ga_graph *g, int64_t nq, int64_t nk, uin
         hi = ga_max64(hi, ga_max64(fa, fb));
         zeros += fa == 0 && fb == 0 ? len : (fa == 0) + (b != a && fb == 0);
     }
+    ga_free(pts);
     *total = sum > (unsigned __int128)UINT64_MAX ? UINT64_MAX : (uint64_t)sum;
     *approx = fsum;
     *mn = lo;
