@@ -109,6 +109,7 @@ static int cli_parse_int(const char *s, const char *end, int64_t *out) {
     if (s == end) return -1;
     int neg = 0;
     if (*s == '-') { neg = 1; s++; }
+    else if (*s == '+') s++; /* as strtoll takes it */
     if (s == end) return -1; /* a sign and no digits */
     if (end - s > 2 && s[0] == '2' && s[1] == '^') { /* 2^K */
         int64_t k = 0;
@@ -783,6 +784,6 @@ const char cli_spec_help[] =
     "  documents:B1,B2,...   packed documents: the sorted bounds cut the keys; j in the document of i\n"
     "                        (i' = i + Nk - Nq when Nq != Nk); cu_seqlens works as is\n"
     "  causal_documents:B1,B2,...\n"
-    "                        the same, causal inside each document (j <= i)\n"
+    "                        the same, causal inside each document (j <= i')\n"
     "  csr:PTR.npy,IDX.npy   explicit CSR (int64 row offsets; int32 or int64 sorted column indices)\n"
     "  coo:ROW.npy,COL.npy   explicit COO pairs (int32 or int64)\n";

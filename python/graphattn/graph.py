@@ -95,6 +95,9 @@ def _index_array(values, what, allow_int32=True):
             if isinstance(x, (int, np.integer)) and not isinstance(x, bool) and not _INT64_MIN <= x <= _INT64_MAX:
                 raise make_error(Status.ERR_INDEX_OUT_OF_RANGE, "%s holds %d, outside the int64 range [-2^63, "
                                  "2^63 - 1]" % (what, x))
+        # integers all, in range (NumPy promotes int64 beside uint64 to float64): int64 as given
+        if len(items) and all(isinstance(x, (int, np.integer)) and not isinstance(x, (bool, np.bool_)) for x in items):
+            a = np.array([int(x) for x in items], dtype=np.int64)
     if a.dtype.kind not in "iu":
         raise GraphAttnTypeError(Status.ERR_BAD_PARAMETER, _capi.status_string(Status.ERR_BAD_PARAMETER),
                                  "%s must hold integers, got dtype %s" % (what, a.dtype))
@@ -329,7 +332,8 @@ class Graph:
 
     @property
     def components(self):
-        """The component kinds of the C graph, in order ("window", "global", "csr", ...)."""
+        """The component kinds of the C graph, in order ("window", "global", "csr", ...); explicit
+        edges are stored as CSR, so a coo graph reports "csr"."""
         h = self._ptr
         n = C.ga_graph_component_count(h)
         return [_capi.COMPONENT_KIND_NAMES.get(C.ga_graph_component_kind(h, i), "?") for i in range(n)]

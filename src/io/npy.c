@@ -159,8 +159,11 @@ ga_status ga_npy_parse_header(const void *buf, size_t size, const char *name, ga
     GA_FAIL_IF(!h, GA_ERR_NULL_POINTER, "ga_npy_parse_header: header is NULL");
     if (!name) name = "<memory>";
     memset(h, 0, sizeof *h);
-    GA_FAIL_IF(size < 8 || memcmp(b, ga_npy_magic, 6) != 0, GA_ERR_FILE_FORMAT,
+    /* a file cut inside the magic string or the version is a truncated .npy, not another format */
+    GA_FAIL_IF(size == 0, GA_ERR_FILE_FORMAT, "'%s' is empty (0 bytes), not a .npy file", name);
+    GA_FAIL_IF(memcmp(b, ga_npy_magic, size < 6 ? size : 6) != 0, GA_ERR_FILE_FORMAT,
                "'%s' is not a .npy file (the magic string \\x93NUMPY is missing)", name);
+    GA_FAIL_IF(size < 8, GA_ERR_FILE_FORMAT, "'%s': truncated .npy header (file has %zu bytes)", name, size);
     h->major = b[6];
     h->minor = b[7];
     GA_FAIL_IF(h->major < 1 || h->major > 3 || h->minor != 0, GA_ERR_FILE_FORMAT,

@@ -550,6 +550,18 @@ def test_a_global_token_past_both_sizes_raises_at_call_time():
     assert e.value.status == ga.Status.ERR_INDEX_OUT_OF_RANGE, str(e.value)
 
 
+def test_lists_mixing_signed_and_unsigned_numpy_integers_are_integers():
+    """NumPy promotes int64 beside uint64 to float64; a list of integers is still integers."""
+    assert ga.global_tokens([np.int32(1), np.uint64(4)]).spec == "global:1,4"
+    assert ga.global_tokens([1, np.uint64(2)]).spec == "global:1,2"
+    assert ga.documents([np.int64(0), np.uint64(3)]).spec == ga.documents([0, 3]).spec
+    np.testing.assert_array_equal(ga.csr([0, 2], [np.int64(0), np.uint64(3)]).to_dense(1, 4),
+                                  ga.csr([0, 2], [0, 3]).to_dense(1, 4))
+    for floats in ([1, 2.0], [1, np.float32(2)]):
+        with pytest.raises(ga.GraphAttnTypeError, match="must hold integers, got dtype float64"):
+            ga.global_tokens(floats)
+
+
 @pytest.mark.parametrize("make,status,words", [
     (lambda: ga.global_tokens([2 ** 70]), ga.Status.ERR_INDEX_OUT_OF_RANGE,
      "global tokens holds 1180591620717411303424, outside the int64 range"),

@@ -605,6 +605,9 @@ case_bad_sizes_and_dtypes_fail_and_write_nothing() {
     has err.txt "above the maximum 2^40"
     expect 2 "$GA" check --graph causal --n 8 --seed -
     has err.txt "'-' is not an integer"
+    # a leading '+' is a sign, as a leading '-' is
+    expect 0 "$GA" show --graph window:1 --n +2^4 --nk +16
+    has out.txt "nq: 16"
     expect 2 "$GA" check --graph causal --n 8 --scale 1e39
     has err.txt "at most 3.40282e+38"
     expect 0 "$GA" check --graph causal --n 8 --scale 1e-310 --device cpu
