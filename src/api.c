@@ -371,8 +371,7 @@ static ga_status ga_validate(const ga_graph *graph, const ga_tensor *q, const ga
 
     /* the token limit, before anything about the memory (an output too large to exist overlaps
      * something: the size is the first thing wrong) */
-    GA_FAIL_IF(Nq > ((int64_t)1 << 40) || Nk > ((int64_t)1 << 40), GA_ERR_BAD_SIZE,
-               "Nq and Nk must be <= 2^40, got %lld and %lld", (long long)Nq, (long long)Nk);
+    GA_TRY(ga_check_token_counts(Nq, Nk));
 
     /* devices */
     GA_TRY(ga_check_device_type("q", q));

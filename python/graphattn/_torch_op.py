@@ -315,8 +315,8 @@ def _eager(tensors):
     mode, nothing tracing or intercepting (torch.compile, a torch function or dispatch mode, a
     torch.func transform such as vmap, the profiler, which then shows the operator's name) and
     no autograd to record, and no torch.jit.trace recording (which sees only the operator: a direct
-    call would leave the trace an empty output tensor). The operator's dispatch costs tens of microseconds of host time per
-    call; the direct call does the same work (bench/host_overhead.py). Anything else takes the
+    call would leave the trace an empty output tensor). The operator's dispatch costs tens of
+    microseconds of host time per call; the direct call does the same work (bench/host_overhead.py). Anything else takes the
     operator, which keeps torch.compile, FakeTensor and the backward error working."""
     if not _EAGER_PROBES or torch.compiler.is_compiling():
         return False

@@ -474,14 +474,19 @@ int ga_graph_component_kind(const ga_graph *g, int64_t index) {
 
 uint64_t ga_hash64(uint64_t seed, int64_t row, int64_t t) { return ga_hash64_inline(seed, row, t); }
 
-ga_status ga_graph_check(const ga_graph *g, int64_t nq, int64_t nk) {
-    ga_clear_error();
-    GA_FAIL_IF(!g, GA_ERR_NULL_POINTER, "graph is NULL");
-    GA_FAIL_IF(g->count == 0, GA_ERR_EMPTY_GRAPH, "graph has no components");
+ga_status ga_check_token_counts(int64_t nq, int64_t nk) {
     GA_FAIL_IF(nq < 1 || nk < 1, GA_ERR_BAD_SIZE, "graph: Nq and Nk must be >= 1, got %lld and %lld", (long long)nq,
                (long long)nk);
     GA_FAIL_IF(nq > ((int64_t)1 << 40) || nk > ((int64_t)1 << 40), GA_ERR_BAD_SIZE,
                "graph: Nq and Nk must be <= 2^40, got %lld and %lld", (long long)nq, (long long)nk);
+    return GA_OK;
+}
+
+ga_status ga_graph_check(const ga_graph *g, int64_t nq, int64_t nk) {
+    ga_clear_error();
+    GA_FAIL_IF(!g, GA_ERR_NULL_POINTER, "graph is NULL");
+    GA_FAIL_IF(g->count == 0, GA_ERR_EMPTY_GRAPH, "graph has no components");
+    GA_TRY(ga_check_token_counts(nq, nk));
     for (int64_t c = 0; c < g->count; c++) {
         const ga_component *k = &g->comps[c];
         if (k->kind == GA_COMP_CSR) {
@@ -590,23 +595,22 @@ ga_status ga_graph_count_edges(const ga_graph *g, int64_t nq, int64_t nk, int64_
 typedef struct ga_closed_form {
     int64_t nq, nk, off, L, R; /* L < 0: no interval component */
     const int64_t *list;       /* the global list (sorted, distinct) or NULL */
-    int64_t nlist;
+    int64_t nlist, keys;       /* its length, and its tokens below nk */
 } ga_closed_form;
 
 static int64_t ga_closed_degree(const ga_closed_form *f, int64_t i) {
     if (f->list && ga_list_has(f->list, f->nlist, i)) return f->nk; /* a global row */
-    const int64_t keys = f->list ? ga_list_lower(f->list, f->nlist, f->nk) : 0; /* listed keys < nk */
-    if (f->L < 0) return keys;
+    if (f->L < 0) return f->keys;
     const int64_t d = i + f->off;
     const int64_t lo = ga_max64(0, d - f->L), hi = ga_min64(f->nk - 1, d + f->R);
-    if (hi < lo) return keys;
+    if (hi < lo) return f->keys;
     const int64_t inside = f->list ? ga_list_lower(f->list, f->nlist, hi + 1) - ga_list_lower(f->list, f->nlist, lo) : 0;
-    return hi - lo + 1 + keys - inside;
+    return hi - lo + 1 + f->keys - inside;
 }
 
 static int ga_degree_stats_linear(const ga_graph *g, int64_t nq, int64_t nk, uint64_t *total, double *approx,
                                   int64_t *mn, int64_t *mx, int64_t *empty) {
-    ga_closed_form f = {nq, nk, nk - nq, -1, -1, NULL, 0};
+    ga_closed_form f = {nq, nk, nk - nq, -1, -1, NULL, 0, 0};
     for (int64_t c = 0; c < g->count; c++) {
         const ga_component *k = &g->comps[c];
         int64_t L, R;
@@ -614,7 +618,7 @@ static int ga_degree_stats_linear(const ga_graph *g, int64_t nq, int64_t nk, uin
         else if (k->kind == GA_COMP_CAUSAL) L = nk, R = 0;
         else if (k->kind == GA_COMP_WINDOW) L = k->p[GA_P_LEFT], R = k->p[GA_P_RIGHT];
         else if (k->kind == GA_COMP_GLOBAL && !f.list && k->nrows <= ((int64_t)1 << 16)) {
-            f.list = k->list, f.nlist = k->nrows;
+            f.list = k->list, f.nlist = k->nrows, f.keys = ga_list_lower(k->list, k->nrows, nk);
             continue;
         } else return 0;
         f.L = ga_max64(f.L, L), f.R = ga_max64(f.R, R); /* both >= 0 once any interval is seen */

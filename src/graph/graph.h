@@ -30,6 +30,9 @@ ga_status ga_graph_move_components(ga_graph *dst, ga_graph *src);
 typedef void (*ga_edge_fn)(void *user, int64_t j);
 int64_t ga_graph_for_each_edge(const ga_graph *g, int64_t nq, int64_t nk, int64_t i, ga_edge_fn fn, void *user);
 
+/* Nq and Nk in [1, 2^40], the token counts every call and graph query takes (GA_ERR_BAD_SIZE). */
+ga_status ga_check_token_counts(int64_t nq, int64_t nk);
+
 /* Degree of row i under union semantics. */
 int64_t ga_graph_row_degree(const ga_graph *g, int64_t nq, int64_t nk, int64_t i);
 
