@@ -196,7 +196,8 @@ GA_API ga_status ga_graph_add_longnet(ga_graph *graph, int64_t segment, int64_t 
 GA_API ga_status ga_graph_add_global(ga_graph *graph, const int64_t *tokens, int64_t count);
 /** Random keys: each query i gets min(r, Nk) distinct keys. [0, Nk) is cut into m = min(r, Nk)
  *  strata, stratum t = [floor(t*Nk/m), floor((t+1)*Nk/m)), and query i takes from stratum t the
- *  key  start_t + ga_hash64(seed, i, t) % len_t  (ga_hash64 below). r >= 1. */
+ *  key  start_t + ga_hash64(seed, i, t) % len_t  (ga_hash64 below); i is the query's row, not
+ *  shifted by Nk - Nq (as in blocks, longnet and bigbird). r >= 1. */
 GA_API ga_status ga_graph_add_random(ga_graph *graph, int64_t r, uint64_t seed);
 /** BigBird on blocks of `block` tokens. With qb = i/block, kb = j/block, nbk = ceil(Nk/block):
  *  (i, j) is an edge when |qb - kb| <= window_blocks, or qb < global_blocks, or kb < global_blocks,
@@ -205,7 +206,8 @@ GA_API ga_status ga_graph_add_random(ga_graph *graph, int64_t r, uint64_t seed);
 GA_API ga_status ga_graph_add_bigbird(ga_graph *graph, int64_t block, int64_t window_blocks,
                                       int64_t global_blocks, int64_t random_blocks, uint64_t seed);
 /** Packed documents (sequences concatenated in one): the nondecreasing positions `bounds` (each
- *  >= 0) cut the keys [0, Nk) into documents [b_k, b_k+1); listing 0, positions >= Nk, or a
+ *  >= 0) cut the keys [0, Nk) into documents [b_k, b_k+1), the keys before the first bound and
+ *  those from the last bound on being documents too ({2}: [0, 2) and [2, Nk)); listing 0, positions >= Nk, or a
  *  position twice (an empty sequence) changes nothing, so FlashAttention's cu_seqlens (0, ends...,
  *  total) works as is. Query i, at key position i' = i + (Nk - Nq), attends every key of the
  *  document holding i' (causal != 0: only those <= i'); rows with i' < 0 have none. The list is
@@ -233,7 +235,9 @@ GA_API ga_status ga_graph_add_coo(ga_graph *graph, int64_t nrows, int64_t ncols,
  *    dense | causal | window:W | window:L,R | dilated:W,S | blocks:B | longnet:S,R,O
  *    | global:I1,I2,... | random:R,SEED | bigbird:B,W,G,R,SEED | documents:B1,B2,...
  *    | causal_documents:B1,B2,... | csr:PTR.npy,IDX.npy | coo:ROW.npy,COL.npy
- *  Integers are decimal or 2^K (K <= 62); a negative SEED is taken modulo 2^64 (-1 is 2^64 - 1).
+ *  Integers are decimal or 2^K (K <= 62), in int64's range and without a '+' sign ('+' joins
+ *  components); a negative SEED is taken modulo 2^64 (-1 is 2^64 - 1), so a seed of 2^63 or more
+ *  is written as seed - 2^64.
  *  Whitespace around tokens is ignored. csr/coo read .npy files (int64 row_ptr; int32 or int64
  *  indices). On a syntax error returns GA_ERR_SPEC_SYNTAX and the detail names the offending part
  *  and its character offset. */
@@ -272,7 +276,9 @@ GA_API ga_status ga_graph_degree_stats(const ga_graph *graph, int64_t nq, int64_
 
 /** The sorted key list of one query row: writes the row's degree to *degree and, when they fit
  *  (degree <= capacity), its keys in increasing order to `keys`; when they do not, nothing to
- *  `keys` (call with capacity 0 to size the buffer). */
+ *  `keys` (call with capacity 0 to size the buffer). Sizing costs what listing does where the
+ *  degree has no closed form (a union with explicit, random or several overlapping components
+ *  walks the row's candidate keys): O(degree), not O(1). */
 GA_API ga_status ga_graph_row(const ga_graph *graph, int64_t nq, int64_t nk, int64_t row, int64_t *keys,
                               int64_t capacity, int64_t *degree);
 

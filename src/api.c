@@ -483,13 +483,14 @@ ga_status ga_attention_forward(const ga_graph *graph, const ga_tensor *q, const 
     ga_clear_error();
     ga_call call;
     GA_TRY(ga_validate(graph, q, k, v, out, lse, options, 1, &call));
+    /* the cheap check first: the size below may plan the graph on the device */
+    GA_FAIL_IF(!workspace && workspace_bytes > 0, GA_ERR_NULL_POINTER,
+               "workspace is NULL but workspace_bytes = %zu (pass NULL and 0 to let the library allocate)",
+               workspace_bytes);
     size_t need = 0;
     GA_TRY(ga_backend_workspace(&call, &need));
     /* the CPU backend at OpenMP's default team runs in less, with fewer threads (ga_cpu_forward) */
     const size_t least = call.backend == GA_BACKEND_CPU ? ga_cpu_workspace_least(&call.p) : need;
-    GA_FAIL_IF(!workspace && workspace_bytes > 0, GA_ERR_NULL_POINTER,
-               "workspace is NULL but workspace_bytes = %zu (pass NULL and 0 to let the library allocate)",
-               workspace_bytes);
     GA_FAIL_IF(workspace && workspace_bytes < least, GA_ERR_WORKSPACE_TOO_SMALL,
                "workspace has %zu bytes, this call needs %zu (see ga_attention_workspace_size)", workspace_bytes, least);
     if (workspace && need > 0) { /* the bytes the call writes there must not be any tensor's */

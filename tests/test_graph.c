@@ -753,6 +753,10 @@ TEST(spec_errors_name_the_offending_part) {
         {"window:4 + dilated:3", GA_ERR_SPEC_SYNTAX, "offset 11"},
         {"window:-1", GA_ERR_BAD_PARAMETER, "window:-1"},
         {"global:1,,2", GA_ERR_SPEC_SYNTAX, "empty argument"},
+        /* a '+' sign splits the component: the message says why its argument is missing */
+        {"window:+3", GA_ERR_SPEC_SYNTAX, "missing arguments ('+' joins components: an integer in a spec takes no"},
+        {"random:2, +5", GA_ERR_SPEC_SYNTAX, "empty argument ('+' joins components"},
+        {"window", GA_ERR_SPEC_SYNTAX, "missing arguments in component"},
         {"documents:5,3", GA_ERR_BAD_PARAMETER, "nondecreasing"},
         {"causal_documents", GA_ERR_SPEC_SYNTAX, "missing arguments"},
         {"window:99999999999999999999999", GA_ERR_SPEC_SYNTAX, "out of range"},

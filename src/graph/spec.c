@@ -63,11 +63,24 @@ static ga_status ga_spec_error(const ga_spec_part *p, const char *what) {
                     what, (int)len, p->name, p->offset);
 }
 
+/* Whether the component's text ends where a '+' follows: an argument written with a '+' sign
+ * ("window:+3") splits into two components there, and the message should say so. */
+static int ga_spec_plus_follows(const ga_spec_part *p) {
+    const char *e = p->spec + p->offset + p->len;
+    while (*e && isspace((unsigned char)*e)) e++;
+    return *e == '+';
+}
+
 /* Split args on ',' into int64 values; returns count or -1 on a syntax error. */
 static int64_t ga_spec_ints(const ga_spec_part *p, int64_t *vals, int64_t max, ga_status *st) {
     int64_t n = 0;
     const char *s = p->args;
-    if (!s || p->args_len == 0) { *st = ga_spec_error(p, "missing arguments"); return -1; }
+    if (!s || p->args_len == 0) {
+        *st = ga_spec_error(p, ga_spec_plus_follows(p) ? "missing arguments ('+' joins components: an integer in a "
+                                                         "spec takes no '+' sign)"
+                                                       : "missing arguments");
+        return -1;
+    }
     const char *end = s + p->args_len; /* only now: NULL + 0 is undefined behaviour */
     while (s <= end) {
         const char *comma = memchr(s, ',', (size_t)(end - s));
@@ -75,7 +88,12 @@ static int64_t ga_spec_ints(const ga_spec_part *p, int64_t *vals, int64_t max, g
         while (s < e && isspace((unsigned char)*s)) s++;
         const char *te = e;
         while (te > s && isspace((unsigned char)te[-1])) te--;
-        if (te == s) { *st = ga_spec_error(p, "empty argument"); return -1; }
+        if (te == s) {
+            *st = ga_spec_error(p, !comma && ga_spec_plus_follows(p) ? "empty argument ('+' joins components: an "
+                                                                      "integer in a spec takes no '+' sign)"
+                                                                    : "empty argument");
+            return -1;
+        }
         char buf[32];
         size_t len = (size_t)(te - s);
         if (len >= sizeof buf) { *st = ga_spec_error(p, "argument is too long for an integer"); return -1; }
