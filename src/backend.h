@@ -68,6 +68,9 @@ int ga_cuda_testing_pageable_access(int device);
 /* Leaves a CUDA error pending on the calling thread (a cudaMalloc that fails and is not read);
  * 1 when it did, 0 otherwise (and without CUDA) */
 int ga_cuda_testing_leave_pending_error(void);
+/* Whether the device's primary context exists, as the driver says (1 yes, 0 no, -1 cannot tell;
+ * -1 without CUDA): what decides whether a call goes back to the caller's device (device.cu) */
+int ga_cuda_testing_context_exists(int device);
 ga_status ga_cuda_testing_stream_create(void **stream);
 void ga_cuda_testing_stream_destroy(void *stream);
 ga_status ga_cuda_testing_stream_sync(void *stream);

@@ -1531,6 +1531,38 @@ TEST(a_cuda_error_left_pending_is_reported_before_anything_is_launched) {
     ga_graph_destroy(g);
 }
 
+/* A call makes its tensors' device current and goes back to the caller's after, unless that would
+ * create a context the caller never had (cudaSetDevice does since CUDA 12): the driver must be
+ * able to say which devices have one, or every call would fall back to going back blindly. */
+TEST(the_driver_says_which_devices_have_a_context) {
+    NEED_GPU();
+    ga_graph *g = ga_test_parse("window:2");
+    dtensor q, o;
+    ASSERT_OK(dtensor_alloc(&q, GA_F16, 0, 1, 64, 1, 64));
+    ASSERT_OK(dtensor_alloc(&o, GA_F16, 0, 1, 64, 1, 64));
+    ga_options opt;
+    ga_options_init(&opt);
+    EXPECT_STATUS(ga_attention_forward(g, &q.t, &q.t, &q.t, &o.t, NULL, &opt, NULL, 0), GA_OK);
+    EXPECT_EQ_I64(ga_cuda_testing_context_exists(0), 1);
+    EXPECT_EQ_I64(ga_cuda_testing_context_exists(ga_cuda_device_count()), -1); /* no such device */
+    dtensor_free(&q), dtensor_free(&o);
+    ga_graph_destroy(g);
+}
+
+/* The Hopper kernels' probe keeps only a definite answer: one that could not run (its device
+ * allocation failing here) says "not now", and the next call asks again. */
+TEST(a_failed_hopper_probe_is_asked_again) {
+    NEED_GPU();
+    ga_alloc_fail_after(0); /* the probe's flag: the first device allocation from here */
+    const int first = ga_cuda_testing_wgmma_available();
+    ga_alloc_fail_after(-1);
+    EXPECT_EQ_I64(first, 0);
+    const int second = ga_cuda_testing_wgmma_available(), third = ga_cuda_testing_wgmma_available();
+    EXPECT_EQ_I64(second, third);
+    const char *e = getenv("GA_EXPECT_WGMMA"); /* the H200 (scripts/gpu-check): the second probe runs them */
+    if (e && e[0] == '1' && !getenv("GRAPHATTN_NO_WGMMA")) EXPECT_EQ_I64(second, 1);
+}
+
 TEST(head_dim_above_512_is_unsupported_and_nothing_is_written) {
     NEED_GPU();
     ga_graph *g = ga_test_parse("window:2");

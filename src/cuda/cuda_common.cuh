@@ -54,14 +54,22 @@ ga_status ga_cuda_error(cudaError_t err, const char *what, const char *file, int
 /* After a launch: a bad configuration shows up here, faults later on the stream. */
 #define GA_CUDA_CHECK_LAUNCH() GA_CUDA_TRY(cudaGetLastError())
 
+/* Whether `device`'s primary context exists: 1 yes, 0 no, -1 cannot tell. */
+int ga_cuda_context_exists(int device);
+
+/* Make `previous` current again after work on `current`, unless that would create a context on
+ * `previous` (see device.cu); errors are cleared, never reported. */
+void ga_cuda_restore_device(int previous, int current);
+
 /* Make `device` current for the life of the guard and restore the caller's device after. */
 struct ga_cuda_device_guard {
     int previous;
+    int current;
     int ok;
-    ga_cuda_device_guard() : previous(-1), ok(0) {}
+    ga_cuda_device_guard() : previous(-1), current(-1), ok(0) {}
     ga_status enter(int device);
     ~ga_cuda_device_guard() {
-        if (ok && previous >= 0) cudaSetDevice(previous);
+        if (ok) ga_cuda_restore_device(previous, current);
     }
 };
 
@@ -286,7 +294,11 @@ ga_status ga_cuda_edge_forward_bf16(const ga_edge_params *p, cudaStream_t stream
 
 /* Bytes of workspace for the partial states of a plan. */
 static inline size_t ga_cuda_partial_bytes(const ga_cuda_plan *plan, int64_t BH, int64_t D) {
-    return (size_t)(plan->nslots + plan->nitems) * (size_t)BH * (size_t)(D + 2) * sizeof(float);
+    /* saturates instead of wrapping: a size past SIZE_MAX is one no allocation can meet */
+    size_t n = (size_t)(plan->nslots + plan->nitems), r;
+    if (__builtin_mul_overflow(n, (size_t)BH, &r) || __builtin_mul_overflow(r, (size_t)(D + 2) * sizeof(float), &r))
+        return SIZE_MAX;
+    return r;
 }
 
 #endif

@@ -1,5 +1,8 @@
 /* device.cu -- devices, pointers and CUDA errors as status codes.
  * A machine without a GPU (or without a driver) has 0 devices: never an error to the caller. */
+#include <cuda.h> /* CUdevice, CUresult (types only: the driver's functions come through cudart) */
+#include <cudaTypedefs.h>
+#include <pthread.h>
 #include <stdio.h>
 
 #include "cuda/cuda_common.cuh"
@@ -15,6 +18,45 @@ ga_status ga_cuda_error(cudaError_t err, const char *what, const char *file, int
                     cudaGetErrorName(err));
 }
 
+/* The driver's primary-context query, looked up once through cudart (no link against libcuda). */
+static PFN_cuDeviceGet_v2000 g_device_get;
+static PFN_cuDevicePrimaryCtxGetState_v7000 g_ctx_state;
+static pthread_once_t g_ctx_once = PTHREAD_ONCE_INIT;
+
+static void ga_cuda_ctx_lookup(void) {
+    void *p = NULL;
+    cudaDriverEntryPointQueryResult q;
+    if (cudaGetDriverEntryPointByVersion("cuDeviceGet", &p, 2000, cudaEnableDefault, &q) == cudaSuccess &&
+        q == cudaDriverEntryPointSuccess)
+        g_device_get = (PFN_cuDeviceGet_v2000)p;
+    p = NULL;
+    if (cudaGetDriverEntryPointByVersion("cuDevicePrimaryCtxGetState", &p, 7000, cudaEnableDefault, &q) ==
+            cudaSuccess &&
+        q == cudaDriverEntryPointSuccess)
+        g_ctx_state = (PFN_cuDevicePrimaryCtxGetState_v7000)p;
+    (void)cudaGetLastError();
+}
+
+int ga_cuda_context_exists(int device) {
+    pthread_once(&g_ctx_once, ga_cuda_ctx_lookup);
+    if (!g_device_get || !g_ctx_state) return -1;
+    CUdevice dev;
+    unsigned int flags = 0;
+    int active = 0;
+    if (g_device_get(&dev, device) != CUDA_SUCCESS || g_ctx_state(dev, &flags, &active) != CUDA_SUCCESS) return -1;
+    return active != 0;
+}
+
+void ga_cuda_restore_device(int previous, int current) {
+    if (previous < 0 || previous == current) return;
+    /* since CUDA 12 cudaSetDevice creates the device's context: on a thread that never chose a
+     * device (previous is the default, 0) going back would cost GPU 0 a context it never had
+     * (hundreds of MiB, or a failure on a GPU another process holds exclusively). Like PyTorch's
+     * device guard, go back only where the context already exists (or where that cannot be told) */
+    if (ga_cuda_context_exists(previous) == 0) return;
+    if (cudaSetDevice(previous) != cudaSuccess) (void)cudaGetLastError();
+}
+
 ga_status ga_cuda_device_guard::enter(int device) {
     int count = 0;
     if (cudaGetDeviceCount(&count) != cudaSuccess || count == 0) {
@@ -25,6 +67,7 @@ ga_status ga_cuda_device_guard::enter(int device) {
                "CUDA backend: device index %d is out of range [0, %d)", device, count);
     GA_CUDA_TRY(cudaGetDevice(&previous));
     if (previous != device) GA_CUDA_TRY(cudaSetDevice(device));
+    current = device;
     ok = 1;
     /* An error the caller left pending (a failed cudaMalloc not yet read, say) would otherwise
      * come back from the first launch check, after that launch was queued to write the outputs:
@@ -130,6 +173,7 @@ extern "C" ga_status ga_cuda_testing_sync(void) {
     GA_CUDA_TRY(cudaDeviceSynchronize());
     return GA_OK;
 }
+extern "C" int ga_cuda_testing_context_exists(int device) { return ga_cuda_context_exists(device); }
 extern "C" ga_status ga_cuda_testing_stream_create(void **stream) {
     cudaStream_t s;
     GA_CUDA_TRY(cudaStreamCreateWithFlags(&s, cudaStreamNonBlocking));

@@ -60,7 +60,9 @@ static int ga_tile_kind(const ga_component *c) {
     }
 }
 
-static size_t ga_round256(size_t x) { return (x + 255) / 256 * 256; }
+/* Workspace sizes saturate at SIZE_MAX (a size no allocation or caller buffer can meet) */
+static size_t ga_round256(size_t x) { return x > SIZE_MAX - 255 ? SIZE_MAX : (x + 255) / 256 * 256; }
+static size_t ga_size_add(size_t a, size_t b) { return a > SIZE_MAX - b ? SIZE_MAX : a + b; }
 
 /* Whether the call's edge steps get a task counter in the workspace, and so dynamic tasks
  * (edge_attention.cuh, ga_edge_launch): GRAPHATTN_EDGE_DYN=0 never, =1 always (probe and test
@@ -232,10 +234,10 @@ typedef struct ga_cuda_ws_layout {
 static ga_cuda_ws_layout ga_cuda_ws_parts(const ga_cuda_schedule *s) {
     ga_cuda_ws_layout l;
     l.lse = ga_round256(s->partial_bytes);
-    l.x = l.lse + s->lse_bytes;
-    l.sched = l.x + ga_round256(s->x_bytes);
-    l.counter = l.sched + ga_round256(s->sched_bytes);
-    l.need = l.counter + s->counter_bytes;
+    l.x = ga_size_add(l.lse, s->lse_bytes);
+    l.sched = ga_size_add(l.x, ga_round256(s->x_bytes));
+    l.counter = ga_size_add(l.sched, ga_round256(s->sched_bytes));
+    l.need = ga_size_add(l.counter, s->counter_bytes);
     return l;
 }
 

@@ -41,7 +41,7 @@ static void ga_dgraph_free(ga_cuda_dgraph *d) {
     if (cudaGetDevice(&previous) != cudaSuccess) previous = -1, failed = 1;
     if (cudaSetDevice(d->device) == cudaSuccess) {
         for (int a = 0; a < d->nallocs; a++) failed |= cudaFree(d->allocs[a]) != cudaSuccess;
-        if (previous >= 0) failed |= cudaSetDevice(previous) != cudaSuccess;
+        ga_cuda_restore_device(previous, d->device);
     } else {
         failed = 1;
     }
@@ -93,7 +93,14 @@ static ga_status ga_dgraph_upload(ga_cuda_dgraph *d, const void *host, size_t by
                bytes);
     GA_CUDA_TRY(cudaMalloc(&p, bytes ? bytes : 1));
     d->allocs[d->nallocs++] = p;
-    if (bytes) GA_CUDA_TRY(cudaMemcpy(p, host, bytes, cudaMemcpyHostToDevice));
+    if (bytes) {
+        GA_CUDA_TRY(cudaMemcpy(p, host, bytes, cudaMemcpyHostToDevice));
+        /* from pageable memory cudaMemcpy may return once the bytes are staged, before the DMA
+         * has landed; it is ordered before later work on the legacy stream only, and the calls
+         * run on the caller's stream (non-blocking ones too): wait for it here, once per array
+         * of a graph's build, so that no kernel can read the array before it is there */
+        GA_CUDA_TRY(cudaStreamSynchronize(cudaStreamLegacy));
+    }
     *out = p;
     return GA_OK;
 }

@@ -31,6 +31,7 @@
 #include <cuda_bf16.h>
 #include <cuda_fp16.h>
 #include <cuda_runtime.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1849,19 +1850,23 @@ ga_status launch(TileArgs a, int split_keys, cudaStream_t stream, char *err, siz
     return GA_OK;
 }
 
-/* cuTensorMapEncodeTiled from the driver, through cudart (no link against libcuda) */
-PFN_cuTensorMapEncodeTiled_v12000 tma_encoder() {
-    static PFN_cuTensorMapEncodeTiled_v12000 fn = nullptr;
-    static int tried = 0;
-    if (__atomic_load_n(&tried, __ATOMIC_ACQUIRE)) return fn;
+PFN_cuTensorMapEncodeTiled_v12000 g_tma_encoder;
+pthread_once_t g_tma_encoder_once = PTHREAD_ONCE_INIT;
+
+void tma_encoder_lookup() {
     void *p = nullptr;
     cudaDriverEntryPointQueryResult q;
     if (cudaGetDriverEntryPointByVersion("cuTensorMapEncodeTiled", &p, 12000, cudaEnableDefault, &q) == cudaSuccess &&
         q == cudaDriverEntryPointSuccess)
-        fn = (PFN_cuTensorMapEncodeTiled_v12000)p;
+        g_tma_encoder = (PFN_cuTensorMapEncodeTiled_v12000)p;
     (void)cudaGetLastError();
-    __atomic_store_n(&tried, 1, __ATOMIC_RELEASE);
-    return fn;
+}
+
+/* cuTensorMapEncodeTiled from the driver, through cudart (no link against libcuda); looked up
+ * once, whichever thread comes first (pthread_once orders the pointer's write before any read) */
+PFN_cuTensorMapEncodeTiled_v12000 tma_encoder() {
+    pthread_once(&g_tma_encoder_once, tma_encoder_lookup);
+    return g_tma_encoder;
 }
 
 /* A 4-d tensor map of one of Q, K, V: (D, rows, heads, batch), the three outer dims ordered by
@@ -2448,15 +2453,15 @@ ga_status launch_listed(const TileArgs &a, int split_keys, cudaStream_t stream, 
      * GB/s per SM, needs ~16 SMs to keep up, and the query tiles lose what it saves. A pass with
      * transposed products (the 16 rows as wgmma's N, no padding; run 34, git history at f6c971e)
      * was slower still beside them (~33 GB/s per SM) and 1-4% slower on every SM (docs/gpu.md) */
-    ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
-    if (st == GA_OK) st = query_tiles();
-    if (st != GA_OK) return st;
     const int64_t rows = a.B * a.H * a.nx_rows;
     dim3 grid;
-    if (!grid_for(rows, &grid)) {
+    if (!grid_for(rows, &grid)) { /* checked before the first launch: a rejected call writes nothing */
         snprintf(err, err_size, "listed-row merge: %lld blocks exceed the launch limit", (long long)rows);
         return GA_ERR_BAD_SIZE;
     }
+    ga_status st = launch<T, D, 1, XMINB, XM_ROWS>(a, split_keys, stream, err, err_size);
+    if (st == GA_OK) st = query_tiles();
+    if (st != GA_OK) return st;
     const cudaError_t e = launch_pdl(false, xmerge_kernel<T, D>, grid, XMERGE_THREADS, 0, stream, a);
     if (e != cudaSuccess) {
         snprintf(err, err_size, "listed-row merge launch: %s", cudaGetErrorString(e));
@@ -2500,22 +2505,33 @@ int ga_tile_wgmma_available(void) {
     if (cudaGetDevice(&dev) != cudaSuccess || dev < 0 || dev >= 64) return 0;
     int known = __atomic_load_n(&g_available[dev], __ATOMIC_ACQUIRE);
     if (known) return known == 1;
-    int major = 0, minor = 0, ok = 0;
-    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) == cudaSuccess &&
-        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) == cudaSuccess && major == 9 &&
-        minor == 0) {
+    /* Only a definite answer is kept: a probe that could not run (out of memory, a capture
+     * under way, a launch queue error) says "not now", and the next call asks again, so that a
+     * passing failure does not leave the device on the slower mma.sync path for good. */
+    int major = 0, minor = 0;
+    if (cudaDeviceGetAttribute(&major, cudaDevAttrComputeCapabilityMajor, dev) != cudaSuccess ||
+        cudaDeviceGetAttribute(&minor, cudaDevAttrComputeCapabilityMinor, dev) != cudaSuccess) {
+        (void)cudaGetLastError();
+        return 0;
+    }
+    int answer = 2; /* 1 yes, 2 no, 0 cannot tell now */
+    if (major == 9 && minor == 0) {
         /* which code did the driver load for this device: sm_90a (wgmma) or another build? */
         int *flag = NULL, host = 0;
-        if (cudaMalloc((void **)&flag, sizeof(int)) == cudaSuccess) {
+        answer = 0;
+        if (!ga_alloc_should_fail() && cudaMalloc((void **)&flag, sizeof(int)) == cudaSuccess) {
             tile_wgmma_probe<<<1, 1>>>(flag);
-            if (cudaGetLastError() == cudaSuccess && cudaMemcpy(&host, flag, sizeof(int), cudaMemcpyDeviceToHost) == cudaSuccess)
-                ok = host == 1;
+            const cudaError_t e = cudaGetLastError();
+            if (e == cudaErrorNoKernelImageForDevice || e == cudaErrorInvalidDeviceFunction)
+                answer = 2; /* this build has no code the device can run: definite */
+            else if (e == cudaSuccess && cudaMemcpy(&host, flag, sizeof(int), cudaMemcpyDeviceToHost) == cudaSuccess)
+                answer = host == 1 ? 1 : 2;
             cudaFree(flag);
         }
-        (void)cudaGetLastError(); /* a failed probe means: no wgmma; it must not leak into later calls */
+        (void)cudaGetLastError(); /* a failed probe must not leak into later calls */
     }
-    __atomic_store_n(&g_available[dev], ok ? 1 : 2, __ATOMIC_RELEASE);
-    return ok;
+    if (answer) __atomic_store_n(&g_available[dev], answer, __ATOMIC_RELEASE);
+    return answer == 1;
 }
 
 /* Listed rows: key chunks per (batch, head) so that about 264 CTAs (2 per H200 SM) share the

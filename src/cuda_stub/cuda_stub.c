@@ -63,6 +63,10 @@ int ga_cuda_testing_pageable_access(int device) {
     return 0;
 }
 int ga_cuda_testing_leave_pending_error(void) { return 0; }
+int ga_cuda_testing_context_exists(int device) {
+    (void)device;
+    return -1;
+}
 ga_status ga_cuda_testing_stream_create(void **stream) {
     if (stream) *stream = NULL;
     GA_FAIL(GA_ERR_BACKEND_UNAVAILABLE, "%s", GA_NO_CUDA);
