@@ -26,6 +26,7 @@
  * (__CUDA_ARCH_FEAT_SM90_ALL). ga_tile_wgmma_available() asks the device, once, whether the code
  * it loaded is that one.
  */
+#include "common/alloc.h" /* ga_alloc_should_fail: the probe's injected failure (tests) */
 #include <cuda.h> /* CUtensorMap and its enums (types only: the encoder comes through cudart) */
 #include <cudaTypedefs.h>
 #include <cuda_bf16.h>
